@@ -1,0 +1,1 @@
+"""Core plumbing: database engine and sessions, system tables, column types."""

@@ -1,0 +1,62 @@
+"""Column types that keep values exact on every database."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+
+
+class ExactDecimal(TypeDecorator):
+    """A fixed-scale decimal: NUMERIC(precision, scale) on PostgreSQL, a scaled BIGINT elsewhere.
+
+    SQLite's NUMERIC affinity silently turns values into floats; storing ``value * 10**scale`` as an integer
+    keeps them exact, and SUM() over the column stays exact too (divide by ``10**scale`` afterwards, which
+    :meth:`process_result_value` does for plain column reads).
+    """
+
+    impl = sa.BigInteger
+    cache_ok = True
+
+    def __init__(self, precision: int = 18, scale: int = 2):
+        super().__init__()
+        self.precision = precision
+        self.scale = scale
+        self._quantum = Decimal(1).scaleb(-scale)
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(sa.Numeric(self.precision, self.scale, asdecimal=True))
+        return dialect.type_descriptor(sa.BigInteger())
+
+    def _quantize(self, value) -> Decimal:
+        if isinstance(value, float):
+            raise TypeError("ExactDecimal refuses float values; pass Decimal, int or str")
+        try:
+            dec = value if isinstance(value, Decimal) else Decimal(str(value))
+            return dec.quantize(self._quantum, rounding=ROUND_HALF_EVEN)
+        except InvalidOperation as exc:
+            raise ValueError(f"not a decimal: {value!r}") from exc
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        dec = self._quantize(value)
+        if dialect.name == "postgresql":
+            return dec
+        return int(dec.scaleb(self.scale))
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if dialect.name == "postgresql":
+            return Decimal(value).quantize(self._quantum)
+        return Decimal(int(value)).scaleb(-self.scale).quantize(self._quantum)
+
+    def coerce_compared_value(self, op, value):
+        return self
+
+    @property
+    def python_type(self):
+        return Decimal

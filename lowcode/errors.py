@@ -1,0 +1,114 @@
+"""Domain errors. They carry data and know nothing about HTTP; `lowcode.api.errors` maps them to statuses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class LowcodeError(Exception):
+    """Root of every error the platform raises on purpose.
+
+    :param message: a plain sentence a user can read.
+    :param fields: per-field messages (field name -> list of messages), when the error is about fields.
+    """
+
+    code = "error"
+
+    def __init__(self, message: str, fields: dict[str, Any] | None = None, **extra: Any):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+        self.extra = extra
+
+
+class BadRequest(LowcodeError):
+    """The request itself is malformed (not JSON, too deep, wrong shape)."""
+
+    code = "bad_request"
+
+
+class PayloadTooLarge(LowcodeError):
+    """The request body is over the configured size limit."""
+
+    code = "payload_too_large"
+
+
+class Unauthenticated(LowcodeError):
+    """No valid credentials were presented."""
+
+    code = "unauthenticated"
+
+
+class PermissionDenied(LowcodeError):
+    """The actor may not do this; the message says why."""
+
+    code = "forbidden"
+
+
+class NotFound(LowcodeError):
+    """The thing asked for does not exist (or is not visible to the actor)."""
+
+    code = "not_found"
+
+
+class ValidationFailed(LowcodeError):
+    """Input does not satisfy the definition; `fields` holds the per-field messages."""
+
+    code = "validation_failed"
+
+
+class VersionConflict(LowcodeError):
+    """Optimistic concurrency: the record changed since the client read it.
+
+    ``extra["changed"]`` maps each field changed since the client's version to its current value.
+    """
+
+    code = "version_conflict"
+
+
+class DefinitionInvalid(LowcodeError):
+    """A definition document fails its JSON Schema or a semantic check; `fields` maps paths to messages."""
+
+    code = "definition_invalid"
+
+
+class SchemaChangeRefused(LowcodeError):
+    """Publishing would change a table in a way that would lose or corrupt data."""
+
+    code = "schema_change_refused"
+
+
+class ConditionInvalid(LowcodeError):
+    """A condition (filter, record rule, trigger) is malformed or names an unknown field/operator."""
+
+    code = "condition_invalid"
+
+
+class ExpressionSyntaxError(LowcodeError):
+    """A formula/expression cannot be parsed (an authoring mistake)."""
+
+    code = "expression_syntax"
+
+
+class ExpressionEvaluationError(LowcodeError):
+    """A formula/expression failed while running (division by zero, wrong types)."""
+
+    code = "expression_evaluation"
+
+
+class UnknownType(LowcodeError):
+    """A registry was asked for a type it does not hold."""
+
+    code = "unknown_type"
+
+
+class DuplicateType(LowcodeError):
+    """A registry was given a second entry under an existing name."""
+
+    code = "duplicate_type"
+
+
+class RuleRefused(LowcodeError):
+    """A rule refused the write; the message is the rule's message for the user."""
+
+    code = "refused"
