@@ -27,6 +27,12 @@ class BadRequest(LowcodeError):
     code = "bad_request"
 
 
+class PreconditionRequired(LowcodeError):
+    """A conditional request header (If-Match / the edited version) is required but missing."""
+
+    code = "precondition_required"
+
+
 class PayloadTooLarge(LowcodeError):
     """The request body is over the configured size limit."""
 

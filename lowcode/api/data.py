@@ -1,0 +1,118 @@
+"""``/api/data/<app>/<entity>[/<id>]``: CRUD, list with filter/sort/keyset paging, restore, history."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+
+from lowcode.api.edge import if_match_version, json_body, services, unit_of_work
+from lowcode.core.jsonutil import loads_exact, to_jsonable
+from lowcode.errors import BadRequest
+from lowcode.runtime.audit import history
+from lowcode.runtime.context import WriteContext
+from lowcode.runtime.queries import ListQuery, parse_sort
+from lowcode.runtime.serialize import record_to_json
+
+bp = Blueprint("api_data", __name__, url_prefix="/api/data")
+
+
+def _record_json(ctx: WriteContext, app: str, entity_name: str, record: dict) -> dict:
+    entity = ctx.snapshot.entity(app, entity_name)
+    hidden = services().permissions.hidden_fields(ctx.actor, entity)
+    children = {cf.name: ctx.snapshot.entity(app, cf.fdef.options["entity"]) for cf in entity.child_fields}
+    rows = {name: record[name] for name in children if name in record}
+    return record_to_json(entity, record, hidden, rows, children)
+
+
+def _with_etag(body: dict, status: int = 200):
+    response = jsonify(body)
+    response.status_code = status
+    response.headers["ETag"] = f'"{body["version"]}"'
+    return response
+
+
+def _limit() -> int:
+    settings = current_app.config["LOWCODE"]
+    raw = request.args.get("limit", str(settings["PAGE_SIZE"]))
+    if not raw.isdigit() or not 1 <= int(raw) <= settings["MAX_PAGE_SIZE"]:
+        raise BadRequest(f"limit must be an integer from 1 to {settings['MAX_PAGE_SIZE']}")
+    return int(raw)
+
+
+@bp.get("/<app>/<entity>")
+def list_records(app: str, entity: str):
+    """A page of records: ``filter`` (condition JSON), ``q`` (search), ``sort``, ``limit``, ``after``."""
+    raw_filter = request.args.get("filter")
+    condition = loads_exact(raw_filter, current_app.config["LOWCODE"]["MAX_JSON_DEPTH"]) if raw_filter else None
+    if condition is not None and not isinstance(condition, dict):
+        raise BadRequest("filter must be a JSON object in the condition language")
+    with unit_of_work(write=False) as ctx:
+        compiled = ctx.snapshot.entity(app, entity)
+        query = ListQuery(
+            condition=condition, search=request.args.get("q", "")[:200], sort=parse_sort(compiled, request.args.get("sort")),
+            limit=_limit(), after=request.args.get("after") or None, deleted=request.args.get("deleted") == "1",
+        )  # fmt: skip
+        page = services().queries.list(ctx, app, entity, query)
+        hidden = services().permissions.hidden_fields(ctx.actor, compiled)
+        items = [record_to_json(compiled, r, hidden) for r in page.records]
+    return jsonify({"data": items, "next": page.next_cursor, "total": page.total})
+
+
+@bp.post("/<app>/<entity>")
+def create_record(app: str, entity: str):
+    """Create a record (child rows included); 201 with the record and its ETag."""
+    body = json_body()
+    with unit_of_work(write=True) as ctx:
+        created = services().records.create(ctx, app, entity, body)
+        out = _record_json(ctx, app, entity, services().queries.get(ctx, app, entity, created["id"]))
+    response = _with_etag(out, 201)
+    response.headers["Location"] = f"/api/data/{app}/{entity}/{out['id']}"
+    return response
+
+
+@bp.get("/<app>/<entity>/<int:record_id>")
+def get_record(app: str, entity: str, record_id: int):
+    """One record with its child rows and ETag."""
+    with unit_of_work(write=False) as ctx:
+        out = _record_json(ctx, app, entity, services().queries.get(ctx, app, entity, record_id))
+    return _with_etag(out)
+
+
+@bp.route("/<app>/<entity>/<int:record_id>", methods=["PATCH", "PUT"])
+def update_record(app: str, entity: str, record_id: int):
+    """Change fields; the edited version comes from ``If-Match`` or ``version`` in the body."""
+    body = json_body()
+    version = if_match_version()
+    if version is None and isinstance(body, dict) and isinstance(body.get("version"), int):
+        version = body["version"]
+    with unit_of_work(write=True) as ctx:
+        services().records.update(ctx, app, entity, record_id, body, version)
+        out = _record_json(ctx, app, entity, services().queries.get(ctx, app, entity, record_id))
+    return _with_etag(out)
+
+
+@bp.delete("/<app>/<entity>/<int:record_id>")
+def delete_record(app: str, entity: str, record_id: int):
+    """Soft-delete (restorable); ``If-Match`` optional but checked when sent."""
+    with unit_of_work(write=True) as ctx:
+        services().records.delete(ctx, app, entity, record_id, if_match_version())
+    return "", 204
+
+
+@bp.post("/<app>/<entity>/<int:record_id>/restore")
+def restore_record(app: str, entity: str, record_id: int):
+    """Bring a soft-deleted record back."""
+    with unit_of_work(write=True) as ctx:
+        services().records.restore(ctx, app, entity, record_id)
+        out = _record_json(ctx, app, entity, services().queries.get(ctx, app, entity, record_id))
+    return _with_etag(out)
+
+
+@bp.get("/<app>/<entity>/<int:record_id>/history")
+def record_history(app: str, entity: str, record_id: int):
+    """The audit trail of one record, newest first."""
+    with unit_of_work(write=False) as ctx:
+        services().queries.get(ctx, app, entity, record_id, deleted=request.args.get("deleted") == "1")
+        entries = history(ctx.session, app, entity, record_id)
+        items = [to_jsonable({"at": e.at, "version": e.version, "action": e.action, "actor": e.actor_name,
+                              "source": e.source, "diff": e.diff}) for e in entries]  # fmt: skip
+    return jsonify({"data": items})

@@ -1,0 +1,84 @@
+"""Request edge helpers: the unit of work of a request, who is calling, and reading the JSON body."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import current_app, g, request, session
+
+from lowcode.auth.users import user_for_token
+from lowcode.core.jsonutil import loads_exact
+from lowcode.core.models import User
+from lowcode.errors import BadRequest, PermissionDenied, Unauthenticated
+from lowcode.runtime.context import Actor, WriteContext
+from lowcode.services import Services
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def services() -> Services:
+    """The services of the current app."""
+    return current_app.extensions["lowcode"]
+
+
+def actor_for(user: User) -> Actor:
+    """The Actor of a signed-in user."""
+    return Actor(user_id=user.id, username=user.username, is_admin=user.is_admin, language=user.language)
+
+
+def resolve_actor(db_session, required: bool = True) -> Actor | None:
+    """Bearer token first, then the session cookie (cookie writes must carry the CSRF token)."""
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return actor_for(user_for_token(db_session, header[7:].strip()))
+    user_id = session.get("user_id")
+    user = db_session.get(User, user_id) if user_id else None
+    if user is None or not user.active:
+        if required:
+            raise Unauthenticated("Sign in first (bearer token or session cookie)")
+        return None
+    if request.method not in SAFE_METHODS:
+        check_csrf()
+    return actor_for(user)
+
+
+def check_csrf() -> None:
+    """Cookie-authenticated writes must echo the session's CSRF token (header or form field)."""
+    sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token")
+    if not sent or sent != session.get("csrf"):
+        raise PermissionDenied("Missing or wrong CSRF token")
+
+
+@contextmanager
+def unit_of_work(write: bool, source: str = "api") -> Iterator[WriteContext]:
+    """One transaction for the request: the caller's actor, the current snapshot; commit on success."""
+    svc = services()
+    with svc.db.write() if write else svc.db.read() as db_session:
+        actor = resolve_actor(db_session)
+        snapshot = svc.snapshots.get(db_session)
+        ctx = WriteContext(db_session, actor, snapshot, source=source, ip=request.remote_addr or "")
+        g.lowcode_ctx = ctx
+        yield ctx
+
+
+def json_body() -> Any:
+    """The request body parsed exactly (Decimal for fractions), within the size and depth limits."""
+    if not request.mimetype or "json" not in request.mimetype:
+        raise BadRequest("Send a JSON body with Content-Type: application/json")
+    raw = request.get_data(cache=True)  # MAX_CONTENT_LENGTH raises 413 before this reads too much
+    if not raw:
+        raise BadRequest("The request body is empty")
+    return loads_exact(raw, current_app.config["LOWCODE"]["MAX_JSON_DEPTH"])
+
+
+def if_match_version() -> int | None:
+    """The version named by ``If-Match`` (an ETag such as ``"3"`` or ``W/"3"``), if any."""
+    raw = request.headers.get("If-Match")
+    if not raw:
+        return None
+    tag = raw.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit():
+        raise BadRequest("If-Match must be the record's ETag, e.g. \"3\"")
+    return int(tag)

@@ -1,0 +1,60 @@
+"""One error shape for the API: ``{"error": {"code", "message", "fields", ...}}`` with the right status."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from lowcode import errors as e
+from lowcode.core.jsonutil import to_jsonable
+
+STATUS: dict[type[e.LowcodeError], int] = {
+    e.BadRequest: 400,
+    e.ConditionInvalid: 400,
+    e.UnknownType: 400,
+    e.Unauthenticated: 401,
+    e.PermissionDenied: 403,
+    e.NotFound: 404,
+    e.VersionConflict: 409,
+    e.SchemaChangeRefused: 409,
+    e.PayloadTooLarge: 413,
+    e.ValidationFailed: 422,
+    e.DefinitionInvalid: 422,
+    e.RuleRefused: 422,
+    e.ExpressionSyntaxError: 422,
+    e.ExpressionEvaluationError: 422,
+    e.PreconditionRequired: 428,
+}
+
+
+def status_of(error: e.LowcodeError) -> int:
+    """HTTP status of a domain error (the most specific class wins)."""
+    for cls in type(error).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 400
+
+
+def error_body(code: str, message: str, fields: dict | None = None, **extra) -> dict:
+    """The JSON error document."""
+    return {"error": {"code": code, "message": message, "fields": to_jsonable(fields or {}), **to_jsonable(extra)}}
+
+
+def register_error_handlers(app: Flask) -> None:
+    """JSON errors for API paths; pages get their own HTML handlers."""
+
+    @app.errorhandler(e.LowcodeError)
+    def _domain(error: e.LowcodeError):
+        status = status_of(error)
+        if not request.path.startswith("/api/"):
+            from lowcode.pages.errors import render_error_page
+
+            return render_error_page(error, status)
+        return jsonify(error_body(error.code, error.message, error.fields, **error.extra)), status
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        if not request.path.startswith("/api/"):
+            return error
+        code = (error.name or "error").lower().replace(" ", "_")
+        return jsonify(error_body(code, error.description or error.name)), error.code

@@ -1,0 +1,63 @@
+"""The Flask app factory: settings, services, blueprints, error handlers, i18n. No I/O beyond set-up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask.json.provider import DefaultJSONProvider
+
+from lowcode.config import load_settings
+from lowcode.core.jsonutil import to_jsonable
+from lowcode.core.models import create_system_tables
+from lowcode.fields import register_builtin_field_types
+from lowcode.services import build_services
+
+
+class ExactJSONProvider(DefaultJSONProvider):
+    """JSON responses with decimals as strings and ISO 8601 dates (Flask's default uses HTTP dates)."""
+
+    sort_keys = False
+    ensure_ascii = False
+
+    @staticmethod
+    def default(o: Any) -> Any:
+        converted = to_jsonable(o)
+        if converted is o:
+            return DefaultJSONProvider.default(o)
+        return converted
+
+
+def register_builtins() -> None:
+    """Fill every registry with the built-in plugins (explicitly, never at import time)."""
+    register_builtin_field_types()
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app. ``config`` overrides settings (see :mod:`lowcode.config`), e.g. in tests."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.json_provider_class = ExactJSONProvider
+    app.json = ExactJSONProvider(app)
+    settings = load_settings(app.instance_path, config)
+    app.config["LOWCODE"] = settings
+    app.config["SECRET_KEY"] = settings["SECRET_KEY"]
+    app.config["MAX_CONTENT_LENGTH"] = settings["MAX_BODY_BYTES"]
+    app.config["SESSION_COOKIE_HTTPONLY"] = settings["SESSION_COOKIE_HTTPONLY"]
+    app.config["SESSION_COOKIE_SAMESITE"] = settings["SESSION_COOKIE_SAMESITE"]
+    register_builtins()
+    services = build_services(settings)
+    create_system_tables(services.db.engine)
+    app.extensions["lowcode"] = services
+    _register_blueprints(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from lowcode.api import auth, data, definitions, openapi, templates
+    from lowcode.api.errors import register_error_handlers
+    from lowcode.pages import register_pages
+
+    for module in (auth, data, definitions, templates, openapi):
+        app.register_blueprint(module.bp)
+    register_error_handlers(app)
+    register_pages(app)

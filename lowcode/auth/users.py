@@ -1,0 +1,85 @@
+"""Users and bearer tokens: password hashing (scrypt via werkzeug), sign-in, token issue and lookup."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from lowcode.core.models import ApiToken, User, utcnow
+from lowcode.errors import Unauthenticated, ValidationFailed
+
+TOKEN_PREFIX = "lc_"
+MIN_PASSWORD = 8
+# A hash to compare against when the user does not exist, so timing does not reveal usernames.
+_DUMMY_HASH = generate_password_hash("not-a-real-password-0")
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 of a bearer token (tokens are random, so a fast hash is enough)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_user(session: Session, username: str, password: str, is_admin: bool = False, language: str = "en") -> User:
+    """Add a user. :raises ValidationFailed: if the name is taken or the password is too short."""
+    errors: dict[str, list[str]] = {}
+    if not username or len(username) > 150:
+        errors["username"] = ["A username of 1 to 150 characters is required."]
+    elif session.scalar(sa.select(User.id).where(User.username == username)) is not None:
+        errors["username"] = [f"The username '{username}' is taken."]
+    if len(password or "") < MIN_PASSWORD:
+        errors["password"] = [f"The password must have at least {MIN_PASSWORD} characters."]
+    if errors:
+        raise ValidationFailed("Cannot create the user", fields=errors)
+    user = User(username=username, password_hash=generate_password_hash(password), is_admin=is_admin,
+                language=language, display_name=username)  # fmt: skip
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User:
+    """The active user with these credentials. :raises Unauthenticated: (same message either way)."""
+    user = session.scalar(sa.select(User).where(User.username == username))
+    valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
+    if user is None or not valid or not user.active:
+        raise Unauthenticated("Wrong username or password")
+    return user
+
+
+def issue_token(session: Session, user: User, name: str = "login", lifetime: dt.timedelta | None = None) -> str:
+    """Create a bearer token for ``user``; the plain token is returned once and never stored."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    expires = utcnow() + lifetime if lifetime else None
+    session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), name=name, expires_at=expires))
+    session.flush()
+    return token
+
+
+def user_for_token(session: Session, token: str) -> User:
+    """The user a live token belongs to; records its use. :raises Unauthenticated:"""
+    row = session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    now = utcnow()
+    if row is None or row.revoked_at is not None or (row.expires_at and _aware(row.expires_at) < now):
+        raise Unauthenticated("The token is not valid (unknown, expired or revoked)")
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        raise Unauthenticated("The token's user is not active")
+    if row.last_used_at is None or now - _aware(row.last_used_at) > dt.timedelta(minutes=1):
+        session.execute(sa.update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
+    return user
+
+
+def revoke_token(session: Session, token: str) -> None:
+    """Revoke a token (used by sign-out)."""
+    session.execute(
+        sa.update(ApiToken).where(ApiToken.token_hash == hash_token(token)).values(revoked_at=utcnow())
+    )
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

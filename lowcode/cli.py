@@ -1,0 +1,115 @@
+"""The ``lowcode`` command: init, serve, demo, template import/export."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from lowcode.errors import LowcodeError
+
+DEMO_TEMPLATE = Path(__file__).resolve().parent.parent / "app_templates" / "demo"
+
+
+def _app():
+    from lowcode.app import create_app
+
+    return create_app()
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+@click.group()
+def main() -> None:
+    """Low-code form and rule platform."""
+
+
+@main.command()
+@click.option("--admin-user", default="admin", show_default=True)
+@click.option("--admin-password", required=True, help="At least 8 characters.")
+def init(admin_user: str, admin_password: str) -> None:
+    """Create the database tables and a first administrator (idempotent for an existing admin)."""
+    from lowcode.commands import ensure_admin
+
+    try:
+        created = ensure_admin(_app(), admin_user, admin_password)
+    except LowcodeError as exc:
+        _fail(f"{exc.message} {exc.fields or ''}".strip())
+    click.echo(f"{'created' if created else 'kept existing'} administrator '{admin_user}'")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int, help=">1 serves with gunicorn")
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the app (waitress-free: werkzeug for one worker, gunicorn for several)."""
+    try:
+        app = _app()
+    except Exception as exc:  # noqa: BLE001 - any set-up failure becomes a one-line reason
+        _fail(f"cannot start: {exc}")
+    if workers > 1:
+        from lowcode.commands import run_gunicorn
+
+        run_gunicorn(host, port, workers)
+        return
+    from werkzeug.serving import run_simple
+
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False)
+    except OSError as exc:
+        _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+
+
+@main.command()
+@click.option("--password", default="demo-pass-123", show_default=True, help="Password of the demo users.")
+@click.option("--template", "template_path", default=None, help="Template folder (default: the demo app).")
+def demo(password: str, template_path: str | None) -> None:
+    """init + install a demo app with data (skipped if it is already installed)."""
+    from lowcode.commands import ensure_admin, install_template
+
+    app = _app()
+    try:
+        ensure_admin(app, "admin", password)
+        summary = install_template(app, Path(template_path) if template_path else DEMO_TEMPLATE, skip_if_installed=True)
+    except LowcodeError as exc:
+        _fail(f"{exc.message} {exc.fields or ''}".strip())
+    click.echo(summary)
+
+
+@main.group()
+def template() -> None:
+    """Import or export app templates."""
+
+
+@template.command("import")
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--no-demo", is_flag=True, help="Skip the template's demo data.")
+def template_import(path: str, no_demo: bool) -> None:
+    """Install a template bundle (folder or .json file)."""
+    from lowcode.commands import install_template
+
+    try:
+        click.echo(install_template(_app(), Path(path), with_demo=not no_demo))
+    except LowcodeError as exc:
+        _fail(f"{exc.message} {exc.fields or ''}".strip())
+
+
+@template.command("export")
+@click.argument("app_name")
+@click.argument("path")
+def template_export(app_name: str, path: str) -> None:
+    """Write an app's published definitions as a bundle (folder, or a file if PATH ends in .json)."""
+    from lowcode.definitions.templates import export_bundle, write_bundle
+
+    app = _app()
+    try:
+        with app.extensions["lowcode"].db.read() as session:
+            write_bundle(export_bundle(session, app_name), path)
+    except LowcodeError as exc:
+        _fail(exc.message)
+    click.echo(f"exported {app_name} to {path}")

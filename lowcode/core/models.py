@@ -1,0 +1,125 @@
+"""System tables (SQLAlchemy 2.0 typed ORM). Business data lives in runtime tables, not here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> dt.datetime:
+    """The current time in UTC (timezone-aware)."""
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every system table (all prefixed ``lc_``)."""
+
+    type_annotation_map = {dict[str, Any]: sa.JSON, list[Any]: sa.JSON}
+
+
+class User(Base):
+    """A person who signs in."""
+
+    __tablename__ = "lc_user"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(150), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    password_hash: Mapped[str] = mapped_column(sa.String(300))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+    language: Mapped[str] = mapped_column(sa.String(10), default="en")
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+
+class ApiToken(Base):
+    """A bearer token; only its SHA-256 hash is stored."""
+
+    __tablename__ = "lc_api_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("lc_user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class Definition(Base):
+    """One definition document (app, entity, form, view, ...) with its current draft."""
+
+    __tablename__ = "lc_definition"
+    __table_args__ = (sa.UniqueConstraint("app", "kind", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    app: Mapped[str] = mapped_column(sa.String(64))
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    name: Mapped[str] = mapped_column(sa.String(64))
+    draft: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    draft_updated_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    published_version: Mapped[int | None] = mapped_column()
+    updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+
+class DefinitionVersion(Base):
+    """An immutable published version of a definition; rollback republishes an old body."""
+
+    __tablename__ = "lc_definition_version"
+    __table_args__ = (sa.UniqueConstraint("definition_id", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_id: Mapped[int] = mapped_column(sa.ForeignKey("lc_definition.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column()
+    body: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    note: Mapped[str] = mapped_column(sa.String(300), default="")
+    published_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    published_by: Mapped[str] = mapped_column(sa.String(150), default="")
+
+
+class Counter(Base):
+    """Named counters: the global definitions version and gap-free naming series."""
+
+    __tablename__ = "lc_counter"
+    key: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    value: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+class AuditEntry(Base):
+    """Who changed which record when, from where, and the before/after of each changed field."""
+
+    __tablename__ = "lc_audit"
+    __table_args__ = (sa.Index("ix_lc_audit_record", "app", "entity", "record_id", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    app: Mapped[str] = mapped_column(sa.String(64))
+    entity: Mapped[str] = mapped_column(sa.String(64))
+    record_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    version: Mapped[int | None] = mapped_column()
+    action: Mapped[str] = mapped_column(sa.String(32))
+    actor_id: Mapped[int | None] = mapped_column()
+    actor_name: Mapped[str] = mapped_column(sa.String(150), default="")
+    source: Mapped[str] = mapped_column(sa.String(32), default="")
+    ip: Mapped[str] = mapped_column(sa.String(64), default="")
+    diff: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    schema_version: Mapped[int] = mapped_column(default=1)
+
+
+class OutboxEvent(Base):
+    """An event written in the same transaction as the change; delivered only after commit."""
+
+    __tablename__ = "lc_outbox"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    app: Mapped[str] = mapped_column(sa.String(64))
+    entity: Mapped[str] = mapped_column(sa.String(64))
+    record_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    schema_version: Mapped[int] = mapped_column(default=1)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True), index=True)
+
+
+def create_system_tables(engine: sa.Engine) -> None:
+    """Create every missing system table (idempotent)."""
+    Base.metadata.create_all(engine)

@@ -1,0 +1,207 @@
+"""Draft, publish, list versions and roll back definitions. Publishing an entity changes its table.
+
+Every publish (or rollback) writes an immutable :class:`DefinitionVersion` and bumps the global
+``definitions`` counter, which tells every worker process to recompile its snapshot.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from lowcode.core.models import Counter, Definition, DefinitionVersion, utcnow
+from lowcode.definitions.validate import app_errors, validate_document
+from lowcode.errors import DefinitionInvalid, NotFound
+from lowcode.runtime.compiler import compile_entity
+from lowcode.runtime.ddl import refuse_incompatible_changes, sync_table
+
+DEFINITIONS_COUNTER = "definitions"
+
+
+@dataclass(frozen=True)
+class DefinitionView:
+    """What the API returns for one definition."""
+
+    app: str
+    kind: str
+    name: str
+    draft: dict[str, Any] | None
+    published: dict[str, Any] | None
+    published_version: int | None
+
+
+def _find(session: Session, app: str, kind: str, name: str) -> Definition | None:
+    return session.scalar(
+        sa.select(Definition).where(Definition.app == app, Definition.kind == kind, Definition.name == name)
+    )
+
+
+def _require(session: Session, app: str, kind: str, name: str) -> Definition:
+    found = _find(session, app, kind, name)
+    if found is None:
+        raise NotFound(f"No {kind} definition '{name}' in app '{app}'")
+    return found
+
+
+def published_body(session: Session, definition: Definition) -> dict[str, Any] | None:
+    """The body of the currently published version, if any."""
+    if definition.published_version is None:
+        return None
+    return session.scalar(
+        sa.select(DefinitionVersion.body).where(
+            DefinitionVersion.definition_id == definition.id,
+            DefinitionVersion.version == definition.published_version,
+        )
+    )
+
+
+def get_definition(session: Session, app: str, kind: str, name: str) -> DefinitionView:
+    """Draft and published body of one definition. :raises NotFound:"""
+    d = _require(session, app, kind, name)
+    return DefinitionView(app, kind, name, d.draft, published_body(session, d), d.published_version)
+
+
+def list_definitions(session: Session, app: str | None = None) -> list[Definition]:
+    """All definitions, optionally of one app, ordered by app, kind, name."""
+    query = sa.select(Definition).order_by(Definition.app, Definition.kind, Definition.name)
+    if app is not None:
+        query = query.where(Definition.app == app)
+    return list(session.scalars(query))
+
+
+def save_draft(session: Session, app: str, kind: str, name: str, body: Any) -> Definition:
+    """Validate and store a draft. :raises DefinitionInvalid: with JSON paths of every error."""
+    if kind != "app" and _find(session, app, "app", app) is None and app != name:
+        raise NotFound(f"App '{app}' does not exist; create its app definition first")
+    validate_document(kind, name, body)
+    found = _find(session, app, kind, name)
+    if found is None:
+        found = Definition(app=app, kind=kind, name=name)
+        session.add(found)
+    found.draft = copy.deepcopy(body)
+    found.draft_updated_at = utcnow()
+    found.updated_at = utcnow()
+    session.flush()
+    return found
+
+
+def publish(session: Session, app: str, kind: str, name: str, actor_name: str, note: str = "") -> int:
+    """Publish the current draft as a new version; returns the version number.
+
+    :raises NotFound: if there is no draft; :raises DefinitionInvalid: if the app would be inconsistent;
+    :raises SchemaChangeRefused: if the table change would lose data.
+    """
+    d = _require(session, app, kind, name)
+    if d.draft is None:
+        raise NotFound(f"{kind} '{name}' has no draft to publish")
+    return _publish_body(session, d, d.draft, actor_name, note)
+
+
+def rollback(session: Session, app: str, kind: str, name: str, version: int, actor_name: str) -> int:
+    """Publish the body of an earlier version as a new version; the draft follows it."""
+    d = _require(session, app, kind, name)
+    body = session.scalar(
+        sa.select(DefinitionVersion.body).where(
+            DefinitionVersion.definition_id == d.id, DefinitionVersion.version == version
+        )
+    )
+    if body is None:
+        raise NotFound(f"{kind} '{name}' has no version {version}")
+    d.draft = copy.deepcopy(body)
+    return _publish_body(session, d, body, actor_name, f"rollback to version {version}")
+
+
+def versions(session: Session, app: str, kind: str, name: str) -> list[DefinitionVersion]:
+    """Every published version, newest first."""
+    d = _require(session, app, kind, name)
+    return list(
+        session.scalars(
+            sa.select(DefinitionVersion)
+            .where(DefinitionVersion.definition_id == d.id)
+            .order_by(DefinitionVersion.version.desc())
+        )
+    )
+
+
+def publish_drafts(session: Session, app: str, actor_name: str, note: str = "") -> list[tuple[str, str, int]]:
+    """Publish every pending draft of an app at once (links between new entities resolve together).
+
+    :returns: (kind, name, version) of each published definition.
+    """
+    pending = [d for d in list_definitions(session, app) if d.draft is not None and d.draft != published_body(session, d)]
+    app_docs = published_app_documents(session, app)
+    for d in pending:
+        validate_document(d.kind, d.name, d.draft)
+        app_docs.setdefault(d.kind, {})[d.name] = d.draft
+    _check_app(app, app_docs, "Publishing the drafts")
+    order = {"app": 0, "entity": 1}
+    pending.sort(key=lambda d: (order.get(d.kind, 2), d.name))
+    return [(d.kind, d.name, _publish_body(session, d, d.draft, actor_name, note, checked=True)) for d in pending]
+
+
+def _check_app(app: str, app_docs: dict, what: str) -> None:
+    errors = app_errors(app_docs.get("entity", {}), app_docs.get("form", {}), app_docs.get("view", {}))
+    if errors:
+        raise DefinitionInvalid(f"{what} would leave app '{app}' inconsistent", errors)
+
+
+def _publish_body(session: Session, d: Definition, body: dict, actor_name: str, note: str, checked: bool = False) -> int:
+    if not checked:
+        validate_document(d.kind, d.name, body)
+        app_docs = published_app_documents(session, d.app)
+        app_docs.setdefault(d.kind, {})[d.name] = body
+        _check_app(d.app, app_docs, f"Publishing {d.kind} '{d.name}'")
+    number = (session.scalar(sa.select(sa.func.max(DefinitionVersion.version)).where(
+        DefinitionVersion.definition_id == d.id)) or 0) + 1  # fmt: skip
+    session.add(DefinitionVersion(definition_id=d.id, version=number, body=copy.deepcopy(body),
+                                  note=note, published_by=actor_name))  # fmt: skip
+    if d.kind == "entity":
+        compiled = compile_entity(d.app, body, number, sa.MetaData())
+        previous = published_body(session, d) if d.published_version else None
+        if previous is not None:
+            refuse_incompatible_changes(compile_entity(d.app, previous, 0, sa.MetaData()), compiled)
+        sync_table(session.connection(), compiled)
+    d.published_version = number
+    d.updated_at = utcnow()
+    bump_counter(session, DEFINITIONS_COUNTER)
+    session.flush()
+    return number
+
+
+def published_app_documents(session: Session, app: str | None = None) -> dict[str, dict[str, dict]]:
+    """Published bodies of one app (or of all apps, keyed ``app/kind/name``... see :func:`all_published`)."""
+    docs: dict[str, dict[str, dict]] = {}
+    for (d_app, kind, name), body in all_published(session, app).items():
+        docs.setdefault(kind, {})[name] = body
+    return docs
+
+
+def all_published(session: Session, app: str | None = None) -> dict[tuple[str, str, str], dict]:
+    """Every published body keyed by (app, kind, name), with one query."""
+    query = sa.select(Definition.app, Definition.kind, Definition.name, DefinitionVersion.body).join(
+        DefinitionVersion,
+        sa.and_(
+            DefinitionVersion.definition_id == Definition.id,
+            DefinitionVersion.version == Definition.published_version,
+        ),
+    )
+    if app is not None:
+        query = query.where(Definition.app == app)
+    return {(a, k, n): body for a, k, n, body in session.execute(query)}
+
+
+def bump_counter(session: Session, key: str) -> None:
+    """Increment a named counter inside the current transaction, creating it at 1."""
+    updated = session.execute(sa.update(Counter).where(Counter.key == key).values(value=Counter.value + 1))
+    if updated.rowcount == 0:
+        session.add(Counter(key=key, value=1))
+        session.flush()
+
+
+def read_counter(session: Session, key: str) -> int:
+    """Current value of a named counter (0 if never bumped)."""
+    return session.scalar(sa.select(Counter.value).where(Counter.key == key)) or 0

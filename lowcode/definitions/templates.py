@@ -1,0 +1,113 @@
+"""App templates: a bundle of definitions (+ demo data) imported, published and exported as JSON.
+
+A bundle on disk is a folder: ``app.json``, ``entities/*.json``, ``forms/*.json``, ``views/*.json``,
+``demo_data/*.json`` (``{"entity": "...", "records": [...]}``). The same bundle travels over the API as one
+JSON document: ``{"app": {...}, "entities": [...], "forms": [...], "views": [...], "demo_data": [...]}``.
+Demo records may carry ``"_key"``; a link value ``{"$key": "k"}`` refers to the record with that key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from lowcode.core.jsonutil import dumps, loads_exact
+from lowcode.definitions import store
+from lowcode.errors import BadRequest, ValidationFailed
+from lowcode.runtime.context import WriteContext
+
+SECTIONS = {"entities": "entity", "forms": "form", "views": "view"}
+
+
+def load_bundle(path: str | Path) -> dict[str, Any]:
+    """Read a bundle from a folder or a single JSON file. :raises BadRequest: if it cannot be read."""
+    path = Path(path)
+    if path.is_file():
+        return loads_exact(path.read_text(encoding="utf-8"), max_depth=64)
+    if not (path / "app.json").is_file():
+        raise BadRequest(f"{path} is neither a bundle file nor a folder with app.json")
+    bundle: dict[str, Any] = {"app": loads_exact((path / "app.json").read_text(encoding="utf-8"), 64)}
+    for section in (*SECTIONS, "demo_data"):
+        folder = path / section
+        files = sorted(folder.glob("*.json")) if folder.is_dir() else []
+        bundle[section] = [loads_exact(f.read_text(encoding="utf-8"), 64) for f in files]
+    return bundle
+
+
+def install_bundle(ctx: WriteContext, records, snapshots, bundle: Any, with_demo: bool = True) -> dict[str, Any]:
+    """Save every definition as a draft, publish them together, then create the demo records through
+    the record service. Runs in the caller's transaction: all or nothing."""
+    if not isinstance(bundle, dict) or not isinstance(bundle.get("app"), dict) or "name" not in bundle["app"]:
+        raise BadRequest("A template bundle needs an 'app' definition with a name")
+    app = bundle["app"]["name"]
+    store.save_draft(ctx.session, app, "app", app, bundle["app"])
+    for section, kind in SECTIONS.items():
+        for doc in bundle.get(section) or []:
+            if not isinstance(doc, dict) or "name" not in doc:
+                raise BadRequest(f"Every item of '{section}' must be a definition object with a name")
+            store.save_draft(ctx.session, app, kind, doc["name"], doc)
+    published = store.publish_drafts(ctx.session, app, ctx.actor.username, note="template import")
+    created = 0
+    if with_demo and bundle.get("demo_data"):
+        from dataclasses import replace
+
+        ctx = replace(ctx, snapshot=snapshots.get(ctx.session), source="template")
+        created = _create_demo(ctx, records, app, bundle["demo_data"])
+    return {"app": app, "published": [{"kind": k, "name": n, "version": v} for k, n, v in published], "records": created}
+
+
+def _create_demo(ctx: WriteContext, records, app: str, demo: list[dict[str, Any]]) -> int:
+    keys: dict[str, int] = {}
+    count = 0
+    for block in demo:
+        entity = block.get("entity")
+        for i, raw in enumerate(block.get("records") or []):
+            data = _resolve_keys(dict(raw), keys)
+            key = data.pop("_key", None)
+            try:
+                created = records.create(ctx, app, entity, data)
+            except ValidationFailed as exc:
+                raise ValidationFailed(f"Demo record {entity}[{i}] is not valid: {exc.fields}", exc.fields) from exc
+            if key:
+                keys[key] = created["id"]
+            count += 1
+    return count
+
+
+def _resolve_keys(value: Any, keys: dict[str, int]) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"$key"}:
+            if value["$key"] not in keys:
+                raise BadRequest(f"Demo data refers to unknown key {value['$key']!r}")
+            return keys[value["$key"]]
+        return {k: _resolve_keys(v, keys) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve_keys(v, keys) for v in value]
+    return value
+
+
+def export_bundle(session, app: str) -> dict[str, Any]:
+    """The published definitions of an app as a bundle (no data)."""
+    docs = store.published_app_documents(session, app)
+    if app not in docs.get("app", {}):
+        raise BadRequest(f"No published app '{app}'")
+    bundle: dict[str, Any] = {"app": docs["app"][app]}
+    for section, kind in SECTIONS.items():
+        bundle[section] = [docs.get(kind, {})[n] for n in sorted(docs.get(kind, {}))]
+    return bundle
+
+
+def write_bundle(bundle: dict[str, Any], path: str | Path) -> None:
+    """Write a bundle as a folder (``.json`` path: a single file)."""
+    path = Path(path)
+    if path.suffix == ".json":
+        path.write_text(dumps(bundle, indent=2), encoding="utf-8")
+        return
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "app.json").write_text(dumps(bundle["app"], indent=2) + "\n", encoding="utf-8")
+    for section in SECTIONS:
+        folder = path / section
+        folder.mkdir(exist_ok=True)
+        for doc in bundle.get(section, []):
+            (folder / f"{doc['name']}.json").write_text(dumps(doc, indent=2) + "\n", encoding="utf-8")
+

@@ -1,0 +1,113 @@
+"""Choice field types: boolean, single select, multi select."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+import sqlalchemy as sa
+
+from lowcode.fields.base import FieldDef, FieldType, normalise_label, pick_label
+
+CHOICES_SCHEMA = {
+    "type": "object",
+    "required": ["choices"],
+    "properties": {
+        "choices": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["value"],
+                "properties": {
+                    "value": {"type": "string", "minLength": 1, "maxLength": 64},
+                    "label": {},
+                    "color": {"type": "string", "maxLength": 32},
+                },
+                "additionalProperties": False,
+            },
+        }
+    },
+    "additionalProperties": False,
+}
+
+
+def choice_values(fdef: FieldDef) -> list[str]:
+    """The allowed stored values of a select field, in order."""
+    return [c["value"] for c in fdef.options.get("choices", [])]
+
+
+def choice_label(fdef: FieldDef, value: str, language: str) -> str:
+    """The label of one choice value in a language."""
+    for choice in fdef.options.get("choices", []):
+        if choice["value"] == value:
+            return pick_label(normalise_label(choice.get("label"), value), language, value)
+    return value
+
+
+class BooleanFieldType(FieldType):
+    """True or false."""
+
+    type = "boolean"
+    kind = "boolean"
+    widget = "checkbox"
+
+    def column_type(self, fdef):
+        return sa.Boolean()
+
+    def marshmallow_field(self, fdef):
+        return ma.fields.Boolean(allow_none=True)
+
+    def format(self, fdef, value, language):
+        if value is None:
+            return ""
+        yes_no = {"zh": ("是", "否")}.get(language[:2], ("Yes", "No"))
+        return yes_no[0] if value else yes_no[1]
+
+    def json_schema(self, fdef):
+        return {"type": ["boolean", "null"]}
+
+
+class SelectFieldType(FieldType):
+    """One value out of a fixed list of choices."""
+
+    type = "select"
+    kind = "text"
+    widget = "select"
+    options_schema = CHOICES_SCHEMA
+
+    def column_type(self, fdef):
+        return sa.String(64)
+
+    def marshmallow_field(self, fdef):
+        allowed = choice_values(fdef)
+        return ma.fields.String(
+            allow_none=True, validate=ma.validate.OneOf(allowed, error="Must be one of: {choices}.")
+        )
+
+    def format(self, fdef, value, language):
+        return "" if value is None else choice_label(fdef, value, language)
+
+    def json_schema(self, fdef):
+        return {"type": ["string", "null"], "enum": [*choice_values(fdef), None]}
+
+
+class MultiSelectFieldType(FieldType):
+    """Several values out of a fixed list of choices, stored as a JSON array."""
+
+    type = "multi_select"
+    kind = None
+    widget = "multi_select"
+    options_schema = CHOICES_SCHEMA
+
+    def column_type(self, fdef):
+        return sa.JSON()
+
+    def marshmallow_field(self, fdef):
+        allowed = choice_values(fdef)
+        inner = ma.fields.String(validate=ma.validate.OneOf(allowed, error="Must be one of: {choices}."))
+        return ma.fields.List(inner, allow_none=True)
+
+    def format(self, fdef, value, language):
+        return ", ".join(choice_label(fdef, v, language) for v in value or [])
+
+    def json_schema(self, fdef):
+        return {"type": ["array", "null"], "items": {"enum": choice_values(fdef)}}

@@ -1,0 +1,165 @@
+"""Field types the server computes: formula, rollup and autonumber (naming series)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+import marshmallow as ma
+import sqlalchemy as sa
+
+from lowcode.core.types import ExactDecimal
+from lowcode.errors import ExpressionEvaluationError, LowcodeError
+from lowcode.expressions import compile_expression
+from lowcode.fields.base import FieldDef, FieldType
+
+RESULT_COLUMNS = {
+    "text": lambda scale: sa.String(255),
+    "integer": lambda scale: sa.BigInteger(),
+    "decimal": lambda scale: ExactDecimal(18, scale),
+    "boolean": lambda scale: sa.Boolean(),
+    "date": lambda scale: sa.Date(),
+}
+
+
+def _as_result(value, result: str, scale: int):
+    if value is None:
+        return None
+    if result == "decimal":
+        return Decimal(value).quantize(Decimal(1).scaleb(-scale))
+    if result == "integer":
+        return int(value)
+    if result == "text":
+        return str(value)
+    return value
+
+
+class _Computed(FieldType):
+    computed = True
+    widget = "readonly"
+
+    def marshmallow_field(self, fdef):
+        return ma.fields.Raw(allow_none=True)
+
+    def result(self, fdef: FieldDef) -> str:
+        """The value type of the computed result."""
+        return fdef.options.get("result", "decimal")
+
+    def scale(self, fdef: FieldDef) -> int:
+        """Decimal places of a decimal result."""
+        return int(fdef.options.get("scale", 2))
+
+    def column_type(self, fdef):
+        return RESULT_COLUMNS[self.result(fdef)](self.scale(fdef))
+
+    def value_kind(self, fdef):
+        return self.result(fdef)
+
+    def dump(self, fdef, value):
+        return format(value, "f") if isinstance(value, Decimal) else value
+
+
+class FormulaFieldType(_Computed):
+    """A value computed on every write from other fields of the record, e.g. ``qty * unit_price``."""
+
+    type = "formula"
+    options_schema = {
+        "type": "object",
+        "required": ["expression"],
+        "properties": {
+            "expression": {"type": "string", "minLength": 1, "maxLength": 2000},
+            "result": {"enum": sorted(RESULT_COLUMNS)},
+            "scale": {"type": "integer", "minimum": 0, "maximum": 10},
+        },
+        "additionalProperties": False,
+    }
+
+    def check_definition(self, fdef, entity_names):
+        try:
+            compile_expression(fdef.options["expression"])
+        except LowcodeError as exc:
+            return [exc.message]
+        return []
+
+    def depends_on(self, fdef):
+        return set(compile_expression(fdef.options["expression"]).names)
+
+    def compute(self, fdef, record, children, ctx):
+        names = {**record, "$now": ctx.now, "$today": ctx.now.date()}
+        try:
+            value = compile_expression(fdef.options["expression"]).evaluate(names)
+        except ExpressionEvaluationError as exc:
+            raise ExpressionEvaluationError(f"{fdef.name}: {exc.message}") from exc
+        return _as_result(value, self.result(fdef), self.scale(fdef))
+
+
+AGGREGATES = {
+    "sum": lambda values: sum(values, Decimal(0)),
+    "count": len,
+    "min": lambda values: min(values) if values else None,
+    "max": lambda values: max(values) if values else None,
+    "avg": lambda values: (sum(values, Decimal(0)) / len(values)) if values else None,
+}
+
+
+class RollupFieldType(_Computed):
+    """An aggregate over a child table's rows, e.g. order total = sum of line amounts."""
+
+    type = "rollup"
+    options_schema = {
+        "type": "object",
+        "required": ["child", "function"],
+        "properties": {
+            "child": {"type": "string"},
+            "field": {"type": "string"},
+            "function": {"enum": sorted(AGGREGATES)},
+            "scale": {"type": "integer", "minimum": 0, "maximum": 10},
+        },
+        "additionalProperties": False,
+    }
+
+    def result(self, fdef):
+        return "integer" if fdef.options.get("function") == "count" else "decimal"
+
+    def depends_on(self, fdef):
+        return {fdef.options["child"]}
+
+    def compute(self, fdef, record, children, ctx):
+        rows = children.get(fdef.options["child"], [])
+        column = fdef.options.get("field")
+        values = [row.get(column) for row in rows] if column else rows
+        values = [v for v in values if v is not None]
+        return _as_result(AGGREGATES[fdef.options["function"]](values), self.result(fdef), self.scale(fdef))
+
+
+SERIES_TOKEN = re.compile(r"\{(YYYY|YY|MM|DD|#+)\}")
+
+
+class AutonumberFieldType(_Computed):
+    """A document number from a naming series such as ``SO-{YYYY}{MM}-{####}``; gap-free per prefix."""
+
+    type = "autonumber"
+    kind = "text"
+    options_schema = {
+        "type": "object",
+        "required": ["pattern"],
+        "properties": {"pattern": {"type": "string", "pattern": r"\{#+\}", "maxLength": 60}},
+        "additionalProperties": False,
+    }
+
+    def column_type(self, fdef):
+        return sa.String(64)
+
+    def compute(self, fdef, record, children, ctx):
+        if not ctx.is_create:
+            return record.get(fdef.name)
+        prefix = self.prefix(fdef.options["pattern"], ctx.now)
+        number = ctx.series(f"{fdef.name}:{prefix}")
+        return SERIES_TOKEN.sub(lambda m: str(number).zfill(len(m.group(1))) if "#" in m.group(1) else "", prefix)
+
+    @staticmethod
+    def prefix(pattern: str, now: dt.datetime) -> str:
+        """The pattern with its date tokens filled in (the counter restarts when they change)."""
+        parts = {"YYYY": f"{now:%Y}", "YY": f"{now:%y}", "MM": f"{now:%m}", "DD": f"{now:%d}"}
+        return SERIES_TOKEN.sub(lambda m: parts.get(m.group(1), m.group(0)), pattern)

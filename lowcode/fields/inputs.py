@@ -1,0 +1,64 @@
+"""marshmallow fields that convert without floats and say clearly what is wrong."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+import marshmallow as ma
+
+
+class ExactDecimalInput(ma.fields.Field):
+    """Accepts Decimal, int or a decimal string (never float or bool); checks scale and precision."""
+
+    default_error_messages = {
+        "invalid": "Not a valid number.",
+        "scale": "At most {scale} decimal places.",
+        "precision": "Too many digits (at most {digits} before the decimal point).",
+        "float": "Floating-point numbers are not accepted; send a decimal string.",
+    }
+
+    def __init__(self, precision: int = 18, scale: int = 2, **kwargs):
+        super().__init__(**kwargs)
+        self.precision = precision
+        self.scale = scale
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, float):
+            raise self.make_error("float")
+        if isinstance(value, bool) or not isinstance(value, (Decimal, int, str)):
+            raise self.make_error("invalid")
+        try:
+            dec = Decimal(value.strip()) if isinstance(value, str) else Decimal(value)
+        except InvalidOperation:
+            raise self.make_error("invalid") from None
+        if not dec.is_finite():
+            raise self.make_error("invalid")
+        exponent = dec.normalize().as_tuple().exponent
+        if isinstance(exponent, int) and -exponent > self.scale:
+            raise self.make_error("scale", scale=self.scale)
+        if dec.adjusted() + 1 > self.precision - self.scale:
+            raise self.make_error("precision", digits=self.precision - self.scale)
+        return dec.quantize(Decimal(1).scaleb(-self.scale))
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else format(value, "f")
+
+
+class IntegerInput(ma.fields.Field):
+    """Accepts an int, an integral Decimal, or a digit string; refuses fractions instead of truncating."""
+
+    default_error_messages = {"invalid": "Not a valid integer.", "range": "Out of range."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or isinstance(value, float):
+            raise self.make_error("invalid")
+        try:
+            dec = Decimal(value.strip()) if isinstance(value, str) else Decimal(value)
+        except (InvalidOperation, TypeError):
+            raise self.make_error("invalid") from None
+        if not dec.is_finite() or dec != dec.to_integral_value():
+            raise self.make_error("invalid")
+        number = int(dec)
+        if abs(number) > 2**63 - 1:
+            raise self.make_error("range")
+        return number

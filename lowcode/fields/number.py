@@ -1,0 +1,91 @@
+"""Numeric field types: integer, decimal, money and percent. Decimals are exact end to end."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from lowcode.core.types import ExactDecimal
+from lowcode.fields.base import FieldDef, FieldType
+from lowcode.fields.inputs import ExactDecimalInput, IntegerInput
+
+
+class IntegerFieldType(FieldType):
+    """A whole number (64-bit)."""
+
+    type = "integer"
+    kind = "integer"
+    widget = "number"
+
+    def column_type(self, fdef):
+        return sa.BigInteger()
+
+    def marshmallow_field(self, fdef):
+        return IntegerInput(allow_none=True)
+
+    def json_schema(self, fdef):
+        return {"type": ["integer", "null"]}
+
+
+class DecimalFieldType(FieldType):
+    """A fixed-point number with ``precision`` digits, ``scale`` of them after the point."""
+
+    type = "decimal"
+    kind = "decimal"
+    widget = "decimal"
+    default_scale = 2
+    options_schema = {
+        "type": "object",
+        "properties": {
+            "precision": {"type": "integer", "minimum": 1, "maximum": 30},
+            "scale": {"type": "integer", "minimum": 0, "maximum": 10},
+            "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+        },
+        "additionalProperties": False,
+    }
+
+    def precision_scale(self, fdef: FieldDef) -> tuple[int, int]:
+        """(precision, scale) from the options, with this type's defaults."""
+        return int(fdef.options.get("precision", 18)), int(fdef.options.get("scale", self.default_scale))
+
+    def column_type(self, fdef):
+        return ExactDecimal(*self.precision_scale(fdef))
+
+    def marshmallow_field(self, fdef):
+        return ExactDecimalInput(*self.precision_scale(fdef), allow_none=True)
+
+    def dump(self, fdef, value):
+        return None if value is None else format(value, "f")
+
+    def format(self, fdef, value, language):
+        if value is None:
+            return ""
+        _, scale = self.precision_scale(fdef)
+        return f"{Decimal(value):,.{scale}f}"
+
+    def json_schema(self, fdef):
+        return {"type": ["string", "null"], "pattern": r"^-?\d+(\.\d+)?$", "description": "exact decimal"}
+
+
+class MoneyFieldType(DecimalFieldType):
+    """An amount of money (decimal, scale 2 by default, optional ISO currency code)."""
+
+    type = "money"
+    widget = "money"
+
+    def format(self, fdef, value, language):
+        text = super().format(fdef, value, language)
+        currency = fdef.options.get("currency")
+        return f"{text} {currency}" if text and currency else text
+
+
+class PercentFieldType(DecimalFieldType):
+    """A percentage stored as the number shown (12.5 means 12.5 %), scale 2 by default."""
+
+    type = "percent"
+    widget = "percent"
+
+    def format(self, fdef, value, language):
+        text = super().format(fdef, value, language)
+        return f"{text} %" if text else text

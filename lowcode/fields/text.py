@@ -1,0 +1,83 @@
+"""Text-like field types: text, long text, email, phone."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+import sqlalchemy as sa
+
+from lowcode.fields.base import FieldDef, FieldType
+
+PHONE_PATTERN = r"^\+?[0-9][0-9 \-().]{2,30}$"
+
+
+class TextFieldType(FieldType):
+    """A single line of text, at most ``options.max_length`` characters (default 255)."""
+
+    type = "text"
+    kind = "text"
+    widget = "text"
+    options_schema = {
+        "type": "object",
+        "properties": {"max_length": {"type": "integer", "minimum": 1, "maximum": 4000}},
+        "additionalProperties": False,
+    }
+
+    def max_length(self, fdef: FieldDef) -> int:
+        """The configured maximum length."""
+        return int(fdef.options.get("max_length", 255))
+
+    def column_type(self, fdef):
+        return sa.String(self.max_length(fdef))
+
+    def marshmallow_field(self, fdef):
+        return ma.fields.String(allow_none=True, validate=ma.validate.Length(max=self.max_length(fdef)))
+
+    def json_schema(self, fdef):
+        return {"type": ["string", "null"], "maxLength": self.max_length(fdef)}
+
+
+class LongTextFieldType(FieldType):
+    """Multi-line text without a practical length limit (1 MB)."""
+
+    type = "long_text"
+    kind = "text"
+    widget = "textarea"
+
+    def column_type(self, fdef):
+        return sa.Text()
+
+    def marshmallow_field(self, fdef):
+        return ma.fields.String(allow_none=True, validate=ma.validate.Length(max=1_000_000))
+
+
+class EmailFieldType(FieldType):
+    """An e-mail address, validated."""
+
+    type = "email"
+    kind = "text"
+    widget = "email"
+
+    def column_type(self, fdef):
+        return sa.String(254)
+
+    def marshmallow_field(self, fdef):
+        return ma.fields.Email(allow_none=True)
+
+    def json_schema(self, fdef):
+        return {"type": ["string", "null"], "format": "email"}
+
+
+class PhoneFieldType(FieldType):
+    """A telephone number: digits with optional +, spaces, dashes and brackets."""
+
+    type = "phone"
+    kind = "text"
+    widget = "tel"
+
+    def column_type(self, fdef):
+        return sa.String(32)
+
+    def marshmallow_field(self, fdef):
+        return ma.fields.String(
+            allow_none=True, validate=ma.validate.Regexp(PHONE_PATTERN, error="Not a valid phone number.")
+        )

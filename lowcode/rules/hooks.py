@@ -1,0 +1,46 @@
+"""What the record service calls before and after each write. The default runs no rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass
+class WriteEvent:
+    """One write seen by rules: ``after`` may be changed by before-rules."""
+
+    app: str
+    entity: str
+    kind: str
+    """create / update / delete / restore"""
+    record_id: int | None
+    before: dict[str, Any] | None
+    after: dict[str, Any]
+    children: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> set[str]:
+        """Names of fields whose value differs between before and after."""
+        before = self.before or {}
+        return {k for k, v in self.after.items() if before.get(k) != v}
+
+
+class RuleHooks(Protocol):
+    """The interface the record service needs from the rule engine."""
+
+    def before_write(self, ctx, entity, event: WriteEvent) -> None:
+        """Run before-rules; may change ``event.after`` or raise RuleRefused."""
+
+    def after_write(self, ctx, entity, event: WriteEvent) -> None:
+        """Run after-rules in the same transaction; may write other records or raise RuleRefused."""
+
+
+class NoRules:
+    """Rule hooks that do nothing."""
+
+    def before_write(self, ctx, entity, event: WriteEvent) -> None:
+        """Nothing to run."""
+
+    def after_write(self, ctx, entity, event: WriteEvent) -> None:
+        """Nothing to run."""

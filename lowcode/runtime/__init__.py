@@ -1,0 +1,1 @@
+"""The runtime: compiled definitions, real tables, the record service and the read path."""

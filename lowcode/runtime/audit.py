@@ -1,0 +1,61 @@
+"""The audit log: one row per change, written in the same transaction as the change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from lowcode.core.jsonutil import to_jsonable
+from lowcode.core.models import AuditEntry
+from lowcode.runtime.context import WriteContext
+
+AUDIT_SCHEMA_VERSION = 1
+
+
+def diff(before: dict[str, Any] | None, after: dict[str, Any] | None, names: list[str]) -> dict[str, list]:
+    """``{field: [old, new]}`` for each named field whose value differs (JSON-safe values)."""
+    before, after = before or {}, after or {}
+    return {
+        n: [to_jsonable(before.get(n)), to_jsonable(after.get(n))]
+        for n in names
+        if before.get(n) != after.get(n)
+    }
+
+
+def record_change(
+    ctx: WriteContext, app: str, entity: str, record_id: int | None, version: int | None,
+    action: str, changes: dict[str, list],
+) -> None:  # fmt: skip
+    """Append one audit row to the current transaction."""
+    ctx.session.add(
+        AuditEntry(
+            app=app, entity=entity, record_id=record_id, version=version, action=action,
+            actor_id=ctx.actor.user_id, actor_name=ctx.actor.username, source=ctx.source, ip=ctx.ip,
+            diff=changes, schema_version=AUDIT_SCHEMA_VERSION,
+        )  # fmt: skip
+    )
+
+
+def history(session: Session, app: str, entity: str, record_id: int, limit: int = 200) -> list[AuditEntry]:
+    """Audit rows of one record, newest first."""
+    return list(
+        session.scalars(
+            sa.select(AuditEntry)
+            .where(AuditEntry.app == app, AuditEntry.entity == entity, AuditEntry.record_id == record_id)
+            .order_by(AuditEntry.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def fields_changed_since(session: Session, app: str, entity: str, record_id: int, version: int) -> set[str]:
+    """Names of the fields changed by writes after ``version`` (for a 409's merge hint)."""
+    rows = session.scalars(
+        sa.select(AuditEntry.diff).where(
+            AuditEntry.app == app, AuditEntry.entity == entity,
+            AuditEntry.record_id == record_id, AuditEntry.version > version,
+        )  # fmt: skip
+    )
+    return {name for d in rows for name in (d or {})}

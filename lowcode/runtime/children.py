@@ -1,0 +1,105 @@
+"""Child-table rows (order lines) of one parent write: load, compute, check and store them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from lowcode.core.jsonutil import to_jsonable
+from lowcode.errors import ValidationFailed
+from lowcode.fields.base import ComputeContext
+from lowcode.runtime.compiler import CompiledEntity
+from lowcode.runtime.context import WriteContext
+from lowcode.runtime.serialize import row_to_record
+from lowcode.runtime.validation import check_references, load_child_rows
+
+
+class ChildRows:
+    """The child rows of every child-table field of one parent record during one write."""
+
+    def __init__(self, ctx: WriteContext, parent: CompiledEntity):
+        self.ctx = ctx
+        self.entities = {cf.name: ctx.snapshot.entity(parent.app, cf.fdef.options["entity"]) for cf in parent.child_fields}
+        self._rows: dict[str, list[dict[str, Any]]] = {}
+        self._before: dict[str, list[dict[str, Any]]] = {}
+        self._touched: set[str] = set()
+
+    def fetch(self, parent_id: int) -> dict[str, list[dict[str, Any]]]:
+        """Stored child rows of a parent, by child field, in row order."""
+        found: dict[str, list[dict[str, Any]]] = {}
+        for name, child in self.entities.items():
+            t = child.table
+            rows = self.ctx.session.execute(
+                sa.select(t).where(t.c.parent_id == parent_id, t.c.deleted_at.is_(None)).order_by(t.c.idx, t.c.id)
+            ).mappings()
+            found[name] = [row_to_record(child, r) for r in rows]
+        return found
+
+    def load(self, raw: dict[str, Any], existing: dict[str, list[dict[str, Any]]]) -> None:
+        """Validate sent rows (a sent list replaces the stored rows); compute each row's computed fields.
+
+        :raises ValidationFailed: with ``field.row.column`` paths.
+        """
+        self._before = {name: existing.get(name, []) for name in self.entities}
+        self._rows = {name: [dict(r) for r in rows] for name, rows in self._before.items()}
+        errors: dict[str, list[str]] = {}
+        for name, rows in raw.items():
+            child = self.entities[name]
+            loaded = load_child_rows(self.ctx, child, name, rows)
+            known = {r["id"]: r for r in self._before[name]}
+            merged = []
+            for i, row in enumerate(loaded):
+                if row["id"] is not None and row["id"] not in known:
+                    errors[f"{name}.{i}.id"] = [f"Row {row['id']} is not a row of this record."]
+                    continue
+                base = known.get(row["id"], {})
+                merged.append({**base, **row, "idx": i})
+            self._compute(child, merged)
+            self._rows[name] = merged
+            self._touched.add(name)
+        if errors:
+            raise ValidationFailed("Some rows are not valid", fields=errors)
+
+    def _compute(self, child: CompiledEntity, rows: list[dict[str, Any]]) -> None:
+        cctx = ComputeContext(self.ctx.session, False, self.ctx.now, lambda key: 0)
+        for row in rows:
+            for cf in child.computed:
+                row[cf.name] = cf.ftype.compute(cf.fdef, row, {}, cctx)
+
+    def current(self) -> dict[str, list[dict[str, Any]]]:
+        """The rows as they will be after this write."""
+        return self._rows
+
+    def check_references(self) -> dict[str, list[str]]:
+        """Link checks of every sent row."""
+        errors: dict[str, list[str]] = {}
+        for name in self._touched:
+            for i, row in enumerate(self._rows[name]):
+                errors.update(check_references(self.ctx, self.entities[name], row, prefix=f"{name}.{i}."))
+        return errors
+
+    def write(self, parent_id: int) -> dict[str, list]:
+        """Store the sent lists (update kept rows, insert new ones, delete dropped ones); returns the
+        audit diff ``{field: [old rows, new rows]}`` of each list that changed."""
+        changes: dict[str, list] = {}
+        for name in sorted(self._touched):
+            child, t = self.entities[name], self.entities[name].table
+            stored = [c.name for c in child.table.columns if c.name in child.fields]
+            kept = {r["id"] for r in self._rows[name] if r.get("id") is not None}
+            dropped = [r["id"] for r in self._before[name] if r["id"] not in kept]
+            if dropped:
+                self.ctx.session.execute(sa.delete(t).where(t.c.id.in_(dropped)))
+            for row in self._rows[name]:
+                values = {k: row.get(k) for k in stored} | {"idx": row["idx"], "updated_at": self.ctx.now}
+                if row.get("id") is None:
+                    values |= {"parent_id": parent_id, "version": 1, "created_at": self.ctx.now,
+                               "created_by": self.ctx.actor.user_id}  # fmt: skip
+                    row["id"] = self.ctx.session.execute(sa.insert(t).values(values).returning(t.c.id)).scalar_one()
+                else:
+                    self.ctx.session.execute(sa.update(t).where(t.c.id == row["id"]).values(values))
+            old = [to_jsonable({k: r.get(k) for k in ["id", *stored]}) for r in self._before[name]]
+            new = [to_jsonable({k: r.get(k) for k in ["id", *stored]}) for r in self._rows[name]]
+            if old != new:
+                changes[name] = [old, new]
+        return changes

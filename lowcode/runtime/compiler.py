@@ -1,0 +1,188 @@
+"""Entity definition -> CompiledEntity: a SQLAlchemy ``Table``, the input schema and field lookup.
+
+Compiled entities are immutable and belong to one :class:`~lowcode.runtime.snapshot.Snapshot`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import marshmallow as ma
+import sqlalchemy as sa
+
+from lowcode.fields import FieldDef, FieldType, field_types
+from lowcode.fields.base import normalise_label, pick_label
+
+ID_TYPE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+SYSTEM_FIELDS = ("id", "version", "created_at", "created_by", "updated_at", "updated_by", "owner", "deleted_at")
+CHILD_SYSTEM_FIELDS = ("parent_id", "idx")
+RESERVED_NAMES = frozenset(SYSTEM_FIELDS + CHILD_SYSTEM_FIELDS)
+SYSTEM_KINDS = {
+    "id": "integer",
+    "version": "integer",
+    "created_at": "datetime",
+    "updated_at": "datetime",
+    "created_by": "integer",
+    "updated_by": "integer",
+    "owner": "integer",
+}
+
+
+def table_name(app: str, entity: str) -> str:
+    """Physical table name of an entity."""
+    return f"e_{app}_{entity}"
+
+
+@dataclass(frozen=True)
+class CompiledField:
+    """A field definition bound to its field type."""
+
+    fdef: FieldDef
+    ftype: FieldType
+
+    @property
+    def name(self) -> str:
+        """The field key (also its column name)."""
+        return self.fdef.name
+
+    @property
+    def has_column(self) -> bool:
+        """Whether the field is stored in a column of the entity's table."""
+        return self.ftype.column_type(self.fdef) is not None
+
+
+@dataclass
+class CompiledEntity:
+    """Everything the runtime needs about one published entity."""
+
+    app: str
+    name: str
+    label: dict[str, str]
+    is_child: bool
+    fields: dict[str, CompiledField]
+    table: sa.Table
+    title_field: str | None
+    definition: dict[str, Any]
+    version: int
+    kinds: dict[str, str] = field(default_factory=dict)
+
+    def label_for(self, language: str) -> str:
+        """The entity label in a language."""
+        return pick_label(self.label, language, self.name)
+
+    @property
+    def writable(self) -> list[CompiledField]:
+        """Fields a client may send (stored, not computed, not child tables)."""
+        return [f for f in self.fields.values() if f.has_column and not f.ftype.computed]
+
+    @property
+    def child_fields(self) -> list[CompiledField]:
+        """Child-table fields (line items)."""
+        return [f for f in self.fields.values() if getattr(f.ftype, "holds_children", False)]
+
+    @property
+    def computed(self) -> list[CompiledField]:
+        """Computed fields in dependency order (a field after the fields it is computed from)."""
+        return _dependency_order([f for f in self.fields.values() if f.ftype.computed])
+
+    def input_schema(self, partial: bool) -> ma.Schema:
+        """A marshmallow schema for client input; ``partial`` for updates (no field is required)."""
+        cache = self.__dict__.setdefault("_schemas", {})
+        if partial not in cache:
+            cache[partial] = _build_schema(self, partial)
+        return cache[partial]
+
+
+def _build_schema(entity: CompiledEntity, partial: bool) -> ma.Schema:
+    declared: dict[str, ma.fields.Field] = {}
+    for cf in entity.writable:
+        mfield = cf.ftype.marshmallow_field(cf.fdef)
+        mfield.required = cf.fdef.required and not partial
+        mfield.allow_none = not cf.fdef.required
+        declared[cf.name] = mfield
+    schema_cls = ma.Schema.from_dict(declared, name=f"{entity.app}_{entity.name}_input")
+    return schema_cls(partial=partial)
+
+
+def _dependency_order(computed: list[CompiledField]) -> list[CompiledField]:
+    by_name = {f.name: f for f in computed}
+    ordered: list[CompiledField] = []
+    seen: set[str] = set()
+
+    def visit(f: CompiledField, chain: tuple[str, ...]) -> None:
+        if f.name in seen:
+            return
+        for dep in sorted(f.ftype.depends_on(f.fdef)):
+            if dep in by_name and dep not in chain:
+                visit(by_name[dep], (*chain, f.name))
+        seen.add(f.name)
+        ordered.append(f)
+
+    for f in computed:
+        visit(f, ())
+    return ordered
+
+
+def compile_entity(app: str, body: Mapping[str, Any], version: int, metadata: sa.MetaData) -> CompiledEntity:
+    """Build the compiled form of a validated entity definition inside ``metadata``."""
+    fields: dict[str, CompiledField] = {}
+    for doc in body["fields"]:
+        fdef = FieldDef.from_json(doc)
+        fields[fdef.name] = CompiledField(fdef, field_types.get(fdef.type))
+    is_child = bool(body.get("child", False))
+    table = _build_table(app, body["name"], fields, is_child, metadata)
+    kinds = dict(SYSTEM_KINDS)
+    for cf in fields.values():
+        kind = cf.ftype.value_kind(cf.fdef)
+        if kind and cf.has_column:
+            kinds[cf.name] = kind
+    return CompiledEntity(
+        app=app,
+        name=body["name"],
+        label=normalise_label(body.get("label"), body["name"]),
+        is_child=is_child,
+        fields=fields,
+        table=table,
+        title_field=body.get("title_field") or _first_text(fields),
+        definition=dict(body),
+        version=version,
+        kinds=kinds,
+    )
+
+
+def _first_text(fields: dict[str, CompiledField]) -> str | None:
+    for cf in fields.values():
+        if cf.ftype.value_kind(cf.fdef) == "text" and cf.has_column:
+            return cf.name
+    return None
+
+
+def _build_table(
+    app: str, entity: str, fields: dict[str, CompiledField], is_child: bool, metadata: sa.MetaData
+) -> sa.Table:
+    name = table_name(app, entity)
+    columns: list[sa.schema.SchemaItem] = [
+        sa.Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+        sa.Column("version", sa.Integer(), nullable=False, server_default="1"),
+        sa.Column("created_at", sa.DateTime(), nullable=True),
+        sa.Column("created_by", sa.BigInteger(), nullable=True),
+        sa.Column("updated_at", sa.DateTime(), nullable=True),
+        sa.Column("updated_by", sa.BigInteger(), nullable=True),
+        sa.Column("owner", sa.BigInteger(), nullable=True, index=True),
+        sa.Column("deleted_at", sa.DateTime(), nullable=True),
+    ]
+    if is_child:
+        columns.append(sa.Column("parent_id", sa.BigInteger(), nullable=False, index=True))
+        columns.append(sa.Column("idx", sa.Integer(), nullable=False, server_default="0"))
+    for cf in fields.values():
+        col_type = cf.ftype.column_type(cf.fdef)
+        if col_type is None:
+            continue
+        columns.append(sa.Column(cf.name, col_type, nullable=True))
+        if cf.fdef.unique:
+            columns.append(sa.Index(f"ux_{name}_{cf.name}", cf.name, unique=True))
+        elif cf.fdef.indexed or getattr(cf.ftype, "references_entity", False):
+            columns.append(sa.Index(f"ix_{name}_{cf.name}", cf.name))
+    return sa.Table(name, metadata, *columns)

@@ -1,0 +1,55 @@
+"""Who is acting and in which unit of work: passed explicitly to every service call."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from lowcode.runtime.snapshot import Snapshot
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A user, or the system acting for a reason (a rule, an import, the CLI)."""
+
+    user_id: int | None
+    username: str
+    is_admin: bool = False
+    language: str = "en"
+    attributes: dict[str, Any] = field(default_factory=dict)
+    """Extra facts about the user for ``$user.*`` variables (department, level, ...)."""
+
+    @classmethod
+    def system(cls, reason: str) -> Actor:
+        """The platform itself, e.g. ``Actor.system("template import")``; may do anything."""
+        return cls(user_id=None, username=f"system:{reason}", is_admin=True)
+
+    @property
+    def variables(self) -> dict[str, Any]:
+        """The ``$user`` variable of the condition language."""
+        return {"id": self.user_id, "username": self.username, **self.attributes}
+
+
+@dataclass(frozen=True)
+class WriteContext:
+    """The session, actor and snapshot of one unit of work, plus where the request came from."""
+
+    session: Session
+    actor: Actor
+    snapshot: Snapshot
+    source: str = "api"
+    ip: str = ""
+    depth: int = 0
+    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None))
+
+    def deeper(self, source: str) -> WriteContext:
+        """A context for a write caused by this one (a rule action), one level deeper."""
+        return replace(self, depth=self.depth + 1, source=source)
+
+    @property
+    def variables(self) -> dict[str, Any]:
+        """Variables of the condition language: ``$user``, ``$now``, ``$today``."""
+        return {"user": self.actor.variables, "now": self.now, "today": self.now.date()}

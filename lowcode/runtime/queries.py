@@ -1,0 +1,163 @@
+"""The read path: one record, or a filtered, sorted, keyset-paginated list - permission filters included."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from lowcode.auth.permissions import PermissionService
+from lowcode.conditions import parse_condition
+from lowcode.core.jsonutil import dumps
+from lowcode.errors import BadRequest, NotFound
+from lowcode.runtime.children import ChildRows
+from lowcode.runtime.compiler import CompiledEntity
+from lowcode.runtime.context import WriteContext
+from lowcode.runtime.serialize import row_to_record
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """One ORDER BY key: a field and a direction."""
+
+    field: str
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """What a list request asks for."""
+
+    condition: dict[str, Any] | None = None
+    search: str = ""
+    search_fields: tuple[str, ...] = ()
+    sort: tuple[SortKey, ...] = ()
+    limit: int = 50
+    after: str | None = None
+    deleted: bool = False
+    with_total: bool = True
+
+
+@dataclass
+class Page:
+    """One page of records plus the cursor of the next page (None at the end)."""
+
+    records: list[dict[str, Any]]
+    next_cursor: str | None
+    total: int | None = None
+    sort: tuple[SortKey, ...] = field(default_factory=tuple)
+
+
+def parse_sort(entity: CompiledEntity, text: str | None) -> tuple[SortKey, ...]:
+    """``"-amount,name"`` -> sort keys. :raises BadRequest: for unknown or unsortable fields."""
+    keys: list[SortKey] = []
+    for part in (text or "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        name = part.lstrip("-")
+        if name not in entity.kinds or name == "id":
+            raise BadRequest(f"Cannot sort by '{name}': not a sortable field of {entity.name}")
+        keys.append(SortKey(name, part.startswith("-")))
+    return tuple(keys)
+
+
+class QueryService:
+    """Reads records through the permission service."""
+
+    def __init__(self, permissions: PermissionService):
+        self.permissions = permissions
+
+    def _scope(self, ctx: WriteContext, entity: CompiledEntity) -> sa.ColumnElement[bool]:
+        self.permissions.authorize(ctx.actor, entity, "read")
+        rule = self.permissions.read_condition(ctx.actor, entity)
+        if rule is None:
+            return sa.true()
+        return self._condition(ctx, entity, rule)
+
+    def _condition(self, ctx: WriteContext, entity: CompiledEntity, doc: dict[str, Any]) -> sa.ColumnElement[bool]:
+        cond = parse_condition(doc, entity.kinds)
+        columns = {name: entity.table.c[name] for name in entity.kinds}
+        return cond.to_sql(columns, ctx.variables, dialect_name=ctx.session.get_bind().dialect.name)
+
+    def get(self, ctx: WriteContext, app: str, entity_name: str, record_id: int, deleted: bool = False) -> dict[str, Any]:
+        """One record with its child rows. :raises NotFound: also when the actor's record rule hides it."""
+        entity = ctx.snapshot.entity(app, entity_name)
+        t = entity.table
+        query = sa.select(t).where(t.c.id == record_id, self._scope(ctx, entity))
+        query = query.where(t.c.deleted_at.is_not(None) if deleted else t.c.deleted_at.is_(None))
+        row = ctx.session.execute(query).mappings().first()
+        if row is None:
+            raise NotFound(f"No {entity.name} record with id {record_id}")
+        record = row_to_record(entity, row)
+        record.update(ChildRows(ctx, entity).fetch(record_id))
+        return record
+
+    def list(self, ctx: WriteContext, app: str, entity_name: str, q: ListQuery) -> Page:
+        """A page of records matching the query, in a stable order (sort keys, then id)."""
+        entity = ctx.snapshot.entity(app, entity_name)
+        t = entity.table
+        where = [self._scope(ctx, entity), t.c.deleted_at.is_not(None) if q.deleted else t.c.deleted_at.is_(None)]
+        if q.condition:
+            where.append(self._condition(ctx, entity, q.condition))
+        if q.search:
+            where.append(self._search(entity, q))
+        keys = (*q.sort, SortKey("id", q.sort[-1].descending if q.sort else False))
+        total = ctx.session.scalar(sa.select(sa.func.count()).select_from(t).where(*where)) if q.with_total else None
+        query = sa.select(t).where(*where).order_by(*[_order(t.c[k.field], k.descending) for k in keys])
+        if q.after:
+            query = query.where(_after(t, keys, _decode(q.after, len(keys))))
+        rows = [row_to_record(entity, r) for r in ctx.session.execute(query.limit(q.limit + 1)).mappings()]
+        more = len(rows) > q.limit
+        rows = rows[: q.limit]
+        cursor = _encode([rows[-1][k.field] for k in keys]) if more and rows else None
+        return Page(rows, cursor, total, q.sort)
+
+    def _search(self, entity: CompiledEntity, q: ListQuery) -> sa.ColumnElement[bool]:
+        names = q.search_fields or tuple(n for n, k in entity.kinds.items() if k == "text")
+        if not names:
+            return sa.false()
+        pattern = "%" + q.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        return sa.or_(*[sa.func.lower(entity.table.c[n]).like(pattern.lower(), escape="\\") for n in names])
+
+
+def _order(column, descending: bool):
+    return column.desc().nulls_last() if descending else column.asc().nulls_first()
+
+
+def _after(t: sa.Table, keys: tuple[SortKey, ...], values: list[Any]) -> sa.ColumnElement[bool]:
+    """Rows strictly after ``values`` in the order of ``keys`` (NULLs first ascending, last descending)."""
+    clauses = []
+    for i, key in enumerate(keys):
+        col, value = t.c[key.field], values[i]
+        equal = [t.c[k.field].is_(None) if v is None else t.c[k.field] == v for k, v in zip(keys[:i], values[:i], strict=True)]
+        if key.descending:
+            beyond = sa.false() if value is None else sa.or_(col < value, col.is_(None))
+        else:
+            beyond = col.is_not(None) if value is None else col > value
+        clauses.append(sa.and_(*equal, beyond))
+    return sa.or_(*clauses)
+
+
+def _encode(values: list[Any]) -> str:
+    tagged = [[type(v).__name__, v] for v in values]
+    return base64.urlsafe_b64encode(dumps(tagged).encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str, count: int) -> list[Any]:
+    import datetime as dt
+    from decimal import Decimal
+
+    parsers = {"int": int, "str": str, "Decimal": Decimal, "bool": bool, "NoneType": lambda v: None,
+               "date": dt.date.fromisoformat, "datetime": dt.datetime.fromisoformat}  # fmt: skip
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        values = [parsers[tag](value) for tag, value in raw]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BadRequest("The page cursor is not valid") from exc
+    if len(values) != count:
+        raise BadRequest("The page cursor does not match the sort order")
+    return values

@@ -1,0 +1,181 @@
+"""The record service: the one write path for business data (create, update, delete, restore).
+
+Every caller - API, pages, rule actions, imports, demo data - writes through here, in the caller's
+transaction, in this fixed order (../shared/DESIGN.md): authorize, validate, version check, compute,
+before-rules, write (child rows included), after-rules, audit, outbox. The caller commits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from lowcode.auth.permissions import PermissionService
+from lowcode.errors import BadRequest, NotFound, PreconditionRequired, RuleRefused, ValidationFailed, VersionConflict
+from lowcode.fields.base import ComputeContext
+from lowcode.rules.hooks import NoRules, RuleHooks, WriteEvent
+from lowcode.runtime import audit, outbox
+from lowcode.runtime.children import ChildRows
+from lowcode.runtime.compiler import CompiledEntity
+from lowcode.runtime.context import WriteContext
+from lowcode.runtime.serialize import row_to_record
+from lowcode.runtime.series import next_in_series
+from lowcode.runtime.validation import check_references, check_unique, load_input
+
+
+class RecordService:
+    """Creates, updates, soft-deletes and restores records of published entities."""
+
+    def __init__(self, permissions: PermissionService, rules: RuleHooks | None = None, max_depth: int = 8):
+        self.permissions = permissions
+        self.rules = rules or NoRules()
+        self.max_depth = max_depth
+
+    # -- public operations -------------------------------------------------------------------------
+    def create(self, ctx: WriteContext, app: str, entity_name: str, data: Any) -> dict[str, Any]:
+        """Insert a record (with its child rows); returns the stored record with id and version 1."""
+        entity = self._entity(ctx, app, entity_name)
+        self.permissions.authorize(ctx.actor, entity, "create")
+        hidden = self.permissions.hidden_fields(ctx.actor, entity)
+        values, raw_children = load_input(ctx, entity, data, partial=False, hidden=hidden)
+        children = ChildRows(ctx, entity)
+        children.load(raw_children, existing={})
+        record = {cf.name: values.get(cf.name) for cf in entity.writable}
+        self._compute(ctx, entity, record, children.current(), is_create=True)
+        event = WriteEvent(app, entity.name, "create", None, None, record, children.current())
+        self.rules.before_write(ctx, entity, event)
+        self._compute(ctx, entity, event.after, children.current(), is_create=True)
+        self._check_integrity(ctx, entity, event.after, children, None)
+        system = {"version": 1, "created_at": ctx.now, "updated_at": ctx.now,
+                  "created_by": ctx.actor.user_id, "updated_by": ctx.actor.user_id, "owner": ctx.actor.user_id}  # fmt: skip
+        row = {**event.after, **system}
+        record_id = ctx.session.execute(sa.insert(entity.table).values(row).returning(entity.table.c.id)).scalar_one()
+        event.record_id = record_id
+        child_diff = children.write(record_id)
+        self.rules.after_write(ctx, entity, event)
+        changes = {**audit.diff(None, event.after, list(event.after)), **child_diff}
+        audit.record_change(ctx, app, entity.name, record_id, 1, "create", changes)
+        outbox.enqueue(ctx, app, entity.name, record_id, "created", {"id": record_id, "version": 1, "changes": changes})
+        return {"id": record_id, **row}
+
+    def update(
+        self, ctx: WriteContext, app: str, entity_name: str, record_id: int, data: Any, expected_version: int | None
+    ) -> dict[str, Any]:
+        """Change a record; ``expected_version`` is the version the client edited.
+
+        :raises VersionConflict: if the record changed since (with the fields changed since).
+        """
+        entity = self._entity(ctx, app, entity_name)
+        current = self._current(ctx, entity, record_id)
+        self.permissions.authorize(ctx.actor, entity, "update", current)
+        self._require_version(ctx, entity, current, expected_version)
+        hidden = self.permissions.hidden_fields(ctx.actor, entity)
+        values, raw_children = load_input(ctx, entity, data, partial=True, hidden=hidden)
+        children = ChildRows(ctx, entity)
+        children.load(raw_children, existing=children.fetch(record_id))
+        before = {cf.name: current.get(cf.name) for cf in entity.fields.values() if cf.has_column}
+        record = {**before, **values}
+        self._compute(ctx, entity, record, children.current(), is_create=False)
+        event = WriteEvent(app, entity.name, "update", record_id, before, record, children.current())
+        self.rules.before_write(ctx, entity, event)
+        self._compute(ctx, entity, event.after, children.current(), is_create=False)
+        self._check_integrity(ctx, entity, event.after, children, record_id)
+        changed = {k: v for k, v in event.after.items() if before.get(k) != v}
+        new_version = current["version"] + 1
+        system = {"version": new_version, "updated_at": ctx.now, "updated_by": ctx.actor.user_id}
+        self._guarded_update(ctx, entity, record_id, current["version"], {**changed, **system})
+        child_diff = children.write(record_id)
+        self.rules.after_write(ctx, entity, event)
+        changes = {**audit.diff(before, event.after, list(changed)), **child_diff}
+        audit.record_change(ctx, app, entity.name, record_id, new_version, "update", changes)
+        outbox.enqueue(ctx, app, entity.name, record_id, "updated",
+                       {"id": record_id, "version": new_version, "changes": changes})  # fmt: skip
+        return {**current, **event.after, **system}
+
+    def delete(self, ctx: WriteContext, app: str, entity_name: str, record_id: int, expected_version: int | None) -> None:
+        """Soft-delete a record (it can be restored); child rows stay with it."""
+        self._set_deleted(ctx, app, entity_name, record_id, expected_version, deleting=True)
+
+    def restore(self, ctx: WriteContext, app: str, entity_name: str, record_id: int) -> dict[str, Any]:
+        """Undo a soft delete; returns the restored record."""
+        return self._set_deleted(ctx, app, entity_name, record_id, None, deleting=False)
+
+    # -- steps -------------------------------------------------------------------------------------
+    def _entity(self, ctx: WriteContext, app: str, name: str) -> CompiledEntity:
+        if ctx.depth > self.max_depth:
+            raise RuleRefused(f"Refused: cascade deeper than {self.max_depth} writes")
+        entity = ctx.snapshot.entity(app, name)
+        if entity.is_child:
+            raise BadRequest(f"'{name}' rows are written through their parent record")
+        return entity
+
+    def _current(self, ctx: WriteContext, entity: CompiledEntity, record_id: int, deleted: bool = False) -> dict[str, Any]:
+        table = entity.table
+        query = sa.select(table).where(table.c.id == record_id)
+        query = query.where(table.c.deleted_at.is_not(None) if deleted else table.c.deleted_at.is_(None))
+        if ctx.session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = ctx.session.execute(query).mappings().first()
+        if row is None:
+            state = "deleted " if deleted else ""
+            raise NotFound(f"No {state}{entity.name} record with id {record_id}")
+        return row_to_record(entity, row)
+
+    def _require_version(self, ctx: WriteContext, entity: CompiledEntity, current: dict, expected: int | None) -> None:
+        if expected is None:
+            raise PreconditionRequired(
+                "The version being edited is required (If-Match header or 'version' in the body)"
+            )
+        if expected != current["version"]:
+            self._conflict(ctx, entity, current, expected)
+
+    def _conflict(self, ctx: WriteContext, entity: CompiledEntity, current: dict, expected: int):
+        names = audit.fields_changed_since(ctx.session, entity.app, entity.name, current["id"], expected)
+        changed = {n: entity.fields[n].ftype.dump(entity.fields[n].fdef, current.get(n))
+                   for n in sorted(names) if n in entity.fields and entity.fields[n].has_column}  # fmt: skip
+        raise VersionConflict(
+            f"Record {current['id']} was changed by someone else (you edited version {expected}, "
+            f"it is now version {current['version']})",
+            current_version=current["version"], changed=changed,
+        )
+
+    def _compute(self, ctx: WriteContext, entity: CompiledEntity, record: dict, children: dict, is_create: bool) -> None:
+        compute_ctx = ComputeContext(ctx.session, is_create, ctx.now,
+                                     lambda key: next_in_series(ctx.session, f"{entity.app}.{entity.name}.{key}"))  # fmt: skip
+        for cf in entity.computed:
+            record[cf.name] = cf.ftype.compute(cf.fdef, {**record, **children}, children, compute_ctx)
+
+    def _check_integrity(self, ctx, entity, record, children: ChildRows, record_id) -> None:
+        errors = check_references(ctx, entity, record)
+        errors.update(check_unique(ctx, entity, record, record_id))
+        errors.update(children.check_references())
+        if errors:
+            raise ValidationFailed("Some fields are not valid", fields=errors)
+
+    def _guarded_update(self, ctx, entity, record_id: int, version: int, values: dict) -> None:
+        table = entity.table
+        result = ctx.session.execute(
+            sa.update(table).where(table.c.id == record_id, table.c.version == version).values(values)
+        )
+        if result.rowcount != 1:
+            self._conflict(ctx, entity, self._current(ctx, entity, record_id), version)
+
+    def _set_deleted(self, ctx, app, entity_name, record_id, expected_version, deleting: bool):
+        entity = self._entity(ctx, app, entity_name)
+        current = self._current(ctx, entity, record_id, deleted=not deleting)
+        self.permissions.authorize(ctx.actor, entity, "delete", current)
+        if expected_version is not None and expected_version != current["version"]:
+            self._conflict(ctx, entity, current, expected_version)
+        new_version = current["version"] + 1
+        values = {"deleted_at": ctx.now if deleting else None, "version": new_version,
+                  "updated_at": ctx.now, "updated_by": ctx.actor.user_id}  # fmt: skip
+        event = WriteEvent(app, entity.name, "delete" if deleting else "restore", record_id, current, {**current, **values})
+        self.rules.before_write(ctx, entity, event)
+        self._guarded_update(ctx, entity, record_id, current["version"], values)
+        self.rules.after_write(ctx, entity, event)
+        action = "delete" if deleting else "restore"
+        audit.record_change(ctx, app, entity.name, record_id, new_version, action,
+                            {"deleted_at": [None, ctx.now.isoformat()] if deleting else [str(current["deleted_at"]), None]})  # fmt: skip
+        outbox.enqueue(ctx, app, entity.name, record_id, f"{action}d", {"id": record_id, "version": new_version})
+        return {**current, **values}

@@ -1,0 +1,112 @@
+"""The compiled, immutable view of every published definition, cached per definitions version.
+
+Each request reads one counter; when another process has published since, the snapshot is rebuilt.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from lowcode.definitions.store import DEFINITIONS_COUNTER, all_published, read_counter
+from lowcode.errors import NotFound
+from lowcode.fields.base import normalise_label, pick_label
+from lowcode.runtime.compiler import CompiledEntity, compile_entity
+
+
+@dataclass
+class AppInfo:
+    """A published app: its definition and the names of its entities, forms and views."""
+
+    name: str
+    definition: dict[str, Any]
+    entities: list[str] = field(default_factory=list)
+
+    def label_for(self, language: str) -> str:
+        """The app's label in a language."""
+        return pick_label(normalise_label(self.definition.get("label"), self.name), language, self.name)
+
+
+@dataclass
+class Snapshot:
+    """Compiled definitions of one definitions version. Never mutated after it is built."""
+
+    version: int
+    apps: dict[str, AppInfo]
+    entities: dict[tuple[str, str], CompiledEntity]
+    forms: dict[tuple[str, str], dict[str, Any]]
+    views: dict[tuple[str, str], dict[str, Any]]
+    metadata: sa.MetaData
+
+    def entity(self, app: str, name: str) -> CompiledEntity:
+        """A published entity. :raises NotFound:"""
+        try:
+            return self.entities[(app, name)]
+        except KeyError:
+            raise NotFound(f"No published entity '{name}' in app '{app}'") from None
+
+    def app(self, name: str) -> AppInfo:
+        """A published app. :raises NotFound:"""
+        try:
+            return self.apps[name]
+        except KeyError:
+            raise NotFound(f"No published app '{name}'") from None
+
+    def form_for(self, app: str, entity: str) -> dict[str, Any] | None:
+        """The first form defined for an entity (by name order), if any."""
+        matches = sorted(name for (a, name), f in self.forms.items() if a == app and f["entity"] == entity)
+        return self.forms[(app, matches[0])] if matches else None
+
+    def view_for(self, app: str, entity: str) -> dict[str, Any] | None:
+        """The first list view defined for an entity (by name order), if any."""
+        matches = sorted(name for (a, name), v in self.views.items() if a == app and v["entity"] == entity)
+        return self.views[(app, matches[0])] if matches else None
+
+
+def build_snapshot(session: Session) -> Snapshot:
+    """Compile every published definition (read inside the caller's transaction)."""
+    version = read_counter(session, DEFINITIONS_COUNTER)
+    metadata = sa.MetaData()
+    snap = Snapshot(version, {}, {}, {}, {}, metadata)
+    published = all_published(session)
+    for (app, kind, name), body in sorted(published.items()):
+        if kind == "app":
+            snap.apps[app] = AppInfo(app, body)
+    for (app, kind, name), body in sorted(published.items()):
+        if kind == "entity" and app in snap.apps:
+            snap.entities[(app, name)] = compile_entity(app, body, version, metadata)
+            snap.apps[app].entities.append(name)
+        elif kind == "form":
+            snap.forms[(app, name)] = body
+        elif kind == "view":
+            snap.views[(app, name)] = body
+    return snap
+
+
+class SnapshotCache:
+    """Holds the newest snapshot of this process; thread-safe rebuild on version change."""
+
+    def __init__(self) -> None:
+        self._snapshot: Snapshot | None = None
+        self._lock = threading.Lock()
+
+    def get(self, session: Session) -> Snapshot:
+        """The snapshot for the current definitions version (one counter read per call)."""
+        current = read_counter(session, DEFINITIONS_COUNTER)
+        snap = self._snapshot
+        if snap is not None and snap.version == current:
+            return snap
+        with self._lock:
+            snap = self._snapshot
+            if snap is None or snap.version != current:
+                snap = build_snapshot(session)
+                self._snapshot = snap
+            return snap
+
+    def invalidate(self) -> None:
+        """Forget the cached snapshot (the next request rebuilds it)."""
+        self._snapshot = None

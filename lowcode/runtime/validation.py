@@ -1,0 +1,137 @@
+"""Step 2 of the write path: turn client input into typed values, or per-field messages.
+
+Checks everything the definition promises: types and formats (marshmallow schema from the field registry),
+required fields, select options, unique values, link targets and users that exist, and no writes to
+computed or system fields.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+import sqlalchemy as sa
+
+from lowcode.core.models import User
+from lowcode.errors import BadRequest, ValidationFailed
+from lowcode.runtime.compiler import RESERVED_NAMES, CompiledEntity
+from lowcode.runtime.context import WriteContext
+
+MAX_CHILD_ROWS = 1000
+
+
+def load_input(
+    ctx: WriteContext, entity: CompiledEntity, data: Any, partial: bool, hidden: frozenset[str] = frozenset()
+) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
+    """Validate a record body: returns (typed field values, raw child-row lists by child field).
+
+    :raises ValidationFailed: with per-field messages; :raises BadRequest: if the body is not an object.
+    """
+    if not isinstance(data, dict):
+        raise BadRequest("The record body must be a JSON object")
+    errors: dict[str, list[str]] = {}
+    body = dict(data)
+    body.pop("version", None)
+    for name in list(body):
+        cf = entity.fields.get(name)
+        if name in RESERVED_NAMES or (cf is not None and cf.ftype.computed):
+            errors.setdefault(name, []).append("This field is set by the server and cannot be written.")
+        elif name in hidden:
+            errors.setdefault(name, []).append("You may not write this field.")
+    children = {cf.name: body.pop(cf.name) for cf in entity.child_fields if cf.name in body}
+    for name in errors:
+        body.pop(name, None)
+    if not partial:
+        for cf in entity.writable:
+            if cf.name not in body and cf.fdef.default is not None:
+                body[cf.name] = cf.fdef.default
+    try:
+        values = entity.input_schema(partial).load(body)
+    except ma.ValidationError as exc:
+        errors.update({k: v if isinstance(v, list) else [v] for k, v in _flatten(exc.messages).items()})
+        values = {}
+    for name, rows in children.items():
+        if not isinstance(rows, list) or len(rows) > MAX_CHILD_ROWS:
+            errors.setdefault(name, []).append(f"Must be a list of at most {MAX_CHILD_ROWS} rows.")
+    if errors:
+        raise ValidationFailed("Some fields are not valid", fields=errors)
+    return values, children
+
+
+def _flatten(messages: Any, prefix: str = "") -> dict[str, Any]:
+    if not isinstance(messages, dict):
+        return {prefix or "_schema": messages}
+    flat: dict[str, Any] = {}
+    for key, value in messages.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict):
+            flat.update(_flatten(value, name))
+        else:
+            flat[name] = value
+    return flat
+
+
+def load_child_rows(
+    ctx: WriteContext, child: CompiledEntity, field_name: str, rows: list[Any]
+) -> list[dict[str, Any]]:
+    """Validate each child row; ``id`` identifies an existing row to keep/update.
+
+    :raises ValidationFailed: with paths such as ``lines.2.qty``.
+    """
+    loaded: list[dict[str, Any]] = []
+    errors: dict[str, list[str]] = {}
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            errors[f"{field_name}.{i}"] = ["Each row must be an object."]
+            continue
+        row = dict(row)
+        row_id = row.pop("id", None)
+        try:
+            values, _ = load_input(ctx, child, row, partial=False)
+        except ValidationFailed as exc:
+            errors.update({f"{field_name}.{i}.{k}": v for k, v in exc.fields.items()})
+            continue
+        if row_id is not None and (isinstance(row_id, bool) or not isinstance(row_id, int)):
+            errors[f"{field_name}.{i}.id"] = ["Row id must be an integer."]
+            continue
+        loaded.append({**values, "id": row_id})
+    if errors:
+        raise ValidationFailed("Some rows are not valid", fields=errors)
+    return loaded
+
+
+def check_references(ctx: WriteContext, entity: CompiledEntity, values: dict[str, Any], prefix: str = "") -> dict[str, list[str]]:
+    """Messages for link values whose record does not exist (or is deleted) and unknown user ids."""
+    errors: dict[str, list[str]] = {}
+    for cf in entity.fields.values():
+        value = values.get(cf.name)
+        if value is None:
+            continue
+        if getattr(cf.ftype, "references_entity", False):
+            target = ctx.snapshot.entity(entity.app, cf.fdef.options["entity"]).table
+            exists = ctx.session.execute(
+                sa.select(target.c.id).where(target.c.id == value, target.c.deleted_at.is_(None))
+            ).first()
+            if exists is None:
+                errors[prefix + cf.name] = [f"No {cf.fdef.options['entity']} record with id {value}."]
+        elif getattr(cf.ftype, "references_user", False):
+            if ctx.session.get(User, value) is None:
+                errors[prefix + cf.name] = [f"No user with id {value}."]
+    return errors
+
+
+def check_unique(ctx: WriteContext, entity: CompiledEntity, values: dict[str, Any], record_id: int | None) -> dict[str, list[str]]:
+    """Messages for unique fields whose value another record already holds (deleted ones included)."""
+    errors: dict[str, list[str]] = {}
+    table = entity.table
+    for cf in entity.fields.values():
+        if not cf.fdef.unique or values.get(cf.name) is None:
+            continue
+        query = sa.select(table.c.id, table.c.deleted_at).where(table.c[cf.name] == values[cf.name])
+        if record_id is not None:
+            query = query.where(table.c.id != record_id)
+        other = ctx.session.execute(query.limit(1)).first()
+        if other is not None:
+            where = " (deleted; restore it or change its value)" if other.deleted_at else ""
+            errors[cf.name] = [f"Must be unique: record {other.id}{where} already has this value."]
+    return errors

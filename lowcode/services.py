@@ -1,0 +1,38 @@
+"""The services of one app instance, built once by the app factory and passed explicitly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lowcode.auth.permissions import PermissionService
+from lowcode.core.db import Database
+from lowcode.rules.hooks import NoRules, RuleHooks
+from lowcode.runtime.queries import QueryService
+from lowcode.runtime.records import RecordService
+from lowcode.runtime.snapshot import SnapshotCache
+
+
+@dataclass
+class Services:
+    """Database, snapshot cache, permission, record and query services."""
+
+    db: Database
+    snapshots: SnapshotCache
+    permissions: PermissionService
+    records: RecordService
+    queries: QueryService
+    settings: dict
+
+
+def build_services(settings: dict, rules: RuleHooks | None = None) -> Services:
+    """Wire the services for a settings mapping (see :mod:`lowcode.config`)."""
+    db = Database(settings["DATABASE_URL"], settings["SQLITE_BUSY_TIMEOUT_MS"])
+    permissions = PermissionService()
+    return Services(
+        db=db,
+        snapshots=SnapshotCache(),
+        permissions=permissions,
+        records=RecordService(permissions, rules or NoRules(), settings["RULE_MAX_DEPTH"]),
+        queries=QueryService(permissions),
+        settings=settings,
+    )
