@@ -1,0 +1,74 @@
+"""Shared fixtures: an app on a fresh database, an admin API client, template helpers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lowcode.app import create_app
+from lowcode.commands import ensure_admin
+from tests.dbs import fresh_database
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN_PASSWORD = "admin-pass-1"
+
+
+@pytest.fixture
+def app(tmp_path):
+    """The app on a fresh database (SQLite file, or PostgreSQL with LOWCODE_TEST_DB=postgresql)."""
+    with fresh_database(tmp_path) as url:
+        application = create_app({"DATABASE_URL": url, "SECRET_KEY": "test-secret"})
+        ensure_admin(application, "admin", ADMIN_PASSWORD)
+        yield application
+        application.extensions["lowcode"].db.dispose()
+
+
+class ApiClient:
+    """A test client that sends a bearer token and JSON."""
+
+    def __init__(self, client, token: str | None):
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    def _call(self, method, url, json=None, headers=None, **kw):
+        merged = {**self.headers, **(headers or {})}
+        return self.client.open(url, method=method, json=json, headers=merged, **kw)
+
+    def get(self, url, **kw):
+        return self._call("GET", url, **kw)
+
+    def post(self, url, json=None, **kw):
+        return self._call("POST", url, json=json, **kw)
+
+    def put(self, url, json=None, **kw):
+        return self._call("PUT", url, json=json, **kw)
+
+    def patch(self, url, json=None, **kw):
+        return self._call("PATCH", url, json=json, **kw)
+
+    def delete(self, url, **kw):
+        return self._call("DELETE", url, **kw)
+
+
+def login(client, username: str, password: str) -> str:
+    """Sign in through the API; returns the bearer token."""
+    response = client.post("/api/auth/login", json={"username": username, "password": password})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["token"]
+
+
+@pytest.fixture
+def api(app) -> ApiClient:
+    """An API client signed in as the administrator."""
+    client = app.test_client()
+    return ApiClient(client, login(client, "admin", ADMIN_PASSWORD))
+
+
+@pytest.fixture
+def demo_api(app, api) -> ApiClient:
+    """The admin client with the demo template installed (definitions and demo data)."""
+    from lowcode.commands import install_template
+
+    install_template(app, ROOT / "app_templates" / "demo")
+    return api
