@@ -152,8 +152,8 @@ class AutonumberFieldType(_Computed):
         return sa.String(64)
 
     def compute(self, fdef, record, children, ctx):
-        if not ctx.is_create:
-            return record.get(fdef.name)
+        if not ctx.is_create or record.get(fdef.name):
+            return record.get(fdef.name)  # numbered once, at creation
         prefix = self.prefix(fdef.options["pattern"], ctx.now)
         number = ctx.series(f"{fdef.name}:{prefix}")
         return SERIES_TOKEN.sub(lambda m: str(number).zfill(len(m.group(1))) if "#" in m.group(1) else "", prefix)

@@ -59,7 +59,7 @@ def parse_sort(entity: CompiledEntity, text: str | None) -> tuple[SortKey, ...]:
         if not part:
             continue
         name = part.lstrip("-")
-        if name not in entity.kinds or name == "id":
+        if name not in entity.kinds:
             raise BadRequest(f"Cannot sort by '{name}': not a sortable field of {entity.name}")
         keys.append(SortKey(name, part.startswith("-")))
     return tuple(keys)
@@ -105,7 +105,9 @@ class QueryService:
             where.append(self._condition(ctx, entity, q.condition))
         if q.search:
             where.append(self._search(entity, q))
-        keys = (*q.sort, SortKey("id", q.sort[-1].descending if q.sort else False))
+        keys = tuple(k for k in q.sort if k.field != "id")
+        id_key = next((k for k in q.sort if k.field == "id"), SortKey("id", keys[-1].descending if keys else False))
+        keys = (*keys, id_key)
         total = ctx.session.scalar(sa.select(sa.func.count()).select_from(t).where(*where)) if q.with_total else None
         query = sa.select(t).where(*where).order_by(*[_order(t.c[k.field], k.descending) for k in keys])
         if q.after:

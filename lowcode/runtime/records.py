@@ -21,7 +21,7 @@ from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.context import WriteContext
 from lowcode.runtime.serialize import row_to_record
 from lowcode.runtime.series import next_in_series
-from lowcode.runtime.validation import check_references, check_unique, load_input
+from lowcode.runtime.validation import check_references, check_unique, parse_input
 
 
 class RecordService:
@@ -37,10 +37,7 @@ class RecordService:
         """Insert a record (with its child rows); returns the stored record with id and version 1."""
         entity = self._entity(ctx, app, entity_name)
         self.permissions.authorize(ctx.actor, entity, "create")
-        hidden = self.permissions.hidden_fields(ctx.actor, entity)
-        values, raw_children = load_input(ctx, entity, data, partial=False, hidden=hidden)
-        children = ChildRows(ctx, entity)
-        children.load(raw_children, existing={})
+        values, children = self._load(ctx, entity, data, None)
         record = {cf.name: values.get(cf.name) for cf in entity.writable}
         self._compute(ctx, entity, record, children.current(), is_create=True)
         event = WriteEvent(app, entity.name, "create", None, None, record, children.current())
@@ -70,10 +67,7 @@ class RecordService:
         current = self._current(ctx, entity, record_id)
         self.permissions.authorize(ctx.actor, entity, "update", current)
         self._require_version(ctx, entity, current, expected_version)
-        hidden = self.permissions.hidden_fields(ctx.actor, entity)
-        values, raw_children = load_input(ctx, entity, data, partial=True, hidden=hidden)
-        children = ChildRows(ctx, entity)
-        children.load(raw_children, existing=children.fetch(record_id))
+        values, children = self._load(ctx, entity, data, record_id)
         before = {cf.name: current.get(cf.name) for cf in entity.fields.values() if cf.has_column}
         record = {**before, **values}
         self._compute(ctx, entity, record, children.current(), is_create=False)
@@ -121,6 +115,19 @@ class RecordService:
             state = "deleted " if deleted else ""
             raise NotFound(f"No {state}{entity.name} record with id {record_id}")
         return row_to_record(entity, row)
+
+    def _load(self, ctx: WriteContext, entity: CompiledEntity, data: Any, record_id: int | None):
+        """Validate the body and its child rows together; every message is reported at once."""
+        hidden = self.permissions.hidden_fields(ctx.actor, entity)
+        values, raw_children, errors = parse_input(ctx, entity, data, record_id is not None, hidden)
+        children = ChildRows(ctx, entity)
+        try:
+            children.load(raw_children, children.fetch(record_id) if record_id is not None else {})
+        except ValidationFailed as exc:
+            errors.update(exc.fields)
+        if errors:
+            raise ValidationFailed("Some fields are not valid", fields=errors)
+        return values, children
 
     def _require_version(self, ctx: WriteContext, entity: CompiledEntity, current: dict, expected: int | None) -> None:
         if expected is None:

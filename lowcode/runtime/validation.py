@@ -27,6 +27,17 @@ def load_input(
 
     :raises ValidationFailed: with per-field messages; :raises BadRequest: if the body is not an object.
     """
+    values, children, errors = parse_input(ctx, entity, data, partial, hidden)
+    if errors:
+        raise ValidationFailed("Some fields are not valid", fields=errors)
+    return values, children
+
+
+def parse_input(
+    ctx: WriteContext, entity: CompiledEntity, data: Any, partial: bool, hidden: frozenset[str] = frozenset()
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, list[str]]]:
+    """Like :func:`load_input` but returns the errors instead of raising (so child-row errors can be
+    reported together with the parent's)."""
     if not isinstance(data, dict):
         raise BadRequest("The record body must be a JSON object")
     errors: dict[str, list[str]] = {}
@@ -50,12 +61,11 @@ def load_input(
     except ma.ValidationError as exc:
         errors.update({k: v if isinstance(v, list) else [v] for k, v in _flatten(exc.messages).items()})
         values = {}
-    for name, rows in children.items():
+    for name, rows in list(children.items()):
         if not isinstance(rows, list) or len(rows) > MAX_CHILD_ROWS:
             errors.setdefault(name, []).append(f"Must be a list of at most {MAX_CHILD_ROWS} rows.")
-    if errors:
-        raise ValidationFailed("Some fields are not valid", fields=errors)
-    return values, children
+            del children[name]
+    return values, children, errors
 
 
 def _flatten(messages: Any, prefix: str = "") -> dict[str, Any]:
