@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import current_app, g, request, session
 
-from lowcode.auth.users import user_for_token
+from lowcode.auth.users import touch_token, user_for_token
 from lowcode.core.jsonutil import loads_exact
 from lowcode.core.models import User
 from lowcode.errors import BadRequest, PermissionDenied, Unauthenticated
@@ -28,11 +28,21 @@ def actor_for(user: User) -> Actor:
     return Actor(user_id=user.id, username=user.username, is_admin=user.is_admin, language=user.language)
 
 
-def resolve_actor(db_session, required: bool = True) -> Actor | None:
-    """Bearer token first, then the session cookie (cookie writes must carry the CSRF token)."""
+def resolve_actor(db_session, required: bool = True, writing: bool = False) -> Actor | None:
+    """Bearer token first, then the session cookie (cookie writes must carry the CSRF token).
+
+    ``writing`` says ``db_session`` is a write transaction (a token's last use is recorded in it);
+    otherwise that small write gets a transaction of its own, so reads never upgrade to writes.
+    """
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
-        return actor_for(user_for_token(db_session, header[7:].strip()))
+        user, stale_token = user_for_token(db_session, header[7:].strip())
+        if stale_token is not None and writing:
+            touch_token(db_session, stale_token)
+        elif stale_token is not None:
+            with services().db.write() as touch:
+                touch_token(touch, stale_token)
+        return actor_for(user)
     user_id = session.get("user_id")
     user = db_session.get(User, user_id) if user_id else None
     if user is None or not user.active:
@@ -56,7 +66,7 @@ def unit_of_work(write: bool, source: str = "api") -> Iterator[WriteContext]:
     """One transaction for the request: the caller's actor, the current snapshot; commit on success."""
     svc = services()
     with svc.db.write() if write else svc.db.read() as db_session:
-        actor = resolve_actor(db_session)
+        actor = resolve_actor(db_session, writing=write)
         snapshot = svc.snapshots.get(db_session)
         ctx = WriteContext(db_session, actor, snapshot, source=source, ip=request.remote_addr or "")
         g.lowcode_ctx = ctx

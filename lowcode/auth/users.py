@@ -60,8 +60,10 @@ def issue_token(session: Session, user: User, name: str = "login", lifetime: dt.
     return token
 
 
-def user_for_token(session: Session, token: str) -> User:
-    """The user a live token belongs to; records its use. :raises Unauthenticated:"""
+def user_for_token(session: Session, token: str) -> tuple[User, int | None]:
+    """The user a live token belongs to, and the token's id when its last use is over a minute old
+    (the caller records the use with :func:`touch_token` in a write transaction of its own, so a
+    read-only request never writes). :raises Unauthenticated:"""
     row = session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
     now = utcnow()
     if row is None or row.revoked_at is not None or (row.expires_at and _aware(row.expires_at) < now):
@@ -69,9 +71,13 @@ def user_for_token(session: Session, token: str) -> User:
     user = session.get(User, row.user_id)
     if user is None or not user.active:
         raise Unauthenticated("The token's user is not active")
-    if row.last_used_at is None or now - _aware(row.last_used_at) > dt.timedelta(minutes=1):
-        session.execute(sa.update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
-    return user
+    stale = row.last_used_at is None or now - _aware(row.last_used_at) > dt.timedelta(minutes=1)
+    return user, (row.id if stale else None)
+
+
+def touch_token(session: Session, token_id: int) -> None:
+    """Record that a token was used now."""
+    session.execute(sa.update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow()))
 
 
 def revoke_token(session: Session, token: str) -> None:
@@ -83,3 +89,16 @@ def revoke_token(session: Session, token: str) -> None:
 
 def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def set_user_language(session: Session, user_id: int, language: str) -> None:
+    """Store a user's chosen interface language (``en``, ``zh_CN``) in ``lc_user.language``."""
+    session.execute(sa.update(User).where(User.id == user_id).values(language=language))
+
+
+def user_names(session: Session, ids: list[int] | None = None, limit: int = 500) -> dict[int, str]:
+    """``{id: display name}`` of the given users, or of the active users when ``ids`` is None."""
+    query = sa.select(User.id, User.display_name, User.username)
+    query = query.where(User.id.in_(ids)) if ids is not None else query.where(User.active.is_(True))
+    rows = session.execute(query.order_by(User.username).limit(limit))
+    return {row.id: row.display_name or row.username for row in rows}

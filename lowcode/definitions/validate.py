@@ -60,10 +60,11 @@ def validate_document(kind: str, name: str, doc: Any) -> None:
     :raises DefinitionInvalid: with each error's JSON path and message.
     """
     errors = schema_errors(validator_for(kind), doc)
-    if not errors and doc.get("name") != name:
+    if not errors and isinstance(doc, dict) and doc.get("name") != name:
         errors["name"] = [f"name '{doc.get('name')}' does not match the URL name '{name}'"]
-    if kind == "entity" and not errors:
-        errors.update(entity_errors(doc))
+    if kind == "entity" and isinstance(doc, dict) and isinstance(doc.get("fields"), list):
+        for path, messages in entity_errors(doc).items():
+            errors.setdefault(path, []).extend(m for m in messages if m not in errors.get(path, []))
     if errors:
         raise DefinitionInvalid(f"The {kind} definition '{name}' is invalid", fields=errors)
 
@@ -74,7 +75,9 @@ def entity_errors(doc: Mapping[str, Any]) -> dict[str, list[str]]:
     seen: set[str] = set()
     for i, fdoc in enumerate(doc["fields"]):
         path = f"fields/{i}"
-        name = fdoc["name"]
+        if not isinstance(fdoc, dict) or not isinstance(fdoc.get("type"), str):
+            continue
+        name = fdoc.get("name")
         if name in RESERVED_NAMES:
             errors.setdefault(f"{path}/name", []).append(f"'{name}' is a reserved system field name")
         if name in seen:
@@ -85,7 +88,9 @@ def entity_errors(doc: Mapping[str, Any]) -> dict[str, list[str]]:
         except UnknownType as exc:
             errors.setdefault(f"{path}/type", []).append(exc.message)
             continue
-        errors.update(schema_errors(Draft202012Validator(ftype.options_schema), fdoc.get("options", {}), f"{path}/options"))
+        options = fdoc.get("options", {})
+        if isinstance(options, dict):
+            errors.update(schema_errors(Draft202012Validator(ftype.options_schema), options, f"{path}/options"))
     return errors
 
 

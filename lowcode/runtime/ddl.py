@@ -120,7 +120,7 @@ def refuse_incompatible_changes(old: CompiledEntity, new: CompiledEntity) -> Non
         if column.name not in old.table.columns:
             continue
         before, after = old.table.columns[column.name].type, column.type
-        if repr(before) == repr(after):
+        if _signature(before) == _signature(after):
             continue
         widening = (
             isinstance(before, sa.String) and isinstance(after, sa.String)
@@ -132,3 +132,9 @@ def refuse_incompatible_changes(old: CompiledEntity, new: CompiledEntity) -> Non
                 "existing data would need a conversion. Add a new field and copy the data instead.",
                 fields={column.name: ["incompatible type change refused"]},
             )
+
+
+def _signature(col_type: sa.types.TypeEngine) -> str:
+    if isinstance(col_type, ExactDecimal):
+        return f"ExactDecimal({col_type.precision}, {col_type.scale})"
+    return repr(col_type)

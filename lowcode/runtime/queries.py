@@ -81,7 +81,7 @@ class QueryService:
     def _condition(self, ctx: WriteContext, entity: CompiledEntity, doc: dict[str, Any]) -> sa.ColumnElement[bool]:
         cond = parse_condition(doc, entity.kinds)
         columns = {name: entity.table.c[name] for name in entity.kinds}
-        return cond.to_sql(columns, ctx.variables, dialect_name=ctx.session.get_bind().dialect.name)
+        return cond.to_sql(columns, ctx.variables)
 
     def get(self, ctx: WriteContext, app: str, entity_name: str, record_id: int, deleted: bool = False) -> dict[str, Any]:
         """One record with its child rows. :raises NotFound: also when the actor's record rule hides it."""
