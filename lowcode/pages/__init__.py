@@ -1,9 +1,36 @@
-"""Server-rendered pages (Jinja2 + htmx): app home, list, detail with history, create/edit form."""
+"""Server-rendered pages (Jinja2 + htmx): sign-in, apps, app home, list, detail with history, forms.
+
+Views stay thin: they open a unit of work, ask a model module (``listing``, ``viewmodels``, ``forms``,
+``binding``) and render a template. Reads go through the query service, writes through the record
+service, and both through the permission service.
+"""
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import Any
+
+from flask import Flask, request
+from flask_babel import Babel
+
+from lowcode.pages.i18n import LANGUAGES, current_language, select_locale
+from lowcode.pages.security import csrf_token
+
+
+def template_globals() -> dict[str, Any]:
+    """What every page template may use: the CSRF token, the language and the switcher's choices."""
+    return {
+        "csrf_token": csrf_token,
+        "current_lang": current_language(),
+        "languages": LANGUAGES,
+        "here": request.full_path.rstrip("?"),
+    }
 
 
 def register_pages(app: Flask) -> None:
-    """Register the page blueprints."""
+    """Set up Flask-Babel (translations in ``lowcode/translations``) and register the page routes."""
+    from lowcode.pages import account, browse, edit  # noqa: F401 - attach the routes to the blueprint
+    from lowcode.pages.blueprint import bp
+
+    Babel(app, locale_selector=select_locale)
+    app.register_blueprint(bp)
+    app.context_processor(template_globals)

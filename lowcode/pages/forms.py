@@ -1,0 +1,231 @@
+"""The form page's model: sections laid out by the entity's form definition (else every field), one
+widget per field type, child tables as editable rows, and the messages of a failed save next to
+the fields they are about."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+
+from lowcode.api.edge import services
+from lowcode.fields.base import normalise_label, pick_label
+from lowcode.fields.choice import choice_label, choice_values
+from lowcode.pages.binding import is_bindable, is_child_table, to_input
+from lowcode.pages.display import Lookups, choices_for, is_link, is_user
+from lowcode.runtime.compiler import CompiledEntity, CompiledField
+from lowcode.runtime.context import WriteContext
+
+TEMPLATE_ROW_KEY = "__row__"
+
+
+class ErrorBag:
+    """Per-field messages of a failed save (``customer``, ``lines.2.qty``); each is taken once."""
+
+    def __init__(self, fields: dict[str, Any] | None):
+        self.fields = {str(k): v if isinstance(v, list) else [v] for k, v in (fields or {}).items()}
+
+    def take(self, path: str) -> list[str]:
+        """Messages for ``path`` and the paths under it, removed from the bag."""
+        keys = [k for k in self.fields if k == path or k.startswith(path + ".")]
+        return [str(m) for k in keys for m in self.fields.pop(k)]
+
+    def rest(self) -> list[str]:
+        """Messages no field on the form took, as ``path: message``."""
+        return [f"{k}: {m}" if k != "_schema" else str(m) for k, ms in self.fields.items() for m in ms]
+
+
+def form_fields(ctx: WriteContext, entity: CompiledEntity) -> list[dict[str, Any]]:
+    """Sections ``[{"label", "columns", "fields": [CompiledField]}]`` from the form definition, else
+    one section with every field; fields the actor may not see are left out."""
+    hidden = services().permissions.hidden_fields(ctx.actor, entity)
+    form = ctx.snapshot.form_for(entity.app, entity.name)
+    if form is None:
+        fields = [cf for cf in entity.fields.values() if cf.name not in hidden]
+        return [{"label": None, "columns": 2, "fields": fields}]
+    sections = []
+    for section in form["sections"]:
+        fields = [entity.fields[n] for n in section["fields"] if n in entity.fields and n not in hidden]
+        sections.append(
+            {"label": section.get("label"), "columns": section.get("columns", 1), "fields": fields}
+        )
+    return sections
+
+
+def laid_out_fields(sections: list[dict[str, Any]]) -> list[CompiledField]:
+    """Every field placed on the form, in order."""
+    return [cf for section in sections for cf in section["fields"]]
+
+
+def child_entities(ctx: WriteContext, entity: CompiledEntity) -> dict[str, CompiledEntity]:
+    """The child entity of each child-table field."""
+    return {cf.name: ctx.snapshot.entity(entity.app, cf.fdef.options["entity"]) for cf in entity.child_fields}
+
+
+class FormBuilder:
+    """Builds widget models for one entity's form in one language."""
+
+    def __init__(self, ctx: WriteContext, entity: CompiledEntity, language: str, errors: ErrorBag):
+        self.ctx = ctx
+        self.entity = entity
+        self.language = language
+        self.errors = errors
+        self.lookups = Lookups(ctx, language)
+        self._choices: dict[tuple[str, str], list | None] = {}
+
+    def choices(self, entity: CompiledEntity, cf: CompiledField) -> list[tuple[str, str]] | None:
+        """Options of a select-like field (cached per field for child rows)."""
+        key = (entity.name, cf.name)
+        if key not in self._choices:
+            if cf.ftype.widget in ("select", "multi_select"):
+                self._choices[key] = [
+                    (v, choice_label(cf.fdef, v, self.language)) for v in choice_values(cf.fdef)
+                ]
+            elif is_link(cf) or is_user(cf):
+                self._choices[key] = choices_for(self.ctx, entity, cf, self.language)
+            else:
+                self._choices[key] = None
+        return self._choices[key]
+
+    def widget(
+        self,
+        entity: CompiledEntity,
+        cf: CompiledField,
+        input_name: str,
+        raw: Any,
+        stored: Any,
+        error_path: str,
+    ) -> dict[str, Any]:
+        """One field's widget model; ``raw`` is the value to put in the input, ``stored`` the record's."""
+        widget = cf.ftype.widget
+        editable = is_bindable(cf)
+        if not editable:
+            widget = "attachment" if widget == "attachment" else "readonly"
+        choices = self.choices(entity, cf) if editable else None
+        if widget in ("link", "user") and choices is None:
+            widget = "number"
+        text = self.lookups.format(entity, cf, stored) if not editable and stored is not None else ""
+        return {
+            "name": cf.name,
+            "input_name": input_name,
+            "id": "f-" + input_name,
+            "widget": widget,
+            "label": cf.fdef.label_for(self.language),
+            "help": pick_label(cf.fdef.help, self.language, ""),
+            "required": cf.fdef.required and editable,
+            "value": to_input(cf, raw) if editable else "",
+            "text": text,
+            "choices": choices or [],
+            "errors": self.errors.take(error_path) if error_path else [],
+        }
+
+    def child_table(
+        self,
+        cf: CompiledField,
+        child: CompiledEntity,
+        rows: list[dict[str, Any]],
+        stored_rows: dict[Any, dict[str, Any]],
+    ) -> dict[str, Any]:
+        """The editable table of a child-table field."""
+        columns = [c for c in child.fields.values() if c.has_column]
+        self.lookups.load_records(child, stored_rows.values())
+        row_models = []
+        for i, row in enumerate(rows):
+            stored = stored_rows.get(row.get("id"), {})
+            cells = [
+                self.widget(
+                    child,
+                    c,
+                    f"{cf.name}-{i}-{c.name}",
+                    row.get(c.name),
+                    stored.get(c.name),
+                    f"{cf.name}.{i}.{c.name}",
+                )
+                for c in columns
+            ]
+            row_errors = self.errors.take(f"{cf.name}.{i}")
+            row_models.append(
+                {
+                    "key": str(i),
+                    "id": "" if row.get("id") is None else row["id"],
+                    "cells": cells,
+                    "errors": row_errors,
+                }
+            )
+        template_cells = [
+            self.widget(child, c, f"{cf.name}-{TEMPLATE_ROW_KEY}-{c.name}", None, None, "") for c in columns
+        ]
+        return {
+            "name": cf.name,
+            "widget": "child_table",
+            "label": cf.fdef.label_for(self.language),
+            "columns": [
+                {"label": c.fdef.label_for(self.language), "required": c.fdef.required and is_bindable(c)}
+                for c in columns
+            ],
+            "rows": row_models,
+            "template": {"key": TEMPLATE_ROW_KEY, "id": "", "cells": template_cells, "errors": []},
+            "errors": self.errors.take(cf.name),
+            "id": "f-" + cf.name,
+        }
+
+
+def form_model(
+    ctx: WriteContext,
+    entity: CompiledEntity,
+    language: str,
+    values: dict[str, Any],
+    stored: dict[str, Any] | None = None,
+    errors: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The sections of the form with their widgets.
+
+    :param values: what the inputs show (a stored record, or the values just posted).
+    :param stored: the stored record, for computed and read-only fields (None for a new record).
+    :param errors: per-field messages of a failed save.
+    """
+    stored = stored or {}
+    bag = ErrorBag(errors)
+    builder = FormBuilder(ctx, entity, language, bag)
+    builder.lookups.load_records(entity, [stored] if stored else [])
+    children = child_entities(ctx, entity)
+    sections = []
+    for section in form_fields(ctx, entity):
+        widgets = []
+        for cf in section["fields"]:
+            if is_child_table(cf):
+                stored_rows = {r["id"]: r for r in stored.get(cf.name, [])}
+                widgets.append(
+                    builder.child_table(cf, children[cf.name], values.get(cf.name) or [], stored_rows)
+                )
+            else:
+                widgets.append(
+                    builder.widget(entity, cf, cf.name, values.get(cf.name), stored.get(cf.name), cf.name)
+                )
+        label = section["label"]
+        sections.append(
+            {
+                "label": pick_label(normalise_label(label, ""), language, "") if label else "",
+                "columns": section["columns"],
+                "fields": widgets,
+            }
+        )
+    return {"sections": sections, "other_errors": bag.rest()}
+
+
+def conflict_summary(
+    ctx: WriteContext, entity: CompiledEntity, changed: dict[str, Any], language: str
+) -> list[dict]:
+    """``[{"label", "value"}]`` of the fields someone else changed, with their current values."""
+    lookups = Lookups(ctx, language)
+    wanted = {
+        name: {value} for name, value in changed.items() if name in entity.fields and isinstance(value, int)
+    }
+    lookups.load(entity, wanted)
+    out = []
+    for name, value in changed.items():
+        cf = entity.fields.get(name)
+        label = cf.fdef.label_for(language) if cf else name
+        text = lookups.format_json(entity, cf, value) if cf else str(value)
+        out.append({"label": label, "value": text if text != "" else _("(empty)")})
+    return out

@@ -1,0 +1,61 @@
+"""Interface language: which one a request uses, and compiling the message catalogs.
+
+The signed-in user's choice (``session["lang"]``, set at sign-in and by the language switcher) wins;
+otherwise the best match of ``Accept-Language`` among :data:`LANGUAGES`; otherwise English.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import request, session
+from flask_babel import get_locale
+
+LANGUAGES: dict[str, str] = {"en": "English", "zh_CN": "简体中文"}
+"""Supported interface languages: code -> its own name (shown in the switcher)."""
+DEFAULT_LANGUAGE = "en"
+TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
+
+
+def normalise_language(code: str | None) -> str | None:
+    """A supported language code for ``code`` (``zh-CN``, ``zh_cn`` and ``zh`` give ``zh_CN``), or None."""
+    if not code:
+        return None
+    wanted = code.replace("-", "_").lower()
+    for lang in LANGUAGES:
+        if lang.lower() == wanted or lang.lower().split("_")[0] == wanted:
+            return lang
+    return None
+
+
+def select_locale() -> str:
+    """Flask-Babel's locale selector: session choice, then ``Accept-Language``, then English."""
+    chosen = normalise_language(session.get("lang"))
+    if chosen:
+        return chosen
+    return request.accept_languages.best_match(list(LANGUAGES)) or DEFAULT_LANGUAGE
+
+
+def current_language() -> str:
+    """The language code of the current request (``en`` or ``zh_CN``), for picking definition labels."""
+    return str(get_locale() or DEFAULT_LANGUAGE)
+
+
+def compile_catalogs(directory: Path = TRANSLATIONS_DIR, force: bool = False) -> list[Path]:
+    """Compile each ``<lang>/LC_MESSAGES/messages.po`` under ``directory`` to ``.mo`` (what
+    ``pybabel compile -d lowcode/translations`` does); unless ``force``, only missing or stale ones.
+    Returns the files written."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    written: list[Path] = []
+    for po_path in sorted(directory.glob("*/LC_MESSAGES/messages.po")):
+        mo_path = po_path.with_suffix(".mo")
+        if not force and mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file, locale=po_path.parent.parent.name)
+        with mo_path.open("wb") as mo_file:
+            write_mo(mo_file, catalog)
+        written.append(mo_path)
+    return written

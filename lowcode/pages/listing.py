@@ -1,0 +1,230 @@
+"""The list page's model: request parameters -> ListQuery (search, filter, sort, keyset paging) -> rows.
+
+The simple filter (a field, an operator and a value) becomes one leaf of the condition language and
+is combined with the view's own filter and an optional raw ``filter`` JSON parameter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+
+from lowcode.api.edge import services
+from lowcode.conditions import OPERATORS
+from lowcode.core.jsonutil import loads_exact
+from lowcode.errors import BadRequest, ConditionInvalid
+from lowcode.fields.base import normalise_label, pick_label
+from lowcode.pages.display import Lookups
+from lowcode.pages.viewmodels import top_entity
+from lowcode.runtime.compiler import CompiledEntity, CompiledField
+from lowcode.runtime.context import WriteContext
+from lowcode.runtime.queries import ListQuery, SortKey, parse_sort
+
+DEFAULT_COLUMNS = 6
+OPERATOR_LABELS = {
+    "=": _l("equals"),
+    "!=": _l("does not equal"),
+    "<": _l("less than"),
+    "<=": _l("at most"),
+    ">": _l("greater than"),
+    ">=": _l("at least"),
+    "contains": _l("contains"),
+    "starts_with": _l("starts with"),
+    "is_empty": _l("is empty"),
+    "is_not_empty": _l("is not empty"),
+}
+TRUE_WORDS = frozenset({"1", "true", "yes", "y", "on", "是"})
+
+
+@dataclass(frozen=True)
+class ListParams:
+    """What the list page was asked for (all from the query string)."""
+
+    q: str = ""
+    sort: str = ""
+    after: str = ""
+    deleted: bool = False
+    limit: int = 0
+    field: str = ""
+    op: str = "="
+    value: str = ""
+    filter: str = ""
+
+    @classmethod
+    def from_args(cls, args, max_limit: int) -> ListParams:
+        """Read ``q, sort, after, deleted, limit, field, op, value, filter`` from a query string."""
+        raw_limit = args.get("limit", "")
+        limit = int(raw_limit) if raw_limit.isdigit() and 1 <= int(raw_limit) <= max_limit else 0
+        return cls(
+            q=args.get("q", "")[:200].strip(),
+            sort=args.get("sort", "")[:300],
+            after=args.get("after", "")[:2000],
+            deleted=args.get("deleted") == "1",
+            limit=limit,
+            field=args.get("field", "")[:64],
+            op=args.get("op", "=")[:16],
+            value=args.get("value", "")[:500],
+            filter=args.get("filter", "")[:20000],
+        )
+
+    def args(self, **changes: Any) -> dict[str, Any]:
+        """The non-default parameters as query-string arguments (``changes`` applied)."""
+        params = replace(self, **changes)
+        out = {
+            "q": params.q,
+            "sort": params.sort,
+            "after": params.after,
+            "deleted": "1" if params.deleted else "",
+            "limit": params.limit or "",
+            "field": params.field,
+            "op": params.op if params.field else "",
+            "value": params.value if params.field else "",
+            "filter": params.filter,
+        }
+        return {k: v for k, v in out.items() if v not in ("", None)}
+
+
+def list_columns(entity: CompiledEntity, view: dict | None) -> list[CompiledField]:
+    """Columns of the list: the view's, else the first few fields that have a column."""
+    if view:
+        return [entity.fields[n] for n in view.get("columns", []) if n in entity.fields]
+    return [cf for cf in entity.fields.values() if cf.has_column][:DEFAULT_COLUMNS]
+
+
+def filter_fields(entity: CompiledEntity) -> list[CompiledField]:
+    """Fields the simple filter offers (those with a condition-language kind)."""
+    return [cf for cf in entity.fields.values() if cf.has_column and cf.name in entity.kinds]
+
+
+def simple_condition(entity: CompiledEntity, params: ListParams) -> dict | None:
+    """The field/operator/value filter as a condition leaf (None when no field is chosen)."""
+    if not params.field:
+        return None
+    if params.op not in OPERATORS:
+        raise ConditionInvalid(f"Unknown operator '{params.op}'")
+    leaf: dict[str, Any] = {"field": params.field, "op": params.op}
+    if OPERATORS.get(params.op).arity == "none":
+        return leaf
+    value: Any = params.value
+    if entity.kinds.get(params.field) == "boolean":
+        value = value.strip().lower() in TRUE_WORDS
+    elif params.op in ("contains", "starts_with") or entity.kinds.get(params.field) == "text":
+        value = value.replace("$", "$$", 1) if value.startswith("$") else value
+    leaf["value"] = value
+    return leaf
+
+
+def build_query(entity: CompiledEntity, view: dict | None, params: ListParams, settings: dict) -> ListQuery:
+    """The ListQuery for the parameters, with the view's filter, search fields, sort and page size.
+
+    :raises ConditionInvalid: or :raises BadRequest: for a malformed filter, sort or cursor.
+    """
+    view = view or {}
+    parts = [view.get("filter"), simple_condition(entity, params)]
+    if params.filter:
+        raw = loads_exact(params.filter, settings["MAX_JSON_DEPTH"])
+        if not isinstance(raw, dict):
+            raise BadRequest("filter must be a JSON object in the condition language")
+        parts.append(raw)
+    parts = [p for p in parts if p]
+    condition = parts[0] if len(parts) == 1 else ({"all": parts} if parts else None)
+    if params.sort:
+        sort = parse_sort(entity, params.sort)
+    else:
+        sort = tuple(
+            SortKey(s["field"], s.get("direction") == "desc")
+            for s in view.get("sort", [])
+            if s["field"] in entity.kinds
+        )
+    search_fields = tuple(n for n in view.get("search_fields", []) if n in entity.kinds)
+    limit = params.limit or view.get("page_size") or settings["PAGE_SIZE"]
+    return ListQuery(
+        condition=condition,
+        search=params.q,
+        search_fields=search_fields,
+        sort=sort,
+        limit=min(limit, settings["MAX_PAGE_SIZE"]),
+        after=params.after or None,
+        deleted=params.deleted,
+    )
+
+
+def _header(
+    app: str, entity: CompiledEntity, cf: CompiledField, params: ListParams, sort: tuple, language: str
+) -> dict:
+    current = next((k for k in sort if k.field == cf.name), None) if sort else None
+    first = sort[0] if sort else None
+    toggled = (
+        f"-{cf.name}" if first is not None and first.field == cf.name and not first.descending else cf.name
+    )
+    sortable = cf.name in entity.kinds
+    url = (
+        url_for("pages.list_view", app=app, entity=entity.name, **params.args(sort=toggled, after=""))
+        if sortable
+        else None
+    )
+    direction = None if current is None else ("desc" if current.descending else "asc")
+    return {"name": cf.name, "label": cf.fdef.label_for(language), "sort_url": url, "direction": direction}
+
+
+def list_model(
+    ctx: WriteContext, app: str, entity_name: str, params: ListParams, language: str
+) -> dict[str, Any]:
+    """Everything the list page and its rows partial show."""
+    entity = top_entity(ctx, app, entity_name)
+    view = ctx.snapshot.view_for(app, entity_name)
+    columns = list_columns(entity, view)
+    settings = services().settings
+    error, records, next_cursor, total, sort = None, [], None, 0, ()
+    try:
+        query = build_query(entity, view, params, settings)
+        sort = query.sort
+        page = services().queries.list(ctx, app, entity_name, query)
+        records, next_cursor, total = page.records, page.next_cursor, page.total or 0
+    except (ConditionInvalid, BadRequest) as exc:
+        error = exc.message
+    lookups = Lookups(ctx, language)
+    lookups.load_records(entity, records)
+    rows = [
+        {
+            "id": r["id"],
+            "url": url_for("pages.detail", app=app, entity=entity_name, record_id=r["id"]),
+            "cells": [lookups.format(entity, cf, r.get(cf.name)) for cf in columns],
+        }
+        for r in records
+    ]
+    more_url = None
+    if next_cursor:
+        more_url = url_for("pages.list_view", app=app, entity=entity_name, **params.args(after=next_cursor))
+    return {
+        "app": ctx.snapshot.app(app),
+        "entity": entity,
+        "entity_label": entity.label_for(language),
+        "title": pick_view_label(view, entity, language),
+        "columns": [_header(app, entity, cf, params, sort, language) for cf in columns],
+        "rows": rows,
+        "total": total,
+        "more_url": more_url,
+        "error": error,
+        "params": params,
+        "filter_fields": [(cf.name, cf.fdef.label_for(language)) for cf in filter_fields(entity)],
+        "operators": list(OPERATOR_LABELS.items()),
+        "list_url": url_for("pages.list_view", app=app, entity=entity_name),
+        "new_url": url_for("pages.new_record", app=app, entity=entity_name),
+        "deleted_url": url_for(
+            "pages.list_view",
+            app=app,
+            entity=entity_name,
+            **params.args(deleted=not params.deleted, after=""),
+        ),
+    }
+
+
+def pick_view_label(view: dict | None, entity: CompiledEntity, language: str) -> str:
+    """The list's heading: the view's label, else the entity's."""
+    if view and view.get("label"):
+        return pick_label(normalise_label(view["label"], view["name"]), language, entity.label_for(language))
+    return entity.label_for(language)

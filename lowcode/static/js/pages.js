@@ -1,0 +1,61 @@
+/* Behaviour of the generic pages: child-table rows (add, remove, drag to reorder), confirmations,
+   and full error pages for failed htmx requests. Works without htmx and without SortableJS. */
+(function () {
+  "use strict";
+  var counter = 0;
+
+  function newRowKey() {
+    counter += 1;
+    return "n" + Date.now().toString(36) + counter;
+  }
+
+  function setUp(root) {
+    if (!root || !root.querySelectorAll) return;
+    root.querySelectorAll("[data-child-table]").forEach(function (box) {
+      if (box.dataset.ready) return;
+      box.dataset.ready = "1";
+      var body = box.querySelector(".child-rows");
+      var template = box.querySelector("template.child-row-template");
+      var add = box.querySelector("[data-add-row]");
+      if (add && template && body) {
+        add.addEventListener("click", function () {
+          body.insertAdjacentHTML("beforeend", template.innerHTML.split("__row__").join(newRowKey()));
+          var first = body.lastElementChild && body.lastElementChild.querySelector("input:not([type=hidden]), select");
+          if (first) first.focus();
+        });
+      }
+      if (window.Sortable && body) {
+        window.Sortable.create(body, { handle: ".drag-handle", animation: 150 });
+      }
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-remove-row]");
+    if (button) button.closest("tr").remove();
+  });
+
+  document.addEventListener("submit", function (event) {
+    var message = event.target.getAttribute("data-confirm");
+    if (message && !window.confirm(message)) {
+      event.preventDefault();
+      event.stopPropagation();
+    }
+  }, true);
+
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr && /<html/i.test(xhr.responseText || "")) {
+      document.open();
+      document.write(xhr.responseText);
+      document.close();
+    }
+  });
+
+  document.addEventListener("htmx:load", function (event) { setUp(event.detail.elt); });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { setUp(document); });
+  } else {
+    setUp(document);
+  }
+})();
