@@ -75,7 +75,9 @@ def demo(password: str, template_path: str | None) -> None:
     app = _app()
     try:
         ensure_admin(app, "admin", password)
-        summary = install_template(app, Path(template_path) if template_path else DEMO_TEMPLATE, skip_if_installed=True)
+        summary = install_template(
+            app, Path(template_path) if template_path else DEMO_TEMPLATE, skip_if_installed=True
+        )
     except LowcodeError as exc:
         _fail(f"{exc.message} {exc.fields or ''}".strip())
     click.echo(summary)

@@ -29,7 +29,9 @@ def install_template(app: Flask, path: Path, with_demo: bool = True, skip_if_ins
     bundle = load_bundle(path)
     name = bundle["app"]["name"]
     with svc.db.write() as session:
-        exists = session.scalar(sa.select(Definition.id).where(Definition.app == name, Definition.kind == "app"))
+        exists = session.scalar(
+            sa.select(Definition.id).where(Definition.app == name, Definition.kind == "app")
+        )
         if skip_if_installed and exists is not None:
             return f"app '{name}' is already installed"
         ctx = WriteContext(session, Actor.system("template import"), svc.snapshots.get(session), source="cli")

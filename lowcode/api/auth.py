@@ -26,13 +26,22 @@ def start_session(user_id: int, language: str) -> str:
 def login():
     """``{"username", "password"}`` -> ``{"token", "csrf_token", "user"}`` and the session cookie."""
     body = json_body()
-    if not isinstance(body, dict) or not isinstance(body.get("username"), str) or not isinstance(body.get("password"), str):
-        raise BadRequest("Send {\"username\": ..., \"password\": ...}")
+    if (
+        not isinstance(body, dict)
+        or not isinstance(body.get("username"), str)
+        or not isinstance(body.get("password"), str)
+    ):
+        raise BadRequest('Send {"username": ..., "password": ...}')
     with services().db.write() as db_session:
         user = authenticate(db_session, body["username"], body["password"])
         token = issue_token(db_session, user)
         csrf = start_session(user.id, user.language)
-        info = {"id": user.id, "username": user.username, "is_admin": user.is_admin, "language": user.language}
+        info = {
+            "id": user.id,
+            "username": user.username,
+            "is_admin": user.is_admin,
+            "language": user.language,
+        }
     return jsonify({"token": token, "token_type": "Bearer", "csrf_token": csrf, "user": info})
 
 
@@ -52,4 +61,11 @@ def me():
     """The signed-in user."""
     with unit_of_work(write=False) as ctx:
         actor = ctx.actor
-    return jsonify({"id": actor.user_id, "username": actor.username, "is_admin": actor.is_admin, "language": actor.language})
+    return jsonify(
+        {
+            "id": actor.user_id,
+            "username": actor.username,
+            "is_admin": actor.is_admin,
+            "language": actor.language,
+        }
+    )

@@ -42,7 +42,9 @@ def _limit() -> int:
 def list_records(app: str, entity: str):
     """A page of records: ``filter`` (condition JSON), ``q`` (search), ``sort``, ``limit``, ``after``."""
     raw_filter = request.args.get("filter")
-    condition = loads_exact(raw_filter, current_app.config["LOWCODE"]["MAX_JSON_DEPTH"]) if raw_filter else None
+    condition = (
+        loads_exact(raw_filter, current_app.config["LOWCODE"]["MAX_JSON_DEPTH"]) if raw_filter else None
+    )
     if condition is not None and not isinstance(condition, dict):
         raise BadRequest("filter must be a JSON object in the condition language")
     with unit_of_work(write=False) as ctx:

@@ -76,4 +76,6 @@ def rollback_definition(app: str, kind: str, name: str, version: int):
     with unit_of_work(write=True) as ctx:
         services().permissions.authorize_platform(ctx.actor, "publish definitions")
         new_version = store.rollback(ctx.session, app, kind, name, version, ctx.actor.username)
-    return jsonify({"app": app, "kind": kind, "name": name, "version": new_version, "rolled_back_to": version})
+    return jsonify(
+        {"app": app, "kind": kind, "name": name, "version": new_version, "rolled_back_to": version}
+    )

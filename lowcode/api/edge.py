@@ -90,5 +90,5 @@ def if_match_version() -> int | None:
         return None
     tag = raw.strip().removeprefix("W/").strip('"')
     if not tag.isdigit():
-        raise BadRequest("If-Match must be the record's ETag, e.g. \"3\"")
+        raise BadRequest('If-Match must be the record\'s ETag, e.g. "3"')
     return int(tag)

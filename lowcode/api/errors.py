@@ -37,7 +37,9 @@ def status_of(error: e.LowcodeError) -> int:
 
 def error_body(code: str, message: str, fields: dict | None = None, **extra) -> dict:
     """The JSON error document."""
-    return {"error": {"code": code, "message": message, "fields": to_jsonable(fields or {}), **to_jsonable(extra)}}
+    return {
+        "error": {"code": code, "message": message, "fields": to_jsonable(fields or {}), **to_jsonable(extra)}
+    }
 
 
 def register_error_handlers(app: Flask) -> None:

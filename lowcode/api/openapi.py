@@ -19,7 +19,11 @@ ERROR_SCHEMA = {
         "error": {
             "type": "object",
             "required": ["code", "message", "fields"],
-            "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "fields": {"type": "object"}},
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "fields": {"type": "object"},
+            },
         }
     },
 }
@@ -45,7 +49,10 @@ def entity_schema(entity: CompiledEntity) -> dict[str, Any]:
 
 
 def _error(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
 
 
 def _paths_for(entity: CompiledEntity) -> dict[str, Any]:
@@ -101,7 +108,10 @@ def build_openapi(snapshot: Snapshot) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "lowcode data API", "version": str(snapshot.version)},
-        "components": {"schemas": schemas, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
         "security": [{"bearer": []}],
         "paths": paths,
     }

@@ -18,7 +18,9 @@ def import_template():
     with unit_of_work(write=True) as ctx:
         services().permissions.authorize_platform(ctx.actor, "import templates")
         svc = services()
-        summary = install_bundle(ctx, svc.records, svc.snapshots, bundle, with_demo=request.args.get("demo") != "0")
+        summary = install_bundle(
+            ctx, svc.records, svc.snapshots, bundle, with_demo=request.args.get("demo") != "0"
+        )
     return jsonify(summary), 201
 
 

@@ -19,7 +19,9 @@ ACTIONS = ("read", "create", "update", "delete", "export", "import", "approve", 
 class PermissionService:
     """Answers "may this actor do this action on this entity (and record)?"."""
 
-    def authorize(self, actor: Actor, entity: CompiledEntity, action: str, record: dict[str, Any] | None = None) -> None:
+    def authorize(
+        self, actor: Actor, entity: CompiledEntity, action: str, record: dict[str, Any] | None = None
+    ) -> None:
         """Return if allowed. :raises PermissionDenied: with a plain reason otherwise."""
         if action not in ACTIONS:
             raise ValueError(f"unknown action {action!r}")

@@ -24,7 +24,9 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_user(session: Session, username: str, password: str, is_admin: bool = False, language: str = "en") -> User:
+def create_user(
+    session: Session, username: str, password: str, is_admin: bool = False, language: str = "en"
+) -> User:
     """Add a user. :raises ValidationFailed: if the name is taken or the password is too short."""
     errors: dict[str, list[str]] = {}
     if not username or len(username) > 150:
@@ -51,7 +53,9 @@ def authenticate(session: Session, username: str, password: str) -> User:
     return user
 
 
-def issue_token(session: Session, user: User, name: str = "login", lifetime: dt.timedelta | None = None) -> str:
+def issue_token(
+    session: Session, user: User, name: str = "login", lifetime: dt.timedelta | None = None
+) -> str:
     """Create a bearer token for ``user``; the plain token is returned once and never stored."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires = utcnow() + lifetime if lifetime else None

@@ -132,7 +132,11 @@ def publish_drafts(session: Session, app: str, actor_name: str, note: str = "") 
 
     :returns: (kind, name, version) of each published definition.
     """
-    pending = [d for d in list_definitions(session, app) if d.draft is not None and d.draft != published_body(session, d)]
+    pending = [
+        d
+        for d in list_definitions(session, app)
+        if d.draft is not None and d.draft != published_body(session, d)
+    ]
     app_docs = published_app_documents(session, app)
     for d in pending:
         validate_document(d.kind, d.name, d.draft)
@@ -140,7 +144,9 @@ def publish_drafts(session: Session, app: str, actor_name: str, note: str = "") 
     _check_app(app, app_docs, "Publishing the drafts")
     order = {"app": 0, "entity": 1}
     pending.sort(key=lambda d: (order.get(d.kind, 2), d.name))
-    return [(d.kind, d.name, _publish_body(session, d, d.draft, actor_name, note, checked=True)) for d in pending]
+    return [
+        (d.kind, d.name, _publish_body(session, d, d.draft, actor_name, note, checked=True)) for d in pending
+    ]
 
 
 def _check_app(app: str, app_docs: dict, what: str) -> None:
@@ -149,7 +155,9 @@ def _check_app(app: str, app_docs: dict, what: str) -> None:
         raise DefinitionInvalid(f"{what} would leave app '{app}' inconsistent", errors)
 
 
-def _publish_body(session: Session, d: Definition, body: dict, actor_name: str, note: str, checked: bool = False) -> int:
+def _publish_body(
+    session: Session, d: Definition, body: dict, actor_name: str, note: str, checked: bool = False
+) -> int:
     if not checked:
         validate_document(d.kind, d.name, body)
         app_docs = published_app_documents(session, d.app)
@@ -175,7 +183,7 @@ def _publish_body(session: Session, d: Definition, body: dict, actor_name: str, 
 def published_app_documents(session: Session, app: str | None = None) -> dict[str, dict[str, dict]]:
     """Published bodies of one app (or of all apps, keyed ``app/kind/name``... see :func:`all_published`)."""
     docs: dict[str, dict[str, dict]] = {}
-    for (d_app, kind, name), body in all_published(session, app).items():
+    for (_d_app, kind, name), body in all_published(session, app).items():
         docs.setdefault(kind, {})[name] = body
     return docs
 

@@ -34,7 +34,9 @@ def load_bundle(path: str | Path) -> dict[str, Any]:
     return bundle
 
 
-def install_bundle(ctx: WriteContext, records, snapshots, bundle: Any, with_demo: bool = True) -> dict[str, Any]:
+def install_bundle(
+    ctx: WriteContext, records, snapshots, bundle: Any, with_demo: bool = True
+) -> dict[str, Any]:
     """Save every definition as a draft, publish them together, then create the demo records through
     the record service. Runs in the caller's transaction: all or nothing."""
     if not isinstance(bundle, dict) or not isinstance(bundle.get("app"), dict) or "name" not in bundle["app"]:
@@ -53,7 +55,11 @@ def install_bundle(ctx: WriteContext, records, snapshots, bundle: Any, with_demo
 
         ctx = replace(ctx, snapshot=snapshots.get(ctx.session), source="template")
         created = _create_demo(ctx, records, app, bundle["demo_data"])
-    return {"app": app, "published": [{"kind": k, "name": n, "version": v} for k, n, v in published], "records": created}
+    return {
+        "app": app,
+        "published": [{"kind": k, "name": n, "version": v} for k, n, v in published],
+        "records": created,
+    }
 
 
 def _create_demo(ctx: WriteContext, records, app: str, demo: list[dict[str, Any]]) -> int:
@@ -67,7 +73,9 @@ def _create_demo(ctx: WriteContext, records, app: str, demo: list[dict[str, Any]
             try:
                 created = records.create(ctx, app, entity, data)
             except ValidationFailed as exc:
-                raise ValidationFailed(f"Demo record {entity}[{i}] is not valid: {exc.fields}", exc.fields) from exc
+                raise ValidationFailed(
+                    f"Demo record {entity}[{i}] is not valid: {exc.fields}", exc.fields
+                ) from exc
             if key:
                 keys[key] = created["id"]
             count += 1
@@ -110,4 +118,3 @@ def write_bundle(bundle: dict[str, Any], path: str | Path) -> None:
         folder.mkdir(exist_ok=True)
         for doc in bundle.get(section, []):
             (folder / f"{doc['name']}.json").write_text(dumps(doc, indent=2) + "\n", encoding="utf-8")
-

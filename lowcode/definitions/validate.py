@@ -90,11 +90,15 @@ def entity_errors(doc: Mapping[str, Any]) -> dict[str, list[str]]:
             continue
         options = fdoc.get("options", {})
         if isinstance(options, dict):
-            errors.update(schema_errors(Draft202012Validator(ftype.options_schema), options, f"{path}/options"))
+            errors.update(
+                schema_errors(Draft202012Validator(ftype.options_schema), options, f"{path}/options")
+            )
     return errors
 
 
-def app_errors(entities: Mapping[str, Mapping[str, Any]], forms: Mapping[str, Any], views: Mapping[str, Any]) -> dict[str, list[str]]:
+def app_errors(
+    entities: Mapping[str, Mapping[str, Any]], forms: Mapping[str, Any], views: Mapping[str, Any]
+) -> dict[str, list[str]]:
     """Cross-document checks over one app: link/child targets, formula syntax, form and view fields."""
     errors: dict[str, list[str]] = {}
     names = set(entities)

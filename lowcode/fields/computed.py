@@ -156,7 +156,9 @@ class AutonumberFieldType(_Computed):
             return record.get(fdef.name)  # numbered once, at creation
         prefix = self.prefix(fdef.options["pattern"], ctx.now)
         number = ctx.series(f"{fdef.name}:{prefix}")
-        return SERIES_TOKEN.sub(lambda m: str(number).zfill(len(m.group(1))) if "#" in m.group(1) else "", prefix)
+        return SERIES_TOKEN.sub(
+            lambda m: str(number).zfill(len(m.group(1))) if "#" in m.group(1) else "", prefix
+        )
 
     @staticmethod
     def prefix(pattern: str, now: dt.datetime) -> str:

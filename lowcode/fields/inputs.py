@@ -50,7 +50,7 @@ class IntegerInput(ma.fields.Field):
     default_error_messages = {"invalid": "Not a valid integer.", "range": "Out of range."}
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool) or isinstance(value, float):
+        if isinstance(value, (bool, float)):
             raise self.make_error("invalid")
         try:
             dec = Decimal(value.strip()) if isinstance(value, str) else Decimal(value)

@@ -31,9 +31,17 @@ def record_change(
     """Append one audit row to the current transaction."""
     ctx.session.add(
         AuditEntry(
-            app=app, entity=entity, record_id=record_id, version=version, action=action,
-            actor_id=ctx.actor.user_id, actor_name=ctx.actor.username, source=ctx.source, ip=ctx.ip,
-            diff=changes, schema_version=AUDIT_SCHEMA_VERSION,
+            app=app,
+            entity=entity,
+            record_id=record_id,
+            version=version,
+            action=action,
+            actor_id=ctx.actor.user_id,
+            actor_name=ctx.actor.username,
+            source=ctx.source,
+            ip=ctx.ip,
+            diff=changes,
+            schema_version=AUDIT_SCHEMA_VERSION,
         )  # fmt: skip
     )
 
@@ -54,8 +62,10 @@ def fields_changed_since(session: Session, app: str, entity: str, record_id: int
     """Names of the fields changed by writes after ``version`` (for a 409's merge hint)."""
     rows = session.scalars(
         sa.select(AuditEntry.diff).where(
-            AuditEntry.app == app, AuditEntry.entity == entity,
-            AuditEntry.record_id == record_id, AuditEntry.version > version,
+            AuditEntry.app == app,
+            AuditEntry.entity == entity,
+            AuditEntry.record_id == record_id,
+            AuditEntry.version > version,
         )  # fmt: skip
     )
     return {name for d in rows for name in (d or {})}

@@ -20,7 +20,9 @@ class ChildRows:
 
     def __init__(self, ctx: WriteContext, parent: CompiledEntity):
         self.ctx = ctx
-        self.entities = {cf.name: ctx.snapshot.entity(parent.app, cf.fdef.options["entity"]) for cf in parent.child_fields}
+        self.entities = {
+            cf.name: ctx.snapshot.entity(parent.app, cf.fdef.options["entity"]) for cf in parent.child_fields
+        }
         self._rows: dict[str, list[dict[str, Any]]] = {}
         self._before: dict[str, list[dict[str, Any]]] = {}
         self._touched: set[str] = set()
@@ -31,7 +33,9 @@ class ChildRows:
         for name, child in self.entities.items():
             t = child.table
             rows = self.ctx.session.execute(
-                sa.select(t).where(t.c.parent_id == parent_id, t.c.deleted_at.is_(None)).order_by(t.c.idx, t.c.id)
+                sa.select(t)
+                .where(t.c.parent_id == parent_id, t.c.deleted_at.is_(None))
+                .order_by(t.c.idx, t.c.id)
             ).mappings()
             found[name] = [row_to_record(child, r) for r in rows]
         return found
@@ -95,7 +99,9 @@ class ChildRows:
                 if row.get("id") is None:
                     values |= {"parent_id": parent_id, "version": 1, "created_at": self.ctx.now,
                                "created_by": self.ctx.actor.user_id}  # fmt: skip
-                    row["id"] = self.ctx.session.execute(sa.insert(t).values(values).returning(t.c.id)).scalar_one()
+                    row["id"] = self.ctx.session.execute(
+                        sa.insert(t).values(values).returning(t.c.id)
+                    ).scalar_one()
                 else:
                     self.ctx.session.execute(sa.update(t).where(t.c.id == row["id"]).values(values))
             old = [to_jsonable({k: r.get(k) for k in ["id", *stored]}) for r in self._before[name]]

@@ -16,7 +16,16 @@ from lowcode.fields import FieldDef, FieldType, field_types
 from lowcode.fields.base import normalise_label, pick_label
 
 ID_TYPE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-SYSTEM_FIELDS = ("id", "version", "created_at", "created_by", "updated_at", "updated_by", "owner", "deleted_at")
+SYSTEM_FIELDS = (
+    "id",
+    "version",
+    "created_at",
+    "created_by",
+    "updated_at",
+    "updated_by",
+    "owner",
+    "deleted_at",
+)
 CHILD_SYSTEM_FIELDS = ("parent_id", "idx")
 RESERVED_NAMES = frozenset(SYSTEM_FIELDS + CHILD_SYSTEM_FIELDS)
 SYSTEM_KINDS = {

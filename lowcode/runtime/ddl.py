@@ -101,12 +101,15 @@ def _check_type(ops, connection, table_name, column, current_type) -> list[str]:
             f"Field '{column.name}' cannot be shortened from {old_len} to {new_len} characters",
             fields={column.name: ["shortening a text column could truncate data"]},
         )
-    if isinstance(column.type, ExactDecimal) and dialect == "postgresql":
-        if (current_type.precision, current_type.scale) != (column.type.precision, column.type.scale):
-            raise SchemaChangeRefused(
-                f"Field '{column.name}' cannot change its precision/scale once it holds data",
-                fields={column.name: ["precision/scale change refused"]},
-            )
+    decimal_on_pg = isinstance(column.type, ExactDecimal) and dialect == "postgresql"
+    if decimal_on_pg and (current_type.precision, current_type.scale) != (
+        column.type.precision,
+        column.type.scale,
+    ):
+        raise SchemaChangeRefused(
+            f"Field '{column.name}' cannot change its precision/scale once it holds data",
+            fields={column.name: ["precision/scale change refused"]},
+        )
     return []
 
 

@@ -11,11 +11,17 @@ from lowcode.runtime.context import WriteContext
 EVENT_SCHEMA_VERSION = 1
 
 
-def enqueue(ctx: WriteContext, app: str, entity: str, record_id: int | None, kind: str, payload: dict[str, Any]) -> None:
+def enqueue(
+    ctx: WriteContext, app: str, entity: str, record_id: int | None, kind: str, payload: dict[str, Any]
+) -> None:
     """Append one event (``kind`` = created/updated/deleted/restored) to the current transaction."""
     ctx.session.add(
         OutboxEvent(
-            app=app, entity=entity, record_id=record_id, kind=kind,
-            payload=to_jsonable(payload), schema_version=EVENT_SCHEMA_VERSION,
+            app=app,
+            entity=entity,
+            record_id=record_id,
+            kind=kind,
+            payload=to_jsonable(payload),
+            schema_version=EVENT_SCHEMA_VERSION,
         )  # fmt: skip
     )

@@ -78,12 +78,16 @@ class QueryService:
             return sa.true()
         return self._condition(ctx, entity, rule)
 
-    def _condition(self, ctx: WriteContext, entity: CompiledEntity, doc: dict[str, Any]) -> sa.ColumnElement[bool]:
+    def _condition(
+        self, ctx: WriteContext, entity: CompiledEntity, doc: dict[str, Any]
+    ) -> sa.ColumnElement[bool]:
         cond = parse_condition(doc, entity.kinds)
         columns = {name: entity.table.c[name] for name in entity.kinds}
         return cond.to_sql(columns, ctx.variables)
 
-    def get(self, ctx: WriteContext, app: str, entity_name: str, record_id: int, deleted: bool = False) -> dict[str, Any]:
+    def get(
+        self, ctx: WriteContext, app: str, entity_name: str, record_id: int, deleted: bool = False
+    ) -> dict[str, Any]:
         """One record with its child rows. :raises NotFound: also when the actor's record rule hides it."""
         entity = ctx.snapshot.entity(app, entity_name)
         t = entity.table
@@ -100,15 +104,24 @@ class QueryService:
         """A page of records matching the query, in a stable order (sort keys, then id)."""
         entity = ctx.snapshot.entity(app, entity_name)
         t = entity.table
-        where = [self._scope(ctx, entity), t.c.deleted_at.is_not(None) if q.deleted else t.c.deleted_at.is_(None)]
+        where = [
+            self._scope(ctx, entity),
+            t.c.deleted_at.is_not(None) if q.deleted else t.c.deleted_at.is_(None),
+        ]
         if q.condition:
             where.append(self._condition(ctx, entity, q.condition))
         if q.search:
             where.append(self._search(entity, q))
         keys = tuple(k for k in q.sort if k.field != "id")
-        id_key = next((k for k in q.sort if k.field == "id"), SortKey("id", keys[-1].descending if keys else False))
+        id_key = next(
+            (k for k in q.sort if k.field == "id"), SortKey("id", keys[-1].descending if keys else False)
+        )
         keys = (*keys, id_key)
-        total = ctx.session.scalar(sa.select(sa.func.count()).select_from(t).where(*where)) if q.with_total else None
+        total = (
+            ctx.session.scalar(sa.select(sa.func.count()).select_from(t).where(*where))
+            if q.with_total
+            else None
+        )
         query = sa.select(t).where(*where).order_by(*[_order(t.c[k.field], k.descending) for k in keys])
         if q.after:
             query = query.where(_after(t, keys, _decode(q.after, len(keys))))
@@ -135,7 +148,10 @@ def _after(t: sa.Table, keys: tuple[SortKey, ...], values: list[Any]) -> sa.Colu
     clauses = []
     for i, key in enumerate(keys):
         col, value = t.c[key.field], values[i]
-        equal = [t.c[k.field].is_(None) if v is None else t.c[k.field] == v for k, v in zip(keys[:i], values[:i], strict=True)]
+        equal = [
+            t.c[k.field].is_(None) if v is None else t.c[k.field] == v
+            for k, v in zip(keys[:i], values[:i], strict=True)
+        ]
         if key.descending:
             beyond = sa.false() if value is None else sa.or_(col < value, col.is_(None))
         else:

@@ -12,7 +12,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from lowcode.auth.permissions import PermissionService
-from lowcode.errors import BadRequest, NotFound, PreconditionRequired, RuleRefused, ValidationFailed, VersionConflict
+from lowcode.errors import (
+    BadRequest,
+    NotFound,
+    PreconditionRequired,
+    RuleRefused,
+    ValidationFailed,
+    VersionConflict,
+)
 from lowcode.fields.base import ComputeContext
 from lowcode.rules.hooks import NoRules, RuleHooks, WriteEvent
 from lowcode.runtime import audit, outbox
@@ -47,17 +54,27 @@ class RecordService:
         system = {"version": 1, "created_at": ctx.now, "updated_at": ctx.now,
                   "created_by": ctx.actor.user_id, "updated_by": ctx.actor.user_id, "owner": ctx.actor.user_id}  # fmt: skip
         row = {**event.after, **system}
-        record_id = ctx.session.execute(sa.insert(entity.table).values(row).returning(entity.table.c.id)).scalar_one()
+        record_id = ctx.session.execute(
+            sa.insert(entity.table).values(row).returning(entity.table.c.id)
+        ).scalar_one()
         event.record_id = record_id
         child_diff = children.write(record_id)
         self.rules.after_write(ctx, entity, event)
         changes = {**audit.diff(None, event.after, list(event.after)), **child_diff}
         audit.record_change(ctx, app, entity.name, record_id, 1, "create", changes)
-        outbox.enqueue(ctx, app, entity.name, record_id, "created", {"id": record_id, "version": 1, "changes": changes})
+        outbox.enqueue(
+            ctx, app, entity.name, record_id, "created", {"id": record_id, "version": 1, "changes": changes}
+        )
         return {"id": record_id, **row}
 
     def update(
-        self, ctx: WriteContext, app: str, entity_name: str, record_id: int, data: Any, expected_version: int | None
+        self,
+        ctx: WriteContext,
+        app: str,
+        entity_name: str,
+        record_id: int,
+        data: Any,
+        expected_version: int | None,
     ) -> dict[str, Any]:
         """Change a record; ``expected_version`` is the version the client edited.
 
@@ -87,7 +104,9 @@ class RecordService:
                        {"id": record_id, "version": new_version, "changes": changes})  # fmt: skip
         return {**current, **event.after, **system}
 
-    def delete(self, ctx: WriteContext, app: str, entity_name: str, record_id: int, expected_version: int | None) -> None:
+    def delete(
+        self, ctx: WriteContext, app: str, entity_name: str, record_id: int, expected_version: int | None
+    ) -> None:
         """Soft-delete a record (it can be restored); child rows stay with it."""
         self._set_deleted(ctx, app, entity_name, record_id, expected_version, deleting=True)
 
@@ -104,7 +123,9 @@ class RecordService:
             raise BadRequest(f"'{name}' rows are written through their parent record")
         return entity
 
-    def _current(self, ctx: WriteContext, entity: CompiledEntity, record_id: int, deleted: bool = False) -> dict[str, Any]:
+    def _current(
+        self, ctx: WriteContext, entity: CompiledEntity, record_id: int, deleted: bool = False
+    ) -> dict[str, Any]:
         table = entity.table
         query = sa.select(table).where(table.c.id == record_id)
         query = query.where(table.c.deleted_at.is_not(None) if deleted else table.c.deleted_at.is_(None))
@@ -129,7 +150,9 @@ class RecordService:
             raise ValidationFailed("Some fields are not valid", fields=errors)
         return values, children
 
-    def _require_version(self, ctx: WriteContext, entity: CompiledEntity, current: dict, expected: int | None) -> None:
+    def _require_version(
+        self, ctx: WriteContext, entity: CompiledEntity, current: dict, expected: int | None
+    ) -> None:
         if expected is None:
             raise PreconditionRequired(
                 "The version being edited is required (If-Match header or 'version' in the body)"
@@ -144,10 +167,13 @@ class RecordService:
         raise VersionConflict(
             f"Record {current['id']} was changed by someone else (you edited version {expected}, "
             f"it is now version {current['version']})",
-            current_version=current["version"], changed=changed,
+            current_version=current["version"],
+            changed=changed,
         )
 
-    def _compute(self, ctx: WriteContext, entity: CompiledEntity, record: dict, children: dict, is_create: bool) -> None:
+    def _compute(
+        self, ctx: WriteContext, entity: CompiledEntity, record: dict, children: dict, is_create: bool
+    ) -> None:
         compute_ctx = ComputeContext(ctx.session, is_create, ctx.now,
                                      lambda key: next_in_series(ctx.session, f"{entity.app}.{entity.name}.{key}"))  # fmt: skip
         for cf in entity.computed:
@@ -177,12 +203,16 @@ class RecordService:
         new_version = current["version"] + 1
         values = {"deleted_at": ctx.now if deleting else None, "version": new_version,
                   "updated_at": ctx.now, "updated_by": ctx.actor.user_id}  # fmt: skip
-        event = WriteEvent(app, entity.name, "delete" if deleting else "restore", record_id, current, {**current, **values})
+        event = WriteEvent(
+            app, entity.name, "delete" if deleting else "restore", record_id, current, {**current, **values}
+        )
         self.rules.before_write(ctx, entity, event)
         self._guarded_update(ctx, entity, record_id, current["version"], values)
         self.rules.after_write(ctx, entity, event)
         action = "delete" if deleting else "restore"
         audit.record_change(ctx, app, entity.name, record_id, new_version, action,
                             {"deleted_at": [None, ctx.now.isoformat()] if deleting else [str(current["deleted_at"]), None]})  # fmt: skip
-        outbox.enqueue(ctx, app, entity.name, record_id, f"{action}d", {"id": record_id, "version": new_version})
+        outbox.enqueue(
+            ctx, app, entity.name, record_id, f"{action}d", {"id": record_id, "version": new_version}
+        )
         return {**current, **values}

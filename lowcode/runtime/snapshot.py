@@ -73,7 +73,7 @@ def build_snapshot(session: Session) -> Snapshot:
     metadata = sa.MetaData()
     snap = Snapshot(version, {}, {}, {}, {}, metadata)
     published = all_published(session)
-    for (app, kind, name), body in sorted(published.items()):
+    for (app, kind, _name), body in sorted(published.items()):
         if kind == "app":
             snap.apps[app] = AppInfo(app, body)
     for (app, kind, name), body in sorted(published.items()):

@@ -110,7 +110,9 @@ def load_child_rows(
     return loaded
 
 
-def check_references(ctx: WriteContext, entity: CompiledEntity, values: dict[str, Any], prefix: str = "") -> dict[str, list[str]]:
+def check_references(
+    ctx: WriteContext, entity: CompiledEntity, values: dict[str, Any], prefix: str = ""
+) -> dict[str, list[str]]:
     """Messages for link values whose record does not exist (or is deleted) and unknown user ids."""
     errors: dict[str, list[str]] = {}
     for cf in entity.fields.values():
@@ -124,13 +126,14 @@ def check_references(ctx: WriteContext, entity: CompiledEntity, values: dict[str
             ).first()
             if exists is None:
                 errors[prefix + cf.name] = [f"No {cf.fdef.options['entity']} record with id {value}."]
-        elif getattr(cf.ftype, "references_user", False):
-            if ctx.session.get(User, value) is None:
-                errors[prefix + cf.name] = [f"No user with id {value}."]
+        elif getattr(cf.ftype, "references_user", False) and ctx.session.get(User, value) is None:
+            errors[prefix + cf.name] = [f"No user with id {value}."]
     return errors
 
 
-def check_unique(ctx: WriteContext, entity: CompiledEntity, values: dict[str, Any], record_id: int | None) -> dict[str, list[str]]:
+def check_unique(
+    ctx: WriteContext, entity: CompiledEntity, values: dict[str, Any], record_id: int | None
+) -> dict[str, list[str]]:
     """Messages for unique fields whose value another record already holds (deleted ones included)."""
     errors: dict[str, list[str]] = {}
     table = entity.table

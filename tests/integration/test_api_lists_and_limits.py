@@ -8,16 +8,18 @@ import pytest
 
 BUNDLE = {
     "app": {"name": "inv", "label": "Inventory"},
-    "entities": [{
-        "name": "item",
-        "label": "Item",
-        "fields": [
-            {"name": "code", "type": "text", "unique": True},
-            {"name": "qty", "type": "integer"},
-            {"name": "price", "type": "money"},
-            {"name": "kind", "type": "select", "options": {"choices": [{"value": "a"}, {"value": "b"}]}},
-        ],
-    }],
+    "entities": [
+        {
+            "name": "item",
+            "label": "Item",
+            "fields": [
+                {"name": "code", "type": "text", "unique": True},
+                {"name": "qty", "type": "integer"},
+                {"name": "price", "type": "money"},
+                {"name": "kind", "type": "select", "options": {"choices": [{"value": "a"}, {"value": "b"}]}},
+            ],
+        }
+    ],
 }
 
 
@@ -25,7 +27,12 @@ BUNDLE = {
 def items(api):
     assert api.post("/api/templates/import", json=BUNDLE).status_code == 201
     for i in range(25):
-        body = {"code": f"I{i:02d}", "qty": i % 7 if i != 3 else None, "price": f"{i}.5{i % 10}", "kind": "ab"[i % 2]}
+        body = {
+            "code": f"I{i:02d}",
+            "qty": i % 7 if i != 3 else None,
+            "price": f"{i}.5{i % 10}",
+            "kind": "ab"[i % 2],
+        }
         assert api.post("/api/data/inv/item", json=body).status_code == 201
     return api
 
@@ -61,7 +68,9 @@ def test_filter_with_the_condition_language(items):
     assert {r["code"] for r in body["data"]} == {f"I{i:02d}" for i in range(10, 25, 2)}
     assert body["total"] == 8
     empty = {"field": "qty", "op": "is_empty"}
-    assert [r["code"] for r in items.get(f"/api/data/inv/item?filter={json.dumps(empty)}").get_json()["data"]] == ["I03"]
+    assert [
+        r["code"] for r in items.get(f"/api/data/inv/item?filter={json.dumps(empty)}").get_json()["data"]
+    ] == ["I03"]
 
 
 def test_bad_filters_and_sorts_are_400(items):
@@ -82,18 +91,26 @@ def test_search(items):
 
 def test_body_size_and_depth_limits(app, api):
     deep = "[" * 10_000 + "]" * 10_000
-    response = api.client.post("/api/data/inv/item", data=deep, headers={**api.headers, "Content-Type": "application/json"})
+    response = api.client.post(
+        "/api/data/inv/item", data=deep, headers={**api.headers, "Content-Type": "application/json"}
+    )
     assert response.status_code == 400
     assert "nesting" in response.get_json()["error"]["message"]
     big = json.dumps({"code": "x" * (3 * 1024 * 1024)})
-    response = api.client.post("/api/data/inv/item", data=big, headers={**api.headers, "Content-Type": "application/json"})
+    response = api.client.post(
+        "/api/data/inv/item", data=big, headers={**api.headers, "Content-Type": "application/json"}
+    )
     assert response.status_code == 413
     assert response.get_json()["error"]["code"] == "request_entity_too_large"
-    response = api.client.post("/api/data/inv/item", data="{not json", headers={**api.headers, "Content-Type": "application/json"})
+    response = api.client.post(
+        "/api/data/inv/item", data="{not json", headers={**api.headers, "Content-Type": "application/json"}
+    )
     assert response.status_code == 400
     response = api.client.post("/api/data/inv/item", data="a=1", headers=api.headers)
     assert response.status_code == 400
-    nan = api.client.post("/api/auth/login", data='{"username": NaN}', headers={"Content-Type": "application/json"})
+    nan = api.client.post(
+        "/api/auth/login", data='{"username": NaN}', headers={"Content-Type": "application/json"}
+    )
     assert nan.status_code == 400
 
 

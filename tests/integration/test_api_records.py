@@ -13,7 +13,7 @@ def _first_ids(api, entity, n=1):
 
 
 def _order(api, **overrides):
-    customer, = _first_ids(api, "customer")
+    (customer,) = _first_ids(api, "customer")
     p1, p2 = _first_ids(api, "product", 2)
     body = {
         "customer": customer,
@@ -84,7 +84,10 @@ def test_validation_errors_are_per_field_and_write_nothing(app, demo_api):
     fields = response.get_json()["error"]["fields"]
     assert set(fields) >= {"customer", "discount", "status", "lines.1.qty"}
     assert demo_api.get("/api/data/demo/order?limit=1").get_json()["total"] == before
-    bad_link = demo_api.post("/api/data/demo/order", json=_order(demo_api, lines=[{"product": 999999, "qty": "1", "unit_price": "1"}]))
+    bad_link = demo_api.post(
+        "/api/data/demo/order",
+        json=_order(demo_api, lines=[{"product": 999999, "qty": "1", "unit_price": "1"}]),
+    )
     assert bad_link.status_code == 422
     assert "lines.0.product" in bad_link.get_json()["error"]["fields"]
 
@@ -93,7 +96,9 @@ def test_float_free_money_and_unknown_fields(demo_api):
     response = demo_api.post("/api/data/demo/product", json={"sku": "X-1", "name": "x", "price": "1.005"})
     assert response.status_code == 422
     assert response.get_json()["error"]["fields"]["price"] == ["At most 2 decimal places."]
-    response = demo_api.post("/api/data/demo/product", json={"sku": "X-1", "name": "x", "price": 12.5, "colour": "red"})
+    response = demo_api.post(
+        "/api/data/demo/product", json={"sku": "X-1", "name": "x", "price": 12.5, "colour": "red"}
+    )
     assert response.status_code == 422
     assert set(response.get_json()["error"]["fields"]) == {"colour"}
     created = demo_api.post("/api/data/demo/product", json={"sku": "X-1", "name": "x", "price": 12.5})
@@ -132,10 +137,16 @@ def test_audit_and_outbox_written_with_the_change(app, demo_api):
     rec = demo_api.post("/api/data/demo/product", json={"sku": "AU-1", "name": "a", "price": "3"}).get_json()
     demo_api.patch(f"/api/data/demo/product/{rec['id']}", json={"price": "4.50", "version": 1})
     with app.extensions["lowcode"].db.read() as s:
-        audits = s.scalars(sa.select(AuditEntry).where(AuditEntry.entity == "product", AuditEntry.record_id == rec["id"])
-                           .order_by(AuditEntry.id)).all()
-        events = s.scalars(sa.select(OutboxEvent).where(OutboxEvent.entity == "product", OutboxEvent.record_id == rec["id"])
-                           .order_by(OutboxEvent.id)).all()
+        audits = s.scalars(
+            sa.select(AuditEntry)
+            .where(AuditEntry.entity == "product", AuditEntry.record_id == rec["id"])
+            .order_by(AuditEntry.id)
+        ).all()
+        events = s.scalars(
+            sa.select(OutboxEvent)
+            .where(OutboxEvent.entity == "product", OutboxEvent.record_id == rec["id"])
+            .order_by(OutboxEvent.id)
+        ).all()
         assert [a.action for a in audits] == ["create", "update"]
         assert audits[1].diff == {"price": ["3.00", "4.50"]}
         assert audits[1].actor_name == "admin" and audits[1].source == "api"
@@ -147,7 +158,9 @@ def test_failed_write_leaves_no_audit_or_outbox(app, demo_api):
     def counts():
         with app.extensions["lowcode"].db.read() as s:
             return s.scalar(sa.select(sa.func.count()).select_from(AuditEntry)), s.scalar(
-                sa.select(sa.func.count()).select_from(OutboxEvent))
+                sa.select(sa.func.count()).select_from(OutboxEvent)
+            )
+
     before = counts()
     assert demo_api.post("/api/data/demo/order", json=_order(demo_api, customer=424242)).status_code == 422
     assert counts() == before
@@ -166,4 +179,6 @@ def test_anonymous_is_401(app):
     response = client.get("/api/data/demo/order")
     assert response.status_code == 401
     assert response.get_json()["error"]["code"] == "unauthenticated"
-    assert client.get("/api/data/demo/order", headers={"Authorization": "Bearer lc_forged"}).status_code == 401
+    assert (
+        client.get("/api/data/demo/order", headers={"Authorization": "Bearer lc_forged"}).status_code == 401
+    )

@@ -13,10 +13,14 @@ BUNDLE = {
     "app": {"name": "cc", "label": "Concurrency"},
     "entities": [
         {"name": "tally", "label": "Tally", "fields": [{"name": "hits", "type": "integer"}]},
-        {"name": "doc", "label": "Doc", "fields": [
-            {"name": "number", "type": "autonumber", "unique": True, "options": {"pattern": "D-{#####}"}},
-            {"name": "note", "type": "text"},
-        ]},
+        {
+            "name": "doc",
+            "label": "Doc",
+            "fields": [
+                {"name": "number", "type": "autonumber", "unique": True, "options": {"pattern": "D-{#####}"}},
+                {"name": "note", "type": "text"},
+            ],
+        },
     ],
 }
 
@@ -57,7 +61,9 @@ def test_eight_threads_two_hundred_updates_lose_nothing(app, cc_api):
             current = api.get(url)
             assert current.status_code == 200
             body = current.get_json()
-            response = api.patch(url, json={"hits": body["hits"] + 1}, headers={"If-Match": current.headers["ETag"]})
+            response = api.patch(
+                url, json={"hits": body["hits"] + 1}, headers={"If-Match": current.headers["ETag"]}
+            )
             assert response.status_code in (200, 409), response.get_json()
             if response.status_code == 409:
                 err = response.get_json()["error"]

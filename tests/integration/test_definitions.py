@@ -29,9 +29,15 @@ def _publish(api, kind, name, body, app="crm"):
 
 def test_invalid_definition_reports_json_paths(api):
     _publish(api, "app", "crm", APP)
-    bad = {"name": "contact", "label": "C", "fields": [{"name": "Bad Name", "type": "text"},
-                                                      {"name": "n", "type": "nope"},
-                                                      {"name": "s", "type": "select", "options": {}}]}
+    bad = {
+        "name": "contact",
+        "label": "C",
+        "fields": [
+            {"name": "Bad Name", "type": "text"},
+            {"name": "n", "type": "nope"},
+            {"name": "s", "type": "select", "options": {}},
+        ],
+    }
     response = api.put("/api/definitions/crm/entity/contact", json=bad)
     assert response.status_code == 422
     fields = response.get_json()["error"]["fields"]
@@ -43,7 +49,11 @@ def test_invalid_definition_reports_json_paths(api):
 
 def test_link_to_missing_entity_is_refused_at_publish(api):
     _publish(api, "app", "crm", APP)
-    body = {"name": "deal", "label": "Deal", "fields": [{"name": "who", "type": "link", "options": {"entity": "ghost"}}]}
+    body = {
+        "name": "deal",
+        "label": "Deal",
+        "fields": [{"name": "who", "type": "link", "options": {"entity": "ghost"}}],
+    }
     assert api.put("/api/definitions/crm/entity/deal", json=body).status_code == 200
     response = api.post("/api/definitions/crm/entity/deal/publish")
     assert response.status_code == 422
@@ -76,7 +86,11 @@ def test_draft_does_not_change_the_runtime_until_published(api):
     api.put("/api/definitions/crm/entity/contact", json=draft)
     assert api.post("/api/data/crm/contact", json={"name": "a", "city": "x"}).status_code == 422
     got = api.get("/api/definitions/crm/entity/contact").get_json()
-    assert got["published_version"] == 1 and len(got["draft"]["fields"]) == 3 and len(got["published"]["fields"]) == 2
+    assert (
+        got["published_version"] == 1
+        and len(got["draft"]["fields"]) == 3
+        and len(got["published"]["fields"]) == 2
+    )
 
 
 def test_incompatible_type_change_is_refused(api):
@@ -90,7 +104,10 @@ def test_incompatible_type_change_is_refused(api):
     assert "score" in response.get_json()["error"]["fields"]
     scale = {**CONTACT, "fields": [*CONTACT["fields"], {"name": "amt", "type": "money"}]}
     _publish(api, "entity", "contact", scale)
-    rescaled = {**CONTACT, "fields": [*CONTACT["fields"], {"name": "amt", "type": "money", "options": {"scale": 4}}]}
+    rescaled = {
+        **CONTACT,
+        "fields": [*CONTACT["fields"], {"name": "amt", "type": "money", "options": {"scale": 4}}],
+    }
     api.put("/api/definitions/crm/entity/contact", json=rescaled)
     assert api.post("/api/definitions/crm/entity/contact/publish").status_code == 409
 
@@ -104,7 +121,10 @@ def test_making_a_field_unique_with_duplicates_is_refused(api):
     api.put("/api/definitions/crm/entity/contact", json=unique)
     response = api.post("/api/definitions/crm/entity/contact/publish")
     assert response.status_code == 409
-    assert "duplicate" in response.get_json()["error"]["message"] or "share" in response.get_json()["error"]["message"]
+    assert (
+        "duplicate" in response.get_json()["error"]["message"]
+        or "share" in response.get_json()["error"]["message"]
+    )
 
 
 def test_adding_a_field_keeps_10000_rows(app, api):
@@ -114,8 +134,14 @@ def test_adding_a_field_keeps_10000_rows(app, api):
     with svc.db.write() as s:
         table = svc.snapshots.get(s).entity("crm", "contact").table
         s.execute(sa.insert(table), [{"name": f"n{i}", "score": i, "version": 1} for i in range(10_000)])
-    v2 = {**CONTACT, "fields": [*CONTACT["fields"], {"name": "vip", "type": "boolean", "default": False},
-                                {"name": "limit", "type": "money"}]}
+    v2 = {
+        **CONTACT,
+        "fields": [
+            *CONTACT["fields"],
+            {"name": "vip", "type": "boolean", "default": False},
+            {"name": "limit", "type": "money"},
+        ],
+    }
     _publish(api, "entity", "contact", v2)
     listed = api.get("/api/data/crm/contact?limit=1&sort=-score").get_json()
     assert listed["total"] == 10_000
@@ -129,11 +155,18 @@ def test_publish_is_seen_by_another_app_instance_without_restart(app, api):
     """Two app instances on one database stand for two worker processes."""
     _publish(api, "app", "crm", APP)
     _publish(api, "entity", "contact", CONTACT)
-    other_app = create_app({"DATABASE_URL": app.extensions["lowcode"].settings["DATABASE_URL"], "SECRET_KEY": "x"})
+    other_app = create_app(
+        {"DATABASE_URL": app.extensions["lowcode"].settings["DATABASE_URL"], "SECRET_KEY": "x"}
+    )
     other = other_app.test_client()
     other_api = ApiClient(other, login(other, "admin", "admin-pass-1"))
     assert other_api.post("/api/data/crm/contact", json={"name": "a", "city": "x"}).status_code == 422
-    _publish(api, "entity", "contact", {**CONTACT, "fields": [*CONTACT["fields"], {"name": "city", "type": "text"}]})
+    _publish(
+        api,
+        "entity",
+        "contact",
+        {**CONTACT, "fields": [*CONTACT["fields"], {"name": "city", "type": "text"}]},
+    )
     created = other_api.post("/api/data/crm/contact", json={"name": "a", "city": "Hangzhou"})
     assert created.status_code == 201, created.get_json()
     assert created.get_json()["city"] == "Hangzhou"

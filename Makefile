@@ -1,0 +1,44 @@
+# The two commands of the README: `make run` (set up, demo, serve) and `make test` (set up, lint, test).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+DEMO_PASSWORD ?= demo-pass-123
+
+.PHONY: setup assets run test test-sqlite test-postgres lint bench clean
+
+$(BIN)/lowcode: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+setup: $(BIN)/lowcode assets
+
+assets: $(BIN)/lowcode
+	@if [ -f package.json ]; then npm ci --no-audit --no-fund --loglevel=error; fi
+	@if [ -f scripts/build_assets.py ]; then $(BIN)/python scripts/build_assets.py; fi
+
+run: setup
+	$(BIN)/lowcode demo --password $(DEMO_PASSWORD)
+	@echo "Sign in at http://$(HOST):$(PORT)/ as admin / $(DEMO_PASSWORD)"
+	$(BIN)/lowcode serve --host $(HOST) --port $(PORT)
+
+lint: $(BIN)/lowcode
+	$(BIN)/ruff check lowcode tests bench
+	$(BIN)/ruff format --check lowcode tests bench
+
+test-sqlite: setup
+	LOWCODE_TEST_DB=sqlite $(BIN)/pytest
+
+test-postgres: setup
+	LOWCODE_TEST_DB=postgresql $(BIN)/pytest
+
+test: setup lint test-sqlite test-postgres
+
+bench: setup
+	$(BIN)/python bench/bench_api.py
+
+clean:
+	rm -rf $(VENV) node_modules lowcode/static/vendor .pytest_cache .ruff_cache .hypothesis
