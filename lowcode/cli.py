@@ -47,7 +47,7 @@ def init(admin_user: str, admin_password: str) -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int, help=">1 serves with gunicorn")
 def serve(host: str, port: int, workers: int) -> None:
-    """Serve the app (waitress-free: werkzeug for one worker, gunicorn for several)."""
+    """Serve the app: werkzeug's threaded server for one worker, gunicorn for several."""
     try:
         app = _app()
     except Exception as exc:  # noqa: BLE001 - any set-up failure becomes a one-line reason
@@ -57,12 +57,18 @@ def serve(host: str, port: int, workers: int) -> None:
 
         run_gunicorn(host, port, workers)
         return
-    from werkzeug.serving import run_simple
+    import socket
 
-    try:
-        run_simple(host, port, app, threaded=True, use_reloader=False)
+    from werkzeug.serving import make_server
+
+    try:  # check first: werkzeug prints its own multi-line message when the bind fails
+        with socket.create_server((host, port)):
+            pass
     except OSError as exc:
         _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    server = make_server(host, port, app, threaded=True)
+    click.echo(f"serving on http://{host}:{port}/")
+    server.serve_forever()
 
 
 @main.command()

@@ -1,0 +1,5 @@
+"""``python -m lowcode`` runs the CLI."""
+
+from lowcode.cli import main
+
+main()
