@@ -64,8 +64,7 @@ def create_record(app: str, entity: str):
     """Create a record (child rows included); 201 with the record and its ETag."""
     body = json_body()
     with unit_of_work(write=True) as ctx:
-        created = services().records.create(ctx, app, entity, body)
-        out = _record_json(ctx, app, entity, services().queries.get(ctx, app, entity, created["id"]))
+        out = _record_json(ctx, app, entity, services().records.create(ctx, app, entity, body))
     response = _with_etag(out, 201)
     response.headers["Location"] = f"/api/data/{app}/{entity}/{out['id']}"
     return response
@@ -87,8 +86,9 @@ def update_record(app: str, entity: str, record_id: int):
     if version is None and isinstance(body, dict) and isinstance(body.get("version"), int):
         version = body["version"]
     with unit_of_work(write=True) as ctx:
-        services().records.update(ctx, app, entity, record_id, body, version)
-        out = _record_json(ctx, app, entity, services().queries.get(ctx, app, entity, record_id))
+        out = _record_json(
+            ctx, app, entity, services().records.update(ctx, app, entity, record_id, body, version)
+        )
     return _with_etag(out)
 
 

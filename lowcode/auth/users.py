@@ -68,12 +68,16 @@ def user_for_token(session: Session, token: str) -> tuple[User, int | None]:
     """The user a live token belongs to, and the token's id when its last use is over a minute old
     (the caller records the use with :func:`touch_token` in a write transaction of its own, so a
     read-only request never writes). :raises Unauthenticated:"""
-    row = session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    found = session.execute(
+        sa.select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == hash_token(token))
+    ).first()
     now = utcnow()
+    row, user = found if found is not None else (None, None)
     if row is None or row.revoked_at is not None or (row.expires_at and _aware(row.expires_at) < now):
         raise Unauthenticated("The token is not valid (unknown, expired or revoked)")
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
+    if not user.active:
         raise Unauthenticated("The token's user is not active")
     stale = row.last_used_at is None or now - _aware(row.last_used_at) > dt.timedelta(minutes=1)
     return user, (row.id if stale else None)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lowcode.core.jsonutil import to_jsonable
-from lowcode.core.models import AuditEntry
+from lowcode.core.models import AuditEntry, utcnow
 from lowcode.runtime.context import WriteContext
 
 AUDIT_SCHEMA_VERSION = 1
@@ -29,8 +29,8 @@ def record_change(
     action: str, changes: dict[str, list],
 ) -> None:  # fmt: skip
     """Append one audit row to the current transaction."""
-    ctx.session.add(
-        AuditEntry(
+    ctx.session.execute(
+        sa.insert(AuditEntry).values(
             app=app,
             entity=entity,
             record_id=record_id,
@@ -42,7 +42,8 @@ def record_change(
             ip=ctx.ip,
             diff=changes,
             schema_version=AUDIT_SCHEMA_VERSION,
-        )  # fmt: skip
+            at=utcnow(),
+        )
     )
 
 
@@ -66,6 +67,6 @@ def fields_changed_since(session: Session, app: str, entity: str, record_id: int
             AuditEntry.entity == entity,
             AuditEntry.record_id == record_id,
             AuditEntry.version > version,
-        )  # fmt: skip
+        )
     )
     return {name for d in rows for name in (d or {})}

@@ -104,6 +104,8 @@ class ChildRows:
                     ).scalar_one()
                 else:
                     self.ctx.session.execute(sa.update(t).where(t.c.id == row["id"]).values(values))
+                # keep the row complete (system columns too) so callers can answer without re-reading it
+                row.update({c.name: values.get(c.name, row.get(c.name)) for c in t.columns if c.name != "id"})
             old = [to_jsonable({k: r.get(k) for k in ["id", *stored]}) for r in self._before[name]]
             new = [to_jsonable({k: r.get(k) for k in ["id", *stored]}) for r in self._rows[name]]
             if old != new:

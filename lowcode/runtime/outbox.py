@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
+
 from lowcode.core.jsonutil import to_jsonable
-from lowcode.core.models import OutboxEvent
+from lowcode.core.models import OutboxEvent, utcnow
 from lowcode.runtime.context import WriteContext
 
 EVENT_SCHEMA_VERSION = 1
@@ -15,13 +17,14 @@ def enqueue(
     ctx: WriteContext, app: str, entity: str, record_id: int | None, kind: str, payload: dict[str, Any]
 ) -> None:
     """Append one event (``kind`` = created/updated/deleted/restored) to the current transaction."""
-    ctx.session.add(
-        OutboxEvent(
+    ctx.session.execute(
+        sa.insert(OutboxEvent).values(
             app=app,
             entity=entity,
             record_id=record_id,
             kind=kind,
             payload=to_jsonable(payload),
             schema_version=EVENT_SCHEMA_VERSION,
-        )  # fmt: skip
+            created_at=utcnow(),
+        )
     )

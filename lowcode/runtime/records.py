@@ -65,7 +65,7 @@ class RecordService:
         outbox.enqueue(
             ctx, app, entity.name, record_id, "created", {"id": record_id, "version": 1, "changes": changes}
         )
-        return {"id": record_id, **row}
+        return {"id": record_id, **row, **children.current()}
 
     def update(
         self,
@@ -91,7 +91,7 @@ class RecordService:
         event = WriteEvent(app, entity.name, "update", record_id, before, record, children.current())
         self.rules.before_write(ctx, entity, event)
         self._compute(ctx, entity, event.after, children.current(), is_create=False)
-        self._check_integrity(ctx, entity, event.after, children, record_id)
+        self._check_integrity(ctx, entity, event.after, children, record_id, before)
         changed = {k: v for k, v in event.after.items() if before.get(k) != v}
         new_version = current["version"] + 1
         system = {"version": new_version, "updated_at": ctx.now, "updated_by": ctx.actor.user_id}
@@ -102,7 +102,7 @@ class RecordService:
         audit.record_change(ctx, app, entity.name, record_id, new_version, "update", changes)
         outbox.enqueue(ctx, app, entity.name, record_id, "updated",
                        {"id": record_id, "version": new_version, "changes": changes})  # fmt: skip
-        return {**current, **event.after, **system}
+        return {**current, **event.after, **system, **children.current()}
 
     def delete(
         self, ctx: WriteContext, app: str, entity_name: str, record_id: int, expected_version: int | None
@@ -179,9 +179,11 @@ class RecordService:
         for cf in entity.computed:
             record[cf.name] = cf.ftype.compute(cf.fdef, {**record, **children}, children, compute_ctx)
 
-    def _check_integrity(self, ctx, entity, record, children: ChildRows, record_id) -> None:
-        errors = check_references(ctx, entity, record)
-        errors.update(check_unique(ctx, entity, record, record_id))
+    def _check_integrity(self, ctx, entity, record, children: ChildRows, record_id, before=None) -> None:
+        """Link targets and unique values of the fields this write sets or changes."""
+        changed = {k: v for k, v in record.items() if before is None or before.get(k) != v}
+        errors = check_references(ctx, entity, changed)
+        errors.update(check_unique(ctx, entity, changed, record_id))
         errors.update(children.check_references())
         if errors:
             raise ValidationFailed("Some fields are not valid", fields=errors)
