@@ -45,6 +45,12 @@ class Unauthenticated(LowcodeError):
     code = "unauthenticated"
 
 
+class LockedOut(LowcodeError):
+    """Too many failed sign-ins: the account or address is locked for a while."""
+
+    code = "locked_out"
+
+
 class PermissionDenied(LowcodeError):
     """The actor may not do this; the message says why."""
 

@@ -7,7 +7,8 @@ import secrets
 from flask import Blueprint, jsonify, request, session
 
 from lowcode.api.edge import json_body, services, unit_of_work
-from lowcode.auth.users import authenticate, issue_token, revoke_token
+from lowcode.auth.signin import sign_in
+from lowcode.auth.users import issue_token, revoke_token
 from lowcode.errors import BadRequest
 
 bp = Blueprint("api_auth", __name__, url_prefix="/api/auth")
@@ -32,8 +33,8 @@ def login():
         or not isinstance(body.get("password"), str)
     ):
         raise BadRequest('Send {"username": ..., "password": ...}')
+    user = sign_in(services().db, body["username"], body["password"], request.remote_addr or "")
     with services().db.write() as db_session:
-        user = authenticate(db_session, body["username"], body["password"])
         token = issue_token(db_session, user)
         csrf = start_session(user.id, user.language)
         info = {

@@ -8,6 +8,8 @@ from typing import Any
 
 from flask import current_app, g, request, session
 
+from lowcode.auth.actors import actor_for_user
+from lowcode.auth.security_log import log_event
 from lowcode.auth.users import touch_token, user_for_token
 from lowcode.core.jsonutil import loads_exact
 from lowcode.core.models import User
@@ -23,26 +25,19 @@ def services() -> Services:
     return current_app.extensions["lowcode"]
 
 
-def actor_for(user: User) -> Actor:
-    """The Actor of a signed-in user."""
-    return Actor(user_id=user.id, username=user.username, is_admin=user.is_admin, language=user.language)
-
-
 def resolve_actor(db_session, required: bool = True, writing: bool = False) -> Actor | None:
     """Bearer token first, then the session cookie (cookie writes must carry the CSRF token).
 
     ``writing`` says ``db_session`` is a write transaction (a token's last use is recorded in it);
     otherwise that small write gets a transaction of its own, so reads never upgrade to writes.
     """
+    ip = request.remote_addr or ""
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
-        user, stale_token = user_for_token(db_session, header[7:].strip())
-        if stale_token is not None and writing:
-            touch_token(db_session, stale_token)
-        elif stale_token is not None:
-            with services().db.write() as touch:
-                touch_token(touch, stale_token)
-        return actor_for(user)
+        user, token, stale = user_for_token(db_session, header[7:].strip())
+        if stale:
+            _record_token_use(db_session if writing else None, token, user, ip)
+        return actor_for_user(db_session, user, ip, token.app, token.role)
     user_id = session.get("user_id")
     user = db_session.get(User, user_id) if user_id else None
     if user is None or not user.active:
@@ -51,7 +46,19 @@ def resolve_actor(db_session, required: bool = True, writing: bool = False) -> A
         return None
     if request.method not in SAFE_METHODS:
         check_csrf()
-    return actor_for(user)
+    return actor_for_user(db_session, user, ip)
+
+
+def _record_token_use(write_session, token, user, ip: str) -> None:
+    def record(s):
+        touch_token(s, token.id)
+        log_event(s, "token_used", username=user.username, user_id=user.id, ip=ip, token=token.name)
+
+    if write_session is not None:
+        record(write_session)
+    else:
+        with services().db.write() as own:
+            record(own)
 
 
 def check_csrf() -> None:

@@ -14,6 +14,7 @@ STATUS: dict[type[e.LowcodeError], int] = {
     e.UnknownType: 400,
     e.Unauthenticated: 401,
     e.PermissionDenied: 403,
+    e.LockedOut: 429,
     e.NotFound: 404,
     e.VersionConflict: 409,
     e.SchemaChangeRefused: 409,
@@ -48,6 +49,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(e.LowcodeError)
     def _domain(error: e.LowcodeError):
         status = status_of(error)
+        if isinstance(error, e.PermissionDenied):
+            _audit_denial(app, error)
         if not request.path.startswith("/api/"):
             from lowcode.pages.errors import render_error_page
 
@@ -60,3 +63,18 @@ def register_error_handlers(app: Flask) -> None:
             return error
         code = (error.name or "error").lower().replace(" ", "_")
         return jsonify(error_body(code, error.description or error.name)), error.code
+
+
+def _audit_denial(app: Flask, error: e.PermissionDenied) -> None:
+    """Every denial is a security event, written in its own transaction (the request rolled back)."""
+    from flask import g
+
+    from lowcode.auth.security_log import log_event_now
+
+    ctx = g.get("lowcode_ctx")
+    actor = ctx.actor if ctx is not None else None
+    log_event_now(
+        app.extensions["lowcode"].db, "permission_denied",
+        username=actor.username if actor else "", user_id=actor.user_id if actor else None,
+        ip=request.remote_addr or "", method=request.method, path=request.path, reason=error.message,
+    )  # fmt: skip

@@ -1,45 +1,172 @@
 """The one permission service: every page, API route, list query and write asks it.
 
-This first version knows two kinds of actor: administrators (and the system), who may do anything, and
-everyone else, who may do nothing (least privilege) until roles grant them actions. Roles, record rules and
-field rules plug in here without changing any caller.
+Administrators (and the system) may do anything. Everyone else may do what the roles they hold in the
+entity's app grant - nothing without a role (least privilege). A grant names actions, optionally a record
+rule (a condition rows must satisfy), field rules (hidden / read-only) and context conditions (client IP
+ranges, working hours, user level). Sensitive operations of an app need an explicit grant on top.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import ipaddress
+from collections.abc import Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from lowcode.auth.grants import EntityAccess, Grant
 from lowcode.errors import PermissionDenied
 from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.context import Actor
 
 ACTIONS = ("read", "create", "update", "delete", "export", "import", "approve", "configure")
+ALL_ACTIONS = frozenset(ACTIONS)
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def context_failure(grant: Grant, actor: Actor, now: dt.datetime) -> str | None:
+    """Why a grant's context conditions do not hold for this request (None when they hold)."""
+    ctx = grant.context
+    if "ip_in" in ctx:
+        try:
+            address = ipaddress.ip_address(actor.ip)
+        except ValueError:
+            return f"role '{grant.role}' only allows known addresses (request address {actor.ip!r} unknown)"
+        if not any(address in ipaddress.ip_network(net, strict=False) for net in ctx["ip_in"]):
+            return f"role '{grant.role}' only allows requests from {', '.join(ctx['ip_in'])}"
+    if "hours" in ctx:
+        hours = ctx["hours"]
+        local = now.astimezone(ZoneInfo(hours.get("timezone", "UTC")))
+        days = hours.get("days") or list(range(1, 8))
+        if local.isoweekday() not in days or not hours["from"] <= local.strftime("%H:%M") < hours["to"]:
+            return f"role '{grant.role}' only allows {hours['from']}-{hours['to']} on days {days}"
+    if "min_level" in ctx and int(actor.attributes.get("level") or 0) < ctx["min_level"]:
+        return f"role '{grant.role}' needs user level {ctx['min_level']} or higher"
+    return None
 
 
 class PermissionService:
-    """Answers "may this actor do this action on this entity (and record)?"."""
+    """Answers "may this actor do this action on this entity (and record)?" and shapes reads."""
 
-    def authorize(
-        self, actor: Actor, entity: CompiledEntity, action: str, record: dict[str, Any] | None = None
-    ) -> None:
-        """Return if allowed. :raises PermissionDenied: with a plain reason otherwise."""
-        if action not in ACTIONS:
+    def __init__(self, clock: Callable[[], dt.datetime] = _utcnow):
+        self.clock = clock
+
+    # -- grants --------------------------------------------------------------------------------
+    def _access(self, entity: CompiledEntity) -> EntityAccess:
+        return entity.access if entity.access is not None else EntityAccess()
+
+    def _is_app_admin(self, actor: Actor, entity: CompiledEntity) -> bool:
+        return actor.is_admin or any(r in self._access(entity).admin_roles for r in actor.roles.get(entity.app, ()))
+
+    def grants(self, actor: Actor, entity: CompiledEntity, action: str) -> list[Grant]:
+        """The actor's grants of ``action`` on the entity whose context conditions hold now.
+
+        :raises PermissionDenied: when no role grants the action, or only grants whose context fails.
+        """
+        if action not in ALL_ACTIONS:
             raise ValueError(f"unknown action {action!r}")
-        if actor.is_admin:
+        if self._is_app_admin(actor, entity):
+            return [Grant("admin", entity.name, ALL_ACTIONS)]
+        access = self._access(entity)
+        held = [g for r in actor.roles.get(entity.app, ()) for g in access.grants.get(r, ()) if action in g.actions]
+        if not held:
+            raise PermissionDenied(f"{actor.username} has no role that grants '{action}' on {entity.app}.{entity.name}")
+        now = self.clock()
+        failures = [context_failure(g, actor, now) for g in held]
+        usable = [g for g, why in zip(held, failures, strict=True) if why is None]
+        if not usable:
+            raise PermissionDenied(f"'{action}' on {entity.app}.{entity.name} refused: {'; '.join(failures)}")
+        return usable
+
+    # -- checks ----------------------------------------------------------------------------------
+    def authorize(self, actor: Actor, entity: CompiledEntity, action: str, record: dict[str, Any] | None = None) -> None:
+        """Return if allowed (the record, when given, must satisfy a record rule of a granting role).
+
+        :raises PermissionDenied: with a plain reason.
+        """
+        usable = self.grants(actor, entity, action)
+        if record is not None and not self._record_allowed(actor, usable, record):
+            raise PermissionDenied(f"record {record.get('id')} of {entity.name} is outside what your roles allow for '{action}'")
+
+    def check_write(
+        self, actor: Actor, entity: CompiledEntity, action: str, before: dict[str, Any] | None, after: dict[str, Any]
+    ) -> None:
+        """The state a write produces must stay within the actor's record rules, leave read-only fields
+        alone, and have any sensitive operation it amounts to granted explicitly.
+
+        :raises PermissionDenied:
+        """
+        usable = self.grants(actor, entity, action)
+        changed = {k for k, v in after.items() if (before or {}).get(k) != v}
+        if not self._record_allowed(actor, usable, after):
+            raise PermissionDenied(f"the {entity.name} record would be outside what your roles allow for '{action}'")
+        locked = self.read_only_fields(actor, entity) & changed
+        if locked:
+            raise PermissionDenied(f"you may not change {', '.join(sorted(locked))} of {entity.name}")
+        self._check_sensitive(actor, entity, action, changed, after)
+
+    def _check_sensitive(self, actor, entity, action, changed: set[str], after: dict[str, Any]) -> None:
+        if self._is_app_admin(actor, entity):
             return
-        raise PermissionDenied(
-            f"{actor.username} has no role that grants '{action}' on {entity.app}.{entity.name}"
-        )
+        access = self._access(entity)
+        granted = {op for r in actor.roles.get(entity.app, ()) for op in access.role_operations.get(r, ())}
+        for op in access.sensitive:
+            if op.action != action or op.name in granted:
+                continue
+            if op.fields and not (op.fields & changed):
+                continue
+            if op.condition is not None and not op.condition.matches(after, self._variables(actor)):
+                continue
+            raise PermissionDenied(f"'{op.name}' is a sensitive operation: it needs an explicit grant")
+
+    def authorize_operation(self, actor: Actor, entity: CompiledEntity, action: str) -> None:
+        """Check an action that is not a record write (e.g. export) including sensitive operations on it."""
+        self.grants(actor, entity, action)
+        self._check_sensitive(actor, entity, action, set(), {})
 
     def authorize_platform(self, actor: Actor, action: str) -> None:
-        """Platform-level actions (edit definitions, import templates): administrators only for now."""
+        """Platform-level actions (definitions, templates, users): administrators only."""
         if not actor.is_admin:
             raise PermissionDenied(f"{actor.username} may not {action}: administrators only")
 
+    # -- read shaping ---------------------------------------------------------------------------
     def read_condition(self, actor: Actor, entity: CompiledEntity) -> dict[str, Any] | None:
-        """A condition every row the actor reads must satisfy (None: no restriction)."""
-        return None
+        """A condition every row the actor reads must satisfy (None: no restriction).
+
+        :raises PermissionDenied: if the actor may not read the entity at all.
+        """
+        usable = self.grants(actor, entity, "read")
+        if any(g.record_rule is None for g in usable):
+            return None
+        return {"any": [g.record_rule_doc for g in usable]}
 
     def hidden_fields(self, actor: Actor, entity: CompiledEntity) -> frozenset[str]:
-        """Fields the actor may not see (removed from output) nor write (refused on input)."""
-        return frozenset()
+        """Fields hidden by every read grant the actor holds (removed from output, refused on input)."""
+        if self._is_app_admin(actor, entity):
+            return frozenset()
+        try:
+            usable = self.grants(actor, entity, "read")
+        except PermissionDenied:
+            return frozenset(entity.fields)
+        hidden = [{f for f, rule in g.fields.items() if rule == "hidden"} for g in usable]
+        return frozenset(set.intersection(*hidden)) if hidden else frozenset()
+
+    def read_only_fields(self, actor: Actor, entity: CompiledEntity) -> frozenset[str]:
+        """Fields no update/create grant of the actor lets them write."""
+        if self._is_app_admin(actor, entity):
+            return frozenset()
+        writable_grants = [g for r in actor.roles.get(entity.app, ()) for g in self._access(entity).grants.get(r, ())
+                           if g.actions & {"create", "update"}]  # fmt: skip
+        locked = [set(g.fields) for g in writable_grants]
+        return frozenset(set.intersection(*locked)) if locked else frozenset(entity.fields)
+
+    def _record_allowed(self, actor: Actor, usable: list[Grant], record: dict[str, Any]) -> bool:
+        variables = self._variables(actor)
+        return any(g.record_rule is None or g.record_rule.matches(record, variables) for g in usable)
+
+    def _variables(self, actor: Actor) -> dict[str, Any]:
+        now = self.clock().replace(tzinfo=None)
+        return {"user": actor.variables, "now": now, "today": now.date()}

@@ -64,10 +64,12 @@ def issue_token(
     return token
 
 
-def user_for_token(session: Session, token: str) -> tuple[User, int | None]:
-    """The user a live token belongs to, and the token's id when its last use is over a minute old
-    (the caller records the use with :func:`touch_token` in a write transaction of its own, so a
-    read-only request never writes). :raises Unauthenticated:"""
+def user_for_token(session: Session, token: str) -> tuple[User, ApiToken, bool]:
+    """The user a live token belongs to, the token, and whether its last use is over a minute old
+    (the caller then records the use with :func:`touch_token`; a read-only transaction never writes).
+
+    :raises Unauthenticated:
+    """
     found = session.execute(
         sa.select(ApiToken, User)
         .join(User, User.id == ApiToken.user_id)
@@ -80,7 +82,7 @@ def user_for_token(session: Session, token: str) -> tuple[User, int | None]:
     if not user.active:
         raise Unauthenticated("The token's user is not active")
     stale = row.last_used_at is None or now - _aware(row.last_used_at) > dt.timedelta(minutes=1)
-    return user, (row.id if stale else None)
+    return user, row, stale
 
 
 def touch_token(session: Session, token_id: int) -> None:

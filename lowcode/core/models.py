@@ -20,6 +20,16 @@ class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: sa.JSON, list[Any]: sa.JSON}
 
 
+class Department(Base):
+    """A node of the organisation tree; ``path`` ("/1/4/9/") makes subtree queries one LIKE."""
+
+    __tablename__ = "lc_department"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("lc_department.id"), index=True)
+    path: Mapped[str] = mapped_column(sa.String(500), default="/", index=True)
+
+
 class User(Base):
     """A person who signs in."""
 
@@ -31,7 +41,44 @@ class User(Base):
     is_admin: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     language: Mapped[str] = mapped_column(sa.String(10), default="en")
+    department_id: Mapped[int | None] = mapped_column(sa.ForeignKey("lc_department.id"), index=True)
+    manager_id: Mapped[int | None] = mapped_column(sa.ForeignKey("lc_user.id"))
+    job_title: Mapped[str] = mapped_column(sa.String(200), default="")
+    level: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+
+class RoleAssignment(Base):
+    """A user holds a role of an app from ``starts_at`` until ``ends_at`` (open-ended when NULL)."""
+
+    __tablename__ = "lc_role_assignment"
+    __table_args__ = (sa.Index("ix_lc_role_assignment_user", "user_id", "app"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("lc_user.id", ondelete="CASCADE"))
+    app: Mapped[str] = mapped_column(sa.String(64))
+    role: Mapped[str] = mapped_column(sa.String(64))
+    starts_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    ends_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    note: Mapped[str] = mapped_column(sa.String(300), default="")
+    granted_by: Mapped[str] = mapped_column(sa.String(150), default="")
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class SecurityEvent(Base):
+    """Sign-ins, token use, permission changes and denials (also the sign-in rate limiter's memory)."""
+
+    __tablename__ = "lc_security_event"
+    __table_args__ = (
+        sa.Index("ix_lc_security_event_kind_user", "kind", "username", "at"),
+        sa.Index("ix_lc_security_event_kind_ip", "kind", "ip", "at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    user_id: Mapped[int | None] = mapped_column()
+    username: Mapped[str] = mapped_column(sa.String(150), default="")
+    ip: Mapped[str] = mapped_column(sa.String(64), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
 
 
 class ApiToken(Base):
@@ -42,6 +89,10 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("lc_user.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200), default="")
+    app: Mapped[str | None] = mapped_column(sa.String(64))
+    """Integrator tokens are scoped to one app and act with one role; sign-in tokens have neither."""
+    role: Mapped[str | None] = mapped_column(sa.String(64))
+    created_by: Mapped[str] = mapped_column(sa.String(150), default="")
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
     expires_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))

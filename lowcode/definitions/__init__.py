@@ -1,4 +1,5 @@
-"""The definition store: JSON documents validated by JSON Schema, drafted, published and versioned."""
+"""The definition store: JSON documents validated by JSON Schema, drafted, published and versioned.
 
-KINDS = ("app", "entity", "form", "view")
-"""Definition kinds known to the store (later capabilities add rules, roles, workflows...)."""
+The kinds are the JSON Schemas in ``schemas/`` (app, entity, form, view, role); see
+:func:`lowcode.definitions.validate.known_kinds`.
+"""

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lowcode.core.models import Counter, Definition, DefinitionVersion, utcnow
-from lowcode.definitions.validate import app_errors, validate_document
+from lowcode.definitions.validate import app_errors_for, validate_document
 from lowcode.errors import DefinitionInvalid, NotFound
 from lowcode.runtime.compiler import compile_entity
 from lowcode.runtime.ddl import refuse_incompatible_changes, sync_table
@@ -150,7 +150,7 @@ def publish_drafts(session: Session, app: str, actor_name: str, note: str = "") 
 
 
 def _check_app(app: str, app_docs: dict, what: str) -> None:
-    errors = app_errors(app_docs.get("entity", {}), app_docs.get("form", {}), app_docs.get("view", {}))
+    errors = app_errors_for(app_docs)
     if errors:
         raise DefinitionInvalid(f"{what} would leave app '{app}' inconsistent", errors)
 

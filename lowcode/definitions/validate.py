@@ -96,6 +96,28 @@ def entity_errors(doc: Mapping[str, Any]) -> dict[str, list[str]]:
     return errors
 
 
+def app_errors_for(docs: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]]:
+    """Cross-document checks of every published (or about to be published) document of one app."""
+    errors = app_errors(docs.get("entity", {}), docs.get("form", {}), docs.get("view", {}))
+    entities = docs.get("entity", {})
+    if docs.get("role"):
+        import sqlalchemy as sa
+
+        from lowcode.auth.grants import role_errors
+        from lowcode.runtime.compiler import compile_entity
+
+        def kinds_of(name: str) -> dict[str, str]:
+            return compile_entity("check", entities[name], 0, sa.MetaData()).kinds
+
+        for role in docs["role"].values():
+            errors.update(role_errors(role, entities, kinds_of))
+    for app_doc in docs.get("app", {}).values():
+        for i, op in enumerate(app_doc.get("sensitive_operations", [])):
+            if op["entity"] not in entities:
+                errors.setdefault(f"app/sensitive_operations/{i}/entity", []).append(f"unknown entity '{op['entity']}'")
+    return errors
+
+
 def app_errors(
     entities: Mapping[str, Mapping[str, Any]], forms: Mapping[str, Any], views: Mapping[str, Any]
 ) -> dict[str, list[str]]:

@@ -76,6 +76,8 @@ class CompiledEntity:
     definition: dict[str, Any]
     version: int
     kinds: dict[str, str] = field(default_factory=dict)
+    access: Any = None
+    """The roles' grants on this entity (``lowcode.auth.grants.EntityAccess``), set by the snapshot."""
 
     def label_for(self, language: str) -> str:
         """The entity label in a language."""

@@ -21,6 +21,10 @@ class Actor:
     language: str = "en"
     attributes: dict[str, Any] = field(default_factory=dict)
     """Extra facts about the user for ``$user.*`` variables (department, level, ...)."""
+    roles: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """app -> the roles the actor holds in it now (assignments in force, or a token's one role)."""
+    ip: str = ""
+    """Where the request comes from (for grants limited to address ranges)."""
 
     @classmethod
     def system(cls, reason: str) -> Actor:

@@ -72,16 +72,18 @@ class QueryService:
         self.permissions = permissions
 
     def _scope(self, ctx: WriteContext, entity: CompiledEntity) -> sa.ColumnElement[bool]:
-        self.permissions.authorize(ctx.actor, entity, "read")
+        """The actor's record rules as SQL (raises PermissionDenied when they may not read at all)."""
         rule = self.permissions.read_condition(ctx.actor, entity)
         if rule is None:
             return sa.true()
         return self._condition(ctx, entity, rule)
 
     def _condition(
-        self, ctx: WriteContext, entity: CompiledEntity, doc: dict[str, Any]
+        self, ctx: WriteContext, entity: CompiledEntity, doc: dict[str, Any], hidden: frozenset[str] = frozenset()
     ) -> sa.ColumnElement[bool]:
         cond = parse_condition(doc, entity.kinds)
+        if cond.fields & hidden:
+            raise PermissionDenied(f"You may not filter by {', '.join(sorted(cond.fields & hidden))}")
         columns = {name: entity.table.c[name] for name in entity.kinds}
         return cond.to_sql(columns, ctx.variables)
 
@@ -108,10 +110,14 @@ class QueryService:
             self._scope(ctx, entity),
             t.c.deleted_at.is_not(None) if q.deleted else t.c.deleted_at.is_(None),
         ]
+        hidden = self.permissions.hidden_fields(ctx.actor, entity)
         if q.condition:
-            where.append(self._condition(ctx, entity, q.condition))
+            where.append(self._condition(ctx, entity, q.condition, hidden))
         if q.search:
-            where.append(self._search(entity, q))
+            where.append(self._search(entity, q, hidden))
+        used = hidden & {k.field for k in q.sort}
+        if used:
+            raise PermissionDenied(f"You may not sort by {', '.join(sorted(used))}")
         keys = tuple(k for k in q.sort if k.field != "id")
         id_key = next(
             (k for k in q.sort if k.field == "id"), SortKey("id", keys[-1].descending if keys else False)
@@ -131,8 +137,9 @@ class QueryService:
         cursor = _encode([rows[-1][k.field] for k in keys]) if more and rows else None
         return Page(rows, cursor, total, q.sort)
 
-    def _search(self, entity: CompiledEntity, q: ListQuery) -> sa.ColumnElement[bool]:
+    def _search(self, entity: CompiledEntity, q: ListQuery, hidden: frozenset[str]) -> sa.ColumnElement[bool]:
         names = q.search_fields or tuple(n for n, k in entity.kinds.items() if k == "text")
+        names = tuple(n for n in names if n not in hidden)
         if not names:
             return sa.false()
         pattern = "%" + q.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

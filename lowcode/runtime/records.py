@@ -50,6 +50,8 @@ class RecordService:
         event = WriteEvent(app, entity.name, "create", None, None, record, children.current())
         self.rules.before_write(ctx, entity, event)
         self._compute(ctx, entity, event.after, children.current(), is_create=True)
+        owned = {**event.after, "owner": ctx.actor.user_id, "created_by": ctx.actor.user_id}
+        self.permissions.check_write(ctx.actor, entity, "create", None, owned)
         self._check_integrity(ctx, entity, event.after, children, None)
         system = {"version": 1, "created_at": ctx.now, "updated_at": ctx.now,
                   "created_by": ctx.actor.user_id, "updated_by": ctx.actor.user_id, "owner": ctx.actor.user_id}  # fmt: skip
@@ -91,6 +93,7 @@ class RecordService:
         event = WriteEvent(app, entity.name, "update", record_id, before, record, children.current())
         self.rules.before_write(ctx, entity, event)
         self._compute(ctx, entity, event.after, children.current(), is_create=False)
+        self.permissions.check_write(ctx.actor, entity, "update", current, {**current, **event.after})
         self._check_integrity(ctx, entity, event.after, children, record_id, before)
         changed = {k: v for k, v in event.after.items() if before.get(k) != v}
         new_version = current["version"] + 1
@@ -200,6 +203,7 @@ class RecordService:
         entity = self._entity(ctx, app, entity_name)
         current = self._current(ctx, entity, record_id, deleted=not deleting)
         self.permissions.authorize(ctx.actor, entity, "delete", current)
+        self.permissions.check_write(ctx.actor, entity, "delete", current, current)
         if expected_version is not None and expected_version != current["version"]:
             self._conflict(ctx, entity, current, expected_version)
         new_version = current["version"] + 1

@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from lowcode.auth.grants import attach_grants
 from lowcode.definitions.store import DEFINITIONS_COUNTER, all_published, read_counter
 from lowcode.errors import NotFound
 from lowcode.fields.base import normalise_label, pick_label
@@ -41,6 +42,7 @@ class Snapshot:
     forms: dict[tuple[str, str], dict[str, Any]]
     views: dict[tuple[str, str], dict[str, Any]]
     metadata: sa.MetaData
+    roles: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
 
     def entity(self, app: str, name: str) -> CompiledEntity:
         """A published entity. :raises NotFound:"""
@@ -84,6 +86,9 @@ def build_snapshot(session: Session) -> Snapshot:
             snap.forms[(app, name)] = body
         elif kind == "view":
             snap.views[(app, name)] = body
+        elif kind == "role":
+            snap.roles[(app, name)] = body
+    attach_grants(snap.entities, {a: info.definition for a, info in snap.apps.items()}, snap.roles)
     return snap
 
 
