@@ -10,9 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, request
-from flask_babel import Babel
 
-from lowcode.pages.i18n import LANGUAGES, current_language, select_locale
+from lowcode.pages.i18n import LANGUAGES, current_language, init_babel
 from lowcode.pages.security import csrf_token
 
 
@@ -31,6 +30,6 @@ def register_pages(app: Flask) -> None:
     from lowcode.pages import account, browse, edit  # noqa: F401 - attach the routes to the blueprint
     from lowcode.pages.blueprint import bp
 
-    Babel(app, locale_selector=select_locale)
+    init_babel(app)
     app.register_blueprint(bp)
     app.context_processor(template_globals)

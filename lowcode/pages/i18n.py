@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import request, session
-from flask_babel import get_locale
+from babel import support
+from flask import has_request_context, request, session
+from flask_babel import Babel, Domain, get_locale
 
 LANGUAGES: dict[str, str] = {"en": "English", "zh_CN": "简体中文"}
 """Supported interface languages: code -> its own name (shown in the switcher)."""
@@ -37,8 +38,47 @@ def select_locale() -> str:
 
 
 def current_language() -> str:
-    """The language code of the current request (``en`` or ``zh_CN``), for picking definition labels."""
-    return str(get_locale() or DEFAULT_LANGUAGE)
+    """The language code of the current request (``en`` or ``zh_CN``), for picking definition labels.
+
+    (``str()`` of Babel's ``zh_CN`` locale is ``zh_Hans_CN``, so the code is rebuilt from its parts.)
+    """
+    locale = get_locale()
+    if locale is None:
+        return DEFAULT_LANGUAGE
+    code = f"{locale.language}_{locale.territory}" if locale.territory else locale.language
+    return normalise_language(code) or DEFAULT_LANGUAGE
+
+
+class CatalogDomain(Domain):
+    """Loads the catalog of :func:`current_language` (``translations/zh_CN/...``).
+
+    Flask-Babel loads catalogs by ``str(locale)``, and Babel spells the ``zh_CN`` locale
+    ``zh_Hans_CN``, which would never find the ``zh_CN`` folder.
+    """
+
+    def get_translations(self):
+        """The merged catalogs of the request's language (cached per language)."""
+        if not has_request_context():
+            return support.NullTranslations()
+        language = current_language()
+        cache = self.get_translations_cache(None)
+        key = (language, self.domain[0])
+        if key not in cache:
+            translations = support.Translations()
+            for directory in self.translation_directories:
+                catalog = support.Translations.load(directory, [language], self.domain[0])
+                translations.merge(catalog)
+                if hasattr(catalog, "plural"):
+                    translations.plural = catalog.plural
+            cache[key] = translations
+        return cache[key]
+
+
+def init_babel(app) -> Babel:
+    """Flask-Babel on ``app`` with our locale selector and catalog loading."""
+    babel = Babel(app, locale_selector=select_locale)
+    babel.domain_instance = CatalogDomain()
+    return babel
 
 
 def compile_catalogs(directory: Path = TRANSLATIONS_DIR, force: bool = False) -> list[Path]:

@@ -98,13 +98,16 @@ def home_model(ctx: WriteContext, app: str, language: str) -> dict[str, Any]:
 
 
 def app_nav(ctx: WriteContext, app: str, language: str) -> dict[str, Any]:
-    """The app's name and menu for the navigation bar. :raises NotFound:"""
+    """The app's name and menu for the navigation bar.
+
+    :raises NotFound: for an unknown app; :raises PermissionDenied: when the actor may read none of
+        its entities (the app is not shown to them at all).
+    """
     info = ctx.snapshot.app(app)
-    return {
-        "label": info.label_for(language),
-        "url": url_for("pages.app_home", app=app),
-        "menu": menu_entries(ctx, info, language),
-    }
+    menu = menu_entries(ctx, info, language)
+    if not menu:
+        raise PermissionDenied(f"{ctx.actor.username} may not read any entity of the app '{app}'")
+    return {"label": info.label_for(language), "url": url_for("pages.app_home", app=app), "menu": menu}
 
 
 def _action_label(action: str) -> str:
