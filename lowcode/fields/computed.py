@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from lowcode.core.types import ExactDecimal
 from lowcode.errors import ExpressionEvaluationError, LowcodeError
 from lowcode.expressions import compile_expression
+from lowcode.expressions.functions import to_text, type_name
 from lowcode.fields.base import FieldDef, FieldType
 
 RESULT_COLUMNS = {
@@ -23,15 +24,46 @@ RESULT_COLUMNS = {
 }
 
 
+RESULT_SCHEMAS = {
+    "text": {"type": ["string", "null"], "maxLength": 255},
+    "integer": {"type": ["integer", "null"]},
+    "decimal": {"type": ["string", "null"], "pattern": r"^-?\d+(\.\d+)?$", "description": "exact decimal"},
+    "boolean": {"type": ["boolean", "null"]},
+    "date": {"type": ["string", "null"], "format": "date"},
+}
+"""JSON Schema of each result type, as :meth:`_Computed.dump` returns it."""
+
+RESULT_PRECISION = 18
+"""Digits of every decimal result column (``ExactDecimal(18, scale)``)."""
+
+
 def _as_result(value, result: str, scale: int):
+    """The computed value as the result column stores it.
+
+    :raises ExpressionEvaluationError: if it has the wrong type or does not fit the column (instead of a
+        database error on write).
+    """
     if value is None:
         return None
-    if result == "decimal":
-        return Decimal(value).quantize(Decimal(1).scaleb(-scale))
-    if result == "integer":
-        return int(value)
+    if result in ("decimal", "integer"):
+        if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
+            raise ExpressionEvaluationError(f"the result must be a number, not {type_name(value)}")
+        number = Decimal(value)
+        digits = RESULT_PRECISION - scale if result == "decimal" else 18
+        if not number.is_finite() or number.adjusted() >= digits:
+            raise ExpressionEvaluationError(f"the result {number} is too large (at most {digits} digits)")
+        return number.quantize(Decimal(1).scaleb(-scale)) if result == "decimal" else int(number)
     if result == "text":
-        return str(value)
+        text = to_text(value)
+        if len(text) > 255:
+            raise ExpressionEvaluationError("the result is longer than 255 characters")
+        return text
+    if result == "boolean" and not isinstance(value, bool):
+        raise ExpressionEvaluationError(f"the result must be true or false, not {type_name(value)}")
+    if result == "date":
+        if not isinstance(value, dt.date):
+            raise ExpressionEvaluationError(f"the result must be a date, not {type_name(value)}")
+        return value.date() if isinstance(value, dt.datetime) else value
     return value
 
 
@@ -57,7 +89,12 @@ class _Computed(FieldType):
         return self.result(fdef)
 
     def dump(self, fdef, value):
-        return format(value, "f") if isinstance(value, Decimal) else value
+        if isinstance(value, Decimal):
+            return format(value, "f")
+        return value.isoformat() if isinstance(value, dt.date) else value
+
+    def json_schema(self, fdef):
+        return {**RESULT_SCHEMAS[self.result(fdef)], "readOnly": True}
 
 
 class FormulaFieldType(_Computed):
@@ -89,9 +126,9 @@ class FormulaFieldType(_Computed):
         names = {**record, "$now": ctx.now, "$today": ctx.now.date()}
         try:
             value = compile_expression(fdef.options["expression"]).evaluate(names)
+            return _as_result(value, self.result(fdef), self.scale(fdef))
         except ExpressionEvaluationError as exc:
             raise ExpressionEvaluationError(f"{fdef.name}: {exc.message}") from exc
-        return _as_result(value, self.result(fdef), self.scale(fdef))
 
 
 AGGREGATES = {
@@ -130,7 +167,12 @@ class RollupFieldType(_Computed):
         column = fdef.options.get("field")
         values = [row.get(column) for row in rows] if column else rows
         values = [v for v in values if v is not None]
-        return _as_result(AGGREGATES[fdef.options["function"]](values), self.result(fdef), self.scale(fdef))
+        try:
+            return _as_result(
+                AGGREGATES[fdef.options["function"]](values), self.result(fdef), self.scale(fdef)
+            )
+        except ExpressionEvaluationError as exc:
+            raise ExpressionEvaluationError(f"{fdef.name}: {exc.message}") from exc
 
 
 SERIES_TOKEN = re.compile(r"\{(YYYY|YY|MM|DD|#+)\}")
@@ -148,8 +190,14 @@ class AutonumberFieldType(_Computed):
         "additionalProperties": False,
     }
 
+    def result(self, fdef):
+        return "text"
+
     def column_type(self, fdef):
         return sa.String(64)
+
+    def json_schema(self, fdef):
+        return {"type": ["string", "null"], "maxLength": 64, "readOnly": True}
 
     def compute(self, fdef, record, children, ctx):
         if not ctx.is_create or record.get(fdef.name):

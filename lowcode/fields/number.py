@@ -38,7 +38,7 @@ class DecimalFieldType(FieldType):
     options_schema = {
         "type": "object",
         "properties": {
-            "precision": {"type": "integer", "minimum": 1, "maximum": 30},
+            "precision": {"type": "integer", "minimum": 1, "maximum": 18},  # SQLite stores a scaled BIGINT
             "scale": {"type": "integer", "minimum": 0, "maximum": 10},
             "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
         },

@@ -8,6 +8,8 @@ import sqlalchemy as sa
 from lowcode.fields.base import FieldDef, FieldType
 from lowcode.fields.inputs import IntegerInput
 
+MAX_USER_ID = 2**31 - 1
+
 TARGET_SCHEMA = {
     "type": "object",
     "required": ["entity"],
@@ -53,10 +55,14 @@ class UserFieldType(FieldType):
         return sa.BigInteger()
 
     def marshmallow_field(self, fdef):
-        return IntegerInput(allow_none=True)
+        # lc_user.id is a 32-bit INTEGER: a larger id names no user (and PostgreSQL would refuse to compare it)
+        return IntegerInput(
+            allow_none=True,
+            validate=ma.validate.Range(min=1, max=MAX_USER_ID, error="No user with id {input}."),
+        )
 
     def json_schema(self, fdef):
-        return {"type": ["integer", "null"], "description": "user id"}
+        return {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_USER_ID, "description": "user id"}
 
 
 class AttachmentInput(ma.Schema):

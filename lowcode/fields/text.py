@@ -7,7 +7,10 @@ import sqlalchemy as sa
 
 from lowcode.fields.base import FieldDef, FieldType
 
-PHONE_PATTERN = r"^\+?[0-9][0-9 \-().]{2,30}$"
+PHONE_PATTERN = r"^\+?[0-9][0-9 \-().]{2,30}\Z"  # \Z, not $: $ also matches before a trailing newline
+
+NO_NUL = ma.validate.Regexp(r"^[^\x00]*\Z", error="Text may not contain NUL characters.")
+"""PostgreSQL text cannot hold NUL; refuse it on every database (a 422, not a database error)."""
 
 
 class TextFieldType(FieldType):
@@ -30,7 +33,9 @@ class TextFieldType(FieldType):
         return sa.String(self.max_length(fdef))
 
     def marshmallow_field(self, fdef):
-        return ma.fields.String(allow_none=True, validate=ma.validate.Length(max=self.max_length(fdef)))
+        return ma.fields.String(
+            allow_none=True, validate=[ma.validate.Length(max=self.max_length(fdef)), NO_NUL]
+        )
 
     def json_schema(self, fdef):
         return {"type": ["string", "null"], "maxLength": self.max_length(fdef)}
@@ -47,7 +52,7 @@ class LongTextFieldType(FieldType):
         return sa.Text()
 
     def marshmallow_field(self, fdef):
-        return ma.fields.String(allow_none=True, validate=ma.validate.Length(max=1_000_000))
+        return ma.fields.String(allow_none=True, validate=[ma.validate.Length(max=1_000_000), NO_NUL])
 
 
 class EmailFieldType(FieldType):
