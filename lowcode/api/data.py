@@ -115,6 +115,7 @@ def record_history(app: str, entity: str, record_id: int):
     with unit_of_work(write=False) as ctx:
         services().queries.get(ctx, app, entity, record_id, deleted=request.args.get("deleted") == "1")
         entries = history(ctx.session, app, entity, record_id)
+        hidden = services().permissions.hidden_fields(ctx.actor, ctx.snapshot.entity(app, entity))
         items = [to_jsonable({"at": e.at, "version": e.version, "action": e.action, "actor": e.actor_name,
-                              "source": e.source, "diff": e.diff}) for e in entries]  # fmt: skip
+                              "source": e.source, "diff": {k: v for k, v in (e.diff or {}).items() if k not in hidden}}) for e in entries]  # fmt: skip
     return jsonify({"data": items})

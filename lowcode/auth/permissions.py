@@ -59,7 +59,9 @@ class PermissionService:
         return entity.access if entity.access is not None else EntityAccess()
 
     def _is_app_admin(self, actor: Actor, entity: CompiledEntity) -> bool:
-        return actor.is_admin or any(r in self._access(entity).admin_roles for r in actor.roles.get(entity.app, ()))
+        return actor.is_admin or any(
+            r in self._access(entity).admin_roles for r in actor.roles.get(entity.app, ())
+        )
 
     def grants(self, actor: Actor, entity: CompiledEntity, action: str) -> list[Grant]:
         """The actor's grants of ``action`` on the entity whose context conditions hold now.
@@ -71,9 +73,16 @@ class PermissionService:
         if self._is_app_admin(actor, entity):
             return [Grant("admin", entity.name, ALL_ACTIONS)]
         access = self._access(entity)
-        held = [g for r in actor.roles.get(entity.app, ()) for g in access.grants.get(r, ()) if action in g.actions]
+        held = [
+            g
+            for r in actor.roles.get(entity.app, ())
+            for g in access.grants.get(r, ())
+            if action in g.actions
+        ]
         if not held:
-            raise PermissionDenied(f"{actor.username} has no role that grants '{action}' on {entity.app}.{entity.name}")
+            raise PermissionDenied(
+                f"{actor.username} has no role that grants '{action}' on {entity.app}.{entity.name}"
+            )
         now = self.clock()
         failures = [context_failure(g, actor, now) for g in held]
         usable = [g for g, why in zip(held, failures, strict=True) if why is None]
@@ -82,27 +91,35 @@ class PermissionService:
         return usable
 
     # -- checks ----------------------------------------------------------------------------------
-    def authorize(self, actor: Actor, entity: CompiledEntity, action: str, record: dict[str, Any] | None = None) -> None:
+    def authorize(
+        self, actor: Actor, entity: CompiledEntity, action: str, record: dict[str, Any] | None = None
+    ) -> None:
         """Return if allowed (the record, when given, must satisfy a record rule of a granting role).
 
         :raises PermissionDenied: with a plain reason.
         """
         usable = self.grants(actor, entity, action)
         if record is not None and not self._record_allowed(actor, usable, record):
-            raise PermissionDenied(f"record {record.get('id')} of {entity.name} is outside what your roles allow for '{action}'")
+            raise PermissionDenied(
+                f"record {record.get('id')} of {entity.name} is outside what your roles allow for '{action}'"
+            )
 
     def check_write(
-        self, actor: Actor, entity: CompiledEntity, action: str, before: dict[str, Any] | None, after: dict[str, Any]
-    ) -> None:
+        self, actor: Actor, entity: CompiledEntity, action: str, before: dict[str, Any] | None,
+        after: dict[str, Any], sent: frozenset[str] = frozenset(),
+    ) -> None:  # fmt: skip
         """The state a write produces must stay within the actor's record rules, leave read-only fields
-        alone, and have any sensitive operation it amounts to granted explicitly.
+        alone, and have any sensitive operation it amounts to granted explicitly. Field restrictions
+        apply to what the actor ``sent`` and changed (defaults and rule actions are not the actor's).
 
         :raises PermissionDenied:
         """
         usable = self.grants(actor, entity, action)
-        changed = {k for k, v in after.items() if (before or {}).get(k) != v}
+        changed = {k for k in sent if before is None or (before or {}).get(k) != after.get(k)}
         if not self._record_allowed(actor, usable, after):
-            raise PermissionDenied(f"the {entity.name} record would be outside what your roles allow for '{action}'")
+            raise PermissionDenied(
+                f"the {entity.name} record would be outside what your roles allow for '{action}'"
+            )
         locked = self.read_only_fields(actor, entity) & changed
         if locked:
             raise PermissionDenied(f"you may not change {', '.join(sorted(locked))} of {entity.name}")

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from lowcode.auth.permissions import PermissionService
 from lowcode.conditions import parse_condition
 from lowcode.core.jsonutil import dumps
-from lowcode.errors import BadRequest, NotFound
+from lowcode.errors import BadRequest, NotFound, PermissionDenied
 from lowcode.runtime.children import ChildRows
 from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.context import WriteContext
@@ -79,7 +79,11 @@ class QueryService:
         return self._condition(ctx, entity, rule)
 
     def _condition(
-        self, ctx: WriteContext, entity: CompiledEntity, doc: dict[str, Any], hidden: frozenset[str] = frozenset()
+        self,
+        ctx: WriteContext,
+        entity: CompiledEntity,
+        doc: dict[str, Any],
+        hidden: frozenset[str] = frozenset(),
     ) -> sa.ColumnElement[bool]:
         cond = parse_condition(doc, entity.kinds)
         if cond.fields & hidden:

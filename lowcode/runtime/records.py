@@ -51,7 +51,7 @@ class RecordService:
         self.rules.before_write(ctx, entity, event)
         self._compute(ctx, entity, event.after, children.current(), is_create=True)
         owned = {**event.after, "owner": ctx.actor.user_id, "created_by": ctx.actor.user_id}
-        self.permissions.check_write(ctx.actor, entity, "create", None, owned)
+        self.permissions.check_write(ctx.actor, entity, "create", None, owned, _sent(data))
         self._check_integrity(ctx, entity, event.after, children, None)
         system = {"version": 1, "created_at": ctx.now, "updated_at": ctx.now,
                   "created_by": ctx.actor.user_id, "updated_by": ctx.actor.user_id, "owner": ctx.actor.user_id}  # fmt: skip
@@ -93,7 +93,9 @@ class RecordService:
         event = WriteEvent(app, entity.name, "update", record_id, before, record, children.current())
         self.rules.before_write(ctx, entity, event)
         self._compute(ctx, entity, event.after, children.current(), is_create=False)
-        self.permissions.check_write(ctx.actor, entity, "update", current, {**current, **event.after})
+        self.permissions.check_write(
+            ctx.actor, entity, "update", current, {**current, **event.after}, _sent(data)
+        )
         self._check_integrity(ctx, entity, event.after, children, record_id, before)
         changed = {k: v for k, v in event.after.items() if before.get(k) != v}
         new_version = current["version"] + 1
@@ -165,6 +167,7 @@ class RecordService:
 
     def _conflict(self, ctx: WriteContext, entity: CompiledEntity, current: dict, expected: int):
         names = audit.fields_changed_since(ctx.session, entity.app, entity.name, current["id"], expected)
+        names -= self.permissions.hidden_fields(ctx.actor, entity)
         changed = {n: entity.fields[n].ftype.dump(entity.fields[n].fdef, current.get(n))
                    for n in sorted(names) if n in entity.fields and entity.fields[n].has_column}  # fmt: skip
         raise VersionConflict(
@@ -222,3 +225,8 @@ class RecordService:
             ctx, app, entity.name, record_id, f"{action}d", {"id": record_id, "version": new_version}
         )
         return {**current, **values}
+
+
+def _sent(data: Any) -> frozenset[str]:
+    """The field names a client sent (the body is a dict by the time this is called)."""
+    return frozenset(data) if isinstance(data, dict) else frozenset()
