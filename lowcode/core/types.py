@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 import sqlalchemy as sa
+from sqlalchemy.sql import operators
 from sqlalchemy.types import TypeDecorator
 
 
@@ -18,6 +19,16 @@ class ExactDecimal(TypeDecorator):
 
     impl = sa.BigInteger
     cache_ok = True
+
+    class Comparator(TypeDecorator.Comparator):
+        """Arithmetic on the column keeps the column's type, so results are unscaled on the way out."""
+
+        def _adapt_expression(self, op, other_comparator):
+            if op in (operators.add, operators.sub, operators.mul, operators.truediv):
+                return op, self.type
+            return super()._adapt_expression(op, other_comparator)
+
+    comparator_factory = Comparator
 
     def __init__(self, precision: int = 18, scale: int = 2):
         super().__init__()
@@ -55,6 +66,10 @@ class ExactDecimal(TypeDecorator):
         return Decimal(int(value)).scaleb(-self.scale).quantize(self._quantum)
 
     def coerce_compared_value(self, op, value):
+        # Comparing or adding a literal: scale it like the column. Multiplying by a literal: the literal
+        # is a plain factor (scaling it too would multiply the result by 10**scale on SQLite).
+        if op in (operators.mul, operators.truediv):
+            return sa.Numeric(asdecimal=True)
         return self
 
     @property
