@@ -8,8 +8,9 @@ from flask_babel import refresh
 
 from lowcode.api.auth import start_session
 from lowcode.api.edge import services
-from lowcode.auth.users import authenticate, set_user_language
-from lowcode.errors import BadRequest, Unauthenticated
+from lowcode.auth.signin import sign_in
+from lowcode.auth.users import set_user_language
+from lowcode.errors import BadRequest, LockedOut, Unauthenticated
 from lowcode.pages.blueprint import bp
 from lowcode.pages.i18n import normalise_language
 from lowcode.pages.security import require_csrf, safe_next
@@ -17,19 +18,24 @@ from lowcode.pages.security import require_csrf, safe_next
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """The sign-in form; a good password starts the session and goes to ``next``."""
+    """The sign-in form; a good password starts the session and goes to ``next``.
+
+    Sign-in goes through :func:`lowcode.auth.signin.sign_in` (rate limit per account and address,
+    every attempt logged)."""
     target = safe_next(request.values.get("next"))
     if request.method == "GET":
         return render_template("pages/login.html", next=target, username="")
     require_csrf()
     username = request.form.get("username", "")[:150]
     try:
-        with services().db.write() as db_session:
-            user = authenticate(db_session, username, request.form.get("password", ""))
-            start_session(user.id, normalise_language(user.language) or session.get("lang") or "en")
+        user = sign_in(services().db, username, request.form.get("password", ""), request.remote_addr or "")
+    except LockedOut:
+        message = _("Too many failed sign-ins. Wait a while, then try again.")
+        return render_template("pages/login.html", next=target, username=username, message=message), 429
     except Unauthenticated:
         message = _("Wrong username or password.")
         return render_template("pages/login.html", next=target, username=username, message=message), 401
+    start_session(user.id, normalise_language(user.language) or session.get("lang") or "en")
     refresh()
     return redirect(target, code=303)
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from lowcode.runtime.compiler import CompiledEntity, CompiledField
+from lowcode.runtime.compiler import CompiledField
 
 ROW_KEY = re.compile(r"^(?P<field>[a-z][a-z0-9_]*)-(?P<row>[A-Za-z0-9_]{1,24})-(?P<col>[a-z][a-z0-9_]*)$")
 CHECKED = frozenset({"on", "1", "true", "yes"})
@@ -60,10 +60,9 @@ def _blank(value: Any) -> bool:
     return value in (None, False, [], "")
 
 
-def bind_rows(child: CompiledEntity, field_name: str, form: MultiDict) -> list[dict[str, Any]]:
-    """The posted rows of a child table as dicts (existing rows keep their ``id``); wholly blank new
-    rows are dropped."""
-    columns = [cf for cf in child.fields.values() if is_bindable(cf) and not is_child_table(cf)]
+def bind_rows(columns: list[CompiledField], field_name: str, form: MultiDict) -> list[dict[str, Any]]:
+    """The posted rows of a child table (``columns``: the child fields the form posts) as dicts;
+    existing rows keep their ``id``; wholly blank new rows are dropped."""
     rows: list[dict[str, Any]] = []
     for key in row_keys(form, field_name):
         raw_id = form.get(f"{field_name}-{key}-id", "").strip()
@@ -76,20 +75,15 @@ def bind_rows(child: CompiledEntity, field_name: str, form: MultiDict) -> list[d
 
 
 def bind_form(
-    entity: CompiledEntity,
-    children: dict[str, CompiledEntity],
     fields: Iterable[CompiledField],
+    children: Mapping[str, tuple[Any, list[CompiledField]]],
     form: MultiDict,
 ) -> dict[str, Any]:
-    """The record dict for the fields laid out in the form (``children``: child entity by field)."""
-    data: dict[str, Any] = {}
-    for cf in fields:
-        if not is_bindable(cf):
-            continue
-        if is_child_table(cf):
-            data[cf.name] = bind_rows(children[cf.name], cf.name, form)
-        else:
-            data[cf.name] = bind_value(cf, form, cf.name)
+    """The record dict of the posted form: ``fields`` are the plain fields it posts, ``children``
+    maps each child-table field it posts to (child entity, posted columns)."""
+    data: dict[str, Any] = {cf.name: bind_value(cf, form, cf.name) for cf in fields}
+    for name, (_child, columns) in children.items():
+        data[name] = bind_rows(columns, name, form)
     return data
 
 

@@ -55,7 +55,8 @@ def link_titles(
         page = services().queries.list(ctx, entity.app, entity.name, query)
     except LowcodeError:
         return {}
-    return {r["id"]: record_title(entity, r, language) for r in page.records}
+    titled = entity.title_field not in services().permissions.hidden_fields(ctx.actor, entity)
+    return {r["id"]: record_title(entity, r, language) if titled else f"#{r['id']}" for r in page.records}
 
 
 class Lookups:
@@ -152,11 +153,14 @@ def choices_for(
         names = user_names(ctx.session, limit=MAX_CHOICES)
         return None if len(names) >= MAX_CHOICES else [(str(i), name) for i, name in names.items()]
     target = ctx.snapshot.entity(entity.app, cf.fdef.options["entity"])
-    query = ListQuery(sort=title_sort(target), limit=MAX_CHOICES - 1, with_total=False)
+    titled = target.title_field not in services().permissions.hidden_fields(ctx.actor, target)
+    query = ListQuery(sort=title_sort(target) if titled else (), limit=MAX_CHOICES - 1, with_total=False)
     try:
         page = services().queries.list(ctx, target.app, target.name, query)
     except LowcodeError:
         return None
     if page.next_cursor is not None:
         return None
-    return [(str(r["id"]), record_title(target, r, language)) for r in page.records]
+    return [
+        (str(r["id"]), record_title(target, r, language) if titled else f"#{r['id']}") for r in page.records
+    ]

@@ -9,11 +9,12 @@ from flask_babel import gettext as _
 
 from lowcode.api.edge import services, unit_of_work
 from lowcode.errors import RuleRefused, ValidationFailed, VersionConflict
+from lowcode.pages.access import FieldRules
 from lowcode.pages.binding import bind_form, posted_version
 from lowcode.pages.blueprint import bp
 from lowcode.pages.browse import is_htmx_partial
 from lowcode.pages.display import record_title
-from lowcode.pages.forms import child_entities, conflict_summary, form_fields, form_model, laid_out_fields
+from lowcode.pages.forms import conflict_summary, form_fields, form_model, laid_out_fields
 from lowcode.pages.i18n import current_language
 from lowcode.pages.viewmodels import app_nav, top_entity
 
@@ -85,8 +86,9 @@ def _save(app: str, entity_name: str, record_id: int | None):
     try:
         with unit_of_work(write=True, source="page") as ctx:
             entity = top_entity(ctx, app, entity_name)
-            fields = laid_out_fields(form_fields(ctx, entity))
-            data = bind_form(entity, child_entities(ctx, entity), fields, request.form)
+            rules = FieldRules(ctx)
+            fields, children = rules.bindable(entity, laid_out_fields(form_fields(ctx, entity, rules)))
+            data = bind_form(fields, children, request.form)
             if record_id is None:
                 saved_id = services().records.create(ctx, app, entity_name, data)["id"]
             else:

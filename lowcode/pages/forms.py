@@ -8,10 +8,10 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from lowcode.api.edge import services
 from lowcode.fields.base import normalise_label, pick_label
 from lowcode.fields.choice import choice_label, choice_values
-from lowcode.pages.binding import is_bindable, is_child_table, to_input
+from lowcode.pages.access import FieldRules
+from lowcode.pages.binding import is_child_table, to_input
 from lowcode.pages.display import Lookups, choices_for, is_link, is_user
 from lowcode.runtime.compiler import CompiledEntity, CompiledField
 from lowcode.runtime.context import WriteContext
@@ -35,10 +35,10 @@ class ErrorBag:
         return [f"{k}: {m}" if k != "_schema" else str(m) for k, ms in self.fields.items() for m in ms]
 
 
-def form_fields(ctx: WriteContext, entity: CompiledEntity) -> list[dict[str, Any]]:
+def form_fields(ctx: WriteContext, entity: CompiledEntity, rules: FieldRules) -> list[dict[str, Any]]:
     """Sections ``[{"label", "columns", "fields": [CompiledField]}]`` from the form definition, else
     one section with every field; fields the actor may not see are left out."""
-    hidden = services().permissions.hidden_fields(ctx.actor, entity)
+    hidden = rules.hidden(entity)
     form = ctx.snapshot.form_for(entity.app, entity.name)
     if form is None:
         fields = [cf for cf in entity.fields.values() if cf.name not in hidden]
@@ -57,11 +57,6 @@ def laid_out_fields(sections: list[dict[str, Any]]) -> list[CompiledField]:
     return [cf for section in sections for cf in section["fields"]]
 
 
-def child_entities(ctx: WriteContext, entity: CompiledEntity) -> dict[str, CompiledEntity]:
-    """The child entity of each child-table field."""
-    return {cf.name: ctx.snapshot.entity(entity.app, cf.fdef.options["entity"]) for cf in entity.child_fields}
-
-
 class FormBuilder:
     """Builds widget models for one entity's form in one language."""
 
@@ -71,6 +66,7 @@ class FormBuilder:
         self.language = language
         self.errors = errors
         self.lookups = Lookups(ctx, language)
+        self.rules = FieldRules(ctx)
         self._choices: dict[tuple[str, str], list | None] = {}
 
     def choices(self, entity: CompiledEntity, cf: CompiledField) -> list[tuple[str, str]] | None:
@@ -95,10 +91,12 @@ class FormBuilder:
         raw: Any,
         stored: Any,
         error_path: str,
+        editable: bool = True,
     ) -> dict[str, Any]:
-        """One field's widget model; ``raw`` is the value to put in the input, ``stored`` the record's."""
+        """One field's widget model; ``raw`` is the value to put in the input, ``stored`` the record's.
+        Fields the actor may not write (or ``editable=False``) show their stored value read-only."""
         widget = cf.ftype.widget
-        editable = is_bindable(cf)
+        editable = editable and self.rules.editable(entity, cf)
         if not editable:
             widget = "attachment" if widget == "attachment" else "readonly"
         choices = self.choices(entity, cf) if editable else None
@@ -126,8 +124,9 @@ class FormBuilder:
         rows: list[dict[str, Any]],
         stored_rows: dict[Any, dict[str, Any]],
     ) -> dict[str, Any]:
-        """The editable table of a child-table field."""
-        columns = [c for c in child.fields.values() if c.has_column]
+        """The editable table of a child-table field (read-only when the actor may not change it)."""
+        columns = self.rules.columns(child)
+        editable = self.rules.editable(self.entity, cf)
         self.lookups.load_records(child, stored_rows.values())
         row_models = []
         for i, row in enumerate(rows):
@@ -140,6 +139,7 @@ class FormBuilder:
                     row.get(c.name),
                     stored.get(c.name),
                     f"{cf.name}.{i}.{c.name}",
+                    editable,
                 )
                 for c in columns
             ]
@@ -160,13 +160,17 @@ class FormBuilder:
             "widget": "child_table",
             "label": cf.fdef.label_for(self.language),
             "columns": [
-                {"label": c.fdef.label_for(self.language), "required": c.fdef.required and is_bindable(c)}
+                {
+                    "label": c.fdef.label_for(self.language),
+                    "required": c.fdef.required and editable and self.rules.editable(child, c),
+                }
                 for c in columns
             ],
             "rows": row_models,
             "template": {"key": TEMPLATE_ROW_KEY, "id": "", "cells": template_cells, "errors": []},
             "errors": self.errors.take(cf.name),
             "id": "f-" + cf.name,
+            "readonly": not editable,
         }
 
 
@@ -188,16 +192,14 @@ def form_model(
     bag = ErrorBag(errors)
     builder = FormBuilder(ctx, entity, language, bag)
     builder.lookups.load_records(entity, [stored] if stored else [])
-    children = child_entities(ctx, entity)
     sections = []
-    for section in form_fields(ctx, entity):
+    for section in form_fields(ctx, entity, builder.rules):
         widgets = []
         for cf in section["fields"]:
             if is_child_table(cf):
                 stored_rows = {r["id"]: r for r in stored.get(cf.name, [])}
-                widgets.append(
-                    builder.child_table(cf, children[cf.name], values.get(cf.name) or [], stored_rows)
-                )
+                child = ctx.snapshot.entity(entity.app, cf.fdef.options["entity"])
+                widgets.append(builder.child_table(cf, child, values.get(cf.name) or [], stored_rows))
             else:
                 widgets.append(
                     builder.widget(entity, cf, cf.name, values.get(cf.name), stored.get(cf.name), cf.name)

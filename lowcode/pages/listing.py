@@ -17,6 +17,7 @@ from lowcode.conditions import OPERATORS
 from lowcode.core.jsonutil import loads_exact
 from lowcode.errors import BadRequest, ConditionInvalid
 from lowcode.fields.base import normalise_label, pick_label
+from lowcode.pages.access import allowed
 from lowcode.pages.display import Lookups
 from lowcode.pages.viewmodels import top_entity
 from lowcode.runtime.compiler import CompiledEntity, CompiledField
@@ -87,16 +88,21 @@ class ListParams:
         return {k: v for k, v in out.items() if v not in ("", None)}
 
 
-def list_columns(entity: CompiledEntity, view: dict | None) -> list[CompiledField]:
-    """Columns of the list: the view's, else the first few fields that have a column."""
+def list_columns(entity: CompiledEntity, view: dict | None, hidden: frozenset[str]) -> list[CompiledField]:
+    """Columns of the list: the view's, else the first few fields that have a column (never the
+    fields hidden from the actor)."""
     if view:
-        return [entity.fields[n] for n in view.get("columns", []) if n in entity.fields]
-    return [cf for cf in entity.fields.values() if cf.has_column][:DEFAULT_COLUMNS]
+        return [entity.fields[n] for n in view.get("columns", []) if n in entity.fields and n not in hidden]
+    return [cf for cf in entity.fields.values() if cf.has_column and cf.name not in hidden][:DEFAULT_COLUMNS]
 
 
-def filter_fields(entity: CompiledEntity) -> list[CompiledField]:
-    """Fields the simple filter offers (those with a condition-language kind)."""
-    return [cf for cf in entity.fields.values() if cf.has_column and cf.name in entity.kinds]
+def filter_fields(entity: CompiledEntity, hidden: frozenset[str]) -> list[CompiledField]:
+    """Fields the simple filter offers (those with a condition-language kind, not hidden)."""
+    return [
+        cf
+        for cf in entity.fields.values()
+        if cf.has_column and cf.name in entity.kinds and cf.name not in hidden
+    ]
 
 
 def simple_condition(entity: CompiledEntity, params: ListParams) -> dict | None:
@@ -176,7 +182,8 @@ def list_model(
     """Everything the list page and its rows partial show."""
     entity = top_entity(ctx, app, entity_name)
     view = ctx.snapshot.view_for(app, entity_name)
-    columns = list_columns(entity, view)
+    hidden = services().permissions.hidden_fields(ctx.actor, entity)
+    columns = list_columns(entity, view, hidden)
     settings = services().settings
     error, records, next_cursor, total, sort = None, [], None, 0, ()
     try:
@@ -210,10 +217,12 @@ def list_model(
         "more_url": more_url,
         "error": error,
         "params": params,
-        "filter_fields": [(cf.name, cf.fdef.label_for(language)) for cf in filter_fields(entity)],
+        "filter_fields": [(cf.name, cf.fdef.label_for(language)) for cf in filter_fields(entity, hidden)],
         "operators": list(OPERATOR_LABELS.items()),
         "list_url": url_for("pages.list_view", app=app, entity=entity_name),
-        "new_url": url_for("pages.new_record", app=app, entity=entity_name),
+        "new_url": url_for("pages.new_record", app=app, entity=entity_name)
+        if allowed(ctx, entity, "create")
+        else None,
         "deleted_url": url_for(
             "pages.list_view",
             app=app,

@@ -11,6 +11,7 @@ from flask_babel import ngettext
 from lowcode.api.edge import services
 from lowcode.errors import NotFound, PermissionDenied
 from lowcode.fields.base import normalise_label, pick_label
+from lowcode.pages.access import FieldRules, allowed
 from lowcode.pages.binding import is_child_table
 from lowcode.pages.display import Lookups, format_moment, is_link, record_title
 from lowcode.runtime.audit import history
@@ -28,15 +29,6 @@ def top_entity(ctx: WriteContext, app: str, name: str) -> CompiledEntity:
     return entity
 
 
-def can_read(ctx: WriteContext, entity: CompiledEntity) -> bool:
-    """Whether the permission service lets the actor read the entity."""
-    try:
-        services().permissions.authorize(ctx.actor, entity, "read")
-    except PermissionDenied:
-        return False
-    return True
-
-
 def menu_entries(
     ctx: WriteContext, info: AppInfo, language: str, counts: bool = False
 ) -> list[dict[str, Any]]:
@@ -46,7 +38,7 @@ def menu_entries(
     entries = []
     for item in items:
         entity = ctx.snapshot.entities.get((info.name, item["entity"]))
-        if entity is None or entity.is_child or not can_read(ctx, entity):
+        if entity is None or entity.is_child or not allowed(ctx, entity, "read"):
             continue
         label = (
             pick_label(normalise_label(item["label"], entity.name), language, entity.name)
@@ -57,7 +49,9 @@ def menu_entries(
             "entity": entity.name,
             "label": label,
             "url": url_for("pages.list_view", app=info.name, entity=entity.name),
-            "new_url": url_for("pages.new_record", app=info.name, entity=entity.name),
+            "new_url": url_for("pages.new_record", app=info.name, entity=entity.name)
+            if allowed(ctx, entity, "create")
+            else None,
         }
         if counts:
             page = services().queries.list(ctx, info.name, entity.name, ListQuery(limit=1))
@@ -125,8 +119,11 @@ def _rows_text(value: Any) -> str:
     return ngettext("%(num)d row", "%(num)d rows", count)
 
 
-def history_model(ctx: WriteContext, entity: CompiledEntity, record_id: int, lookups: Lookups) -> list[dict]:
-    """The audit trail of a record, newest first: who, when, what, and each change old -> new."""
+def history_model(
+    ctx: WriteContext, entity: CompiledEntity, record_id: int, lookups: Lookups, hidden: frozenset[str]
+) -> list[dict]:
+    """The audit trail of a record, newest first: who, when, what, and each change old -> new
+    (changes of fields hidden from the actor are left out)."""
     entries = history(ctx.session, entity.app, entity.name, record_id)
     wanted: dict[str, set] = {}
     for entry in entries:
@@ -139,6 +136,8 @@ def history_model(ctx: WriteContext, entity: CompiledEntity, record_id: int, loo
     for entry in entries:
         changes = []
         for name, pair in (entry.diff or {}).items():
+            if name in hidden:
+                continue
             old, new = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
             cf = entity.fields.get(name)
             if cf is not None and is_child_table(cf):
@@ -187,7 +186,8 @@ def detail_model(
     """Labels and formatted values of a record, its child rows, and its history."""
     entity = top_entity(ctx, app, entity_name)
     record, deleted = fetch_record(ctx, app, entity_name, record_id)
-    hidden = services().permissions.hidden_fields(ctx.actor, entity)
+    rules = FieldRules(ctx)
+    hidden = rules.hidden(entity)
     lookups = Lookups(ctx, language)
     lookups.load_records(entity, [record])
     fields, tables = [], []
@@ -198,7 +198,7 @@ def detail_model(
             child = ctx.snapshot.entity(app, cf.fdef.options["entity"])
             rows = record.get(cf.name, [])
             lookups.load_records(child, rows)
-            columns = [c for c in child.fields.values() if c.has_column]
+            columns = rules.columns(child)
             tables.append(
                 {
                     "label": cf.fdef.label_for(language),
@@ -213,9 +213,12 @@ def detail_model(
                     "text": lookups.format(entity, cf, record.get(cf.name)),
                 }
             )
+    actions = {"edit_record": "update", "delete_record": "delete", "restore_record": "delete"}
     urls = {
         name: url_for(f"pages.{name}", app=app, entity=entity_name, record_id=record_id)
-        for name in ("edit_record", "delete_record", "restore_record")
+        if allowed(ctx, entity, action, record)
+        else None
+        for name, action in actions.items()
     }
     return {
         "entity": entity,
@@ -225,7 +228,7 @@ def detail_model(
         "title": record_title(entity, record, language),
         "fields": fields,
         "tables": tables,
-        "history": history_model(ctx, entity, record_id, lookups),
+        "history": history_model(ctx, entity, record_id, lookups, hidden),
         "urls": urls,
         "list_url": url_for("pages.list_view", app=app, entity=entity_name),
     }

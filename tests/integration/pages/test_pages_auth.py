@@ -37,13 +37,18 @@ def test_sign_in_goes_to_next_and_sign_out_ends_the_session(demo_api, browser):
     assert browser.get("/a/demo/order").status_code == 302
 
 
-def test_wrong_password_shows_the_form_again(browser):
+def test_wrong_password_shows_the_form_again_and_repeated_failures_lock_out(browser):
     response = browser.login("admin", "not-the-password")
     assert response.status_code == 401
     page = text(response)
     assert "Wrong username or password." in page
     assert 'name="password"' in page
     assert 'value="admin"' in page  # the username is kept, the password is not
+    for _ in range(4):
+        browser.login("admin", "not-the-password")
+    response = browser.login("admin", ADMIN_PASSWORD)  # locked out for a while, even with the password
+    assert response.status_code == 429
+    assert "Too many failed sign-ins" in text(response)
 
 
 def test_only_relative_next_targets_are_followed(browser):
