@@ -67,7 +67,7 @@ class RecordService:
         outbox.enqueue(
             ctx, app, entity.name, record_id, "created", {"id": record_id, "version": 1, "changes": changes}
         )
-        return {"id": record_id, **row, **children.current()}
+        return {"id": record_id, **row, "deleted_at": None, **children.current()}
 
     def update(
         self,
