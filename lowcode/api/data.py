@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from lowcode.api.edge import if_match_version, json_body, services, unit_of_work
 from lowcode.core.jsonutil import loads_exact, to_jsonable
 from lowcode.errors import BadRequest
 from lowcode.runtime.audit import history
 from lowcode.runtime.context import WriteContext
+from lowcode.runtime.export import export_csv
 from lowcode.runtime.queries import ListQuery, parse_sort
 from lowcode.runtime.serialize import record_to_json
 
@@ -41,12 +42,7 @@ def _limit() -> int:
 @bp.get("/<app>/<entity>")
 def list_records(app: str, entity: str):
     """A page of records: ``filter`` (condition JSON), ``q`` (search), ``sort``, ``limit``, ``after``."""
-    raw_filter = request.args.get("filter")
-    condition = (
-        loads_exact(raw_filter, current_app.config["LOWCODE"]["MAX_JSON_DEPTH"]) if raw_filter else None
-    )
-    if condition is not None and not isinstance(condition, dict):
-        raise BadRequest("filter must be a JSON object in the condition language")
+    condition = _filter_param()
     with unit_of_work(write=False) as ctx:
         compiled = ctx.snapshot.entity(app, entity)
         query = ListQuery(
@@ -57,6 +53,30 @@ def list_records(app: str, entity: str):
         hidden = services().permissions.hidden_fields(ctx.actor, compiled)
         items = [record_to_json(compiled, r, hidden) for r in page.records]
     return jsonify({"data": items, "next": page.next_cursor, "total": page.total})
+
+
+@bp.get("/<app>/<entity>/export.csv")
+def export_records(app: str, entity: str):
+    """The list as CSV (same filter/search/sort parameters; needs the ``export`` action)."""
+    condition = _filter_param()
+    with unit_of_work(write=False) as ctx:
+        compiled = ctx.snapshot.entity(app, entity)
+        query = ListQuery(condition=condition, search=request.args.get("q", "")[:200],
+                          sort=parse_sort(compiled, request.args.get("sort")))  # fmt: skip
+        chunks = list(export_csv(ctx, services().queries, app, entity, query))
+    response = Response("\ufeff" + "".join(chunks), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{app}-{entity}.csv"'
+    return response
+
+
+def _filter_param():
+    raw_filter = request.args.get("filter")
+    condition = (
+        loads_exact(raw_filter, current_app.config["LOWCODE"]["MAX_JSON_DEPTH"]) if raw_filter else None
+    )
+    if condition is not None and not isinstance(condition, dict):
+        raise BadRequest("filter must be a JSON object in the condition language")
+    return condition
 
 
 @bp.post("/<app>/<entity>")

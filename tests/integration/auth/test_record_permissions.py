@@ -44,6 +44,8 @@ BUNDLE = {
         {"name": "auditor", "label": "Auditor", "grants": [{
             "entity": "deal", "actions": ["read"], "fields": {"cost": "read_only"},
             "context": {"ip_in": ["10.0.0.0/8"]}}]},
+        {"name": "analyst", "label": "Analyst", "grants": [{
+            "entity": "deal", "actions": ["read", "export"], "fields": {"cost": "hidden"}}]},
         {"name": "nobody", "label": "No grants"},
     ],
 }  # fmt: skip
@@ -60,7 +62,7 @@ def crm(app, api):
         s.flush()
         north.path = f"/{north.id}/"
         for name, role, dept in [("ann", "sales", north.id), ("bob", "sales", north.id), ("cat", "sales", None),
-                                 ("lee", "lead", north.id), ("aud", "auditor", None), ("nor", "nobody", None),
+                                 ("lee", "lead", north.id), ("aud", "auditor", None), ("nor", "nobody", None), ("ana", "analyst", None),
                                  ("zed", None, None)]:  # fmt: skip
             user = create_user(s, name, PASSWORD)
             user.department_id = dept
@@ -175,3 +177,20 @@ def test_sign_in_is_rate_limited_per_account(app, crm):
     assert locked.status_code == 429
     assert "Too many failed sign-ins" in locked.get_json()["error"]["message"]
     assert client.post("/api/auth/login", json={"username": "bob", "password": PASSWORD}).status_code == 200
+
+
+def test_export_needs_the_action_hides_fields_and_escapes_formulas(app, crm):
+    admin = client_for_admin(app)
+    admin.post(
+        "/api/data/crm/deal", json={"title": '=HYPERLINK("http://x")', "amount": "1.50", "cost": "0.70"}
+    )
+    admin.post("/api/data/crm/deal", json={"title": "plain, with comma", "amount": "2", "cost": "1"})
+    assert client_for(app, "ann").get("/api/data/crm/deal/export.csv").status_code == 403
+    response = client_for(app, "ana").get("/api/data/crm/deal/export.csv?sort=id")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    lines = response.get_data(as_text=True).lstrip("\ufeff").splitlines()
+    assert lines[0] == "id,title,amount,status"  # cost is hidden from the analyst
+    assert lines[1].split(",")[1].startswith("\"'=HYPERLINK")
+    assert lines[2] == f'{lines[2].split(",")[0]},"plain, with comma",2.00,open'
+    full = admin.get("/api/data/crm/deal/export.csv").get_data(as_text=True)
+    assert "cost" in full.splitlines()[0] and "0.70" in full
