@@ -53,11 +53,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from lowcode.api import auth, data, definitions, openapi, templates
+    from lowcode.api import admin, auth, data, definitions, openapi, templates
     from lowcode.api.errors import register_error_handlers
     from lowcode.pages import register_pages
 
-    for module in (auth, data, definitions, templates, openapi):
+    for module in (auth, data, definitions, templates, openapi, admin):
         app.register_blueprint(module.bp)
     register_error_handlers(app)
     register_pages(app)

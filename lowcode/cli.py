@@ -1,4 +1,4 @@
-"""The ``lowcode`` command: init, serve, demo, template import/export."""
+"""The ``lowcode`` command: init, serve, worker, demo, template import/export."""
 
 from __future__ import annotations
 
@@ -46,12 +46,22 @@ def init(admin_user: str, admin_password: str) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int, help=">1 serves with gunicorn")
-def serve(host: str, port: int, workers: int) -> None:
-    """Serve the app: werkzeug's threaded server for one worker, gunicorn for several."""
+@click.option(
+    "--no-scheduler", is_flag=True, help="Do not run scheduled jobs in-process (use `lowcode worker`)."
+)
+def serve(host: str, port: int, workers: int, no_scheduler: bool) -> None:
+    """Serve the app: werkzeug's threaded server for one worker, gunicorn for several; scheduled jobs run
+    in a daemon thread of this process unless --no-scheduler."""
     try:
         app = _app()
     except Exception as exc:  # noqa: BLE001 - any set-up failure becomes a one-line reason
         _fail(f"cannot start: {exc}")
+    if not no_scheduler:
+        import threading
+
+        from lowcode.worker import Scheduler
+
+        Scheduler(app.extensions["lowcode"]).start_thread(threading.Event())
     if workers > 1:
         from lowcode.commands import run_gunicorn
 
@@ -69,6 +79,29 @@ def serve(host: str, port: int, workers: int) -> None:
     server = make_server(host, port, app, threaded=True)
     click.echo(f"serving on http://{host}:{port}/")
     server.serve_forever()
+
+
+@main.command()
+@click.option(
+    "--tick", default=1.0, show_default=True, type=float, help="Seconds between checks for due jobs."
+)
+def worker(tick: float) -> None:
+    """Run the scheduled jobs (role assignment expiry, ...) until Ctrl-C."""
+    import threading
+
+    from lowcode.worker import Scheduler
+
+    try:
+        app = _app()
+    except Exception as exc:  # noqa: BLE001 - any set-up failure becomes a one-line reason
+        _fail(f"cannot start: {exc}")
+    stop = threading.Event()
+    click.echo("worker running (Ctrl-C stops it)")
+    try:
+        Scheduler(app.extensions["lowcode"]).run_forever(stop, tick)
+    except KeyboardInterrupt:
+        stop.set()
+    click.echo("worker stopped")
 
 
 @main.command()
