@@ -11,6 +11,7 @@ from lowcode.config import load_settings
 from lowcode.core.jsonutil import to_jsonable
 from lowcode.core.models import create_system_tables
 from lowcode.fields import register_builtin_field_types
+from lowcode.rules.actions import register_builtin_actions
 from lowcode.services import build_services
 
 
@@ -31,6 +32,7 @@ class ExactJSONProvider(DefaultJSONProvider):
 def register_builtins() -> None:
     """Fill every registry with the built-in plugins (explicitly, never at import time)."""
     register_builtin_field_types()
+    register_builtin_actions()
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

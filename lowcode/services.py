@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from lowcode.auth.permissions import PermissionService
 from lowcode.core.db import Database
-from lowcode.rules.hooks import NoRules, RuleHooks
+from lowcode.rules.engine import RuleEngine
+from lowcode.rules.hooks import RuleHooks
 from lowcode.runtime.queries import QueryService
 from lowcode.runtime.records import RecordService
 from lowcode.runtime.snapshot import SnapshotCache
@@ -28,11 +29,15 @@ def build_services(settings: dict, rules: RuleHooks | None = None) -> Services:
     """Wire the services for a settings mapping (see :mod:`lowcode.config`)."""
     db = Database(settings["DATABASE_URL"], settings["SQLITE_BUSY_TIMEOUT_MS"])
     permissions = PermissionService()
+    engine = rules if rules is not None else RuleEngine(db, settings["RULE_MAX_DEPTH"])
+    records = RecordService(permissions, engine, settings["RULE_MAX_DEPTH"] + 1)
+    if isinstance(engine, RuleEngine):
+        engine.records = records
     return Services(
         db=db,
         snapshots=SnapshotCache(),
         permissions=permissions,
-        records=RecordService(permissions, rules or NoRules(), settings["RULE_MAX_DEPTH"]),
+        records=records,
         queries=QueryService(permissions),
         settings=settings,
     )

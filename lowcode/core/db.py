@@ -32,9 +32,21 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A write transaction: commits on success, rolls back on any exception."""
-        with self._writer() as session, session.begin():
-            yield session
+        """A write transaction: commits on success, rolls back on any exception.
+
+        An exception may carry ``after_rollback``: callables taking a session, run in a fresh write
+        transaction once the failed one is rolled back (e.g. logging why a rule refused the write).
+        """
+        try:
+            with self._writer() as session, session.begin():
+                yield session
+        except Exception as exc:
+            pending = getattr(exc, "after_rollback", None)
+            if pending:
+                with self._writer() as session, session.begin():
+                    for record in pending:
+                        record(session)
+            raise
 
     @contextmanager
     def read(self) -> Iterator[Session]:

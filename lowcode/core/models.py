@@ -171,6 +171,26 @@ class OutboxEvent(Base):
     delivered_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True), index=True)
 
 
+class RuleRunEntry(Base):
+    """One run of one rule: what triggered it, the outcome, how long it took and what it did."""
+
+    __tablename__ = "lc_rule_run"
+    __table_args__ = (sa.Index("ix_lc_rule_run_record", "app", "entity", "record_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    app: Mapped[str] = mapped_column(sa.String(64))
+    rule: Mapped[str] = mapped_column(sa.String(64), index=True)
+    rule_version: Mapped[int] = mapped_column(default=0)
+    entity: Mapped[str] = mapped_column(sa.String(64))
+    record_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    trigger: Mapped[str] = mapped_column(sa.String(32))
+    phase: Mapped[str] = mapped_column(sa.String(16))
+    outcome: Mapped[str] = mapped_column(sa.String(16))
+    message: Mapped[str] = mapped_column(sa.Text, default="")
+    duration_ms: Mapped[float] = mapped_column(sa.Float, default=0.0)
+    actions: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)
+
+
 def create_system_tables(engine: sa.Engine) -> None:
     """Create every missing system table (idempotent)."""
     Base.metadata.create_all(engine)

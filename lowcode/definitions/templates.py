@@ -16,7 +16,7 @@ from lowcode.definitions import store
 from lowcode.errors import BadRequest, ValidationFailed
 from lowcode.runtime.context import WriteContext
 
-SECTIONS = {"entities": "entity", "forms": "form", "views": "view", "roles": "role"}
+SECTIONS = {"entities": "entity", "forms": "form", "views": "view", "roles": "role", "rules": "rule"}
 
 
 def load_bundle(path: str | Path) -> dict[str, Any]:

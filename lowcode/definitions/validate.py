@@ -100,21 +100,26 @@ def app_errors_for(docs: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]
     """Cross-document checks of every published (or about to be published) document of one app."""
     errors = app_errors(docs.get("entity", {}), docs.get("form", {}), docs.get("view", {}))
     entities = docs.get("entity", {})
-    if docs.get("role"):
+    if docs.get("role") or docs.get("rule"):
         import sqlalchemy as sa
 
         from lowcode.auth.grants import role_errors
+        from lowcode.rules.validate import rule_errors
         from lowcode.runtime.compiler import compile_entity
 
         def kinds_of(name: str) -> dict[str, str]:
             return compile_entity("check", entities[name], 0, sa.MetaData()).kinds
 
-        for role in docs["role"].values():
+        for role in docs.get("role", {}).values():
             errors.update(role_errors(role, entities, kinds_of))
+        for rule in docs.get("rule", {}).values():
+            errors.update(rule_errors(rule, entities, kinds_of))
     for app_doc in docs.get("app", {}).values():
         for i, op in enumerate(app_doc.get("sensitive_operations", [])):
             if op["entity"] not in entities:
-                errors.setdefault(f"app/sensitive_operations/{i}/entity", []).append(f"unknown entity '{op['entity']}'")
+                errors.setdefault(f"app/sensitive_operations/{i}/entity", []).append(
+                    f"unknown entity '{op['entity']}'"
+                )
     return errors
 
 
@@ -130,6 +135,10 @@ def app_errors(
             ftype = field_types.get(fdoc["type"])
             for msg in ftype.check_definition(FieldDef.from_json(fdoc), names):
                 errors.setdefault(f"entity:{ename}/fields/{i}", []).append(msg)
+        for group in doc.get("unique_together", []):
+            for name in group:
+                if name not in field_names:
+                    errors.setdefault(f"entity:{ename}/unique_together", []).append(f"unknown field '{name}'")
         title = doc.get("title_field")
         if title and title not in field_names:
             errors.setdefault(f"entity:{ename}/title_field", []).append(f"unknown field '{title}'")

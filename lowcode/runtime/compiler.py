@@ -143,7 +143,7 @@ def compile_entity(app: str, body: Mapping[str, Any], version: int, metadata: sa
         fdef = FieldDef.from_json(doc)
         fields[fdef.name] = CompiledField(fdef, field_types.get(fdef.type))
     is_child = bool(body.get("child", False))
-    table = _build_table(app, body["name"], fields, is_child, metadata)
+    table = _build_table(app, body["name"], fields, is_child, metadata, body.get("unique_together", []))
     kinds = dict(SYSTEM_KINDS)
     for cf in fields.values():
         kind = cf.ftype.value_kind(cf.fdef)
@@ -171,8 +171,9 @@ def _first_text(fields: dict[str, CompiledField]) -> str | None:
 
 
 def _build_table(
-    app: str, entity: str, fields: dict[str, CompiledField], is_child: bool, metadata: sa.MetaData
-) -> sa.Table:
+    app: str, entity: str, fields: dict[str, CompiledField], is_child: bool, metadata: sa.MetaData,
+    unique_together: list[list[str]] = (),
+) -> sa.Table:  # fmt: skip
     name = table_name(app, entity)
     columns: list[sa.schema.SchemaItem] = [
         sa.Column("id", ID_TYPE, primary_key=True, autoincrement=True),
@@ -196,4 +197,6 @@ def _build_table(
             columns.append(sa.Index(f"ux_{name}_{cf.name}", cf.name, unique=True))
         elif cf.fdef.indexed or getattr(cf.ftype, "references_entity", False):
             columns.append(sa.Index(f"ix_{name}_{cf.name}", cf.name))
+    for group in unique_together:
+        columns.append(sa.Index(f"ux_{name}_{'_'.join(group)}"[:63], *group, unique=True))
     return sa.Table(name, metadata, *columns)

@@ -47,6 +47,8 @@ class WriteContext:
     source: str = "api"
     ip: str = ""
     depth: int = 0
+    chain: tuple[str, ...] = ()
+    """Rules that led to this write (outermost first), to refuse cycles with the chain that formed them."""
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None))
 
     def deeper(self, source: str) -> WriteContext:

@@ -23,6 +23,7 @@ from lowcode.errors import (
 from lowcode.fields.base import ComputeContext
 from lowcode.rules.hooks import NoRules, RuleHooks, WriteEvent
 from lowcode.runtime import audit, outbox
+from lowcode.runtime.atomic import AtomicResult, apply_atomic
 from lowcode.runtime.children import ChildRows
 from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.context import WriteContext
@@ -118,6 +119,16 @@ class RecordService:
     def restore(self, ctx: WriteContext, app: str, entity_name: str, record_id: int) -> dict[str, Any]:
         """Undo a soft delete; returns the restored record."""
         return self._set_deleted(ctx, app, entity_name, record_id, None, deleting=False)
+
+    def update_where(
+        self, ctx: WriteContext, app: str, entity_name: str, match: dict[str, Any], variables: dict[str, Any],
+        set_exprs: dict[str, str], context: dict[str, Any], guard: str | None = None,
+    ) -> AtomicResult:  # fmt: skip
+        """Guarded atomic update of every record matching ``match`` (see :mod:`lowcode.runtime.atomic`)."""
+        entity = self._entity(ctx, app, entity_name)
+        self.permissions.authorize(ctx.actor, entity, "update")
+        self.permissions.check_write(ctx.actor, entity, "update", {}, {}, frozenset(set_exprs))
+        return apply_atomic(ctx, entity, match, variables, set_exprs, context, guard)
 
     # -- steps -------------------------------------------------------------------------------------
     def _entity(self, ctx: WriteContext, app: str, name: str) -> CompiledEntity:

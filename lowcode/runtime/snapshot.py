@@ -16,6 +16,7 @@ from lowcode.auth.grants import attach_grants
 from lowcode.definitions.store import DEFINITIONS_COUNTER, all_published, read_counter
 from lowcode.errors import NotFound
 from lowcode.fields.base import normalise_label, pick_label
+from lowcode.rules.model import Rulebook, build_rulebook
 from lowcode.runtime.compiler import CompiledEntity, compile_entity
 
 
@@ -43,6 +44,8 @@ class Snapshot:
     views: dict[tuple[str, str], dict[str, Any]]
     metadata: sa.MetaData
     roles: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    rules: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    rulebook: Rulebook = field(default_factory=Rulebook)
 
     def entity(self, app: str, name: str) -> CompiledEntity:
         """A published entity. :raises NotFound:"""
@@ -88,7 +91,10 @@ def build_snapshot(session: Session) -> Snapshot:
             snap.views[(app, name)] = body
         elif kind == "role":
             snap.roles[(app, name)] = body
+        elif kind == "rule":
+            snap.rules[(app, name)] = body
     attach_grants(snap.entities, {a: info.definition for a, info in snap.apps.items()}, snap.roles)
+    snap.rulebook = build_rulebook(snap.entities, snap.rules, version)
     return snap
 
 

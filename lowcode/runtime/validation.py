@@ -147,4 +147,15 @@ def check_unique(
         if other is not None:
             where = " (deleted; restore it or change its value)" if other.deleted_at else ""
             errors[cf.name] = [f"Must be unique: record {other.id}{where} already has this value."]
+    for group in entity.definition.get("unique_together", []):
+        if any(values.get(n) is None for n in group):
+            continue
+        query = sa.select(table.c.id).where(*[table.c[n] == values[n] for n in group])
+        if record_id is not None:
+            query = query.where(table.c.id != record_id)
+        other = ctx.session.execute(query.limit(1)).first()
+        if other is not None:
+            errors[group[0]] = [
+                f"Must be unique together with {', '.join(group[1:])}: record {other.id} has these values."
+            ]
     return errors

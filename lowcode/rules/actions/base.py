@@ -1,0 +1,89 @@
+"""The rule-action contract and the registry. Each action is one small class with its own JSON Schema."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from lowcode.core.jsonutil import to_jsonable
+from lowcode.expressions import compile_expression
+from lowcode.registry import Registry
+from lowcode.runtime.context import WriteContext
+
+TEMPLATE_PART = re.compile(r"\{([^{}]+)\}")
+
+
+@dataclass
+class RuleRun:
+    """One run of one rule: the system context it writes with, the services, and what it did."""
+
+    ctx: WriteContext
+    engine: Any
+    """The RuleEngine (for nested actions and the record service)."""
+    rule: Any
+    event: Any
+    done: list[str] = field(default_factory=list)
+
+    @property
+    def records(self):
+        """The record service every action writes through."""
+        return self.engine.records
+
+    def variables(self, scope: Mapping[str, Any]) -> dict[str, Any]:
+        """Condition-language variables: ``$record.x``, ``$line.x``, ``$user.id``, ``$now``..."""
+        return {**scope, "user": self.ctx.actor.variables if scope.get("user") is None else scope["user"]}
+
+
+class RuleAction:
+    """Base class of rule actions."""
+
+    type: ClassVar[str] = ""
+    options_schema: ClassVar[dict[str, Any]] = {"type": "object"}
+    """JSON Schema of the action object (``type`` and ``when`` are always allowed)."""
+    phases: ClassVar[frozenset[str]] = frozenset({"before", "after", "schedule"})
+    """Phases in which the action may be used."""
+
+    def check(self, options: Mapping[str, Any], entity_names: set[str]) -> list[str]:
+        """Publish-time checks beyond the schema (e.g. the target entity exists). Returns messages."""
+        target = options.get("entity")
+        return [f"unknown entity '{target}'"] if target and target not in entity_names else []
+
+    def run(self, run: RuleRun, options: Mapping[str, Any], scope: dict[str, Any]) -> None:
+        """Do the action. May raise RuleRefused."""
+        raise NotImplementedError
+
+
+rule_actions: Registry[RuleAction] = Registry("rule action")
+
+
+def evaluate(text: Any, scope: Mapping[str, Any]) -> Any:
+    """Evaluate an expression string in a scope; non-strings are literal values."""
+    return compile_expression(text).evaluate(scope) if isinstance(text, str) else text
+
+
+def evaluate_values(values: Mapping[str, Any], scope: Mapping[str, Any]) -> dict[str, Any]:
+    """Evaluate every expression of a ``{field: expression}`` mapping into JSON-safe values."""
+    return {name: to_jsonable(evaluate(expr, scope)) for name, expr in values.items()}
+
+
+def render(template: str, scope: Mapping[str, Any]) -> str:
+    """A message template: each ``{expression}`` is replaced by its value."""
+
+    def part(match: re.Match) -> str:
+        value = compile_expression(match.group(1)).evaluate(scope)
+        value = to_jsonable(value)
+        return "" if value is None else str(value)
+
+    return TEMPLATE_PART.sub(part, template)
+
+
+def expression_schema(description: str = "") -> dict[str, Any]:
+    """Schema of an expression-or-literal value."""
+    return {"type": ["string", "number", "boolean", "null"], "description": description}
+
+
+def values_schema() -> dict[str, Any]:
+    """Schema of ``{field: expression}``."""
+    return {"type": "object", "additionalProperties": expression_schema()}

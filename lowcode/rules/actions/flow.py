@@ -1,0 +1,117 @@
+"""Actions that shape the run: set fields, refuse, and loops over child rows or matching records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+import sqlalchemy as sa
+
+from lowcode.conditions import parse_condition
+from lowcode.core.jsonutil import to_jsonable
+from lowcode.errors import RuleRefused, ValidationFailed
+from lowcode.rules.actions.base import RuleAction, RuleRun, evaluate, render, values_schema
+from lowcode.runtime.serialize import row_to_record
+
+NESTED = {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["type"]}}
+
+
+class SetFieldsAction(RuleAction):
+    """Before-rules only: set fields of the record being written, e.g. ``{"total": "subtotal * 1.13"}``."""
+
+    type = "set_fields"
+    phases = frozenset({"before"})
+    options_schema = {
+        "type": "object",
+        "required": ["values"],
+        "properties": {"values": values_schema()},
+    }
+
+    def run(self, run: RuleRun, options, scope):
+        entity = run.ctx.snapshot.entity(run.rule.app, run.rule.entity)
+        errors: dict[str, list[str]] = {}
+        for name, expr in options["values"].items():
+            cf = entity.fields.get(name)
+            if cf is None or not cf.has_column:
+                errors[name] = [f"rule '{run.rule.name}' sets unknown field '{name}'"]
+                continue
+            raw = to_jsonable(evaluate(expr, scope))
+            try:
+                run.event.after[name] = (
+                    None if raw is None else cf.ftype.marshmallow_field(cf.fdef).deserialize(raw)
+                )
+            except ma.ValidationError as exc:
+                errors[name] = [f"rule '{run.rule.name}': {m}" for m in exc.messages]
+        if errors:
+            raise ValidationFailed(f"Rule '{run.rule.name}' produced invalid values", fields=errors)
+        run.done.append(f"set {', '.join(options['values'])}")
+
+
+class RefuseAction(RuleAction):
+    """Refuse the whole write with a message (use ``when`` for the condition)."""
+
+    type = "refuse"
+    options_schema = {
+        "type": "object",
+        "required": ["message"],
+        "properties": {"message": {"type": "string", "minLength": 1, "maxLength": 500}},
+    }
+
+    def run(self, run: RuleRun, options, scope):
+        raise RuleRefused(render(options["message"], scope), rule=run.rule.name)
+
+
+class ForEachChildAction(RuleAction):
+    """Run nested actions once per child row of the record (``as`` names the row, default ``line``)."""
+
+    type = "for_each_child"
+    options_schema = {
+        "type": "object",
+        "required": ["child", "actions"],
+        "properties": {
+            "child": {"type": "string"},
+            "as": {"type": "string", "pattern": "^[a-z_]+$"},
+            "actions": NESTED,
+        },
+    }
+
+    def run(self, run: RuleRun, options, scope):
+        rows = run.event.children.get(options["child"])
+        if rows is None and run.event.record_id is not None:
+            rows = run.engine.child_rows(run.ctx, run.rule.app, run.rule.entity, run.event.record_id).get(
+                options["child"], []
+            )
+        for row in rows or []:
+            run.engine.run_actions(run, options["actions"], {**scope, options.get("as", "line"): row})
+
+
+class ForEachRecordAction(RuleAction):
+    """Run nested actions for each record of an entity matching a condition (variables: ``$record.x``...)."""
+
+    type = "for_each_record"
+    options_schema = {
+        "type": "object",
+        "required": ["entity", "actions"],
+        "properties": {
+            "entity": {"type": "string"},
+            "where": {"type": "object"},
+            "as": {"type": "string", "pattern": "^[a-z_]+$"},
+            "limit": {"type": "integer", "minimum": 1, "maximum": 10000},
+            "actions": NESTED,
+        },
+    }
+
+    def run(self, run: RuleRun, options, scope):
+        target = run.ctx.snapshot.entity(run.rule.app, options["entity"])
+        t = target.table
+        query = (
+            sa.select(t).where(t.c.deleted_at.is_(None)).order_by(t.c.id).limit(options.get("limit", 1000))
+        )
+        if options.get("where"):
+            cond = parse_condition(options["where"], target.kinds, path="where")
+            query = query.where(cond.to_sql({n: t.c[n] for n in target.kinds}, run.variables(scope)))
+        rows: list[dict[str, Any]] = [
+            row_to_record(target, r) for r in run.ctx.session.execute(query).mappings()
+        ]
+        for row in rows:
+            run.engine.run_actions(run, options["actions"], {**scope, options.get("as", "item"): row})

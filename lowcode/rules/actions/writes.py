@@ -1,0 +1,153 @@
+"""Actions that write other records, always through the record service: create, guarded update, upsert."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+
+from lowcode.core.jsonutil import to_jsonable
+from lowcode.errors import RuleRefused, ValidationFailed
+from lowcode.rules.actions.base import RuleAction, RuleRun, evaluate, evaluate_values, render, values_schema
+
+CHILD_ROWS = {
+    "type": "object",
+    "additionalProperties": {
+        "type": "object",
+        "required": ["from", "values"],
+        "properties": {"from": {"type": "string"}, "as": {"type": "string"}, "values": values_schema()},
+        "additionalProperties": False,
+    },
+}
+
+
+class CreateRecordAction(RuleAction):
+    """Create a record (with child rows built from the trigger record's rows), e.g. a ledger entry."""
+
+    type = "create_record"
+    options_schema = {
+        "type": "object",
+        "required": ["entity", "values"],
+        "properties": {"entity": {"type": "string"}, "values": values_schema(), "children": CHILD_ROWS},
+    }
+
+    def run(self, run: RuleRun, options, scope):
+        data = evaluate_values(options["values"], scope)
+        for child_field, spec in (options.get("children") or {}).items():
+            source = run.event.children.get(spec["from"], []) if spec["from"] != "$none" else []
+            alias = spec.get("as", "line")
+            data[child_field] = [evaluate_values(spec["values"], {**scope, alias: row}) for row in source]
+        created = run.records.create(run.ctx, run.rule.app, options["entity"], data)
+        run.done.append(f"created {options['entity']} {created['id']}")
+        if options.get("as"):
+            scope[options["as"]] = created
+
+
+class UpdateRecordsAction(RuleAction):
+    """Guarded atomic update of matching records: ``set`` and ``guard`` run in SQL on the current row.
+
+    ``expect``: "one" (exactly one record must match), "some" (at least one) or "any" (zero is fine).
+    When the guard refuses a row, the write is refused with ``refuse_message`` (``target.x`` names the row).
+    """
+
+    type = "update_records"
+    options_schema = {
+        "type": "object",
+        "required": ["entity", "where", "set"],
+        "properties": {
+            "entity": {"type": "string"},
+            "where": {"type": "object"},
+            "set": values_schema(),
+            "guard": {"type": "string"},
+            "expect": {"enum": ["one", "some", "any"]},
+            "refuse_message": {"type": "string", "maxLength": 500},
+            "missing_message": {"type": "string", "maxLength": 500},
+        },
+    }
+
+    def run(self, run: RuleRun, options, scope):
+        result = run.records.update_where(
+            run.ctx, run.rule.app, options["entity"], options["where"], run.variables(scope),
+            options["set"], scope, options.get("guard"),
+        )  # fmt: skip
+        expect = options.get("expect", "some")
+        if (expect == "one" and result.matched != 1) or (expect == "some" and result.matched == 0):
+            message = options.get("missing_message") or f"No matching {options['entity']} record to update"
+            raise RuleRefused(render(message, scope), rule=run.rule.name)
+        if result.refused:
+            message = (
+                options.get("refuse_message") or f"Refused: {options['entity']} {{target.id}} fails the guard"
+            )
+            raise RuleRefused(render(message, {**scope, "target": result.refused[0]}), rule=run.rule.name)
+        run.done.append(f"updated {len(result.updated)} {options['entity']}")
+
+
+class UpsertAction(RuleAction):
+    """Update the record with the given key atomically, or create it first when there is none
+    (e.g. the stock balance of a product in a warehouse)."""
+
+    type = "upsert"
+    options_schema = {
+        "type": "object",
+        "required": ["entity", "key", "set"],
+        "properties": {
+            "entity": {"type": "string"},
+            "key": values_schema(),
+            "insert": values_schema(),
+            "set": values_schema(),
+            "guard": {"type": "string"},
+            "refuse_message": {"type": "string", "maxLength": 500},
+        },
+    }
+
+    def run(self, run: RuleRun, options, scope):
+        target = run.ctx.snapshot.entity(run.rule.app, options["entity"])
+        key = {name: _typed(target, name, evaluate(expr, scope)) for name, expr in options["key"].items()}
+        match = {"all": [{"field": name, "op": "=", "value": _var(name)} for name in key]}
+        variables = {**run.variables(scope), "key": key}
+        args = (
+            run.ctx,
+            run.rule.app,
+            options["entity"],
+            match,
+            variables,
+            options["set"],
+            scope,
+            options.get("guard"),
+        )
+        result = run.records.update_where(*args)
+        if result.matched == 0:
+            initial = {**evaluate_values(options.get("insert", {}), scope), **to_jsonable(key)}
+            _create_unless_raced(run, options["entity"], initial)
+            result = run.records.update_where(*args)
+        if result.refused:
+            message = (
+                options.get("refuse_message") or f"Refused: {options['entity']} {{target.id}} fails the guard"
+            )
+            raise RuleRefused(render(message, {**scope, "target": result.refused[0]}), rule=run.rule.name)
+        run.done.append(f"upserted {options['entity']} {[r['id'] for r in result.updated]}")
+
+
+def _create_unless_raced(run: RuleRun, entity: str, initial: dict) -> None:
+    """Create the keyed record in a savepoint; if a concurrent transaction created it first (unique key
+    violated), carry on - the following guarded update then applies to that record."""
+    try:
+        with run.ctx.session.begin_nested():
+            run.records.create(run.ctx, run.rule.app, entity, initial)
+    except (IntegrityError, ValidationFailed) as exc:
+        if isinstance(exc, ValidationFailed) and not _only_unique_errors(exc):
+            raise
+
+
+def _only_unique_errors(exc: ValidationFailed) -> bool:
+    return bool(exc.fields) and all("unique" in " ".join(map(str, m)).lower() for m in exc.fields.values())
+
+
+def _typed(entity, name: str, value):
+    """A key value converted the way the field converts input (``Decimal('1')`` -> ``1`` for a link)."""
+    cf = entity.fields.get(name)
+    if cf is None or value is None:
+        return value
+    return cf.ftype.marshmallow_field(cf.fdef).deserialize(to_jsonable(value))
+
+
+def _var(name: str) -> str:
+    return f"$key.{name}"

@@ -1,0 +1,30 @@
+"""The rule-run log: every run of every rule, queryable per record and per rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from lowcode.core.models import RuleRunEntry, utcnow
+
+
+def log_run(session: Session, **entry: Any) -> None:
+    """Append one run to ``session``'s transaction."""
+    session.execute(sa.insert(RuleRunEntry).values(at=utcnow(), **entry))
+
+
+def runs(session: Session, app: str, *, entity: str | None = None, record_id: int | None = None,
+         rule: str | None = None, limit: int = 100) -> list[RuleRunEntry]:  # fmt: skip
+    """Runs of an app, newest first, optionally for one record or one rule."""
+    query = (
+        sa.select(RuleRunEntry).where(RuleRunEntry.app == app).order_by(RuleRunEntry.id.desc()).limit(limit)
+    )
+    if entity is not None:
+        query = query.where(RuleRunEntry.entity == entity)
+    if record_id is not None:
+        query = query.where(RuleRunEntry.record_id == record_id)
+    if rule is not None:
+        query = query.where(RuleRunEntry.rule == rule)
+    return list(session.scalars(query))

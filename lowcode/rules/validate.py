@@ -1,0 +1,88 @@
+"""Publish-time checks of rule definitions: the entity, trigger conditions, every action and expression."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from lowcode.conditions import parse_condition
+from lowcode.errors import ConditionInvalid, LowcodeError, UnknownType
+from lowcode.expressions import compile_expression
+from lowcode.rules.actions.base import rule_actions
+
+EXPRESSION_KEYS = ("when", "guard")
+EXPRESSION_MAPS = ("values", "set", "key", "insert")
+
+
+def rule_errors(
+    rule: Mapping[str, Any], entities: Mapping[str, Any], kinds_of: Callable[[str], dict]
+) -> dict[str, list[str]]:
+    """Every problem of one rule, keyed by ``rule:<name>/<json path>``."""
+    prefix = f"rule:{rule['name']}"
+    errors: dict[str, list[str]] = {}
+    if rule["entity"] not in entities:
+        return {f"{prefix}/entity": [f"unknown entity '{rule['entity']}'"]}
+    kinds = kinds_of(rule["entity"])
+    trigger = rule.get("trigger") or {}
+    for key in ("condition", "old_condition"):
+        _check_condition(trigger.get(key), kinds, f"{prefix}/trigger/{key}", errors)
+    _check_condition(
+        (rule.get("schedule") or {}).get("condition"), kinds, f"{prefix}/schedule/condition", errors
+    )
+    field_names = {f["name"] for f in entities[rule["entity"]]["fields"]}
+    for name in [
+        *trigger.get("fields_changed", []),
+        *([trigger["transition"]["field"]] if "transition" in trigger else []),
+    ]:
+        if name not in field_names:
+            errors.setdefault(f"{prefix}/trigger", []).append(f"unknown field '{name}'")
+    phase = "schedule" if "schedule" in rule else trigger.get("phase", "after")
+    _check_actions(rule["actions"], phase, set(entities), f"{prefix}/actions", errors)
+    return errors
+
+
+def _check_condition(doc, kinds, path, errors) -> None:
+    if not doc:
+        return
+    try:
+        parse_condition(doc, kinds)
+    except ConditionInvalid as exc:
+        errors.setdefault(path, []).append(exc.message)
+
+
+def _check_actions(actions: list, phase: str, entity_names: set[str], path: str, errors: dict) -> None:
+    for i, action in enumerate(actions):
+        here = f"{path}/{i}"
+        try:
+            plugin = rule_actions.get(action.get("type", ""))
+        except UnknownType as exc:
+            errors.setdefault(f"{here}/type", []).append(exc.message)
+            continue
+        if phase not in plugin.phases:
+            errors.setdefault(f"{here}/type", []).append(f"'{plugin.type}' cannot run in the {phase} phase")
+        schema = {**plugin.options_schema, "properties": {**plugin.options_schema.get("properties", {}),
+                  "type": {"const": plugin.type}, "when": {"type": "string"}}, "additionalProperties": False}  # fmt: skip
+        for err in Draft202012Validator(schema).iter_errors(action):
+            where = "/".join(str(p) for p in err.absolute_path)
+            errors.setdefault(f"{here}/{where}".rstrip("/"), []).append(err.message)
+        errors.update({f"{here}/{k}": v for k, v in _expression_errors(action).items()})
+        for message in plugin.check(action, entity_names):
+            errors.setdefault(here, []).append(message)
+        if isinstance(action.get("actions"), list):
+            _check_actions(action["actions"], phase, entity_names, f"{here}/actions", errors)
+
+
+def _expression_errors(action: Mapping[str, Any]) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    texts = [(k, action[k]) for k in EXPRESSION_KEYS if isinstance(action.get(k), str)]
+    for key in EXPRESSION_MAPS:
+        if isinstance(action.get(key), dict):
+            texts += [(f"{key}/{n}", v) for n, v in action[key].items() if isinstance(v, str)]
+    for where, text in texts:
+        try:
+            compile_expression(text)
+        except LowcodeError as exc:
+            errors.setdefault(where, []).append(exc.message)
+    return errors
