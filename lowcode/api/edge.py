@@ -34,10 +34,10 @@ def resolve_actor(db_session, required: bool = True, writing: bool = False) -> A
     ip = request.remote_addr or ""
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
-        user, token, stale = user_for_token(db_session, header[7:].strip())
+        user, stale = user_for_token(db_session, header[7:].strip())
         if stale:
-            _record_token_use(db_session if writing else None, token, user, ip)
-        return actor_for_user(db_session, user, ip, token.app, token.role)
+            _record_token_use(db_session if writing else None, user, ip)
+        return actor_for_user(db_session, user, ip, user.token_app, user.token_role)
     user_id = session.get("user_id")
     user = db_session.get(User, user_id) if user_id else None
     if user is None or not user.active:
@@ -49,10 +49,10 @@ def resolve_actor(db_session, required: bool = True, writing: bool = False) -> A
     return actor_for_user(db_session, user, ip)
 
 
-def _record_token_use(write_session, token, user, ip: str) -> None:
+def _record_token_use(write_session, user, ip: str) -> None:
     def record(s):
-        touch_token(s, token.id)
-        log_event(s, "token_used", username=user.username, user_id=user.id, ip=ip, token=token.name)
+        touch_token(s, user.token_id)
+        log_event(s, "token_used", username=user.username, user_id=user.id, ip=ip, token=user.token_name)
 
     if write_session is not None:
         record(write_session)

@@ -25,7 +25,7 @@ def roles_in_force(session: Session, user_id: int) -> dict[str, tuple[str, ...]]
     return {app: tuple(sorted(names)) for app, names in roles.items()}
 
 
-def user_attributes(session: Session, user: User) -> dict:
+def user_attributes(session: Session, user) -> dict:
     """``$user.*`` variables: department, its path, the ids of users in the department subtree,
     direct reports, level and job."""
     attrs = {"department": user.department_id, "level": user.level, "job_title": user.job_title,
@@ -34,19 +34,29 @@ def user_attributes(session: Session, user: User) -> dict:
         path = session.scalar(sa.select(Department.path).where(Department.id == user.department_id)) or "/"
         attrs["department_path"] = path
         subtree = sa.select(Department.id).where(Department.path.startswith(path))
-        attrs["department_members"] = list(session.scalars(sa.select(User.id).where(User.department_id.in_(subtree))))
+        attrs["department_members"] = list(
+            session.scalars(sa.select(User.id).where(User.department_id.in_(subtree)))
+        )
     attrs["reports"] = list(session.scalars(sa.select(User.id).where(User.manager_id == user.id)))
     return attrs
 
 
-def actor_for_user(session: Session, user: User, ip: str = "", token_app: str | None = None,
+def actor_for_user(session: Session, user, ip: str = "", token_app: str | None = None,
                    token_role: str | None = None) -> Actor:  # fmt: skip
-    """The Actor of a signed-in user; an integrator token acts with exactly its one app role."""
+    """The Actor of a signed-in user (a ``User`` or a row with its columns); an integrator token acts
+    with exactly its one app role. Administrators bypass every grant, so their roles and team lists are
+    not loaded (their ``$user`` has the plain user facts only)."""
     if token_app is not None:
         roles = {token_app: (token_role,)} if token_role else {}
         is_admin = False
     else:
-        roles = roles_in_force(session, user.id)
-        is_admin = user.is_admin
+        is_admin = bool(user.is_admin)
+        roles = {} if is_admin else roles_in_force(session, user.id)
+    attributes = _plain_attributes(user) if is_admin else user_attributes(session, user)
     return Actor(user_id=user.id, username=user.username, is_admin=is_admin, language=user.language,
-                 attributes=user_attributes(session, user), roles=roles, ip=ip)  # fmt: skip
+                 attributes=attributes, roles=roles, ip=ip)  # fmt: skip
+
+
+def _plain_attributes(user) -> dict:
+    return {"department": user.department_id, "level": user.level, "job_title": user.job_title,
+            "manager": user.manager_id}  # fmt: skip

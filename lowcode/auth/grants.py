@@ -72,8 +72,15 @@ def attach_grants(
             rule_doc = grant.get("record_rule")
             rule = parse_condition(rule_doc, entity.kinds) if rule_doc else None
             entity.access.grants.setdefault(role_name, []).append(
-                Grant(role_name, entity.name, frozenset(grant["actions"]), rule, rule_doc,
-                      dict(grant.get("fields", {})), dict(grant.get("context", {})))  # fmt: skip
+                Grant(
+                    role_name,
+                    entity.name,
+                    frozenset(grant["actions"]),
+                    rule,
+                    rule_doc,
+                    dict(grant.get("fields", {})),
+                    dict(grant.get("context", {})),
+                )  # fmt: skip
             )
     for app, app_def in apps.items():
         for op in app_def.get("sensitive_operations", []):
@@ -82,11 +89,15 @@ def attach_grants(
                 continue
             cond = parse_condition(op["condition"], entity.kinds) if op.get("condition") else None
             entity.access.sensitive.append(
-                SensitiveOperation(op["name"], op["entity"], op["action"], frozenset(op.get("fields", [])), cond)
+                SensitiveOperation(
+                    op["name"], op["entity"], op["action"], frozenset(op.get("fields", [])), cond
+                )
             )
 
 
-def role_errors(role: Mapping[str, Any], entities: Mapping[str, Mapping[str, Any]], kinds_of) -> dict[str, list[str]]:
+def role_errors(
+    role: Mapping[str, Any], entities: Mapping[str, Mapping[str, Any]], kinds_of
+) -> dict[str, list[str]]:
     """Cross-document checks of a role: granted entities exist, field rules name fields, record rules parse.
 
     ``kinds_of(entity_name)`` returns the condition kinds of an entity's fields.

@@ -41,9 +41,15 @@ def log_event_now(db: Database, kind: str, **fields: Any) -> None:
         log_event(session, kind, **fields)
 
 
-def count_since(session: Session, kind: str, since: dt.datetime, *, username: str | None = None, ip: str | None = None) -> int:
+def count_since(
+    session: Session, kind: str, since: dt.datetime, *, username: str | None = None, ip: str | None = None
+) -> int:
     """How many events of a kind happened since a moment, for a username and/or an address."""
-    query = sa.select(sa.func.count()).select_from(SecurityEvent).where(SecurityEvent.kind == kind, SecurityEvent.at >= since)
+    query = (
+        sa.select(sa.func.count())
+        .select_from(SecurityEvent)
+        .where(SecurityEvent.kind == kind, SecurityEvent.at >= since)
+    )
     if username is not None:
         query = query.where(SecurityEvent.username == username)
     if ip is not None:

@@ -14,6 +14,9 @@ from lowcode.runtime.context import WriteContext
 AUDIT_SCHEMA_VERSION = 1
 
 
+_INSERT = AuditEntry.__table__.insert()
+
+
 def diff(before: dict[str, Any] | None, after: dict[str, Any] | None, names: list[str]) -> dict[str, list]:
     """``{field: [old, new]}`` for each named field whose value differs (JSON-safe values)."""
     before, after = before or {}, after or {}
@@ -30,7 +33,8 @@ def record_change(
 ) -> None:  # fmt: skip
     """Append one audit row to the current transaction."""
     ctx.session.execute(
-        sa.insert(AuditEntry).values(
+        _INSERT,
+        dict(
             app=app,
             entity=entity,
             record_id=record_id,
@@ -43,7 +47,7 @@ def record_change(
             diff=changes,
             schema_version=AUDIT_SCHEMA_VERSION,
             at=utcnow(),
-        )
+        ),
     )
 
 

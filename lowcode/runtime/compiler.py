@@ -50,16 +50,39 @@ class CompiledField:
 
     fdef: FieldDef
     ftype: FieldType
+    has_column: bool = field(init=False)
+    """Whether the field is stored in a column of the entity's table (decided once, at compile time)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "has_column", self.ftype.column_type(self.fdef) is not None)
 
     @property
     def name(self) -> str:
         """The field key (also its column name)."""
         return self.fdef.name
 
-    @property
-    def has_column(self) -> bool:
-        """Whether the field is stored in a column of the entity's table."""
-        return self.ftype.column_type(self.fdef) is not None
+
+@dataclass(frozen=True)
+class EntityStatements:
+    """Statements the write path runs on every write, built once per compiled entity.
+
+    SQLAlchemy caches compiled SQL per statement object; building a new ``insert().values(...)`` per
+    write costs more than SQLite's own work, so the hot path binds parameters to these instead.
+    """
+
+    insert: sa.Insert
+    guarded_update: sa.Update
+
+    @classmethod
+    def for_table(cls, table: sa.Table) -> EntityStatements:
+        """``INSERT ... RETURNING id`` and ``UPDATE ... WHERE id = :b_id AND version = :b_version``
+        (the SET clause comes from the keys of the parameters)."""
+        return cls(
+            insert=table.insert().returning(table.c.id),
+            guarded_update=table.update().where(
+                table.c.id == sa.bindparam("b_id"), table.c.version == sa.bindparam("b_version")
+            ),
+        )
 
 
 @dataclass
@@ -97,6 +120,14 @@ class CompiledEntity:
     def computed(self) -> list[CompiledField]:
         """Computed fields in dependency order (a field after the fields it is computed from)."""
         return _dependency_order([f for f in self.fields.values() if f.ftype.computed])
+
+    @property
+    def statements(self) -> EntityStatements:
+        """Prebuilt INSERT/UPDATE statements of the table (built once; executed with parameter dicts)."""
+        cached = self.__dict__.get("_statements")
+        if cached is None:
+            cached = self.__dict__["_statements"] = EntityStatements.for_table(self.table)
+        return cached
 
     def input_schema(self, partial: bool) -> ma.Schema:
         """A marshmallow schema for client input; ``partial`` for updates (no field is required)."""

@@ -57,9 +57,7 @@ class RecordService:
         system = {"version": 1, "created_at": ctx.now, "updated_at": ctx.now,
                   "created_by": ctx.actor.user_id, "updated_by": ctx.actor.user_id, "owner": ctx.actor.user_id}  # fmt: skip
         row = {**event.after, **system}
-        record_id = ctx.session.execute(
-            sa.insert(entity.table).values(row).returning(entity.table.c.id)
-        ).scalar_one()
+        record_id = ctx.session.execute(entity.statements.insert, row).scalar_one()
         event.record_id = record_id
         child_diff = children.write(record_id)
         self.rules.after_write(ctx, entity, event)
@@ -206,10 +204,8 @@ class RecordService:
             raise ValidationFailed("Some fields are not valid", fields=errors)
 
     def _guarded_update(self, ctx, entity, record_id: int, version: int, values: dict) -> None:
-        table = entity.table
-        result = ctx.session.execute(
-            sa.update(table).where(table.c.id == record_id, table.c.version == version).values(values)
-        )
+        params = {**values, "b_id": record_id, "b_version": version}
+        result = ctx.session.execute(entity.statements.guarded_update, params)
         if result.rowcount != 1:
             self._conflict(ctx, entity, self._current(ctx, entity, record_id), version)
 

@@ -11,7 +11,7 @@ from lowcode.runtime.compiler import CHILD_SYSTEM_FIELDS, SYSTEM_FIELDS, Compile
 
 def row_to_record(entity: CompiledEntity, row: Mapping[str, Any]) -> dict[str, Any]:
     """A table row as a dict of system and field values (typed Python values)."""
-    return {c.name: row[c.name] for c in entity.table.columns if c.name in row}
+    return dict(row)  # rows are always selected from the entity's own table
 
 
 def _iso(value: dt.datetime | None) -> str | None:
