@@ -48,6 +48,7 @@ def list_records(app: str, entity: str):
         query = ListQuery(
             condition=condition, search=request.args.get("q", "")[:200], sort=parse_sort(compiled, request.args.get("sort")),
             limit=_limit(), after=request.args.get("after") or None, deleted=request.args.get("deleted") == "1",
+            with_total=not request.args.get("after"),
         )  # fmt: skip
         page = services().queries.list(ctx, app, entity, query)
         hidden = services().permissions.hidden_fields(ctx.actor, compiled)
