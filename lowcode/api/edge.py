@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import current_app, g, request, session
 
-from lowcode.auth.actors import actor_for_user
+from lowcode.auth.actors import actor_for_user, touch_assignments
 from lowcode.auth.security_log import log_event
 from lowcode.auth.users import touch_token, user_for_token
 from lowcode.core.jsonutil import loads_exact
@@ -37,7 +37,7 @@ def resolve_actor(db_session, required: bool = True, writing: bool = False) -> A
         user, stale = user_for_token(db_session, header[7:].strip())
         if stale:
             _record_token_use(db_session if writing else None, user, ip)
-        return actor_for_user(db_session, user, ip, user.token_app, user.token_role)
+        return actor_for_user(db_session, user, ip, user.token_app, user.token_role)  # the token's role only
     user_id = session.get("user_id")
     user = db_session.get(User, user_id) if user_id else None
     if user is None or not user.active:
@@ -46,7 +46,22 @@ def resolve_actor(db_session, required: bool = True, writing: bool = False) -> A
         return None
     if request.method not in SAFE_METHODS:
         check_csrf()
-    return actor_for_user(db_session, user, ip)
+    return actor_for_user(
+        db_session, user, ip, on_stale=_assignment_use_recorder(db_session if writing else None)
+    )
+
+
+def _assignment_use_recorder(write_session):
+    """Record role-assignment use (for the permission review) without making a read transaction write."""
+
+    def record(ids: list[int]) -> None:
+        if write_session is not None:
+            touch_assignments(write_session, ids)
+        else:
+            with services().db.write() as own:
+                touch_assignments(own, ids)
+
+    return record
 
 
 def _record_token_use(write_session, user, ip: str) -> None:

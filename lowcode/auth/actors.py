@@ -2,27 +2,54 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lowcode.core.models import Department, RoleAssignment, User, utcnow
 from lowcode.runtime.context import Actor
 
+USAGE_GRANULARITY = dt.timedelta(days=1)
+"""How often an assignment's ``last_used_at`` is refreshed (enough for a 90-day review)."""
 
-def roles_in_force(session: Session, user_id: int) -> dict[str, tuple[str, ...]]:
-    """app -> roles the user holds now (assignments started and not yet ended)."""
-    now = utcnow()
+
+def roles_in_force(session: Session, user_id: int, now: dt.datetime | None = None,
+                   on_stale: Callable[[list[int]], None] | None = None) -> dict[str, tuple[str, ...]]:  # fmt: skip
+    """app -> roles the user holds at ``now`` (assignments started and not yet ended).
+
+    ``on_stale`` receives the ids of those assignments whose last use is older than a day, so the caller
+    can record the use (in a write transaction) for the permission review.
+    """
+    now = now or utcnow()
     rows = session.execute(
-        sa.select(RoleAssignment.app, RoleAssignment.role).where(
+        sa.select(
+            RoleAssignment.id, RoleAssignment.app, RoleAssignment.role, RoleAssignment.last_used_at
+        ).where(
             RoleAssignment.user_id == user_id,
             RoleAssignment.starts_at <= now,
             sa.or_(RoleAssignment.ends_at.is_(None), RoleAssignment.ends_at > now),
         )
     )
     roles: dict[str, set[str]] = {}
-    for app, role in rows:
+    stale: list[int] = []
+    for assignment_id, app, role, last_used in rows:
         roles.setdefault(app, set()).add(role)
+        if last_used is None or now - _aware(last_used) > USAGE_GRANULARITY:
+            stale.append(assignment_id)
+    if stale and on_stale is not None:
+        on_stale(stale)
     return {app: tuple(sorted(names)) for app, names in roles.items()}
+
+
+def touch_assignments(session: Session, ids: list[int]) -> None:
+    """Record that these assignments were used now."""
+    session.execute(sa.update(RoleAssignment).where(RoleAssignment.id.in_(ids)).values(last_used_at=utcnow()))
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def user_attributes(session: Session, user) -> dict:
@@ -42,7 +69,7 @@ def user_attributes(session: Session, user) -> dict:
 
 
 def actor_for_user(session: Session, user, ip: str = "", token_app: str | None = None,
-                   token_role: str | None = None) -> Actor:  # fmt: skip
+                   token_role: str | None = None, on_stale: Callable[[list[int]], None] | None = None) -> Actor:  # fmt: skip
     """The Actor of a signed-in user (a ``User`` or a row with its columns); an integrator token acts
     with exactly its one app role. Administrators bypass every grant, so their roles and team lists are
     not loaded (their ``$user`` has the plain user facts only)."""
@@ -51,7 +78,7 @@ def actor_for_user(session: Session, user, ip: str = "", token_app: str | None =
         is_admin = False
     else:
         is_admin = bool(user.is_admin)
-        roles = {} if is_admin else roles_in_force(session, user.id)
+        roles = {} if is_admin else roles_in_force(session, user.id, on_stale=on_stale)
     attributes = _plain_attributes(user) if is_admin else user_attributes(session, user)
     return Actor(user_id=user.id, username=user.username, is_admin=is_admin, language=user.language,
                  attributes=attributes, roles=roles, ip=ip)  # fmt: skip

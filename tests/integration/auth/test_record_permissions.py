@@ -194,3 +194,16 @@ def test_export_needs_the_action_hides_fields_and_escapes_formulas(app, crm):
     assert lines[2] == f'{lines[2].split(",")[0]},"plain, with comma",2.00,open'
     full = admin.get("/api/data/crm/deal/export.csv").get_data(as_text=True)
     assert "cost" in full.splitlines()[0] and "0.70" in full
+
+
+def test_using_a_role_records_the_assignment_use_for_the_review(app, crm):
+    def last_used():
+        with app.extensions["lowcode"].db.read() as s:
+            return s.scalar(sa.select(RoleAssignment.last_used_at).where(RoleAssignment.user_id == crm["ann"]))
+
+    assert last_used() is None
+    assert client_for(app, "ann").get("/api/data/crm/deal").status_code == 200
+    first = last_used()
+    assert first is not None
+    client_for(app, "ann").get("/api/data/crm/deal")
+    assert last_used() == first  # refreshed at most once a day
