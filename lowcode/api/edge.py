@@ -37,7 +37,8 @@ def resolve_actor(db_session, required: bool = True, writing: bool = False) -> A
         user, stale = user_for_token(db_session, header[7:].strip())
         if stale:
             _record_token_use(db_session if writing else None, user, ip)
-        return actor_for_user(db_session, user, ip, user.token_app, user.token_role)  # the token's role only
+        recorder = _assignment_use_recorder(db_session if writing else None)
+        return actor_for_user(db_session, user, ip, user.token_app, user.token_role, on_stale=recorder)
     user_id = session.get("user_id")
     user = db_session.get(User, user_id) if user_id else None
     if user is None or not user.active:
