@@ -9,7 +9,8 @@ It does by hand the work the platform's generic ``/api/data/<app>/<entity>`` API
 - optimistic concurrency: ``If-Match`` version, guarded ``UPDATE ... WHERE id = :id AND version = :v``, a 409
   naming the fields changed since (read from the audit table);
 - one audit row (before/after diff) and one outbox row per write, in the write transaction;
-- lists: an equality/range filter, one sort key (+ id), keyset ``after`` cursor, ``limit``, and the total count.
+- lists: an equality/range filter, one sort key (+ id), keyset ``after`` cursor, ``limit``, and the total count
+  on the first page.
 
 SQLite plumbing is shared with the platform (``lowcode.core.db.Database``: WAL, ``synchronous=FULL``, busy
 timeout, ``BEGIN IMMEDIATE`` for writes) - it is not part of the metadata runtime being measured.
@@ -443,10 +444,11 @@ def _keyset(column, descending: bool, value: Any, last_id: int):
     if descending:
         if value is None:
             return sa.and_(column.is_(None), i < last_id)
-        return sa.or_(column < value, column.is_(None), sa.and_(column == value, i < last_id))
+        bound = sa.or_(column <= value, column.is_(None))  # lets the index range scan start at the cursor
+        return sa.and_(bound, sa.or_(column < value, column.is_(None), sa.and_(column == value, i < last_id)))
     if value is None:
         return sa.or_(column.is_not(None), sa.and_(column.is_(None), i > last_id))
-    return sa.or_(column > value, sa.and_(column == value, i > last_id))
+    return sa.and_(column >= value, sa.or_(column > value, sa.and_(column == value, i > last_id)))
 
 
 @bp.get("")
@@ -487,7 +489,8 @@ def list_items():
             query = query.where(_keyset(column, descending, value, last_id))
     with _db().engine.connect() as conn:
         _authenticate(conn, writing=False)
-        total = conn.scalar(sa.select(sa.func.count()).select_from(items).where(*where))
+        # like the platform: the total on the first page only
+        total = None if after else conn.scalar(sa.select(sa.func.count()).select_from(items).where(*where))
         rows = conn.execute(query.order_by(*order).limit(limit + 1)).mappings().all()
         conn.rollback()
     more = len(rows) > limit
