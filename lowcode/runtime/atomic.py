@@ -26,6 +26,8 @@ class AtomicResult:
 
     updated: list[dict[str, Any]] = field(default_factory=list)
     refused: list[dict[str, Any]] = field(default_factory=list)
+    before: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """The updated rows as they were, by id."""
 
     @property
     def matched(self) -> int:
@@ -60,6 +62,7 @@ def apply_atomic(
     result = AtomicResult(updated=[row_to_record(entity, r) for r in returned])
     changed_ids = {r["id"] for r in result.updated}
     result.refused = [row for rid, row in before.items() if rid not in changed_ids]
+    result.before = {rid: row for rid, row in before.items() if rid in changed_ids}
     for after in result.updated:
         old = before[after["id"]]
         changes = audit.diff(old, after, list(set_exprs))

@@ -126,7 +126,14 @@ class RecordService:
         entity = self._entity(ctx, app, entity_name)
         self.permissions.authorize(ctx.actor, entity, "update")
         self.permissions.check_write(ctx.actor, entity, "update", {}, {}, frozenset(set_exprs))
-        return apply_atomic(ctx, entity, match, variables, set_exprs, context, guard)
+        result = apply_atomic(ctx, entity, match, variables, set_exprs, context, guard)
+        # The values were computed by the database, so before-rules cannot take part; after-rules of the
+        # target entity see each changed row like any other update (cycles are caught by the engine).
+        for after in result.updated:
+            before = result.before[after["id"]]
+            event = WriteEvent(app, entity.name, "update", after["id"], before, after)
+            self.rules.after_write(ctx, entity, event)
+        return result
 
     # -- steps -------------------------------------------------------------------------------------
     def _entity(self, ctx: WriteContext, app: str, name: str) -> CompiledEntity:
