@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
 
@@ -16,7 +17,10 @@ from lowcode.errors import Unauthenticated, ValidationFailed
 TOKEN_PREFIX = "lc_"
 MIN_PASSWORD = 8
 # A hash to compare against when the user does not exist, so timing does not reveal usernames.
-_DUMMY_HASH = generate_password_hash("not-a-real-password-0")
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to check against when the user does not exist (made on first use, not at import)."""
+    return generate_password_hash("not-a-real-password-0")
 
 
 def hash_token(token: str) -> str:
@@ -47,7 +51,7 @@ def create_user(
 def authenticate(session: Session, username: str, password: str) -> User:
     """The active user with these credentials. :raises Unauthenticated: (same message either way)."""
     user = session.scalar(sa.select(User).where(User.username == username))
-    valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
+    valid = check_password_hash(user.password_hash if user else _dummy_hash(), password or "")
     if user is None or not valid or not user.active:
         raise Unauthenticated("Wrong username or password")
     return user
