@@ -1,0 +1,670 @@
+"""Trying to get in where one does not belong - on every route of the API and of the pages.
+
+The routes come from the app's URL map (``static`` aside; HEAD and OPTIONS aside). Each (method, rule)
+must have a line in ``EXPECTED`` - who may call it (public, self-service, data, administrators only) and
+the status each kind of intruder gets - and each URL parameter a value in ``PARAMS``; a new route
+without them fails ``test_every_route_has_a_line`` and its probes. Every refused call must change
+nothing: a fingerprint of every table (security events aside: denials are meant to be logged) is taken
+before and after it.
+
+The intruders ("identities", columns of ``EXPECTED``):
+
+- ``anon``: no credentials at all.
+- ``norole``: a signed-in user without any role (``no_role``), and one whose role grants nothing
+  (``no_grant``) - bearer token on the API, session cookie (with its CSRF token) on the pages.
+- ``reader``: a role that may only read - create, update, delete, restore and export are refused.
+- ``outsider``: a role that may read and write its *own* records, on a record another user owns:
+  reads 404, writes 403 (only routes with a ``record_id``).
+- ``hidden`` (``test_hidden_field_in_the_body_is_never_written``): the same role sends a field its role
+  hides, on its own record: refused (API, 422) or ignored (form posts only bind visible fields) - never
+  stored.
+- ``csrf``: an administrator's session cookie with a forged CSRF token (another session's valid one) or
+  none at all, on every non-GET route: 403 (``CSRF_EXEMPT`` lists the exceptions and why).
+- ``revoked``: an administrator's bearer token revoked by ``POST /api/auth/logout`` or by the admin
+  token API: 401 on the API; on the pages a bearer token counts for nothing, so it is anonymous there.
+
+The world (app, users, records) is built once per module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.datastructures import MultiDict
+
+from lowcode.app import create_app
+from lowcode.auth.users import create_user, hash_token
+from lowcode.commands import ensure_admin
+from lowcode.core.models import ApiToken, Department, RoleAssignment
+from tests.conftest import ADMIN_PASSWORD
+from tests.dbs import fresh_database
+
+PASSWORD = "user-pass-123"
+WRONG_PASSWORD = "wrong-pass-123"
+SECRET_TITLE = "Secret deal of olga 7f3a"
+"""The title of the record the probing users may not see (only the reader may)."""
+SECRET_COST = "31337.99"
+"""Its ``cost``, a field hidden from every role; no response to a non-administrator may contain it."""
+HIDDEN_VALUE = "8675.31"
+"""What the hidden-field probes try to write into ``cost``; it must never be stored anywhere."""
+
+BUNDLE = {
+    "app": {"name": "sec", "label": "Security probe app"},
+    "entities": [{
+        "name": "deal", "label": "Deal", "title_field": "title",
+        "fields": [
+            {"name": "title", "type": "text", "required": True},
+            {"name": "amount", "type": "money"},
+            {"name": "cost", "type": "money", "label": "Secret cost"},
+        ],
+    }],
+    "roles": [
+        {"name": "editor", "label": "Editor (own records)", "grants": [{
+            "entity": "deal", "actions": ["read", "create", "update", "delete"],
+            "record_rule": {"field": "owner", "op": "=", "value": "$user.id"}, "fields": {"cost": "hidden"}}]},
+        {"name": "reader", "label": "Reader", "grants": [{
+            "entity": "deal", "actions": ["read"], "fields": {"cost": "hidden"}}]},
+        {"name": "nobody", "label": "No grants"},
+    ],
+}  # fmt: skip
+EVIL_BUNDLE = {
+    "app": {"name": "evil", "label": "Evil"},
+    "entities": [{"name": "loot", "label": "Loot", "fields": [{"name": "what", "type": "text"}]}],
+}
+BACKDOOR_ENTITY = {
+    **BUNDLE["entities"][0],
+    "fields": [*BUNDLE["entities"][0]["fields"], {"name": "backdoor", "type": "text"}],
+}
+
+# -- who may call what --------------------------------------------------------------------------------
+PUBLIC, SELF, DATA, ADMIN = "public", "self-service", "data", "admin"
+
+
+class E(NamedTuple):
+    """The expected status per identity (``None``: the identity does not apply to the route)."""
+
+    access: str  # PUBLIC: no sign-in; SELF: any signed-in user; DATA: a role's grant; ADMIN: administrators
+    anon: int
+    norole: int
+    reader: int
+    outsider: int | None  # routes with a record_id only
+    hidden: int | None  # routes that take a record's fields only
+    csrf: int | None  # non-GET routes only
+    revoked: int
+
+
+_ = None
+REC = "/<int:record_id>"
+# fmt: off
+EXPECTED: dict[tuple[str, str], E] = {
+    # method   rule                                                     access  anon norole reader outsider hidden csrf revoked
+    ("POST",   "/api/auth/login"):                                    E(PUBLIC, 401, 401, 401, _,   _,   401, 401),
+    ("POST",   "/api/auth/logout"):                                   E(SELF,   401, 204, 204, _,   _,   403, 401),
+    ("GET",    "/api/auth/me"):                                       E(SELF,   401, 200, 200, _,   _,   _,   401),
+    ("GET",    "/api/openapi.json"):                                  E(PUBLIC, 200, 200, 200, _,   _,   _,   200),
+
+    ("GET",    "/api/data/<app>/<entity>"):                           E(DATA,   401, 403, 200, _,   _,   _,   401),
+    ("POST",   "/api/data/<app>/<entity>"):                           E(DATA,   401, 403, 403, _,   422, 403, 401),
+    ("GET",    "/api/data/<app>/<entity>/export.csv"):                E(DATA,   401, 403, 403, _,   _,   _,   401),
+    ("GET",    "/api/data/<app>/<entity>" + REC):                     E(DATA,   401, 403, 200, 404, _,   _,   401),
+    ("PATCH",  "/api/data/<app>/<entity>" + REC):                     E(DATA,   401, 403, 403, 403, 422, 403, 401),
+    ("PUT",    "/api/data/<app>/<entity>" + REC):                     E(DATA,   401, 403, 403, 403, 422, 403, 401),
+    ("DELETE", "/api/data/<app>/<entity>" + REC):                     E(DATA,   401, 403, 403, 403, _,   403, 401),
+    ("GET",    "/api/data/<app>/<entity>" + REC + "/history"):        E(DATA,   401, 403, 200, 404, _,   _,   401),
+    ("POST",   "/api/data/<app>/<entity>" + REC + "/restore"):        E(DATA,   401, 403, 403, 403, _,   403, 401),
+
+    ("GET",    "/api/definitions"):                                   E(ADMIN,  401, 403, 403, _,   _,   _,   401),
+    ("GET",    "/api/definitions/<app>"):                             E(ADMIN,  401, 403, 403, _,   _,   _,   401),
+    ("GET",    "/api/definitions/<app>/<kind>/<name>"):               E(ADMIN,  401, 403, 403, _,   _,   _,   401),
+    ("PUT",    "/api/definitions/<app>/<kind>/<name>"):               E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/api/definitions/<app>/<kind>/<name>/publish"):       E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/api/definitions/<app>/<kind>/<name>/versions"):      E(ADMIN,  401, 403, 403, _,   _,   _,   401),
+    ("POST",   "/api/definitions/<app>/<kind>/<name>/rollback/<int:version>"):
+                                                                      E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/api/templates/import"):                              E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/api/templates/export/<app>"):                        E(ADMIN,  401, 403, 403, _,   _,   _,   401),
+
+    ("GET",    "/api/admin/departments"):                             E(ADMIN,  401, 403, 403, _,   _,   _,   401),
+    ("POST",   "/api/admin/departments"):                             E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("PATCH",  "/api/admin/departments/<int:dept_id>"):               E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("DELETE", "/api/admin/departments/<int:dept_id>"):               E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/api/admin/users"):                                   E(ADMIN,  401, 403, 403, _,   _,   _,   401),
+    ("POST",   "/api/admin/users"):                                   E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/api/admin/users/<int:user_id>"):                     E(ADMIN,  401, 403, 403, _,   _,   _,   401),
+    ("PATCH",  "/api/admin/users/<int:user_id>"):                     E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/api/admin/users/<int:user_id>/assignments"):         E(ADMIN,  401, 403, 403, _,   _,   _,   401),
+    ("POST",   "/api/admin/assignments"):                             E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/api/admin/assignments/<int:assignment_id>/renew"):   E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("DELETE", "/api/admin/assignments/<int:assignment_id>"):         E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/api/admin/tokens"):                                  E(ADMIN,  401, 403, 403, _,   _,   _,   401),
+    ("POST",   "/api/admin/tokens"):                                  E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("DELETE", "/api/admin/tokens/<int:token_id>"):                   E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/api/admin/explain"):                                 E(ADMIN,  401, 403, 403, _,   _,   _,   401),
+    ("GET",    "/api/admin/review"):                                  E(ADMIN,  401, 403, 403, _,   _,   _,   401),
+    ("GET",    "/api/admin/security-events"):                         E(ADMIN,  401, 403, 403, _,   _,   _,   401),
+
+    # pages: anonymous GETs go to /login (302), anonymous posts get 401; a bearer token counts for nothing
+    ("GET",    "/login"):                                             E(PUBLIC, 200, 200, 200, _,   _,   _,   200),
+    ("POST",   "/login"):                                             E(PUBLIC, 403, 401, 401, _,   _,   403, 403),
+    ("POST",   "/language"):                                          E(PUBLIC, 403, 303, 303, _,   _,   403, 403),
+    ("POST",   "/logout"):                                            E(SELF,   401, 303, 303, _,   _,   403, 401),
+    ("GET",    "/"):                                                  E(SELF,   302, 200, 200, _,   _,   _,   302),
+    ("GET",    "/a/<app>"):                                           E(DATA,   302, 403, 200, _,   _,   _,   302),
+    ("GET",    "/a/<app>/<entity>"):                                  E(DATA,   302, 403, 200, _,   _,   _,   302),
+    ("GET",    "/a/<app>/<entity>/new"):                              E(DATA,   302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/a/<app>/<entity>/new"):                              E(DATA,   401, 403, 403, _,   303, 403, 401),
+    ("GET",    "/a/<app>/<entity>" + REC):                            E(DATA,   302, 403, 200, 404, _,   _,   302),
+    ("GET",    "/a/<app>/<entity>" + REC + "/edit"):                  E(DATA,   302, 403, 403, 404, _,   _,   302),
+    ("POST",   "/a/<app>/<entity>" + REC + "/edit"):                  E(DATA,   401, 403, 403, 403, 303, 403, 401),
+    ("POST",   "/a/<app>/<entity>" + REC + "/delete"):                E(DATA,   401, 403, 403, 403, _,   403, 401),
+    ("POST",   "/a/<app>/<entity>" + REC + "/restore"):               E(DATA,   401, 403, 403, 403, _,   403, 401),
+}
+# fmt: on
+
+PUBLIC_ROUTES = {
+    ("POST", "/api/auth/login"): "signing in (probed with wrong credentials)",
+    ("GET", "/api/openapi.json"): "describes the API, shows no data",
+    ("GET", "/login"): "the sign-in form",
+    ("POST", "/login"): "signing in (CSRF-checked; probed with wrong credentials)",
+    ("POST", "/language"): "the language switch of the sign-in page (CSRF-checked)",
+}
+SELF_SERVICE_ROUTES = {
+    ("POST", "/api/auth/logout"): "signing oneself out",
+    ("GET", "/api/auth/me"): "who am I",
+    ("POST", "/logout"): "signing oneself out",
+    ("GET", "/"): "the apps one may see (none without a role)",
+}
+CSRF_EXEMPT = {
+    ("POST", "/api/auth/login"): "JSON only (a cross-site form cannot send it) and it starts a new session",
+}
+ENDS_SESSION = {
+    ("POST", "/api/auth/logout"): {"lc_api_token"},  # the token used is revoked
+    ("POST", "/logout"): set(),
+}
+"""Self-service routes that end the caller's session: allowed calls use a throwaway sign-in (and may change
+only these tables); the session or token is checked dead afterwards."""
+
+KNOWN_HOLES: dict[tuple[str, str, str], str] = {}
+"""(identity, method, rule) -> why the expectation fails today (a strict xfail: it must be fixed)."""
+
+# -- URL parameters ---------------------------------------------------------------------------------
+PARAMS: dict[str, Callable[[World], Any]] = {
+    "app": lambda w: "sec",
+    "entity": lambda w: "deal",
+    "record_id": lambda w: w.ids["secret"],  # olga's record: outside every prober's record rule
+    "kind": lambda w: "entity",
+    "name": lambda w: "deal",
+    "version": lambda w: 1,
+    "dept_id": lambda w: w.ids["dept"],
+    "user_id": lambda w: w.ids["no_role"],  # the no-role user: PATCH {"is_admin": true} on oneself
+    "assignment_id": lambda w: w.ids["reader_assignment"],
+    "token_id": lambda w: w.ids["olga_token"],
+}
+PARAM_OVERRIDES: dict[tuple[str, str], dict[str, Callable[[World], Any]]] = {
+    ("POST", "/api/data/<app>/<entity>" + REC + "/restore"): {"record_id": lambda w: w.ids["deleted"]},
+    ("POST", "/a/<app>/<entity>" + REC + "/restore"): {"record_id": lambda w: w.ids["deleted"]},
+}
+"""Restoring needs a deleted record (olga's too)."""
+
+_unknown_users = itertools.count(1)
+
+
+def _wrong_login(w: World) -> dict[str, Any]:
+    """Wrong credentials of a fresh unknown name (so the per-account lockout never kicks in)."""
+    return {"username": f"no-such-user-{next(_unknown_users)}", "password": WRONG_PASSWORD}
+
+
+BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
+    ("POST", "/api/auth/login"): _wrong_login,
+    ("POST", "/login"): _wrong_login,
+    ("POST", "/language"): lambda w: {"lang": "en", "next": "/"},  # the users' language already
+    ("POST", "/api/data/<app>/<entity>"): lambda w: {"title": "intruder"},
+    ("PATCH", "/api/data/<app>/<entity>" + REC): lambda w: {"title": "hijacked", "version": w.version("secret")},
+    ("PUT", "/api/data/<app>/<entity>" + REC): lambda w: {"title": "hijacked", "version": w.version("secret")},
+    ("POST", "/a/<app>/<entity>/new"): lambda w: {"title": "intruder"},
+    ("POST", "/a/<app>/<entity>" + REC + "/edit"): lambda w: {"title": "hijacked", "version": w.version("secret")},
+    ("POST", "/a/<app>/<entity>" + REC + "/delete"): lambda w: {"version": w.version("secret")},
+    ("PUT", "/api/definitions/<app>/<kind>/<name>"): lambda w: BACKDOOR_ENTITY,
+    ("POST", "/api/templates/import"): lambda w: EVIL_BUNDLE,
+    ("POST", "/api/admin/departments"): lambda w: {"name": "Intruders"},
+    ("PATCH", "/api/admin/departments/<int:dept_id>"): lambda w: {"name": "Taken over"},
+    ("POST", "/api/admin/users"): lambda w: {"username": "intruder", "password": "intruder-pass-1", "is_admin": True},
+    ("PATCH", "/api/admin/users/<int:user_id>"): lambda w: {"is_admin": True},
+    ("POST", "/api/admin/assignments"): lambda w: {"user_id": w.ids["no_role"], "app": "sec", "role": "editor"},
+    ("POST", "/api/admin/assignments/<int:assignment_id>/renew"): lambda w: {"ends_at": "2099-01-01T00:00:00+00:00"},
+    ("POST", "/api/admin/tokens"): lambda w: {"user_id": w.ids["no_role"], "app": "sec", "role": "editor", "name": "backdoor"},
+}  # fmt: skip
+"""Well-formed bodies, so a refusal is the permission check's and not the parser's."""
+
+IDENTITIES = {
+    "anonymous": "anon",
+    "no_role": "norole",
+    "no_grant": "norole",
+    "reader": "reader",
+    "outsider": "outsider",
+    "csrf_forged": "csrf",
+    "csrf_missing": "csrf",
+    "revoked_by_logout": "revoked",
+    "revoked_by_admin": "revoked",
+}
+"""identity -> its column of ``EXPECTED``."""
+SEES_THE_SECRET_TITLE = {"reader"}
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+# -- the routes of the URL map ------------------------------------------------------------------------
+def url_map_routes() -> list[tuple[str, str]]:
+    """Every (method, rule) of the app, ``static`` and HEAD/OPTIONS aside."""
+    app = create_app({"DATABASE_URL": "sqlite://", "SECRET_KEY": "routes-only"})
+    try:
+        return sorted(
+            (method, rule.rule)
+            for rule in app.url_map.iter_rules()
+            if rule.endpoint != "static"
+            for method in rule.methods - {"HEAD", "OPTIONS"}
+        )
+    finally:
+        app.extensions["lowcode"].db.dispose()
+
+
+ROUTES = url_map_routes()
+PARAMETER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+
+
+def _probes() -> list:
+    probes = []
+    for method, rule in ROUTES:
+        row = EXPECTED.get((method, rule))
+        for identity, column in IDENTITIES.items():
+            if row is not None and getattr(row, column) is None:
+                continue
+            hole = KNOWN_HOLES.get((identity, method, rule))
+            marks = [pytest.mark.xfail(strict=True, reason=hole)] if hole else []
+            probes.append(pytest.param(identity, method, rule, id=f"{identity}:{method} {rule}", marks=marks))
+    return probes
+
+
+def _hidden_probes() -> list:
+    return [
+        pytest.param(method, rule, id=f"{method} {rule}")
+        for method, rule in ROUTES
+        if (row := EXPECTED.get((method, rule))) is not None and row.hidden is not None
+    ]
+
+
+def _missing_line(method: str, rule: str) -> str:
+    return (
+        f"{method} {rule} has no line in EXPECTED of {__name__}: add one saying who may call it "
+        "(access) and the status each intruder gets - and make the route check it"
+    )
+
+
+# -- the world ----------------------------------------------------------------------------------------
+@dataclass
+class Identity:
+    """Credentials: a bearer token (used on the API) and/or a session cookie with the CSRF token it
+    sends on non-GET requests (used on the pages, and on the API when there is no token)."""
+
+    bearer: str | None = None
+    cookie: FlaskClient | None = None
+    csrf: str | None = None
+
+    def send(self, app: Flask, method: str, url: str, body: Any = None):
+        api = url.startswith("/api/")
+        headers: dict[str, str] = {}
+        if self.cookie is not None and (not api or self.bearer is None):
+            client = self.cookie
+            if method not in SAFE_METHODS and self.csrf is not None:
+                if api:
+                    headers["X-CSRF-Token"] = self.csrf
+                else:
+                    body = {**(body or {}), "csrf_token": self.csrf}
+        else:
+            client = app.test_client(use_cookies=False)
+            if self.bearer:
+                headers["Authorization"] = f"Bearer {self.bearer}"
+        if body is None:
+            return client.open(url, method=method, headers=headers)
+        if api:
+            return client.open(url, method=method, headers=headers, json=body)
+        return client.open(
+            url, method=method, headers=headers, data=MultiDict({k: str(v) for k, v in body.items()})
+        )
+
+
+@dataclass
+class World:
+    app: Flask
+    ids: dict[str, int] = field(default_factory=dict)
+    who: dict[str, Identity] = field(default_factory=dict)
+    admin: Identity = field(default_factory=Identity)
+
+    @property
+    def engine(self) -> sa.Engine:
+        return self.app.extensions["lowcode"].db.engine
+
+    def version(self, record: str) -> int:
+        """The current version of a (not deleted) record, read as the administrator."""
+        response = self.admin.send(self.app, "GET", f"/api/data/sec/deal/{self.ids[record]}")
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()["version"]
+
+    def url(self, method: str, rule: str, **overrides: Callable[[World], Any]) -> str:
+        values = {**PARAMS, **PARAM_OVERRIDES.get((method, rule), {}), **overrides}
+
+        def fill(match: re.Match) -> str:
+            name = match[1]
+            if name not in values:
+                pytest.fail(
+                    f"URL parameter <{name}> of {method} {rule} has no value: add it to PARAMS of {__name__}"
+                )
+            return str(values[name](self))
+
+        return PARAMETER.sub(fill, rule)
+
+
+def sign_in(app: Flask, username: str, password: str = PASSWORD) -> Identity:
+    """Sign in through the API: the bearer token, and a client holding the session cookie."""
+    client = app.test_client()
+    response = client.post("/api/auth/login", json={"username": username, "password": password})
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    return Identity(bearer=body["token"], cookie=client, csrf=body["csrf_token"])
+
+
+def build_world(app: Flask) -> World:
+    w = World(app)
+    w.admin = admin = sign_in(app, "admin", ADMIN_PASSWORD)
+    imported = admin.send(app, "POST", "/api/templates/import", BUNDLE)
+    assert imported.status_code == 201, imported.get_json()
+    with app.extensions["lowcode"].db.write() as s:
+        dept = Department(name="North", path="/")
+        s.add(dept)
+        s.flush()
+        dept.path = f"/{dept.id}/"
+        w.ids["dept"] = dept.id
+        for key, username, role in [("olga", "olga", "editor"), ("outsider", "eve", "editor"), ("reader", "rita", "reader"),
+                                    ("no_role", "nora", None), ("no_grant", "nick", "nobody")]:  # fmt: skip
+            user = create_user(s, username, PASSWORD)
+            user.department_id = dept.id
+            w.ids[key] = user.id
+            if role:
+                assignment = RoleAssignment(user_id=user.id, app="sec", role=role, granted_by="test")
+                s.add(assignment)
+                s.flush()
+                w.ids[f"{key}_assignment"] = assignment.id
+    for key, username in [("olga", "olga"), ("outsider", "eve"), ("reader", "rita"), ("no_role", "nora"),
+                          ("no_grant", "nick")]:  # fmt: skip
+        w.who[key] = sign_in(app, username)
+    olga = w.who.pop("olga")
+    with app.extensions["lowcode"].db.read() as s:
+        w.ids["olga_token"] = s.scalar(
+            sa.select(ApiToken.id).where(ApiToken.token_hash == hash_token(olga.bearer))
+        )
+
+    def create(who: Identity, body: dict) -> int:
+        response = who.send(app, "POST", "/api/data/sec/deal", body)
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()["id"]
+
+    w.ids["secret"] = create(olga, {"title": SECRET_TITLE, "amount": "10"})
+    costed = admin.send(
+        app, "PATCH", f"/api/data/sec/deal/{w.ids['secret']}", {"cost": SECRET_COST, "version": 1}
+    )
+    assert costed.status_code == 200, costed.get_json()
+    w.ids["deleted"] = create(olga, {"title": "Deleted deal of olga"})
+    assert olga.send(app, "DELETE", f"/api/data/sec/deal/{w.ids['deleted']}").status_code == 204
+    w.ids["own"] = create(w.who["outsider"], {"title": "Eve's own deal"})
+
+    w.who["anonymous"] = Identity()
+    admin_session = sign_in(app, "admin", ADMIN_PASSWORD)
+    w.who["csrf_forged"] = Identity(
+        cookie=admin_session.cookie, csrf=w.who["no_role"].csrf
+    )  # a real token, of another session
+    w.who["csrf_missing"] = Identity(cookie=admin_session.cookie, csrf=None)
+
+    by_logout, by_admin = sign_in(app, "admin", ADMIN_PASSWORD), sign_in(app, "admin", ADMIN_PASSWORD)
+    for token in (by_logout, by_admin):
+        assert Identity(bearer=token.bearer).send(app, "GET", "/api/auth/me").status_code == 200
+    assert Identity(bearer=by_logout.bearer).send(app, "POST", "/api/auth/logout").status_code == 204
+    with app.extensions["lowcode"].db.read() as s:
+        token_id = s.scalar(sa.select(ApiToken.id).where(ApiToken.token_hash == hash_token(by_admin.bearer)))
+    assert admin.send(app, "DELETE", f"/api/admin/tokens/{token_id}").status_code == 200
+    w.who["revoked_by_logout"] = Identity(bearer=by_logout.bearer)
+    w.who["revoked_by_admin"] = Identity(bearer=by_admin.bearer)
+    return w
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    with fresh_database(tmp_path_factory.mktemp("break-in")) as url:
+        app = create_app({"DATABASE_URL": url, "SECRET_KEY": "break-in-secret"})
+        try:
+            ensure_admin(app, "admin", ADMIN_PASSWORD)
+            yield build_world(app)
+        finally:
+            app.extensions["lowcode"].db.dispose()
+
+
+# -- "changes nothing" ----------------------------------------------------------------------------------
+NOT_FINGERPRINTED = {"lc_security_event"}  # denials and failed sign-ins are meant to be logged
+NOISE_COLUMNS = {"lc_api_token": {"last_used_at"}, "lc_role_assignment": {"last_used_at"}}
+
+
+def fingerprint(engine: sa.Engine) -> dict[str, tuple[int, str]]:
+    """table -> (row count, digest of every row) for every table but the security log."""
+    out = {}
+    with engine.connect() as conn:
+        for table in sorted(sa.inspect(conn).get_table_names()):
+            if table in NOT_FINGERPRINTED:
+                continue
+            result = conn.exec_driver_sql(f'SELECT * FROM "{table}"')
+            keep = [i for i, name in enumerate(result.keys()) if name not in NOISE_COLUMNS.get(table, ())]
+            rows = sorted(repr(tuple(row[i] for i in keep)) for row in result)
+            out[table] = (len(rows), hashlib.sha256("\n".join(rows).encode()).hexdigest()[:16])
+    return out
+
+
+def changed_tables(before: dict, after: dict) -> dict[str, str]:
+    return {
+        t: f"{before.get(t, (0,))[0]} -> {after.get(t, (0,))[0]} rows"
+        + (" (contents changed)" if before.get(t) and after.get(t) and before[t][0] == after[t][0] else "")
+        for t in sorted(set(before) | set(after))
+        if before.get(t) != after.get(t)
+    }
+
+
+def stored_anywhere(engine: sa.Engine, needle: str) -> list[str]:
+    """The tables (security log aside) any row of which contains ``needle``."""
+    found = []
+    with engine.connect() as conn:
+        for table in sorted(sa.inspect(conn).get_table_names()):
+            if table not in NOT_FINGERPRINTED and any(
+                needle in repr(tuple(row)) for row in conn.exec_driver_sql(f'SELECT * FROM "{table}"')
+            ):
+                found.append(table)
+    return found
+
+
+# -- checks of a response -------------------------------------------------------------------------------
+def check_response(response, expected: int, identity: str, column: str, api: bool) -> None:
+    status = response.status_code
+    body = response.get_data(as_text=True)
+    assert status == expected, f"{identity}: got {status}, expected {expected}: {body[:300]}"
+    assert SECRET_COST not in body, f"{identity} was shown the hidden cost"
+    if identity not in SEES_THE_SECRET_TITLE:
+        assert SECRET_TITLE not in body, f"{identity} was shown a record outside its roles"
+    if api and status in (401, 403, 404):
+        error = response.get_json()["error"]
+        assert {"code", "message", "fields"} <= set(error), error
+        assert error["code"] == {401: "unauthenticated", 403: "forbidden", 404: "not_found"}[status], error
+    if column == "csrf" and status == 403:
+        assert "CSRF" in body, body[:300]
+    if status in (301, 302, 303) and column in ("anon", "revoked"):
+        assert urlsplit(response.headers["Location"]).path == "/login", response.headers["Location"]
+
+
+# -- the tests --------------------------------------------------------------------------------------------
+def test_every_route_has_a_line():
+    """A new route fails here until EXPECTED (and PARAMS) say who may call it; stale lines fail too."""
+    missing = [_missing_line(m, r) for m, r in ROUTES if (m, r) not in EXPECTED]
+    stale = [f"{m} {r} is in EXPECTED but not in the URL map" for m, r in EXPECTED if (m, r) not in ROUTES]
+    unknown = sorted({f"<{p}> of {r}" for _m, r in ROUTES for p in PARAMETER.findall(r) if p not in PARAMS})
+    assert not missing and not stale and not unknown, "\n".join(
+        [*missing, *stale, *(f"add {u} to PARAMS" for u in unknown)]
+    )
+
+
+def test_the_table_follows_the_access_rules():
+    """The expectations themselves: only the listed routes are public or self-service; every other route
+    refuses anonymous and revoked callers, data routes refuse users without a role, administration
+    refuses every role, writes need the CSRF token, records outside the rule are 404 to read, 403 to write."""
+    problems = []
+    for (method, rule), e in EXPECTED.items():
+        where = f"{method} {rule}"
+        page, write = not rule.startswith("/api/"), method not in SAFE_METHODS
+        if (e.access == PUBLIC) != ((method, rule) in PUBLIC_ROUTES):
+            problems.append(f"{where}: public only if listed in PUBLIC_ROUTES")
+        if (e.access == SELF) != ((method, rule) in SELF_SERVICE_ROUTES):
+            problems.append(f"{where}: self-service only if listed in SELF_SERVICE_ROUTES")
+        refused = (401 if write else 302) if page else 401
+        if e.access != PUBLIC and (e.anon, e.revoked) != (refused, refused):
+            problems.append(f"{where}: anonymous and revoked callers must get {refused}")
+        if e.access in (DATA, ADMIN) and e.norole != 403:
+            problems.append(f"{where}: a user without a role must get 403")
+        if e.access == ADMIN and e.reader != 403:
+            problems.append(f"{where}: a role that is not an administrator must get 403")
+        if e.access == SELF and e.norole >= 400:
+            problems.append(f"{where}: self-service routes work for any signed-in user")
+        if write != (e.csrf is not None):
+            problems.append(f"{where}: a CSRF expectation for (and only for) non-GET routes")
+        elif write and e.csrf != 403 and (method, rule) not in CSRF_EXEMPT:
+            problems.append(f"{where}: a forged or missing CSRF token must get 403 (or be in CSRF_EXEMPT)")
+        if ("<int:record_id>" in rule) != (e.outsider is not None):
+            problems.append(f"{where}: an outsider expectation for (and only for) routes with a record_id")
+        elif e.outsider is not None and e.outsider != (403 if write else 404):
+            problems.append(f"{where}: a record outside the rule is 404 to read and 403 to write")
+        if e.hidden is not None and e.hidden not in ((422,) if not page else (303, 422)):
+            problems.append(f"{where}: a hidden field is refused (422) or, in a form post, ignored (303)")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize(("identity", "method", "rule"), _probes())
+def test_break_in(world, identity, method, rule):
+    """One intruder on one route: the expected status, nothing secret shown, nothing changed."""
+    row = EXPECTED.get((method, rule))
+    if row is None:
+        pytest.fail(_missing_line(method, rule))
+    column = IDENTITIES[identity]
+    expected = getattr(row, column)
+    url = world.url(method, rule)
+    make_body = BODIES.get((method, rule))
+    who = world.who[identity]
+    api = rule.startswith("/api/")
+    allowed_changes: set[str] = set()
+    ends_session = (method, rule) in ENDS_SESSION and expected < 400
+    if ends_session:  # signing oneself out: with a throwaway session, not the identity's own
+        username = {"no_role": "nora", "no_grant": "nick", "reader": "rita"}[identity]
+        who, allowed_changes = sign_in(world.app, username), ENDS_SESSION[(method, rule)]
+    before = fingerprint(world.engine)
+    body = make_body(world) if make_body else None
+    response = who.send(world.app, method, url, body)
+    after = fingerprint(world.engine)
+    check_response(response, expected, identity, column, api)
+    changes = {t: c for t, c in changed_tables(before, after).items() if t not in allowed_changes}
+    assert not changes, f"{identity} {method} {url} -> {response.status_code} changed {changes}"
+    if ends_session:
+        if api:
+            assert Identity(bearer=who.bearer).send(world.app, "GET", "/api/auth/me").status_code == 401
+        else:
+            assert who.cookie.get("/").status_code == 302
+
+
+@pytest.mark.parametrize(("method", "rule"), _hidden_probes())
+def test_hidden_field_in_the_body_is_never_written(world, method, rule):
+    """The own-records role sends ``cost`` (hidden from it) on its own record: refused or ignored."""
+    expected = EXPECTED[(method, rule)].hidden
+    eve = world.who["outsider"]
+    url = world.url(method, rule, record_id=lambda w: w.ids["own"])
+    body: dict[str, Any] = {"title": "sneaky", "cost": HIDDEN_VALUE}
+    if "<int:record_id>" in rule:
+        body["version"] = world.version("own")
+    before = fingerprint(world.engine)
+    response = eve.send(world.app, method, url, body)
+    after = fingerprint(world.engine)
+    assert response.status_code == expected, response.get_data(as_text=True)[:300]
+    if expected == 422:
+        assert "cost" in response.get_json()["error"]["fields"], response.get_json()
+        assert not changed_tables(before, after), changed_tables(before, after)
+    else:  # ignored: the form binds only the fields the role may write; the rest of the post is saved
+        record_id = int(urlsplit(response.headers["Location"]).path.rstrip("/").rsplit("/", 1)[1])
+        seen = world.admin.send(world.app, "GET", f"/api/data/sec/deal/{record_id}").get_json()
+        assert seen["title"] == "sneaky" and seen["cost"] is None, seen
+    assert not stored_anywhere(world.engine, HIDDEN_VALUE)
+
+
+def test_home_page_lists_no_app_without_a_role(world):
+    """The apps home page is open to any signed-in user but lists only apps one may read something of."""
+    for identity in ("no_role", "no_grant"):
+        page = world.who[identity].send(world.app, "GET", "/")
+        assert page.status_code == 200 and 'href="/a/sec"' not in page.get_data(as_text=True)
+    page = world.who["reader"].send(world.app, "GET", "/")
+    assert 'href="/a/sec"' in page.get_data(as_text=True)
+
+
+def test_bearer_calls_need_no_csrf_token_and_cookie_calls_do(world):
+    """The same write as the CSRF probes, accepted with a bearer token (no CSRF token) and with the
+    session's own CSRF token - so the 403s of the matrix are the CSRF check's."""
+    url = f"/api/data/sec/deal/{world.ids['own']}"
+    eve = world.who["outsider"]
+    by_bearer = Identity(bearer=eve.bearer).send(
+        world.app, "PATCH", url, {"amount": "1", "version": world.version("own")}
+    )
+    assert by_bearer.status_code == 200, by_bearer.get_json()
+    cookie_only = Identity(cookie=eve.cookie, csrf=eve.csrf)
+    by_cookie = cookie_only.send(world.app, "PATCH", url, {"amount": "2", "version": world.version("own")})
+    assert by_cookie.status_code == 200, by_cookie.get_json()
+    forged = Identity(cookie=eve.cookie, csrf=world.who["reader"].csrf)
+    before = fingerprint(world.engine)
+    refused = forged.send(world.app, "PATCH", url, {"amount": "3", "version": world.version("own")})
+    assert refused.status_code == 403 and "CSRF" in refused.get_json()["error"]["message"]
+    assert not changed_tables(before, fingerprint(world.engine))
+
+
+REPLAYED_COOKIE = (
+    "session cookie replay after sign-out: the session is Flask's signed client-side cookie and {route} only "
+    "clears the browser's copy - the server keeps no session state (no session id or per-user session "
+    "generation) to revoke, so a copy of the cookie captured before sign-out still authenticates: GET / is 200 "
+    "and GET /api/auth/me 200 (and, the CSRF token living in the same cookie, writes pass too: a replayed "
+    "administrator cookie with its old X-CSRF-Token gets 201 from POST /api/admin/departments)"
+)
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        pytest.param(route, marks=pytest.mark.xfail(strict=True, reason=REPLAYED_COOKIE.format(route=route)))
+        for route in ("/logout", "/api/auth/logout")
+    ],
+)
+def test_a_signed_out_session_cookie_is_dead(world, route):
+    """Replaying the session cookie captured before signing out must not sign anyone back in."""
+    nora = sign_in(world.app, "nora")
+    captured = nora.cookie.get_cookie("session").value
+    signed_out = Identity(cookie=nora.cookie, csrf=nora.csrf).send(world.app, "POST", route)
+    assert signed_out.status_code in (204, 303)
+    assert nora.cookie.get("/api/auth/me").status_code == 401  # the browser's own copy is gone
+    replay = world.app.test_client()
+    replay.set_cookie("session", captured)
+    assert replay.get("/").status_code == 302
+    assert replay.get("/api/auth/me").status_code == 401
