@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 DEMO_PASSWORD ?= demo-pass-123
 
-.PHONY: setup assets run test test-sqlite test-postgres lint bench clean
+.PHONY: setup assets browser run test test-sqlite test-postgres lint bench clean
 
 $(BIN)/lowcode: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,13 +14,20 @@ $(BIN)/lowcode: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-setup: $(BIN)/lowcode assets
+setup: $(BIN)/lowcode assets browser
+
+# Headless Chromium for the phone-width browser test (Debian's package; Playwright drives it).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium missing: install the chromium package to run the browser test"; fi; }
 
 assets: $(BIN)/lowcode
 	@if [ -f package.json ]; then npm ci --no-audit --no-fund --loglevel=error; fi
 	@if [ -f scripts/build_assets.py ]; then $(BIN)/python scripts/build_assets.py; fi
 
-run: setup
+run: $(BIN)/lowcode assets
 	$(BIN)/lowcode demo --password $(DEMO_PASSWORD)
 	@echo "Sign in at http://$(HOST):$(PORT)/ as admin / $(DEMO_PASSWORD)"
 	$(BIN)/lowcode serve --host $(HOST) --port $(PORT)

@@ -1,0 +1,86 @@
+"""The generic pages in a real browser at phone width (375 px): sign in, list, create an order with lines.
+
+Runs headless Chromium (Debian's package, driven by Playwright). Without Chromium the test is skipped with
+the reason - unless LOWCODE_REQUIRE_SERVICES=1 (CI), where that is a failure. `make setup` installs it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from lowcode.commands import install_template
+from tests.dbs import skip_or_fail
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+PHONE = {"width": 375, "height": 812}
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]  # fmt: skip
+
+
+@pytest.fixture
+def server(app):
+    if CHROMIUM is None:
+        skip_or_fail("Chromium is not installed (make setup installs the chromium package)")
+    pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "build_assets.py"), "--no-npm"],
+        check=False,
+        capture_output=True,
+    )
+    install_template(app, ROOT / "app_templates" / "demo")
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{http.server_port}"
+    http.shutdown()
+
+
+def _overflow(page) -> int:
+    """How many CSS pixels the page is wider than the screen (0 = nothing to scroll sideways)."""
+    return page.evaluate("document.documentElement.scrollWidth") - PHONE["width"]
+
+
+def test_phone_width_sign_in_list_and_create_order_with_lines(server, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        page = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
+        page.goto(f"{server}/a/demo/order")
+        assert "/login" in page.url
+        page.fill("input[name=username]", "admin")
+        page.fill("input[name=password]", "admin-pass-1")
+        page.click("form[action='/login'] button[type=submit]")
+        page.wait_for_url(f"{server}/a/demo/order")
+        assert page.locator("tbody tr").count() >= 12
+        assert _overflow(page) <= 1, "the list page scrolls sideways at phone width"
+        page.screenshot(path=str(tmp_path / "list.png"))
+
+        page.goto(f"{server}/a/demo/order/new")
+        assert _overflow(page) <= 1, "the form scrolls sideways at phone width"
+        page.select_option("select[name=customer]", index=1)
+        page.fill("input[name=order_date]", "2026-11-21")
+        page.click("[data-child-table=lines] [data-add-row]")
+        page.click("[data-child-table=lines] [data-add-row]")
+        rows = page.locator("[data-child-table=lines] tbody tr.child-row")
+        assert rows.count() == 2
+        for i, (qty, price) in enumerate([("2", "10.50"), ("1", "0.99")]):
+            row = rows.nth(i)
+            row.locator("select").first.select_option(index=1)
+            row.locator("input[name$='-qty']").fill(qty)
+            row.locator("input[name$='-unit_price']").fill(price)
+        page.click("form.record-form button[type=submit]")
+        page.wait_for_url(f"{server}/a/demo/order/*")
+        page.screenshot(path=str(tmp_path / "detail.png"))
+        body = page.inner_text("body")
+        assert "21.99" in body and "SO-" in body
+        assert _overflow(page) <= 1, "the detail page scrolls sideways at phone width"
+        browser.close()
