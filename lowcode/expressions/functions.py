@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import decimal
 import inspect
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -227,6 +228,25 @@ def _date_part(part: str) -> Callable[[Any], Decimal | None]:
     return extract
 
 
+_DATE_TOKENS = re.compile(r"YYYY|YY|MM|DD|HH|mm|ss")
+
+
+def _format_date(value: Any, pattern: Any) -> str | None:
+    """``format_date(d, 'YYYY-MM')``: a date or date-time as text; tokens YYYY YY MM DD HH mm ss, the rest
+    of the pattern is copied (a date has 00:00:00 as its time)."""
+    if value is None:
+        return None
+    if not isinstance(value, date):
+        raise ExpressionEvaluationError(f"format_date() expects a date, got {type_name(value)}")
+    if not isinstance(pattern, str):
+        raise ExpressionEvaluationError(f"format_date() expects a text pattern, got {type_name(pattern)}")
+    moment = value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
+    parts = {"YYYY": f"{moment.year:04d}", "YY": f"{moment.year % 100:02d}", "MM": f"{moment.month:02d}",
+             "DD": f"{moment.day:02d}", "HH": f"{moment.hour:02d}", "mm": f"{moment.minute:02d}",
+             "ss": f"{moment.second:02d}"}  # fmt: skip
+    return _DATE_TOKENS.sub(lambda m: parts[m.group(0)], pattern)
+
+
 def register_builtin_functions(registry: Registry[Callable[..., Any]]) -> None:
     """Register the built-in functions in ``registry`` (raises DuplicateType if already there)."""
     builtins = {
@@ -246,6 +266,7 @@ def register_builtin_functions(registry: Registry[Callable[..., Any]]) -> None:
         "date_add_days": Function(_date_add_days, 2, 2),
         "year": Function(_date_part("year"), 1, 1),
         "month": Function(_date_part("month"), 1, 1),
+        "format_date": Function(_format_date, 2, 2),
         "text": Function(to_text, 1, 1),
     }
     for key, function in builtins.items():

@@ -86,7 +86,14 @@ class ForEachChildAction(RuleAction):
 
 
 class ForEachRecordAction(RuleAction):
-    """Run nested actions for each record of an entity matching a condition (variables: ``$record.x``...)."""
+    """Run nested actions for each record of an entity matching a condition (variables: ``$record.x``...).
+
+    ``lock: true`` locks the matched rows until the transaction ends (``SELECT ... FOR UPDATE`` on
+    PostgreSQL; SQLite write transactions already hold the database), so values computed in memory from
+    them - a moving average, a running balance - stay exact under concurrent writers.
+    ``expect``: "any" (default, zero is fine), "one" (exactly one must match) or "some" (at least one);
+    otherwise the write is refused with ``missing_message``.
+    """
 
     type = "for_each_record"
     options_schema = {
@@ -97,6 +104,9 @@ class ForEachRecordAction(RuleAction):
             "where": {"type": "object"},
             "as": {"type": "string", "pattern": "^[a-z_]+$"},
             "limit": {"type": "integer", "minimum": 1, "maximum": 10000},
+            "lock": {"type": "boolean"},
+            "expect": {"enum": ["one", "some", "any"]},
+            "missing_message": {"type": "string", "maxLength": 500},
             "actions": NESTED,
         },
     }
@@ -110,8 +120,17 @@ class ForEachRecordAction(RuleAction):
         if options.get("where"):
             cond = parse_condition(options["where"], target.kinds, path="where")
             query = query.where(cond.to_sql({n: t.c[n] for n in target.kinds}, run.variables(scope)))
+        if options.get("lock") and run.ctx.session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update()
         rows: list[dict[str, Any]] = [
             row_to_record(target, r) for r in run.ctx.session.execute(query).mappings()
         ]
+        expect = options.get("expect", "any")
+        if (expect == "one" and len(rows) != 1) or (expect == "some" and not rows):
+            message = options.get("missing_message") or (
+                f"Expected {'exactly one' if expect == 'one' else 'a'} matching {options['entity']} record, "
+                f"found {len(rows)}"
+            )
+            raise RuleRefused(render(message, scope), rule=run.rule.name)
         for row in rows:
             run.engine.run_actions(run, options["actions"], {**scope, options.get("as", "item"): row})

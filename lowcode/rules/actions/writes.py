@@ -8,13 +8,25 @@ from lowcode.core.jsonutil import to_jsonable
 from lowcode.errors import RuleRefused, ValidationFailed
 from lowcode.rules.actions.base import RuleAction, RuleRun, evaluate, evaluate_values, render, values_schema
 
+ROWS_FROM = {
+    "type": "object",
+    "required": ["from", "values"],
+    "properties": {"from": {"type": "string"}, "as": {"type": "string"}, "when": {"type": "string"},
+                   "values": values_schema()},
+    "additionalProperties": False,
+}  # fmt: skip
+"""One row per row of the trigger record's child list ``from`` (``$none``: no rows); ``when`` filters them."""
+ONE_ROW = {
+    "type": "object",
+    "required": ["values"],
+    "properties": {"when": {"type": "string"}, "values": values_schema()},
+    "additionalProperties": False,
+}
+"""One fixed row (e.g. the credit line of a voucher), left out when ``when`` is false."""
 CHILD_ROWS = {
     "type": "object",
     "additionalProperties": {
-        "type": "object",
-        "required": ["from", "values"],
-        "properties": {"from": {"type": "string"}, "as": {"type": "string"}, "values": values_schema()},
-        "additionalProperties": False,
+        "oneOf": [ROWS_FROM, {"type": "array", "maxItems": 100, "items": {"oneOf": [ROWS_FROM, ONE_ROW]}}]
     },
 }
 
@@ -31,14 +43,34 @@ class CreateRecordAction(RuleAction):
 
     def run(self, run: RuleRun, options, scope):
         data = evaluate_values(options["values"], scope)
-        for child_field, spec in (options.get("children") or {}).items():
-            source = run.event.children.get(spec["from"], []) if spec["from"] != "$none" else []
-            alias = spec.get("as", "line")
-            data[child_field] = [evaluate_values(spec["values"], {**scope, alias: row}) for row in source]
+        for child_field, specs in (options.get("children") or {}).items():
+            data[child_field] = [
+                row
+                for spec in (specs if isinstance(specs, list) else [specs])
+                for row in _rows(run, spec, scope)
+            ]
         created = run.records.create(run.ctx, run.rule.app, options["entity"], data)
         run.done.append(f"created {options['entity']} {created['id']}")
         if options.get("as"):
             scope[options["as"]] = created
+
+
+def _rows(run: RuleRun, spec, scope) -> list[dict]:
+    """Child rows of one ``children`` item: a fixed row, or one per row of a child list of the trigger."""
+    if "from" not in spec:
+        return [evaluate_values(spec["values"], scope)] if _wanted(spec, scope) else []
+    source = run.event.children.get(spec["from"], []) if spec["from"] != "$none" else []
+    scopes = [{**scope, spec.get("as", "line"): row} for row in source]
+    return [evaluate_values(spec["values"], s) for s in scopes if _wanted(spec, s)]
+
+
+def _wanted(spec, scope) -> bool:
+    if not spec.get("when"):
+        return True
+    value = evaluate(spec["when"], scope)
+    if value is not None and not isinstance(value, bool):
+        raise ValidationFailed(f"'when' must be true or false: '{spec['when']}' gave {value!r}")
+    return bool(value)
 
 
 class UpdateRecordsAction(RuleAction):

@@ -16,6 +16,7 @@ BUILTINS = [
     "coalesce",
     "concat",
     "date_add_days",
+    "format_date",
     "if",
     "len",
     "lower",
