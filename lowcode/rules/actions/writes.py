@@ -38,7 +38,16 @@ class CreateRecordAction(RuleAction):
     options_schema = {
         "type": "object",
         "required": ["entity", "values"],
-        "properties": {"entity": {"type": "string"}, "values": values_schema(), "children": CHILD_ROWS},
+        "properties": {
+            "entity": {"type": "string"},
+            "values": values_schema(),
+            "children": CHILD_ROWS,
+            "as": {
+                "type": "string",
+                "pattern": "^[a-z_]+$",
+                "description": "Name the created record for later actions",
+            },
+        },
     }
 
     def run(self, run: RuleRun, options, scope):

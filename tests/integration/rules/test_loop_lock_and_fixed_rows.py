@@ -46,7 +46,9 @@ BUNDLE = {
                           {"values": {"account": "'receivable'", "debit": "total", "credit": "0"}},
                           {"from": "lines", "as": "l", "when": "l.amount != 0",
                            "values": {"account": "concat('revenue:', l.item)", "debit": "0", "credit": "l.amount"}},
-                          {"when": "total > 100", "values": {"account": "'big sale'", "debit": "0", "credit": "0"}}]}}]},
+                          {"when": "total > 100", "values": {"account": "'big sale'", "debit": "0", "credit": "0"}}]},
+                      "as": "e"},
+                     {"type": "create_record", "entity": "entry", "values": {"memo": "concat('after ', e.id)"}}]},
     ],
 }  # fmt: skip
 
@@ -61,7 +63,8 @@ def books(api):
 def test_fixed_rows_and_filtered_rows_from_a_child_list(books):
     lines = [{"item": "a", "amount": "30"}, {"item": "b", "amount": "0"}, {"item": "c", "amount": "20"}]
     assert books.post("/api/data/books/sale", json={"lines": lines}).status_code == 201
-    entry = books.get("/api/data/books/entry").get_json()["data"][0]
+    entry, after = books.get("/api/data/books/entry?sort=id").get_json()["data"]
+    assert after["memo"] == f"after {entry['id']}"  # the created record, named by "as"
     rows = books.get(f"/api/data/books/entry/{entry['id']}").get_json()["lines"]
     assert [(r["account"], r["debit"], r["credit"]) for r in rows] == [
         ("receivable", "50.00", "0.00"),
@@ -69,7 +72,7 @@ def test_fixed_rows_and_filtered_rows_from_a_child_list(books):
         ("revenue:c", "0.00", "20.00"),
     ]
     books.post("/api/data/books/sale", json={"lines": [{"item": "x", "amount": "150"}]})
-    newest = books.get("/api/data/books/entry?sort=-id").get_json()["data"][0]
+    newest = books.get("/api/data/books/entry?sort=-id").get_json()["data"][1]
     rows = books.get(f"/api/data/books/entry/{newest['id']}").get_json()["lines"]
     assert [r["account"] for r in rows] == ["receivable", "revenue:x", "big sale"]
 
