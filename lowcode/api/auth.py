@@ -8,16 +8,17 @@ from flask import Blueprint, jsonify, request, session
 
 from lowcode.api.edge import json_body, services, unit_of_work
 from lowcode.auth.signin import sign_in
-from lowcode.auth.users import issue_token, revoke_token
+from lowcode.auth.users import end_cookie_sessions, issue_token, revoke_token
 from lowcode.errors import BadRequest
 
 bp = Blueprint("api_auth", __name__, url_prefix="/api/auth")
 
 
-def start_session(user_id: int, language: str) -> str:
+def start_session(user_id: int, language: str, epoch: int = 0) -> str:
     """Put the user in the signed session cookie with a fresh CSRF token; returns the token."""
     session.clear()
     session["user_id"] = user_id
+    session["epoch"] = epoch
     session["csrf"] = secrets.token_urlsafe(24)
     session["lang"] = language
     return session["csrf"]
@@ -36,7 +37,7 @@ def login():
     user = sign_in(services().db, body["username"], body["password"], request.remote_addr or "")
     with services().db.write() as db_session:
         token = issue_token(db_session, user)
-        csrf = start_session(user.id, user.language)
+        csrf = start_session(user.id, user.language, user.session_epoch)
         info = {
             "id": user.id,
             "username": user.username,
@@ -53,6 +54,8 @@ def logout():
         header = request.headers.get("Authorization", "")
         if header.lower().startswith("bearer "):
             revoke_token(ctx.session, header[7:].strip())
+        if session.get("user_id") == ctx.actor.user_id:
+            end_cookie_sessions(ctx.session, ctx.actor.user_id)
     session.clear()
     return "", 204
 

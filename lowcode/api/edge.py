@@ -41,6 +41,9 @@ def resolve_actor(db_session, required: bool = True, writing: bool = False) -> A
         return actor_for_user(db_session, user, ip, user.token_app, user.token_role, on_stale=recorder)
     user_id = session.get("user_id")
     user = db_session.get(User, user_id) if user_id else None
+    if user is not None and session.get("epoch", 0) != user.session_epoch:
+        session.clear()  # signed out since this cookie was issued
+        user = None
     if user is None or not user.active:
         if required:
             raise Unauthenticated("Sign in first (bearer token or session cookie)")

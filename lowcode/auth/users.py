@@ -16,6 +16,8 @@ from lowcode.errors import Unauthenticated, ValidationFailed
 
 TOKEN_PREFIX = "lc_"
 MIN_PASSWORD = 8
+
+
 # A hash to compare against when the user does not exist, so timing does not reveal usernames.
 @functools.cache
 def _dummy_hash() -> str:
@@ -125,3 +127,8 @@ def user_names(session: Session, ids: list[int] | None = None, limit: int = 500)
     query = query.where(User.id.in_(ids)) if ids is not None else query.where(User.active.is_(True))
     rows = session.execute(query.order_by(User.username).limit(limit))
     return {row.id: row.display_name or row.username for row in rows}
+
+
+def end_cookie_sessions(session: Session, user_id: int) -> None:
+    """Invalidate every cookie session of a user (sign-out): their session epoch moves on."""
+    session.execute(sa.update(User).where(User.id == user_id).values(session_epoch=User.session_epoch + 1))

@@ -45,6 +45,8 @@ class User(Base):
     manager_id: Mapped[int | None] = mapped_column(sa.ForeignKey("lc_user.id"))
     job_title: Mapped[str] = mapped_column(sa.String(200), default="")
     level: Mapped[int] = mapped_column(default=0)
+    session_epoch: Mapped[int] = mapped_column(default=0)
+    """Bumped by sign-out: cookie sessions carrying an older epoch are dead (the cookie is signed, not stored)."""
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
 
@@ -160,6 +162,14 @@ class OutboxEvent(Base):
     """An event written in the same transaction as the change; delivered only after commit."""
 
     __tablename__ = "lc_outbox"
+    __table_args__ = (
+        sa.Index(
+            "ix_lc_outbox_pending",
+            "id",
+            sqlite_where=sa.text("delivered_at IS NULL"),
+            postgresql_where=sa.text("delivered_at IS NULL"),
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     app: Mapped[str] = mapped_column(sa.String(64))
@@ -169,6 +179,11 @@ class OutboxEvent(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     schema_version: Mapped[int] = mapped_column(default=1)
     delivered_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True), index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    """Delivery attempts so far (counted when an attempt is claimed)."""
+    last_error: Mapped[str] = mapped_column(sa.Text, default="")
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    """Not claimed again before this time: the retry backoff, or the lease of a claimed attempt."""
 
 
 class RuleRunEntry(Base):
@@ -189,6 +204,24 @@ class RuleRunEntry(Base):
     message: Mapped[str] = mapped_column(sa.Text, default="")
     duration_ms: Mapped[float] = mapped_column(sa.Float, default=0.0)
     actions: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)
+
+
+class Notification(Base):
+    """An in-app message to one user (written by a rule's ``notify`` action, in the writing transaction)."""
+
+    __tablename__ = "lc_notification"
+    __table_args__ = (sa.Index("ix_lc_notification_user_read", "user_id", "read_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("lc_user.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    body: Mapped[str] = mapped_column(sa.Text, default="")
+    link: Mapped[str] = mapped_column(sa.String(500), default="")
+    app: Mapped[str] = mapped_column(sa.String(64), default="")
+    entity: Mapped[str] = mapped_column(sa.String(64), default="")
+    record_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    rule: Mapped[str] = mapped_column(sa.String(64), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    read_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
 
 def create_system_tables(engine: sa.Engine) -> None:

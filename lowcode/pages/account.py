@@ -9,7 +9,7 @@ from flask_babel import refresh
 from lowcode.api.auth import start_session
 from lowcode.api.edge import services
 from lowcode.auth.signin import sign_in
-from lowcode.auth.users import set_user_language
+from lowcode.auth.users import end_cookie_sessions, set_user_language
 from lowcode.errors import BadRequest, LockedOut, Unauthenticated
 from lowcode.pages.blueprint import bp
 from lowcode.pages.i18n import normalise_language
@@ -35,7 +35,9 @@ def login():
     except Unauthenticated:
         message = _("Wrong username or password.")
         return render_template("pages/login.html", next=target, username=username, message=message), 401
-    start_session(user.id, normalise_language(user.language) or session.get("lang") or "en")
+    start_session(
+        user.id, normalise_language(user.language) or session.get("lang") or "en", user.session_epoch
+    )
     refresh()
     return redirect(target, code=303)
 
@@ -45,6 +47,9 @@ def logout():
     """End the session (CSRF-checked) and go to the sign-in page."""
     require_csrf()
     lang = session.get("lang")
+    if session.get("user_id"):
+        with services().db.write() as db_session:
+            end_cookie_sessions(db_session, session["user_id"])
     session.clear()
     if lang:
         session["lang"] = lang
