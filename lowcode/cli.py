@@ -9,7 +9,8 @@ import click
 
 from lowcode.errors import LowcodeError
 
-DEMO_TEMPLATE = Path(__file__).resolve().parent.parent / "app_templates" / "demo"
+TEMPLATES = Path(__file__).resolve().parent.parent / "app_templates"
+DEMO_TEMPLATE = TEMPLATES / "jxc"
 
 
 def _app():
@@ -106,20 +107,21 @@ def worker(tick: float) -> None:
 
 @main.command()
 @click.option("--password", default="demo-pass-123", show_default=True, help="Password of the demo users.")
-@click.option("--template", "template_path", default=None, help="Template folder (default: the demo app).")
-def demo(password: str, template_path: str | None) -> None:
-    """init + install a demo app with data (skipped if it is already installed)."""
-    from lowcode.commands import ensure_admin, install_template
+@click.option("--template", "template_path", default=None, help="Template folder (default: the JXC app).")
+@click.option(
+    "--no-data", is_flag=True, help="Skip the generated demo data set (base data is still installed)."
+)
+def demo(password: str, template_path: str | None, no_data: bool) -> None:
+    """init + install a demo app (default: 进销存 JXC) with its users and data (skipped if already installed)."""
+    from lowcode.commands import run_demo
 
     app = _app()
     try:
-        ensure_admin(app, "admin", password)
-        summary = install_template(
-            app, Path(template_path) if template_path else DEMO_TEMPLATE, skip_if_installed=True
-        )
+        lines = run_demo(app, Path(template_path) if template_path else DEMO_TEMPLATE, password, not no_data)
     except LowcodeError as exc:
         _fail(f"{exc.message} {exc.fields or ''}".strip())
-    click.echo(summary)
+    for line in lines:
+        click.echo(line)
 
 
 @main.group()

@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from flask import Flask
 
 from lowcode.auth.users import create_user
-from lowcode.core.models import Definition, User
+from lowcode.core.jsonutil import loads_exact
+from lowcode.core.models import Definition, RoleAssignment, User
 from lowcode.definitions.templates import install_bundle, load_bundle
 from lowcode.runtime.context import Actor, WriteContext
 
@@ -37,6 +38,49 @@ def install_template(app: Flask, path: Path, with_demo: bool = True, skip_if_ins
         ctx = WriteContext(session, Actor.system("template import"), svc.snapshots.get(session), source="cli")
         summary = install_bundle(ctx, svc.records, svc.snapshots, bundle, with_demo=with_demo)
     return f"installed app '{name}': {len(summary['published'])} definitions published, {summary['records']} records"
+
+
+def ensure_template_users(app: Flask, path: Path, password: str) -> list[str]:
+    """Create the users a template folder lists in ``demo_users.json`` (``{"users": [{"username", "role",
+    "display_name", "language"}]}``), each holding the named role of the template's app. Existing users are
+    kept, with the role added when they lack it. Returns one line per user."""
+    listing = path / "demo_users.json"
+    if not listing.is_file():
+        return []
+    app_name = loads_exact((path / "app.json").read_text(encoding="utf-8"))["name"]
+    users = loads_exact(listing.read_text(encoding="utf-8")).get("users", [])
+    lines = []
+    with app.extensions["lowcode"].db.write() as session:
+        for entry in users:
+            user = session.scalar(sa.select(User).where(User.username == entry["username"]))
+            if user is None:
+                user = create_user(session, entry["username"], password, language=entry.get("language", "en"))
+                user.display_name = entry.get("display_name") or entry["username"]
+                state = "created"
+            else:
+                state = "kept"
+            held = session.scalar(sa.select(RoleAssignment.id).where(
+                RoleAssignment.user_id == user.id, RoleAssignment.app == app_name, RoleAssignment.role == entry["role"]))  # fmt: skip
+            if held is None:
+                session.add(
+                    RoleAssignment(user_id=user.id, app=app_name, role=entry["role"], granted_by="demo")
+                )
+            lines.append(f"{state} user '{entry['username']}' with role {app_name}.{entry['role']}")
+    return lines
+
+
+def run_demo(app: Flask, path: Path, password: str, with_data: bool = True) -> list[str]:
+    """``lowcode demo``: the administrator, the template (skipped if installed), its demo users, and - when
+    the app has a demo data generator (:mod:`lowcode.demo_data`) - its generated data set."""
+    from lowcode.demo_data import generators
+
+    ensure_admin(app, "admin", password)
+    summary = install_template(app, path, skip_if_installed=True)
+    lines = [summary, *ensure_template_users(app, path, password)]
+    name = loads_exact((path / "app.json").read_text(encoding="utf-8"))["name"]
+    if with_data and summary.startswith("installed") and name in generators:
+        lines.append(generators[name](app))
+    return lines
 
 
 def run_gunicorn(host: str, port: int, workers: int) -> None:

@@ -1,0 +1,132 @@
+"""The JXC template installed through the API, its role users signed in, and small helpers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from lowcode.commands import ensure_template_users
+from lowcode.definitions.templates import load_bundle
+from tests.conftest import ApiClient, login
+
+TEMPLATE = Path(__file__).resolve().parents[3] / "app_templates" / "jxc"
+PASSWORD = "role-pass-123"
+ROLES = ("purchaser", "warehouse", "sales", "finance")
+
+
+def D(value) -> Decimal:  # noqa: N802 - reads like the figures it checks
+    return Decimal(str(value))
+
+
+@dataclass
+class Jxc:
+    """Role clients and the ids of a small set of master data."""
+
+    app: object
+    admin: ApiClient
+    purchaser: ApiClient
+    warehouse: ApiClient
+    sales: ApiClient
+    finance: ApiClient
+    wh: dict
+    supplier: int
+    customer: int
+    product: dict
+    user_ids: dict
+
+    def url(self, entity: str, record_id: int | None = None) -> str:
+        return f"/api/data/jxc/{entity}" + (f"/{record_id}" if record_id is not None else "")
+
+    def create(self, client: ApiClient, entity: str, body: dict) -> dict:
+        response = client.post(self.url(entity), json=body)
+        assert response.status_code == 201, (entity, response.get_json())
+        return response.get_json()
+
+    def get(self, entity: str, record_id: int, client: ApiClient | None = None) -> dict:
+        response = (client or self.admin).get(self.url(entity, record_id))
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    def set_status(self, client: ApiClient, entity: str, record_id: int, status: str, expect: int = 200):
+        current = self.get(entity, record_id)
+        response = client.patch(
+            self.url(entity, record_id), json={"status": status, "version": current["version"]}
+        )
+        assert response.status_code == expect, (entity, status, response.get_json())
+        return response.get_json()
+
+    def rows(
+        self, entity: str, cond: dict | None = None, sort: str = "id", client: ApiClient | None = None
+    ) -> list:
+        out, after = [], None
+        while True:
+            query = f"?limit=500&sort={sort}" + (f"&filter={json.dumps(cond)}" if cond else "")
+            query += f"&after={after}" if after else ""
+            body = (client or self.admin).get(self.url(entity) + query).get_json()
+            out += body["data"]
+            after = body["next"]
+            if not after:
+                return out
+
+    def balance(self, product: int, warehouse: int) -> dict | None:
+        cond = {"all": [{"field": "product", "op": "=", "value": product},
+                        {"field": "warehouse", "op": "=", "value": warehouse}]}  # fmt: skip
+        found = self.rows("stock_balance", cond)
+        return found[0] if found else None
+
+    def ledger(self, doc_type: str, doc_id: int) -> list:
+        cond = {"all": [{"field": "doc_type", "op": "=", "value": doc_type},
+                        {"field": "doc_id", "op": "=", "value": doc_id}]}  # fmt: skip
+        return self.rows("stock_ledger", cond)
+
+    def vouchers(self, source_type: str, number: str) -> list:
+        cond = {"all": [{"field": "source_type", "op": "=", "value": source_type},
+                        {"field": "source_number", "op": "=", "value": number}]}  # fmt: skip
+        return [self.get("voucher", v["id"]) for v in self.rows("voucher", cond)]
+
+
+def entries(voucher: dict, accounts: dict[int, str]) -> list[tuple[str, str, str]]:
+    """A voucher's lines as (account code, debit, credit)."""
+    return [(accounts[line["account"]], line["debit"], line["credit"]) for line in voucher["lines"]]
+
+
+@pytest.fixture
+def jxc(app, api) -> Jxc:
+    response = api.post("/api/templates/import", json=load_bundle(TEMPLATE))
+    assert response.status_code == 201, response.get_json()
+    ensure_template_users(app, TEMPLATE, PASSWORD)
+    clients = {}
+    for name in ROLES:
+        client = app.test_client()
+        clients[name] = ApiClient(client, login(client, name, PASSWORD))
+    users = {u["username"]: u["id"] for u in api.get("/api/admin/users").get_json()["data"]}
+    cc = {r["code"]: r["id"] for r in api.get("/api/data/jxc/cost_center").get_json()["data"]}
+    wh = {}
+    for code, name in [("WH-SH", "上海总仓"), ("WH-GZ", "广州仓")]:
+        body = {"code": code, "name": name, "cost_center": cc["CC-WH"]}
+        wh[code] = api.post("/api/data/jxc/warehouse", json=body).get_json()["id"]
+    purchaser, sales = clients["purchaser"], clients["sales"]
+    supplier = purchaser.post("/api/data/jxc/supplier", json={"code": "S001", "name": "杭州织造"}).get_json()[
+        "id"
+    ]
+    customer = sales.post(
+        "/api/data/jxc/customer", json={"code": "C001", "name": "华联服饰", "salesperson": users["sales"]}
+    ).get_json()["id"]
+    product = {}
+    for sku, name, cost, price in [
+        ("TS-WHT-M", "纯棉T恤 白 M", "10.00", "29.90"),
+        ("JN-BLU-32", "牛仔裤 蓝 32", "45.00", "119.00"),
+    ]:
+        body = {"sku": sku, "name": name, "purchase_cost": cost, "sale_price": price, "reorder_level": "20"}
+        product[sku] = purchaser.post("/api/data/jxc/product", json=body).get_json()["id"]
+    return Jxc(app, api, purchaser, clients["warehouse"], sales, clients["finance"], wh, supplier, customer,
+               product, users)  # fmt: skip
+
+
+@pytest.fixture
+def accounts(jxc) -> dict[int, str]:
+    return {a["id"]: a["code"] for a in jxc.rows("account")}
