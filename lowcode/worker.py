@@ -39,12 +39,19 @@ def _expire_assignments(services, now: dt.datetime) -> list[int]:
         return end_expired_assignments(session, now)
 
 
+def _scheduled_rules(services, now: dt.datetime) -> dict[str, Any]:
+    from lowcode.rules.scheduled import run_due_rules
+
+    return run_due_rules(services, now)
+
+
 def builtin_jobs() -> Registry[Job]:
     """A registry holding the built-in jobs."""
     jobs: Registry[Job] = Registry("job")
     jobs.register(
         "expire_assignments", Job("expire_assignments", dt.timedelta(minutes=1), _expire_assignments)
     )
+    jobs.register("scheduled_rules", Job("scheduled_rules", dt.timedelta(minutes=1), _scheduled_rules))
     return jobs
 
 

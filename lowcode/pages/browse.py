@@ -6,6 +6,7 @@ from flask import render_template, request
 
 from lowcode.api.edge import services, unit_of_work
 from lowcode.pages.blueprint import bp
+from lowcode.pages.dryrun import detail_rules_model
 from lowcode.pages.i18n import current_language
 from lowcode.pages.listing import ListParams, list_model
 from lowcode.pages.viewmodels import app_list, app_nav, detail_model, home_model
@@ -63,4 +64,5 @@ def detail(app: str, entity: str, record_id: int):
     with unit_of_work(write=False, source="page") as ctx:
         model = detail_model(ctx, app, entity, record_id, lang)
         nav = app_nav(ctx, app, lang)
-    return render_template("pages/detail.html", m=model, nav=nav)
+        rules = detail_rules_model(ctx, app, entity, record_id, lang)
+    return render_template("pages/detail.html", m=model, nav=nav, rules=rules)

@@ -11,6 +11,7 @@ from lowcode.conditions import parse_condition
 from lowcode.errors import ConditionInvalid, LowcodeError, UnknownType
 from lowcode.expressions import compile_expression
 from lowcode.rules.actions.base import rule_actions
+from lowcode.rules.cron import schedule_errors
 
 EXPRESSION_KEYS = ("when", "guard")
 EXPRESSION_MAPS = ("values", "set", "key", "insert")
@@ -31,6 +32,7 @@ def rule_errors(
     _check_condition(
         (rule.get("schedule") or {}).get("condition"), kinds, f"{prefix}/schedule/condition", errors
     )
+    errors.update(schedule_errors(rule.get("schedule"), f"{prefix}/schedule"))
     field_names = {f["name"] for f in entities[rule["entity"]]["fields"]}
     for name in [
         *trigger.get("fields_changed", []),
