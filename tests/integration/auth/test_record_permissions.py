@@ -199,7 +199,9 @@ def test_export_needs_the_action_hides_fields_and_escapes_formulas(app, crm):
 def test_using_a_role_records_the_assignment_use_for_the_review(app, crm):
     def last_used():
         with app.extensions["lowcode"].db.read() as s:
-            return s.scalar(sa.select(RoleAssignment.last_used_at).where(RoleAssignment.user_id == crm["ann"]))
+            return s.scalar(
+                sa.select(RoleAssignment.last_used_at).where(RoleAssignment.user_id == crm["ann"])
+            )
 
     assert last_used() is None
     assert client_for(app, "ann").get("/api/data/crm/deal").status_code == 200
