@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import json
+import shutil
+import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
-from lowcode.commands import ensure_template_users
+from lowcode.app import create_app
+from lowcode.commands import ensure_admin, ensure_template_users
 from lowcode.definitions.templates import load_bundle
-from tests.conftest import ApiClient, login
+from tests.conftest import ADMIN_PASSWORD, ApiClient, login
+from tests.dbs import PG_ADMIN_URL, backend, fresh_database
 
 TEMPLATE = Path(__file__).resolve().parents[3] / "app_templates" / "jxc"
 PASSWORD = "role-pass-123"
@@ -94,37 +100,86 @@ def entries(voucher: dict, accounts: dict[int, str]) -> list[tuple[str, str, str
     return [(accounts[line["account"]], line["debit"], line["credit"]) for line in voucher["lines"]]
 
 
+@contextmanager
+def _copy_of(seed_url: str, tmp_path: Path):
+    """A fresh database holding a copy of the seed database (a file copy, or CREATE DATABASE ... TEMPLATE)."""
+    if backend() != "postgresql":
+        target = tmp_path / "jxc.db"
+        shutil.copyfile(seed_url.removeprefix("sqlite:///"), target)
+        yield f"sqlite:///{target}"
+        return
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"lc_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{seed_url.rsplit("/", 1)[1]}"')
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def jxc_seed(tmp_path_factory):
+    """Once per test process: the template installed (publishing 170 definitions takes seconds), the role
+    users, two warehouses, a supplier, a customer and two products - written through the API as the roles."""
+    with fresh_database(tmp_path_factory.mktemp("jxc_seed")) as url:
+        application = create_app({"DATABASE_URL": url, "SECRET_KEY": "test-secret"})
+        ensure_admin(application, "admin", ADMIN_PASSWORD)
+        client = application.test_client()
+        api = ApiClient(client, login(client, "admin", ADMIN_PASSWORD))
+        response = api.post("/api/templates/import", json=load_bundle(TEMPLATE))
+        assert response.status_code == 201, response.get_json()
+        ensure_template_users(application, TEMPLATE, PASSWORD)
+        roles = {}
+        for name in ROLES:
+            role_client = application.test_client()
+            roles[name] = ApiClient(role_client, login(role_client, name, PASSWORD))
+        ids = {"users": {u["username"]: u["id"] for u in api.get("/api/admin/users").get_json()["data"]}}
+        cc = {r["code"]: r["id"] for r in api.get("/api/data/jxc/cost_center").get_json()["data"]}
+        ids["wh"] = {}
+        for code, name in [("WH-SH", "上海总仓"), ("WH-GZ", "广州仓")]:
+            body = {"code": code, "name": name, "cost_center": cc["CC-WH"]}
+            ids["wh"][code] = api.post("/api/data/jxc/warehouse", json=body).get_json()["id"]
+        body = {"code": "S001", "name": "杭州织造"}
+        ids["supplier"] = roles["purchaser"].post("/api/data/jxc/supplier", json=body).get_json()["id"]
+        body = {"code": "C001", "name": "华联服饰", "salesperson": ids["users"]["sales"]}
+        ids["customer"] = roles["sales"].post("/api/data/jxc/customer", json=body).get_json()["id"]
+        ids["product"] = {}
+        for sku, name, cost, price in [("TS-WHT-M", "纯棉T恤 白 M", "10.00", "29.90"),
+                                       ("JN-BLU-32", "牛仔裤 蓝 32", "45.00", "119.00")]:  # fmt: skip
+            body = {
+                "sku": sku,
+                "name": name,
+                "purchase_cost": cost,
+                "sale_price": price,
+                "reorder_level": "20",
+            }
+            ids["product"][sku] = roles["purchaser"].post("/api/data/jxc/product", json=body).get_json()["id"]
+        application.extensions["lowcode"].db.dispose()
+        yield url, ids
+
+
 @pytest.fixture
-def jxc(app, api) -> Jxc:
-    response = api.post("/api/templates/import", json=load_bundle(TEMPLATE))
-    assert response.status_code == 201, response.get_json()
-    ensure_template_users(app, TEMPLATE, PASSWORD)
+def app(jxc_seed, tmp_path):
+    """The app on a fresh copy of the seed database (overrides the suite's empty-database app)."""
+    url, _ = jxc_seed
+    with _copy_of(url, tmp_path) as copy:
+        application = create_app({"DATABASE_URL": copy, "SECRET_KEY": "test-secret"})
+        yield application
+        application.extensions["lowcode"].db.dispose()
+
+
+@pytest.fixture
+def jxc(app, api, jxc_seed) -> Jxc:
+    _, ids = jxc_seed
     clients = {}
     for name in ROLES:
         client = app.test_client()
         clients[name] = ApiClient(client, login(client, name, PASSWORD))
-    users = {u["username"]: u["id"] for u in api.get("/api/admin/users").get_json()["data"]}
-    cc = {r["code"]: r["id"] for r in api.get("/api/data/jxc/cost_center").get_json()["data"]}
-    wh = {}
-    for code, name in [("WH-SH", "上海总仓"), ("WH-GZ", "广州仓")]:
-        body = {"code": code, "name": name, "cost_center": cc["CC-WH"]}
-        wh[code] = api.post("/api/data/jxc/warehouse", json=body).get_json()["id"]
-    purchaser, sales = clients["purchaser"], clients["sales"]
-    supplier = purchaser.post("/api/data/jxc/supplier", json={"code": "S001", "name": "杭州织造"}).get_json()[
-        "id"
-    ]
-    customer = sales.post(
-        "/api/data/jxc/customer", json={"code": "C001", "name": "华联服饰", "salesperson": users["sales"]}
-    ).get_json()["id"]
-    product = {}
-    for sku, name, cost, price in [
-        ("TS-WHT-M", "纯棉T恤 白 M", "10.00", "29.90"),
-        ("JN-BLU-32", "牛仔裤 蓝 32", "45.00", "119.00"),
-    ]:
-        body = {"sku": sku, "name": name, "purchase_cost": cost, "sale_price": price, "reorder_level": "20"}
-        product[sku] = purchaser.post("/api/data/jxc/product", json=body).get_json()["id"]
-    return Jxc(app, api, purchaser, clients["warehouse"], sales, clients["finance"], wh, supplier, customer,
-               product, users)  # fmt: skip
+    return Jxc(app, api, clients["purchaser"], clients["warehouse"], clients["sales"], clients["finance"], ids["wh"],
+               ids["supplier"], ids["customer"], ids["product"], ids["users"])  # fmt: skip
 
 
 @pytest.fixture
