@@ -20,6 +20,7 @@ created with ``metadata.create_all``; quantities are exact decimals (``ExactDeci
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -54,8 +55,8 @@ def _system(*columns: sa.Column) -> list[sa.Column]:
     ]  # fmt: skip
 
 
-products = sa.Table("bc_product", metadata, *_system(sa.Column("sku", sa.String(255), unique=True)))
-warehouses = sa.Table("bc_warehouse", metadata, *_system(sa.Column("code", sa.String(255), unique=True)))
+products_t = sa.Table("bc_product", metadata, *_system(sa.Column("sku", sa.String(255), unique=True)))
+warehouses_t = sa.Table("bc_warehouse", metadata, *_system(sa.Column("code", sa.String(255), unique=True)))
 balances = sa.Table(
     "bc_stock_balance", metadata,
     *_system(sa.Column("product", sa.ForeignKey("bc_product.id")), sa.Column("warehouse", sa.ForeignKey("bc_warehouse.id")),
@@ -205,6 +206,33 @@ class _Log:
         kind = "created" if action == "create" else "updated"
         self.conn.execute(OUTBOX_INSERT, {"created_at": self.at, "entity": entity, "record_id": record_id, "kind": kind,
                                           "schema_version": 1, "payload": {"id": record_id, "version": version, "changes": changes}})  # fmt: skip
+
+
+def seed(app: Flask, products: int, warehouses: int, order_plan: list, on_hand: Decimal) -> None:
+    """Products ``P00000``..., warehouses ``W0``..., a balance of ``on_hand`` for each pair, and draft orders
+    (``order_plan``: warehouse index and (product index, qty) per line), ids from 1, with Core inserts."""
+    now = _utcnow()
+    system = {
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+        "created_by": 1,
+        "updated_by": 1,
+        "owner": 1,
+    }
+    with app.extensions["baseline_write_engine"].begin() as conn:
+        conn.execute(
+            products_t.insert(), [{"id": i + 1, "sku": f"P{i:05d}", **system} for i in range(products)]
+        )
+        conn.execute(
+            warehouses_t.insert(), [{"id": i + 1, "code": f"W{i}", **system} for i in range(warehouses)]
+        )
+        conn.execute(balances.insert(), [{"product": p + 1, "warehouse": w + 1, "on_hand": on_hand, "reserved": Decimal(0),
+                                          **system} for p in range(products) for w in range(warehouses)])  # fmt: skip
+        conn.execute(orders.insert(), [{"id": k + 1, "number": f"SO-{k + 1:05d}", "warehouse": w + 1, "status": "draft",
+                                        "note": f"lines: {len(ls)}", **system} for k, (w, ls) in enumerate(order_plan)])  # fmt: skip
+        conn.execute(lines.insert(), [{"parent_id": k + 1, "position": i, "product": p + 1, "qty": Decimal(q)}
+                                      for k, (_, ls) in enumerate(order_plan) for i, (p, q) in enumerate(ls)])  # fmt: skip
 
 
 def create_confirm_app(database_url: str) -> Flask:

@@ -105,29 +105,23 @@ def setup_lowcode(url: str, products: int, warehouses: int, orders: list) -> Sid
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-secret"})
     ensure_admin(app, "admin", ADMIN_PASSWORD)
     client = app.test_client(use_cookies=False)
-    token = client.post("/api/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}).get_json()[
-        "token"
-    ]
+    login = client.post("/api/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})
+    token = login.get_json()["token"]
     imported = client.post(
         "/api/templates/import?demo=0", json=BUNDLE, headers={"Authorization": f"Bearer {token}"}
     )
     assert imported.status_code == 201, imported.get_json()
     svc = app.extensions["lowcode"]
     actor = Actor(user_id=1, username="admin", is_admin=True)
+    create = svc.records.create
     ids: list[int] = []
     with svc.db.write() as session:
         ctx = WriteContext(session, actor, svc.snapshots.get(session), source="seed")
-        pids = [
-            svc.records.create(ctx, "shop", "product", {"sku": f"P{i:05d}"})["id"] for i in range(products)
-        ]
-        wids = [
-            svc.records.create(ctx, "shop", "warehouse", {"code": f"W{i}"})["id"] for i in range(warehouses)
-        ]
+        pids = [create(ctx, "shop", "product", {"sku": f"P{i:05d}"})["id"] for i in range(products)]
+        wids = [create(ctx, "shop", "warehouse", {"code": f"W{i}"})["id"] for i in range(warehouses)]
         for p in pids:
             for w in wids:
-                svc.records.create(
-                    ctx, "shop", "stock_balance", {"product": p, "warehouse": w, "on_hand": str(ON_HAND)}
-                )
+                create(ctx, "shop", "stock_balance", {"product": p, "warehouse": w, "on_hand": str(ON_HAND)})
     for start in range(0, len(orders), 500):
         with svc.db.write() as session:
             ctx = WriteContext(session, actor, svc.snapshots.get(session), source="seed")
@@ -136,46 +130,17 @@ def setup_lowcode(url: str, products: int, warehouses: int, orders: list) -> Sid
                     "warehouse": wids[w],
                     "lines": [{"product": pids[p], "qty": str(q)} for p, q in order_lines],
                 }
-                ids.append(svc.records.create(ctx, "shop", "sales_order", body)["id"])
+                ids.append(create(ctx, "shop", "sales_order", body)["id"])
     return Side("lowcode", app, svc.db.engine, token, "/api/data/shop/sales_order/{id}", ids)
 
 
 def setup_baseline(url: str, products: int, warehouses: int, orders: list) -> Side:
     """The hand-written app with a token and the same records (Core inserts)."""
-    bc = baseline_confirm
-    app = bc.create_confirm_app(url)
+    app = baseline_confirm.create_confirm_app(url)
     token = baseline_app.create_admin_token(app)
-    engine = app.extensions["baseline_write_engine"]
-    now = bc._utcnow()
-    system = {
-        "version": 1,
-        "created_at": now,
-        "updated_at": now,
-        "created_by": 1,
-        "updated_by": 1,
-        "owner": 1,
-    }
-    with engine.begin() as conn:
-        conn.execute(
-            bc.products.insert(), [{"id": i + 1, "sku": f"P{i:05d}", **system} for i in range(products)]
-        )
-        conn.execute(
-            bc.warehouses.insert(), [{"id": i + 1, "code": f"W{i}", **system} for i in range(warehouses)]
-        )
-        conn.execute(bc.balances.insert(), [{"product": p + 1, "warehouse": w + 1, "on_hand": ON_HAND, "reserved": Decimal(0), **system}
-                                            for p in range(products) for w in range(warehouses)])  # fmt: skip
-        conn.execute(bc.orders.insert(), [{"id": k + 1, "number": f"SO-{k + 1:05d}", "warehouse": w + 1, "status": "draft",
-                                           "note": f"lines: {len(ls)}", **system} for k, (w, ls) in enumerate(orders)])  # fmt: skip
-        conn.execute(bc.lines.insert(), [{"parent_id": k + 1, "position": i, "product": p + 1, "qty": Decimal(q)}
-                                         for k, (_, ls) in enumerate(orders) for i, (p, q) in enumerate(ls)])  # fmt: skip
-    return Side(
-        "baseline",
-        app,
-        app.extensions["baseline"].engine,
-        token,
-        "/api/orders/{id}",
-        list(range(1, len(orders) + 1)),
-    )
+    baseline_confirm.seed(app, products, warehouses, orders, ON_HAND)
+    ids = list(range(1, len(orders) + 1))
+    return Side("baseline", app, app.extensions["baseline"].engine, token, "/api/orders/{id}", ids)
 
 
 def measure(sides: list[Side], start: int, count: int, block: int) -> None:

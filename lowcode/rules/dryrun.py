@@ -31,7 +31,8 @@ from lowcode.runtime.serialize import record_to_json
 
 CAPTURED = {"lc_audit": "changes", "lc_outbox": "events", "lc_rule_run": "runs"}
 """Platform tables whose rows a dry run reports under their own key; rows of other ``lc_`` tables go
-under ``"other"``."""
+under ``"other"`` (except the counters behind naming series)."""
+IGNORED = frozenset({"lc_counter"})
 
 
 class _Skipped(LowcodeError):
@@ -57,13 +58,13 @@ class Capture:
 
     def add(self, statement, parameters=None) -> None:
         """Record the rows of an INSERT into a platform table (other statements are ignored)."""
-        if not isinstance(statement, sa.Insert) or not statement.table.name.startswith("lc_"):
+        name = getattr(getattr(statement, "table", None), "name", "")
+        if not isinstance(statement, sa.Insert) or not name.startswith("lc_") or name in IGNORED:
             return
         if parameters is None:
             params = [{k: v for k, v in statement.compile().params.items() if v is not None}]
         else:
             params = parameters if isinstance(parameters, list) else [parameters]
-        name = statement.table.name
         key = CAPTURED.get(name, "other")
         for row in params:
             self.rows[key].append(to_jsonable(row if key != "other" else {"table": name, **row}))

@@ -125,6 +125,7 @@ def test_dry_run_of_a_new_record_keeps_the_numbering_gap_free(app, shop):
     assert result["record"]["number"] == "SO-00002"
     assert [(c["entity"], c["action"]) for c in result["changes"]] == [("sales_order", "create")]
     assert [r["rule"] for r in result["runs"]] == ["label_note"]
+    assert result["other"] == []  # the naming series' counter row is not reported
     created = api.post("/api/data/shop/sales_order", json=body["changes"]).get_json()
     assert created["number"] == "SO-00002"  # the dry run's number was rolled back with it
 
