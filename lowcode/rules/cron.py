@@ -166,12 +166,20 @@ def zone(name: str) -> ZoneInfo:
         raise CronInvalid(f"unknown time zone '{name}'") from exc
 
 
+def _possible(text: str) -> Cron:
+    """Parse ``text`` and refuse an expression no date matches (``0 0 31 2 *``). :raises CronInvalid:"""
+    cron = Cron.parse(text)
+    if cron.next_after(dt.datetime(2000, 1, 1)) is None:
+        raise CronInvalid(f"'{cron.text}' matches no date")
+    return cron
+
+
 def schedule_errors(schedule: Mapping[str, Any] | None, path: str) -> dict[str, list[str]]:
     """Publish-time check of a rule's schedule: ``{path/cron or path/timezone: [message]}``."""
     if not schedule:
         return {}
     errors: dict[str, list[str]] = {}
-    for key, check in (("cron", Cron.parse), ("timezone", zone)):
+    for key, check in (("cron", _possible), ("timezone", zone)):
         if key in schedule:
             try:
                 check(schedule[key])

@@ -129,6 +129,8 @@ def test_daylight_saving_repeated_hour_runs_once_and_skipped_hour_still_runs():
 def test_schedule_errors_at_publish_time():
     assert schedule_errors(None, "rule:x/schedule") == {}
     assert schedule_errors({"cron": "0 8 * * *", "timezone": "Asia/Shanghai"}, "p") == {}
+    assert schedule_errors({"cron": "0 0 31 2 *"}, "p") == {"p/cron": ["'0 0 31 2 *' matches no date"]}
+    assert schedule_errors({"cron": "0 0 29 2 *"}, "p") == {}  # leap days exist
     assert schedule_errors({"cron": "0 25 * * *", "timezone": "Mars/Base"}, "p") == {
         "p/cron": ["hour: '25' is outside 0-23"],
         "p/timezone": ["unknown time zone 'Mars/Base'"],
