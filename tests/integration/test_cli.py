@@ -44,10 +44,11 @@ def test_init_with_a_short_password_fails_with_one_line_reason(db_env):
 
 def test_demo_then_export_and_import_a_template(db_env, tmp_path):
     runner = CliRunner()
-    result = runner.invoke(main, ["demo", "--password", "demo-pass-123"])
+    demo = ["demo", "--password", "demo-pass-123", "--template", str(ROOT / "app_templates" / "demo")]
+    result = runner.invoke(main, demo)
     assert result.exit_code == 0, result.output
     assert "installed app 'demo'" in result.output
-    assert "already installed" in runner.invoke(main, ["demo", "--password", "demo-pass-123"]).output
+    assert "already installed" in runner.invoke(main, demo).output
     out = tmp_path / "exported"
     assert runner.invoke(main, ["template", "export", "demo", str(out)]).exit_code == 0
     assert (out / "app.json").is_file() and (out / "entities" / "order.json").is_file()
