@@ -64,6 +64,27 @@ def test_the_source_table_of_roles(jxc):
     assert clerk_write.status_code == 403
     admin_any = jxc.admin.get(jxc.url("voucher"))
     assert admin_any.status_code == 200
+    so = jxc.create(
+        jxc.sales, "sales_order", {"customer": jxc.customer, "warehouse": sh, "order_date": "2026-11-02"}
+    )
+    supplier = jxc.get("supplier", jxc.supplier)
+    read_only = [  # entities the role may read but not change
+        (jxc.warehouse, "patch", jxc.url("sales_order", so["id"]), {"note": "x", "version": 1}),
+        (jxc.warehouse, "delete", jxc.url("sales_order", so["id"]), None),
+        (jxc.finance, "patch", jxc.url("sales_order", so["id"]), {"note": "x", "version": 1}),
+        (
+            jxc.finance,
+            "patch",
+            jxc.url("supplier", jxc.supplier),
+            {"name": "x", "version": supplier["version"]},
+        ),
+        (jxc.sales, "patch", jxc.url("warehouse", sh), {"name": "x", "version": 1}),
+        (jxc.purchaser, "delete", jxc.url("warehouse", sh), None),
+    ]
+    for client, method, url, body in read_only:
+        response = getattr(client, method)(url, **({"json": body} if body else {}))
+        assert response.status_code == 403, (url, method, response.get_json())
+    assert jxc.sales.delete(jxc.url("sales_order", so["id"])).status_code == 204
 
 
 def test_sales_never_sees_purchase_or_average_cost(jxc):
