@@ -55,12 +55,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from lowcode.api import admin, auth, data, definitions, openapi, templates
+    from lowcode.api import admin, auth, data, definitions, notifications, openapi, templates
     from lowcode.api import rules as rules_api
     from lowcode.api.errors import register_error_handlers
     from lowcode.pages import register_pages
 
-    for module in (auth, data, definitions, templates, openapi, admin):
+    for module in (auth, data, definitions, templates, openapi, admin, notifications):
         app.register_blueprint(module.bp)
     app.register_blueprint(rules_api.bp)
     register_error_handlers(app)

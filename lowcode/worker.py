@@ -45,6 +45,12 @@ def _scheduled_rules(services, now: dt.datetime) -> dict[str, Any]:
     return run_due_rules(services, now)
 
 
+def _deliver_outbox(services, now: dt.datetime) -> dict[str, int]:
+    from lowcode.delivery import dispatch_rounds
+
+    return dispatch_rounds(services.db, now, services.settings)
+
+
 def builtin_jobs() -> Registry[Job]:
     """A registry holding the built-in jobs."""
     jobs: Registry[Job] = Registry("job")
@@ -52,6 +58,7 @@ def builtin_jobs() -> Registry[Job]:
         "expire_assignments", Job("expire_assignments", dt.timedelta(minutes=1), _expire_assignments)
     )
     jobs.register("scheduled_rules", Job("scheduled_rules", dt.timedelta(minutes=1), _scheduled_rules))
+    jobs.register("deliver_outbox", Job("deliver_outbox", dt.timedelta(seconds=2), _deliver_outbox))
     return jobs
 
 

@@ -14,10 +14,12 @@ def register_builtin_actions(registry: Registry[RuleAction] = rule_actions) -> R
         RefuseAction,
         SetFieldsAction,
     )
+    from lowcode.rules.actions.messaging import CallWebhookAction, NotifyAction, PublishEventAction
     from lowcode.rules.actions.writes import CreateRecordAction, UpdateRecordsAction, UpsertAction
 
     for cls in (SetFieldsAction, RefuseAction, ForEachChildAction, ForEachRecordAction,
-                CreateRecordAction, UpdateRecordsAction, UpsertAction):  # fmt: skip
+                CreateRecordAction, UpdateRecordsAction, UpsertAction,
+                NotifyAction, CallWebhookAction, PublishEventAction):  # fmt: skip
         if cls.type not in registry:
             registry.register(cls.type, cls())
     return registry

@@ -1,0 +1,316 @@
+"""Outbox delivery: the channels events are delivered through, and the dispatcher that claims and delivers.
+
+Every outbox row (:class:`lowcode.core.models.OutboxEvent`) is delivered by the channel registered under its
+``kind``: ``webhook`` makes an HTTP call; ``event`` (published events) and the record events
+(``created``/``updated``/``deleted``/``restored``) go to local channels that do nothing yet - realtime
+pages and brokers come later - and are simply marked delivered, so they never pile up as pending.
+
+:func:`dispatch_pending` runs in three short transactions, never holding a lock during network I/O:
+
+1. claim - select due events ``FOR UPDATE SKIP LOCKED`` (PostgreSQL; concurrent dispatchers skip each
+   other's rows; on SQLite ``BEGIN IMMEDIATE`` serialises claims instead), deliver local ones at once, and
+   lease the others (``next_attempt_at = now + LEASE``, ``attempts + 1``) so nobody else claims them;
+2. deliver the leased events, outside any transaction;
+3. record the outcomes: ``delivered_at``, or ``last_error`` and the next attempt after an exponential
+   backoff; after :data:`MAX_ATTEMPTS` an event is given up (kept, with its last error, for inspection).
+
+Delivery is at least once: a dispatcher that dies mid-delivery leaves its lease to expire and the event is
+delivered again; receivers can de-duplicate on the ``X-Lowcode-Event-Id`` header.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import http.client
+import os
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+
+from lowcode.auth.lifecycle import as_utc
+from lowcode.core.db import Database
+from lowcode.core.jsonutil import dumps
+from lowcode.core.models import OutboxEvent, utcnow
+from lowcode.registry import Registry
+
+MAX_ATTEMPTS = 12
+BACKOFF_BASE = dt.timedelta(seconds=10)
+BACKOFF_MAX = dt.timedelta(hours=1)
+LEASE = dt.timedelta(minutes=5)
+"""How long a claimed event is reserved for the dispatcher delivering it."""
+DEFAULT_TIMEOUT = 10.0
+MAX_ERROR = 1000
+SIGNATURE_HEADER = "X-Lowcode-Signature"
+RECORD_KINDS = ("created", "updated", "deleted", "restored")
+
+_T = OutboxEvent.__table__
+
+
+class DeliveryFailed(Exception):
+    """A channel could not deliver an event; the message is recorded as the event's ``last_error``."""
+
+
+@dataclass(frozen=True)
+class PendingEvent:
+    """A claimed outbox event; ``attempts`` counts this attempt."""
+
+    id: int
+    kind: str
+    app: str
+    entity: str
+    record_id: int | None
+    payload: dict[str, Any]
+    attempts: int
+
+
+class Channel:
+    """Delivers the events of one or more outbox kinds."""
+
+    local: ClassVar[bool] = False
+    """Local channels do no I/O: they deliver inside the claiming transaction and are marked at once."""
+
+    def deliver(self, event: PendingEvent, settings: Mapping[str, Any]) -> None:
+        """Deliver one event. :raises DeliveryFailed: (any other exception counts as a failure too)"""
+        raise NotImplementedError
+
+
+class LocalChannel(Channel):
+    """Nothing to deliver to yet (realtime pages, brokers): the event is marked delivered."""
+
+    local = True
+
+    def deliver(self, event, settings):
+        return None
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A webhook answering with a redirect has failed (a POST must not silently turn into a GET elsewhere)."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+class WebhookChannel(Channel):
+    """An HTTP call with the event's JSON body (decimals as strings), signed with HMAC-SHA256 when a
+    webhook secret is configured (``WEBHOOK_SECRET`` setting or ``LOWCODE_WEBHOOK_SECRET``):
+    ``X-Lowcode-Signature: sha256=<hex of HMAC(secret, body)>``. A 2xx answer is success."""
+
+    def __init__(self):
+        self.opener = urllib.request.build_opener(_NoRedirect())
+
+    def deliver(self, event, settings):
+        message = event.payload
+        url, method = str(message.get("url", "")), str(message.get("method") or "POST")
+        if not url.lower().startswith(("http://", "https://")):
+            raise DeliveryFailed(f"not an http(s) URL: {url[:200]!r}")
+        body = dumps(message.get("body", {})).encode("utf-8")
+        headers = {str(k): str(v) for k, v in (message.get("headers") or {}).items()}
+        headers.update({"Content-Type": "application/json; charset=utf-8", "User-Agent": "lowcode-webhook/1",
+                        "X-Lowcode-Event-Id": str(event.id), "X-Lowcode-Delivery-Attempt": str(event.attempts)})  # fmt: skip
+        secret = webhook_secret(settings)
+        if secret:
+            headers[SIGNATURE_HEADER] = sign(secret, body)
+        request = urllib.request.Request(url, data=body, method=method, headers=headers)
+        timeout = float(settings.get("WEBHOOK_TIMEOUT") or DEFAULT_TIMEOUT)
+        try:
+            with self.opener.open(request, timeout=timeout) as response:
+                response.read(65536)
+        except urllib.error.HTTPError as exc:
+            detail = exc.read(300).decode("utf-8", "replace").strip() if exc.fp else ""
+            raise DeliveryFailed(f"HTTP {exc.code} {exc.reason}" + (f": {detail}" if detail else "")) from exc
+        except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
+            reason = getattr(exc, "reason", None) or exc
+            raise DeliveryFailed(f"{type(exc).__name__}: {reason}") from exc
+
+
+def webhook_secret(settings: Mapping[str, Any]) -> str:
+    """The webhook signing secret, or "" when none is configured (requests then go unsigned)."""
+    return str(settings.get("WEBHOOK_SECRET") or os.environ.get("LOWCODE_WEBHOOK_SECRET") or "")
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The signature header value of a body: ``sha256=<hex>``."""
+    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+def builtin_channels() -> Registry[Channel]:
+    """A registry holding the built-in channels, keyed by outbox kind."""
+    channels: Registry[Channel] = Registry("delivery channel")
+    channels.register("webhook", WebhookChannel())
+    channels.register("event", LocalChannel())  # brokers (MQTT, Redis Streams, Kafka) come later
+    for kind in RECORD_KINDS:
+        channels.register(kind, LocalChannel())  # realtime pages come later
+    return channels
+
+
+CHANNELS = builtin_channels()
+"""The channels :func:`dispatch_pending` uses by default."""
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """Wait after the ``attempts``-th failed attempt: 10 s, 20 s, 40 s ... at most an hour."""
+    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
+
+
+@dataclass
+class DispatchResult:
+    """What one dispatch round did."""
+
+    claimed: int = 0
+    delivered: list[int] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)
+    released: list[int] = field(default_factory=list)
+    """Leased but not attempted (the round ran out of time); claimable again at once."""
+
+
+def dispatch_pending(
+    db: Database,
+    now: dt.datetime | None = None,
+    limit: int = 100,
+    settings: Mapping[str, Any] | None = None,
+    channels: Registry[Channel] | None = None,
+) -> DispatchResult:
+    """Claim up to ``limit`` due events, deliver them, record the outcomes (see the module docstring)."""
+    now = as_utc(now or utcnow())
+    settings = settings or {}
+    channels = channels if channels is not None else CHANNELS
+    result = DispatchResult()
+    remote: list[tuple[PendingEvent, Channel]] = []
+    with db.write() as session:
+        rows = session.execute(_claim_query(now, limit)).mappings().all()
+        result.claimed = len(rows)
+        local: list[int] = []
+        for row in rows:
+            event = PendingEvent(row["id"], row["kind"], row["app"], row["entity"], row["record_id"],
+                                 row["payload"] or {}, row["attempts"] + 1)  # fmt: skip
+            channel = channels.get(event.kind) if event.kind in channels else None
+            if channel is None:
+                result.failed[event.id] = _fail(
+                    session, event, f"no delivery channel for kind '{event.kind}'", now
+                )
+            elif channel.local:
+                try:
+                    channel.deliver(event, settings)
+                    local.append(event.id)
+                except Exception as exc:  # noqa: BLE001 - recorded on the event, retried later
+                    result.failed[event.id] = _fail(session, event, _describe(exc), now)
+            else:
+                remote.append((event, channel))
+        _mark_delivered(session, local, now, claimed=True)
+        if remote:
+            session.execute(sa.update(_T).where(_T.c.id.in_([e.id for e, _ in remote]))
+                            .values(attempts=_T.c.attempts + 1, next_attempt_at=now + LEASE))  # fmt: skip
+        result.delivered.extend(local)
+    if not remote:
+        return result
+    outcomes = _deliver_all(remote, settings, result)
+    with db.write() as session:
+        _mark_delivered(session, [i for i, error in outcomes.items() if error is None], now)
+        for event, _ in remote:
+            error = outcomes.get(event.id)
+            if error is not None:
+                result.failed[event.id] = _fail(session, event, error, now)
+        if result.released:
+            session.execute(sa.update(_T).where(_T.c.id.in_(result.released), _T.c.delivered_at.is_(None))
+                            .values(attempts=_T.c.attempts - 1, next_attempt_at=None))  # fmt: skip
+    result.delivered.extend(i for i, error in outcomes.items() if error is None)
+    return result
+
+
+def dispatch_rounds(db: Database, now: dt.datetime | None = None, settings: Mapping[str, Any] | None = None,
+                    limit: int = 200, max_rounds: int = 10) -> dict[str, int]:  # fmt: skip
+    """Dispatch until a round finds fewer than ``limit`` due events (the worker job); returns counts."""
+    summary = {"delivered": 0, "failed": 0}
+    for _ in range(max_rounds):
+        result = dispatch_pending(db, now, limit, settings)
+        summary["delivered"] += len(result.delivered)
+        summary["failed"] += len(result.failed)
+        if result.claimed < limit:
+            break
+    return summary
+
+
+def pending_counts(session, now: dt.datetime | None = None) -> dict[str, int]:
+    """Undelivered events: ``due`` (claimable now), ``waiting`` (backoff or lease), ``given_up``."""
+    now = as_utc(now or utcnow())
+    undelivered = _T.c.delivered_at.is_(None)
+    given_up = _T.c.attempts >= MAX_ATTEMPTS
+    due = sa.or_(_T.c.next_attempt_at.is_(None), _T.c.next_attempt_at <= now)
+    row = session.execute(sa.select(
+        sa.func.count().filter(sa.and_(undelivered, ~given_up, due)),
+        sa.func.count().filter(sa.and_(undelivered, ~given_up, ~due)),
+        sa.func.count().filter(sa.and_(undelivered, given_up)),
+    )).one()  # fmt: skip
+    return {"due": row[0], "waiting": row[1], "given_up": row[2]}
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+def _claim_query(now: dt.datetime, limit: int):
+    due = sa.and_(
+        _T.c.delivered_at.is_(None),
+        _T.c.attempts < MAX_ATTEMPTS,
+        sa.or_(_T.c.next_attempt_at.is_(None), _T.c.next_attempt_at <= now),
+    )
+    columns = (_T.c.id, _T.c.kind, _T.c.app, _T.c.entity, _T.c.record_id, _T.c.payload, _T.c.attempts)
+    # SQLite renders no FOR UPDATE: its write lock (BEGIN IMMEDIATE) already serialises claims.
+    return (
+        sa.select(*columns)
+        .where(due)
+        .order_by(_T.c.id)
+        .limit(max(1, limit))
+        .with_for_update(skip_locked=True)
+    )
+
+
+def _deliver_all(remote, settings, result: DispatchResult) -> dict[int, str | None]:
+    """Deliver leased events one by one until the lease is nearly used up; the rest are released."""
+    timeout = float(settings.get("WEBHOOK_TIMEOUT") or DEFAULT_TIMEOUT)
+    budget = LEASE.total_seconds() - 2 * timeout
+    started = time.monotonic()
+    outcomes: dict[int, str | None] = {}
+    for index, (event, channel) in enumerate(remote):
+        if time.monotonic() - started > budget:
+            result.released.extend(e.id for e, _ in remote[index:])
+            break
+        try:
+            channel.deliver(event, settings)
+            outcomes[event.id] = None
+        except Exception as exc:  # noqa: BLE001 - recorded on the event, retried later
+            outcomes[event.id] = _describe(exc)
+    return outcomes
+
+
+def _mark_delivered(session, ids: list[int], now: dt.datetime, claimed: bool = False) -> None:
+    if not ids:
+        return
+    values: dict[str, Any] = {"delivered_at": now, "next_attempt_at": None, "last_error": ""}
+    if claimed:
+        values["attempts"] = _T.c.attempts + 1
+    session.execute(sa.update(_T).where(_T.c.id.in_(ids), _T.c.delivered_at.is_(None)).values(**values))
+
+
+def _fail(session, event: PendingEvent, error: str, now: dt.datetime) -> str:
+    """Record a failed attempt: its error, and when to try again (or that we give up)."""
+    error = error[:MAX_ERROR]
+    if event.attempts >= MAX_ATTEMPTS:
+        error = f"{error} (gave up after {event.attempts} attempts)"[:MAX_ERROR]
+        retry_at = None
+    else:
+        retry_at = now + backoff(event.attempts)
+    session.execute(
+        sa.update(_T)
+        .where(_T.c.id == event.id, _T.c.delivered_at.is_(None))
+        .values(attempts=event.attempts, last_error=error, next_attempt_at=retry_at)
+    )
+    return error
+
+
+def _describe(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, DeliveryFailed) else f"{type(exc).__name__}: {exc}"
