@@ -6,6 +6,7 @@ dotted access is a Mapping lookup only.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from decimal import DecimalException
 from typing import Any
@@ -67,11 +68,24 @@ def compile_expression(text: str, *, functions: Registry[Callable[..., Any]] | N
     """
     if not isinstance(text, str):
         raise syntax_error("an expression must be text", 0)
+    if functions is None:
+        return _compile_with_builtins(text)
+    return _compile(text, functions)
+
+
+@functools.lru_cache(maxsize=4096)
+def _compile_with_builtins(text: str) -> Expression:
+    """Expressions are immutable, so those over the built-in functions are parsed once per text
+    (rules evaluate the same few expressions for every row they touch)."""
+    return _compile(text, default_functions)
+
+
+def _compile(text: str, functions: Registry[Callable[..., Any]]) -> Expression:
     if len(text) > MAX_LENGTH:
         raise syntax_error(f"expression is longer than {MAX_LENGTH} characters", MAX_LENGTH)
     if not text.strip():
         raise syntax_error("expression is empty", 0)
-    registry = default_functions if functions is None else functions
+    registry = functions
     tree = parse(text)
     resolved: dict[str, Function] = {}
     names: set[str] = set()

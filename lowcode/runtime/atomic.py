@@ -13,7 +13,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from lowcode.conditions import parse_condition
 from lowcode.runtime import audit, outbox
 from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.context import WriteContext
@@ -45,7 +44,7 @@ def apply_atomic(
 
     t = entity.table
     columns = {c.name: c for c in t.columns}
-    where = [t.c.deleted_at.is_(None), parse_condition(match, entity.kinds, path="where").to_sql(
+    where = [t.c.deleted_at.is_(None), entity.condition(match, "where").to_sql(
         {n: t.c[n] for n in entity.kinds}, variables)]  # fmt: skip
     select = sa.select(t).where(*where).order_by(t.c.id)
     if ctx.session.get_bind().dialect.name == "postgresql":

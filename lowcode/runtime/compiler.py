@@ -5,6 +5,7 @@ Compiled entities are immutable and belong to one :class:`~lowcode.runtime.snaps
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -128,6 +129,18 @@ class CompiledEntity:
         if cached is None:
             cached = self.__dict__["_statements"] = EntityStatements.for_table(self.table)
         return cached
+
+    def condition(self, doc: dict[str, Any], path: str = "") -> Any:
+        """A parsed condition over this entity's fields, cached by its JSON text (rules reuse a few)."""
+        from lowcode.conditions import parse_condition
+
+        cache = self.__dict__.setdefault("_conditions", {})
+        key = (json.dumps(doc, sort_keys=True, default=str), path)
+        if key not in cache:
+            if len(cache) > 1000:
+                cache.clear()
+            cache[key] = parse_condition(doc, self.kinds, path=path)
+        return cache[key]
 
     def input_schema(self, partial: bool) -> ma.Schema:
         """A marshmallow schema for client input; ``partial`` for updates (no field is required)."""

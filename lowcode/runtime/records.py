@@ -29,7 +29,7 @@ from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.context import WriteContext
 from lowcode.runtime.serialize import row_to_record
 from lowcode.runtime.series import next_in_series
-from lowcode.runtime.validation import check_references, check_unique, parse_input
+from lowcode.runtime.validation import check_references, check_unique, forget_link_target, parse_input
 
 
 class RecordService:
@@ -231,6 +231,8 @@ class RecordService:
         )
         self.rules.before_write(ctx, entity, event)
         self._guarded_update(ctx, entity, record_id, current["version"], values)
+        if deleting:
+            forget_link_target(ctx.session, entity.table.name, record_id)
         self.rules.after_write(ctx, entity, event)
         action = "delete" if deleting else "restore"
         audit.record_change(ctx, app, entity.name, record_id, new_version, action,

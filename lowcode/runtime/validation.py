@@ -121,14 +121,32 @@ def check_references(
             continue
         if getattr(cf.ftype, "references_entity", False):
             target = ctx.snapshot.entity(entity.app, cf.fdef.options["entity"]).table
-            exists = ctx.session.execute(
-                sa.select(target.c.id).where(target.c.id == value, target.c.deleted_at.is_(None))
-            ).first()
-            if exists is None:
+            if not _link_target_exists(ctx, target, value):
                 errors[prefix + cf.name] = [f"No {cf.fdef.options['entity']} record with id {value}."]
         elif getattr(cf.ftype, "references_user", False) and ctx.session.get(User, value) is None:
             errors[prefix + cf.name] = [f"No user with id {value}."]
     return errors
+
+
+LINK_CACHE = "lowcode_live_links"
+"""``session.info`` key: (table, id) pairs known to exist in this transaction (soft deletes discard them)."""
+
+
+def _link_target_exists(ctx: WriteContext, target, value) -> bool:
+    seen = ctx.session.info.setdefault(LINK_CACHE, set())
+    if (target.name, value) in seen:
+        return True
+    exists = ctx.session.execute(
+        sa.select(target.c.id).where(target.c.id == value, target.c.deleted_at.is_(None))
+    ).first()
+    if exists is not None:
+        seen.add((target.name, value))
+    return exists is not None
+
+
+def forget_link_target(session, table_name: str, record_id: int) -> None:
+    """A record stopped being a valid link target in this transaction (it was soft-deleted)."""
+    session.info.get(LINK_CACHE, set()).discard((table_name, record_id))
 
 
 def check_unique(
