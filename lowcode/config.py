@@ -20,6 +20,8 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SQLITE_BUSY_TIMEOUT_MS": 30000,
+    "WEBHOOK_SECRET": "",  # HMAC-SHA256 signing key of outgoing webhooks; empty: unsigned
+    "WEBHOOK_TIMEOUT": 10,  # seconds
 }
 
 
