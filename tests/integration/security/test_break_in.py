@@ -23,13 +23,19 @@ The intruders ("identities", columns of ``EXPECTED``):
 - ``revoked``: an administrator's bearer token revoked by ``POST /api/auth/logout`` or by the admin
   token API: 401 on the API; on the pages a bearer token counts for nothing, so it is anonymous there.
 
+Self-service routes that name an object of their own (a notification) are probed on another user's
+(olga's, ``OTHERS_OBJECTS``): refused to every prober, and nothing changes. No response to a prober may
+show olga's notification, nor the rule runs of her record (but to the reader, who may read it).
+
 The world (app, users, records) is built once per module.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,7 +51,8 @@ from werkzeug.datastructures import MultiDict
 from lowcode.app import create_app
 from lowcode.auth.users import create_user, hash_token
 from lowcode.commands import ensure_admin
-from lowcode.core.models import ApiToken, Department, RoleAssignment
+from lowcode.core.models import ApiToken, Department, Notification, RoleAssignment, RuleRunEntry, User
+from lowcode.notifications import notify
 from tests.conftest import ADMIN_PASSWORD
 from tests.dbs import fresh_database
 
@@ -81,6 +88,16 @@ EVIL_BUNDLE = {
     "app": {"name": "evil", "label": "Evil"},
     "entities": [{"name": "loot", "label": "Loot", "fields": [{"name": "what", "type": "text"}]}],
 }
+OPEN_EDITOR = {
+    "schema_version": 1, "name": "editor", "label": "Editor (every record)",
+    "grants": [{"entity": "deal", "actions": ["read", "create", "update", "delete"]}],
+}  # fmt: skip
+"""The editor role without its record rule nor its hidden field: the pending draft of ``editor`` (publishing
+it would let the outsider into olga's record) and the body the role-draft probes post."""
+SECRET_NOTE = "Note for olga only 5b2e"
+"""The title of olga's notification; no response to anyone else may contain it."""
+SECRET_RUN = "run on olga's deal 9c41"
+"""The message of a rule run on olga's record (shown to whoever may read the record)."""
 BACKDOOR_ENTITY = {
     **BUNDLE["entities"][0],
     "fields": [*BUNDLE["entities"][0]["fields"], {"name": "backdoor", "type": "text"}],
@@ -168,6 +185,47 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("POST",   "/a/<app>/<entity>" + REC + "/edit"):                  E(DATA,   401, 403, 403, 403, 303, 403, 401),
     ("POST",   "/a/<app>/<entity>" + REC + "/delete"):                E(DATA,   401, 403, 403, 403, _,   403, 401),
     ("POST",   "/a/<app>/<entity>" + REC + "/restore"):               E(DATA,   401, 403, 403, 403, _,   403, 401),
+    # the dry-run form of the record page: administrators only (the API below is the data-role way)
+    ("POST",   "/a/<app>/<entity>" + REC + "/dry-run"):               E(ADMIN,  401, 403, 403, 403, _,   403, 401),
+
+    # rules: the run log needs read on the entity (and on the record; app-wide: administrators only -
+    # probed as ?entity=deal&record_id=<olga's record>, see QUERIES); a dry run needs update (or create)
+    ("GET",    "/api/rules/<app>/runs"):                              E(DATA,   401, 403, 200, _,   _,   _,   401),
+    ("POST",   "/api/rules/<app>/dry-run"):                           E(DATA,   401, 403, 403, _,   _,   403, 401),
+
+    # notifications: one's own only; <notification_id> is olga's, so every prober gets 404 there
+    ("GET",    "/api/notifications"):                                 E(SELF,   401, 200, 200, _,   _,   _,   401),
+    ("POST",   "/api/notifications/<int:notification_id>/read"):      E(SELF,   401, 404, 404, _,   _,   403, 401),
+    ("POST",   "/api/notifications/read-all"):                        E(SELF,   401, 200, 200, _,   _,   403, 401),
+    ("GET",    "/inbox"):                                             E(SELF,   302, 200, 200, _,   _,   _,   302),
+    ("POST",   "/inbox/<int:notification_id>/read"):                  E(SELF,   401, 404, 404, _,   _,   403, 401),
+    ("POST",   "/inbox/read-all"):                                    E(SELF,   401, 303, 303, _,   _,   403, 401),
+
+    # the administration pages: administrators only, the CSRF token checked before anything else
+    ("GET",    "/admin"):                                             E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("GET",    "/admin/users"):                                       E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/admin/users"):                                       E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/admin/users/<int:user_id>"):                         E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/admin/users/<int:user_id>"):                         E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/admin/users/<int:user_id>/assignments"):             E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/admin/assignments/<int:assignment_id>/renew"):       E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/admin/assignments/<int:assignment_id>/end"):         E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/admin/departments"):                                 E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/admin/departments"):                                 E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/admin/departments/<int:dept_id>"):                   E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/admin/departments/<int:dept_id>/delete"):            E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/admin/tokens"):                                      E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/admin/tokens"):                                      E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/admin/tokens/<int:token_id>/revoke"):                E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/admin/roles"):                                       E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/admin/roles/new"):                                   E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/admin/roles/<app>/<name>"):                          E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/admin/roles/<app>/<name>/draft"):                    E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/admin/roles/<app>/<name>/publish"):                  E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/admin/roles/<app>/<name>/rollback/<int:version>"):   E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/admin/explain"):                                     E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("GET",    "/admin/review"):                                      E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("GET",    "/admin/security"):                                    E(ADMIN,  302, 403, 403, _,   _,   _,   302),
 }
 # fmt: on
 
@@ -183,13 +241,25 @@ SELF_SERVICE_ROUTES = {
     ("GET", "/api/auth/me"): "who am I",
     ("POST", "/logout"): "signing oneself out",
     ("GET", "/"): "the apps one may see (none without a role)",
+    ("GET", "/api/notifications"): "one's own notifications",
+    ("POST", "/api/notifications/<int:notification_id>/read"): "marking one's own notification read",
+    ("POST", "/api/notifications/read-all"): "marking one's own notifications read",
+    ("GET", "/inbox"): "one's own notifications",
+    ("POST", "/inbox/<int:notification_id>/read"): "marking one's own notification read",
+    ("POST", "/inbox/read-all"): "marking one's own notifications read",
 }
+OTHERS_OBJECTS = {
+    ("POST", "/api/notifications/<int:notification_id>/read"): "olga's notification",
+    ("POST", "/inbox/<int:notification_id>/read"): "olga's notification",
+}
+"""Self-service routes probed on another user's object (the URL parameter names it): every signed-in
+prober is refused - 404 (or 403) - and nothing changes."""
 CSRF_EXEMPT = {
     ("POST", "/api/auth/login"): "JSON only (a cross-site form cannot send it) and it starts a new session",
 }
 ENDS_SESSION = {
     ("POST", "/api/auth/logout"): {"lc_api_token"},  # the token used is revoked
-    ("POST", "/logout"): set(),
+    ("POST", "/logout"): {"lc_user"},  # the session epoch moves on: every cookie session of the user ends
 }
 """Self-service routes that end the caller's session: allowed calls use a throwaway sign-in (and may change
 only these tables); the session or token is checked dead afterwards."""
@@ -209,12 +279,26 @@ PARAMS: dict[str, Callable[[World], Any]] = {
     "user_id": lambda w: w.ids["no_role"],  # the no-role user: PATCH {"is_admin": true} on oneself
     "assignment_id": lambda w: w.ids["reader_assignment"],
     "token_id": lambda w: w.ids["olga_token"],
+    "notification_id": lambda w: w.ids["olga_note"],  # olga's: no prober's own
 }
+_EDITOR_ROLE = {"name": lambda w: "editor"}  # a role with a pending draft (publishing it widens the role)
+_EMPTY_DEPT = {"dept_id": lambda w: w.ids["empty_dept"]}  # one that deleting would really delete
 PARAM_OVERRIDES: dict[tuple[str, str], dict[str, Callable[[World], Any]]] = {
     ("POST", "/api/data/<app>/<entity>" + REC + "/restore"): {"record_id": lambda w: w.ids["deleted"]},
     ("POST", "/a/<app>/<entity>" + REC + "/restore"): {"record_id": lambda w: w.ids["deleted"]},
+    ("GET", "/admin/roles/<app>/<name>"): _EDITOR_ROLE,
+    ("POST", "/admin/roles/<app>/<name>/draft"): _EDITOR_ROLE,
+    ("POST", "/admin/roles/<app>/<name>/publish"): _EDITOR_ROLE,
+    ("POST", "/admin/roles/<app>/<name>/rollback/<int:version>"): _EDITOR_ROLE,
+    ("DELETE", "/api/admin/departments/<int:dept_id>"): _EMPTY_DEPT,
+    ("POST", "/admin/departments/<int:dept_id>/delete"): _EMPTY_DEPT,
 }
-"""Restoring needs a deleted record (olga's too)."""
+"""Restoring needs a deleted record (olga's too); the role pages a role; deleting an empty department."""
+QUERIES: dict[tuple[str, str], Callable[[World], str]] = {
+    ("GET", "/api/rules/<app>/runs"): lambda w: f"entity=deal&record_id={w.ids['secret']}",
+}
+"""Query strings of the probes (the run log of one record; the app-wide log is administrators' only:
+``test_rule_runs_follow_the_read_permission``)."""
 
 _unknown_users = itertools.count(1)
 
@@ -243,6 +327,19 @@ BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
     ("POST", "/api/admin/assignments"): lambda w: {"user_id": w.ids["no_role"], "app": "sec", "role": "editor"},
     ("POST", "/api/admin/assignments/<int:assignment_id>/renew"): lambda w: {"ends_at": "2099-01-01T00:00:00+00:00"},
     ("POST", "/api/admin/tokens"): lambda w: {"user_id": w.ids["no_role"], "app": "sec", "role": "editor", "name": "backdoor"},
+    ("POST", "/api/rules/<app>/dry-run"): lambda w: {"entity": "deal", "record_id": w.ids["secret"],
+                                                     "changes": {"title": "hijacked"}, "version": w.version("secret")},
+    ("POST", "/a/<app>/<entity>" + REC + "/dry-run"): lambda w: {"changes": '{"title": "hijacked"}'},
+    ("POST", "/admin/users"): lambda w: {"username": "intruder", "password": "intruder-pass-1", "is_admin": "on"},
+    ("POST", "/admin/users/<int:user_id>"): lambda w: {"display_name": "x", "active": "on", "is_admin": "on",
+                                                       "language": "en", "level": "0"},
+    ("POST", "/admin/users/<int:user_id>/assignments"): lambda w: {"role": "sec/editor"},
+    ("POST", "/admin/assignments/<int:assignment_id>/renew"): lambda w: {"ends_at": "2099-01-01T00:00"},
+    ("POST", "/admin/departments"): lambda w: {"name": "Intruders"},
+    ("POST", "/admin/departments/<int:dept_id>"): lambda w: {"name": "Taken over"},
+    ("POST", "/admin/tokens"): lambda w: {"user_id": str(w.ids["no_role"]), "role": "sec/editor", "name": "backdoor"},
+    ("POST", "/admin/roles/new"): lambda w: {"app": "sec", "name": "backdoor"},
+    ("POST", "/admin/roles/<app>/<name>/draft"): lambda w: {"body": json.dumps(OPEN_EDITOR)},
 }  # fmt: skip
 """Well-formed bodies, so a refusal is the permission check's and not the parser's."""
 
@@ -258,6 +355,8 @@ IDENTITIES = {
     "revoked_by_admin": "revoked",
 }
 """identity -> its column of ``EXPECTED``."""
+USERNAMES = {"no_role": "nora", "no_grant": "nick", "reader": "rita", "outsider": "eve"}
+"""The users behind the signed-in probers."""
 SEES_THE_SECRET_TITLE = {"reader"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -359,6 +458,12 @@ class World:
         assert response.status_code == 200, response.get_json()
         return response.get_json()["version"]
 
+    def revive_cookie(self, identity: str) -> None:
+        """A new session cookie (and CSRF token) for a prober signed out on the pages, which ends every
+        cookie session of the user (the bearer token lives on)."""
+        fresh = sign_in(self.app, USERNAMES[identity])
+        self.who[identity] = dataclasses.replace(self.who[identity], cookie=fresh.cookie, csrf=fresh.csrf)
+
     def url(self, method: str, rule: str, **overrides: Callable[[World], Any]) -> str:
         values = {**PARAMS, **PARAM_OVERRIDES.get((method, rule), {}), **overrides}
 
@@ -370,7 +475,9 @@ class World:
                 )
             return str(values[name](self))
 
-        return PARAMETER.sub(fill, rule)
+        url = PARAMETER.sub(fill, rule)
+        query = QUERIES.get((method, rule))
+        return f"{url}?{query(self)}" if query else url
 
 
 def sign_in(app: Flask, username: str, password: str = PASSWORD) -> Identity:
@@ -380,6 +487,10 @@ def sign_in(app: Flask, username: str, password: str = PASSWORD) -> Identity:
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     return Identity(bearer=body["token"], cookie=client, csrf=body["csrf_token"])
+
+
+def admin_id(s) -> int:
+    return s.scalar(sa.select(User.id).where(User.username == "admin"))
 
 
 def build_world(app: Flask) -> World:
@@ -393,6 +504,11 @@ def build_world(app: Flask) -> World:
         s.flush()
         dept.path = f"/{dept.id}/"
         w.ids["dept"] = dept.id
+        empty = Department(name="Empty", path="/")
+        s.add(empty)
+        s.flush()
+        empty.path = f"/{empty.id}/"
+        w.ids["empty_dept"] = empty.id
         for key, username, role in [("olga", "olga", "editor"), ("outsider", "eve", "editor"), ("reader", "rita", "reader"),
                                     ("no_role", "nora", None), ("no_grant", "nick", "nobody")]:  # fmt: skip
             user = create_user(s, username, PASSWORD)
@@ -425,6 +541,17 @@ def build_world(app: Flask) -> World:
     w.ids["deleted"] = create(olga, {"title": "Deleted deal of olga"})
     assert olga.send(app, "DELETE", f"/api/data/sec/deal/{w.ids['deleted']}").status_code == 204
     w.ids["own"] = create(w.who["outsider"], {"title": "Eve's own deal"})
+    with app.extensions["lowcode"].db.write() as s:
+        # unread notifications of olga (the one the probes name) and of the administrator (whose cookie
+        # the CSRF probes use): a mark-read that is not scoped to the caller would change them
+        notify(s, [w.ids["olga"]], SECRET_NOTE, "for olga's eyes", app="sec", record_id=w.ids["secret"])
+        notify(s, [admin_id(s)], "Note for the administrator", app="sec")
+        w.ids["olga_note"] = s.scalar(sa.select(Notification.id).where(Notification.title == SECRET_NOTE))
+        for key, message in [("secret", SECRET_RUN), ("own", "run on eve's deal")]:
+            s.add(RuleRunEntry(app="sec", rule="probe", entity="deal", record_id=w.ids[key], trigger="update",
+                               phase="after", outcome="ok", message=message, actions=[]))  # fmt: skip
+    drafted = admin.send(app, "PUT", "/api/definitions/sec/role/editor", OPEN_EDITOR)
+    assert drafted.status_code == 200, drafted.get_json()  # pending: publishing it would widen the role
 
     w.who["anonymous"] = Identity()
     admin_session = sign_in(app, "admin", ADMIN_PASSWORD)
@@ -502,8 +629,10 @@ def check_response(response, expected: int, identity: str, column: str, api: boo
     body = response.get_data(as_text=True)
     assert status == expected, f"{identity}: got {status}, expected {expected}: {body[:300]}"
     assert SECRET_COST not in body, f"{identity} was shown the hidden cost"
+    assert SECRET_NOTE not in body, f"{identity} was shown olga's notification"
     if identity not in SEES_THE_SECRET_TITLE:
         assert SECRET_TITLE not in body, f"{identity} was shown a record outside its roles"
+        assert SECRET_RUN not in body, f"{identity} was shown a rule run of a record outside its roles"
     if api and status in (401, 403, 404):
         error = response.get_json()["error"]
         assert {"code", "message", "fields"} <= set(error), error
@@ -544,7 +673,10 @@ def test_the_table_follows_the_access_rules():
             problems.append(f"{where}: a user without a role must get 403")
         if e.access == ADMIN and e.reader != 403:
             problems.append(f"{where}: a role that is not an administrator must get 403")
-        if e.access == SELF and e.norole >= 400:
+        if (method, rule) in OTHERS_OBJECTS:
+            if e.access != SELF or e.norole not in (403, 404) or e.reader not in (403, 404):
+                problems.append(f"{where}: another user's object is refused (404 or 403) to every prober")
+        elif e.access == SELF and e.norole >= 400:
             problems.append(f"{where}: self-service routes work for any signed-in user")
         if write != (e.csrf is not None):
             problems.append(f"{where}: a CSRF expectation for (and only for) non-GET routes")
@@ -574,8 +706,7 @@ def test_break_in(world, identity, method, rule):
     allowed_changes: set[str] = set()
     ends_session = (method, rule) in ENDS_SESSION and expected < 400
     if ends_session:  # signing oneself out: with a throwaway session, not the identity's own
-        username = {"no_role": "nora", "no_grant": "nick", "reader": "rita"}[identity]
-        who, allowed_changes = sign_in(world.app, username), ENDS_SESSION[(method, rule)]
+        who, allowed_changes = sign_in(world.app, USERNAMES[identity]), ENDS_SESSION[(method, rule)]
     before = fingerprint(world.engine)
     body = make_body(world) if make_body else None
     response = who.send(world.app, method, url, body)
@@ -588,6 +719,7 @@ def test_break_in(world, identity, method, rule):
             assert Identity(bearer=who.bearer).send(world.app, "GET", "/api/auth/me").status_code == 401
         else:
             assert who.cookie.get("/").status_code == 302
+            world.revive_cookie(identity)  # the epoch moved on: the identity's own session ended too
 
 
 @pytest.mark.parametrize(("method", "rule"), _hidden_probes())
@@ -653,3 +785,118 @@ def test_a_signed_out_session_cookie_is_dead(world, route):
     replay.set_cookie("session", captured)
     assert replay.get("/").status_code == 302
     assert replay.get("/api/auth/me").status_code == 401
+    world.revive_cookie("no_role")  # signing out ended the world's session of nora too
+
+
+def test_notifications_are_only_ever_ones_own(world):
+    """A user lists and marks only their own notifications - through the API and the inbox page; olga's
+    stays unread and unseen, even by an administrator."""
+    app, olga_note = world.app, world.ids["olga_note"]
+    with app.extensions["lowcode"].db.write() as s:
+        paula_id = create_user(s, "paula", PASSWORD).id
+        notify(s, [paula_id], "Note for paula", app="sec")
+        own = s.scalar(sa.select(Notification.id).where(Notification.user_id == paula_id))
+    paula = sign_in(app, "paula")
+    listed = paula.send(app, "GET", "/api/notifications").get_json()
+    assert ([n["id"] for n in listed["data"]], listed["unread"]) == ([own], 1), listed
+    page = paula.send(app, "GET", "/inbox")
+    assert page.status_code == 200 and "Note for paula" in page.get_data(as_text=True)
+    for who in (paula, world.admin):  # not even an administrator touches another user's notification
+        for url in ("/api/notifications", "/inbox"):
+            assert SECRET_NOTE not in who.send(app, "GET", url).get_data(as_text=True)
+        before = fingerprint(world.engine)
+        for url in (f"/api/notifications/{olga_note}/read", f"/inbox/{olga_note}/read"):
+            refused = who.send(app, "POST", url)
+            assert refused.status_code == 404, (url, refused.status_code)
+            assert SECRET_NOTE not in refused.get_data(as_text=True)
+        assert not changed_tables(before, fingerprint(world.engine))
+    marked = paula.send(app, "POST", f"/inbox/{own}/read")
+    assert marked.status_code == 303 and urlsplit(marked.headers["Location"]).path == "/inbox"
+    assert paula.send(app, "GET", "/api/notifications").get_json()["unread"] == 0
+    assert paula.send(app, "POST", "/api/notifications/read-all").get_json() == {"marked": 0, "unread": 0}
+    with app.extensions["lowcode"].db.read() as s:
+        row = s.get(Notification, olga_note)
+        assert row.user_id == world.ids["olga"] and row.read_at is None
+
+
+def test_rule_runs_follow_the_read_permission(world):
+    """The run log of a record: for whoever may read the record (a record outside the rule is 404, like
+    the record); of an entity: read on it; of the whole app: administrators only."""
+    app, secret, own = world.app, world.ids["secret"], world.ids["own"]
+    eve, rita, nora = world.who["outsider"], world.who["reader"], world.who["no_role"]
+
+    def runs(who: Identity, query: str):
+        return who.send(app, "GET", f"/api/rules/sec/runs{query}")
+
+    def messages(who: Identity, query: str) -> list[str]:
+        response = runs(who, query)
+        assert response.status_code == 200, (query, response.get_json())
+        return [r["message"] for r in response.get_json()["data"]]
+
+    assert messages(rita, f"?entity=deal&record_id={secret}") == [SECRET_RUN]
+    assert messages(eve, f"?entity=deal&record_id={own}") == ["run on eve's deal"]
+    assert set(messages(world.admin, "")) >= {SECRET_RUN, "run on eve's deal"}  # app-wide
+    for who, query, status in [
+        (eve, f"?entity=deal&record_id={secret}", 404),  # olga's record: as unknown as the record itself
+        (eve, f"?entity=deal&record_id={world.ids['deleted']}", 404),
+        (nora, "?entity=deal", 403),
+        (nora, f"?entity=deal&record_id={own}", 403),
+        (rita, "", 403),  # app-wide
+        (eve, "", 403),
+        (rita, f"?record_id={secret}", 400),  # a record needs its entity
+    ]:  # fmt: skip
+        response = runs(who, query)
+        assert response.status_code == status, (query, response.get_json())
+        assert SECRET_RUN not in response.get_data(as_text=True)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="lowcode/api/rules.py list_runs: GET /api/rules/<app>/runs?entity=<e> without record_id checks only "
+    "'read' on the entity and returns the runs of every record (runlog.runs filters by app/entity only) - so "
+    "a role limited by a record rule (editor, own records) gets the runs of records it may not read (olga's "
+    "deal: record_id, outcome, message, actions), while the same query with that record_id is 404",
+)
+def test_rule_runs_of_records_outside_the_record_rule_stay_hidden(world):
+    """The run log of an entity lists only the runs of records the caller may read."""
+    response = world.who["outsider"].send(world.app, "GET", "/api/rules/sec/runs?entity=deal")
+    assert response.status_code == 200, response.get_json()
+    assert {r["record_id"] for r in response.get_json()["data"]} == {world.ids["own"]}
+    assert SECRET_RUN not in response.get_data(as_text=True)
+
+
+def test_dry_runs_commit_nothing_and_keep_to_the_record_rule(world):
+    """A dry run (update permission, or create) shows the would-be write and commits nothing; it shows no
+    hidden field; it cannot reach a record outside the rule nor write a hidden field."""
+    app, eve, url = world.app, world.who["outsider"], "/api/rules/sec/dry-run"
+    created = eve.send(app, "POST", "/api/data/sec/deal", {"title": "Eve's costed deal"})
+    assert created.status_code == 201, created.get_json()
+    mine = created.get_json()["id"]  # its cost, hidden from eve, set by the administrator
+    costed = world.admin.send(app, "PATCH", f"/api/data/sec/deal/{mine}", {"cost": "4242.42", "version": 1})
+    assert costed.status_code == 200, costed.get_json()
+    admin_page = sign_in(app, "admin", ADMIN_PASSWORD)
+    before = fingerprint(world.engine)
+    for body in [{"entity": "deal", "record_id": mine, "changes": {"title": "dry", "amount": "5"}},
+                 {"entity": "deal", "changes": {"title": "dry new deal"}}]:  # fmt: skip
+        tried = eve.send(app, "POST", url, body)
+        assert tried.status_code == 200 and tried.get_json()["outcome"] == "ok", tried.get_json()
+        assert tried.get_json()["record"]["title"] in ("dry", "dry new deal")
+        assert "4242.42" not in tried.get_data(as_text=True) and "cost" not in tried.get_json()["record"]
+    hidden = {"entity": "deal", "record_id": mine, "changes": {"cost": HIDDEN_VALUE}}
+    outcome = eve.send(app, "POST", url, hidden).get_json()
+    assert outcome["outcome"] == "invalid" and "cost" in outcome["fields"], outcome
+    for body, status in [
+        ({"entity": "deal", "record_id": world.ids["secret"], "changes": {"title": "x"}}, 404),
+        ({"entity": "deal", "record_id": world.ids["secret"], "changes": {"title": "x"}, "version": world.version("secret")}, 403),
+    ]:  # fmt: skip
+        refused = eve.send(app, "POST", url, body)
+        assert refused.status_code == status, refused.get_json()
+        assert SECRET_TITLE not in refused.get_data(as_text=True)
+    on_page = Identity(cookie=admin_page.cookie, csrf=admin_page.csrf).send(
+        app, "POST", f"/a/sec/deal/{world.ids['secret']}/dry-run", {"changes": '{"title": "dry"}'}
+    )
+    assert on_page.status_code == 200 and 'data-outcome="ok"' in on_page.get_data(as_text=True)
+    changes = changed_tables(before, fingerprint(world.engine))
+    assert not changes, changes
+    assert not stored_anywhere(world.engine, HIDDEN_VALUE)
+    assert not stored_anywhere(world.engine, "dry new deal")
