@@ -55,6 +55,7 @@ def list_runs(app: str):
         raise BadRequest("record_id needs entity")
     with unit_of_work(write=False) as ctx:
         ctx.snapshot.app(app)
+        visible = None
         if entity is None:
             services().permissions.authorize_platform(ctx.actor, "read the rule runs of a whole app")
         else:
@@ -62,10 +63,11 @@ def list_runs(app: str):
             services().permissions.authorize(ctx.actor, compiled, "read")
             if record_id is not None:
                 _readable_record(ctx, app, entity, record_id)
-        items = [
-            run_json(e)
-            for e in runs(ctx.session, app, entity=entity, record_id=record_id, rule=rule, limit=limit)
-        ]
+            visible = services().queries.visible_ids(ctx, compiled)  # only runs of records they may read
+        found = runs(
+            ctx.session, app, entity=entity, record_id=record_id, rule=rule, limit=limit, record_ids=visible
+        )
+        items = [run_json(e) for e in found]
     return jsonify({"data": items})
 
 

@@ -16,8 +16,9 @@ def log_run(session: Session, **entry: Any) -> None:
 
 
 def runs(session: Session, app: str, *, entity: str | None = None, record_id: int | None = None,
-         rule: str | None = None, limit: int = 100) -> list[RuleRunEntry]:  # fmt: skip
-    """Runs of an app, newest first, optionally for one record or one rule."""
+         rule: str | None = None, limit: int = 100, record_ids: sa.Select | None = None) -> list[RuleRunEntry]:  # fmt: skip
+    """Runs of an app, newest first, optionally for one record or one rule; ``record_ids`` (a subquery)
+    limits them to the runs of those records (a reader's record rules)."""
     query = (
         sa.select(RuleRunEntry).where(RuleRunEntry.app == app).order_by(RuleRunEntry.id.desc()).limit(limit)
     )
@@ -27,4 +28,6 @@ def runs(session: Session, app: str, *, entity: str | None = None, record_id: in
         query = query.where(RuleRunEntry.record_id == record_id)
     if rule is not None:
         query = query.where(RuleRunEntry.rule == rule)
+    if record_ids is not None:
+        query = query.where(RuleRunEntry.record_id.in_(record_ids))
     return list(session.scalars(query))

@@ -92,6 +92,13 @@ class QueryService:
         columns = {name: entity.table.c[name] for name in entity.kinds}
         return cond.to_sql(columns, ctx.variables)
 
+    def visible_ids(self, ctx: WriteContext, entity: CompiledEntity) -> sa.Select | None:
+        """A subquery of the ids the actor's record rules let them read (deleted ones included), or None
+        when they may read every record. :raises PermissionDenied: if they may not read at all."""
+        if self.permissions.read_condition(ctx.actor, entity) is None:
+            return None
+        return sa.select(entity.table.c.id).where(self._scope(ctx, entity))
+
     def get(
         self, ctx: WriteContext, app: str, entity_name: str, record_id: int, deleted: bool = False
     ) -> dict[str, Any]:

@@ -850,13 +850,6 @@ def test_rule_runs_follow_the_read_permission(world):
         assert SECRET_RUN not in response.get_data(as_text=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lowcode/api/rules.py list_runs: GET /api/rules/<app>/runs?entity=<e> without record_id checks only "
-    "'read' on the entity and returns the runs of every record (runlog.runs filters by app/entity only) - so "
-    "a role limited by a record rule (editor, own records) gets the runs of records it may not read (olga's "
-    "deal: record_id, outcome, message, actions), while the same query with that record_id is 404",
-)
 def test_rule_runs_of_records_outside_the_record_rule_stay_hidden(world):
     """The run log of an entity lists only the runs of records the caller may read."""
     response = world.who["outsider"].send(world.app, "GET", "/api/rules/sec/runs?entity=deal")
