@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, request
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from lowcode import errors as e
@@ -57,6 +58,21 @@ def register_error_handlers(app: Flask) -> None:
             return render_error_page(error, status)
         return jsonify(error_body(error.code, error.message, error.fields, **error.extra)), status
 
+    @app.errorhandler(DBAPIError)
+    def _database(error: DBAPIError):
+        """Concurrency failures the database reports (deadlock, serialization, lock timeout) are a 409
+        the client can retry - the transaction was rolled back and nothing was written."""
+        if not _is_concurrency_failure(error):
+            raise error
+        body = error_body(
+            "concurrent_update", "A concurrent change got in the way; nothing was written. Try again."
+        )
+        if not request.path.startswith("/api/"):
+            from lowcode.pages.errors import render_error_page
+
+            return render_error_page(e.LowcodeError(body["error"]["message"]), 409)
+        return jsonify(body), 409
+
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
         if not request.path.startswith("/api/"):
@@ -78,3 +94,13 @@ def _audit_denial(app: Flask, error: e.PermissionDenied) -> None:
         username=actor.username if actor else "", user_id=actor.user_id if actor else None,
         ip=request.remote_addr or "", method=request.method, path=request.path, reason=error.message,
     )  # fmt: skip
+
+
+CONCURRENCY_SQLSTATES = {"40P01", "40001", "55P03"}  # deadlock, serialization failure, lock not available
+
+
+def _is_concurrency_failure(error: DBAPIError) -> bool:
+    code = getattr(error.orig, "sqlstate", None) or getattr(
+        getattr(error.orig, "diag", None), "sqlstate", None
+    )
+    return code in CONCURRENCY_SQLSTATES or "database is locked" in str(error.orig)

@@ -6,8 +6,10 @@ SQLite runs in WAL mode with ``synchronous=FULL`` and a busy timeout; write tran
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -75,6 +77,15 @@ def _make_engine(url: str, busy_timeout_ms: int, echo: bool) -> sa.Engine:
     return sa.create_engine(
         url, echo=echo, json_serializer=dumps, pool_size=10, max_overflow=20, pool_pre_ping=True
     )
+
+
+def _adapt_decimal(value: Decimal) -> int | str:
+    """pysqlite cannot bind Decimal: whole numbers go as integers, others as exact text (SQLite's numeric
+    affinity compares them as numbers). Exact-decimal columns never get here: they bind scaled integers."""
+    return int(value) if value == value.to_integral_value() else format(value, "f")
+
+
+sqlite3.register_adapter(Decimal, _adapt_decimal)
 
 
 def _configure_sqlite(engine: sa.Engine, busy_timeout_ms: int) -> None:
