@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 DEMO_PASSWORD ?= demo-pass-123
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: setup assets browser run test test-sqlite test-postgres lint bench clean
 
@@ -37,10 +38,10 @@ lint: $(BIN)/lowcode
 	$(BIN)/ruff format --check lowcode tests bench
 
 test-sqlite: setup
-	LOWCODE_TEST_DB=sqlite $(BIN)/pytest
+	LOWCODE_TEST_DB=sqlite $(BIN)/pytest -n $(JOBS)
 
 test-postgres: setup
-	LOWCODE_TEST_DB=postgresql $(BIN)/pytest
+	LOWCODE_TEST_DB=postgresql $(BIN)/pytest -n $(JOBS)
 
 test: setup lint test-sqlite test-postgres
 
