@@ -82,7 +82,12 @@ class ForEachChildAction(RuleAction):
                 options["child"], []
             )
         for row in rows or []:
-            run.engine.run_actions(run, options["actions"], {**scope, options.get("as", "line"): row})
+            # inside the loop the trigger record is also ``parent`` of the row
+            run.engine.run_actions(
+                run,
+                options["actions"],
+                {**scope, "parent": scope.get("record"), options.get("as", "line"): row},
+            )
 
 
 class ForEachRecordAction(RuleAction):

@@ -51,7 +51,7 @@ BUNDLE = {
               "refuse_message": "Not enough stock of product {line.product}: short by {line.qty - (target.on_hand - target.reserved)}"},
              {"type": "create_record", "entity": "stock_ledger", "values": {
                  "product": "line.product", "warehouse": "record.warehouse", "kind": "'reserve'",
-                 "qty": "line.qty", "order_id": "record.id"}}]}]},
+                 "qty": "line.qty", "order_id": "parent.id"}}]}]},
         {"name": "release_on_cancel", "entity": "sales_order", "order": 10,
          "trigger": {"events": ["update"], "phase": "after",
                      "transition": {"field": "status", "from": ["confirmed"], "to": ["cancelled"]}},

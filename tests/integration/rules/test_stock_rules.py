@@ -75,6 +75,7 @@ def test_confirm_reserves_and_cancel_releases(shop):
         ("reserve", "7.000"),
         ("release", "-7.000"),
     ]
+    assert [r["order_id"] for r in runs[1:]] == [order["id"], order["id"]]  # parent.id and record.id
 
 
 def test_shortage_refuses_with_product_and_shortfall_and_rolls_back(app, shop):
