@@ -163,6 +163,12 @@ def test_returns_transfer_and_stocktake(jxc, accounts, stocked):
     assert figures(j.balance(ts, gz)) == ("23.000", "0.000", "23.000", "11.2000", "257.60")
     (v,) = j.vouchers("stocktake", st["number"])
     assert entries(v, accounts) == [("1901", "22.40", "0.00"), ("1405", "0.00", "22.40")]
+    # the book quantity is checked against the system at posting: a stale count is refused, nothing booked
+    stale = j.create(j.warehouse, "stocktake", {"warehouse": sh, "stocktake_date": "2026-11-18",
+                                                "lines": [{"product": ts, "book_qty": "79", "counted_qty": "81"}]})  # fmt: skip
+    refused = j.set_status(j.warehouse, "stocktake", stale["id"], "posted", expect=422)["error"]["message"]
+    assert "is now 80.000, the stocktake says 79.000" in refused
+    assert figures(j.balance(ts, sh)) == ("80.000", "0.000", "80.000", "11.2000", "896.00")
     st = j.create(j.warehouse, "stocktake", {"warehouse": sh, "stocktake_date": "2026-11-18",
                                              "lines": [{"product": ts, "book_qty": "80", "counted_qty": "81"}]})  # fmt: skip
     j.set_status(j.warehouse, "stocktake", st["id"], "posted")
