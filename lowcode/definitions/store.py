@@ -181,7 +181,7 @@ def _publish_body(
 
 
 def published_app_documents(session: Session, app: str | None = None) -> dict[str, dict[str, dict]]:
-    """Published bodies of one app (or of all apps, keyed ``app/kind/name``... see :func:`all_published`)."""
+    """Published bodies by kind and name: ``{"entity": {"order": {...}}, ...}`` (one app, or all apps merged)."""
     docs: dict[str, dict[str, dict]] = {}
     for (_d_app, kind, name), body in all_published(session, app).items():
         docs.setdefault(kind, {})[name] = body

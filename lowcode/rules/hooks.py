@@ -19,12 +19,6 @@ class WriteEvent:
     after: dict[str, Any]
     children: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
-    @property
-    def changed(self) -> set[str]:
-        """Names of fields whose value differs between before and after."""
-        before = self.before or {}
-        return {k for k, v in self.after.items() if before.get(k) != v}
-
 
 class RuleHooks(Protocol):
     """The interface the record service needs from the rule engine."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -50,10 +50,6 @@ class WriteContext:
     chain: tuple[str, ...] = ()
     """Rules that led to this write (outermost first), to refuse cycles with the chain that formed them."""
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None))
-
-    def deeper(self, source: str) -> WriteContext:
-        """A context for a write caused by this one (a rule action), one level deeper."""
-        return replace(self, depth=self.depth + 1, source=source)
 
     @property
     def variables(self) -> dict[str, Any]:

@@ -10,7 +10,6 @@ from typing import Any
 import sqlalchemy as sa
 
 from lowcode.auth.permissions import PermissionService
-from lowcode.conditions import parse_condition
 from lowcode.core.jsonutil import dumps
 from lowcode.errors import BadRequest, NotFound, PermissionDenied
 from lowcode.runtime.children import ChildRows
@@ -86,7 +85,7 @@ class QueryService:
         doc: dict[str, Any],
         hidden: frozenset[str] = frozenset(),
     ) -> sa.ColumnElement[bool]:
-        cond = parse_condition(doc, entity.kinds)
+        cond = entity.condition(doc)  # parsed once per distinct filter / record rule
         if cond.fields & hidden:
             raise PermissionDenied(f"You may not filter by {', '.join(sorted(cond.fields & hidden))}")
         columns = {name: entity.table.c[name] for name in entity.kinds}
