@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 
 from lowcode.api.edge import json_body, services, unit_of_work
 from lowcode.core.jsonutil import to_jsonable
-from lowcode.definitions import store
+from lowcode.definitions import store, trash
 from lowcode.definitions.validate import validator_for
+from lowcode.errors import BadRequest
 
 bp = Blueprint("api_definitions", __name__, url_prefix="/api/definitions")
 
@@ -48,14 +49,43 @@ def put_definition(app: str, kind: str, name: str):
     return jsonify({"app": app, "kind": kind, "name": name, "draft": body})
 
 
+def _publish_request() -> tuple[store.PublishOptions, bool]:
+    """Publish options from an optional JSON body (renames, consent, restore) and whether it is a dry run."""
+    body = json_body() if request.get_data(cache=True) else {}
+    if not isinstance(body, dict):
+        raise BadRequest("The publish options must be a JSON object")
+    unknown = set(body) - {"renames", "consent", "restore", "dry_run"}
+    if unknown:
+        raise BadRequest(f"Unknown publish options: {', '.join(sorted(unknown))}")
+    if not isinstance(body.get("dry_run", False), bool):
+        raise BadRequest("'dry_run' must be true or false")
+    return store.PublishOptions.from_json(body), body.get("dry_run", False)
+
+
+def _published_json(app: str, outcome: store.Published, **extra) -> dict:
+    plan = outcome.plan.as_json() if outcome.plan is not None else None
+    return {"app": app, "kind": outcome.kind, "name": outcome.name, "version": outcome.version, "plan": plan,
+            **extra}  # fmt: skip
+
+
 @bp.post("/<app>/<kind>/<name>/publish")
 def publish_definition(app: str, kind: str, name: str):
-    """Publish the draft as a new version (entities: the table is created or altered)."""
+    """Publish the draft as a new version (entities: the table follows the schema plan, which is returned).
+
+    Optional JSON body: ``renames`` {old key: new key}, ``consent`` [field keys whose conversion may lose
+    data], ``restore`` {field key: trash id}, ``dry_run`` (true: only the checks and the plan, nothing changes).
+    """
     validator_for(kind)
-    with unit_of_work(write=True) as ctx:
+    options, dry_run = _publish_request()
+    with unit_of_work(write=not dry_run) as ctx:
         services().permissions.authorize_platform(ctx.actor, "publish definitions")
-        version = store.publish(ctx.session, app, kind, name, ctx.actor.username)
-    return jsonify({"app": app, "kind": kind, "name": name, "version": version})
+        if dry_run:
+            outcome = store.dry_run_publish(ctx.session, app, kind, name, options)
+        else:
+            outcome = store.publish_definition(
+                ctx.session, app, kind, name, ctx.actor.username, options=options
+            )
+    return jsonify(_published_json(app, outcome, dry_run=dry_run))
 
 
 @bp.get("/<app>/<kind>/<name>/versions")
@@ -71,11 +101,43 @@ def list_versions(app: str, kind: str, name: str):
 
 @bp.post("/<app>/<kind>/<name>/rollback/<int:version>")
 def rollback_definition(app: str, kind: str, name: str, version: int):
-    """Republish an earlier version's body as a new version."""
+    """Republish an earlier version's body as a new version (same optional options as publish)."""
     validator_for(kind)
+    options, dry_run = _publish_request()
+    if dry_run:
+        raise BadRequest("A rollback has no dry run; save the old version as a draft and dry-run its publish")
     with unit_of_work(write=True) as ctx:
         services().permissions.authorize_platform(ctx.actor, "publish definitions")
-        new_version = store.rollback(ctx.session, app, kind, name, version, ctx.actor.username)
-    return jsonify(
-        {"app": app, "kind": kind, "name": name, "version": new_version, "rolled_back_to": version}
-    )
+        outcome = store.rollback(ctx.session, app, kind, name, version, ctx.actor.username, options)
+    return jsonify(_published_json(app, outcome, rolled_back_to=version))
+
+
+@bp.get("/<app>/entity/<name>/trash")
+def list_trash(app: str, name: str):
+    """Columns moved to the trash by publishes of an entity (removed or converted fields, orphans)."""
+    with unit_of_work(write=False) as ctx:
+        services().permissions.authorize_platform(ctx.actor, "read definitions")
+        items = trash.list_trash(ctx.session, app, name)
+    return jsonify({"data": to_jsonable(items)})
+
+
+@bp.post("/<app>/entity/<name>/trash/<int:trash_id>/restore")
+def restore_trashed(app: str, name: str, trash_id: int):
+    """Bring a trashed column back as a field and publish; optional body ``{"as": "new_key"}``."""
+    body = json_body() if request.get_data(cache=True) else {}
+    as_key = body.get("as") if isinstance(body, dict) else None
+    if not isinstance(body, dict) or set(body) - {"as"} or not isinstance(as_key, str | None):
+        raise BadRequest("The body may only hold 'as': the field key to restore under")
+    with unit_of_work(write=True) as ctx:
+        services().permissions.authorize_platform(ctx.actor, "publish definitions")
+        outcome = trash.restore(ctx.session, app, name, trash_id, ctx.actor.username, as_key)
+    return jsonify(_published_json(app, outcome, restored=trash_id))
+
+
+@bp.delete("/<app>/entity/<name>/trash/<int:trash_id>")
+def purge_trashed(app: str, name: str, trash_id: int):
+    """Drop a trashed column for good."""
+    with unit_of_work(write=True) as ctx:
+        services().permissions.authorize_platform(ctx.actor, "publish definitions")
+        entry = trash.purge(ctx.session, app, name, trash_id, ctx.actor.username)
+    return jsonify(to_jsonable(entry))

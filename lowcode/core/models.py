@@ -224,6 +224,31 @@ class Notification(Base):
     read_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
 
+class TrashedColumn(Base):
+    """A column moved out of the way by a publish (field removed, or converted to another type): its data
+    stays in the entity's table under ``column_name`` until restored or purged by an explicit call."""
+
+    __tablename__ = "lc_trashed_column"
+    __table_args__ = (sa.Index("ix_lc_trashed_column_entity", "app", "entity"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    app: Mapped[str] = mapped_column(sa.String(64))
+    entity: Mapped[str] = mapped_column(sa.String(64))
+    table_name: Mapped[str] = mapped_column(sa.String(128))
+    column_name: Mapped[str] = mapped_column(sa.String(128), default="")
+    """The column's name in the trash (set right after the row is written: it contains the row's id)."""
+    field_key: Mapped[str] = mapped_column(sa.String(64))
+    field: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    """The field definition the column was written under (None for an orphan column of unknown meaning)."""
+    reason: Mapped[str] = mapped_column(sa.String(300), default="")
+    values_count: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    definition_version: Mapped[int | None] = mapped_column()
+    trashed_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    trashed_by: Mapped[str] = mapped_column(sa.String(150), default="")
+    restored_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    purged_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    purged_by: Mapped[str] = mapped_column(sa.String(150), default="")
+
+
 def create_system_tables(engine: sa.Engine) -> None:
     """Create every missing system table (idempotent)."""
     Base.metadata.create_all(engine)

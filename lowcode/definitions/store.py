@@ -13,13 +13,26 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from lowcode.core.models import Counter, Definition, DefinitionVersion, utcnow
+from lowcode.core.models import Counter, Definition, DefinitionVersion, TrashedColumn, utcnow
 from lowcode.definitions.validate import app_errors_for, validate_document
-from lowcode.errors import DefinitionInvalid, NotFound
-from lowcode.runtime.compiler import compile_entity
-from lowcode.runtime.ddl import refuse_incompatible_changes, sync_table
+from lowcode.errors import DefinitionInvalid, NotFound, SchemaChangeRefused
+from lowcode.runtime.compiler import CompiledEntity, compile_entity
+from lowcode.runtime.ddl import apply_plan
+from lowcode.runtime.schema_plan import NO_OPTIONS, PublishOptions, SchemaPlan, plan_entity
+
+__all__ = ["PublishOptions"]  # re-exported for callers of publish
 
 DEFINITIONS_COUNTER = "definitions"
+
+
+@dataclass(frozen=True)
+class Published:
+    """What one publish did: the new version and, for an entity, the schema plan applied to its table."""
+
+    kind: str
+    name: str
+    version: int
+    plan: SchemaPlan | None = None
 
 
 @dataclass(frozen=True)
@@ -89,19 +102,44 @@ def save_draft(session: Session, app: str, kind: str, name: str, body: Any) -> D
     return found
 
 
-def publish(session: Session, app: str, kind: str, name: str, actor_name: str, note: str = "") -> int:
-    """Publish the current draft as a new version; returns the version number.
+def publish(
+    session: Session, app: str, kind: str, name: str, actor_name: str, note: str = "",
+    options: PublishOptions = NO_OPTIONS,
+) -> int:  # fmt: skip
+    """Publish the current draft as a new version; returns the version number (see :func:`publish_definition`)."""
+    return publish_definition(session, app, kind, name, actor_name, note, options).version
+
+
+def publish_definition(
+    session: Session, app: str, kind: str, name: str, actor_name: str, note: str = "",
+    options: PublishOptions = NO_OPTIONS,
+) -> Published:  # fmt: skip
+    """Publish the current draft as a new version; an entity's table follows its schema plan.
 
     :raises NotFound: if there is no draft; :raises DefinitionInvalid: if the app would be inconsistent;
-    :raises SchemaChangeRefused: if the table change would lose data.
+    :raises SchemaChangeRefused: if the plan would lose data without consent, or cannot be applied;
+    :raises BadRequest: for renames or restores that do not fit.
     """
     d = _require(session, app, kind, name)
     if d.draft is None:
         raise NotFound(f"{kind} '{name}' has no draft to publish")
-    return _publish_body(session, d, d.draft, actor_name, note)
+    return _publish_body(session, d, d.draft, actor_name, note, options)
 
 
-def rollback(session: Session, app: str, kind: str, name: str, version: int, actor_name: str) -> int:
+def dry_run_publish(session: Session, app: str, kind: str, name: str, options: PublishOptions) -> Published:
+    """Everything a publish checks, and an entity's schema plan, without changing anything."""
+    d = _require(session, app, kind, name)
+    if d.draft is None:
+        raise NotFound(f"{kind} '{name}' has no draft to publish")
+    _check_publishable(session, d, d.draft)
+    plan = _entity_plan(session, d, d.draft, options)[2] if kind == "entity" else None
+    return Published(kind, name, (d.published_version or 0) + 1, plan)
+
+
+def rollback(
+    session: Session, app: str, kind: str, name: str, version: int, actor_name: str,
+    options: PublishOptions = NO_OPTIONS,
+) -> Published:  # fmt: skip
     """Publish the body of an earlier version as a new version; the draft follows it."""
     d = _require(session, app, kind, name)
     body = session.scalar(
@@ -112,7 +150,7 @@ def rollback(session: Session, app: str, kind: str, name: str, version: int, act
     if body is None:
         raise NotFound(f"{kind} '{name}' has no version {version}")
     d.draft = copy.deepcopy(body)
-    return _publish_body(session, d, body, actor_name, f"rollback to version {version}")
+    return _publish_body(session, d, body, actor_name, f"rollback to version {version}", options)
 
 
 def versions(session: Session, app: str, kind: str, name: str) -> list[DefinitionVersion]:
@@ -145,7 +183,8 @@ def publish_drafts(session: Session, app: str, actor_name: str, note: str = "") 
     order = {"app": 0, "entity": 1}
     pending.sort(key=lambda d: (order.get(d.kind, 2), d.name))
     return [
-        (d.kind, d.name, _publish_body(session, d, d.draft, actor_name, note, checked=True)) for d in pending
+        (d.kind, d.name, _publish_body(session, d, d.draft, actor_name, note, checked=True).version)
+        for d in pending
     ]
 
 
@@ -155,29 +194,68 @@ def _check_app(app: str, app_docs: dict, what: str) -> None:
         raise DefinitionInvalid(f"{what} would leave app '{app}' inconsistent", errors)
 
 
+def _check_publishable(session: Session, d: Definition, body: dict) -> None:
+    validate_document(d.kind, d.name, body)
+    app_docs = published_app_documents(session, d.app)
+    app_docs.setdefault(d.kind, {})[d.name] = body
+    _check_app(d.app, app_docs, f"Publishing {d.kind} '{d.name}'")
+
+
+def _entity_plan(
+    session: Session, d: Definition, body: dict, options: PublishOptions, number: int = 0
+) -> tuple[CompiledEntity | None, CompiledEntity, SchemaPlan]:
+    compiled = compile_entity(d.app, body, number, sa.MetaData())
+    previous = published_body(session, d)
+    old = compile_entity(d.app, previous, 0, sa.MetaData()) if previous is not None else None
+    plan = plan_entity(session.connection(), old, compiled, options, restorable_trash(session, d.app, d.name))
+    return old, compiled, plan
+
+
+def restorable_trash(session: Session, app: str, entity: str) -> dict[int, TrashedColumn]:
+    """Trash entries of an entity that can still be restored (not restored, not purged), by id."""
+    rows = session.scalars(
+        sa.select(TrashedColumn).where(
+            TrashedColumn.app == app, TrashedColumn.entity == entity,
+            TrashedColumn.restored_at.is_(None), TrashedColumn.purged_at.is_(None),
+        ).order_by(TrashedColumn.id)
+    )  # fmt: skip
+    return {row.id: row for row in rows}
+
+
+def publish_body(
+    session: Session, d: Definition, body: dict, actor_name: str, note: str, options: PublishOptions
+) -> Published:
+    """Publish ``body`` as the next version of ``d`` (checked against the app first)."""
+    return _publish_body(session, d, body, actor_name, note, options)
+
+
 def _publish_body(
-    session: Session, d: Definition, body: dict, actor_name: str, note: str, checked: bool = False
-) -> int:
+    session: Session, d: Definition, body: dict, actor_name: str, note: str,
+    options: PublishOptions = NO_OPTIONS, checked: bool = False,
+) -> Published:  # fmt: skip
     if not checked:
-        validate_document(d.kind, d.name, body)
-        app_docs = published_app_documents(session, d.app)
-        app_docs.setdefault(d.kind, {})[d.name] = body
-        _check_app(d.app, app_docs, f"Publishing {d.kind} '{d.name}'")
+        _check_publishable(session, d, body)
     number = (session.scalar(sa.select(sa.func.max(DefinitionVersion.version)).where(
         DefinitionVersion.definition_id == d.id)) or 0) + 1  # fmt: skip
+    plan = None
+    if d.kind == "entity":
+        old, compiled, plan = _entity_plan(session, d, body, options, number)
+        if plan.missing_consent:
+            raise SchemaChangeRefused(
+                f"Publishing entity '{d.name}' would round, truncate or empty stored values of "
+                f"{', '.join(plan.missing_consent)}; publish again with their consent (the original values "
+                "stay in the trash) or change the definition",
+                fields={key: ["conversion would lose data: consent needed"] for key in plan.missing_consent},
+                plan=plan.as_json(),
+            )
+        apply_plan(session, plan, old, compiled, actor_name, number)
     session.add(DefinitionVersion(definition_id=d.id, version=number, body=copy.deepcopy(body),
                                   note=note, published_by=actor_name))  # fmt: skip
-    if d.kind == "entity":
-        compiled = compile_entity(d.app, body, number, sa.MetaData())
-        previous = published_body(session, d) if d.published_version else None
-        if previous is not None:
-            refuse_incompatible_changes(compile_entity(d.app, previous, 0, sa.MetaData()), compiled)
-        sync_table(session.connection(), compiled)
     d.published_version = number
     d.updated_at = utcnow()
     bump_counter(session, DEFINITIONS_COUNTER)
     session.flush()
-    return number
+    return Published(d.kind, d.name, number, plan)
 
 
 def published_app_documents(session: Session, app: str | None = None) -> dict[str, dict[str, dict]]:

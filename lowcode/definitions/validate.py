@@ -123,6 +123,16 @@ def app_errors_for(docs: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]
     return errors
 
 
+def _dependency_errors(doc: Mapping[str, Any], entities: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Each field's checks against its own entity (a computed field's inputs must exist)."""
+    fields = {f["name"]: f for f in doc["fields"]}
+    messages = []
+    for fdoc in doc["fields"]:
+        fdef = FieldDef.from_json(fdoc)
+        messages += field_types.get(fdef.type).check_in_entity(fdef, fields, entities)
+    return messages
+
+
 def app_errors(
     entities: Mapping[str, Mapping[str, Any]], forms: Mapping[str, Any], views: Mapping[str, Any]
 ) -> dict[str, list[str]]:
@@ -135,6 +145,8 @@ def app_errors(
             ftype = field_types.get(fdoc["type"])
             for msg in ftype.check_definition(FieldDef.from_json(fdoc), names):
                 errors.setdefault(f"entity:{ename}/fields/{i}", []).append(msg)
+        for msg in _dependency_errors(doc, entities):
+            errors.setdefault(f"entity:{ename}/fields", []).append(msg)
         for group in doc.get("unique_together", []):
             for name in group:
                 if name not in field_names:

@@ -9,6 +9,25 @@ from typing import Any, ClassVar
 import marshmallow as ma
 import sqlalchemy as sa
 
+from lowcode.errors import LowcodeError
+from lowcode.fields.conversion import Converted, by_validation
+
+SYSTEM_NAMES = frozenset(
+    (
+        "id",
+        "version",
+        "created_at",
+        "created_by",
+        "updated_at",
+        "updated_by",
+        "owner",
+        "deleted_at",
+        "parent_id",
+        "idx",
+    )
+)
+"""System columns of every entity table (the compiler's ``RESERVED_NAMES``); computed fields may use them."""
+
 
 @dataclass(frozen=True)
 class FieldDef:
@@ -109,6 +128,25 @@ class FieldType:
         """Semantic checks beyond the options schema (e.g. a link's target exists). Returns messages."""
         return []
 
+    def check_in_entity(
+        self,
+        fdef: FieldDef,
+        fields: Mapping[str, Mapping[str, Any]],
+        entities: Mapping[str, Mapping[str, Any]],
+    ) -> list[str]:
+        """Checks against the field's own entity (``fields``: its field documents by key) and the app's
+        entity documents: what a computed field is computed from must exist. Returns messages."""
+        try:
+            used = self.depends_on(fdef)
+        except LowcodeError:
+            return []  # a syntax error: check_definition reports it
+        known = set(fields) | SYSTEM_NAMES
+        return [
+            f"field '{fdef.name}' is computed from unknown field '{name}'"
+            for name in sorted(used)
+            if not name.startswith("$") and name not in known
+        ]
+
     def depends_on(self, fdef: FieldDef) -> set[str]:
         """For computed fields: the names of fields (or child tables) the value is computed from."""
         return set()
@@ -120,3 +158,8 @@ class FieldType:
     def json_schema(self, fdef: FieldDef) -> dict[str, Any]:
         """JSON Schema of the value, for the OpenAPI document."""
         return {"type": ["string", "null"]}
+
+    def convert_from(self, fdef: FieldDef, value: Any, source: FieldDef) -> Converted:
+        """A value stored under the definition ``source`` converted into this type (``fdef``); the
+        outcome says whether it kept its meaning. The default accepts what this type's input accepts."""
+        return by_validation(self.marshmallow_field(fdef), value)

@@ -6,6 +6,7 @@ import marshmallow as ma
 import sqlalchemy as sa
 
 from lowcode.fields.base import FieldDef, FieldType, normalise_label, pick_label
+from lowcode.fields.conversion import Converted, as_text
 
 CHOICES_SCHEMA = {
     "type": "object",
@@ -89,6 +90,11 @@ class SelectFieldType(FieldType):
     def json_schema(self, fdef):
         return {"type": ["string", "null"], "enum": [*choice_values(fdef), None]}
 
+    def convert_from(self, fdef, value, source):
+        if isinstance(value, list):  # one chosen value converts; several cannot
+            return super().convert_from(fdef, value[0], source) if len(value) == 1 else Converted.failed()
+        return super().convert_from(fdef, as_text(value).strip(), source)
+
 
 class MultiSelectFieldType(FieldType):
     """Several values out of a fixed list of choices, stored as a JSON array."""
@@ -111,3 +117,8 @@ class MultiSelectFieldType(FieldType):
 
     def json_schema(self, fdef):
         return {"type": ["array", "null"], "items": {"enum": choice_values(fdef)}}
+
+    def convert_from(self, fdef, value, source):
+        if not isinstance(value, list):  # "a, b" or one value -> a list of values
+            value = [part.strip() for part in as_text(value).split(",") if part.strip()]
+        return super().convert_from(fdef, value, source)

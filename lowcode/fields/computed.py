@@ -14,6 +14,8 @@ from lowcode.errors import ExpressionEvaluationError, LowcodeError
 from lowcode.expressions import compile_expression
 from lowcode.expressions.functions import to_text, type_name
 from lowcode.fields.base import FieldDef, FieldType
+from lowcode.fields.conversion import by_validation, to_decimal, to_integer
+from lowcode.fields.conversion import to_text as convert_to_text
 
 RESULT_COLUMNS = {
     "text": lambda scale: sa.String(255),
@@ -96,6 +98,17 @@ class _Computed(FieldType):
     def json_schema(self, fdef):
         return {**RESULT_SCHEMAS[self.result(fdef)], "readOnly": True}
 
+    def convert_from(self, fdef, value, source):
+        result = self.result(fdef)
+        if result == "decimal":
+            return to_decimal(value, RESULT_PRECISION, self.scale(fdef))
+        if result == "integer":
+            return to_integer(value)
+        if result == "text":
+            return convert_to_text(value, 64 if self.type == "autonumber" else 255)
+        field = ma.fields.Date() if result == "date" else ma.fields.Boolean()
+        return by_validation(field, value.date() if isinstance(value, dt.datetime) else value)
+
 
 class FormulaFieldType(_Computed):
     """A value computed on every write from other fields of the record, e.g. ``qty * unit_price``."""
@@ -161,6 +174,18 @@ class RollupFieldType(_Computed):
 
     def depends_on(self, fdef):
         return {fdef.options["child"]}
+
+    def check_in_entity(self, fdef, fields, entities):
+        child = fields.get(fdef.options["child"])
+        if child is None or child.get("type") != "child_table":
+            return [
+                f"field '{fdef.name}' rolls up '{fdef.options['child']}', which is not a child table here"
+            ]
+        target = entities.get(child.get("options", {}).get("entity"), {})
+        column = fdef.options.get("field")
+        if column and target and column not in {f["name"] for f in target.get("fields", [])}:
+            return [f"field '{fdef.name}' rolls up unknown field '{column}' of '{fdef.options['child']}'"]
+        return []
 
     def compute(self, fdef, record, children, ctx):
         rows = children.get(fdef.options["child"], [])

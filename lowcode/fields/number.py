@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from lowcode.core.types import ExactDecimal
 from lowcode.fields.base import FieldDef, FieldType
+from lowcode.fields.conversion import to_decimal, to_integer
 from lowcode.fields.inputs import ExactDecimalInput, IntegerInput
 
 
@@ -26,6 +27,9 @@ class IntegerFieldType(FieldType):
 
     def json_schema(self, fdef):
         return {"type": ["integer", "null"]}
+
+    def convert_from(self, fdef, value, source):
+        return to_integer(value)
 
 
 class DecimalFieldType(FieldType):
@@ -66,6 +70,9 @@ class DecimalFieldType(FieldType):
 
     def json_schema(self, fdef):
         return {"type": ["string", "null"], "pattern": r"^-?\d+(\.\d+)?$", "description": "exact decimal"}
+
+    def convert_from(self, fdef, value, source):
+        return to_decimal(value, *self.precision_scale(fdef))
 
 
 class MoneyFieldType(DecimalFieldType):

@@ -8,6 +8,7 @@ import marshmallow as ma
 import sqlalchemy as sa
 
 from lowcode.fields.base import FieldType
+from lowcode.fields.conversion import EXACT, LOSSY, Converted
 
 
 class UtcDateTimeInput(ma.fields.DateTime):
@@ -36,6 +37,11 @@ class DateFieldType(FieldType):
     def dump(self, fdef, value):
         return None if value is None else value.isoformat()
 
+    def convert_from(self, fdef, value, source):
+        if isinstance(value, dt.datetime):  # the time of day is dropped
+            return Converted(value.date(), LOSSY if value.time() != dt.time() else EXACT)
+        return super().convert_from(fdef, value, source)
+
     def json_schema(self, fdef):
         return {"type": ["string", "null"], "format": "date"}
 
@@ -58,6 +64,11 @@ class DateTimeFieldType(FieldType):
 
     def format(self, fdef, value, language):
         return "" if value is None else value.strftime("%Y-%m-%d %H:%M")
+
+    def convert_from(self, fdef, value, source):
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return Converted(dt.datetime.combine(value, dt.time()))  # midnight UTC
+        return super().convert_from(fdef, value, source)
 
     def json_schema(self, fdef):
         return {"type": ["string", "null"], "format": "date-time"}

@@ -6,6 +6,7 @@ import marshmallow as ma
 import sqlalchemy as sa
 
 from lowcode.fields.base import FieldDef, FieldType
+from lowcode.fields.conversion import to_text
 
 PHONE_PATTERN = r"^\+?[0-9][0-9 \-().]{2,30}\Z"  # \Z, not $: $ also matches before a trailing newline
 
@@ -40,6 +41,9 @@ class TextFieldType(FieldType):
     def json_schema(self, fdef):
         return {"type": ["string", "null"], "maxLength": self.max_length(fdef)}
 
+    def convert_from(self, fdef, value, source):
+        return to_text(value, self.max_length(fdef))
+
 
 class LongTextFieldType(FieldType):
     """Multi-line text without a practical length limit (1 MB)."""
@@ -53,6 +57,9 @@ class LongTextFieldType(FieldType):
 
     def marshmallow_field(self, fdef):
         return ma.fields.String(allow_none=True, validate=[ma.validate.Length(max=1_000_000), NO_NUL])
+
+    def convert_from(self, fdef, value, source):
+        return to_text(value, 1_000_000)
 
 
 class EmailFieldType(FieldType):

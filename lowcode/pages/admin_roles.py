@@ -158,7 +158,9 @@ def _publish(app: str, name: str, rollback_to: int | None):
                 if rollback_to is None:
                     number = store.publish(ctx.session, app, KIND, name, ctx.actor.username)
                 else:
-                    number = store.rollback(ctx.session, app, KIND, name, rollback_to, ctx.actor.username)
+                    number = store.rollback(
+                        ctx.session, app, KIND, name, rollback_to, ctx.actor.username
+                    ).version
             except NotFound as exc:  # no draft, or no such version: a refusal shown in the editor
                 raise DefinitionInvalid(exc.message) from exc
             log_event(ctx.session, "definition_published", username=ctx.actor.username,

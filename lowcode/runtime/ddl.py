@@ -1,143 +1,194 @@
-"""Bring an entity's real table in line with its published definition (Alembic operations API).
+"""Apply a schema plan (:mod:`lowcode.runtime.schema_plan`) to an entity's real table.
 
-Only additive, data-preserving changes are made: new tables, new columns, new indexes, wider text.
-Columns of removed fields are kept (their data stays). A type change that would need a conversion is
-refused with the reason; nothing is dropped.
+Every step runs on the publishing transaction's connection; SQLite and PostgreSQL both make DDL part of the
+transaction, so a publish that fails half-way (a unique index over duplicates, a conversion refused) leaves
+the table as it was. Columns are moved, never dropped: dropping happens only when a trash entry is purged.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
+from sqlalchemy.orm import Session
 
-from lowcode.core.types import ExactDecimal
+from lowcode.core.models import TrashedColumn, utcnow
 from lowcode.errors import SchemaChangeRefused
+from lowcode.fields.conversion import FAILED
 from lowcode.runtime.compiler import CompiledEntity
+from lowcode.runtime.schema_plan import TRASH_PREFIX, SchemaPlan, Step, iter_conversions
+
+BATCH = 1000
 
 
-def sync_table(connection: sa.Connection, entity: CompiledEntity) -> list[str]:
-    """Create or alter the entity's table; returns a description of each change made.
+@dataclass
+class ApplyContext:
+    """What the step appliers share: the transaction, the two versions of the entity and who publishes."""
 
-    :raises SchemaChangeRefused: when a column's type would change incompatibly, or a unique index
-        cannot be created because existing rows hold duplicates.
+    session: Session
+    ops: Operations
+    old: CompiledEntity | None
+    new: CompiledEntity
+    actor_name: str
+    version: int
+
+    @property
+    def connection(self) -> sa.Connection:
+        """The publishing transaction's connection."""
+        return self.session.connection()
+
+    @property
+    def table_name(self) -> str:
+        """The entity's table."""
+        return self.new.table.name
+
+
+def apply_plan(
+    session: Session, plan: SchemaPlan, old: CompiledEntity | None, new: CompiledEntity, actor_name: str,
+    version: int,
+) -> list[str]:  # fmt: skip
+    """Run every step of the plan in order; returns a sentence per step.
+
+    :raises SchemaChangeRefused: when a step cannot be applied (e.g. unique over duplicate values).
     """
-    inspector = sa.inspect(connection)
-    table = entity.table
-    if not inspector.has_table(table.name):
-        table.create(connection)
-        return [f"created table {table.name}"]
-    ops = Operations(MigrationContext.configure(connection))
-    existing = {c["name"]: c for c in inspector.get_columns(table.name)}
-    changes: list[str] = []
-    for column in table.columns:
-        if column.name not in existing:
-            ops.add_column(table.name, sa.Column(column.name, column.type, nullable=True))
-            changes.append(f"added column {column.name}")
-        else:
-            changes += _check_type(ops, connection, table.name, column, existing[column.name]["type"])
-    index_names = {ix["name"] for ix in inspector.get_indexes(table.name)}
-    for index in table.indexes:
-        if index.name not in index_names:
-            _create_index(connection, index, table.name)
-            changes.append(f"created index {index.name}")
-    return changes
+    ops = Operations(MigrationContext.configure(session.connection()))
+    ctx = ApplyContext(session, ops, old, new, actor_name, version)
+    done = []
+    for step in plan.steps:
+        APPLIERS[step.op](ctx, step)
+        done.append(f"{step.op} {step.field or step.detail.get('index', '')}".strip())
+    return done
 
 
-def _create_index(connection: sa.Connection, index: sa.Index, table_name: str) -> None:
+def _quote(ctx: ApplyContext, name: str) -> str:
+    return ctx.connection.dialect.identifier_preparer.quote(name)
+
+
+def rename_column(ctx: ApplyContext, old_name: str, new_name: str) -> None:
+    """``ALTER TABLE ... RENAME COLUMN`` (native on PostgreSQL and SQLite >= 3.25: no table copy)."""
+    table = _quote(ctx, ctx.table_name)
+    ctx.connection.exec_driver_sql(
+        f"ALTER TABLE {table} RENAME COLUMN {_quote(ctx, old_name)} TO {_quote(ctx, new_name)}"
+    )
+
+
+def _old_field_doc(ctx: ApplyContext, key: str) -> dict | None:
+    if ctx.old is None or key not in ctx.old.fields:
+        return None
+    return next((dict(f) for f in ctx.old.definition["fields"] if f["name"] == key), None)
+
+
+def trash(ctx: ApplyContext, column: str, key: str, reason: str) -> TrashedColumn:
+    """Move a column into the trash: record it, then rename it out of the way of field keys."""
+    t = sa.table(ctx.table_name, sa.column(column))
+    count = ctx.connection.execute(sa.select(sa.func.count(t.c[column]))).scalar() or 0
+    entry = TrashedColumn(
+        app=ctx.new.app, entity=ctx.new.name, table_name=ctx.table_name, field_key=key,
+        field=_old_field_doc(ctx, key), reason=reason, values_count=count,
+        definition_version=ctx.version, trashed_by=ctx.actor_name,
+    )  # fmt: skip
+    ctx.session.add(entry)
+    ctx.session.flush()
+    entry.column_name = f"{TRASH_PREFIX}{entry.id}_{key}"[:63]
+    rename_column(ctx, column, entry.column_name)
+    ctx.session.flush()
+    return entry
+
+
+def _create_table(ctx: ApplyContext, step: Step) -> None:
+    ctx.new.table.create(ctx.connection)
+
+
+def _add_column(ctx: ApplyContext, step: Step) -> None:
+    column = ctx.new.table.c[step.field]
+    ctx.ops.add_column(ctx.table_name, sa.Column(column.name, column.type, nullable=True))
+
+
+def _trash_column(ctx: ApplyContext, step: Step) -> None:
+    trash(ctx, step.detail["column"], step.detail["column"], step.detail["reason"])
+
+
+def _rename_column(ctx: ApplyContext, step: Step) -> None:
+    rename_column(ctx, step.detail["from"], step.detail["to"])
+
+
+def _widen_column(ctx: ApplyContext, step: Step) -> None:
+    if ctx.connection.dialect.name == "sqlite":
+        return  # SQLite does not enforce VARCHAR lengths
+    source = step.detail.get("column", step.field)
+    before = ctx.old.fields[source] if ctx.old and source in ctx.old.fields else None
+    existing = before.ftype.column_type(before.fdef) if before else None
+    ctx.ops.alter_column(
+        ctx.table_name, step.field, type_=ctx.new.table.c[step.field].type, existing_type=existing
+    )
+
+
+def _convert_column(ctx: ApplyContext, step: Step) -> None:
+    """The original column goes to the trash; converted values fill a fresh column under the key."""
+    source_key = step.detail["column"]
+    before = ctx.old.fields[source_key]
+    after = ctx.new.fields[step.field]
+    entry = trash(ctx, step.field, source_key, f"converted from {step.detail['from']} to {step.detail['to']}")
+    _add_column(ctx, step)
+    target = sa.table(
+        ctx.table_name, sa.column("id"), sa.column(step.field, ctx.new.table.c[step.field].type)
+    )
+    update = (
+        target.update().where(target.c.id == sa.bindparam("b_id")).values({step.field: sa.bindparam("b_v")})
+    )
+    batch: list[dict] = []
+    for row_id, converted in iter_conversions(
+        ctx.connection, ctx.table_name, entry.column_name, before, after
+    ):
+        if converted.outcome != FAILED:
+            batch.append({"b_id": row_id, "b_v": converted.value})
+        if len(batch) >= BATCH:
+            ctx.connection.execute(update, batch)
+            batch = []
+    if batch:
+        ctx.connection.execute(update, batch)
+
+
+def _restore_column(ctx: ApplyContext, step: Step) -> None:
+    entry = ctx.session.get(TrashedColumn, step.detail["trash_id"])
+    rename_column(ctx, entry.column_name, step.field)
+    entry.restored_at = utcnow()
+    ctx.session.flush()
+
+
+def _drop_index(ctx: ApplyContext, step: Step) -> None:
+    ctx.ops.drop_index(step.detail["index"], table_name=ctx.table_name)
+
+
+def _add_index(ctx: ApplyContext, step: Step) -> None:
+    index = next(ix for ix in ctx.new.table.indexes if ix.name == step.detail["index"])
     columns = [c.name for c in index.columns]
     if index.unique:
         cols = [sa.column(c) for c in columns]
-        dup = connection.execute(
-            sa.select(*cols).select_from(sa.table(table_name, *cols)).where(cols[0].is_not(None))
+        dup = ctx.connection.execute(
+            sa.select(*cols).select_from(sa.table(ctx.table_name, *cols)).where(*(c.is_not(None) for c in cols))
             .group_by(*cols).having(sa.func.count() > 1).limit(1)
         ).first()  # fmt: skip
         if dup is not None:
             raise SchemaChangeRefused(
-                f"Cannot make '{columns[0]}' unique: existing records share the value {dup[0]!r}",
-                fields={columns[0]: ["existing records hold duplicate values"]},
+                f"Cannot make {', '.join(columns)} unique: existing records share the value {tuple(dup)!r}",
+                fields={c: ["existing records hold duplicate values"] for c in columns},
             )
-    index.create(connection)
+    index.create(ctx.connection)
 
 
-def _family(col_type: sa.types.TypeEngine, dialect_name: str) -> str:
-    if isinstance(col_type, ExactDecimal):
-        return "decimal" if dialect_name == "postgresql" else "integer"
-    for family, classes in (
-        ("integer", (sa.Integer,)),
-        ("decimal", (sa.Numeric,)),
-        ("boolean", (sa.Boolean,)),
-        ("datetime", (sa.DateTime,)),
-        ("date", (sa.Date,)),
-        ("json", (sa.JSON,)),
-        ("text", (sa.String, sa.Text)),
-    ):
-        if isinstance(col_type, classes):
-            return family
-    return type(col_type).__name__
-
-
-def _check_type(ops, connection, table_name, column, current_type) -> list[str]:
-    dialect = connection.dialect.name
-    wanted, have = _family(column.type, dialect), _family(current_type, dialect)
-    if dialect == "sqlite" and {wanted, have} <= {"boolean", "integer"}:
-        return []  # SQLite reflects BOOLEAN columns as INTEGER-compatible; no change needed
-    if dialect == "sqlite" and {wanted, have} <= {"json", "text"}:
-        return []
-    if wanted != have:
-        raise SchemaChangeRefused(
-            f"Field '{column.name}' cannot change from {have} to {wanted}: existing data would need a "
-            "conversion this platform does not do automatically. Add a new field and copy the data instead.",
-            fields={column.name: [f"type change {have} -> {wanted} refused"]},
-        )
-    new_len = getattr(column.type, "length", None)
-    old_len = getattr(current_type, "length", None)
-    if wanted == "text" and old_len and (new_len is None or new_len > old_len):
-        if dialect != "sqlite":  # SQLite does not enforce VARCHAR lengths
-            ops.alter_column(table_name, column.name, type_=column.type, existing_type=current_type)
-        return [f"widened column {column.name}"]
-    if wanted == "text" and new_len and old_len and new_len < old_len:
-        raise SchemaChangeRefused(
-            f"Field '{column.name}' cannot be shortened from {old_len} to {new_len} characters",
-            fields={column.name: ["shortening a text column could truncate data"]},
-        )
-    decimal_on_pg = isinstance(column.type, ExactDecimal) and dialect == "postgresql"
-    if decimal_on_pg and (current_type.precision, current_type.scale) != (
-        column.type.precision,
-        column.type.scale,
-    ):
-        raise SchemaChangeRefused(
-            f"Field '{column.name}' cannot change its precision/scale once it holds data",
-            fields={column.name: ["precision/scale change refused"]},
-        )
-    return []
-
-
-def refuse_incompatible_changes(old: CompiledEntity, new: CompiledEntity) -> None:
-    """Compare two versions of an entity field by field: a changed column type is refused unless it
-    only widens text. This catches what the database cannot show (e.g. a decimal's scale on SQLite).
-
-    :raises SchemaChangeRefused:
-    """
-    for column in new.table.columns:
-        if column.name not in old.table.columns:
-            continue
-        before, after = old.table.columns[column.name].type, column.type
-        if _signature(before) == _signature(after):
-            continue
-        widening = (
-            isinstance(before, sa.String) and isinstance(after, sa.String)
-            and not isinstance(before, sa.Text) and (after.length is None or after.length >= (before.length or 0))
-        )  # fmt: skip
-        if not widening:
-            raise SchemaChangeRefused(
-                f"Field '{column.name}' cannot change from {before!r} to {after!r} once published: "
-                "existing data would need a conversion. Add a new field and copy the data instead.",
-                fields={column.name: ["incompatible type change refused"]},
-            )
-
-
-def _signature(col_type: sa.types.TypeEngine) -> str:
-    if isinstance(col_type, ExactDecimal):
-        return f"ExactDecimal({col_type.precision}, {col_type.scale})"
-    return repr(col_type)
+APPLIERS: dict[str, Callable[[ApplyContext, Step], None]] = {
+    "create_table": _create_table,
+    "trash_column": _trash_column,
+    "rename_column": _rename_column,
+    "restore_column": _restore_column,
+    "convert_column": _convert_column,
+    "widen_column": _widen_column,
+    "add_column": _add_column,
+    "drop_index": _drop_index,
+    "add_index": _add_index,
+}
+"""One applier per step kind of :class:`~lowcode.runtime.schema_plan.Step`."""
