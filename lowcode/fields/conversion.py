@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Any
 
 import marshmallow as ma
@@ -64,14 +64,15 @@ def as_decimal(value: Any) -> Decimal | None:
 
 
 def round_half_up(number: Decimal, scale: int) -> Decimal:
-    """``number`` rounded to ``scale`` places, halves away from zero (the platform's one rounding rule)."""
-    return number.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP)
+    """``number`` rounded to ``scale`` places, halves away from zero (the platform's one rounding rule).
+    Only for numbers that fit a column (at most 18 digits before the point; callers check)."""
+    return number.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP, context=Context(prec=60))
 
 
 def to_decimal(value: Any, precision: int, scale: int) -> Converted:
     """Into a fixed-scale decimal: rounded half-up (lossy when digits are dropped), failed when too large."""
     number = as_decimal(value)
-    if number is None:
+    if number is None or number.adjusted() >= precision:
         return Converted.failed()
     rounded = round_half_up(number, scale)
     if rounded and rounded.adjusted() + 1 > precision - scale:
@@ -83,7 +84,7 @@ def to_decimal(value: Any, precision: int, scale: int) -> Converted:
 def to_integer(value: Any) -> Converted:
     """Into a 64-bit integer: fractions rounded half-up (lossy), out of range failed."""
     number = as_decimal(value)
-    if number is None:
+    if number is None or number.adjusted() > 18:
         return Converted.failed()
     rounded = round_half_up(number, 0)
     if abs(rounded) > 2**63 - 1:

@@ -148,6 +148,11 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("GET",    "/api/definitions/<app>/<kind>/<name>/versions"):      E(ADMIN,  401, 403, 403, _,   _,   _,   401),
     ("POST",   "/api/definitions/<app>/<kind>/<name>/rollback/<int:version>"):
                                                                       E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/api/definitions/<app>/entity/<name>/trash"):         E(ADMIN,  401, 403, 403, _,   _,   _,   401),
+    ("POST",   "/api/definitions/<app>/entity/<name>/trash/<int:trash_id>/restore"):
+                                                                      E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("DELETE", "/api/definitions/<app>/entity/<name>/trash/<int:trash_id>"):
+                                                                      E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("POST",   "/api/templates/import"):                              E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("GET",    "/api/templates/export/<app>"):                        E(ADMIN,  401, 403, 403, _,   _,   _,   401),
 
@@ -280,6 +285,7 @@ PARAMS: dict[str, Callable[[World], Any]] = {
     "assignment_id": lambda w: w.ids["reader_assignment"],
     "token_id": lambda w: w.ids["olga_token"],
     "notification_id": lambda w: w.ids["olga_note"],  # olga's: no prober's own
+    "trash_id": lambda w: w.ids["trashed"],
 }
 _EDITOR_ROLE = {"name": lambda w: "editor"}  # a role with a pending draft (publishing it widens the role)
 _EMPTY_DEPT = {"dept_id": lambda w: w.ids["empty_dept"]}  # one that deleting would really delete
@@ -550,6 +556,12 @@ def build_world(app: Flask) -> World:
         for key, message in [("secret", SECRET_RUN), ("own", "run on eve's deal")]:
             s.add(RuleRunEntry(app="sec", rule="probe", entity="deal", record_id=w.ids[key], trigger="update",
                                phase="after", outcome="ok", message=message, actions=[]))  # fmt: skip
+    deal = BUNDLE["entities"][0]  # a field published, then removed: its column is in the trash
+    for body in ({**deal, "fields": [*deal["fields"], {"name": "scratch", "type": "text"}]}, deal):
+        assert admin.send(app, "PUT", "/api/definitions/sec/entity/deal", body).status_code == 200
+        assert admin.send(app, "POST", "/api/definitions/sec/entity/deal/publish").status_code == 200
+    (trashed,) = admin.send(app, "GET", "/api/definitions/sec/entity/deal/trash").get_json()["data"]
+    w.ids["trashed"] = trashed["id"]
     drafted = admin.send(app, "PUT", "/api/definitions/sec/role/editor", OPEN_EDITOR)
     assert drafted.status_code == 200, drafted.get_json()  # pending: publishing it would widen the role
 
