@@ -78,7 +78,9 @@ def test_publish_versions_and_rollback(api):
     (entry,) = api.get("/api/definitions/crm/entity/contact/trash").get_json()["data"]
     assert entry["field_key"] == "email" and entry["values_count"] == 1 and entry["state"] == "restorable"
     api.put("/api/definitions/crm/entity/contact", json=v2)
-    republished = api.post("/api/definitions/crm/entity/contact/publish", json={"restore": {"email": entry["id"]}})
+    republished = api.post(
+        "/api/definitions/crm/entity/contact/publish", json={"restore": {"email": entry["id"]}}
+    )
     assert republished.status_code == 200 and republished.get_json()["version"] == 4
     record = api.get(f"/api/data/crm/contact/{created.get_json()['id']}").get_json()
     assert record["email"] == "li@example.com"  # restored on request, never reused silently

@@ -83,7 +83,7 @@ def test_readding_a_removed_key_with_another_type_starts_empty_and_keeps_the_old
         kept = s.execute(sa.text(f"SELECT {entry['column']} FROM e_shop_item")).scalar()
     assert kept == 5
     # restoring it as money is refused (another type); restoring under its own type gives 5 back
-    refused = api.post("/api/definitions/shop/entity/item/trash/%d/restore" % entry["id"])
+    refused = api.post(f"/api/definitions/shop/entity/item/trash/{entry['id']}/restore")
     assert (
         refused.status_code == 409 and "already has a field 'qty'" in refused.get_json()["error"]["message"]
     )
