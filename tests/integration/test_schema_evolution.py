@@ -3,6 +3,8 @@ renames, indexes both ways, child tables, dry runs and all-or-nothing publishes 
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import sqlalchemy as sa
 
 APP = {"name": "shop", "label": "Shop"}
@@ -348,3 +350,22 @@ def test_dry_run_changes_nothing(app, api):
     assert ("add_column", "extra") in ops(dry.get_json()["plan"])
     assert (columns(app), indexes(app)) == before and trash(api) == []
     assert api.get("/api/definitions/shop/entity/item").get_json()["published_version"] == 1
+
+
+def test_converting_10000_rows_keeps_every_value(app, api):
+    setup_shop(api, {"name": "qty", "type": "integer"})
+    svc = app.extensions["lowcode"]
+    with svc.db.write() as s:
+        table = svc.snapshots.get(s).entity("shop", "item").table
+        s.execute(sa.insert(table), [{"name": f"n{i}", "qty": i - 5000, "version": 1} for i in range(10_000)])
+    published = put_and_publish(api, entity({"name": "qty", "type": "decimal", "options": {"scale": 3}}))
+    assert step(published["plan"], "convert_column", "qty")["exact"] == 10_000
+    with svc.db.read() as s:
+        table = svc.snapshots.get(s).entity("shop", "item").table
+        count, total, high = s.execute(sa.select(sa.func.count(table.c.qty), sa.func.sum(table.c.qty),
+                                                 sa.func.max(table.c.qty))).one()  # fmt: skip
+    assert (count, Decimal(total), Decimal(high)) == (
+        10_000,
+        Decimal(sum(range(-5000, 5000))),
+        Decimal("4999.000"),
+    )
