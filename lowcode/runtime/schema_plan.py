@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from lowcode.core.types import ExactDecimal
-from lowcode.errors import BadRequest
+from lowcode.errors import BadRequest, SchemaChangeRefused
 from lowcode.fields.conversion import EXACT, FAILED, LOSSY
 from lowcode.runtime.compiler import CHILD_SYSTEM_FIELDS, SYSTEM_FIELDS, CompiledEntity, CompiledField
 
@@ -129,6 +129,12 @@ def plan_entity(
             raise BadRequest("Nothing to rename or restore: the table does not exist yet")
         plan.steps.append(Step("create_table", detail={"columns": len(new.table.columns)}))
         return plan
+    if old is not None and old.is_child != new.is_child:
+        raise SchemaChangeRefused(
+            f"Entity '{new.name}' cannot change between a child table and a top-level entity once published; "
+            "create a new entity instead",
+            fields={"child": ["cannot change once published"]},
+        )
     inspector = sa.inspect(connection)
     existing = {c["name"]: c["type"] for c in inspector.get_columns(new.table.name)}
     old_fields = _stored(old) if old is not None else {}

@@ -369,3 +369,11 @@ def test_converting_10000_rows_keeps_every_value(app, api):
         Decimal(sum(range(-5000, 5000))),
         Decimal("4999.000"),
     )
+
+
+def test_an_entity_cannot_turn_into_a_child_table_once_published(app, api):
+    setup_shop(api)
+    create(api)
+    response = put_and_publish(api, {**entity(), "child": True}, expect=409)
+    assert "child" in response["error"]["fields"]
+    assert "parent_id" not in columns(app)
