@@ -69,6 +69,13 @@ class ValidationFailed(LowcodeError):
     code = "validation_failed"
 
 
+class ConstraintViolated(ValidationFailed):
+    """The database refused a write by one of its constraints (unique, not null, foreign key, check) that
+    the checks before the write did not catch - two writers passing the unique check at once, or a
+    constraint the definition does not declare. ``fields`` names the field(s) where the database says
+    which; ``extra["constraint"]`` is the kind. Nothing was written: the transaction rolls back."""
+
+
 class VersionConflict(LowcodeError):
     """Optimistic concurrency: the record changed since the client read it.
 

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import current_app, g, request, session
+from sqlalchemy.exc import IntegrityError
 
 from lowcode.auth.actors import actor_for_user, touch_assignments
 from lowcode.auth.security_log import log_event
@@ -15,6 +16,7 @@ from lowcode.core.jsonutil import loads_exact
 from lowcode.core.models import User
 from lowcode.errors import BadRequest, PermissionDenied, Unauthenticated
 from lowcode.runtime.context import Actor, WriteContext
+from lowcode.runtime.integrity import constraint_error
 from lowcode.services import Services
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -89,14 +91,26 @@ def check_csrf() -> None:
 
 @contextmanager
 def unit_of_work(write: bool, source: str = "api") -> Iterator[WriteContext]:
-    """One transaction for the request: the caller's actor, the current snapshot; commit on success."""
+    """One transaction for the request: the caller's actor, the current snapshot; commit on success.
+
+    An integrity error that reaches here (a deferred constraint at commit, a write outside the record
+    service's guard) becomes a per-field validation error when it belongs to an entity's table; the
+    transaction is already rolled back. Others go on to the last-resort 409 of ``api/errors.py``.
+    """
     svc = services()
-    with svc.db.write() if write else svc.db.read() as db_session:
-        actor = resolve_actor(db_session, writing=write)
-        snapshot = svc.snapshots.get(db_session)
-        ctx = WriteContext(db_session, actor, snapshot, source=source, ip=request.remote_addr or "")
-        g.lowcode_ctx = ctx
-        yield ctx
+    snapshot = None
+    try:
+        with svc.db.write() if write else svc.db.read() as db_session:
+            actor = resolve_actor(db_session, writing=write)
+            snapshot = svc.snapshots.get(db_session)
+            ctx = WriteContext(db_session, actor, snapshot, source=source, ip=request.remote_addr or "")
+            g.lowcode_ctx = ctx
+            yield ctx
+    except IntegrityError as exc:
+        mapped = constraint_error(exc, snapshot)
+        if mapped is None:
+            raise
+        raise mapped from exc
 
 
 def json_body() -> Any:

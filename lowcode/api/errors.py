@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, request
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from lowcode import errors as e
+from lowcode.core.integrity import parse_violation
 from lowcode.core.jsonutil import to_jsonable
 
 STATUS: dict[type[e.LowcodeError], int] = {
@@ -26,6 +27,15 @@ STATUS: dict[type[e.LowcodeError], int] = {
     e.ExpressionSyntaxError: 422,
     e.ExpressionEvaluationError: 422,
     e.PreconditionRequired: 428,
+}
+
+KIND_NAMES = {
+    "unique": "a unique constraint",
+    "not_null": "a value is required",
+    "foreign_key": "a foreign key",
+    "check": "a check constraint",
+    "exclusion": "an exclusion constraint",
+    "integrity": "an integrity constraint",
 }
 
 
@@ -72,6 +82,19 @@ def register_error_handlers(app: Flask) -> None:
 
             return render_error_page(e.LowcodeError(body["error"]["message"]), 409)
         return jsonify(body), 409
+
+    @app.errorhandler(IntegrityError)
+    def _integrity(error: IntegrityError):
+        """The last resort for a constraint the write path could not place on a field (a system table,
+        SQLite's anonymous foreign key at commit): a 409, never a 500. The database's own text is not
+        shown - it can hold another record's values."""
+        kind = parse_violation(error).kind
+        message = f"The database refused the change ({KIND_NAMES.get(kind, kind)}); nothing was written."
+        if not request.path.startswith("/api/"):
+            from lowcode.pages.errors import render_error_page
+
+            return render_error_page(e.LowcodeError(message), 409)
+        return jsonify(error_body("integrity_error", message, constraint=kind)), 409
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):

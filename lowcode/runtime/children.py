@@ -11,6 +11,7 @@ from lowcode.errors import ValidationFailed
 from lowcode.fields.base import ComputeContext
 from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.context import WriteContext
+from lowcode.runtime.integrity import guard_constraints
 from lowcode.runtime.serialize import row_to_record
 from lowcode.runtime.validation import check_references, load_child_rows
 
@@ -83,6 +84,12 @@ class ChildRows:
                 errors.update(check_references(self.ctx, self.entities[name], row, prefix=f"{name}.{i}."))
         return errors
 
+    def _store(self, t: sa.Table, row: dict[str, Any], values: dict[str, Any]) -> None:
+        if row.get("id") is None:
+            row["id"] = self.ctx.session.execute(sa.insert(t).values(values).returning(t.c.id)).scalar_one()
+        else:
+            self.ctx.session.execute(sa.update(t).where(t.c.id == row["id"]).values(values))
+
     def write(self, parent_id: int) -> dict[str, list]:
         """Store the sent lists (update kept rows, insert new ones, delete dropped ones); returns the
         audit diff ``{field: [old rows, new rows]}`` of each list that changed."""
@@ -94,16 +101,13 @@ class ChildRows:
             dropped = [r["id"] for r in self._before[name] if r["id"] not in kept]
             if dropped:
                 self.ctx.session.execute(sa.delete(t).where(t.c.id.in_(dropped)))
-            for row in self._rows[name]:
+            for i, row in enumerate(self._rows[name]):
                 values = {k: row.get(k) for k in stored} | {"idx": row["idx"], "updated_at": self.ctx.now}
                 if row.get("id") is None:
                     values |= {"parent_id": parent_id, "version": 1, "created_at": self.ctx.now,
                                "created_by": self.ctx.actor.user_id}  # fmt: skip
-                    row["id"] = self.ctx.session.execute(
-                        sa.insert(t).values(values).returning(t.c.id)
-                    ).scalar_one()
-                else:
-                    self.ctx.session.execute(sa.update(t).where(t.c.id == row["id"]).values(values))
+                with guard_constraints(self.ctx, child, values, prefix=f"{name}.{i}."):
+                    self._store(t, row, values)
                 # keep the row complete (system columns too) so callers can answer without re-reading it
                 row.update({c.name: values.get(c.name, row.get(c.name)) for c in t.columns if c.name != "id"})
             old = [to_jsonable({k: r.get(k) for k in ["id", *stored]}) for r in self._before[name]]

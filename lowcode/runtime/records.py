@@ -27,6 +27,7 @@ from lowcode.runtime.atomic import AtomicResult, apply_atomic
 from lowcode.runtime.children import ChildRows
 from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.context import WriteContext
+from lowcode.runtime.integrity import guard_constraints
 from lowcode.runtime.serialize import row_to_record
 from lowcode.runtime.series import next_in_series
 from lowcode.runtime.validation import check_references, check_unique, forget_link_target, parse_input
@@ -57,7 +58,8 @@ class RecordService:
         system = {"version": 1, "created_at": ctx.now, "updated_at": ctx.now,
                   "created_by": ctx.actor.user_id, "updated_by": ctx.actor.user_id, "owner": ctx.actor.user_id}  # fmt: skip
         row = {**event.after, **system}
-        record_id = ctx.session.execute(entity.statements.insert, row).scalar_one()
+        with guard_constraints(ctx, entity, row):
+            record_id = ctx.session.execute(entity.statements.insert, row).scalar_one()
         event.record_id = record_id
         child_diff = children.write(record_id)
         self.rules.after_write(ctx, entity, event)
@@ -212,7 +214,8 @@ class RecordService:
 
     def _guarded_update(self, ctx, entity, record_id: int, version: int, values: dict) -> None:
         params = {**values, "b_id": record_id, "b_version": version}
-        result = ctx.session.execute(entity.statements.guarded_update, params)
+        with guard_constraints(ctx, entity, values):
+            result = ctx.session.execute(entity.statements.guarded_update, params)
         if result.rowcount != 1:
             self._conflict(ctx, entity, self._current(ctx, entity, record_id), version)
 
