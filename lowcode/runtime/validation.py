@@ -163,8 +163,12 @@ def check_unique(
             query = query.where(table.c.id != record_id)
         other = ctx.session.execute(query.limit(1)).first()
         if other is not None:
-            where = " (deleted; restore it or change its value)" if other.deleted_at else ""
-            errors[cf.name] = [f"Must be unique: record {other.id}{where} already has this value."]
+            # the other record is not named: the writer may not be allowed to see it
+            errors[cf.name] = [
+                "Must be unique: a deleted record already has this value (restore it or change the value)."
+                if other.deleted_at
+                else "Must be unique: another record already has this value."
+            ]
     for group in entity.definition.get("unique_together", []):
         if any(values.get(n) is None for n in group):
             continue
@@ -174,6 +178,6 @@ def check_unique(
         other = ctx.session.execute(query.limit(1)).first()
         if other is not None:
             errors[group[0]] = [
-                f"Must be unique together with {', '.join(group[1:])}: record {other.id} has these values."
+                f"Must be unique together with {', '.join(group[1:])}: another record has these values."
             ]
     return errors
