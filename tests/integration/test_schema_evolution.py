@@ -377,3 +377,21 @@ def test_an_entity_cannot_turn_into_a_child_table_once_published(app, api):
     response = put_and_publish(api, {**entity(), "child": True}, expect=409)
     assert "child" in response["error"]["fields"]
     assert "parent_id" not in columns(app)
+
+
+def test_an_entity_whose_table_name_another_app_uses_is_refused_and_requests_keep_working(api):
+    setup_shop(api, {"name": "qty", "type": "integer"})
+    create(api, qty=1)
+    assert api.put("/api/definitions/shop/entity/x_y", json=entity(name="x_y")).status_code == 200
+    assert api.post("/api/definitions/shop/entity/x_y/publish").status_code == 200
+    clash = {
+        "app": {"name": "shop_x", "label": "Clash"},
+        "entities": [entity(name="y")],
+        "forms": [],
+        "views": [],
+    }
+    response = api.post("/api/templates/import", json=clash)
+    assert response.status_code == 422, response.get_json()
+    assert "e_shop_x_y" in response.get_json()["error"]["message"]
+    assert api.get("/api/data/shop/item").status_code == 200  # was a 500 for every request from then on
+    assert api.get("/api/definitions/shop_x").get_json()["data"] == []  # the import left nothing behind
