@@ -2,21 +2,46 @@
 
 ``UPDATE stock_balance SET reserved = reserved + :q, version = version + 1 WHERE <match> AND
 on_hand - reserved >= :q RETURNING ...``: the database does the arithmetic on the current row, so no update
-is lost and the guard holds under concurrency. Rows the guard rejects are reported, not changed. Each
-changed row gets its audit entry and outbox event like any other write.
+is lost and the guard holds under concurrency. Rows the guard rejects are reported, not changed.
+
+The matched rows are locked first (``FOR UPDATE`` on PostgreSQL; SQLite write transactions hold the only
+write lock), and each goes through the record service's checks (``RowChecks``) in the same transaction:
+record rules on the current row; the values the update will produce, evaluated exactly in Python on the
+locked row and validated like input (so a value that does not fit its column is a 422 naming the field,
+never a database error); the stored formulas computed from them, which the same UPDATE writes. After the
+UPDATE the stored values are compared with the prediction - where the database's result differs, that
+result is validated and the formulas recomputed from it (written by a follow-up UPDATE) - and the new
+state is checked against record rules, link targets and unique values. Each changed row gets its audit
+entry and outbox event like any other write.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
+from lowcode.core.types import ExactDecimal
+from lowcode.errors import ExpressionEvaluationError, ValidationFailed
+from lowcode.expressions import compile_expression
 from lowcode.runtime import audit, outbox
 from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.context import WriteContext
 from lowcode.runtime.serialize import row_to_record
+
+
+@dataclass(frozen=True)
+class AtomicUpdate:
+    """What a guarded update changes: the rows matching ``match``, each ``set_exprs`` field, if ``guard``
+    holds. In the expressions, bare names are the target's columns; other names come from ``context``."""
+
+    match: dict[str, Any]
+    variables: dict[str, Any]
+    set_exprs: dict[str, str]
+    context: dict[str, Any]
+    guard: str | None = None
 
 
 @dataclass
@@ -34,38 +59,141 @@ class AtomicResult:
         return len(self.updated) + len(self.refused)
 
 
+class RowChecks(Protocol):
+    """The record service's checks of the rows a guarded update touches; each raises to refuse the write."""
+
+    def locked(self, row: dict[str, Any]) -> None:
+        """A matched row, locked, before anything changed (record rules on the current row)."""
+
+    def planned(self, row: dict[str, Any], produced: dict[str, Any]) -> dict[str, Any]:
+        """Validate the values the update produces on ``row``; return the row's computed fields then."""
+
+    def stored(self, before: dict[str, Any], after: dict[str, Any]) -> None:
+        """A row as the write left it (link targets, unique values, record rules on the new state)."""
+
+
 def apply_atomic(
-    ctx: WriteContext, entity: CompiledEntity, match: dict[str, Any], variables: dict[str, Any],
-    set_exprs: dict[str, str], context: dict[str, Any], guard: str | None,
-) -> AtomicResult:  # fmt: skip
-    """Run the guarded update (caller has authorized it). ``set_exprs`` and ``guard`` are expressions where
-    bare names are the target's columns and other names come from ``context``."""
+    ctx: WriteContext, entity: CompiledEntity, update: AtomicUpdate, checks: RowChecks
+) -> AtomicResult:
+    """Run the guarded update (caller has authorized the action) with ``checks`` on every row."""
     from lowcode.rules.sqlexpr import to_sql
 
+    _refuse_unsettable(entity, update.set_exprs)
     t = entity.table
     columns = {c.name: c for c in t.columns}
-    where = [t.c.deleted_at.is_(None), entity.condition(match, "where").to_sql(
-        {n: t.c[n] for n in entity.kinds}, variables)]  # fmt: skip
+    where = [t.c.deleted_at.is_(None), entity.condition(update.match, "where").to_sql(
+        {n: t.c[n] for n in entity.kinds}, update.variables)]  # fmt: skip
     select = sa.select(t).where(*where).order_by(t.c.id)
     if ctx.session.get_bind().dialect.name == "postgresql":
         select = select.with_for_update()
     before = {r["id"]: row_to_record(entity, r) for r in ctx.session.execute(select).mappings()}
     if not before:
         return AtomicResult()
-    values = {name: to_sql(expr, columns, context) for name, expr in set_exprs.items()}
+    expected: dict[int, dict[str, Any]] = {}
+    for row in before.values():
+        checks.locked(row)
+        produced = _predict(entity, update, row)
+        if produced is not None:
+            expected[row["id"]] = {**produced, **checks.planned(row, produced)}
+    values = {name: to_sql(expr, columns, update.context) for name, expr in update.set_exprs.items()}
+    values |= _per_row(
+        t, {rid: {k: v for k, v in e.items() if k not in values} for rid, e in expected.items()}
+    )
     values |= {"version": t.c.version + 1, "updated_at": ctx.now, "updated_by": ctx.actor.user_id}
-    update = sa.update(t).where(t.c.id.in_(list(before))).values(values)
-    if guard:
-        update = update.where(to_sql(guard, columns, context))
-    returned = ctx.session.execute(update.returning(*t.columns)).mappings().all()
-    result = AtomicResult(updated=[row_to_record(entity, r) for r in returned])
-    changed_ids = {r["id"] for r in result.updated}
-    result.refused = [row for rid, row in before.items() if rid not in changed_ids]
-    result.before = {rid: row for rid, row in before.items() if rid in changed_ids}
-    for after in result.updated:
-        old = before[after["id"]]
-        changes = audit.diff(old, after, list(set_exprs))
+    statement = sa.update(t).where(t.c.id.in_(list(before))).values(values)
+    if update.guard:
+        statement = statement.where(to_sql(update.guard, columns, update.context))
+    returned = ctx.session.execute(statement.returning(*t.columns)).mappings().all()
+    result = AtomicResult()
+    for stored in sorted((row_to_record(entity, r) for r in returned), key=lambda r: r["id"]):
+        old = before[stored["id"]]
+        wanted = expected.get(stored["id"])
+        extra: dict[str, Any] = {}
+        if wanted is None or any(stored[k] != v for k, v in wanted.items()):
+            # the database's result differs from the prediction: check what it stored
+            produced = {name: stored[name] for name in update.set_exprs}
+            extra = {k: v for k, v in checks.planned(old, produced).items() if v != stored[k]}
+            if extra:
+                ctx.session.execute(sa.update(t).where(t.c.id == stored["id"]).values(extra))
+        after = {**stored, **extra}
+        checks.stored(old, after)
+        result.updated.append(after)
+        result.before[after["id"]] = old
+        changes = audit.diff(old, after, [cf.name for cf in entity.fields.values() if cf.has_column])
         audit.record_change(ctx, entity.app, entity.name, after["id"], after["version"], "update", changes)
         outbox.enqueue(ctx, entity.app, entity.name, after["id"], "updated",
                        {"id": after["id"], "version": after["version"], "changes": changes})  # fmt: skip
+    result.refused = [row for rid, row in before.items() if rid not in result.before]
     return result
+
+
+def _refuse_unsettable(entity: CompiledEntity, set_exprs: dict[str, str]) -> None:
+    settable = {cf.name for cf in entity.writable}
+    errors = {
+        name: ["Not a stored field that can be set: computed and system fields are set by the server."]
+        for name in set_exprs
+        if name not in settable
+    }
+    if errors:
+        raise ValidationFailed(
+            f"A guarded update of {entity.name} cannot set {', '.join(errors)}", fields=errors
+        )
+
+
+def _predict(entity: CompiledEntity, update: AtomicUpdate, row: dict[str, Any]) -> dict[str, Any] | None:
+    """The values the update will produce on this (locked) row, evaluated exactly in Python and rounded as
+    their columns store them; None when the guard will refuse the row. Checking them before the UPDATE
+    keeps a value the database rejects itself (numeric overflow on PostgreSQL) from becoming a database
+    error; the database's own result is compared with them afterwards."""
+    names = {**update.context, **row}  # bare names that are columns are the row's values, as in SQL
+    if update.guard and _evaluate(update.guard, names, "guard") is not True:
+        return None
+    return {name: _as_stored(entity, name, _evaluate(expr, names, name))
+            for name, expr in update.set_exprs.items()}  # fmt: skip
+
+
+def _per_row(t: sa.Table, planned: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    """``SET f = CASE id WHEN 1 THEN :v1 ... ELSE f END`` for each field with values per row (formulas
+    computed from the predicted values, so they are stored by the same statement)."""
+    names = sorted({name for values in planned.values() for name in values})
+    return {
+        name: sa.case(
+            {
+                rid: sa.literal(values[name], t.c[name].type)
+                for rid, values in planned.items()
+                if name in values
+            },
+            value=t.c.id,
+            else_=t.c[name],
+        )
+        for name in names
+    }
+
+
+def _evaluate(text: str, names: dict[str, Any], what: str) -> Any:
+    try:
+        return compile_expression(text).evaluate(names)
+    except ExpressionEvaluationError as exc:
+        raise ValidationFailed(exc.message, fields={what: [exc.message]}) from exc
+
+
+def _as_stored(entity: CompiledEntity, name: str, value: Any) -> Any:
+    """A predicted number as its column will hold it: rounded half-up at the column's scale (an integer
+    column's scale is 0). A number too large for any column stays a Decimal, for validation to refuse."""
+    column = entity.table.c[name].type
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        return value
+    number = Decimal(value)
+    if number.adjusted() >= 19:  # beyond every column: no int() of a number that may have a million digits
+        return number.to_integral_value(rounding=ROUND_HALF_UP)
+    if isinstance(column, ExactDecimal):
+        return number.quantize(Decimal(1).scaleb(-column.scale), rounding=ROUND_HALF_UP)
+    if isinstance(column, sa.Integer):
+        return int(number.to_integral_value(rounding=ROUND_HALF_UP))
+    return value
+
+
+def refusal(entity: CompiledEntity, record_id: int, errors: dict[str, list[str]]) -> str:
+    """The message of a guarded update refused for the values it would store in one record."""
+    details = "; ".join(f"{name}: {' '.join(map(str, messages))}" for name, messages in errors.items())
+    return f"The update of {entity.name} {record_id} was refused: {details}"

@@ -23,7 +23,8 @@ from lowcode.errors import (
 from lowcode.fields.base import ComputeContext
 from lowcode.rules.hooks import NoRules, RuleHooks, WriteEvent
 from lowcode.runtime import audit, outbox
-from lowcode.runtime.atomic import AtomicResult, apply_atomic
+from lowcode.runtime.atomic import AtomicResult, AtomicUpdate, apply_atomic
+from lowcode.runtime.atomic_checks import AtomicRowChecks
 from lowcode.runtime.children import ChildRows
 from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.context import WriteContext
@@ -124,13 +125,15 @@ class RecordService:
         self, ctx: WriteContext, app: str, entity_name: str, match: dict[str, Any], variables: dict[str, Any],
         set_exprs: dict[str, str], context: dict[str, Any], guard: str | None = None,
     ) -> AtomicResult:  # fmt: skip
-        """Guarded atomic update of every record matching ``match`` (see :mod:`lowcode.runtime.atomic`)."""
+        """Guarded atomic update of every record matching ``match`` (see :mod:`lowcode.runtime.atomic`):
+        the database computes the values; the steps of this path run on each real row around the UPDATE
+        (:mod:`lowcode.runtime.atomic_checks`); after-rules see each changed row like any other update."""
         entity = self._entity(ctx, app, entity_name)
         self.permissions.authorize(ctx.actor, entity, "update")
-        self.permissions.check_write(ctx.actor, entity, "update", {}, {}, frozenset(set_exprs))
-        result = apply_atomic(ctx, entity, match, variables, set_exprs, context, guard)
-        # The values were computed by the database, so before-rules cannot take part; after-rules of the
-        # target entity see each changed row like any other update (cycles are caught by the engine).
+        checks = AtomicRowChecks(ctx, entity, self.permissions,
+                                 lambda record, children: self._compute(ctx, entity, record, children, is_create=False),
+                                 frozenset(set_exprs))  # fmt: skip
+        result = apply_atomic(ctx, entity, AtomicUpdate(match, variables, set_exprs, context, guard), checks)
         for after in result.updated:
             before = result.before[after["id"]]
             event = WriteEvent(app, entity.name, "update", after["id"], before, after)

@@ -181,3 +181,18 @@ def check_unique(
                 f"Must be unique together with {', '.join(group[1:])}: another record has these values."
             ]
     return errors
+
+
+def check_values(entity: CompiledEntity, values: dict[str, Any]) -> dict[str, list[str]]:
+    """Messages for typed values the server produced (a guarded update, a rule) that do not fit their
+    fields: the type, precision and range a client's input would be held to, and required fields."""
+    errors: dict[str, list[str]] = {}
+    schema_fields = entity.input_schema(partial=True).fields
+    for name, value in values.items():
+        cf = entity.fields[name]
+        try:
+            schema_fields[name].deserialize(cf.ftype.dump(cf.fdef, value))
+        except ma.ValidationError as exc:
+            messages = exc.messages
+            errors[name] = list(messages) if isinstance(messages, list) else [str(messages)]
+    return errors

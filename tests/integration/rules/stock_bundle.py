@@ -13,7 +13,9 @@ BUNDLE = {
             {"name": "product", "type": "link", "required": True, "options": {"entity": "product"}},
             {"name": "warehouse", "type": "link", "required": True, "options": {"entity": "warehouse"}},
             {"name": "on_hand", "type": "decimal", "default": "0", **DEC},
-            {"name": "reserved", "type": "decimal", "default": "0", **DEC}]},
+            {"name": "reserved", "type": "decimal", "default": "0", **DEC},
+            {"name": "available", "type": "formula",
+             "options": {"expression": "on_hand - reserved", "result": "decimal", "scale": 3}}]},
         {"name": "stock_ledger", "label": "Stock ledger", "fields": [
             {"name": "product", "type": "link", "options": {"entity": "product"}},
             {"name": "warehouse", "type": "link", "options": {"entity": "warehouse"}},

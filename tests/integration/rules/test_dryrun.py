@@ -71,7 +71,11 @@ def test_dry_run_of_one_rule_shows_every_change_and_commits_nothing(app, shop):
     assert result["record"]["status"] == "confirmed" and result["record"]["version"] == 2
     assert result["record"]["lines"][0]["qty"] == "7.000"
     touched = [(c["entity"], c["action"], c["diff"]) for c in result["changes"]]
-    assert touched[0] == ("stock_balance", "update", {"reserved": ["0.000", "7.000"]})
+    assert touched[0] == (
+        "stock_balance",
+        "update",
+        {"reserved": ["0.000", "7.000"], "available": ["100.000", "93.000"]},
+    )
     assert touched[1][:2] == ("stock_ledger", "create") and touched[1][2]["qty"] == [None, "7.000"]
     assert touched[2] == ("sales_order", "update", {"status": ["draft", "confirmed"]})
     assert [c["actor"] for c in result["changes"]] == ["system:rule:reserve_on_confirm"] * 2 + ["admin"]
@@ -141,7 +145,7 @@ def test_a_disabled_rule_can_be_tried_and_cascades_can_be_turned_off(app, shop):
         "restock_on_cancel",
     ]  # the cascade ran
     balance = [c for c in tried["changes"] if c["entity"] == "stock_balance"]
-    assert balance[0]["diff"] == {"on_hand": ["100.000", "107.000"]}
+    assert balance[0]["diff"] == {"on_hand": ["100.000", "107.000"], "available": ["100.000", "107.000"]}
     alone = api.post(URL, json={**body, "rule": "restock_on_cancel", "cascade": False}).get_json()
     assert [r["rule"] for r in alone["runs"]] == ["restock_on_cancel"]
     assert not [c for c in alone["changes"] if c["entity"] == "stock_balance"]
@@ -156,8 +160,8 @@ def test_a_scheduled_rule_runs_its_actions_for_the_record(app, shop):
     low = api.post(URL, json={**body, "changes": {"on_hand": "4"}}).get_json()  # applied first, no rule
     assert low["outcome"] == "ok", low
     assert [c["diff"] for c in low["changes"]] == [
-        {"on_hand": ["100.000", "4.000"]},
-        {"reserved": ["0.000", "4.000"]},
+        {"on_hand": ["100.000", "4.000"], "available": ["100.000", "4.000"]},
+        {"reserved": ["0.000", "4.000"], "available": ["4.000", "0.000"]},
     ]
     assert [(r["rule"], r["trigger"], r["phase"]) for r in low["runs"]] == [
         ("flag_low_stock", "dry-run", "schedule")

@@ -66,9 +66,11 @@ def test_confirm_reserves_and_cancel_releases(shop):
     order = _order(api, product, warehouse, 7)
     url = f"/api/data/shop/sales_order/{order['id']}"
     assert api.patch(url, json={"status": "confirmed", "version": 1}).status_code == 200
-    assert _balance(api, product, warehouse)["reserved"] == "7.000"
+    balance = _balance(api, product, warehouse)
+    assert (balance["reserved"], balance["available"]) == ("7.000", "93.000")
     assert api.patch(url, json={"status": "cancelled", "version": 2}).status_code == 200
-    assert _balance(api, product, warehouse)["reserved"] == "0.000"
+    balance = _balance(api, product, warehouse)
+    assert (balance["reserved"], balance["available"]) == ("0.000", "100.000")
     runs = api.get("/api/data/shop/stock_ledger?sort=id").get_json()["data"]
     assert [(r["kind"], r["qty"]) for r in runs] == [
         ("receipt", "100.000"),
@@ -140,7 +142,7 @@ def test_sixteen_concurrent_confirmations_never_oversell(app, shop):
     assert outcomes == Counter({200: 14, 422: 2})
     assert all(m.startswith(f"Not enough stock of product {product}: short by 5.000") for m in messages)
     balance = _balance(api, product, warehouse)
-    assert balance["reserved"] == "98.000" and balance["on_hand"] == "100.000"
+    assert (balance["reserved"], balance["on_hand"], balance["available"]) == ("98.000", "100.000", "2.000")
     ledger = api.get("/api/data/shop/stock_ledger?limit=500").get_json()["data"]
     reserved = sum(Decimal(r["qty"]) for r in ledger if r["kind"] == "reserve")
     assert reserved == Decimal("98") and sum(1 for r in ledger if r["kind"] == "reserve") == 14
