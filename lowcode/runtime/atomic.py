@@ -29,6 +29,7 @@ from lowcode.expressions import compile_expression
 from lowcode.runtime import audit, outbox
 from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.context import WriteContext
+from lowcode.runtime.integrity import guard_constraints
 from lowcode.runtime.serialize import row_to_record
 
 
@@ -103,7 +104,8 @@ def apply_atomic(
     statement = sa.update(t).where(t.c.id.in_(list(before))).values(values)
     if update.guard:
         statement = statement.where(to_sql(update.guard, columns, update.context))
-    returned = ctx.session.execute(statement.returning(*t.columns)).mappings().all()
+    with guard_constraints(ctx, entity, {}):
+        returned = ctx.session.execute(statement.returning(*t.columns)).mappings().all()
     result = AtomicResult()
     for stored in sorted((row_to_record(entity, r) for r in returned), key=lambda r: r["id"]):
         old = before[stored["id"]]
@@ -114,7 +116,8 @@ def apply_atomic(
             produced = {name: stored[name] for name in update.set_exprs}
             extra = {k: v for k, v in checks.planned(old, produced).items() if v != stored[k]}
             if extra:
-                ctx.session.execute(sa.update(t).where(t.c.id == stored["id"]).values(extra))
+                with guard_constraints(ctx, entity, extra):
+                    ctx.session.execute(sa.update(t).where(t.c.id == stored["id"]).values(extra))
         after = {**stored, **extra}
         checks.stored(old, after)
         result.updated.append(after)

@@ -39,6 +39,9 @@ BUNDLE = {
         {"name": "spawn_item", "entity": "doc", "trigger": {"events": ["create"], "phase": "after"},
          "actions": [{"type": "create_record", "entity": "item", "when": "title = 'spawn'",
                       "values": {"code": "'R-1'"}}]},
+        {"name": "bump_item", "entity": "doc", "trigger": {"events": ["create"], "phase": "after"},
+         "actions": [{"type": "update_records", "entity": "item", "when": "title = 'bump'",
+                      "where": {"field": "code", "op": "=", "value": "B-1"}, "set": {"qty": "qty + 5"}}]},
     ],
 }  # fmt: skip
 ITEMS = "/api/data/ig/item"
@@ -294,3 +297,15 @@ def test_two_writers_past_the_unique_check_give_one_201_and_one_422(app, ig):
     _refused(responses["writer-b"], {"code": [UNIQUE]}, "unique")
     stored = ig.get("/api/data/ig/tag").get_json()
     assert [r["code"] for r in stored["data"]] == ["RACE"]
+
+
+def test_a_guarded_update_refused_by_a_check_constraint_is_a_422_naming_the_field(app, ig):
+    _swap_column(app, "e_ig_item", "qty", "INTEGER CONSTRAINT ck_e_ig_item_qty CHECK (qty <= 10)",
+                 "ALTER TABLE e_ig_item ADD CONSTRAINT ck_e_ig_item_qty CHECK (qty <= 10)")  # fmt: skip
+    assert ig.post(ITEMS, json={"code": "B-1", "qty": 8}).status_code == 201
+    before = _written(app)
+    response = ig.post("/api/data/ig/doc", json={"title": "bump"})
+    assert response.status_code == 422, response.get_data(as_text=True)
+    error = response.get_json()["error"]
+    assert (error["code"], error["rule"], list(error["fields"])) == ("refused", "bump_item", ["qty"])
+    assert _written(app) == before
