@@ -80,6 +80,8 @@ def lock_ahead(run: RuleRun, actions: list[Mapping[str, Any]], scopes: Iterable[
             clause = _clause(run, target)
             if clause is not None:
                 clauses.setdefault(target.entity, []).append(clause)
+    if sum(map(len, clauses.values())) < 2:
+        return  # one condition's rows are locked by its own action, in one statement, in id order already
     entities = sorted((run.ctx.snapshot.entity(run.rule.app, n) for n in clauses), key=lambda e: e.table.name)
     for entity in entities:
         t = entity.table

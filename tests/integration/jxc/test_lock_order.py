@@ -179,3 +179,23 @@ def test_two_deliveries_with_the_same_skus_in_opposite_order_both_post(app, jxc,
     for product, cost in ((ts, 10), (jn, 45)):
         balance = j.balance(product, sh)
         assert Decimal(balance["on_hand"]) == 43 and Decimal(balance["value"]) == 43 * cost
+
+
+def test_two_one_line_transfers_in_opposite_directions_both_post(app, jxc, watch):
+    """One line locks two balances (source, then destination): the same platform rule orders them by key."""
+    j, sh, gz = jxc, jxc.wh["WH-SH"], jxc.wh["WH-GZ"]
+    ts, jn = j.product["TS-WHT-M"], j.product["JN-BLU-32"]
+    _stock_both(j, sh, ts, jn)
+    _stock_both(j, gz, ts, jn)
+    transfers = []
+    for source, destination in ((sh, gz), (gz, sh)):
+        body = {"warehouse": source, "to_warehouse": destination, "transfer_date": "2026-11-02",
+                "lines": [{"product": ts, "qty": "5"}]}  # fmt: skip
+        transfers.append(j.create(j.warehouse, "stock_transfer", body)["id"])
+    meeting = watch("stock_ledger")
+    outcome = _race(app, "warehouse", "stock_transfer", transfers, "posted")
+    assert {code for code, _ in outcome.values()} == {200}, outcome
+    assert meeting.held == 2
+    for warehouse in (sh, gz):
+        balance = j.balance(ts, warehouse)
+        assert Decimal(balance["on_hand"]) == 50 and Decimal(balance["value"]) == 500
