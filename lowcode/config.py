@@ -20,7 +20,7 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SQLITE_BUSY_TIMEOUT_MS": 30000,
-    "WEBHOOK_SECRET": "",  # HMAC-SHA256 signing key of outgoing webhooks; empty: unsigned
+    "WEBHOOK_SECRET": "",  # whsec_<base64 of 24-64 random bytes>: signs outgoing webhooks; empty: unsigned
     "WEBHOOK_TIMEOUT": 10,  # seconds
 }
 

@@ -15,20 +15,20 @@ pages and brokers come later - and are simply marked delivered, so they never pi
    backoff; after :data:`MAX_ATTEMPTS` an event is given up (kept, with its last error, for inspection).
 
 Delivery is at least once: a dispatcher that dies mid-delivery leaves its lease to expire and the event is
-delivered again; receivers can de-duplicate on the ``X-Lowcode-Event-Id`` header.
+delivered again. Webhooks follow the Standard Webhooks scheme (https://www.standardwebhooks.com): the
+``webhook-id`` header names the event (the same on every attempt: receivers de-duplicate on it),
+``webhook-timestamp`` is the attempt's Unix time, and ``webhook-signature`` signs ``id.timestamp.body``, so a
+captured request cannot be replayed later with a fresh timestamp (the receiver example is in docs/API.md).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import http.client
-import os
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -39,6 +39,7 @@ from lowcode.core.db import Database
 from lowcode.core.jsonutil import dumps
 from lowcode.core.models import OutboxEvent, utcnow
 from lowcode.registry import Registry
+from lowcode.webhook_signing import BadSecret, sign, signing_key, webhook_secret
 
 MAX_ATTEMPTS = 12
 BACKOFF_BASE = dt.timedelta(seconds=10)
@@ -47,7 +48,6 @@ LEASE = dt.timedelta(minutes=5)
 """How long a claimed event is reserved for the dispatcher delivering it."""
 DEFAULT_TIMEOUT = 10.0
 MAX_ERROR = 1000
-SIGNATURE_HEADER = "X-Lowcode-Signature"
 RECORD_KINDS = ("created", "updated", "deleted", "restored")
 
 _T = OutboxEvent.__table__
@@ -68,6 +68,14 @@ class PendingEvent:
     record_id: int | None
     payload: dict[str, Any]
     attempts: int
+    created_at: dt.datetime | None = None
+
+    @property
+    def message_id(self) -> str:
+        """The ``webhook-id``: the outbox row and when it was written (ids alone repeat after a restore)."""
+        created = as_utc(self.created_at) if self.created_at else dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+        micros = (created - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)
+        return f"msg_{self.id}_{micros}"
 
 
 class Channel:
@@ -98,12 +106,14 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 class WebhookChannel(Channel):
-    """An HTTP call with the event's JSON body (decimals as strings), signed with HMAC-SHA256 when a
-    webhook secret is configured (``WEBHOOK_SECRET`` setting or ``LOWCODE_WEBHOOK_SECRET``):
-    ``X-Lowcode-Signature: sha256=<hex of HMAC(secret, body)>``. A 2xx answer is success."""
+    """An HTTP call with the event's JSON body (decimals as strings) and the Standard Webhooks headers
+    ``webhook-id``, ``webhook-timestamp`` and - when a secret is configured (``WEBHOOK_SECRET`` setting or
+    ``LOWCODE_WEBHOOK_SECRET``) - ``webhook-signature: v1,<base64 HMAC-SHA256 of id.timestamp.body>``.
+    A 2xx answer is success. ``clock`` gives the attempt's Unix time."""
 
-    def __init__(self):
+    def __init__(self, clock: Callable[[], float] = time.time):
         self.opener = urllib.request.build_opener(_NoRedirect())
+        self.clock = clock
 
     def deliver(self, event, settings):
         message = event.payload
@@ -111,12 +121,17 @@ class WebhookChannel(Channel):
         if not url.lower().startswith(("http://", "https://")):
             raise DeliveryFailed(f"not an http(s) URL: {url[:200]!r}")
         body = dumps(message.get("body", {})).encode("utf-8")
+        try:
+            key = signing_key(webhook_secret(settings))
+        except BadSecret as exc:
+            raise DeliveryFailed(str(exc)) from exc
+        timestamp = str(int(self.clock()))
         headers = {str(k): str(v) for k, v in (message.get("headers") or {}).items()}
         headers.update({"Content-Type": "application/json; charset=utf-8", "User-Agent": "lowcode-webhook/1",
-                        "X-Lowcode-Event-Id": str(event.id), "X-Lowcode-Delivery-Attempt": str(event.attempts)})  # fmt: skip
-        secret = webhook_secret(settings)
-        if secret:
-            headers[SIGNATURE_HEADER] = sign(secret, body)
+                        "webhook-id": event.message_id, "webhook-timestamp": timestamp,
+                        "X-Lowcode-Delivery-Attempt": str(event.attempts)})  # fmt: skip
+        if key:
+            headers["webhook-signature"] = sign(key, event.message_id, timestamp, body)
         request = urllib.request.Request(url, data=body, method=method, headers=headers)
         timeout = float(settings.get("WEBHOOK_TIMEOUT") or DEFAULT_TIMEOUT)
         try:
@@ -128,16 +143,6 @@ class WebhookChannel(Channel):
         except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
             reason = getattr(exc, "reason", None) or exc
             raise DeliveryFailed(f"{type(exc).__name__}: {reason}") from exc
-
-
-def webhook_secret(settings: Mapping[str, Any]) -> str:
-    """The webhook signing secret, or "" when none is configured (requests then go unsigned)."""
-    return str(settings.get("WEBHOOK_SECRET") or os.environ.get("LOWCODE_WEBHOOK_SECRET") or "")
-
-
-def sign(secret: str, body: bytes) -> str:
-    """The signature header value of a body: ``sha256=<hex>``."""
-    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
 def builtin_channels() -> Registry[Channel]:
@@ -189,7 +194,7 @@ def dispatch_pending(
         local: list[int] = []
         for row in rows:
             event = PendingEvent(row["id"], row["kind"], row["app"], row["entity"], row["record_id"],
-                                 row["payload"] or {}, row["attempts"] + 1)  # fmt: skip
+                                 row["payload"] or {}, row["attempts"] + 1, row["created_at"])  # fmt: skip
             channel = channels.get(event.kind) if event.kind in channels else None
             if channel is None:
                 result.failed[event.id] = _fail(
@@ -258,7 +263,8 @@ def _claim_query(now: dt.datetime, limit: int):
         _T.c.attempts < MAX_ATTEMPTS,
         sa.or_(_T.c.next_attempt_at.is_(None), _T.c.next_attempt_at <= now),
     )
-    columns = (_T.c.id, _T.c.kind, _T.c.app, _T.c.entity, _T.c.record_id, _T.c.payload, _T.c.attempts)
+    columns = (_T.c.id, _T.c.kind, _T.c.app, _T.c.entity, _T.c.record_id, _T.c.payload, _T.c.attempts,
+               _T.c.created_at)  # fmt: skip
     # SQLite renders no FOR UPDATE: its write lock (BEGIN IMMEDIATE) already serialises claims.
     return (
         sa.select(*columns)

@@ -37,17 +37,20 @@ class RuleEngine:
         """Run the before-rules of this write."""
         self._fire(ctx, event, "before")
 
-    def after_write(self, ctx: WriteContext, entity, event: WriteEvent) -> None:
-        """Run the after-rules of this write."""
-        self._fire(ctx, event, "after")
+    def after_write(self, ctx: WriteContext, entity, event: WriteEvent) -> bool:
+        """Run the after-rules of this write; True when any ran."""
+        return self._fire(ctx, event, "after")
 
-    def _fire(self, ctx: WriteContext, event: WriteEvent, phase: str) -> None:
+    def _fire(self, ctx: WriteContext, event: WriteEvent, phase: str) -> bool:
         rulebook = getattr(ctx.snapshot, "rulebook", None)
         if rulebook is None:
-            return
+            return False
+        ran = False
         for rule in rulebook.for_event(event.app, event.entity, event.kind, phase):
             if rule.triggered_by(event, ctx.variables):
                 self.run_rule(ctx, rule, event)
+                ran = True
+        return ran
 
     # -- running ---------------------------------------------------------------------------------
     def run_rule(

@@ -26,8 +26,10 @@ class RuleHooks(Protocol):
     def before_write(self, ctx, entity, event: WriteEvent) -> None:
         """Run before-rules; may change ``event.after`` or raise RuleRefused."""
 
-    def after_write(self, ctx, entity, event: WriteEvent) -> None:
-        """Run after-rules in the same transaction; may write other records or raise RuleRefused."""
+    def after_write(self, ctx, entity, event: WriteEvent) -> bool:
+        """Run after-rules in the same transaction; may write other records or raise RuleRefused.
+
+        Returns whether any rule ran (it may have changed the written record again)."""
 
 
 class NoRules:
@@ -36,5 +38,6 @@ class NoRules:
     def before_write(self, ctx, entity, event: WriteEvent) -> None:
         """Nothing to run."""
 
-    def after_write(self, ctx, entity, event: WriteEvent) -> None:
+    def after_write(self, ctx, entity, event: WriteEvent) -> bool:
         """Nothing to run."""
+        return False

@@ -2,7 +2,9 @@
 
 Every caller - API, pages, rule actions, imports, demo data - writes through here, in the caller's
 transaction, in this fixed order (../shared/DESIGN.md): authorize, validate, version check, compute,
-before-rules, write (child rows included), after-rules, audit, outbox. The caller commits.
+before-rules, write (child rows included), audit, outbox, after-rules. The caller commits. The audit entry
+and outbox event come before the after-rules so that what those rules change again in the same record
+follows in version order; create and update answer with the record as stored after the after-rules.
 """
 
 from __future__ import annotations
@@ -63,13 +65,15 @@ class RecordService:
             record_id = ctx.session.execute(entity.statements.insert, row).scalar_one()
         event.record_id = record_id
         child_diff = children.write(record_id)
-        self.rules.after_write(ctx, entity, event)
         changes = {**audit.diff(None, event.after, list(event.after)), **child_diff}
         audit.record_change(ctx, app, entity.name, record_id, 1, "create", changes)
         outbox.enqueue(
             ctx, app, entity.name, record_id, "created", {"id": record_id, "version": 1, "changes": changes}
         )
-        return {"id": record_id, **row, "deleted_at": None, **children.current()}
+        written = {"id": record_id, **row, "deleted_at": None, **children.current()}
+        if self.rules.after_write(ctx, entity, event):
+            return self._as_stored(ctx, entity, written)
+        return written
 
     def update(
         self,
@@ -104,12 +108,14 @@ class RecordService:
         system = {"version": new_version, "updated_at": ctx.now, "updated_by": ctx.actor.user_id}
         self._guarded_update(ctx, entity, record_id, current["version"], {**changed, **system})
         child_diff = children.write(record_id)
-        self.rules.after_write(ctx, entity, event)
         changes = {**audit.diff(before, event.after, list(changed)), **child_diff}
         audit.record_change(ctx, app, entity.name, record_id, new_version, "update", changes)
         outbox.enqueue(ctx, app, entity.name, record_id, "updated",
                        {"id": record_id, "version": new_version, "changes": changes})  # fmt: skip
-        return {**current, **event.after, **system, **children.current()}
+        written = {**current, **event.after, **system, **children.current()}
+        if self.rules.after_write(ctx, entity, event):
+            return self._as_stored(ctx, entity, written)
+        return written
 
     def delete(
         self, ctx: WriteContext, app: str, entity_name: str, record_id: int, expected_version: int | None
@@ -215,6 +221,17 @@ class RecordService:
         if errors:
             raise ValidationFailed("Some fields are not valid", fields=errors)
 
+    def _as_stored(
+        self, ctx: WriteContext, entity: CompiledEntity, written: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The record as the transaction now holds it: after-rules may have changed it again (a posting rule
+        totalling the document's cost), and the answer must carry that state and version."""
+        t = entity.table
+        row = ctx.session.execute(sa.select(t).where(t.c.id == written["id"])).mappings().one()
+        if row["version"] == written["version"]:
+            return written
+        return {**row_to_record(entity, row), **ChildRows(ctx, entity).fetch(written["id"])}
+
     def _guarded_update(self, ctx, entity, record_id: int, version: int, values: dict) -> None:
         params = {**values, "b_id": record_id, "b_version": version}
         with guard_constraints(ctx, entity, values):
@@ -239,13 +256,13 @@ class RecordService:
         self._guarded_update(ctx, entity, record_id, current["version"], values)
         if deleting:
             forget_link_target(ctx.session, entity.table.name, record_id)
-        self.rules.after_write(ctx, entity, event)
         action = "delete" if deleting else "restore"
         audit.record_change(ctx, app, entity.name, record_id, new_version, action,
                             {"deleted_at": [None, ctx.now.isoformat()] if deleting else [str(current["deleted_at"]), None]})  # fmt: skip
         outbox.enqueue(
             ctx, app, entity.name, record_id, f"{action}d", {"id": record_id, "version": new_version}
         )
+        self.rules.after_write(ctx, entity, event)
         return {**current, **values}
 
 

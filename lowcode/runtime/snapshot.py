@@ -99,25 +99,40 @@ def build_snapshot(session: Session) -> Snapshot:
 
 
 class SnapshotCache:
-    """Holds the newest snapshot of this process; thread-safe rebuild on version change."""
+    """Holds the newest snapshot of this process; thread-safe rebuild on version change.
+
+    The cache only moves forward: a request whose transaction still sees an older definitions version (it
+    began before a publish) gets a snapshot of that version for itself, but never puts it back over a newer
+    one. Nor is a version cached that the session itself may have published and not committed (a counter
+    higher than the one this session first saw): that transaction may still roll back, and the number would
+    then be given to other definitions by the next publish.
+    """
 
     def __init__(self) -> None:
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
 
     def get(self, session: Session) -> Snapshot:
-        """The snapshot for the current definitions version (one counter read per call)."""
+        """The snapshot for the definitions version this session sees (one counter read per call)."""
         current = read_counter(session, DEFINITIONS_COUNTER)
+        first_seen = session.info.setdefault(_FIRST_SEEN, current)
         snap = self._snapshot
         if snap is not None and snap.version == current:
             return snap
         with self._lock:
             snap = self._snapshot
-            if snap is None or snap.version != current:
-                snap = build_snapshot(session)
-                self._snapshot = snap
-            return snap
+            if snap is not None and snap.version == current:
+                return snap
+            built = build_snapshot(session)
+            newer = snap is None or built.version > snap.version
+            if newer and built.version <= first_seen:
+                self._snapshot = built
+            return built
 
     def invalidate(self) -> None:
         """Forget the cached snapshot (the next request rebuilds it)."""
         self._snapshot = None
+
+
+_FIRST_SEEN = "lowcode.definitions_version_first_seen"
+"""``Session.info`` key: the definitions version a session saw on its first snapshot lookup."""

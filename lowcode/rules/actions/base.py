@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -53,6 +53,11 @@ class RuleAction:
     def run(self, run: RuleRun, options: Mapping[str, Any], scope: dict[str, Any]) -> None:
         """Do the action. May raise RuleRefused."""
         raise NotImplementedError
+
+    def locks(self, plan: Any, options: Mapping[str, Any], scope: Mapping[str, Any]) -> Iterable[Any]:
+        """The rows this action will lock when run in ``scope``, as ``LockTarget`` s, as far as they can be
+        known before a loop runs (see :mod:`lowcode.rules.lockahead`; ``plan`` is its ``LockPlan``)."""
+        return ()
 
 
 rule_actions: Registry[RuleAction] = Registry("rule action")

@@ -11,6 +11,7 @@ from lowcode.conditions import parse_condition
 from lowcode.core.jsonutil import to_jsonable
 from lowcode.errors import RuleRefused, ValidationFailed
 from lowcode.rules.actions.base import RuleAction, RuleRun, evaluate, render, values_schema
+from lowcode.rules.lockahead import LockTarget, lock_ahead
 from lowcode.runtime.serialize import row_to_record
 
 NESTED = {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["type"]}}
@@ -81,13 +82,19 @@ class ForEachChildAction(RuleAction):
             rows = run.engine.child_rows(run.ctx, run.rule.app, run.rule.entity, run.event.record_id).get(
                 options["child"], []
             )
-        for row in rows or []:
-            # inside the loop the trigger record is also ``parent`` of the row
-            run.engine.run_actions(
-                run,
-                options["actions"],
-                {**scope, "parent": scope.get("record"), options.get("as", "line"): row},
-            )
+        scopes = [_line_scope(options, scope, row) for row in rows or []]
+        lock_ahead(run, options["actions"], scopes)
+        for line_scope in scopes:
+            run.engine.run_actions(run, options["actions"], line_scope)
+
+    def locks(self, plan, options, scope):
+        for row in plan.event.children.get(options["child"]) or []:
+            yield from plan.targets(options["actions"], _line_scope(options, scope, row))
+
+
+def _line_scope(options, scope, row) -> dict[str, Any]:
+    """The scope of one child row: the row by its ``as`` name, and the trigger record also as ``parent``."""
+    return {**scope, "parent": scope.get("record"), options.get("as", "line"): row}
 
 
 class ForEachRecordAction(RuleAction):
@@ -137,5 +144,15 @@ class ForEachRecordAction(RuleAction):
                 f"found {len(rows)}"
             )
             raise RuleRefused(render(message, scope), rule=run.rule.name)
-        for row in rows:
-            run.engine.run_actions(run, options["actions"], {**scope, options.get("as", "item"): row})
+        scopes = [{**scope, options.get("as", "item"): row} for row in rows]
+        lock_ahead(run, options["actions"], scopes)
+        for row_scope in scopes:
+            run.engine.run_actions(run, options["actions"], row_scope)
+
+    def locks(self, plan, options, scope):
+        if options.get("lock") and options.get("where"):
+            yield LockTarget(options["entity"], options["where"], plan.run.variables(scope))
+        # the matched rows are not known yet: what the nested actions lock through them is left to this
+        # loop's own lock-ahead, and the name the rows would have is not taken from an outer scope
+        name = options.get("as", "item")
+        yield from plan.targets(options["actions"], {k: v for k, v in scope.items() if k != name})

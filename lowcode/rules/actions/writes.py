@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import marshmallow as ma
 from sqlalchemy.exc import IntegrityError
 
 from lowcode.core.jsonutil import to_jsonable
 from lowcode.errors import RuleRefused, ValidationFailed
 from lowcode.rules.actions.base import RuleAction, RuleRun, evaluate, evaluate_values, render, values_schema
+from lowcode.rules.lockahead import UNKNOWN, LockTarget, known
 
 ROWS_FROM = {
     "type": "object",
@@ -62,6 +64,19 @@ class CreateRecordAction(RuleAction):
         run.done.append(f"created {options['entity']} {created['id']}")
         if options.get("as"):
             scope[options["as"]] = created
+
+    def locks(self, plan, options, scope):
+        # what the created record's own rules will lock, from the values known before the loop
+        target = plan.run.ctx.snapshot.entity(plan.run.rule.app, options["entity"])
+        record = {}
+        for name, expr in options["values"].items():
+            value = known(expr, scope)
+            if value is not UNKNOWN:
+                try:
+                    record[name] = _typed(target, name, value)
+                except ma.ValidationError:
+                    continue
+        yield from plan.created(options["entity"], record)
 
 
 def _rows(run: RuleRun, spec, scope) -> list[dict]:
@@ -120,6 +135,9 @@ class UpdateRecordsAction(RuleAction):
             raise RuleRefused(render(message, {**scope, "target": result.refused[0]}), rule=run.rule.name)
         run.done.append(f"updated {len(result.updated)} {options['entity']}")
 
+    def locks(self, plan, options, scope):
+        yield LockTarget(options["entity"], options["where"], plan.run.variables(scope))
+
 
 class UpsertAction(RuleAction):
     """Update the record with the given key atomically, or create it first when there is none
@@ -142,13 +160,12 @@ class UpsertAction(RuleAction):
     def run(self, run: RuleRun, options, scope):
         target = run.ctx.snapshot.entity(run.rule.app, options["entity"])
         key = {name: _typed(target, name, evaluate(expr, scope)) for name, expr in options["key"].items()}
-        match = {"all": [{"field": name, "op": "=", "value": _var(name)} for name in key]}
         variables = {**run.variables(scope), "key": key}
         args = (
             run.ctx,
             run.rule.app,
             options["entity"],
-            match,
+            _key_match(key),
             variables,
             options["set"],
             scope,
@@ -165,6 +182,17 @@ class UpsertAction(RuleAction):
             )
             raise RuleRefused(render(message, {**scope, "target": result.refused[0]}), rule=run.rule.name)
         run.done.append(f"upserted {options['entity']} {[r['id'] for r in result.updated]}")
+
+    def locks(self, plan, options, scope):
+        target = plan.run.ctx.snapshot.entity(plan.run.rule.app, options["entity"])
+        key = {name: known(expr, scope) for name, expr in options["key"].items()}
+        if UNKNOWN in key.values():
+            return
+        try:
+            key = {name: _typed(target, name, value) for name, value in key.items()}
+        except ma.ValidationError:
+            return
+        yield LockTarget(options["entity"], _key_match(key), {**plan.run.variables(scope), "key": key})
 
 
 def _create_unless_raced(run: RuleRun, entity: str, initial: dict) -> None:
@@ -190,5 +218,6 @@ def _typed(entity, name: str, value):
     return cf.ftype.marshmallow_field(cf.fdef).deserialize(to_jsonable(value))
 
 
-def _var(name: str) -> str:
-    return f"$key.{name}"
+def _key_match(key: dict) -> dict:
+    """The condition selecting the record with ``key`` (its values are the ``$key`` variable)."""
+    return {"all": [{"field": name, "op": "=", "value": f"$key.{name}"} for name in key]}

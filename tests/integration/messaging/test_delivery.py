@@ -4,12 +4,14 @@ piling up, the worker job - and concurrent dispatchers that never deliver one ev
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import hmac
 import json
 import socket
 import threading
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -24,7 +26,7 @@ from tests.dbs import backend
 
 from .conftest import client_for, confirm, new_order
 
-SECRET = "hook-secret"
+SECRET = "whsec_" + base64.b64encode(bytes(range(32))).decode()
 NOW = dt.datetime(2031, 5, 1, 8, 0, tzinfo=dt.UTC)
 
 
@@ -61,12 +63,43 @@ def _enqueue(app, rows: list[dict]) -> list[int]:
                 for row in rows]  # fmt: skip
 
 
+def _event_id(headers: dict) -> int:
+    """The outbox id named by a delivery's ``webhook-id`` (``msg_<id>_<microseconds>``)."""
+    return int(headers["webhook-id"].split("_")[1])
+
+
+class Receiver:
+    """The receiver check of docs/API.md, written from its description: the signature is the base64
+    HMAC-SHA256, keyed with the decoded ``whsec_`` secret, of ``id.timestamp.body``; the timestamp must be within
+    5 minutes of the receiver's clock; each ``webhook-id`` is processed once."""
+
+    def __init__(self, secret: str, clock=time.time):
+        self.key = base64.b64decode(secret[len("whsec_") :])
+        self.clock = clock
+        self.processed: list[str] = []
+
+    def receive(self, headers: dict, body: bytes) -> str:
+        msg_id, stamp = headers["webhook-id"], headers["webhook-timestamp"]
+        if abs(self.clock() - int(stamp)) > 300:
+            return "too old"
+        signed = msg_id.encode() + b"." + stamp.encode() + b"." + body
+        mine = base64.b64encode(hmac.new(self.key, signed, hashlib.sha256).digest()).decode()
+        sent = [s.removeprefix("v1,") for s in headers["webhook-signature"].split(" ") if s.startswith("v1,")]
+        if not any(hmac.compare_digest(mine, s) for s in sent):
+            return "bad signature"
+        if msg_id in self.processed:
+            return "duplicate"
+        self.processed.append(msg_id)
+        return "processed"
+
+
 def test_the_webhook_is_delivered_after_commit_with_its_json_body_and_signature(app, sales, hook):
     dave = client_for(app, "dave")
     order = new_order(dave, amount="120.50")
     assert confirm(dave, order).status_code == 200
     assert hook.requests == []  # nothing left the process with the write
     [event_id] = _webhook_ids(app)
+    sent_from = int(time.time())
     result = delivery.dispatch_pending(
         app.extensions["lowcode"].db, NOW, settings=_settings(app, WEBHOOK_SECRET=SECRET)
     )
@@ -80,10 +113,15 @@ def test_the_webhook_is_delivered_after_commit_with_its_json_body_and_signature(
         "lines": 2,
     }
     headers = request["headers"]
-    expected = "sha256=" + hmac.new(SECRET.encode(), request["body"], hashlib.sha256).hexdigest()
-    assert headers["x-lowcode-signature"] == expected
+    assert headers["webhook-id"].startswith(f"msg_{event_id}_") and "." not in headers["webhook-id"]
+    assert sent_from <= int(headers["webhook-timestamp"]) <= time.time()  # the attempt's time, Unix seconds
+    signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + request["body"]
+    key = bytes(range(32))  # the base64-decoded part of the whsec_ secret
+    expected = "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    assert headers["webhook-signature"] == expected
+    assert "x-lowcode-signature" not in headers  # the body-only signature is gone
     assert headers["content-type"].startswith("application/json")
-    assert headers["x-lowcode-event-id"] == str(event_id) and headers["x-lowcode-delivery-attempt"] == "1"
+    assert headers["x-lowcode-delivery-attempt"] == "1"
     assert headers["x-source"] == f"sales {order['number']}"
     row = _row(app, event_id)
     assert (row.delivered_at) == NOW and row.attempts == 1 and row.last_error == ""
@@ -96,7 +134,53 @@ def test_without_a_secret_the_request_is_unsigned(app, sales, hook):
     assert confirm(dave, new_order(dave, amount="1")).status_code == 200
     delivery.dispatch_pending(app.extensions["lowcode"].db, NOW, settings=_settings(app))
     [request] = hook.requests
-    assert "x-lowcode-signature" not in request["headers"]
+    assert "webhook-signature" not in request["headers"]
+    assert (
+        request["headers"]["webhook-id"].startswith("msg_")
+        and request["headers"]["webhook-timestamp"].isdigit()
+    )
+
+
+def test_a_replayed_delivery_is_rejected_and_a_fresh_one_accepted(app, sales, hook):
+    db, settings = app.extensions["lowcode"].db, _settings(app, WEBHOOK_SECRET=SECRET)
+    dave = client_for(app, "dave")
+    assert confirm(dave, new_order(dave, amount="5")).status_code == 200
+    delivery.dispatch_pending(db, NOW, settings=settings)
+    [captured] = hook.requests
+    headers, body = captured["headers"], captured["body"]
+    receiver = Receiver(SECRET)
+    assert receiver.receive(headers, body) == "processed"
+    assert receiver.receive(headers, body) == "duplicate"  # replayed at once: the id was processed already
+    # replayed later, to a receiver that no longer remembers the id: the signed timestamp is too old ...
+    later = Receiver(SECRET, clock=lambda: time.time() + 6 * 60)
+    assert later.receive(headers, body) == "too old"
+    # ... and refreshing the timestamp breaks the signature, as does a new id to slip past de-duplication
+    assert later.receive({**headers, "webhook-timestamp": str(int(later.clock()))}, body) == "bad signature"
+    assert receiver.receive({**headers, "webhook-id": headers["webhook-id"] + "0"}, body) == "bad signature"
+    assert Receiver(SECRET).receive(headers, body.replace(b'"5.00"', b'"500.00"')) == "bad signature"
+    # a fresh delivery is accepted
+    assert confirm(dave, new_order(dave, amount="6")).status_code == 200
+    delivery.dispatch_pending(db, NOW, settings=settings)
+    fresh = hook.requests[1]
+    assert fresh["headers"]["webhook-id"] != headers["webhook-id"]
+    assert receiver.receive(fresh["headers"], fresh["body"]) == "processed"
+
+
+def test_a_malformed_secret_fails_the_delivery_with_the_reason(app, sales, hook):
+    dave = client_for(app, "dave")
+    assert confirm(dave, new_order(dave, amount="1")).status_code == 200
+    for secret in ("hook-secret", "whsec_" + base64.b64encode(b"short").decode(), "whsec_not base64!"):
+        [(event_id, error)] = delivery.dispatch_pending(
+            app.extensions["lowcode"].db,
+            NOW + dt.timedelta(days=1),
+            settings=_settings(app, WEBHOOK_SECRET=secret),
+        ).failed.items()
+        assert error.startswith(
+            "WEBHOOK_SECRET must be 'whsec_' followed by the base64 of 24 to 64 random bytes"
+        )
+        with app.extensions["lowcode"].db.write() as s:  # due again at once
+            s.execute(sa.update(OutboxEvent).where(OutboxEvent.id == event_id).values(next_attempt_at=None))
+    assert hook.requests == []  # nothing was sent unsigned or wrongly signed
 
 
 def test_a_failing_endpoint_is_retried_with_backoff_and_the_error_recorded(app, sales, hook):
@@ -126,6 +210,7 @@ def test_a_failing_endpoint_is_retried_with_backoff_and_the_error_recorded(app, 
     row = _row(app, event_id)
     assert row.attempts == 3 and row.last_error == "" and (row.delivered_at) == NOW + dt.timedelta(seconds=30)
     assert [r["headers"]["x-lowcode-delivery-attempt"] for r in hook.requests] == ["1", "2", "3"]
+    assert len({r["headers"]["webhook-id"] for r in hook.requests}) == 1  # one event: one id on every attempt
     assert len({r["body"] for r in hook.requests}) == 1
 
 
@@ -216,7 +301,7 @@ def test_two_concurrent_dispatchers_never_deliver_one_event_twice(app, hook):
     for t in threads:
         t.join(timeout=60)
     assert not errors, errors
-    received = [int(r["headers"]["x-lowcode-event-id"]) for r in hook.requests]
+    received = [_event_id(r["headers"]) for r in hook.requests]
     assert sorted(received) == ids  # every event exactly once
     assert sorted(delivered["a"] + delivered["b"]) == ids
     assert delivered["a"] and delivered["b"]  # both dispatchers did part of the work
@@ -239,4 +324,4 @@ def test_a_dispatcher_skips_events_another_transaction_has_locked(app, hook):
         assert not worker.is_alive(), "the dispatcher waited for the locked rows instead of skipping them"
         assert sorted(outcome["r"].delivered) == ids[3:]
     assert sorted(delivery.dispatch_pending(db, NOW).delivered) == ids[:3]
-    assert sorted(int(r["headers"]["x-lowcode-event-id"]) for r in hook.requests) == ids
+    assert sorted(_event_id(r["headers"]) for r in hook.requests) == ids

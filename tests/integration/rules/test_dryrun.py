@@ -71,16 +71,17 @@ def test_dry_run_of_one_rule_shows_every_change_and_commits_nothing(app, shop):
     assert result["record"]["status"] == "confirmed" and result["record"]["version"] == 2
     assert result["record"]["lines"][0]["qty"] == "7.000"
     touched = [(c["entity"], c["action"], c["diff"]) for c in result["changes"]]
-    assert touched[0] == (
+    # the write itself first, then what its after-rule did (audit and outbox follow cause and version order)
+    assert touched[0] == ("sales_order", "update", {"status": ["draft", "confirmed"]})
+    assert touched[1] == (
         "stock_balance",
         "update",
         {"reserved": ["0.000", "7.000"], "available": ["100.000", "93.000"]},
     )
-    assert touched[1][:2] == ("stock_ledger", "create") and touched[1][2]["qty"] == [None, "7.000"]
-    assert touched[2] == ("sales_order", "update", {"status": ["draft", "confirmed"]})
-    assert [c["actor"] for c in result["changes"]] == ["system:rule:reserve_on_confirm"] * 2 + ["admin"]
+    assert touched[2][:2] == ("stock_ledger", "create") and touched[2][2]["qty"] == [None, "7.000"]
+    assert [c["actor"] for c in result["changes"]] == ["admin"] + ["system:rule:reserve_on_confirm"] * 2
     assert [(e["entity"], e["kind"]) for e in result["events"]] == [
-        ("stock_balance", "updated"), ("stock_ledger", "created"), ("sales_order", "updated")]  # fmt: skip
+        ("sales_order", "updated"), ("stock_balance", "updated"), ("stock_ledger", "created")]  # fmt: skip
     [run] = result["runs"]  # needs_lines (a before-rule of the same transition) was not enabled
     assert (run["rule"], run["record_id"], run["trigger"], run["phase"], run["outcome"]) == (
         "reserve_on_confirm", order["id"], "update", "after", "ok")  # fmt: skip
