@@ -1,4 +1,7 @@
-"""System tables (SQLAlchemy 2.0 typed ORM). Business data lives in runtime tables, not here."""
+"""System tables (SQLAlchemy 2.0 typed ORM). Business data lives in runtime tables, not here.
+
+The tables are created and changed only by the migrations in ``lowcode/migrations/versions/`` (``lowcode
+migrate``): a change here needs a new revision there (docs/ARCHITECTURE.md, "Changing a system table")."""
 
 from __future__ import annotations
 
@@ -222,8 +225,3 @@ class Notification(Base):
     rule: Mapped[str] = mapped_column(sa.String(64), default="")
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     read_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
-
-
-def create_system_tables(engine: sa.Engine) -> None:
-    """Create every missing system table (idempotent)."""
-    Base.metadata.create_all(engine)
