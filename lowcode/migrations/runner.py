@@ -10,7 +10,7 @@ against the baseline revision, recorded as the baseline (see ``PRE_MIGRATION_REV
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,7 +127,7 @@ class Migrations:
         heads = self._context(conn).get_current_heads()
         current = heads[0] if heads else None
         known = current is None or current in {script.revision for script in self.scripts.walk_revisions()}
-        system_tables = [t for t in sa.inspect(conn).get_table_names() if t.startswith("lc_")]
+        system_tables = _system_tables(conn)
         unversioned = current is None and any(t != VERSION_TABLE for t in system_tables)
         return SchemaState(current, self.head(), known, unversioned)
 
@@ -212,14 +212,24 @@ def _sqlite_lock(conn: sa.Connection) -> Iterator[None]:
         conn.execution_options(**{WRITE_OPTION: True})
         with conn.begin():  # BEGIN IMMEDIATE: a second migrate waits (busy timeout), then finds nothing to do
             yield
-            broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            broken = [row for table in _system_tables(conn) for row in _foreign_key_check(conn, table)]
             if broken:
-                raise SchemaOutOfDate(f"the migration would break foreign keys: {broken[:5]}")
+                raise SchemaOutOfDate(
+                    f"the migration would break foreign keys (table, rowid, parent): {broken[:5]}"
+                )
     finally:
         raw.execute("PRAGMA foreign_keys=ON")
 
 
-_LOCKS: dict[str, Callable[[sa.Connection], contextmanager]] = {
+def _system_tables(conn: sa.Connection) -> list[str]:
+    return [t for t in sa.inspect(conn).get_table_names() if t.startswith("lc_")]
+
+
+def _foreign_key_check(conn: sa.Connection, table: str) -> list[tuple]:
+    return [tuple(row[:3]) for row in conn.exec_driver_sql(f'PRAGMA foreign_key_check("{table}")')]
+
+
+_LOCKS: dict[str, Callable[[sa.Connection], AbstractContextManager[None]]] = {
     "postgresql": _postgresql_lock,
     "sqlite": _sqlite_lock,
 }

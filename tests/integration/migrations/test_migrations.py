@@ -176,6 +176,21 @@ def test_a_new_revision_upgrades_a_database_in_use_and_keeps_its_rows(app, api, 
     )
 
 
+@pytest.mark.skipif(backend() != "sqlite", reason="SQLite runs migrations with foreign keys off")
+def test_a_revision_that_leaves_rows_without_their_parent_is_rolled_back(app, api, tmp_path):
+    folder = _with_next_revision(tmp_path)
+    (folder / "versions" / "9999_test_next.py").write_text(
+        f'from alembic import op\n\nrevision = "{NEXT}"\ndown_revision = "{HEAD}"\n\n\n'
+        "def upgrade() -> None:\n    op.execute(\"DELETE FROM lc_user WHERE username = 'admin'\")\n",
+        encoding="utf-8",
+    )
+    url = app.extensions["lowcode"].settings["DATABASE_URL"]
+    before = row_counts(url, SYSTEM_TABLES)
+    with pytest.raises(SchemaOutOfDate, match="would break foreign keys"):
+        Migrations(folder).upgrade(app.extensions["lowcode"].db)
+    assert row_counts(url, SYSTEM_TABLES) == before and _revision(url) == HEAD
+
+
 @pytest.mark.parametrize("made_with_next", [False, True], ids=["before-next", "with-next"])
 def test_tables_made_before_migrations_are_recorded_as_the_newest_revision_they_hold(
     tmp_path, made_with_next
