@@ -17,8 +17,11 @@ import sqlalchemy as sa
 from alembic.autogenerate import produce_migrations, render_python_code
 from alembic.runtime.migration import MigrationContext
 
-from lowcode.core.models import Base
-from lowcode.migrations.runner import FOLDER, VERSION_TABLE, Migrations
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # this checkout's package, not another one installed in the environment
+
+from lowcode.core.models import Base  # noqa: E402
+from lowcode.migrations.runner import FOLDER, VERSION_TABLE, Migrations  # noqa: E402
 
 TEMPLATE = '''"""{message}"""
 
