@@ -61,7 +61,7 @@ if str(ROOT) not in sys.path:  # allow ``python bench/bench_api.py`` as well as 
 
 from bench import baseline_app  # noqa: E402
 from lowcode.app import create_app  # noqa: E402
-from lowcode.commands import ensure_admin, install_template  # noqa: E402
+from lowcode.commands import ensure_admin, install_template, migrate_database  # noqa: E402
 
 BUNDLE = Path(__file__).resolve().parent / "bundle"
 ADMIN_PASSWORD = "bench-admin-pass"
@@ -146,6 +146,7 @@ class Target:
 def setup_lowcode(folder: Path, records: int, sync: str) -> Target:
     """The platform with the bench bundle installed, an admin token and ``records`` seeded records."""
     url = f"sqlite:///{folder / 'lowcode.db'}"
+    migrate_database(url)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-secret"})
     _apply_sync(app.extensions["lowcode"].db.engine, sync)
     ensure_admin(app, "admin", ADMIN_PASSWORD)

@@ -49,7 +49,7 @@ import sqlalchemy as sa  # noqa: E402
 from bench import baseline_app, baseline_confirm  # noqa: E402
 from bench.bench_api import load_average, machine, rss_of, summarise  # noqa: E402
 from lowcode.app import create_app  # noqa: E402
-from lowcode.commands import ensure_admin  # noqa: E402
+from lowcode.commands import ensure_admin, migrate_database  # noqa: E402
 from tests.integration.rules.stock_bundle import BUNDLE  # noqa: E402
 
 ADMIN_PASSWORD = "bench-admin-pass"
@@ -102,6 +102,7 @@ def setup_lowcode(url: str, products: int, warehouses: int, orders: list) -> Sid
     """The platform with the stock app, an admin token and the seeded records."""
     from lowcode.runtime.context import Actor, WriteContext
 
+    migrate_database(url)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-secret"})
     ensure_admin(app, "admin", ADMIN_PASSWORD)
     client = app.test_client(use_cookies=False)

@@ -1,4 +1,5 @@
-"""The Flask app factory: settings, services, blueprints, error handlers, i18n. No I/O beyond set-up."""
+"""The Flask app factory: settings, services, blueprints, error handlers, i18n. No I/O beyond set-up (which
+includes checking that the database is migrated: the app never changes the schema of system tables)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from flask.json.provider import DefaultJSONProvider
 
 from lowcode.config import load_settings
 from lowcode.core.jsonutil import to_jsonable
-from lowcode.core.models import create_system_tables
 from lowcode.fields import register_builtin_field_types
+from lowcode.migrations import require_current_schema
 from lowcode.rules.actions import register_builtin_actions
 from lowcode.services import build_services
 
@@ -35,9 +36,21 @@ def register_builtins() -> None:
     register_builtin_actions()
 
 
+def _flask() -> Flask:
+    return Flask(__name__, instance_relative_config=True)
+
+
+def app_settings(config: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The settings ``create_app(config)`` would use (for commands that must not build the app first)."""
+    return load_settings(_flask().instance_path, config)
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the app. ``config`` overrides settings (see :mod:`lowcode.config`), e.g. in tests."""
-    app = Flask(__name__, instance_relative_config=True)
+    """Build the app. ``config`` overrides settings (see :mod:`lowcode.config`), e.g. in tests.
+
+    Raises :class:`lowcode.migrations.SchemaOutOfDate` (one line naming ``lowcode migrate``) unless the
+    database is at the migrations' head revision."""
+    app = _flask()
     app.json_provider_class = ExactJSONProvider
     app.json = ExactJSONProvider(app)
     settings = load_settings(app.instance_path, config)
@@ -48,7 +61,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config["SESSION_COOKIE_SAMESITE"] = settings["SESSION_COOKIE_SAMESITE"]
     register_builtins()
     services = build_services(settings)
-    create_system_tables(services.db.engine)
+    try:
+        require_current_schema(services.db)
+    except Exception:
+        services.db.dispose()
+        raise
     app.extensions["lowcode"] = services
     _register_blueprints(app)
     return app

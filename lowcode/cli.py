@@ -1,4 +1,4 @@
-"""The ``lowcode`` command: init, serve, worker, demo, template import/export."""
+"""The ``lowcode`` command: migrate, init, serve, worker, demo, template import/export."""
 
 from __future__ import annotations
 
@@ -20,8 +20,21 @@ def _app():
 
 
 def _fail(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
+    first_line = (message.strip().splitlines() or [""])[0]  # database errors carry the SQL on further lines
+    click.echo(f"error: {first_line}", err=True)
     sys.exit(1)
+
+
+def _migrate() -> str:
+    """Migrate the configured database (what ``lowcode migrate`` does); a failure ends the command."""
+    from lowcode.app import app_settings
+    from lowcode.commands import migrate_database
+
+    settings = app_settings()
+    try:
+        return migrate_database(settings["DATABASE_URL"], settings["SQLITE_BUSY_TIMEOUT_MS"])
+    except Exception as exc:  # noqa: BLE001 - any failure (refusal, connection) becomes a one-line reason
+        _fail(f"cannot migrate: {exc}")
 
 
 @click.group()
@@ -30,12 +43,20 @@ def main() -> None:
 
 
 @main.command()
+def migrate() -> None:
+    """Bring the system tables to this version's schema (run once per upgrade; idempotent; concurrent runs
+    wait for each other). serve and worker refuse to start on a database that needs it."""
+    click.echo(_migrate())
+
+
+@main.command()
 @click.option("--admin-user", default="admin", show_default=True)
 @click.option("--admin-password", required=True, help="At least 8 characters.")
 def init(admin_user: str, admin_password: str) -> None:
-    """Create the database tables and a first administrator (idempotent for an existing admin)."""
+    """Migrate the database and create a first administrator (idempotent for an existing admin)."""
     from lowcode.commands import ensure_admin
 
+    click.echo(_migrate())
     try:
         created = ensure_admin(_app(), admin_user, admin_password)
     except LowcodeError as exc:
@@ -52,7 +73,7 @@ def init(admin_user: str, admin_password: str) -> None:
 )
 def serve(host: str, port: int, workers: int, no_scheduler: bool) -> None:
     """Serve the app: werkzeug's threaded server for one worker, gunicorn for several; scheduled jobs run
-    in a daemon thread of this process unless --no-scheduler."""
+    in a daemon thread of this process unless --no-scheduler. Refuses a database that needs `lowcode migrate`."""
     try:
         app = _app()
     except Exception as exc:  # noqa: BLE001 - any set-up failure becomes a one-line reason
@@ -87,7 +108,8 @@ def serve(host: str, port: int, workers: int, no_scheduler: bool) -> None:
     "--tick", default=1.0, show_default=True, type=float, help="Seconds between checks for due jobs."
 )
 def worker(tick: float) -> None:
-    """Run the scheduled jobs (role assignment expiry, ...) until Ctrl-C."""
+    """Run the scheduled jobs (role assignment expiry, ...) until Ctrl-C. Refuses a database that needs
+    `lowcode migrate`."""
     import threading
 
     from lowcode.worker import Scheduler
@@ -112,12 +134,15 @@ def worker(tick: float) -> None:
     "--no-data", is_flag=True, help="Skip the generated demo data set (base data is still installed)."
 )
 def demo(password: str, template_path: str | None, no_data: bool) -> None:
-    """init + install a demo app (default: 进销存 JXC) with its users and data (skipped if already installed)."""
+    """migrate + init + install a demo app (default: 进销存 JXC) with its users and data (skipped if already
+    installed)."""
     from lowcode.commands import run_demo
 
-    app = _app()
+    click.echo(_migrate())
     try:
-        lines = run_demo(app, Path(template_path) if template_path else DEMO_TEMPLATE, password, not no_data)
+        lines = run_demo(
+            _app(), Path(template_path) if template_path else DEMO_TEMPLATE, password, not no_data
+        )
     except LowcodeError as exc:
         _fail(f"{exc.message} {exc.fields or ''}".strip())
     for line in lines:
@@ -149,8 +174,8 @@ def template_export(app_name: str, path: str) -> None:
     """Write an app's published definitions as a bundle (folder, or a file if PATH ends in .json)."""
     from lowcode.definitions.templates import export_bundle, write_bundle
 
-    app = _app()
     try:
+        app = _app()
         with app.extensions["lowcode"].db.read() as session:
             write_bundle(export_bundle(session, app_name), path)
     except LowcodeError as exc:

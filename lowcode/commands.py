@@ -8,10 +8,22 @@ import sqlalchemy as sa
 from flask import Flask
 
 from lowcode.auth.users import create_user
+from lowcode.core.db import Database
 from lowcode.core.jsonutil import loads_exact
 from lowcode.core.models import Definition, RoleAssignment, User
 from lowcode.definitions.templates import install_bundle, load_bundle
+from lowcode.migrations import migrate
 from lowcode.runtime.context import Actor, WriteContext
+
+
+def migrate_database(url: str, busy_timeout_ms: int = 30000) -> str:
+    """``lowcode migrate``: bring the system tables of the database at ``url`` to the head revision (under an
+    exclusive lock; idempotent). Returns one line."""
+    db = Database(url, busy_timeout_ms)
+    try:
+        return migrate(db)
+    finally:
+        db.dispose()
 
 
 def ensure_admin(app: Flask, username: str, password: str) -> bool:

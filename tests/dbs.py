@@ -1,5 +1,9 @@
 """Test databases: a fresh SQLite file or a fresh PostgreSQL database per test, dropped afterwards.
 
+``fresh_database`` is migrated to the head revision - every test runs on the schema the migrations make.
+The migrations run once per test process into a template (a SQLite file, or a PostgreSQL database used as
+``CREATE DATABASE ... TEMPLATE``) that each test gets a copy of; ``empty_database`` has no tables at all.
+
 ``LOWCODE_TEST_DB=postgresql`` selects PostgreSQL (127.0.0.1:5432, trust auth, or
 ``LOWCODE_TEST_PG_URL``). When the server is unreachable the test is skipped with the reason, unless
 ``LOWCODE_REQUIRE_SERVICES=1`` (set by CI), which turns the skip into a failure.
@@ -7,7 +11,11 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +23,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+
+from lowcode.commands import migrate_database
 
 PG_ADMIN_URL = os.environ.get("LOWCODE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
@@ -31,19 +41,25 @@ def skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
+def pg_url(name: str) -> str:
+    """The URL of the PostgreSQL database ``name`` on the test server."""
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
 @contextmanager
-def postgres_database() -> Iterator[str]:
-    """Create a uniquely named PostgreSQL database; yield its URL; drop it."""
+def postgres_database(template: str | None = None) -> Iterator[str]:
+    """Create a uniquely named PostgreSQL database (a copy of ``template`` if given); yield its URL; drop it."""
     admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     name = f"lc_test_{uuid.uuid4().hex[:12]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
     try:
         with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"{copy}')
     except sa.exc.OperationalError as exc:
         admin.dispose()
         skip_or_fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {str(exc).splitlines()[0]}")
     try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        yield pg_url(name)
     finally:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -51,10 +67,45 @@ def postgres_database() -> Iterator[str]:
 
 
 @contextmanager
-def fresh_database(tmp_path: Path) -> Iterator[str]:
-    """A fresh database URL of the selected backend."""
+def empty_database(tmp_path: Path) -> Iterator[str]:
+    """A fresh database URL of the selected backend with no tables (``lowcode migrate`` has not run)."""
     if backend() == "postgresql":
         with postgres_database() as url:
             yield url
     else:
         yield f"sqlite:///{tmp_path / 'test.db'}"
+
+
+@contextmanager
+def fresh_database(tmp_path: Path) -> Iterator[str]:
+    """A fresh database URL of the selected backend, migrated to the head revision."""
+    template = _migrated_template()
+    if backend() == "postgresql":
+        with postgres_database(template) as url:
+            yield url
+    else:
+        target = tmp_path / "test.db"
+        shutil.copyfile(template, target)
+        yield f"sqlite:///{target}"
+
+
+def migrate_url(url: str) -> str:
+    """Run ``lowcode migrate`` on the database at ``url``; returns its one-line summary."""
+    return migrate_database(url)
+
+
+@functools.cache
+def _migrated_template() -> str:
+    """Once per test process: the migrations run on an empty database, which is kept as the template of
+    ``fresh_database`` (a SQLite file path, or a PostgreSQL database name); removed when the process ends."""
+    if backend() == "postgresql":
+        stack = postgres_database()
+        url = stack.__enter__()
+        atexit.register(stack.__exit__, None, None, None)
+        migrate_url(url)  # disposes its engine: CREATE DATABASE ... TEMPLATE needs no open connection
+        return url.rsplit("/", 1)[1]
+    folder = tempfile.mkdtemp(prefix="lc_schema_")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    path = Path(folder) / "schema.db"
+    migrate_url(f"sqlite:///{path}")  # closing the last connection checkpoints the WAL into the file
+    return str(path)

@@ -1,4 +1,7 @@
-"""System tables (SQLAlchemy 2.0 typed ORM). Business data lives in runtime tables, not here."""
+"""System tables (SQLAlchemy 2.0 typed ORM). Business data lives in runtime tables, not here.
+
+The tables are created and changed only by the migrations in ``lowcode/migrations/versions/`` (``lowcode
+migrate``): a change here needs a new revision there (docs/ARCHITECTURE.md, "Changing a system table")."""
 
 from __future__ import annotations
 
@@ -247,8 +250,3 @@ class TrashedColumn(Base):
     restored_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
     purged_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
     purged_by: Mapped[str] = mapped_column(sa.String(150), default="")
-
-
-def create_system_tables(engine: sa.Engine) -> None:
-    """Create every missing system table (idempotent)."""
-    Base.metadata.create_all(engine)

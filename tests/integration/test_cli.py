@@ -1,4 +1,4 @@
-"""The ``lowcode`` command: init without prompts, demo, template export/import, serve failures."""
+"""The ``lowcode`` command: migrate, init without prompts, demo, template export/import, serve failures."""
 
 from __future__ import annotations
 
@@ -14,23 +14,55 @@ import pytest
 from click.testing import CliRunner
 
 from lowcode.cli import main
-from tests.dbs import fresh_database
+from tests.dbs import empty_database, fresh_database
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def db_env(tmp_path, monkeypatch):
+    """The CLI's environment pointing at a migrated database."""
     with fresh_database(tmp_path) as url:
         monkeypatch.setenv("LOWCODE_DATABASE_URL", url)
         monkeypatch.setenv("LOWCODE_SECRET_KEY", "cli-test")
         yield url
 
 
-def test_init_creates_admin_without_prompting_and_is_idempotent(db_env):
+@pytest.fixture
+def empty_env(tmp_path, monkeypatch):
+    """The CLI's environment pointing at an empty database (no `lowcode migrate` yet)."""
+    with empty_database(tmp_path) as url:
+        monkeypatch.setenv("LOWCODE_DATABASE_URL", url)
+        monkeypatch.setenv("LOWCODE_SECRET_KEY", "cli-test")
+        yield url
+
+
+def test_migrate_runs_once_then_finds_nothing_to_do(empty_env):
+    runner = CliRunner()
+    first = runner.invoke(main, ["migrate"])
+    assert first.exit_code == 0, first.output
+    assert first.output.startswith("migrated the database from empty to revision ")
+    again = runner.invoke(main, ["migrate"])
+    assert again.exit_code == 0 and again.output.startswith("the database is up to date"), again.output
+
+
+@pytest.mark.parametrize("command", [["serve", "--port", "0"], ["worker"]])
+def test_serve_and_worker_refuse_a_database_that_needs_migrating(empty_env, command):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    started = subprocess.run(
+        [sys.executable, "-m", "lowcode", *command], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert started.returncode != 0
+    assert started.stderr == (
+        "error: cannot start: the database schema has no system tables yet: run `lowcode migrate`\n"
+    )
+
+
+def test_init_creates_admin_without_prompting_and_is_idempotent(empty_env):
     runner = CliRunner()
     first = runner.invoke(main, ["init", "--admin-user", "boss", "--admin-password", "long-enough-1"])
     assert first.exit_code == 0, first.output
+    assert "migrated the database from empty" in first.output  # init migrates by itself
     assert "created administrator 'boss'" in first.output
     again = runner.invoke(main, ["init", "--admin-user", "boss", "--admin-password", "long-enough-1"])
     assert again.exit_code == 0 and "kept existing" in again.output
@@ -42,7 +74,7 @@ def test_init_with_a_short_password_fails_with_one_line_reason(db_env):
     assert "at least 8 characters" in result.output
 
 
-def test_demo_then_export_and_import_a_template(db_env, tmp_path):
+def test_demo_then_export_and_import_a_template(empty_env, tmp_path):
     runner = CliRunner()
     demo = ["demo", "--password", "demo-pass-123", "--template", str(ROOT / "app_templates" / "demo")]
     result = runner.invoke(main, demo)

@@ -37,6 +37,7 @@ import hashlib
 import itertools
 import json
 import re
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -54,7 +55,7 @@ from lowcode.commands import ensure_admin
 from lowcode.core.models import ApiToken, Department, Notification, RoleAssignment, RuleRunEntry, User
 from lowcode.notifications import notify
 from tests.conftest import ADMIN_PASSWORD
-from tests.dbs import fresh_database
+from tests.dbs import fresh_database, migrate_url
 
 PASSWORD = "user-pass-123"
 WRONG_PASSWORD = "wrong-pass-123"
@@ -370,16 +371,19 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # -- the routes of the URL map ------------------------------------------------------------------------
 def url_map_routes() -> list[tuple[str, str]]:
     """Every (method, rule) of the app, ``static`` and HEAD/OPTIONS aside."""
-    app = create_app({"DATABASE_URL": "sqlite://", "SECRET_KEY": "routes-only"})
-    try:
-        return sorted(
-            (method, rule.rule)
-            for rule in app.url_map.iter_rules()
-            if rule.endpoint != "static"
-            for method in rule.methods - {"HEAD", "OPTIONS"}
-        )
-    finally:
-        app.extensions["lowcode"].db.dispose()
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{folder}/routes.db"
+        migrate_url(url)  # the app refuses an unmigrated database
+        app = create_app({"DATABASE_URL": url, "SECRET_KEY": "routes-only"})
+        try:
+            return sorted(
+                (method, rule.rule)
+                for rule in app.url_map.iter_rules()
+                if rule.endpoint != "static"
+                for method in rule.methods - {"HEAD", "OPTIONS"}
+            )
+        finally:
+            app.extensions["lowcode"].db.dispose()
 
 
 ROUTES = url_map_routes()

@@ -110,6 +110,9 @@ def test_the_worker_command_runs_the_scheduler_until_ctrl_c(tmp_path, monkeypatc
 
     monkeypatch.setattr(Scheduler, "run_forever", interrupted)
     env = {"LOWCODE_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}", "LOWCODE_SECRET_KEY": "k"}
+    assert (
+        CliRunner().invoke(main, ["migrate"], env=env).exit_code == 0
+    )  # the worker refuses an empty database
     result = CliRunner().invoke(main, ["worker", "--tick", "0.5"], env=env)
     assert result.exit_code == 0, result.output
     assert seen == [(True, 0.5)] and "worker stopped" in result.output

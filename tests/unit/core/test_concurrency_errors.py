@@ -32,8 +32,11 @@ def test_concurrency_failures_are_recognised(orig, expected):
 
 def test_a_deadlock_is_a_409_with_the_error_shape(tmp_path):
     from lowcode.app import create_app
+    from tests.dbs import migrate_url
 
-    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "SECRET_KEY": "x"})
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    migrate_url(url)
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "x"})
 
     @app.get("/api/_deadlock")
     def _deadlock():
