@@ -12,21 +12,21 @@ import sqlalchemy as sa
 from lowcode.errors import LowcodeError
 from lowcode.fields.conversion import Converted, by_validation
 
-SYSTEM_NAMES = frozenset(
-    (
-        "id",
-        "version",
-        "created_at",
-        "created_by",
-        "updated_at",
-        "updated_by",
-        "owner",
-        "deleted_at",
-        "parent_id",
-        "idx",
-    )
+SYSTEM_FIELDS = (
+    "id",
+    "version",
+    "created_at",
+    "created_by",
+    "updated_at",
+    "updated_by",
+    "owner",
+    "deleted_at",
 )
-"""System columns of every entity table (the compiler's ``RESERVED_NAMES``); computed fields may use them."""
+"""System columns of every entity table."""
+CHILD_SYSTEM_FIELDS = ("parent_id", "idx")
+"""System columns a child table adds."""
+SYSTEM_NAMES = frozenset(SYSTEM_FIELDS + CHILD_SYSTEM_FIELDS)
+"""Names no field may take; computed fields may use them."""
 
 
 @dataclass(frozen=True)

@@ -14,21 +14,10 @@ import marshmallow as ma
 import sqlalchemy as sa
 
 from lowcode.fields import FieldDef, FieldType, field_types
-from lowcode.fields.base import normalise_label, pick_label
+from lowcode.fields.base import SYSTEM_NAMES, normalise_label, pick_label
 
 ID_TYPE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-SYSTEM_FIELDS = (
-    "id",
-    "version",
-    "created_at",
-    "created_by",
-    "updated_at",
-    "updated_by",
-    "owner",
-    "deleted_at",
-)
-CHILD_SYSTEM_FIELDS = ("parent_id", "idx")
-RESERVED_NAMES = frozenset(SYSTEM_FIELDS + CHILD_SYSTEM_FIELDS)
+RESERVED_NAMES = SYSTEM_NAMES
 SYSTEM_KINDS = {
     "id": "integer",
     "version": "integer",

@@ -8,9 +8,7 @@ from decimal import Decimal
 import pytest
 
 from lowcode.fields import FieldDef, field_types, register_builtin_field_types
-from lowcode.fields.base import SYSTEM_NAMES
 from lowcode.fields.conversion import EXACT, FAILED, LOSSY
-from lowcode.runtime.compiler import RESERVED_NAMES
 
 register_builtin_field_types()
 
@@ -63,7 +61,3 @@ CHOICES = {"choices": [{"value": "a"}, {"value": "b"}]}
 )
 def test_conversion_outcomes(value, to_type, source, options, expected):
     assert convert(value, to_type, source, **options) == expected
-
-
-def test_field_types_know_the_system_columns_the_compiler_reserves():
-    assert SYSTEM_NAMES == RESERVED_NAMES
