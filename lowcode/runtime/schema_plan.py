@@ -19,8 +19,9 @@ import sqlalchemy as sa
 
 from lowcode.core.types import ExactDecimal
 from lowcode.errors import BadRequest, SchemaChangeRefused
+from lowcode.fields.base import CHILD_SYSTEM_FIELDS, SYSTEM_FIELDS
 from lowcode.fields.conversion import EXACT, FAILED, LOSSY
-from lowcode.runtime.compiler import CHILD_SYSTEM_FIELDS, SYSTEM_FIELDS, CompiledEntity, CompiledField
+from lowcode.runtime.compiler import CompiledEntity, CompiledField
 
 TRASH_PREFIX = "_trash_"
 """Trash column names start with this; a field key (``^[a-z]``) never does."""

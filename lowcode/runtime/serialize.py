@@ -6,7 +6,8 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from lowcode.runtime.compiler import CHILD_SYSTEM_FIELDS, SYSTEM_FIELDS, CompiledEntity
+from lowcode.fields.base import CHILD_SYSTEM_FIELDS, SYSTEM_FIELDS
+from lowcode.runtime.compiler import CompiledEntity
 
 
 def row_to_record(entity: CompiledEntity, row: Mapping[str, Any]) -> dict[str, Any]:
