@@ -40,23 +40,28 @@ def apply_atomic(
 ) -> AtomicResult:  # fmt: skip
     """Run the guarded update (caller has authorized it). ``set_exprs`` and ``guard`` are expressions where
     bare names are the target's columns and other names come from ``context``."""
-    from lowcode.rules.sqlexpr import to_sql
+    from lowcode.rules.sqlexpr import update_plan
 
     t = entity.table
-    columns = {c.name: c for c in t.columns}
+    dialect = ctx.session.get_bind().dialect.name
+    plan = update_plan(dialect, {c.name: c for c in t.columns}, set_exprs, guard, context)
     where = [t.c.deleted_at.is_(None), entity.condition(match, "where").to_sql(
         {n: t.c[n] for n in entity.kinds}, variables)]  # fmt: skip
     select = sa.select(t).where(*where).order_by(t.c.id)
-    if ctx.session.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         select = select.with_for_update()
     before = {r["id"]: row_to_record(entity, r) for r in ctx.session.execute(select).mappings()}
     if not before:
         return AtomicResult()
-    values = {name: to_sql(expr, columns, context) for name, expr in set_exprs.items()}
-    values |= {"version": t.c.version + 1, "updated_at": ctx.now, "updated_by": ctx.actor.user_id}
+    plan.verify(ctx.session, t.c.id, list(before), entity.name)  # division by zero, overflow: refuse
+    values = plan.values | {
+        "version": t.c.version + 1,
+        "updated_at": ctx.now,
+        "updated_by": ctx.actor.user_id,
+    }
     update = sa.update(t).where(t.c.id.in_(list(before))).values(values)
-    if guard:
-        update = update.where(to_sql(guard, columns, context))
+    if plan.guard is not None:
+        update = update.where(plan.guard)
     returned = ctx.session.execute(update.returning(*t.columns)).mappings().all()
     result = AtomicResult(updated=[row_to_record(entity, r) for r in returned])
     changed_ids = {r["id"] for r in result.updated}
