@@ -8,7 +8,7 @@ concurrent writers never lose an update (no read-modify-write in Python).
 Numbers are exact on every database (:mod:`lowcode.core.exactsql`): ``+ - * /`` never round, and a value is
 rounded once, half away from zero, to the scale of the field it is stored in (or where ``round(x, n)`` says).
 What can fail on a row (a zero divisor, a result too large for its field, 64-bit overflow on SQLite) is
-collected as checks that :meth:`UpdatePlan.verify` runs on the locked rows before anything is written.
+collected as checks: :attr:`UpdatePlan.where` leaves a failing row alone, :meth:`UpdatePlan.verify` says why.
 """
 
 from __future__ import annotations
@@ -44,6 +44,11 @@ class Plain:
 
 
 @dataclass(frozen=True)
+class Truth(Plain):
+    """A two-valued condition (never NULL): a comparison, and/or/not."""
+
+
+@dataclass(frozen=True)
 class UpdatePlan:
     """The compiled ``set`` values and ``guard`` of a guarded update, and the checks its rows must pass."""
 
@@ -51,28 +56,28 @@ class UpdatePlan:
     guard: Any
     checks: tuple[Check, ...]
 
+    @property
+    def where(self) -> Any:
+        """The UPDATE's condition: no check fails and the guard holds. One CASE tests the checks in order
+        before the guard, so nothing is divided by a zero that a check has found (PostgreSQL would raise).
+        None when there is nothing to test."""
+        if not self.checks:
+            return self.guard
+        otherwise = sa.true() if self.guard is None else self.guard
+        return sa.case(*[(check.failing, sa.false()) for check in self.checks], else_=otherwise)
+
     def verify(self, session, id_column, ids: Sequence[int], what: str) -> None:
-        """Evaluate the checks on the (locked) rows ``ids`` before they are updated.
+        """Look for a failing check on rows that :attr:`where` left alone (else the guard refused them).
 
         :raises ExpressionEvaluationError: naming the first problem and the row (``what`` and its id).
         """
         if not self.checks or not ids:
             return
-        # one CASE tests the checks in order, so a quotient is never computed where its divisor's check fired
         first = sa.case(*[(check.failing, i) for i, check in enumerate(self.checks, 1)], else_=0)
         query = sa.select(id_column, first).where(id_column.in_(list(ids))).order_by(id_column)
-        try:
-            rows = session.execute(query).all()
-        except sa.exc.OperationalError as exc:  # SQLite's abs() of the smallest 64-bit integer
-            if "integer overflow" not in str(exc.orig):
-                raise
-            raise ExpressionEvaluationError(f"{what}: {_OVERFLOW}") from exc
-        for row_id, failed in rows:
+        for row_id, failed in session.execute(query).all():
             if failed:
                 raise ExpressionEvaluationError(f"{self.checks[failed - 1].problem} ({what} {row_id})")
-
-
-_OVERFLOW = "the numbers are too large for exact arithmetic"
 
 
 def _all(truths: list) -> Any:
@@ -178,7 +183,7 @@ class _Compiler:
                 return self.arithmetic.negate(self.number(self.node(operand)))
             case Unary(operand=operand):
                 inner = self.node(operand)
-                return Plain(sa.not_(self.truth(inner)), inner.checks)
+                return Truth(sa.not_(self.truth(inner)), inner.checks)
             case Arithmetic(operands=operands, operators=operators):
                 result = self.node(operands[0])
                 for op, operand in zip(operators, operands[1:], strict=True):
@@ -215,29 +220,29 @@ class _Compiler:
             return (math.divide if op == "/" else math.modulo)(a, b, self.source)
         return {"+": math.add, "-": math.subtract, "*": math.multiply}[op](a, b)
 
-    def comparison(self, op: str, left: Scaled | Plain, right: Scaled | Plain) -> Plain:
+    def comparison(self, op: str, left: Scaled | Plain, right: Scaled | Plain) -> Truth:
         if isinstance(left, Scaled) or isinstance(right, Scaled):
             checked = self.arithmetic.compare(op, self.number(left), self.number(right))
-            return Plain(checked.sql, checked.checks)
+            return Truth(checked.sql, checked.checks)
         checks = left.checks + right.checks
         if not isinstance(left.sql, sa.sql.ClauseElement):  # a Python value on the left: put the column first
             left, right, op = right, left, _MIRROR.get(op, op)
         if op in ("=", "!="):  # NULL equals only NULL, as in memory
             same = left.sql.is_not_distinct_from(right.sql)
-            return Plain(same if op == "=" else sa.not_(same), checks)
+            return Truth(same if op == "=" else sa.not_(same), checks)
         if right.sql is None:
-            return Plain(sa.false(), checks)
-        return Plain(sa.func.coalesce(_ORDER[op](left.sql, right.sql), sa.false()), checks)
+            return Truth(sa.false(), checks)
+        return Truth(sa.func.coalesce(_ORDER[op](left.sql, right.sql), sa.false()), checks)
 
-    def logical(self, op: str, parts: list[Scaled | Plain]) -> Plain:
+    def logical(self, op: str, parts: list[Scaled | Plain]) -> Truth:
         truths = [self.truth(part) for part in parts]
         checks: list[Check] = []
         for i, part in enumerate(parts):  # a check counts only where and/or evaluates that operand
             before = truths[:i] if op == "and" else [sa.not_(t) for t in truths[:i]]
             checks += [_only_where(_all(before), c) if before else c for c in part.checks]
         if op == "and":
-            return Plain(_all(truths), tuple(checks))
-        return Plain(sa.not_(_all([sa.not_(t) for t in truths])), tuple(checks))
+            return Truth(_all(truths), tuple(checks))
+        return Truth(sa.not_(_all([sa.not_(t) for t in truths])), tuple(checks))
 
     def truth(self, value: Scaled | Plain) -> Any:
         """A two-valued condition (NULL is false, as in memory)."""
@@ -247,7 +252,7 @@ class _Compiler:
             raise ExpressionEvaluationError(f"'{self.source}': and/or/not and guards need true or false")
         if value.sql is None or isinstance(value.sql, bool):
             return sa.true() if value.sql else sa.false()
-        return sa.func.coalesce(value.sql, sa.false())
+        return value.sql if isinstance(value, Truth) else sa.func.coalesce(value.sql, sa.false())
 
     def call(self, node: Call) -> Scaled:
         value = self.number(self.node(node.args[0]))

@@ -53,18 +53,16 @@ def apply_atomic(
     before = {r["id"]: row_to_record(entity, r) for r in ctx.session.execute(select).mappings()}
     if not before:
         return AtomicResult()
-    plan.verify(ctx.session, t.c.id, list(before), entity.name)  # division by zero, overflow: refuse
-    values = plan.values | {
-        "version": t.c.version + 1,
-        "updated_at": ctx.now,
-        "updated_by": ctx.actor.user_id,
-    }
+    values = dict(plan.values)
+    values |= {"version": t.c.version + 1, "updated_at": ctx.now, "updated_by": ctx.actor.user_id}
     update = sa.update(t).where(t.c.id.in_(list(before))).values(values)
-    if plan.guard is not None:
-        update = update.where(plan.guard)
+    if plan.where is not None:
+        update = update.where(plan.where)
     returned = ctx.session.execute(update.returning(*t.columns)).mappings().all()
     result = AtomicResult(updated=[row_to_record(entity, r) for r in returned])
     changed_ids = {r["id"] for r in result.updated}
+    # a row left alone for a division by zero or an overflow is an error, not a refusal by the guard
+    plan.verify(ctx.session, t.c.id, [rid for rid in before if rid not in changed_ids], entity.name)
     result.refused = [row for rid, row in before.items() if rid not in changed_ids]
     result.before = {rid: row for rid, row in before.items() if rid in changed_ids}
     for after in result.updated:

@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import Grouping
 
-from lowcode.core.exactsql.scaled import MAX_DIGITS, Arithmetic, Check, Scaled
+from lowcode.core.exactsql.scaled import INT64_MAX, MAX_DIGITS, Arithmetic, Check, Scaled
 from lowcode.core.types import ExactDecimal
 from lowcode.errors import ExpressionEvaluationError
 from lowcode.registry import Registry
@@ -31,13 +31,10 @@ class SqliteArithmetic(Arithmetic):
         return _integer_op("%", a, b)
 
     def overflow(self, value):
-        # SQLite answers an integer overflow of + - * / with a REAL, and every later operation stays REAL
-        return (
-            Check(
-                sa.func.typeof(value) == "real",
-                "the numbers are too large for exact arithmetic on SQLite (64-bit)",
-            ),
-        )
+        # SQLite answers an integer overflow of + - * / with a REAL, and every later operation stays REAL;
+        # abs() of the smallest integer raises instead, so that value counts as an overflow too
+        too_large = sa.or_(sa.func.typeof(value) == "real", value == self.constant(-INT64_MAX - 1))
+        return (Check(too_large, "the numbers are too large for exact arithmetic on SQLite (64-bit)"),)
 
     def stored(self, value, scale):
         return value

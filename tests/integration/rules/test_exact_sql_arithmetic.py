@@ -1,6 +1,7 @@
 """Decimal arithmetic that a rule's guarded update runs in SQL is exact on SQLite and PostgreSQL (issue 8,
 hole 3): products and quotients of two decimal columns, mixed scales, half-up rounding at the target's scale,
-and division by zero or a result too large for its field refused with a clear 422 that changes nothing."""
+and division by zero or a result too large for its field refused with a clear 422 that changes nothing.
+Formulas and rollups, computed in memory, round the same way."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ QTY3 = {"type": "decimal", "options": {"scale": 3}}
 BUNDLE = {
     "app": {"name": "calc", "label": "Calc"},
     "entities": [
+        {"name": "line", "label": "Line", "child": True, "fields": [{"name": "amount", **MONEY}]},
         {"name": "sheet", "label": "Sheet", "fields": [
             {"name": "a", **MONEY}, {"name": "b", **MONEY}, {"name": "c", **QTY3},
             {"name": "n", "type": "integer"}, {"name": "go", "type": "integer"},
@@ -19,7 +21,9 @@ BUNDLE = {
             {"name": "mixed_product", **QTY3}, {"name": "seventh", **MONEY}, {"name": "whole", "type": "integer"},
             {"name": "small", "type": "decimal", "options": {"precision": 4, "scale": 2}},
             {"name": "total", "type": "formula", "options": {"expression": "a * b", "scale": 2}},
-            {"name": "eighth", "type": "formula", "options": {"expression": "a / 8", "scale": 2}}]},
+            {"name": "eighth", "type": "formula", "options": {"expression": "a / 8", "scale": 2}},
+            {"name": "lines", "type": "child_table", "options": {"entity": "line"}},
+            {"name": "mean", "type": "rollup", "options": {"child": "lines", "field": "amount", "function": "avg"}}]},
     ],
     "rules": [
         {"name": "compute", "entity": "sheet",
@@ -117,3 +121,9 @@ def test_formulas_multiply_columns_exactly_and_round_half_up(calc):
     sheet = _sheet(calc, a="1.00", b="3.00")
     assert sheet["total"] == "3.00"
     assert sheet["eighth"] == "0.13"  # 0.125 half-up (was half-even: 0.12)
+
+
+def test_rollup_average_rounds_half_up_from_the_exact_mean(calc):
+    sheet = _sheet(calc, lines=[{"amount": "0.02"}, {"amount": "0.03"}])
+    assert sheet["mean"] == "0.03"  # 0.025 (was 0.02, half-even)
+    assert calc.get(f"/api/data/calc/sheet/{sheet['id']}").get_json()["mean"] == "0.03"
