@@ -208,12 +208,8 @@ class _Compiler:
         raise ExpressionEvaluationError(f"'{self.source}': arithmetic in the database needs numbers")
 
     def arithmetic_step(self, op: str, left: Scaled | Plain, right: Scaled | Plain) -> Scaled | Plain:
-        if (
-            op == "+"
-            and isinstance(left, Plain)
-            and isinstance(right, Plain)
-            and None not in (left.sql, right.sql)
-        ):
+        texts = isinstance(left, Plain) and isinstance(right, Plain) and left.sql is not None
+        if op == "+" and texts and right.sql is not None:
             return Plain(left.sql + right.sql, left.checks + right.checks)  # text: SQLAlchemy concatenates
         a, b, math = self.number(left), self.number(right), self.arithmetic
         if op in ("/", "%"):
@@ -246,13 +242,13 @@ class _Compiler:
 
     def truth(self, value: Scaled | Plain) -> Any:
         """A two-valued condition (NULL is false, as in memory)."""
-        if isinstance(value, Scaled) or not (
-            value.sql is None or isinstance(value.sql, bool | sa.ColumnElement)
-        ):
-            raise ExpressionEvaluationError(f"'{self.source}': and/or/not and guards need true or false")
-        if value.sql is None or isinstance(value.sql, bool):
+        if isinstance(value, Truth):
+            return value.sql
+        if isinstance(value, Plain) and (value.sql is None or isinstance(value.sql, bool)):
             return sa.true() if value.sql else sa.false()
-        return value.sql if isinstance(value, Truth) else sa.func.coalesce(value.sql, sa.false())
+        if isinstance(value, Plain) and isinstance(getattr(value.sql, "type", None), sa.Boolean):
+            return sa.func.coalesce(value.sql, sa.false())  # a boolean field
+        raise ExpressionEvaluationError(f"'{self.source}': and/or/not and guards need true or false")
 
     def call(self, node: Call) -> Scaled:
         value = self.number(self.node(node.args[0]))

@@ -198,7 +198,7 @@ class Arithmetic:
         # |rest| < |den| - |rest| is 2|rest| < |den| without overflowing
         step = sa.case((sa.func.abs(rest) < self.sql(self._abs(den)) - sa.func.abs(rest), 0), else_=away)
         value = self.quotient(self.sql(num), self.sql(den)) + step
-        limit = a.limit * up // (abs(den) if isinstance(den, int) else 1) + 1
+        limit = a.limit * up // (abs(den) if isinstance(den, int) and den else 1) + 1
         result = _scaled(
             value, scale, None, a.checks, limit, 1, a, _bound(a.limit * up), _bound(a.den_limit * down)
         )

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from lowcode.core.exactsql import average, divide_half_up
 from lowcode.core.types import ExactDecimal
-from lowcode.errors import ExpressionEvaluationError
+from lowcode.errors import ExpressionEvaluationError, ExpressionSyntaxError
 from lowcode.fields.base import FieldDef
 from lowcode.fields.computed import FormulaFieldType
 from lowcode.rules.sqlexpr import update_plan
@@ -39,6 +39,8 @@ TABLE = sa.Table(
     *[sa.Column(f"t{s}", ExactDecimal(18, s)) for s in SCALES],
     sa.Column("t_int", sa.BigInteger),
     sa.Column("t_small", ExactDecimal(6, 2)),
+    sa.Column("label", sa.String(50)),
+    sa.Column("flag", sa.Boolean),
 )
 COLUMNS = {c.name: c for c in TABLE.columns}
 
@@ -101,7 +103,7 @@ def run(engine: sa.Engine, row: dict, target: str, expression: str, guard: str |
             if conn.execute(update).rowcount == 0:
                 plan.verify(conn, TABLE.c.id, [1], "row")
                 return None
-        except ExpressionEvaluationError as exc:
+        except (ExpressionEvaluationError, ExpressionSyntaxError) as exc:
             return exc.message
         return conn.execute(sa.select(TABLE.c[target])).scalar_one()
 
@@ -432,6 +434,7 @@ def test_division_by_zero_counts_only_where_it_is_evaluated(request, backend):
     engine = request.getfixturevalue(backend)
     zero = {"x0": Decimal(5), "y0": Decimal(0)}
     assert run(engine, zero, "t2", "x0 / y0") == "division by zero in 'x0 / y0' (row 1)"
+    assert run(engine, zero, "t2", "x0 / 0") == "division by zero in 'x0 / 0' (row 1)"
     assert run(engine, zero, "t2", "x0 / y0", guard="y0 != 0") is None  # the guard refuses the row first
     assert run(engine, zero, "t2", "1", guard="y0 != 0 and x0 / y0 > 1") is None  # and short-circuits
     assert run(engine, zero, "t2", "1", guard="y0 = 0 or x0 / y0 > 1") == Decimal("1.00")  # so does or
@@ -470,3 +473,52 @@ def field_types_rollup(values: list[Decimal], scale: int):
         "avg", "rollup", options={"child": "lines", "field": "v", "function": "avg", "scale": scale}
     )
     return RollupFieldType().compute(fdef, {}, {"lines": [{"v": v} for v in values]}, _Now())
+
+
+# -- the rest of the language over the target's fields ----------------------------------------------------------
+
+LANGUAGE_ROW = {"x2": Decimal("2.50"), "y2": None, "n": 7, "label": "ab", "flag": None}
+
+
+@pytest.mark.parametrize(
+    ("target", "expression", "guard", "expected"),
+    [
+        ("t2", "round(x2 / 3, 1) * 2", None, Decimal("1.60")),  # round() in SQL, half-up
+        ("t2", "abs(-x2) - abs(n)", None, Decimal("-4.50")),
+        ("t2", "n % 3 + x2 % 1", None, Decimal("1.50")),  # the sign of the dividend, like Decimal
+        ("t2", "-n % 3", None, Decimal("-1.00")),
+        ("t2", "x2 + y2", None, None),  # NULL in, NULL out
+        ("label", "label + 'c'", None, "abc"),
+        ("t0", "1", "y2 = null and not (y2 > 0) and flag != true", Decimal("1")),  # NULL equals only NULL
+        ("t0", "1", "flag or x2 > 2", Decimal("1")),  # a NULL boolean field is false
+        ("t0", "1", "label = 'ab' and label < 'b' and n >= 7", Decimal("1")),
+        ("t0", "1", "y2 != null or label > 'b'", None),  # the guard refuses
+    ],
+)
+@pytest.mark.parametrize("backend", ["sqlite_engine", "postgres_engine"])
+def test_the_language_over_fields(request, backend, target, expression, guard, expected):
+    assert run(request.getfixturevalue(backend), LANGUAGE_ROW, target, expression, guard) == expected
+
+
+@pytest.mark.parametrize(
+    ("target", "expression", "guard", "message"),
+    [
+        ("t2", "x2 * 1.0000000000000000001", None, "more than 18 digits"),
+        ("t2", "x2 + ctx.third", None, "more than 18 digits"),  # 1/3 from the context: round() it first
+        ("t2", "label", None, "is not a number, but 't2' is"),
+        ("label", "x2 * 2", None, "'x2 * 2' is a number, but 'label' is not a number field"),
+        ("t0", "1", "label", "guards need true or false"),
+        ("t0", "1", "x2 and flag", "need true or false"),
+        ("t2", "x2 + label", None, "needs numbers"),
+        ("t2", "x2 + 100000000000000000", None, "too large for exact arithmetic"),  # 10**17 at scale 2
+        ("t2", "max(x2, 1)", None, "only arithmetic, comparisons"),
+        ("t2", "round(x2, n)", None, "0 to 18 places"),
+    ],
+)
+@pytest.mark.parametrize("backend", ["sqlite_engine", "postgres_engine"])
+def test_what_cannot_run_in_the_database_is_a_clear_error(
+    request, backend, target, expression, guard, message
+):
+    context = {"ctx": {"third": Decimal(1) / Decimal(3)}}
+    got = run(request.getfixturevalue(backend), LANGUAGE_ROW, target, expression, guard, context)
+    assert isinstance(got, str) and message in got, got
