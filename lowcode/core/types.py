@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import sqlalchemy as sa
 from sqlalchemy.sql import operators
 from sqlalchemy.types import TypeDecorator
+
+_INEXACT = "not exact on the scaled integers of SQLite (use lowcode.core.exactsql)"
 
 
 class ExactDecimal(TypeDecorator):
@@ -21,11 +23,23 @@ class ExactDecimal(TypeDecorator):
     cache_ok = True
 
     class Comparator(TypeDecorator.Comparator):
-        """Arithmetic on the column keeps the column's type, so results are unscaled on the way out."""
+        """Arithmetic on the column keeps the column's type, so results are unscaled on the way out. Only what
+        stays exact on the scaled integers is allowed: ``+``/``-`` with a literal or a column of the same scale,
+        ``*`` by an integer. Anything else (``a * b``, ``a / 7``, mixed scales) would be wrong on SQLite and
+        raises ``TypeError``; :mod:`lowcode.core.exactsql` does it exactly."""
 
         def _adapt_expression(self, op, other_comparator):
-            if op in (operators.add, operators.sub, operators.mul, operators.truediv):
+            other = other_comparator.type
+            if op in (operators.add, operators.sub):
+                if not (isinstance(other, ExactDecimal) and other.scale == self.type.scale):
+                    raise TypeError(f"{_INEXACT}: adding {_name(other)} to {_name(self.type)}")
                 return op, self.type
+            if op is operators.mul:
+                if isinstance(other, ExactDecimal) or not isinstance(other, sa.Integer | sa.Numeric):
+                    raise TypeError(f"{_INEXACT}: multiplying {_name(self.type)} by {_name(other)}")
+                return op, self.type
+            if op in (operators.truediv, operators.floordiv, operators.mod):
+                raise TypeError(f"{_INEXACT}: dividing {_name(self.type)}")
             return super()._adapt_expression(op, other_comparator)
 
     comparator_factory = Comparator
@@ -46,7 +60,7 @@ class ExactDecimal(TypeDecorator):
             raise TypeError("ExactDecimal refuses float values; pass Decimal, int or str")
         try:
             dec = value if isinstance(value, Decimal) else Decimal(str(value))
-            return dec.quantize(self._quantum, rounding=ROUND_HALF_EVEN)
+            return dec.quantize(self._quantum, rounding=ROUND_HALF_UP)
         except InvalidOperation as exc:
             raise ValueError(f"not a decimal: {value!r}") from exc
 
@@ -62,16 +76,26 @@ class ExactDecimal(TypeDecorator):
         if value is None:
             return None
         if dialect.name == "postgresql":
-            return Decimal(value).quantize(self._quantum)
-        return Decimal(int(value)).scaleb(-self.scale).quantize(self._quantum)
+            return Decimal(value).quantize(self._quantum, rounding=ROUND_HALF_UP)
+        if not isinstance(value, int):  # a REAL: float arithmetic (AVG) or an overflow of the scaled integers
+            raise TypeError(f"{_INEXACT}: the database returned {value!r} for {_name(self)}")
+        return Decimal(value).scaleb(-self.scale).quantize(self._quantum)
 
     def coerce_compared_value(self, op, value):
         # Comparing or adding a literal: scale it like the column. Multiplying by a literal: the literal
         # is a plain factor (scaling it too would multiply the result by 10**scale on SQLite).
-        if op in (operators.mul, operators.truediv):
-            return sa.Numeric(asdecimal=True)
+        if op is operators.mul:
+            if isinstance(value, bool) or not isinstance(value, int | Decimal) or value != int(value):
+                raise TypeError(f"{_INEXACT}: multiplying {_name(self)} by {value!r}")
+            return sa.BigInteger()
         return self
 
     @property
     def python_type(self):
         return Decimal
+
+
+def _name(kind) -> str:
+    if isinstance(kind, ExactDecimal):
+        return f"a decimal of scale {kind.scale}"
+    return f"a {type(kind).__name__}"

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 import marshmallow as ma
 import sqlalchemy as sa
 
+from lowcode.core.exactsql import divide_half_up
 from lowcode.core.types import ExactDecimal
 from lowcode.errors import ExpressionEvaluationError, LowcodeError
 from lowcode.expressions import compile_expression
@@ -38,6 +40,9 @@ RESULT_SCHEMAS = {
 RESULT_PRECISION = 18
 """Digits of every decimal result column (``ExactDecimal(18, scale)``)."""
 
+_EXACT = Context(prec=60)
+"""Enough digits that sums and the final rounding of values that fit a result column never round twice."""
+
 
 def _as_result(value, result: str, scale: int):
     """The computed value as the result column stores it.
@@ -52,9 +57,12 @@ def _as_result(value, result: str, scale: int):
             raise ExpressionEvaluationError(f"the result must be a number, not {type_name(value)}")
         number = Decimal(value)
         digits = RESULT_PRECISION - scale if result == "decimal" else 18
+        if number.is_finite() and number.adjusted() < digits:
+            places = scale if result == "decimal" else 0
+            number = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP, context=_EXACT)
         if not number.is_finite() or number.adjusted() >= digits:
             raise ExpressionEvaluationError(f"the result {number} is too large (at most {digits} digits)")
-        return number.quantize(Decimal(1).scaleb(-scale)) if result == "decimal" else int(number)
+        return (number if number else abs(number)) if result == "decimal" else int(number)  # no -0.00
     if result == "text":
         text = to_text(value)
         if len(text) > 255:
@@ -144,12 +152,23 @@ class FormulaFieldType(_Computed):
             raise ExpressionEvaluationError(f"{fdef.name}: {exc.message}") from exc
 
 
+def _average(values: list, scale: int) -> Decimal | None:
+    """The mean rounded half-up to ``scale`` places from the exact quotient (no intermediate rounding)."""
+    if not values:
+        return None
+    return divide_half_up(_sum(values), Decimal(len(values)), scale)
+
+
+def _sum(values: list) -> Decimal:
+    return functools.reduce(_EXACT.add, values, Decimal(0))
+
+
 AGGREGATES = {
-    "sum": lambda values: sum(values, Decimal(0)),
-    "count": len,
-    "min": lambda values: min(values) if values else None,
-    "max": lambda values: max(values) if values else None,
-    "avg": lambda values: (sum(values, Decimal(0)) / len(values)) if values else None,
+    "sum": lambda values, scale: _sum(values),
+    "count": lambda values, scale: len(values),
+    "min": lambda values, scale: min(values) if values else None,
+    "max": lambda values, scale: max(values) if values else None,
+    "avg": _average,
 }
 
 
@@ -194,7 +213,9 @@ class RollupFieldType(_Computed):
         values = [v for v in values if v is not None]
         try:
             return _as_result(
-                AGGREGATES[fdef.options["function"]](values), self.result(fdef), self.scale(fdef)
+                AGGREGATES[fdef.options["function"]](values, self.scale(fdef)),
+                self.result(fdef),
+                self.scale(fdef),
             )
         except ExpressionEvaluationError as exc:
             raise ExpressionEvaluationError(f"{fdef.name}: {exc.message}") from exc

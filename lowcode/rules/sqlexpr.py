@@ -4,25 +4,95 @@
 bare name ``reserved`` is the target row's column and ``line.qty`` is a value from the rule's context,
 evaluated in memory and bound as a parameter. The database then does the arithmetic on the current row, so
 concurrent writers never lose an update (no read-modify-write in Python).
+
+Numbers are exact on every database (:mod:`lowcode.core.exactsql`): ``+ - * /`` never round, and a value is
+rounded once, half away from zero, to the scale of the field it is stored in (or where ``round(x, n)`` says).
+What can fail on a row (a zero divisor, a result too large for its field, 64-bit overflow on SQLite) is
+collected as checks: :attr:`UpdatePlan.where` leaves a failing row alone, :meth:`UpdatePlan.verify` says why.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
-from lowcode.errors import ExpressionSyntaxError
+from lowcode.core.exactsql import Check, Checked, Scaled, arithmetics
+from lowcode.errors import ExpressionEvaluationError, ExpressionSyntaxError
 from lowcode.expressions import compile_expression
-from lowcode.expressions.parser import Arithmetic, Attribute, Call, Comparison, Logical, Name, Unary
+from lowcode.expressions.parser import Arithmetic, Attribute, Call, Comparison, Logical, Name, Node, Unary
 
-_ARITH = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b, "/": lambda a, b: a / b}
-_COMPARE = {
-    "=": lambda a, b: a == b, "==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<>": lambda a, b: a != b,
-    "<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
-}  # fmt: skip
+_ORDER = {
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+_MIRROR = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
+_ROUND_PLACES = range(0, 19)
+
+
+@dataclass(frozen=True)
+class Plain:
+    """A value that is not a number: a SQL element (a text column, a condition) or a Python value to bind."""
+
+    sql: Any
+    checks: tuple[Check, ...] = ()
+
+
+@dataclass(frozen=True)
+class Truth(Plain):
+    """A two-valued condition (never NULL): a comparison, and/or/not."""
+
+
+@dataclass(frozen=True)
+class UpdatePlan:
+    """The compiled ``set`` values and ``guard`` of a guarded update, and the checks its rows must pass."""
+
+    values: dict[str, Any]
+    guard: Any
+    checks: tuple[Check, ...]
+
+    @property
+    def where(self) -> Any:
+        """The UPDATE's condition: no check fails and the guard holds. One CASE tests the checks in order
+        before the guard, so nothing is divided by a zero that a check has found (PostgreSQL would raise).
+        None when there is nothing to test."""
+        if not self.checks:
+            return self.guard
+        otherwise = sa.true() if self.guard is None else self.guard
+        return sa.case(*[(check.failing, sa.false()) for check in self.checks], else_=otherwise)
+
+    def verify(self, session, id_column, ids: Sequence[int], what: str) -> None:
+        """Look for a failing check on rows that :attr:`where` left alone (else the guard refused them).
+
+        :raises ExpressionEvaluationError: naming the first problem and the row (``what`` and its id).
+        """
+        if not self.checks or not ids:
+            return
+        first = sa.case(*[(check.failing, i) for i, check in enumerate(self.checks, 1)], else_=0)
+        query = sa.select(id_column, first).where(id_column.in_(list(ids))).order_by(id_column)
+        for row_id, failed in session.execute(query).all():
+            if failed:
+                raise ExpressionEvaluationError(f"{self.checks[failed - 1].problem} ({what} {row_id})")
+
+
+def _all(truths: list) -> Any:
+    """``t1 and t2 ...`` evaluated left to right, as in memory (PostgreSQL may reorder a plain AND and
+    divide by a zero that an earlier operand rules out)."""
+    if not truths:
+        return sa.true()
+    if len(truths) == 1:
+        return truths[0]
+    return sa.case((truths[0], _all(truths[1:])), else_=sa.false())
+
+
+def _only_where(condition: Any, check: Check) -> Check:
+    """``check`` on the rows where ``condition`` holds (evaluated first)."""
+    return Check(sa.case((condition, check.failing), else_=sa.false()), check.problem)
 
 
 def column_names(text: str, columns: Mapping[str, Any]) -> set[str]:
@@ -30,23 +100,54 @@ def column_names(text: str, columns: Mapping[str, Any]) -> set[str]:
     return {n for n in compile_expression(text).names if n in columns}
 
 
-def to_sql(
-    text: str, columns: Mapping[str, sa.ColumnElement], context: Mapping[str, Any]
-) -> sa.ColumnElement:
-    """Compile ``text``: bare names found in ``columns`` are columns, everything else comes from ``context``.
+def update_plan(
+    dialect: str, columns: Mapping[str, sa.ColumnElement], set_exprs: Mapping[str, str],
+    guard: str | None, context: Mapping[str, Any],
+) -> UpdatePlan:  # fmt: skip
+    """Compile the ``set`` expressions and the ``guard``: bare names found in ``columns`` are the target
+    row's columns, everything else comes from ``context``. Checks of the ``set`` values apply to the rows
+    the guard lets through.
 
-    :raises ExpressionSyntaxError: for constructs that cannot run in SQL (functions over columns).
+    :raises ExpressionSyntaxError: for constructs that cannot run in SQL (most functions over columns).
+    :raises ExpressionEvaluationError: for a value that cannot be computed exactly or stored in its field.
     """
-    expression = compile_expression(text)
-    return _Compiler(columns, context, expression).node(expression.tree)
+    arithmetic = arithmetics.get(dialect)
+    condition = _Compiler(arithmetic, columns, context, guard).condition() if guard else None
+    checks = list(condition.checks) if condition else []
+    values: dict[str, Any] = {}
+    for name, text in set_exprs.items():
+        if name not in columns:
+            raise ExpressionSyntaxError(f"'{name}' is not a field of the updated entity")
+        value = _Compiler(arithmetic, columns, context, text).assignment(columns[name])
+        values[name] = value.sql
+        checks += [_only_where(condition.sql, check) if condition else check for check in value.checks]
+    return UpdatePlan(values, condition.sql if condition else None, tuple(checks))
 
 
 class _Compiler:
-    def __init__(self, columns, context, expression):
+    def __init__(self, arithmetic, columns, context, text: str):
+        self.arithmetic = arithmetic
         self.columns = columns
         self.context = context
-        self.expression = expression
+        self.expression = compile_expression(text)
+        self.source = self.expression.source
 
+    # -- entry points ---------------------------------------------------------------------------------
+    def assignment(self, column) -> Checked:
+        value = self.node(self.expression.tree)
+        if isinstance(value, Scaled):
+            return self.arithmetic.assign(value, column, self.source)
+        if value.sql is None:
+            return Checked(sa.null(), value.checks)
+        if self.arithmetic.column(column) is not None:
+            raise ExpressionEvaluationError(f"'{self.source}' is not a number, but '{column.name}' is")
+        return Checked(value.sql, value.checks)
+
+    def condition(self) -> Checked:
+        value = self.node(self.expression.tree)
+        return Checked(self.truth(value), value.checks)
+
+    # -- nodes ----------------------------------------------------------------------------------------
     def uses_columns(self, node) -> bool:
         match node:
             case Name(name=name):
@@ -67,32 +168,95 @@ class _Compiler:
         """Evaluate a column-free sub-expression in memory (with the rule's context)."""
         from lowcode.expressions.evaluator import _Evaluation
 
-        result = _Evaluation(self.context, self.expression._functions).eval(node)
-        return Decimal(result) if isinstance(result, int) and not isinstance(result, bool) else result
+        return _Evaluation(self.context, self.expression._functions).eval(node)
 
-    def node(self, node) -> Any:
+    def node(self, node: Node) -> Scaled | Plain:
         if not self.uses_columns(node):
-            # a plain Python value: SQLAlchemy binds it with the type of the column it meets
-            # (so an exact decimal is scaled like that column)
-            return self.value(node)
+            value = self.value(node)
+            if isinstance(value, Decimal):
+                return self.arithmetic.number(value)
+            return Plain(value)
         match node:
             case Name(name=name):
-                return self.columns[name]
+                return self.arithmetic.column(self.columns[name]) or Plain(self.columns[name])
             case Unary(op="-", operand=operand):
-                return -self.node(operand)
+                return self.arithmetic.negate(self.number(self.node(operand)))
             case Unary(operand=operand):
-                return sa.not_(self.node(operand))
+                inner = self.node(operand)
+                return Truth(sa.not_(self.truth(inner)), inner.checks)
             case Arithmetic(operands=operands, operators=operators):
                 result = self.node(operands[0])
                 for op, operand in zip(operators, operands[1:], strict=True):
-                    result = _ARITH[op](result, self.node(operand))
+                    result = self.arithmetic_step(op, result, self.node(operand))
                 return result
             case Comparison(op=op, left=left, right=right):
-                return _COMPARE[op](self.node(left), self.node(right))
+                return self.comparison(op, self.node(left), self.node(right))
             case Logical(op=op, operands=operands):
-                parts = [self.node(o) for o in operands]
-                return sa.and_(*parts) if op == "and" else sa.or_(*parts)
+                return self.logical(op, [self.node(o) for o in operands])
+            case Call(name="round" | "abs"):
+                return self.call(node)
         raise ExpressionSyntaxError(
-            f"'{self.expression.source}': only arithmetic, comparisons and and/or can use the target's fields "
-            "in an atomic update (functions cannot)"
+            f"'{self.source}': only arithmetic, comparisons, and/or, round() and abs() can use the target's "
+            "fields in an atomic update"
         )
+
+    def number(self, value: Scaled | Plain) -> Scaled:
+        if isinstance(value, Scaled):
+            return value
+        if value.sql is None:
+            return self.arithmetic.null()
+        raise ExpressionEvaluationError(f"'{self.source}': arithmetic in the database needs numbers")
+
+    def arithmetic_step(self, op: str, left: Scaled | Plain, right: Scaled | Plain) -> Scaled | Plain:
+        texts = isinstance(left, Plain) and isinstance(right, Plain) and left.sql is not None
+        if op == "+" and texts and right.sql is not None:
+            return Plain(left.sql + right.sql, left.checks + right.checks)  # text: SQLAlchemy concatenates
+        a, b, math = self.number(left), self.number(right), self.arithmetic
+        if op in ("/", "%"):
+            return (math.divide if op == "/" else math.modulo)(a, b, self.source)
+        return {"+": math.add, "-": math.subtract, "*": math.multiply}[op](a, b)
+
+    def comparison(self, op: str, left: Scaled | Plain, right: Scaled | Plain) -> Truth:
+        if isinstance(left, Scaled) or isinstance(right, Scaled):
+            checked = self.arithmetic.compare(op, self.number(left), self.number(right))
+            return Truth(checked.sql, checked.checks)
+        checks = left.checks + right.checks
+        if not isinstance(left.sql, sa.sql.ClauseElement):  # a Python value on the left: put the column first
+            left, right, op = right, left, _MIRROR.get(op, op)
+        if op in ("=", "!="):  # NULL equals only NULL, as in memory
+            same = left.sql.is_not_distinct_from(right.sql)
+            return Truth(same if op == "=" else sa.not_(same), checks)
+        if right.sql is None:
+            return Truth(sa.false(), checks)
+        return Truth(sa.func.coalesce(_ORDER[op](left.sql, right.sql), sa.false()), checks)
+
+    def logical(self, op: str, parts: list[Scaled | Plain]) -> Truth:
+        truths = [self.truth(part) for part in parts]
+        checks: list[Check] = []
+        for i, part in enumerate(parts):  # a check counts only where and/or evaluates that operand
+            before = truths[:i] if op == "and" else [sa.not_(t) for t in truths[:i]]
+            checks += [_only_where(_all(before), c) if before else c for c in part.checks]
+        if op == "and":
+            return Truth(_all(truths), tuple(checks))
+        return Truth(sa.not_(_all([sa.not_(t) for t in truths])), tuple(checks))
+
+    def truth(self, value: Scaled | Plain) -> Any:
+        """A two-valued condition (NULL is false, as in memory)."""
+        if isinstance(value, Truth):
+            return value.sql
+        if isinstance(value, Plain) and (value.sql is None or isinstance(value.sql, bool)):
+            return sa.true() if value.sql else sa.false()
+        if isinstance(value, Plain) and isinstance(getattr(value.sql, "type", None), sa.Boolean):
+            return sa.func.coalesce(value.sql, sa.false())  # a boolean field
+        raise ExpressionEvaluationError(f"'{self.source}': and/or/not and guards need true or false")
+
+    def call(self, node: Call) -> Scaled:
+        value = self.number(self.node(node.args[0]))
+        if node.name == "abs":
+            return self.arithmetic.absolute(value)
+        places = Decimal(0)
+        if len(node.args) > 1:
+            places = None if self.uses_columns(node.args[1]) else self.value(node.args[1])
+        if isinstance(places, bool) or not isinstance(places, Decimal) or places not in _ROUND_PLACES:
+            raise ExpressionSyntaxError(f"'{self.source}': round() in the database takes 0 to 18 places")
+        return self.arithmetic.rounded(value, int(places))

@@ -77,15 +77,18 @@ def apply_atomic(
     ctx: WriteContext, entity: CompiledEntity, update: AtomicUpdate, checks: RowChecks
 ) -> AtomicResult:
     """Run the guarded update (caller has authorized the action) with ``checks`` on every row."""
-    from lowcode.rules.sqlexpr import to_sql
+    from lowcode.rules.sqlexpr import update_plan
 
     _refuse_unsettable(entity, update.set_exprs)
     t = entity.table
-    columns = {c.name: c for c in t.columns}
+    dialect = ctx.session.get_bind().dialect.name
+    plan = update_plan(
+        dialect, {c.name: c for c in t.columns}, update.set_exprs, update.guard, update.context
+    )
     where = [t.c.deleted_at.is_(None), entity.condition(update.match, "where").to_sql(
         {n: t.c[n] for n in entity.kinds}, update.variables)]  # fmt: skip
     select = sa.select(t).where(*where).order_by(t.c.id)
-    if ctx.session.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         select = select.with_for_update()
     before = {r["id"]: row_to_record(entity, r) for r in ctx.session.execute(select).mappings()}
     if not before:
@@ -96,16 +99,19 @@ def apply_atomic(
         produced = _predict(entity, update, row)
         if produced is not None:
             expected[row["id"]] = {**produced, **checks.planned(row, produced)}
-    values = {name: to_sql(expr, columns, update.context) for name, expr in update.set_exprs.items()}
+    values = dict(plan.values)
     values |= _per_row(
         t, {rid: {k: v for k, v in e.items() if k not in values} for rid, e in expected.items()}
     )
     values |= {"version": t.c.version + 1, "updated_at": ctx.now, "updated_by": ctx.actor.user_id}
     statement = sa.update(t).where(t.c.id.in_(list(before))).values(values)
-    if update.guard:
-        statement = statement.where(to_sql(update.guard, columns, update.context))
+    if plan.where is not None:  # the guard, and the checks of division by zero, overflow and range
+        statement = statement.where(plan.where)
     with guard_constraints(ctx, entity, {}):
         returned = ctx.session.execute(statement.returning(*t.columns)).mappings().all()
+    changed_ids = {r["id"] for r in returned}
+    # a row left alone for a division by zero or an overflow is an error, not a refusal by the guard
+    plan.verify(ctx.session, t.c.id, [rid for rid in before if rid not in changed_ids], entity.name)
     result = AtomicResult()
     for stored in sorted((row_to_record(entity, r) for r in returned), key=lambda r: r["id"]):
         old = before[stored["id"]]

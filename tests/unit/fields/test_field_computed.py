@@ -118,7 +118,9 @@ def test_autonumber_is_text():
         ({"expression": "a / 3"}, {"a": Decimal(1)}, Decimal("0.33")),
         ({"expression": "a / 3", "scale": 4}, {"a": Decimal(2)}, Decimal("0.6667")),
         ({"expression": "a / 3", "scale": 0}, {"a": Decimal(2)}, Decimal("1")),
-        ({"expression": "a * 1"}, {"a": Decimal("2.125")}, Decimal("2.12")),  # half-even, like ExactDecimal
+        ({"expression": "a * 1"}, {"a": Decimal("2.125")}, Decimal("2.13")),  # half-up, like SQL updates
+        ({"expression": "-a"}, {"a": Decimal("2.125")}, Decimal("-2.13")),  # half away from zero
+        ({"expression": "a / 8"}, {"a": Decimal("1")}, Decimal("0.13")),  # 0.125 (was 0.12, half-even)
         ({"expression": "round(a, 2)"}, {"a": Decimal("2.125")}, Decimal("2.13")),  # round() is half-up
         ({"expression": "a"}, {"a": 5}, Decimal("5.00")),
         ({"expression": "a * 2"}, {"a": None}, None),
@@ -137,6 +139,8 @@ def test_formula_decimal_result_is_quantized_to_the_scale(options, record, expec
     ("options", "record", "expected"),
     [
         ({"expression": "qty * 2", "result": "integer"}, {"qty": Decimal(3)}, 6),
+        ({"expression": "qty / 2", "result": "integer"}, {"qty": Decimal(7)}, 4),  # 3.5 rounds (was cut to 3)
+        ({"expression": "qty / 2", "result": "integer"}, {"qty": Decimal(-7)}, -4),
         ({"expression": "concat(code, '-', qty)", "result": "text"}, {"code": "A", "qty": Decimal(3)}, "A-3"),
         ({"expression": "qty * 100", "result": "text"}, {"qty": Decimal(3)}, "300"),  # not 3E+2
         ({"expression": "qty > 2", "result": "boolean"}, {"qty": Decimal(3)}, True),
@@ -259,6 +263,25 @@ def test_rollup_of_no_rows(function, expected):
     assert compute("rollup", options, {"lines": []}) == expected
     assert compute("rollup", options, {"lines": [{"amount": None}]}) == expected
     assert compute("rollup", options, {}) == expected  # no child rows loaded at all
+
+
+@pytest.mark.parametrize(
+    ("amounts", "scale", "expected"),
+    [
+        (["0.02", "0.03"], 2, "0.03"),  # 0.025 rounds half-up (was 0.02, half-even)
+        (["-0.02", "-0.03"], 2, "-0.03"),
+        (["1", "1", "0"], 4, "0.6667"),
+        # the exact mean is 0.125000...0001: rounding it to 28 digits first would give 0.12 after a tie
+        (["0.250000000000000000000000000002", "0"], 2, "0.13"),
+        (["0.249999999999999999999999999998", "0"], 2, "0.12"),
+    ],
+)
+def test_rollup_average_is_rounded_half_up_from_the_exact_mean(amounts, scale, expected):
+    rows = [{"amount": Decimal(a)} for a in amounts]
+    value = compute(
+        "rollup", {"child": "lines", "field": "amount", "function": "avg", "scale": scale}, {"lines": rows}
+    )
+    assert str(value) == expected
 
 
 def test_rollup_of_three_tenths_is_exact():
