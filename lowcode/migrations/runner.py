@@ -9,6 +9,7 @@ against the baseline revision, recorded as the baseline (see ``PRE_MIGRATION_REV
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -236,7 +237,24 @@ _LOCKS: dict[str, Callable[[sa.Connection], AbstractContextManager[None]]] = {
 
 
 @contextmanager
+def _file_lock(db: Database) -> Iterator[None]:
+    """On a SQLite file, migrations of several processes queue on a lock file before they even connect:
+    a first connection switches a new file to WAL, which another connection can see as "database is locked"
+    without waiting for the busy timeout."""
+    path = db.engine.url.database if db.dialect == "sqlite" else None
+    if not path or path == ":memory:":
+        yield
+        return
+    with open(f"{path}.migrate-lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
 def _exclusive(db: Database) -> Iterator[sa.Connection]:
     """A connection in a transaction that no other migration runs beside."""
-    with db.engine.connect() as conn, _LOCKS[db.dialect](conn):
+    with _file_lock(db), db.engine.connect() as conn, _LOCKS[db.dialect](conn):
         yield conn
