@@ -13,10 +13,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from lowcode.core.models import Counter, Definition, DefinitionVersion, TrashedColumn, utcnow
+from lowcode.core.models import Counter, Definition, DefinitionVersion, utcnow
+from lowcode.definitions.tables import refuse_table_clash, restorable_trash
 from lowcode.definitions.validate import app_errors_for, validate_document
 from lowcode.errors import DefinitionInvalid, NotFound, SchemaChangeRefused
-from lowcode.runtime.compiler import CompiledEntity, compile_entity, table_name
+from lowcode.runtime.compiler import CompiledEntity, compile_entity
 from lowcode.runtime.ddl import apply_plan
 from lowcode.runtime.schema_plan import NO_OPTIONS, PublishOptions, SchemaPlan, plan_entity
 
@@ -179,7 +180,7 @@ def publish_drafts(session: Session, app: str, actor_name: str, note: str = "") 
     for d in pending:
         validate_document(d.kind, d.name, d.draft)
         if d.kind == "entity":
-            _refuse_table_clash(session, d)
+            refuse_table_clash(session, d)
         app_docs.setdefault(d.kind, {})[d.name] = d.draft
     _check_app(app, app_docs, "Publishing the drafts")
     order = {"app": 0, "entity": 1}
@@ -199,7 +200,7 @@ def _check_app(app: str, app_docs: dict, what: str) -> None:
 def _check_publishable(session: Session, d: Definition, body: dict) -> None:
     validate_document(d.kind, d.name, body)
     if d.kind == "entity":
-        _refuse_table_clash(session, d)
+        refuse_table_clash(session, d)
     app_docs = published_app_documents(session, d.app)
     app_docs.setdefault(d.kind, {})[d.name] = body
     _check_app(d.app, app_docs, f"Publishing {d.kind} '{d.name}'")
@@ -213,34 +214,6 @@ def _entity_plan(
     old = compile_entity(d.app, previous, 0, sa.MetaData()) if previous is not None else None
     plan = plan_entity(session.connection(), old, compiled, options, restorable_trash(session, d.app, d.name))
     return old, compiled, plan
-
-
-def _refuse_table_clash(session: Session, d: Definition) -> None:
-    """App ``a_b`` + entity ``c`` and app ``a`` + entity ``b_c`` would share the table ``e_a_b_c``."""
-    mine = table_name(d.app, d.name)
-    others = session.execute(
-        sa.select(Definition.app, Definition.name).where(
-            Definition.kind == "entity", Definition.id != d.id, Definition.published_version.is_not(None)
-        )
-    )
-    for app, name in others:
-        if table_name(app, name) == mine:
-            raise DefinitionInvalid(
-                f"Entity '{d.name}' of app '{d.app}' would use the table {mine}, which belongs to entity "
-                f"'{name}' of app '{app}'; choose another entity or app name",
-                {"name": [f"table {mine} is taken by {app}.{name}"]},
-            )
-
-
-def restorable_trash(session: Session, app: str, entity: str) -> dict[int, TrashedColumn]:
-    """Trash entries of an entity that can still be restored (not restored, not purged), by id."""
-    rows = session.scalars(
-        sa.select(TrashedColumn).where(
-            TrashedColumn.app == app, TrashedColumn.entity == entity,
-            TrashedColumn.restored_at.is_(None), TrashedColumn.purged_at.is_(None),
-        ).order_by(TrashedColumn.id)
-    )  # fmt: skip
-    return {row.id: row for row in rows}
 
 
 def publish_body(

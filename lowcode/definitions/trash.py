@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from lowcode.core.models import Definition, TrashedColumn, utcnow
 from lowcode.definitions import store
+from lowcode.definitions.tables import restorable_trash
 from lowcode.errors import BadRequest, NotFound, SchemaChangeRefused
 from lowcode.runtime.schema_plan import PublishOptions
 
@@ -52,7 +53,7 @@ def _entity_definition(session: Session, app: str, entity: str) -> Definition:
 
 
 def _restorable(session: Session, app: str, entity: str, trash_id: int) -> TrashedColumn:
-    entry = store.restorable_trash(session, app, entity).get(trash_id)
+    entry = restorable_trash(session, app, entity).get(trash_id)
     if entry is None:
         raise NotFound(f"Trash entry {trash_id} of '{entity}' does not exist or was restored or purged")
     return entry
