@@ -88,6 +88,34 @@ def publish_definition(app: str, kind: str, name: str):
     return jsonify(_published_json(app, outcome, dry_run=dry_run))
 
 
+@bp.post("/<app>/publish")
+def publish_app_drafts(app: str):
+    """Publish every pending draft of an app together (a rename reaches the forms, views and rules that use the
+    field in one step). Optional body: ``{"dry_run": bool, "entities": {"<entity>": {renames, consent,
+    restore}}}``; the answer lists each definition with its version and, for entities, the schema plan."""
+    body = json_body() if request.get_data(cache=True) else {}
+    if not isinstance(body, dict) or set(body) - {"dry_run", "entities"}:
+        raise BadRequest("The body may hold 'dry_run' and 'entities' (publish options per entity name)")
+    dry_run, per_entity = body.get("dry_run", False), body.get("entities", {})
+    if not isinstance(dry_run, bool) or not isinstance(per_entity, dict):
+        raise BadRequest("'dry_run' must be true or false and 'entities' an object")
+    options = {name: store.PublishOptions.from_json(_options_object(doc)) for name, doc in per_entity.items()}
+    with unit_of_work(write=not dry_run) as ctx:
+        services().permissions.authorize_platform(ctx.actor, "publish definitions")
+        if dry_run:
+            outcomes = store.dry_run_drafts(ctx.session, app, options)
+        else:
+            outcomes = store.publish_drafts(ctx.session, app, ctx.actor.username, options=options)
+    items = [_published_json(app, outcome) for outcome in outcomes]
+    return jsonify({"app": app, "dry_run": dry_run, "published": items})
+
+
+def _options_object(doc) -> dict:
+    if not isinstance(doc, dict) or set(doc) - {"renames", "consent", "restore"}:
+        raise BadRequest("Publish options of an entity may hold 'renames', 'consent' and 'restore'")
+    return doc
+
+
 @bp.get("/<app>/<kind>/<name>/versions")
 def list_versions(app: str, kind: str, name: str):
     """Published versions, newest first."""

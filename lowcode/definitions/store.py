@@ -7,6 +7,7 @@ Every publish (or rollback) writes an immutable :class:`DefinitionVersion` and b
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -166,11 +167,31 @@ def versions(session: Session, app: str, kind: str, name: str) -> list[Definitio
     )
 
 
-def publish_drafts(session: Session, app: str, actor_name: str, note: str = "") -> list[tuple[str, str, int]]:
-    """Publish every pending draft of an app at once (links between new entities resolve together).
+def publish_drafts(
+    session: Session, app: str, actor_name: str, note: str = "",
+    options: Mapping[str, PublishOptions] | None = None,
+) -> list[Published]:  # fmt: skip
+    """Publish every pending draft of an app at once (links between new entities resolve together; a field
+    rename reaches the forms, views and rules that use it in the same publish). ``options`` per entity name."""
+    pending = _pending_drafts(session, app)
+    options = options or {}
+    return [
+        _publish_body(session, d, d.draft, actor_name, note, options.get(d.name, NO_OPTIONS), checked=True)
+        for d in pending
+    ]
 
-    :returns: (kind, name, version) of each published definition.
-    """
+
+def dry_run_drafts(session: Session, app: str, options: Mapping[str, PublishOptions]) -> list[Published]:
+    """What :func:`publish_drafts` would do: every check, and each pending entity's schema plan; no change."""
+    return [
+        Published(d.kind, d.name, (d.published_version or 0) + 1,
+                  _entity_plan(session, d, d.draft, options.get(d.name, NO_OPTIONS))[2] if d.kind == "entity" else None)
+        for d in _pending_drafts(session, app)
+    ]  # fmt: skip
+
+
+def _pending_drafts(session: Session, app: str) -> list[Definition]:
+    """The app's drafts that differ from their published body, checked together, in publishing order."""
     pending = [
         d
         for d in list_definitions(session, app)
@@ -185,10 +206,7 @@ def publish_drafts(session: Session, app: str, actor_name: str, note: str = "") 
     _check_app(app, app_docs, "Publishing the drafts")
     order = {"app": 0, "entity": 1}
     pending.sort(key=lambda d: (order.get(d.kind, 2), d.name))
-    return [
-        (d.kind, d.name, _publish_body(session, d, d.draft, actor_name, note, checked=True).version)
-        for d in pending
-    ]
+    return pending
 
 
 def _check_app(app: str, app_docs: dict, what: str) -> None:

@@ -57,7 +57,7 @@ def install_bundle(
         created = _create_demo(ctx, records, app, bundle["demo_data"])
     return {
         "app": app,
-        "published": [{"kind": k, "name": n, "version": v} for k, n, v in published],
+        "published": [{"kind": p.kind, "name": p.name, "version": p.version} for p in published],
         "records": created,
     }
 

@@ -395,3 +395,33 @@ def test_an_entity_whose_table_name_another_app_uses_is_refused_and_requests_kee
     assert "e_shop_x_y" in response.get_json()["error"]["message"]
     assert api.get("/api/data/shop/item").status_code == 200  # was a 500 for every request from then on
     assert api.get("/api/definitions/shop_x").get_json()["data"] == []  # the import left nothing behind
+
+
+def test_a_rename_reaches_the_view_and_formula_that_use_the_field_in_one_app_publish(app, api):
+    double = {"name": "double", "type": "formula", "options": {"expression": "qty * 2", "result": "integer"}}
+    setup_shop(api, {"name": "qty", "type": "integer"}, double)
+    view = {"name": "items", "entity": "item", "label": "Items", "columns": ["name", "qty"]}
+    assert api.put("/api/definitions/shop/view/items", json=view).status_code == 200
+    assert api.post("/api/definitions/shop/view/items/publish").status_code == 200
+    record = create(api, qty=5)
+    renamed_double = {**double, "options": {**double["options"], "expression": "quantity * 2"}}
+    api.put(
+        "/api/definitions/shop/entity/item",
+        json=entity({"name": "quantity", "type": "integer"}, renamed_double),
+    )
+    api.put("/api/definitions/shop/view/items", json={**view, "columns": ["name", "quantity"]})
+    alone = api.post("/api/definitions/shop/entity/item/publish", json={"renames": {"qty": "quantity"}})
+    assert alone.status_code == 422  # the published view still shows 'qty'
+    options = {"entities": {"item": {"renames": {"qty": "quantity"}}}}
+    dry = api.post("/api/definitions/shop/publish", json={**options, "dry_run": True})
+    assert dry.status_code == 200, dry.get_json()
+    plans = {p["name"]: p["plan"] for p in dry.get_json()["published"]}
+    assert ops(plans["item"]) == [("rename_column", "quantity")] and plans["items"] is None
+    assert read(api, record)["qty"] == 5  # the dry run changed nothing
+    done = api.post("/api/definitions/shop/publish", json=options)
+    assert done.status_code == 200, done.get_json()
+    assert {p["name"] for p in done.get_json()["published"]} == {"item", "items"}
+    assert (read(api, record)["quantity"], read(api, record)["double"]) == (5, 10)
+    assert (
+        api.post("/api/definitions/shop/publish", json={"entities": {"item": {"oops": 1}}}).status_code == 400
+    )

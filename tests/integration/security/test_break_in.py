@@ -149,6 +149,7 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("GET",    "/api/definitions/<app>/<kind>/<name>/versions"):      E(ADMIN,  401, 403, 403, _,   _,   _,   401),
     ("POST",   "/api/definitions/<app>/<kind>/<name>/rollback/<int:version>"):
                                                                       E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/api/definitions/<app>/publish"):                     E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("GET",    "/api/definitions/<app>/entity/<name>/trash"):         E(ADMIN,  401, 403, 403, _,   _,   _,   401),
     ("POST",   "/api/definitions/<app>/entity/<name>/trash/<int:trash_id>/restore"):
                                                                       E(ADMIN,  401, 403, 403, _,   _,   403, 401),
