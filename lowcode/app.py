@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 from flask.json.provider import DefaultJSONProvider
 
 from lowcode.config import load_settings
@@ -36,8 +37,18 @@ def register_builtins() -> None:
     register_builtin_actions()
 
 
+class Int64Converter(IntegerConverter):
+    """``<int:...>`` in URLs: a record id beyond 64 bits is a 404, not an overflow in the database."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def _flask() -> Flask:
-    return Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_relative_config=True)
+    app.url_map.converters["int"] = Int64Converter
+    return app
 
 
 def app_settings(config: dict[str, Any] | None = None) -> dict[str, Any]:

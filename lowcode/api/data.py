@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from lowcode.api.edge import if_match_version, json_body, services, unit_of_work
+from lowcode.api.edge import body_version, if_match_version, json_body, services, unit_of_work
 from lowcode.core.jsonutil import loads_exact, to_jsonable
 from lowcode.errors import BadRequest
 from lowcode.runtime.audit import history
@@ -103,9 +103,8 @@ def get_record(app: str, entity: str, record_id: int):
 def update_record(app: str, entity: str, record_id: int):
     """Change fields; the edited version comes from ``If-Match`` or ``version`` in the body."""
     body = json_body()
-    version = if_match_version()
-    if version is None and isinstance(body, dict) and isinstance(body.get("version"), int):
-        version = body["version"]
+    header, in_body = if_match_version(), body_version(body)
+    version = header if header is not None else in_body
     with unit_of_work(write=True) as ctx:
         out = _record_json(
             ctx, app, entity, services().records.update(ctx, app, entity, record_id, body, version)

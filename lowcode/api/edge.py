@@ -14,6 +14,7 @@ from lowcode.auth.security_log import log_event
 from lowcode.auth.users import touch_token, user_for_token
 from lowcode.core.jsonutil import loads_exact
 from lowcode.core.models import User
+from lowcode.core.numbers import int_from_text
 from lowcode.errors import BadRequest, PermissionDenied, Unauthenticated
 from lowcode.runtime.context import Actor, WriteContext
 from lowcode.runtime.integrity import constraint_error
@@ -129,6 +130,24 @@ def if_match_version() -> int | None:
     if not raw:
         return None
     tag = raw.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
-        raise BadRequest('If-Match must be the record\'s ETag, e.g. "3"')
-    return int(tag)
+    try:
+        return record_version(int_from_text(tag) if tag.isascii() and tag.isdigit() else None)
+    except (BadRequest, ValueError):
+        raise BadRequest('If-Match must be the record\'s ETag, e.g. "3"') from None
+
+
+def body_version(body: Any) -> int | None:
+    """The version named by ``version`` in a JSON body, if any (a whole number, never true/false)."""
+    if not isinstance(body, dict) or body.get("version") is None:
+        return None
+    return record_version(body["version"])
+
+
+def record_version(value: Any, name: str = "version") -> int:
+    """A version (or id) a client names: a whole number from 1 to the largest 64-bit integer.
+
+    :raises BadRequest: for anything else (``true``, ``"1"``, ``1.5``, 40 digits).
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < 2**63:
+        raise BadRequest(f"{name} must be a whole number from 1 to {2**63 - 1}")
+    return value

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
-from lowcode.api.edge import json_body, services, unit_of_work
+from lowcode.api.edge import json_body, record_version, services, unit_of_work
 from lowcode.core.jsonutil import to_jsonable
 from lowcode.core.models import RuleRunEntry
 from lowcode.errors import BadRequest, NotFound
@@ -94,8 +94,8 @@ def dry_run_rules(app: str):
     if not isinstance(entity, str) or not entity:
         raise BadRequest("entity is required")
     for name, value in (("record_id", record_id), ("version", version)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-            raise BadRequest(f"{name} must be a positive integer")
+        if value is not None:
+            record_version(value, name)
     if not isinstance(changes, dict):
         raise BadRequest("changes must be an object of field values")
     if rule is not None and not isinstance(rule, str):

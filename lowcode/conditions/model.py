@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from lowcode.conditions.operators import OPERATORS
+from lowcode.core.numbers import decimal_from_text
 from lowcode.errors import ConditionInvalid, UnknownType
 
 KINDS = frozenset({"text", "integer", "decimal", "boolean", "date", "datetime"})
@@ -95,8 +96,8 @@ def _parse(parser, raw: Any) -> Any:
 
 def _decimal(raw: Any, strict: bool) -> Decimal:
     try:
-        value = raw if isinstance(raw, Decimal) else Decimal(str(raw).strip())
-    except InvalidOperation:
+        value = raw if isinstance(raw, Decimal) else decimal_from_text(str(raw))
+    except (InvalidOperation, ValueError):
         raise ValueError(f"not a decimal number: {raw!r}") from None
     if not value.is_finite():
         raise ValueError("expected a finite decimal number")

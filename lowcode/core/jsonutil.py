@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
 from lowcode.errors import BadRequest
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def to_jsonable(value: Any) -> Any:
@@ -71,9 +74,40 @@ def loads_exact(text: str | bytes, max_depth: int = 32) -> Any:
     if json_depth(text) > max_depth:
         raise BadRequest(f"JSON nesting is deeper than the limit of {max_depth}")
     try:
-        return json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
+        value = json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
     except ValueError as exc:
         raise BadRequest(f"Malformed JSON: {exc}") from exc
+    if "\\u" in text or has_lone_surrogate(text):  # only an escape can make one in text read from UTF-8
+        refuse_lone_surrogates(value)
+    return value
+
+
+def has_lone_surrogate(text: str) -> bool:
+    """Whether ``text`` holds a UTF-16 surrogate on its own (``"\\ud800"`` in JSON): no database stores it
+    (PostgreSQL refuses it, UTF-8 cannot encode it)."""
+    return _SURROGATE.search(text) is not None
+
+
+def refuse_lone_surrogates(value: Any) -> None:
+    """Refuse a parsed JSON value with a lone surrogate in any string, key or value.
+
+    :raises BadRequest: naming where it is.
+    """
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, str):
+            if has_lone_surrogate(item):
+                raise BadRequest(f"Text at {path or '(root)'} holds a lone surrogate (not valid Unicode)")
+        elif isinstance(item, dict):
+            for key, sub in item.items():
+                if has_lone_surrogate(key):
+                    raise BadRequest(
+                        f"A key at {path or '(root)'} holds a lone surrogate (not valid Unicode)"
+                    )
+                stack.append((f"{path}/{key}" if path else key, sub))
+        elif isinstance(item, list):
+            stack.extend((f"{path}/{i}" if path else str(i), sub) for i, sub in enumerate(item))
 
 
 def _refuse_constant(name: str) -> Any:

@@ -6,6 +6,8 @@ from decimal import Context, Decimal, InvalidOperation
 
 import marshmallow as ma
 
+from lowcode.core.numbers import decimal_from_text
+
 
 def decimal_places(dec: Decimal) -> int:
     """Digits after the point that are not trailing zeros, counted exactly (``normalize()`` would round to
@@ -36,8 +38,8 @@ class ExactDecimalInput(ma.fields.Field):
         if isinstance(value, bool) or not isinstance(value, (Decimal, int, str)):
             raise self.make_error("invalid")
         try:
-            dec = Decimal(value.strip()) if isinstance(value, str) else Decimal(value)
-        except InvalidOperation:
+            dec = decimal_from_text(value) if isinstance(value, str) else Decimal(value)
+        except (InvalidOperation, ValueError):
             raise self.make_error("invalid") from None
         if not dec.is_finite():
             raise self.make_error("invalid")
@@ -61,8 +63,8 @@ class IntegerInput(ma.fields.Field):
         if isinstance(value, (bool, float)) or not isinstance(value, (Decimal, int, str)):
             raise self.make_error("invalid")  # Decimal([1, [5], 0]) would be -5
         try:
-            dec = Decimal(value.strip()) if isinstance(value, str) else Decimal(value)
-        except (InvalidOperation, TypeError):
+            dec = decimal_from_text(value) if isinstance(value, str) else Decimal(value)
+        except (InvalidOperation, TypeError, ValueError):
             raise self.make_error("invalid") from None
         if not dec.is_finite() or dec != dec.to_integral_value():
             raise self.make_error("invalid")

@@ -15,6 +15,8 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from lowcode.core.numbers import int_from_text
+from lowcode.errors import BadRequest
 from lowcode.runtime.compiler import CompiledField
 
 ROW_KEY = re.compile(r"^(?P<field>[a-z][a-z0-9_]*)-(?P<row>[A-Za-z0-9_]{1,24})-(?P<col>[a-z][a-z0-9_]*)$")
@@ -90,7 +92,15 @@ def bind_form(
 def posted_version(form: MultiDict) -> int | None:
     """The record version the form was rendered with (hidden ``version`` field)."""
     raw = form.get("version", "").strip()
-    return int(raw) if raw.isdigit() else None
+    if not raw:
+        return None
+    try:
+        value = int_from_text(raw)
+    except ValueError:
+        value = 0
+    if not 1 <= value < 2**63:
+        raise BadRequest("The form's record version is not valid: reload the page and edit again")
+    return value
 
 
 def to_input(cf: CompiledField, value: Any) -> Any:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import base64
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 
 from lowcode.auth.permissions import PermissionService
-from lowcode.core.jsonutil import dumps
+from lowcode.conditions.model import coerce
+from lowcode.core.jsonutil import dumps, loads_exact
 from lowcode.errors import BadRequest, NotFound, PermissionDenied
 from lowcode.runtime.children import ChildRows
 from lowcode.runtime.compiler import CompiledEntity
@@ -141,7 +141,7 @@ class QueryService:
         )
         query = sa.select(t).where(*where).order_by(*[_order(t.c[k.field], k.descending) for k in keys])
         if q.after:
-            query = query.where(_after(t, keys, _decode(q.after, len(keys))))
+            query = query.where(_after(t, keys, _decode(q.after, entity, keys)))
         rows = [row_to_record(entity, r) for r in ctx.session.execute(query.limit(q.limit + 1)).mappings()]
         more = len(rows) > q.limit
         rows = rows[: q.limit]
@@ -191,17 +191,20 @@ def _encode(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(dumps(tagged).encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str, count: int) -> list[Any]:
-    import datetime as dt
-    from decimal import Decimal
-
-    parsers = {"int": int, "str": str, "Decimal": Decimal, "bool": bool, "NoneType": lambda v: None,
-               "date": dt.date.fromisoformat, "datetime": dt.datetime.fromisoformat}  # fmt: skip
+def _decode(cursor: str, entity: CompiledEntity, keys: tuple[SortKey, ...]) -> list[Any]:
+    """The values of a page cursor, each read as its sort key's kind (the tags written by ``_encode`` are
+    not trusted: a cursor is client input). :raises BadRequest: for anything else."""
     try:
-        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        values = [parsers[tag](value) for tag, value in raw]
-    except (ValueError, KeyError, TypeError) as exc:
+        raw = loads_exact(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)), max_depth=2)
+    except (BadRequest, ValueError) as exc:
         raise BadRequest("The page cursor is not valid") from exc
-    if len(values) != count:
+    pairs = raw if isinstance(raw, list) else []
+    if not all(isinstance(p, list) and len(p) == 2 for p in pairs) or len(pairs) != len(keys):
         raise BadRequest("The page cursor does not match the sort order")
-    return values
+    try:
+        return [
+            None if v is None else coerce(entity.kinds[k.field], v)
+            for k, (_, v) in zip(keys, pairs, strict=True)
+        ]
+    except ValueError as exc:
+        raise BadRequest(f"The page cursor is not valid: {exc}") from exc
