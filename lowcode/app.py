@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
-from werkzeug.routing import IntegerConverter
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.routing import IntegerConverter
 
 from lowcode.config import load_settings
 from lowcode.core.jsonutil import to_jsonable

@@ -103,7 +103,7 @@ def test_a_lone_surrogate_in_a_record_body_is_a_400_and_writes_nothing(demo_api)
 
 @pytest.mark.parametrize("op", ["=", "contains", "starts_with"])
 def test_a_lone_surrogate_in_a_filter_is_a_400(demo_api, op):
-    condition = '{"field": "name", "op": "%s", "value": "\\ud800"}' % op
+    condition = '{"field": "name", "op": "' + op + '", "value": "\\ud800"}'
     response = demo_api.get(f"{CUSTOMER}?filter={condition}")
     assert "surrogate" in _error(response, 400)["message"]
 
