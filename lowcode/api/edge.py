@@ -149,5 +149,5 @@ def record_version(value: Any, name: str = "version") -> int:
     :raises BadRequest: for anything else (``true``, ``"1"``, ``1.5``, 40 digits).
     """
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < 2**63:
-        raise BadRequest(f"{name} must be a whole number from 1 to {2**63 - 1}")
+        raise BadRequest(f"{name} must be a positive integer (at most 64 bits)")
     return value
