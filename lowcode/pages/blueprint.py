@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from lowcode.pages.security import guard_signed_in
+from lowcode.pages.security import guard_signed_in, refuse_undecodable_form
 
 bp = Blueprint("pages", __name__)
+bp.before_request(refuse_undecodable_form)
 bp.before_request(guard_signed_in)

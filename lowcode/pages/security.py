@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import secrets
-from urllib.parse import urlsplit
+from urllib.parse import unquote_to_bytes, urlsplit
 
 from flask import redirect, request, session, url_for
 
-from lowcode.errors import PermissionDenied, Unauthenticated
+from lowcode.errors import BadRequest, PermissionDenied, Unauthenticated
 
 PUBLIC_ENDPOINTS = frozenset({"pages.login", "pages.set_language"})
 
@@ -36,6 +36,21 @@ def safe_next(target: str | None, default: str = "/") -> str:
     if parts.scheme or parts.netloc:
         return default
     return target
+
+
+def refuse_undecodable_form() -> None:
+    """``before_request`` of the pages: a posted form whose text is not valid UTF-8 (``%ED%A0%80``, a
+    lone surrogate) is a 400; werkzeug would otherwise keep the escapes as literal text and store them.
+
+    :raises BadRequest:
+    """
+    if request.method in ("GET", "HEAD") or request.mimetype != "application/x-www-form-urlencoded":
+        return
+    raw = request.get_data(cache=True)  # the form is parsed from this cached copy afterwards
+    try:
+        unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("The form holds text that is not valid UTF-8") from None
 
 
 def guard_signed_in():

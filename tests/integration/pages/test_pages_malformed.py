@@ -23,3 +23,33 @@ def test_a_record_form_with_an_underscored_number_is_refused(admin, demo_api):
     response = admin.post("/a/demo/customer/new", form)
     assert response.status_code == 422
     assert demo_api.get("/api/data/demo/customer").get_json()["total"] == total
+
+
+def test_a_record_form_with_a_lone_surrogate_is_a_400_and_creates_nothing(admin, demo_api):
+    total = demo_api.get("/api/data/demo/customer").get_json()["total"]
+    body = f"code=S9&name=bad%ED%A0%80&level=normal&csrf_token={admin.token}"
+    response = admin.client.post(
+        "/a/demo/customer/new", data=body, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 400
+    assert "UTF-8" in text(response)
+    assert demo_api.get("/api/data/demo/customer").get_json()["total"] == total
+
+
+def test_a_sign_in_form_with_a_lone_surrogate_is_a_400(browser):
+    page = text(browser.get("/login"))
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    body = f"username=%ED%A0%80&password=x&csrf_token={token}"
+    response = browser.client.post("/login", data=body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    assert "UTF-8" in text(response)
+
+
+def test_valid_non_ascii_form_text_still_saves(admin, demo_api):
+    body = f"code=S8&name=%E5%AE%A2%E6%88%B7+A&level=normal&csrf_token={admin.token}"
+    response = admin.client.post(
+        "/a/demo/customer/new", data=body, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 303
+    newest = demo_api.get("/api/data/demo/customer?sort=-id&limit=1").get_json()["data"][0]
+    assert newest["name"] == "客户 A"
