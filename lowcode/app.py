@@ -13,6 +13,7 @@ from lowcode.core.jsonutil import to_jsonable
 from lowcode.fields import register_builtin_field_types
 from lowcode.migrations import require_current_schema
 from lowcode.rules.actions import register_builtin_actions
+from lowcode.security_headers import register_security_headers
 from lowcode.services import build_services
 
 
@@ -68,6 +69,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         raise
     app.extensions["lowcode"] = services
     _register_blueprints(app)
+    register_security_headers(app)
     return app
 
 
