@@ -11,7 +11,7 @@ from lowcode.commands import ensure_admin
 from tests.dbs import fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
-ADMIN_PASSWORD = "admin-pass-1"
+ADMIN_PASSWORD = "root-pass-2026"
 
 
 @pytest.fixture

@@ -75,7 +75,7 @@ def test_phone_width_sign_in_list_and_create_order_with_lines(server, tmp_path):
         page.goto(f"{server}/a/demo/order")
         assert "/login" in page.url
         page.fill("input[name=username]", "admin")
-        page.fill("input[name=password]", "admin-pass-1")
+        page.fill("input[name=password]", "root-pass-2026")
         page.click("form[action='/login'] button[type=submit]")
         page.wait_for_url(f"{server}/a/demo/order")
         assert page.locator("tbody tr").count() >= 12
