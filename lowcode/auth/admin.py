@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from lowcode.auth.lifecycle import ENDED_MARK, as_utc, start_grace, with_note
-from lowcode.auth.security_log import log_event
 from lowcode.auth.passwords import password_problems
+from lowcode.auth.security_log import log_event
 from lowcode.auth.users import create_user, hash_token, issue_token
 from lowcode.core.models import ApiToken, Department, RoleAssignment, User
 from lowcode.errors import NotFound, ValidationFailed
