@@ -15,8 +15,12 @@ DEMO_TEMPLATE = TEMPLATES / "jxc"
 
 def _app():
     from lowcode.app import create_app
+    from lowcode.config import InsecureSettings
 
-    return create_app()
+    try:
+        return create_app()
+    except InsecureSettings as exc:
+        _fail(f"cannot start: {exc}")
 
 
 def _fail(message: str) -> None:

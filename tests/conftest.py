@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,9 @@ from tests.dbs import fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_PASSWORD = "root-pass-2026"
+# The suite runs as "testing": short secret keys and cookies over plain http (docs/SECURITY.md). Set here so
+# that the commands the tests run (CliRunner, subprocesses) inherit it.
+os.environ.setdefault("LOWCODE_ENV", "testing")
 
 
 @pytest.fixture
