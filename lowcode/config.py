@@ -24,6 +24,7 @@ DEFAULTS: dict[str, Any] = {
     "SQLITE_BUSY_TIMEOUT_MS": 30000,
     "WEBHOOK_SECRET": "",  # whsec_<base64 of 24-64 random bytes>: signs outgoing webhooks; empty: unsigned
     "WEBHOOK_TIMEOUT": 10,  # seconds
+    "WEBHOOK_ALLOW": "",  # hosts/CIDRs webhooks may call although local or private (comma or space separated)
 }
 
 

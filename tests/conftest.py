@@ -19,10 +19,16 @@ os.environ.setdefault("LOWCODE_ENV", "testing")
 
 
 @pytest.fixture
-def app(tmp_path):
+def app_config() -> dict:
+    """Extra settings for the ``app`` fixture (a test folder's conftest may override this)."""
+    return {}
+
+
+@pytest.fixture
+def app(tmp_path, app_config):
     """The app on a fresh database (SQLite file, or PostgreSQL with LOWCODE_TEST_DB=postgresql)."""
     with fresh_database(tmp_path) as url:
-        application = create_app({"DATABASE_URL": url, "SECRET_KEY": "test-secret"})
+        application = create_app({"DATABASE_URL": url, "SECRET_KEY": "test-secret", **app_config})
         ensure_admin(application, "admin", ADMIN_PASSWORD)
         yield application
         application.extensions["lowcode"].db.dispose()
