@@ -31,7 +31,7 @@ assets: $(BIN)/lowcode
 run: $(BIN)/lowcode assets
 	$(BIN)/lowcode demo --password $(DEMO_PASSWORD)
 	@echo "Sign in at http://$(HOST):$(PORT)/ as admin / $(DEMO_PASSWORD)"
-	$(BIN)/lowcode serve --host $(HOST) --port $(PORT)
+	LOWCODE_ENV=development $(BIN)/lowcode serve --host $(HOST) --port $(PORT)
 
 lint: $(BIN)/lowcode
 	$(BIN)/ruff check lowcode tests bench

@@ -147,7 +147,7 @@ def setup_lowcode(folder: Path, records: int, sync: str) -> Target:
     """The platform with the bench bundle installed, an admin token and ``records`` seeded records."""
     url = f"sqlite:///{folder / 'lowcode.db'}"
     migrate_database(url)
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-secret"})
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-secret", "ENV": "testing"})
     _apply_sync(app.extensions["lowcode"].db.engine, sync)
     ensure_admin(app, "admin", ADMIN_PASSWORD)
     install_template(app, BUNDLE, with_demo=False)
@@ -436,7 +436,11 @@ def server(target: Target, folder: Path) -> Iterator[tuple[subprocess.Popen, int
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     if target.name == "lowcode":
-        env |= {"LOWCODE_DATABASE_URL": target.db_url, "LOWCODE_SECRET_KEY": "bench-secret"}
+        env |= {
+            "LOWCODE_DATABASE_URL": target.db_url,
+            "LOWCODE_SECRET_KEY": "bench-secret",
+            "LOWCODE_ENV": "testing",
+        }
         cmd = [str(Path(sys.executable).parent / "lowcode"), "serve", "--port", str(port)]
     else:
         cmd = [

@@ -103,7 +103,7 @@ def setup_lowcode(url: str, products: int, warehouses: int, orders: list) -> Sid
     from lowcode.runtime.context import Actor, WriteContext
 
     migrate_database(url)
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-secret"})
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-secret", "ENV": "testing"})
     ensure_admin(app, "admin", ADMIN_PASSWORD)
     client = app.test_client(use_cookies=False)
     login = client.post("/api/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})

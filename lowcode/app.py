@@ -9,11 +9,12 @@ from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.routing import IntegerConverter
 
-from lowcode.config import load_settings
+from lowcode.config import check_startup, load_settings
 from lowcode.core.jsonutil import to_jsonable
 from lowcode.fields import register_builtin_field_types
 from lowcode.migrations import require_current_schema
 from lowcode.rules.actions import register_builtin_actions
+from lowcode.security_headers import register_security_headers
 from lowcode.services import build_services
 
 
@@ -60,16 +61,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app. ``config`` overrides settings (see :mod:`lowcode.config`), e.g. in tests.
 
     Raises :class:`lowcode.migrations.SchemaOutOfDate` (one line naming ``lowcode migrate``) unless the
-    database is at the migrations' head revision."""
+    database is at the migrations' head revision, and :class:`lowcode.config.InsecureSettings` for a
+    secret key under 32 bytes outside development/testing."""
     app = _flask()
     app.json_provider_class = ExactJSONProvider
     app.json = ExactJSONProvider(app)
     settings = load_settings(app.instance_path, config)
+    check_startup(settings)
     app.config["LOWCODE"] = settings
     app.config["SECRET_KEY"] = settings["SECRET_KEY"]
     app.config["MAX_CONTENT_LENGTH"] = settings["MAX_BODY_BYTES"]
     app.config["SESSION_COOKIE_HTTPONLY"] = settings["SESSION_COOKIE_HTTPONLY"]
     app.config["SESSION_COOKIE_SAMESITE"] = settings["SESSION_COOKIE_SAMESITE"]
+    app.config["SESSION_COOKIE_SECURE"] = settings["SECURE_COOKIES"]
     register_builtins()
     services = build_services(settings)
     try:
@@ -79,6 +83,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         raise
     app.extensions["lowcode"] = services
     _register_blueprints(app)
+    register_security_headers(app)
     return app
 
 

@@ -15,8 +15,12 @@ DEMO_TEMPLATE = TEMPLATES / "jxc"
 
 def _app():
     from lowcode.app import create_app
+    from lowcode.config import InsecureSettings
 
-    return create_app()
+    try:
+        return create_app()
+    except InsecureSettings as exc:
+        _fail(f"cannot start: {exc}")
 
 
 def _fail(message: str) -> None:
@@ -51,7 +55,11 @@ def migrate() -> None:
 
 @main.command()
 @click.option("--admin-user", default="admin", show_default=True)
-@click.option("--admin-password", required=True, help="At least 8 characters.")
+@click.option(
+    "--admin-password",
+    required=True,
+    help="At least 10 characters, not common, not containing the user name.",
+)
 def init(admin_user: str, admin_password: str) -> None:
     """Migrate the database and create a first administrator (idempotent for an existing admin)."""
     from lowcode.commands import ensure_admin

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULTS: dict[str, Any] = {
+    "ENV": "production",  # or "development" (make run) / "testing" (the test suite): see docs/SECURITY.md
     "DATABASE_URL": None,  # None -> sqlite file in the instance folder
     "SECRET_KEY": None,  # None -> generated once and kept in the instance folder
     "MAX_BODY_BYTES": 2 * 1024 * 1024,
@@ -19,10 +20,22 @@ DEFAULTS: dict[str, Any] = {
     "DEFAULT_LANGUAGE": "en",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    "SECURE_COOKIES": None,  # None -> on (cookies only over HTTPS) unless ENV is development or testing
     "SQLITE_BUSY_TIMEOUT_MS": 30000,
     "WEBHOOK_SECRET": "",  # whsec_<base64 of 24-64 random bytes>: signs outgoing webhooks; empty: unsigned
     "WEBHOOK_TIMEOUT": 10,  # seconds
+    "WEBHOOK_ALLOW": "",  # hosts/CIDRs webhooks may call although local or private (comma or space separated)
 }
+
+
+ENVIRONMENTS = ("production", "development", "testing")
+RELAXED_ENVIRONMENTS = frozenset({"development", "testing"})  # plain-http cookies and short keys allowed
+BOOLEAN_SETTINGS = frozenset({"SECURE_COOKIES"})
+MIN_SECRET_KEY_BYTES = 32
+
+
+class InsecureSettings(Exception):
+    """The settings are unsafe (or unknown) for the environment; the message is one line."""
 
 
 def load_settings(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -32,14 +45,40 @@ def load_settings(instance_path: str, overrides: dict[str, Any] | None = None) -
         raw = os.environ.get(f"LOWCODE_{key}")
         if raw is None:
             continue
-        settings[key] = int(raw) if isinstance(default, int) and not isinstance(default, bool) else raw
+        settings[key] = _parse(key, default, raw)
     settings.update(overrides or {})
+    if settings["ENV"] not in ENVIRONMENTS:
+        raise InsecureSettings(
+            f"LOWCODE_ENV must be one of {', '.join(ENVIRONMENTS)}, not {settings['ENV']!r}"
+        )
+    if settings["SECURE_COOKIES"] is None:
+        settings["SECURE_COOKIES"] = settings["ENV"] not in RELAXED_ENVIRONMENTS
     Path(instance_path).mkdir(parents=True, exist_ok=True)
     if not settings["DATABASE_URL"]:
         settings["DATABASE_URL"] = f"sqlite:///{Path(instance_path) / 'lowcode.db'}"
     if not settings["SECRET_KEY"]:
         settings["SECRET_KEY"] = _instance_secret(Path(instance_path))
     return settings
+
+
+def _parse(key: str, default: Any, raw: str) -> Any:
+    if key in BOOLEAN_SETTINGS:
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    return int(raw) if isinstance(default, int) and not isinstance(default, bool) else raw
+
+
+def check_startup(settings: dict[str, Any]) -> None:
+    """Refuse to run outside development/testing with a weak secret key (it signs the session cookies).
+
+    :raises InsecureSettings: with a one-line reason."""
+    if settings["ENV"] in RELAXED_ENVIRONMENTS:
+        return
+    if len(str(settings["SECRET_KEY"]).encode()) < MIN_SECRET_KEY_BYTES:
+        raise InsecureSettings(
+            f"LOWCODE_SECRET_KEY is shorter than {MIN_SECRET_KEY_BYTES} bytes: set a long random one "
+            "(python -c 'import secrets; print(secrets.token_hex(32))'), or unset it to generate one "
+            "in the instance folder"
+        )
 
 
 def _instance_secret(instance: Path) -> str:

@@ -40,6 +40,7 @@ from lowcode.core.jsonutil import dumps
 from lowcode.core.models import OutboxEvent, utcnow
 from lowcode.registry import Registry
 from lowcode.webhook_signing import BadSecret, sign, signing_key, webhook_secret
+from lowcode.webhook_targets import Resolver, UnsafeTarget, pinned_opener, resolve_target, system_resolver
 
 MAX_ATTEMPTS = 12
 BACKOFF_BASE = dt.timedelta(seconds=10)
@@ -109,17 +110,23 @@ class WebhookChannel(Channel):
     """An HTTP call with the event's JSON body (decimals as strings) and the Standard Webhooks headers
     ``webhook-id``, ``webhook-timestamp`` and - when a secret is configured (``WEBHOOK_SECRET`` setting or
     ``LOWCODE_WEBHOOK_SECRET``) - ``webhook-signature: v1,<base64 HMAC-SHA256 of id.timestamp.body>``.
-    A 2xx answer is success. ``clock`` gives the attempt's Unix time."""
+    A 2xx answer is success. ``clock`` gives the attempt's Unix time. The host must not resolve to a local
+    or private address unless ``WEBHOOK_ALLOW`` allows it (:mod:`lowcode.webhook_targets`); the call goes
+    to the address that was checked."""
 
-    def __init__(self, clock: Callable[[], float] = time.time):
-        self.opener = urllib.request.build_opener(_NoRedirect())
+    def __init__(self, clock: Callable[[], float] = time.time, resolver: Resolver = system_resolver):
         self.clock = clock
+        self.resolver = resolver
 
     def deliver(self, event, settings):
         message = event.payload
         url, method = str(message.get("url", "")), str(message.get("method") or "POST")
         if not url.lower().startswith(("http://", "https://")):
             raise DeliveryFailed(f"not an http(s) URL: {url[:200]!r}")
+        try:
+            address = resolve_target(url, settings, self.resolver)
+        except UnsafeTarget as exc:
+            raise DeliveryFailed(f"refused: {exc}") from exc
         body = dumps(message.get("body", {})).encode("utf-8")
         try:
             key = signing_key(webhook_secret(settings))
@@ -135,7 +142,7 @@ class WebhookChannel(Channel):
         request = urllib.request.Request(url, data=body, method=method, headers=headers)
         timeout = float(settings.get("WEBHOOK_TIMEOUT") or DEFAULT_TIMEOUT)
         try:
-            with self.opener.open(request, timeout=timeout) as response:
+            with pinned_opener(address, _NoRedirect()).open(request, timeout=timeout) as response:
                 response.read(65536)
         except urllib.error.HTTPError as exc:
             detail = exc.read(300).decode("utf-8", "replace").strip() if exc.fp else ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -11,14 +12,23 @@ from lowcode.commands import ensure_admin
 from tests.dbs import fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
-ADMIN_PASSWORD = "admin-pass-1"
+ADMIN_PASSWORD = "root-pass-2026"
+# The suite runs as "testing": short secret keys and cookies over plain http (docs/SECURITY.md). Set here so
+# that the commands the tests run (CliRunner, subprocesses) inherit it.
+os.environ.setdefault("LOWCODE_ENV", "testing")
 
 
 @pytest.fixture
-def app(tmp_path):
+def app_config() -> dict:
+    """Extra settings for the ``app`` fixture (a test folder's conftest may override this)."""
+    return {}
+
+
+@pytest.fixture
+def app(tmp_path, app_config):
     """The app on a fresh database (SQLite file, or PostgreSQL with LOWCODE_TEST_DB=postgresql)."""
     with fresh_database(tmp_path) as url:
-        application = create_app({"DATABASE_URL": url, "SECRET_KEY": "test-secret"})
+        application = create_app({"DATABASE_URL": url, "SECRET_KEY": "test-secret", **app_config})
         ensure_admin(application, "admin", ADMIN_PASSWORD)
         yield application
         application.extensions["lowcode"].db.dispose()

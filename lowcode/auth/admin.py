@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from lowcode.auth.lifecycle import ENDED_MARK, as_utc, start_grace, with_note
+from lowcode.auth.passwords import password_problems
 from lowcode.auth.security_log import log_event
-from lowcode.auth.users import MIN_PASSWORD, create_user, hash_token, issue_token
+from lowcode.auth.users import create_user, hash_token, issue_token
 from lowcode.core.models import ApiToken, Department, RoleAssignment, User
 from lowcode.errors import NotFound, ValidationFailed
 from lowcode.runtime.context import Actor
@@ -187,7 +188,6 @@ def _apply_user_fields(session: Session, user: User, data: Mapping[str, Any], la
     checks = {
         "username": lambda v: isinstance(v, str),
         "display_name": lambda v: isinstance(v, str) and len(v) <= 200,
-        "password": lambda v: isinstance(v, str) and len(v) >= MIN_PASSWORD,
         "is_admin": lambda v: isinstance(v, bool), "active": lambda v: isinstance(v, bool),
         "language": lambda v: v in languages,
         "job_title": lambda v: isinstance(v, str) and len(v) <= 200,
@@ -196,7 +196,12 @@ def _apply_user_fields(session: Session, user: User, data: Mapping[str, Any], la
         "manager_id": lambda v: v is None or (_exists(session, User, v) and not _manages(session, user.id, v)),
     }  # fmt: skip
     for key, value in data.items():
-        if not checks[key](value):
+        if key == "password":
+            name = data.get("username")
+            problems = password_problems(value, name if isinstance(name, str) else user.username)
+            if problems:
+                errors[key] = problems
+        elif not checks[key](value):
             errors[key] = [_USER_FIELD_HELP[key]]
     if errors:
         raise ValidationFailed("Cannot save the user", fields=errors)
@@ -216,7 +221,7 @@ def _apply_user_fields(session: Session, user: User, data: Mapping[str, Any], la
 
 _USER_FIELD_HELP = {
     "username": "Text.", "display_name": "Up to 200 characters.",
-    "password": f"At least {MIN_PASSWORD} characters.", "is_admin": "true or false.", "active": "true or false.",
+    "is_admin": "true or false.", "active": "true or false.",
     "language": "One of the configured languages.", "job_title": "Up to 200 characters.",
     "level": "An integer from 0 to 100.", "department_id": "An existing department id or null.",
     "manager_id": "An existing user id or null, not the user or someone they manage (directly or not).",

@@ -11,11 +11,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from lowcode.auth.passwords import password_problems
 from lowcode.core.models import ApiToken, User, utcnow
 from lowcode.errors import Unauthenticated, ValidationFailed
 
 TOKEN_PREFIX = "lc_"
-MIN_PASSWORD = 8
 
 
 # A hash to compare against when the user does not exist, so timing does not reveal usernames.
@@ -33,14 +33,16 @@ def hash_token(token: str) -> str:
 def create_user(
     session: Session, username: str, password: str, is_admin: bool = False, language: str = "en"
 ) -> User:
-    """Add a user. :raises ValidationFailed: if the name is taken or the password is too short."""
+    """Add a user. :raises ValidationFailed: if the name is taken or the password fails the policy
+    (:mod:`lowcode.auth.passwords`)."""
     errors: dict[str, list[str]] = {}
     if not username or len(username) > 150:
         errors["username"] = ["A username of 1 to 150 characters is required."]
     elif session.scalar(sa.select(User.id).where(User.username == username)) is not None:
         errors["username"] = [f"The username '{username}' is taken."]
-    if len(password or "") < MIN_PASSWORD:
-        errors["password"] = [f"The password must have at least {MIN_PASSWORD} characters."]
+    problems = password_problems(password, username or "")
+    if problems:
+        errors["password"] = problems
     if errors:
         raise ValidationFailed("Cannot create the user", fields=errors)
     user = User(username=username, password_hash=generate_password_hash(password), is_admin=is_admin,

@@ -1,4 +1,5 @@
 """The generic pages in a real browser at phone width (375 px): sign in, list, create an order with lines.
+The browser reports no Content-Security-Policy violation on the way (the pages need no inline code).
 
 Runs headless Chromium (Debian's package, driven by Playwright). Without Chromium the test is skipped with
 the reason - unless LOWCODE_REQUIRE_SERVICES=1 (CI), where that is a failure. `make setup` installs it.
@@ -49,21 +50,40 @@ def _overflow(page) -> int:
     return page.evaluate("document.documentElement.scrollWidth") - PHONE["width"]
 
 
+# Runs before the page's own scripts and outside its CSP: records each violation the browser reports.
+WATCH_CSP = """
+window.__csp = [];
+document.addEventListener("securitypolicyviolation",
+  (e) => window.__csp.push(e.violatedDirective + " " + e.blockedURI + " " + e.sourceFile + ":" + e.lineNumber));
+"""
+
+
+def _csp_violations(page, console: list[str]) -> list[str]:
+    """What the page and the console reported as blocked by the Content-Security-Policy so far."""
+    return page.evaluate("window.__csp") + [m for m in console if "Content Security Policy" in m]
+
+
 def test_phone_width_sign_in_list_and_create_order_with_lines(server, tmp_path):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
         page = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
+        page.add_init_script(WATCH_CSP)
+        console: list[str] = []
+        page.on("console", lambda message: console.append(message.text))
         page.goto(f"{server}/a/demo/order")
         assert "/login" in page.url
         page.fill("input[name=username]", "admin")
-        page.fill("input[name=password]", "admin-pass-1")
+        page.fill("input[name=password]", "root-pass-2026")
         page.click("form[action='/login'] button[type=submit]")
         page.wait_for_url(f"{server}/a/demo/order")
         assert page.locator("tbody tr").count() >= 12
         assert _overflow(page) <= 1, "the list page scrolls sideways at phone width"
         page.screenshot(path=str(tmp_path / "list.png"))
+        with page.expect_response(lambda r: "q=SO" in r.url):  # htmx live search: an XHR and a swap
+            page.locator("input[name=q]").press_sequentially("SO-")
+        assert _csp_violations(page, console) == []
 
         page.goto(f"{server}/a/demo/order/new")
         assert _overflow(page) <= 1, "the form scrolls sideways at phone width"
@@ -84,4 +104,5 @@ def test_phone_width_sign_in_list_and_create_order_with_lines(server, tmp_path):
         body = page.inner_text("body")
         assert "21.99" in body and "SO-" in body
         assert _overflow(page) <= 1, "the detail page scrolls sideways at phone width"
+        assert _csp_violations(page, console) == []
         browser.close()

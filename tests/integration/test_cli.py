@@ -71,7 +71,7 @@ def test_init_creates_admin_without_prompting_and_is_idempotent(empty_env):
 def test_init_with_a_short_password_fails_with_one_line_reason(db_env):
     result = CliRunner().invoke(main, ["init", "--admin-user", "boss", "--admin-password", "short"])
     assert result.exit_code != 0
-    assert "at least 8 characters" in result.output
+    assert "at least 10 characters" in result.output
 
 
 def test_demo_then_export_and_import_a_template(empty_env, tmp_path):

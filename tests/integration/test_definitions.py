@@ -148,7 +148,7 @@ def test_publish_is_seen_by_another_app_instance_without_restart(app, api):
         {"DATABASE_URL": app.extensions["lowcode"].settings["DATABASE_URL"], "SECRET_KEY": "x"}
     )
     other = other_app.test_client()
-    other_api = ApiClient(other, login(other, "admin", "admin-pass-1"))
+    other_api = ApiClient(other, login(other, "admin", "root-pass-2026"))
     assert other_api.post("/api/data/crm/contact", json={"name": "a", "city": "x"}).status_code == 422
     _publish(
         api,

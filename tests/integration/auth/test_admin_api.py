@@ -283,9 +283,26 @@ def test_security_events_list_by_kind(app, hr):
 
 def test_cookie_sessions_need_the_csrf_token_to_change_anything(app, hr):
     browser = app.test_client()
-    signed_in = browser.post("/api/auth/login", json={"username": "admin", "password": "admin-pass-1"})
+    signed_in = browser.post("/api/auth/login", json={"username": "admin", "password": "root-pass-2026"})
     csrf = signed_in.get_json()["csrf_token"]
     assert browser.get("/api/admin/departments").status_code == 200  # reads need no CSRF token
     assert browser.post("/api/admin/departments", json={"name": "X"}).status_code == 403
     sent = browser.post("/api/admin/departments", json={"name": "X"}, headers={"X-CSRF-Token": csrf})
     assert sent.status_code == 201
+
+
+def test_password_policy_on_create_and_reset_gives_422_with_the_reasons(api):
+    """A new user or a reset password must pass the policy; each reason is listed under ``password``."""
+    weak = api.post("/api/admin/users", json={"username": "walter", "password": "qwertyuiop"})
+    assert weak.status_code == 422
+    assert any("too common" in r for r in weak.get_json()["error"]["fields"]["password"])
+    named = api.post("/api/admin/users", json={"username": "walter", "password": "walter-2026!"})
+    assert named.status_code == 422
+    assert any("username" in r for r in named.get_json()["error"]["fields"]["password"])
+    created = api.post("/api/admin/users", json={"username": "walter", "password": "tall-river-77"})
+    assert created.status_code == 201, created.get_json()
+    user_id = created.get_json()["id"]
+    reset = api.patch(f"/api/admin/users/{user_id}", json={"password": "a" * 12})
+    assert reset.status_code == 422
+    assert any("repeated" in r for r in reset.get_json()["error"]["fields"]["password"])
+    assert api.patch(f"/api/admin/users/{user_id}", json={"password": "other-river-88"}).status_code == 200

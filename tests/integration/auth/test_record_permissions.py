@@ -127,7 +127,7 @@ def test_hidden_field_never_leaves_and_is_never_written(app, crm):
 
 def client_for_admin(app):
     client = app.test_client()
-    return ApiClient(client, login(client, "admin", "admin-pass-1"))
+    return ApiClient(client, login(client, "admin", "root-pass-2026"))
 
 
 def test_sensitive_operations_need_an_explicit_grant(app, crm):

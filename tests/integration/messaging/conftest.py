@@ -56,6 +56,12 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
+def app_config() -> dict:
+    """The receivers here listen on 127.0.0.1, which webhooks may only call when allowed."""
+    return {"WEBHOOK_ALLOW": "127.0.0.1"}
+
+
+@pytest.fixture
 def hook():
     """A real HTTP server on 127.0.0.1 (port chosen by the OS), in a thread."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)

@@ -125,7 +125,9 @@ def test_the_webhook_is_delivered_after_commit_with_its_json_body_and_signature(
     assert headers["x-source"] == f"sales {order['number']}"
     row = _row(app, event_id)
     assert (row.delivered_at) == NOW and row.attempts == 1 and row.last_error == ""
-    again = delivery.dispatch_pending(app.extensions["lowcode"].db, NOW + dt.timedelta(hours=1))
+    again = delivery.dispatch_pending(
+        app.extensions["lowcode"].db, NOW + dt.timedelta(hours=1), settings=_settings(app)
+    )
     assert again.claimed == 0 and len(hook.requests) == 1
 
 
@@ -189,13 +191,15 @@ def test_a_failing_endpoint_is_retried_with_backoff_and_the_error_recorded(app, 
     assert confirm(dave, new_order(dave, amount="3")).status_code == 200
     [event_id] = _webhook_ids(app)
     hook.statuses.extend([500, 503])
-    first = delivery.dispatch_pending(db, NOW)
+    first = delivery.dispatch_pending(db, NOW, settings=_settings(app))
     assert first.failed == {event_id: "HTTP 500 Internal Server Error: endpoint is down"}
     row = _row(app, event_id)
     assert row.delivered_at is None and row.attempts == 1 and row.last_error.startswith("HTTP 500")
     assert (row.next_attempt_at) == NOW + dt.timedelta(seconds=10)
-    assert delivery.dispatch_pending(db, NOW + dt.timedelta(seconds=9)).claimed == 0  # backing off
-    second = delivery.dispatch_pending(db, NOW + dt.timedelta(seconds=10))
+    assert (
+        delivery.dispatch_pending(db, NOW + dt.timedelta(seconds=9), settings=_settings(app)).claimed == 0
+    )  # backing off
+    second = delivery.dispatch_pending(db, NOW + dt.timedelta(seconds=10), settings=_settings(app))
     assert second.failed[event_id].startswith("HTTP 503")
     row = _row(app, event_id)
     assert row.attempts == 2 and (row.next_attempt_at) == NOW + dt.timedelta(seconds=30)
@@ -205,7 +209,7 @@ def test_a_failing_endpoint_is_retried_with_backoff_and_the_error_recorded(app, 
             "waiting": 1,
             "given_up": 0,
         }
-    third = delivery.dispatch_pending(db, NOW + dt.timedelta(seconds=30))
+    third = delivery.dispatch_pending(db, NOW + dt.timedelta(seconds=30), settings=_settings(app))
     assert third.delivered == [event_id]
     row = _row(app, event_id)
     assert row.attempts == 3 and row.last_error == "" and (row.delivered_at) == NOW + dt.timedelta(seconds=30)
@@ -223,13 +227,13 @@ def test_an_unreachable_endpoint_and_an_unknown_kind_are_recorded_then_given_up(
         {"kind": "webhook", "payload": {"url": f"http://127.0.0.1:{closed}/x", "body": {"a": 1}}},
         {"kind": "carrier_pigeon", "payload": {}},
     ])  # fmt: skip
-    result = delivery.dispatch_pending(db, NOW, settings={"WEBHOOK_TIMEOUT": 2})
+    result = delivery.dispatch_pending(db, NOW, settings=_settings(app, WEBHOOK_TIMEOUT=2))
     assert "refused" in result.failed[unreachable].lower()
     assert result.failed[unknown] == "no delivery channel for kind 'carrier_pigeon'"
     with db.write() as s:  # one attempt short of giving up
         s.execute(sa.update(OutboxEvent).values(attempts=delivery.MAX_ATTEMPTS - 1, next_attempt_at=None))
     later = NOW + dt.timedelta(days=1)
-    result = delivery.dispatch_pending(db, later, settings={"WEBHOOK_TIMEOUT": 2})
+    result = delivery.dispatch_pending(db, later, settings=_settings(app, WEBHOOK_TIMEOUT=2))
     assert set(result.failed) == {unreachable, unknown}
     row = _row(app, unknown)
     assert row.next_attempt_at is None and row.last_error.endswith(
@@ -250,7 +254,7 @@ def test_record_events_and_published_events_do_not_pile_up(app, sales, hook):
         [published] = s.scalars(sa.select(OutboxEvent).where(OutboxEvent.kind == "event")).all()
         assert published.payload == {"topic": "sales.order.confirmed", "rule": "tell_on_confirm",
                                      "data": {"id": orders[0]["id"], "amount": "1.00"}}  # fmt: skip
-    result = delivery.dispatch_pending(db, NOW, limit=500)
+    result = delivery.dispatch_pending(db, NOW, limit=500, settings=_settings(app))
     assert result.claimed == 6 and len(result.delivered) == 6 and not result.failed
     with db.read() as s:
         assert delivery.pending_counts(s) == {"due": 0, "waiting": 0, "given_up": 0}
@@ -288,7 +292,7 @@ def test_two_concurrent_dispatchers_never_deliver_one_event_twice(app, hook):
         try:
             barrier.wait(timeout=10)
             while True:
-                result = delivery.dispatch_pending(db, NOW, limit=4)
+                result = delivery.dispatch_pending(db, NOW, limit=4, settings=_settings(app))
                 delivered[name].extend(result.delivered)
                 if result.claimed == 0:
                     return
@@ -318,10 +322,46 @@ def test_a_dispatcher_skips_events_another_transaction_has_locked(app, hook):
     outcome: dict = {}
     with db.engine.connect() as conn, conn.begin():
         conn.execute(sa.select(OutboxEvent.id).where(OutboxEvent.id.in_(ids[:3])).with_for_update())
-        worker = threading.Thread(target=lambda: outcome.update(r=delivery.dispatch_pending(db, NOW)))
+        worker = threading.Thread(
+            target=lambda: outcome.update(r=delivery.dispatch_pending(db, NOW, settings=_settings(app)))
+        )
         worker.start()
         worker.join(timeout=20)
         assert not worker.is_alive(), "the dispatcher waited for the locked rows instead of skipping them"
         assert sorted(outcome["r"].delivered) == ids[3:]
-    assert sorted(delivery.dispatch_pending(db, NOW).delivered) == ids[:3]
+    assert sorted(delivery.dispatch_pending(db, NOW, settings=_settings(app)).delivered) == ids[:3]
     assert sorted(_event_id(r["headers"]) for r in hook.requests) == ids
+
+
+def test_a_webhook_to_a_local_address_is_refused_unless_allowed(app, hook):
+    """Without LOWCODE_WEBHOOK_ALLOW a call to 127.0.0.1 is refused (the error recorded, nothing sent)."""
+    db = app.extensions["lowcode"].db
+    [event_id] = _enqueue(app, [{"kind": "webhook", "payload": {"url": hook.url, "body": {"a": 1}}}])
+    result = delivery.dispatch_pending(db, NOW, settings=_settings(app, WEBHOOK_ALLOW=""))
+    assert "local or private address" in result.failed[event_id]
+    assert hook.requests == []
+    assert "LOWCODE_WEBHOOK_ALLOW" in _row(app, event_id).last_error
+
+
+def test_the_call_goes_to_the_address_that_was_checked(app, hook):
+    """DNS rebinding: the name is resolved once, checked, and that address is connected to (a second,
+    different answer is never used)."""
+    answers = iter([["127.0.0.1"], ["10.9.9.9"]])
+    seen = []
+
+    def resolver(host, port):
+        seen.append(host)
+        return next(answers)
+
+    channels = Registry("delivery channel")
+    channels.register("webhook", delivery.WebhookChannel(resolver=resolver))
+    port = hook.url.rsplit(":", 1)[1].split("/", 1)[0]
+    db = app.extensions["lowcode"].db
+    url = f"http://rebind.test:{port}/hook"
+    [event_id] = _enqueue(app, [{"kind": "webhook", "payload": {"url": url, "body": {"a": 1}}}])
+    result = delivery.dispatch_pending(
+        db, NOW, settings=_settings(app, WEBHOOK_ALLOW="127.0.0.1/32"), channels=channels
+    )
+    assert result.delivered == [event_id], result.failed
+    assert seen == ["rebind.test"]
+    assert len(hook.requests) == 1 and hook.requests[0]["headers"]["host"] == f"rebind.test:{port}"

@@ -146,7 +146,7 @@ def test_a_new_revision_upgrades_a_database_in_use_and_keeps_its_rows(app, api, 
     db = app.extensions["lowcode"].db
     url = app.extensions["lowcode"].settings["DATABASE_URL"]
     assert (
-        api.post("/api/admin/users", json={"username": "olga", "password": "olga-pass-123"}).status_code
+        api.post("/api/admin/users", json={"username": "olga", "password": "o-secret-pass-1"}).status_code
         == 201
     )
     before = row_counts(url, SYSTEM_TABLES)
@@ -171,7 +171,7 @@ def test_a_new_revision_upgrades_a_database_in_use_and_keeps_its_rows(app, api, 
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # enforced again after the run
     assert api.get("/api/auth/me").get_json()["username"] == "admin"  # the token issued before still works
     assert (
-        api.post("/api/admin/users", json={"username": "ivan", "password": "ivan-pass-123"}).status_code
+        api.post("/api/admin/users", json={"username": "ivan", "password": "i-secret-pass-1"}).status_code
         == 201
     )
 

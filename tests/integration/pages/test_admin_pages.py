@@ -106,6 +106,10 @@ def test_admin_creates_a_user_and_assigns_edits_renews_and_ends_roles(app, boss)
     assert "nia" in page and "New user" in page
     refused = boss.post("/admin/users", {"username": "pat", "password": "short"})
     assert refused.status_code == 422 and field_errors(text(refused), "password")
+    common = boss.post("/admin/users", {"username": "pat", "password": "Password123"})
+    assert common.status_code == 422 and any(
+        "too common" in e for e in field_errors(text(common), "password")
+    )
     response = boss.post("/admin/users", {"username": "pat", "password": PASSWORD, "display_name": "Pat Lee",
                                           "job_title": "Clerk", "level": "3", "language": "en"})  # fmt: skip
     assert response.status_code == 303

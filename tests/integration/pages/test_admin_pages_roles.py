@@ -108,7 +108,7 @@ def test_role_editor_shows_errors_at_their_paths_then_publishes_and_the_api_foll
 
 
 def boss_events(app, kind: str) -> list[dict]:
-    api = api_for(app, "admin", "admin-pass-1")
+    api = api_for(app, "admin", "root-pass-2026")
     return api.get(f"/api/admin/security-events?kind={kind}").get_json()["data"]
 
 

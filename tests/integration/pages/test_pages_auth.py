@@ -75,9 +75,9 @@ def test_unknown_app_and_record_get_a_friendly_404(admin):
 
 def test_a_user_without_roles_sees_no_app_and_gets_403_with_the_reason(app, demo_api):
     with app.extensions["lowcode"].db.write() as session:
-        create_user(session, "clerk", "clerk-pass-1")
+        create_user(session, "clerk", "counter-pass-1")
     browser = Browser(app.test_client())
-    assert browser.login("clerk", "clerk-pass-1").status_code == 303
+    assert browser.login("clerk", "counter-pass-1").status_code == 303
     assert "There is no app you may use yet." in text(browser.get("/"))
     response = browser.get("/a/demo/order")
     assert response.status_code == 403

@@ -37,7 +37,7 @@ BUNDLE = {
 def test_every_widget_renders_posts_and_stores(app, api):
     assert api.post("/api/templates/import", json=BUNDLE).status_code == 201
     browser = Browser(app.test_client())
-    browser.login("admin", "admin-pass-1")
+    browser.login("admin", "root-pass-2026")
     page = text(browser.get("/a/kit/thing/new"))
     assert '<textarea class="form-control" id="f-body" name="body"' in page
     assert 'inputmode="numeric"' in page and 'type="date"' in page and 'type="datetime-local"' in page

@@ -139,7 +139,7 @@ def test_record_rules_are_checked_against_the_real_row_before_and_after(app, ctr
     }
     svc = app.extensions["lowcode"]
     with svc.db.write() as s:
-        user_id = create_user(s, "kim", "kim-pass-123").id
+        user_id = create_user(s, "kim", "k-secret-pass-1").id
     kim = Actor(user_id=user_id, username="kim", roles={"ctr": ("keeper",)})
 
     def add(code: str, step: str):

@@ -42,7 +42,7 @@ TEMPLATE_NAMES = ("jxc",)
 
 def build(url: str, template: Path) -> dict:
     """Fill the database at ``url`` with the old code; returns the facts to check after the upgrade."""
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "legacy"})
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "legacy", "ENV": "testing"})
     ensure_admin(app, "admin", ADMIN_PASSWORD)
     run_demo(app, template, PASSWORD, with_data=False)
     with app.extensions["lowcode"].db.write() as session:
