@@ -12,6 +12,7 @@ from flask import Blueprint, current_app, jsonify, request, session
 
 from lowcode.api.edge import bearer_token, json_body, services, unit_of_work
 from lowcode.auth.lifecycle import as_utc
+from lowcode.auth.security_log import log_event
 from lowcode.auth.sessions import open_sign_in, refresh_sign_in, revoke_token_id, session_lifetime
 from lowcode.auth.signin import sign_in
 from lowcode.auth.users import end_cookie_sessions, revoke_token
@@ -72,6 +73,8 @@ def refresh():
         raise Unauthenticated("Send the sign-in token to refresh as 'Authorization: Bearer <token>'")
     with services().db.write() as db_session:
         new, row, user = refresh_sign_in(db_session, token, _lifetime())
+        log_event(db_session, "token_created", username=user.username, user_id=user.id,
+                  ip=request.remote_addr or "", token=row.id, name=row.name, refreshed=True)  # fmt: skip
         csrf = start_session(user.id, user.language, user.session_epoch, row.id)
         body = _signed_in(user, new, row, csrf)
     return jsonify(body)

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from lowcode.app import create_app
 from lowcode.auth.users import hash_token
 from lowcode.commands import ensure_admin
-from lowcode.core.models import ApiToken
+from lowcode.core.models import ApiToken, SecurityEvent
 from tests.conftest import ADMIN_PASSWORD, ApiClient
 from tests.dbs import fresh_database
 from tests.integration.pages.helpers import Browser
@@ -145,6 +145,9 @@ def test_refresh_exchanges_a_live_sign_in_token_for_a_new_one(app, crm):
     )
     assert dt.datetime.fromisoformat(body["expires_at"]) > dt.datetime.now(dt.UTC) + dt.timedelta(hours=11)
     assert sam.bearer_alive(body["token"])
+    with app.extensions["lowcode"].db.read() as s:
+        logged = s.scalars(sa.select(SecurityEvent).where(SecurityEvent.kind == "token_created")).all()
+        assert [(e.username, e.detail.get("refreshed")) for e in logged] == [("sam", True)]
     assert not sam.bearer_alive()  # the old token is revoked
     assert not sam.api_cookie_alive()  # and the cookie of its sign-in with it
     again = app.test_client().post("/api/auth/refresh", headers={"Authorization": f"Bearer {sam.bearer}"})
