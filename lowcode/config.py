@@ -25,6 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_SECRET": "",  # whsec_<base64 of 24-64 random bytes>: signs outgoing webhooks; empty: unsigned
     "WEBHOOK_TIMEOUT": 10,  # seconds
     "WEBHOOK_ALLOW": "",  # hosts/CIDRs webhooks may call although local or private (comma or space separated)
+    "TOKEN_TTL_HOURS": 12,  # a sign-in (bearer token and cookie) ends this long after it began; refresh renews
 }
 
 

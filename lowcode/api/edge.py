@@ -11,9 +11,10 @@ from sqlalchemy.exc import IntegrityError
 
 from lowcode.auth.actors import actor_for_user, touch_assignments
 from lowcode.auth.security_log import log_event
+from lowcode.auth.sessions import sign_in_token_live
 from lowcode.auth.users import touch_token, user_for_token
 from lowcode.core.jsonutil import loads_exact
-from lowcode.core.models import User
+from lowcode.core.models import User, utcnow
 from lowcode.core.numbers import int_from_text
 from lowcode.errors import BadRequest, PermissionDenied, Unauthenticated
 from lowcode.runtime.context import Actor, WriteContext
@@ -35,17 +36,17 @@ def resolve_actor(db_session, required: bool = True, writing: bool = False) -> A
     otherwise that small write gets a transaction of its own, so reads never upgrade to writes.
     """
     ip = request.remote_addr or ""
-    header = request.headers.get("Authorization", "")
-    if header.lower().startswith("bearer "):
-        user, stale = user_for_token(db_session, header[7:].strip())
+    token = bearer_token()
+    if token is not None:
+        user, stale = user_for_token(db_session, token)
         if stale:
             _record_token_use(db_session if writing else None, user, ip)
         recorder = _assignment_use_recorder(db_session if writing else None)
         return actor_for_user(db_session, user, ip, user.token_app, user.token_role, on_stale=recorder)
     user_id = session.get("user_id")
     user = db_session.get(User, user_id) if user_id else None
-    if user is not None and session.get("epoch", 0) != user.session_epoch:
-        session.clear()  # signed out since this cookie was issued
+    if user is not None and not _cookie_live(db_session, user):
+        session.clear()  # signed out, expired, or its sign-in ended since this cookie was issued
         user = None
     if user is None or not user.active:
         if required:
@@ -56,6 +57,20 @@ def resolve_actor(db_session, required: bool = True, writing: bool = False) -> A
     return actor_for_user(
         db_session, user, ip, on_stale=_assignment_use_recorder(db_session if writing else None)
     )
+
+
+def bearer_token() -> str | None:
+    """The token of an ``Authorization: Bearer`` header, if the request has one."""
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header.lower().startswith("bearer ") else None
+
+
+def _cookie_live(db_session, user: User) -> bool:
+    """The cookie's epoch is the user's, its expiry has not passed, and the token of its sign-in is live."""
+    if session.get("epoch", 0) != user.session_epoch or session.get("exp", 0) <= utcnow().timestamp():
+        return False
+    token_id = session.get("token")
+    return token_id is None or sign_in_token_live(db_session, token_id)
 
 
 def _assignment_use_recorder(write_session):

@@ -19,6 +19,7 @@ from werkzeug.security import generate_password_hash
 from lowcode.auth.lifecycle import ENDED_MARK, as_utc, start_grace, with_note
 from lowcode.auth.passwords import password_problems
 from lowcode.auth.security_log import log_event
+from lowcode.auth.sessions import SIGN_IN_TOKENS, end_user_sessions, sessions_ended_by
 from lowcode.auth.users import create_user, hash_token, issue_token
 from lowcode.core.models import ApiToken, Department, RoleAssignment, User
 from lowcode.errors import NotFound, ValidationFailed
@@ -159,10 +160,9 @@ def update_user(session: Session, actor: Actor, snapshot: Snapshot, user_id: int
     if user.id == actor.user_id and ("is_admin" in changes or "active" in changes):
         raise _fail("You cannot remove your own administrator rights or deactivate yourself",
                     "is_admin" if "is_admin" in changes else "active", "Ask another administrator.")  # fmt: skip
-    if "password" in changes:  # a reset password ends the user's bearer sign-ins (not integrator tokens)
-        revoked = session.execute(sa.update(ApiToken).values(revoked_at=as_utc(now)).where(
-            ApiToken.user_id == user.id, ApiToken.app.is_(None), ApiToken.revoked_at.is_(None)))  # fmt: skip
-        changes["sign_in_tokens_revoked"] = revoked.rowcount
+    ending = sessions_ended_by(changes)
+    if ending is not None:
+        changes["tokens_revoked"] = end_user_sessions(session, user.id, as_utc(now), ending)
     grace = []
     moved = [k for k in GRACE_TRIGGERS if k in changes]
     if moved:
@@ -270,7 +270,8 @@ def assign_role(session: Session, actor: Actor, snapshot: Snapshot, data: Mappin
 
 
 def end_assignment(session: Session, actor: Actor, assignment_id: int, now: dt.datetime) -> RoleAssignment:
-    """End an assignment now (``role_unassigned``). :raises ValidationFailed: if it has already ended.
+    """End an assignment now (``role_unassigned``): every session and sign-in token of the user ends, and
+    so do their integrator tokens acting with that app role. :raises ValidationFailed: if it has ended.
 
     The end is audited here, so the expiry job's mark is set at once (it logs no ``assignment_ended``).
     """
@@ -278,7 +279,9 @@ def end_assignment(session: Session, actor: Actor, assignment_id: int, now: dt.d
     row.ends_at = as_utc(now)
     row.note = with_note(row.note, ENDED_MARK)
     session.flush()
-    _log_assignment(session, actor, "role_unassigned", row)
+    role_tokens = (ApiToken.app == row.app) & (ApiToken.role == row.role)
+    revoked = end_user_sessions(session, row.user_id, as_utc(now), SIGN_IN_TOKENS | role_tokens)
+    _log_assignment(session, actor, "role_unassigned", row, tokens_revoked=revoked)
     return row
 
 

@@ -93,6 +93,7 @@ def save_draft(session: Session, app: str, kind: str, name: str, body: Any) -> D
     if kind != "app" and _find(session, app, "app", app) is None and app != name:
         raise NotFound(f"App '{app}' does not exist; create its app definition first")
     validate_document(kind, name, body)
+    _check_app_name(app, kind, name)
     found = _find(session, app, kind, name)
     if found is None:
         found = Definition(app=app, kind=kind, name=name)
@@ -215,8 +216,16 @@ def _check_app(app: str, app_docs: dict, what: str) -> None:
         raise DefinitionInvalid(f"{what} would leave app '{app}' inconsistent", errors)
 
 
+def _check_app_name(app: str, kind: str, name: str) -> None:
+    """An app definition carries its own app's name (another name would stand in for the app's own)."""
+    if kind == "app" and name != app:
+        raise DefinitionInvalid(f"The app definition of app '{app}' must be named '{app}'",
+                                fields={"name": [f"name '{name}' is not the app's name '{app}'"]})  # fmt: skip
+
+
 def _check_publishable(session: Session, d: Definition, body: dict) -> None:
     validate_document(d.kind, d.name, body)
+    _check_app_name(d.app, d.kind, d.name)
     if d.kind == "entity":
         refuse_table_clash(session, d)
     app_docs = published_app_documents(session, d.app)

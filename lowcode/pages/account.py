@@ -8,6 +8,7 @@ from flask_babel import refresh
 
 from lowcode.api.auth import start_session
 from lowcode.api.edge import services
+from lowcode.auth.sessions import revoke_token_id
 from lowcode.auth.signin import sign_in
 from lowcode.auth.users import end_cookie_sessions, set_user_language
 from lowcode.errors import BadRequest, LockedOut, Unauthenticated
@@ -44,12 +45,15 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """End the session (CSRF-checked) and go to the sign-in page."""
+    """End the session (CSRF-checked) and go to the sign-in page: every cookie session of the user ends,
+    and so does the bearer token of this cookie's own sign-in (when it came from ``/api/auth/login``)."""
     require_csrf()
     lang = session.get("lang")
     if session.get("user_id"):
         with services().db.write() as db_session:
             end_cookie_sessions(db_session, session["user_id"])
+            if session.get("token") is not None:
+                revoke_token_id(db_session, session["token"])
     session.clear()
     if lang:
         session["lang"] = lang

@@ -179,3 +179,14 @@ def test_template_export_import_roundtrip(app, demo_api, tmp_path):
     assert response.status_code == 201, response.get_json()
     assert len(response.get_json()["published"]) == 1 + 4 + 1 + 3
     assert demo_api.get("/api/data/demo2/order").get_json()["total"] == 0
+
+
+def test_app_definition_under_another_name_is_refused(api):
+    """Issue 9: PUT /api/definitions/crm/app/other (body name "other") used to store a second app definition
+    in app "crm" that stood in for the real one; it is refused with the JSON path and stores nothing."""
+    _publish(api, "app", "crm", APP)
+    response = api.put("/api/definitions/crm/app/other", json={**APP, "name": "other"})
+    assert response.status_code == 422, response.get_json()
+    assert list(response.get_json()["error"]["fields"]) == ["name"]
+    assert api.get("/api/definitions/crm/app/other").status_code == 404
+    assert api.get("/api/definitions/crm/app/crm").get_json()["published"]["label"] == APP["label"]

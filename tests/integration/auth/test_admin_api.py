@@ -165,7 +165,7 @@ def test_users_are_validated_and_managers_never_form_a_cycle(app, hr):
     assert hr.get("/api/admin/users/9999").status_code == 404
     last = events(app, "user_changed")[-1]
     assert last.username == "low" and last.detail["changes"]["password"] == "changed"
-    assert last.detail["changes"]["sign_in_tokens_revoked"] == 1
+    assert last.detail["changes"]["tokens_revoked"] == 1
     assert "new-password-1" not in str(last.detail)
     assert hr.patch(f"/api/admin/users/{low}", json={"active": False}).status_code == 200
     assert (

@@ -157,7 +157,8 @@ def test_admin_creates_a_user_and_assigns_edits_renews_and_ends_roles(app, boss)
     assert "Ended" in page and f"/admin/assignments/{assignment_id}/end" not in page
     ended_again = boss.post(f"/admin/assignments/{assignment_id}/end")
     assert ended_again.status_code == 422 and "stays ended" in text(ended_again)
-    assert pat_browser.get("/a/crm/deal").status_code == 403  # the role is gone at once
+    gone = pat_browser.get("/a/crm/deal")  # the role is gone at once, and pat's session with it
+    assert gone.status_code == 302 and gone.headers["Location"].startswith("/login")
 
     # a reset password: the old one no longer signs in
     assert boss.post(f"/admin/users/{pat}", {**edit, "password": "brand-new-pass-1"}).status_code == 303

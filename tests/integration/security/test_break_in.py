@@ -128,6 +128,7 @@ EXPECTED: dict[tuple[str, str], E] = {
     # method   rule                                                     access  anon norole reader outsider hidden csrf revoked
     ("POST",   "/api/auth/login"):                                    E(PUBLIC, 401, 401, 401, _,   _,   401, 401),
     ("POST",   "/api/auth/logout"):                                   E(SELF,   401, 204, 204, _,   _,   403, 401),
+    ("POST",   "/api/auth/refresh"):                                  E(SELF,   401, 200, 200, _,   _,   401, 401),
     ("GET",    "/api/auth/me"):                                       E(SELF,   401, 200, 200, _,   _,   _,   401),
     ("GET",    "/api/openapi.json"):                                  E(PUBLIC, 200, 200, 200, _,   _,   _,   200),
 
@@ -245,6 +246,7 @@ PUBLIC_ROUTES = {
 }
 SELF_SERVICE_ROUTES = {
     ("POST", "/api/auth/logout"): "signing oneself out",
+    ("POST", "/api/auth/refresh"): "exchanging one's own sign-in token for a new one",
     ("GET", "/api/auth/me"): "who am I",
     ("POST", "/logout"): "signing oneself out",
     ("GET", "/"): "the apps one may see (none without a role)",
@@ -263,10 +265,17 @@ OTHERS_OBJECTS = {
 prober is refused - 404 (or 403) - and nothing changes."""
 CSRF_EXEMPT = {
     ("POST", "/api/auth/login"): "JSON only (a cross-site form cannot send it) and it starts a new session",
+    (
+        "POST",
+        "/api/auth/refresh",
+    ): "bearer token only: a cookie alone is 401, so a cross-site post gets nothing",
 }
 ENDS_SESSION = {
     ("POST", "/api/auth/logout"): {"lc_api_token"},  # the token used is revoked
-    ("POST", "/logout"): {"lc_user"},  # the session epoch moves on: every cookie session of the user ends
+    ("POST", "/api/auth/refresh"): {"lc_api_token"},  # the token used is revoked, a new one issued
+    # the session epoch moves on (every cookie session of the user ends), and the bearer token of the
+    # cookie's own sign-in (the probes' cookies come from /api/auth/login) is revoked
+    ("POST", "/logout"): {"lc_user", "lc_api_token"},
 }
 """Self-service routes that end the caller's session: allowed calls use a throwaway sign-in (and may change
 only these tables); the session or token is checked dead afterwards."""
