@@ -21,17 +21,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from lowcode.core.exactsql import Check, Checked, Scaled, arithmetics
+from lowcode.core.exactsql.scaled import MIRROR, ORDER
 from lowcode.errors import ExpressionEvaluationError, ExpressionSyntaxError
 from lowcode.expressions import compile_expression
 from lowcode.expressions.parser import Arithmetic, Attribute, Call, Comparison, Logical, Name, Node, Unary
 
-_ORDER = {
-    "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b,
-    ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b,
-}
-_MIRROR = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
 _ROUND_PLACES = range(0, 19)
 
 
@@ -222,13 +216,13 @@ class _Compiler:
             return Truth(checked.sql, checked.checks)
         checks = left.checks + right.checks
         if not isinstance(left.sql, sa.sql.ClauseElement):  # a Python value on the left: put the column first
-            left, right, op = right, left, _MIRROR.get(op, op)
+            left, right, op = right, left, MIRROR.get(op, op)
         if op in ("=", "!="):  # NULL equals only NULL, as in memory
             same = left.sql.is_not_distinct_from(right.sql)
             return Truth(same if op == "=" else sa.not_(same), checks)
         if right.sql is None:
             return Truth(sa.false(), checks)
-        return Truth(sa.func.coalesce(_ORDER[op](left.sql, right.sql), sa.false()), checks)
+        return Truth(sa.func.coalesce(ORDER[op](left.sql, right.sql), sa.false()), checks)
 
     def logical(self, op: str, parts: list[Scaled | Plain]) -> Truth:
         truths = [self.truth(part) for part in parts]

@@ -66,13 +66,14 @@ class Checked:
     checks: tuple[Check, ...] = ()
 
 
-_ORDER = {
+ORDER = {
     "<": lambda a, b: a < b,
     "<=": lambda a, b: a <= b,
     ">": lambda a, b: a > b,
     ">=": lambda a, b: a >= b,
 }
-_MIRROR = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
+MIRROR = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
+"""Order comparisons on any two operands, and each one with its operands swapped."""
 
 
 class Arithmetic:
@@ -219,7 +220,7 @@ class Arithmetic:
         flipped = sum(1 for den in (a.den, b.den) if isinstance(den, int) and den < 0) % 2 == 1
         unknown = [den < 0 for den in (a.den, b.den) if den is not None and not isinstance(den, int)]
         negative = unknown[0] if len(unknown) == 1 else unknown[0] != unknown[1] if unknown else None
-        kept, mirrored = _ORDER[op](left, right), _ORDER[_MIRROR[op]](left, right)
+        kept, mirrored = ORDER[op](left, right), ORDER[MIRROR[op]](left, right)
         if flipped:
             kept, mirrored = mirrored, kept
         ordered = kept if negative is None else sa.case((negative, mirrored), else_=kept)
