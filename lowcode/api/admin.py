@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify, request
 
 from lowcode.api.edge import json_body, services, unit_of_work
-from lowcode.auth import admin
+from lowcode.auth import admin, departments
 from lowcode.auth.explain import assignment_json, explain, find_user, review
 from lowcode.auth.lifecycle import as_utc
 from lowcode.auth.security_log import KINDS, recent_events
@@ -74,7 +74,7 @@ def create_department():
     with unit_of_work(write=True) as ctx:
         _authorize(ctx, "manage departments")
         body = _object_body()
-        dept = admin.create_department(ctx.session, ctx.actor, body.get("name"), body.get("parent_id"))
+        dept = departments.create_department(ctx.session, ctx.actor, body.get("name"), body.get("parent_id"))
         return jsonify(_department_json(dept)), 201
 
 
@@ -83,7 +83,7 @@ def update_department(dept_id: int):
     """``{"name"?, "parent_id"?}``: rename and/or move (the subtree moves along; cycles are refused)."""
     with unit_of_work(write=True) as ctx:
         _authorize(ctx, "manage departments")
-        dept = admin.update_department(ctx.session, ctx.actor, dept_id, _object_body())
+        dept = departments.update_department(ctx.session, ctx.actor, dept_id, _object_body())
         return jsonify(_department_json(dept))
 
 
@@ -92,7 +92,7 @@ def delete_department(dept_id: int):
     """Delete an empty department (422 while it has users or sub-departments)."""
     with unit_of_work(write=True) as ctx:
         _authorize(ctx, "manage departments")
-        admin.delete_department(ctx.session, ctx.actor, dept_id)
+        departments.delete_department(ctx.session, ctx.actor, dept_id)
     return "", 204
 
 

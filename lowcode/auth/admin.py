@@ -1,4 +1,4 @@
-"""Administration of users, departments, role assignments and integrator tokens.
+"""Administration of users, role assignments and integrator tokens (departments: :mod:`lowcode.auth.departments`).
 
 Plain functions: each takes the caller's ``session`` (the request's transaction - they never commit) and
 the acting ``actor`` explicitly, raises :mod:`lowcode.errors` domain errors, and logs permission-relevant
@@ -32,14 +32,15 @@ GRACE_TRIGGERS = ("department_id", "job_title")
 MAX_NOTE = 200
 
 
-def _fail(message: str, field: str, problem: str) -> ValidationFailed:
+def invalid(message: str, field: str, problem: str) -> ValidationFailed:
+    """A validation failure of one field (the administration functions' common refusal)."""
     return ValidationFailed(message, fields={field: [problem]})
 
 
-def _get(session: Session, model, ident: Any, what: str, field: str = "id"):
+def get_row(session: Session, model, ident: Any, what: str, field: str = "id"):
     """The row with id ``ident``. :raises ValidationFailed: not an integer; :raises NotFound:"""
     if not isinstance(ident, int) or isinstance(ident, bool):
-        raise _fail(f"Give the id of a {what}", field, "An integer id is required.")
+        raise invalid(f"Give the id of a {what}", field, "An integer id is required.")
     row = session.get(model, ident)
     if row is None:
         raise NotFound(f"No {what} with id {ident}")
@@ -53,73 +54,9 @@ def parse_time(value: Any, field: str) -> dt.datetime | None:
     try:
         return as_utc(dt.datetime.fromisoformat(value))
     except (TypeError, ValueError):
-        raise _fail(
+        raise invalid(
             f"'{field}' is not a date-time", field, "Use ISO 8601, e.g. 2030-01-31T17:00:00Z"
         ) from None
-
-
-# -- departments ----------------------------------------------------------------------------------
-def create_department(session: Session, actor: Actor, name: Any, parent_id: Any = None) -> Department:
-    """Add a department under ``parent_id`` (a root when None). :raises ValidationFailed, NotFound:"""
-    parent = (
-        _get(session, Department, parent_id, "department", "parent_id") if parent_id is not None else None
-    )
-    dept = Department(name=_department_name(name), parent_id=parent.id if parent else None, path="/")
-    session.add(dept)
-    session.flush()
-    dept.path = f"{parent.path if parent else '/'}{dept.id}/"
-    session.flush()
-    return dept
-
-
-def update_department(session: Session, actor: Actor, dept_id: int, changes: Mapping[str, Any]) -> Department:
-    """Rename and/or move a department; a move rewrites the ``path`` of its whole subtree.
-
-    :raises ValidationFailed: unknown keys, an empty name, or a move under itself (a cycle).
-    """
-    dept = _get(session, Department, dept_id, "department")
-    unknown = set(changes) - {"name", "parent_id"}
-    if unknown:
-        raise _fail(
-            "Unknown department fields", sorted(unknown)[0], "Only 'name' and 'parent_id' can change."
-        )
-    if "name" in changes:
-        dept.name = _department_name(changes["name"])
-    if "parent_id" in changes and changes["parent_id"] != dept.parent_id:
-        parent_id = changes["parent_id"]
-        parent = (
-            _get(session, Department, parent_id, "department", "parent_id") if parent_id is not None else None
-        )
-        if parent is not None and parent.path.startswith(dept.path):
-            raise _fail("A department cannot move under itself", "parent_id",
-                        f"'{parent.name}' is {dept.name} or inside it.")  # fmt: skip
-        old_path, new_path = dept.path, f"{parent.path if parent else '/'}{dept.id}/"
-        subtree = session.scalars(sa.select(Department).where(Department.path.startswith(old_path)))
-        for node in subtree:
-            node.path = new_path + node.path[len(old_path) :]
-        dept.parent_id = parent.id if parent else None
-    session.flush()
-    return dept
-
-
-def delete_department(session: Session, actor: Actor, dept_id: int) -> None:
-    """Delete an empty department. :raises ValidationFailed: if it has users or sub-departments."""
-    dept = _get(session, Department, dept_id, "department")
-    users = session.scalar(sa.select(sa.func.count()).where(User.department_id == dept.id)) or 0
-    children = session.scalar(sa.select(sa.func.count()).where(Department.parent_id == dept.id)) or 0
-    if users or children:
-        raise ValidationFailed(
-            f"Department '{dept.name}' is not empty: {users} user(s), {children} sub-department(s); "
-            "move them first", fields={"department": ["not empty"]}, users=users, children=children,
-        )  # fmt: skip
-    session.delete(dept)
-    session.flush()
-
-
-def _department_name(name: Any) -> str:
-    if not isinstance(name, str) or not name.strip() or len(name) > 200:
-        raise _fail("A department needs a name", "name", "1 to 200 characters.")
-    return name.strip()
 
 
 # -- users ---------------------------------------------------------------------------------------
@@ -149,16 +86,16 @@ def update_user(session: Session, actor: Actor, snapshot: Snapshot, user_id: int
     :raises ValidationFailed, NotFound:
     """
     _check_user_keys(data)
-    user = _get(session, User, user_id, "user")
+    user = get_row(session, User, user_id, "user")
     if "username" in data and data["username"] != user.username:
         taken = session.scalar(
             sa.select(User.id).where(User.username == data["username"], User.id != user.id)
         )
         if taken is not None or not isinstance(data["username"], str) or not 0 < len(data["username"]) <= 150:
-            raise _fail("Cannot rename the user", "username", "1 to 150 characters, not taken.")
+            raise invalid("Cannot rename the user", "username", "1 to 150 characters, not taken.")
     changes = _apply_user_fields(session, user, data, languages)
     if user.id == actor.user_id and ("is_admin" in changes or "active" in changes):
-        raise _fail("You cannot remove your own administrator rights or deactivate yourself",
+        raise invalid("You cannot remove your own administrator rights or deactivate yourself",
                     "is_admin" if "is_admin" in changes else "active", "Ask another administrator.")  # fmt: skip
     ending = sessions_ended_by(changes)
     if ending is not None:
@@ -247,18 +184,18 @@ def _manages(session: Session, user_id: int, manager_id: int) -> bool:
 def assign_role(session: Session, actor: Actor, snapshot: Snapshot, data: Mapping[str, Any],
                 now: dt.datetime) -> RoleAssignment:  # fmt: skip
     """Give a user a published role of an app, optionally until ``ends_at``. :raises ValidationFailed, NotFound:"""
-    user = _get(session, User, data.get("user_id"), "user", "user_id")
+    user = get_row(session, User, data.get("user_id"), "user", "user_id")
     app, role = data.get("app"), data.get("role")
     _check_role(snapshot, app, role)
     ends_at = _future(parse_time(data.get("ends_at"), "ends_at"), now)
     note = data.get("note") or ""
     if not isinstance(note, str) or len(note) > MAX_NOTE or ENDED_MARK in note:
-        raise _fail("The note is not valid", "note", f"Text of up to {MAX_NOTE} characters.")
+        raise invalid("The note is not valid", "note", f"Text of up to {MAX_NOTE} characters.")
     held = session.scalar(sa.select(RoleAssignment.id).where(
         RoleAssignment.user_id == user.id, RoleAssignment.app == app, RoleAssignment.role == role,
         sa.or_(RoleAssignment.ends_at.is_(None), RoleAssignment.ends_at > as_utc(now))))  # fmt: skip
     if held is not None:
-        raise _fail(f"{user.username} already holds {app}.{role}", "role",
+        raise invalid(f"{user.username} already holds {app}.{role}", "role",
                     f"Renew assignment {held} instead.")  # fmt: skip
     row = RoleAssignment(user_id=user.id, app=app, role=role, starts_at=as_utc(now), ends_at=ends_at,
                          note=note, granted_by=actor.username)  # fmt: skip
@@ -296,9 +233,9 @@ def renew_assignment(session: Session, actor: Actor, assignment_id: int, ends_at
 
 
 def _open_assignment(session: Session, assignment_id: int, now: dt.datetime) -> RoleAssignment:
-    row = _get(session, RoleAssignment, assignment_id, "role assignment")
+    row = get_row(session, RoleAssignment, assignment_id, "role assignment")
     if row.ends_at is not None and as_utc(row.ends_at) <= as_utc(now):
-        raise _fail(f"Assignment {row.id} ended at {as_utc(row.ends_at).isoformat()}", "ends_at",
+        raise invalid(f"Assignment {row.id} ended at {as_utc(row.ends_at).isoformat()}", "ends_at",
                     "An ended assignment stays ended: assign the role again.")  # fmt: skip
     return row
 
@@ -311,12 +248,12 @@ def _log_assignment(session: Session, actor: Actor, kind: str, row: RoleAssignme
 
 def _check_role(snapshot: Snapshot, app: Any, role: Any) -> None:
     if (app, role) not in snapshot.roles:
-        raise _fail(f"'{role}' is not a published role of app '{app}'", "role", "Publish the role first.")
+        raise invalid(f"'{role}' is not a published role of app '{app}'", "role", "Publish the role first.")
 
 
 def _future(value: dt.datetime | None, now: dt.datetime, field: str = "ends_at") -> dt.datetime | None:
     if value is not None and value <= as_utc(now):
-        raise _fail(f"'{field}' is in the past", field, "Give a future date-time or null.")
+        raise invalid(f"'{field}' is in the past", field, "Give a future date-time or null.")
     return value
 
 
@@ -327,13 +264,13 @@ def create_scoped_token(session: Session, actor: Actor, snapshot: Snapshot, data
 
     :raises ValidationFailed, NotFound:
     """
-    user = _get(session, User, data.get("user_id"), "user", "user_id")
+    user = get_row(session, User, data.get("user_id"), "user", "user_id")
     if not user.active:
-        raise _fail(f"{user.username} is not active", "user_id", "Activate the user first.")
+        raise invalid(f"{user.username} is not active", "user_id", "Activate the user first.")
     _check_role(snapshot, data.get("app"), data.get("role"))
     name = data.get("name")
     if not isinstance(name, str) or not name.strip() or len(name) > 200:
-        raise _fail("A token needs a name", "name", "1 to 200 characters, e.g. the integrating system.")
+        raise invalid("A token needs a name", "name", "1 to 200 characters, e.g. the integrating system.")
     expires_at = _future(parse_time(data.get("expires_at"), "expires_at"), now, "expires_at")
     plain = issue_token(session, user, name=name.strip())
     row = session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_token(plain)))
@@ -346,9 +283,9 @@ def create_scoped_token(session: Session, actor: Actor, snapshot: Snapshot, data
 
 def revoke_token_by_id(session: Session, actor: Actor, token_id: int, now: dt.datetime) -> ApiToken:
     """Revoke a token. :raises ValidationFailed: if it is already revoked; :raises NotFound:"""
-    row = _get(session, ApiToken, token_id, "token")
+    row = get_row(session, ApiToken, token_id, "token")
     if row.revoked_at is not None:
-        raise _fail(f"Token {row.id} is already revoked", "token", "Nothing to do.")
+        raise invalid(f"Token {row.id} is already revoked", "token", "Nothing to do.")
     row.revoked_at = as_utc(now)
     session.flush()
     username = session.scalar(sa.select(User.username).where(User.id == row.user_id)) or ""

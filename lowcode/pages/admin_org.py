@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from lowcode.auth import admin
+from lowcode.auth import admin, departments
 from lowcode.auth.lifecycle import as_utc
 from lowcode.core.models import ApiToken, User, utcnow
 from lowcode.errors import ValidationFailed
@@ -58,7 +58,7 @@ def admin_create_department():
     name, parent_id = form_text("name"), form_id("parent_id")
     try:
         with admin_work("manage departments", write=True) as ctx:
-            admin.create_department(ctx.session, ctx.actor, name, parent_id)
+            departments.create_department(ctx.session, ctx.actor, name, parent_id)
     except ValidationFailed as exc:
         return render_departments(422, exc.message, exc.fields, values={"name": name, "parent_id": parent_id})
     flash(_("Department %(name)s created.", name=name), "success")
@@ -71,7 +71,7 @@ def admin_update_department(dept_id: int):
     changes = {"name": form_text("name"), "parent_id": form_id("parent_id")}
     try:
         with admin_work("manage departments", write=True) as ctx:
-            admin.update_department(ctx.session, ctx.actor, dept_id, changes)
+            departments.update_department(ctx.session, ctx.actor, dept_id, changes)
     except ValidationFailed as exc:
         return render_departments(422, exc.message, exc.fields, failed=dept_id)
     flash(_("Department saved."), "success")
@@ -83,7 +83,7 @@ def admin_delete_department(dept_id: int):
     """Delete an empty department; the service's refusal (users or sub-departments left) is shown."""
     try:
         with admin_work("manage departments", write=True) as ctx:
-            admin.delete_department(ctx.session, ctx.actor, dept_id)
+            departments.delete_department(ctx.session, ctx.actor, dept_id)
     except ValidationFailed as exc:
         return render_departments(422, exc.message, failed=dept_id)
     flash(_("Department deleted."), "success")
