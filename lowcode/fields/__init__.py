@@ -10,8 +10,9 @@ field_types: Registry[FieldType] = Registry("field type")
 
 def register_builtin_field_types(registry: Registry[FieldType] = field_types) -> Registry[FieldType]:
     """Register every built-in field type once (idempotent per registry)."""
+    from lowcode.fields.autonumber import AutonumberFieldType
     from lowcode.fields.choice import BooleanFieldType, MultiSelectFieldType, SelectFieldType
-    from lowcode.fields.computed import AutonumberFieldType, FormulaFieldType, RollupFieldType
+    from lowcode.fields.computed import FormulaFieldType, RollupFieldType
     from lowcode.fields.number import DecimalFieldType, IntegerFieldType, MoneyFieldType, PercentFieldType
     from lowcode.fields.reference import (
         AttachmentFieldType,

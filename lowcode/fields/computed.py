@@ -1,10 +1,9 @@
-"""Field types the server computes: formula, rollup and autonumber (naming series)."""
+"""Field types the server computes from other fields: formula and rollup (autonumber: :mod:`.autonumber`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
 from decimal import ROUND_HALF_UP, Context, Decimal
 
 import marshmallow as ma
@@ -35,7 +34,7 @@ RESULT_SCHEMAS = {
     "boolean": {"type": ["boolean", "null"]},
     "date": {"type": ["string", "null"], "format": "date"},
 }
-"""JSON Schema of each result type, as :meth:`_Computed.dump` returns it."""
+"""JSON Schema of each result type, as :meth:`ServerComputedFieldType.dump` returns it."""
 
 RESULT_PRECISION = 18
 """Digits of every decimal result column (``ExactDecimal(18, scale)``)."""
@@ -77,7 +76,9 @@ def _as_result(value, result: str, scale: int):
     return value
 
 
-class _Computed(FieldType):
+class ServerComputedFieldType(FieldType):
+    """Base of the field types whose value the server computes (clients may not write it)."""
+
     computed = True
     widget = "readonly"
 
@@ -118,7 +119,7 @@ class _Computed(FieldType):
         return by_validation(field, value.date() if isinstance(value, dt.datetime) else value)
 
 
-class FormulaFieldType(_Computed):
+class FormulaFieldType(ServerComputedFieldType):
     """A value computed on every write from other fields of the record, e.g. ``qty * unit_price``."""
 
     type = "formula"
@@ -172,7 +173,7 @@ AGGREGATES = {
 }
 
 
-class RollupFieldType(_Computed):
+class RollupFieldType(ServerComputedFieldType):
     """An aggregate over a child table's rows, e.g. order total = sum of line amounts."""
 
     type = "rollup"
@@ -219,43 +220,3 @@ class RollupFieldType(_Computed):
             )
         except ExpressionEvaluationError as exc:
             raise ExpressionEvaluationError(f"{fdef.name}: {exc.message}") from exc
-
-
-SERIES_TOKEN = re.compile(r"\{(YYYY|YY|MM|DD|#+)\}")
-
-
-class AutonumberFieldType(_Computed):
-    """A document number from a naming series such as ``SO-{YYYY}{MM}-{####}``; gap-free per prefix."""
-
-    type = "autonumber"
-    kind = "text"
-    options_schema = {
-        "type": "object",
-        "required": ["pattern"],
-        "properties": {"pattern": {"type": "string", "pattern": r"\{#+\}", "maxLength": 60}},
-        "additionalProperties": False,
-    }
-
-    def result(self, fdef):
-        return "text"
-
-    def column_type(self, fdef):
-        return sa.String(64)
-
-    def json_schema(self, fdef):
-        return {"type": ["string", "null"], "maxLength": 64, "readOnly": True}
-
-    def compute(self, fdef, record, children, ctx):
-        if not ctx.is_create or record.get(fdef.name):
-            return record.get(fdef.name)  # numbered once, at creation
-        prefix = self.prefix(fdef.options["pattern"], ctx.now)
-        number = ctx.series(f"{fdef.name}:{prefix}")
-        return SERIES_TOKEN.sub(
-            lambda m: str(number).zfill(len(m.group(1))) if "#" in m.group(1) else "", prefix
-        )
-
-    @staticmethod
-    def prefix(pattern: str, now: dt.datetime) -> str:
-        """The pattern with its date tokens filled in (the counter restarts when they change)."""
-        parts = {"YYYY": f"{now:%Y}", "YY": f"{now:%y}", "MM": f"{now:%m}", "DD": f"{now:%d}"}
-        return SERIES_TOKEN.sub(lambda m: parts.get(m.group(1), m.group(0)), pattern)

@@ -8,6 +8,12 @@ import sqlalchemy as sa
 
 from lowcode.core.types import ExactDecimal
 from lowcode.fields.base import FieldDef, FieldType
+from lowcode.fields.bounds import (
+    DECIMAL_BOUND_SCHEMA,
+    INTEGER_BOUND_SCHEMA,
+    bound_problems,
+    range_validators,
+)
 from lowcode.fields.conversion import to_decimal, to_integer
 from lowcode.fields.inputs import ExactDecimalInput, IntegerInput
 
@@ -18,12 +24,20 @@ class IntegerFieldType(FieldType):
     type = "integer"
     kind = "integer"
     widget = "number"
+    options_schema = {
+        "type": "object",
+        "properties": {"min": INTEGER_BOUND_SCHEMA, "max": INTEGER_BOUND_SCHEMA},
+        "additionalProperties": False,
+    }
 
     def column_type(self, fdef):
         return sa.BigInteger()
 
     def marshmallow_field(self, fdef):
-        return IntegerInput(allow_none=True)
+        return IntegerInput(allow_none=True, validate=range_validators(fdef))
+
+    def check_definition(self, fdef, entity_names):
+        return bound_problems(fdef, 0)
 
     def json_schema(self, fdef):
         return {"type": ["integer", "null"]}
@@ -45,6 +59,8 @@ class DecimalFieldType(FieldType):
             "precision": {"type": "integer", "minimum": 1, "maximum": 18},  # SQLite stores a scaled BIGINT
             "scale": {"type": "integer", "minimum": 0, "maximum": 10},
             "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+            "min": DECIMAL_BOUND_SCHEMA,
+            "max": DECIMAL_BOUND_SCHEMA,
         },
         "additionalProperties": False,
     }
@@ -57,7 +73,12 @@ class DecimalFieldType(FieldType):
         return ExactDecimal(*self.precision_scale(fdef))
 
     def marshmallow_field(self, fdef):
-        return ExactDecimalInput(*self.precision_scale(fdef), allow_none=True)
+        return ExactDecimalInput(
+            *self.precision_scale(fdef), allow_none=True, validate=range_validators(fdef)
+        )
+
+    def check_definition(self, fdef, entity_names):
+        return bound_problems(fdef, self.precision_scale(fdef)[1])
 
     def dump(self, fdef, value):
         return None if value is None else format(value, "f")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import marshmallow as ma
 import sqlalchemy as sa
 
@@ -14,6 +16,19 @@ NO_NUL = ma.validate.Regexp(r"^[^\x00]*\Z", error="Text may not contain NUL char
 """PostgreSQL text cannot hold NUL; refuse it on every database (a 422, not a database error)."""
 
 
+class WholeMatch(ma.validate.Validator):
+    """Refuses text that the definition's regular expression does not match as a whole."""
+
+    def __init__(self, pattern: str, message: dict[str, str]):
+        self.regex = re.compile(pattern)
+        self.message = message.get("en") or "Does not have the required format."
+
+    def __call__(self, value):
+        if value is not None and self.regex.fullmatch(value) is None:
+            raise ma.ValidationError(self.message)
+        return value
+
+
 class TextFieldType(FieldType):
     """A single line of text, at most ``options.max_length`` characters (default 255)."""
 
@@ -22,7 +37,15 @@ class TextFieldType(FieldType):
     widget = "text"
     options_schema = {
         "type": "object",
-        "properties": {"max_length": {"type": "integer", "minimum": 1, "maximum": 4000}},
+        "properties": {
+            "max_length": {"type": "integer", "minimum": 1, "maximum": 4000},
+            "pattern": {"type": "string", "minLength": 1, "maxLength": 200},
+            "pattern_message": {
+                "type": "object",
+                "properties": {"en": {"type": "string"}, "zh-CN": {"type": "string"}},
+                "additionalProperties": False,
+            },
+        },
         "additionalProperties": False,
     }
 
@@ -34,9 +57,17 @@ class TextFieldType(FieldType):
         return sa.String(self.max_length(fdef))
 
     def marshmallow_field(self, fdef):
-        return ma.fields.String(
-            allow_none=True, validate=[ma.validate.Length(max=self.max_length(fdef)), NO_NUL]
-        )
+        checks = [ma.validate.Length(max=self.max_length(fdef)), NO_NUL]
+        if "pattern" in fdef.options:
+            checks.append(WholeMatch(fdef.options["pattern"], fdef.options.get("pattern_message", {})))
+        return ma.fields.String(allow_none=True, validate=checks)
+
+    def check_definition(self, fdef, entity_names):
+        try:
+            re.compile(fdef.options.get("pattern", ""))
+        except re.error as exc:
+            return [f"field '{fdef.name}': the pattern is not a valid regular expression ({exc})"]
+        return []
 
     def json_schema(self, fdef):
         return {"type": ["string", "null"], "maxLength": self.max_length(fdef)}

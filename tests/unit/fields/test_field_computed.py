@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from lowcode.core.types import ExactDecimal
 from lowcode.errors import ExpressionEvaluationError
 from lowcode.fields import FieldDef, field_types, register_builtin_field_types
+from lowcode.fields.autonumber import AutonumberFieldType
 from lowcode.fields.base import ComputeContext
-from lowcode.fields.computed import AutonumberFieldType
 
 register_builtin_field_types()
 
