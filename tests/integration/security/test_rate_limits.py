@@ -237,3 +237,13 @@ def test_an_unreachable_store_falls_back_to_counting_in_memory(tmp_path):
             assert spend(client_at(app, "10.0.0.16"), 7, url="/api/openapi.json") == [200] * 6 + [429]
         finally:
             app.extensions["lowcode"].db.dispose()
+
+
+def test_serving_with_several_workers_warns_about_a_per_process_store():
+    from lowcode.commands import shared_store_warning
+
+    memory = {"RATE_LIMIT_ENABLED": True, "RATE_LIMIT_STORAGE": "memory://"}
+    assert "LOWCODE_RATE_LIMIT_STORAGE=redis://" in shared_store_warning(memory, 4)
+    assert shared_store_warning(memory, 1) is None
+    assert shared_store_warning({**memory, "RATE_LIMIT_STORAGE": "redis://127.0.0.1:6379/0"}, 4) is None
+    assert shared_store_warning({**memory, "RATE_LIMIT_ENABLED": False}, 4) is None
