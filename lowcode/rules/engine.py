@@ -28,7 +28,7 @@ from lowcode.runtime.context import Actor, WriteContext
 class RuleEngine:
     """Implements the record service's rule hooks with the published rules of the snapshot."""
 
-    def __init__(self, db: Database | None = None, max_depth: int = 8, row_budget: int = 20000):
+    def __init__(self, db: Database | None = None, max_depth: int = 8, row_budget: int = 10000):
         self.db = db
         self.max_depth = max_depth
         self.row_budget = row_budget
