@@ -31,6 +31,9 @@ from lowcode.config import InsecureSettings
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 LIMIT_SETTINGS = ("RATE_LIMIT", "RATE_LIMIT_WRITES", "RATE_LIMIT_AUTH_FAILURES")
+COUNTED = {"api": "requests", "api-writes": "writes", "api-auth-failures": "failed authentications"}
+"""What each limit counts, by its scope (the in-memory fallback counts requests under "api" too)."""
+WHO = {"token": "this token", "user": "this user", "address": "this address"}
 
 
 def credential_key() -> str:
@@ -110,14 +113,8 @@ def _check_settings(settings: dict[str, Any]) -> None:
 def _too_many_requests(error: RateLimitExceeded):
     """429 in the API's error shape; the limiter adds ``Retry-After`` and the ``X-RateLimit-*`` headers."""
     limit = error.limit.limit
-    what = (
-        "writes"
-        if error.limit.methods
-        else "failed authentications"
-        if error.limit.deduct_when
-        else "requests"
-    )
-    who = "this address" if error.limit.deduct_when else "this credential"
+    what = COUNTED[error.limit.scope]
+    who = WHO[error.limit.key_func().split(":", 1)[0]]
     message = f"Too many {what}: at most {limit.amount} per {_window(limit)} for {who}. Try again later."
     body = error_body("rate_limited", message, limit=str(limit))
     return jsonify(body), 429
