@@ -9,6 +9,7 @@ from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.routing import IntegerConverter
 
+from lowcode.api.ratelimit import register_rate_limits
 from lowcode.config import check_startup, load_settings
 from lowcode.core.jsonutil import to_jsonable
 from lowcode.fields import register_builtin_field_types
@@ -84,6 +85,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["lowcode"] = services
     _register_blueprints(app)
     register_security_headers(app)
+    try:
+        register_rate_limits(app, settings)
+    except Exception:
+        services.db.dispose()
+        raise
     return app
 
 

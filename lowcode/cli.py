@@ -93,7 +93,11 @@ def serve(host: str, port: int, workers: int, no_scheduler: bool) -> None:
 
         Scheduler(app.extensions["lowcode"]).start_thread(threading.Event())
     if workers > 1:
-        from lowcode.commands import run_gunicorn
+        from lowcode.commands import run_gunicorn, shared_store_warning
+
+        warning = shared_store_warning(app.config["LOWCODE"], workers)
+        if warning:
+            click.echo(warning, err=True)
 
         run_gunicorn(host, port, workers)
         return

@@ -95,6 +95,20 @@ def run_demo(app: Flask, path: Path, password: str, with_data: bool = True) -> l
     return lines
 
 
+def shared_store_warning(settings: dict, workers: int) -> str | None:
+    """A warning line when several worker processes would each count rate limits on their own."""
+    if (
+        workers > 1
+        and settings["RATE_LIMIT_ENABLED"]
+        and settings["RATE_LIMIT_STORAGE"].startswith("memory:")
+    ):
+        return (
+            f"warning: {workers} workers count rate limits each in its own memory (up to {workers} times "
+            "LOWCODE_RATE_LIMIT per credential); set LOWCODE_RATE_LIMIT_STORAGE=redis://host:6379/0"
+        )
+    return None
+
+
 def run_gunicorn(host: str, port: int, workers: int) -> None:
     """Serve ``create_app()`` with gunicorn's application API."""
     from gunicorn.app.base import BaseApplication

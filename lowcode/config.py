@@ -26,12 +26,28 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_TIMEOUT": 10,  # seconds
     "WEBHOOK_ALLOW": "",  # hosts/CIDRs webhooks may call although local or private (comma or space separated)
     "TOKEN_TTL_HOURS": 12,  # a sign-in (bearer token and cookie) ends this long after it began; refresh renews
+    "RATE_LIMIT_ENABLED": True,  # request rate limits on /api/ (lowcode/api/ratelimit.py, docs/SECURITY.md)
+    "RATE_LIMIT": "600/minute",  # every API request, per credential (token, cookie user, else client address)
+    "RATE_LIMIT_WRITES": "120/minute",  # POST/PUT/PATCH/DELETE on the API, per credential; "" for none
+    "RATE_LIMIT_AUTH_FAILURES": "60/minute",  # API answers 401 per client address (guessed tokens); "" for none
+    "RATE_LIMIT_STORAGE": "memory://",  # redis://host:6379/N where several processes serve the app
+    "RATE_LIMIT_STRATEGY": "fixed-window",  # or moving-window, sliding-window-counter
+    "RATE_LIMIT_KEY_PREFIX": "lowcode",  # distinguishes instances sharing one Redis
+    "RULE_ROW_BUDGET": 10000,  # rows the rules of one write may loop over or write (docs/SECURITY.md)
 }
+
+TESTING_DEFAULTS: dict[str, Any] = {
+    "RATE_LIMIT": "1000000/minute",
+    "RATE_LIMIT_WRITES": "1000000/minute",
+    "RATE_LIMIT_AUTH_FAILURES": "1000000/minute",
+}
+"""Defaults of the "testing" environment where they differ (the suite is not throttled); a setting given by
+an environment variable or an override still wins, so a test can set a small limit."""
 
 
 ENVIRONMENTS = ("production", "development", "testing")
 RELAXED_ENVIRONMENTS = frozenset({"development", "testing"})  # plain-http cookies and short keys allowed
-BOOLEAN_SETTINGS = frozenset({"SECURE_COOKIES"})
+BOOLEAN_SETTINGS = frozenset({"SECURE_COOKIES", "RATE_LIMIT_ENABLED"})
 MIN_SECRET_KEY_BYTES = 32
 
 
@@ -42,16 +58,20 @@ class InsecureSettings(Exception):
 def load_settings(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Merge defaults, ``LOWCODE_<NAME>`` environment variables and explicit overrides (in that order)."""
     settings = dict(DEFAULTS)
+    explicit = set(overrides or {})
     for key, default in DEFAULTS.items():
         raw = os.environ.get(f"LOWCODE_{key}")
         if raw is None:
             continue
         settings[key] = _parse(key, default, raw)
+        explicit.add(key)
     settings.update(overrides or {})
     if settings["ENV"] not in ENVIRONMENTS:
         raise InsecureSettings(
             f"LOWCODE_ENV must be one of {', '.join(ENVIRONMENTS)}, not {settings['ENV']!r}"
         )
+    if settings["ENV"] == "testing":
+        settings.update({k: v for k, v in TESTING_DEFAULTS.items() if k not in explicit})
     if settings["SECURE_COOKIES"] is None:
         settings["SECURE_COOKIES"] = settings["ENV"] not in RELAXED_ENVIRONMENTS
     Path(instance_path).mkdir(parents=True, exist_ok=True)

@@ -131,3 +131,16 @@ class RuleRefused(LowcodeError):
     """A rule refused the write; the message is the rule's message for the user."""
 
     code = "refused"
+
+
+class RowBudgetExceeded(RuleRefused):
+    """The rules set off by one write looped over or wrote more rows than the row budget allows; the write
+    is refused whole. ``extra["row_budget"]`` is the budget."""
+
+    code = "row_budget_exceeded"
+
+
+class TooManyRows(LowcodeError):
+    """A guarded update matched more rows than its caller allows (``extra["max_rows"]``); nothing changed."""
+
+    code = "too_many_rows"

@@ -29,7 +29,11 @@ def build_services(settings: dict, rules: RuleHooks | None = None) -> Services:
     """Wire the services for a settings mapping (see :mod:`lowcode.config`)."""
     db = Database(settings["DATABASE_URL"], settings["SQLITE_BUSY_TIMEOUT_MS"])
     permissions = PermissionService()
-    engine = rules if rules is not None else RuleEngine(db, settings["RULE_MAX_DEPTH"])
+    engine = (
+        rules
+        if rules is not None
+        else RuleEngine(db, settings["RULE_MAX_DEPTH"], settings["RULE_ROW_BUDGET"])
+    )
     records = RecordService(permissions, engine, settings["RULE_MAX_DEPTH"] + 1)
     if isinstance(engine, RuleEngine):
         engine.records = records

@@ -24,6 +24,7 @@ STATUS: dict[type[e.LowcodeError], int] = {
     e.ValidationFailed: 422,
     e.DefinitionInvalid: 422,
     e.RuleRefused: 422,
+    e.TooManyRows: 422,
     e.ExpressionSyntaxError: 422,
     e.ExpressionEvaluationError: 422,
     e.PreconditionRequired: 428,

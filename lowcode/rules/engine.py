@@ -3,7 +3,9 @@
 Before-rules may change the record or refuse; after-rules may change other records (through the record
 service, as the system identity ``system:rule:<name>``) or refuse. A refusal rolls the whole write back.
 Cascades are depth-limited, and a rule that would run again on a record it is already changing (a cycle)
-is refused with the chain that formed it. Every run is logged (refusals after the rollback).
+is refused with the chain that formed it. The rules one write sets off, cascades included, share a row
+budget: the rows their loops go over and the rows they write (``RuleRun.count_rows``); over it, the write is
+refused whole. Every run is logged (refusals after the rollback).
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ from lowcode.runtime.context import Actor, WriteContext
 class RuleEngine:
     """Implements the record service's rule hooks with the published rules of the snapshot."""
 
-    def __init__(self, db: Database | None = None, max_depth: int = 8):
+    def __init__(self, db: Database | None = None, max_depth: int = 8, row_budget: int = 10000):
         self.db = db
         self.max_depth = max_depth
+        self.row_budget = row_budget
+        """Rows the rules set off by one write may loop over or write (``RULE_ROW_BUDGET``)."""
         self.records = None
         """The record service; set once both exist (they refer to each other)."""
 
@@ -63,8 +67,9 @@ class RuleEngine:
         if ctx.depth >= self.max_depth:
             raise RuleRefused(f"Refused: rule cascade deeper than {self.max_depth}: {' -> '.join((*ctx.chain, link))}",
                               rule=rule.name)  # fmt: skip
+        rows = ctx.rows if ctx.rows is not None else event.rows  # a caller's write starts a tally
         system = replace(ctx, actor=Actor.system(f"rule:{rule.name}"), depth=ctx.depth + 1,
-                         chain=(*ctx.chain, link), source=f"rule:{rule.name}")  # fmt: skip
+                         chain=(*ctx.chain, link), source=f"rule:{rule.name}", rows=rows)  # fmt: skip
         run = RuleRun(system, self, rule, event)
         started = time.perf_counter()
         try:

@@ -7,6 +7,14 @@ from typing import Any, Protocol
 
 
 @dataclass
+class RowTally:
+    """How many rows the rules set off by one write have looped over or written so far (shared by every
+    rule of that write, cascades included; the rule engine compares it with its row budget)."""
+
+    rows: int = 0
+
+
+@dataclass
 class WriteEvent:
     """One write seen by rules: ``after`` may be changed by before-rules."""
 
@@ -18,6 +26,8 @@ class WriteEvent:
     before: dict[str, Any] | None
     after: dict[str, Any]
     children: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    rows: RowTally = field(default_factory=RowTally)
+    """The row tally of this write's rules, when a caller (not a rule) made it; see ``RuleEngine.run_rule``."""
 
 
 class RuleHooks(Protocol):

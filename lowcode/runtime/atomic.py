@@ -24,7 +24,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 
 from lowcode.core.types import ExactDecimal
-from lowcode.errors import ExpressionEvaluationError, ValidationFailed
+from lowcode.errors import ExpressionEvaluationError, TooManyRows, ValidationFailed
 from lowcode.expressions import compile_expression
 from lowcode.runtime import audit, outbox
 from lowcode.runtime.compiler import CompiledEntity
@@ -43,6 +43,8 @@ class AtomicUpdate:
     set_exprs: dict[str, str]
     context: dict[str, Any]
     guard: str | None = None
+    max_rows: int | None = None
+    """At most this many rows may match (more: ``TooManyRows``, nothing changed); None for no limit."""
 
 
 @dataclass
@@ -88,9 +90,14 @@ def apply_atomic(
     where = [t.c.deleted_at.is_(None), entity.condition(update.match, "where").to_sql(
         {n: t.c[n] for n in entity.kinds}, update.variables)]  # fmt: skip
     select = sa.select(t).where(*where).order_by(t.c.id)
+    if update.max_rows is not None:
+        select = select.limit(update.max_rows + 1)
     if dialect == "postgresql":
         select = select.with_for_update()
     before = {r["id"]: row_to_record(entity, r) for r in ctx.session.execute(select).mappings()}
+    if update.max_rows is not None and len(before) > update.max_rows:
+        message = f"More than {update.max_rows} {entity.name} records match the update"
+        raise TooManyRows(message, max_rows=update.max_rows)
     if not before:
         return AtomicResult()
     expected: dict[int, dict[str, Any]] = {}

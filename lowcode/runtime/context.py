@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
 from lowcode.runtime.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from lowcode.rules.hooks import RowTally
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,8 @@ class WriteContext:
     depth: int = 0
     chain: tuple[str, ...] = ()
     """Rules that led to this write (outermost first), to refuse cycles with the chain that formed them."""
+    rows: RowTally | None = field(default=None, compare=False)
+    """Inside rules: the tally of the write that set them off (None outside rules)."""
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None))
 
     @property

@@ -129,17 +129,21 @@ class RecordService:
 
     def update_where(
         self, ctx: WriteContext, app: str, entity_name: str, match: dict[str, Any], variables: dict[str, Any],
-        set_exprs: dict[str, str], context: dict[str, Any], guard: str | None = None,
+        set_exprs: dict[str, str], context: dict[str, Any], guard: str | None = None, max_rows: int | None = None,
     ) -> AtomicResult:  # fmt: skip
         """Guarded atomic update of every record matching ``match`` (see :mod:`lowcode.runtime.atomic`):
         the database computes the values; the steps of this path run on each real row around the UPDATE
-        (:mod:`lowcode.runtime.atomic_checks`); after-rules see each changed row like any other update."""
+        (:mod:`lowcode.runtime.atomic_checks`); after-rules see each changed row like any other update.
+
+        :raises TooManyRows: more than ``max_rows`` records match (nothing changed)."""
         entity = self._entity(ctx, app, entity_name)
         self.permissions.authorize(ctx.actor, entity, "update")
         checks = AtomicRowChecks(ctx, entity, self.permissions,
                                  lambda record, children: self._compute(ctx, entity, record, children, is_create=False),
                                  frozenset(set_exprs))  # fmt: skip
-        result = apply_atomic(ctx, entity, AtomicUpdate(match, variables, set_exprs, context, guard), checks)
+        result = apply_atomic(
+            ctx, entity, AtomicUpdate(match, variables, set_exprs, context, guard, max_rows), checks
+        )
         for after in result.updated:
             before = result.before[after["id"]]
             event = WriteEvent(app, entity.name, "update", after["id"], before, after)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from lowcode.core.jsonutil import to_jsonable
+from lowcode.errors import RowBudgetExceeded
 from lowcode.expressions import compile_expression
 from lowcode.registry import Registry
 from lowcode.runtime.context import WriteContext
@@ -25,6 +26,25 @@ class RuleRun:
     rule: Any
     event: Any
     done: list[str] = field(default_factory=list)
+
+    @property
+    def rows_left(self) -> int:
+        """How many more rows the rules of this write may loop over or write."""
+        return max(self.engine.row_budget - self.ctx.rows.rows, 0)
+
+    def count_rows(self, count: int) -> None:
+        """Add rows this run loops over or writes to its write's tally.
+
+        :raises RowBudgetExceeded: when the tally goes over the engine's row budget."""
+        self.ctx.rows.rows += count
+        budget = self.engine.row_budget
+        if self.ctx.rows.rows > budget:
+            raise RowBudgetExceeded(
+                f"Rule '{self.rule.name}': more than {budget} rows in one write (rows looped over or "
+                "written by the rules it sets off); nothing was written",
+                rule=self.rule.name,
+                row_budget=budget,
+            )
 
     @property
     def records(self):

@@ -82,6 +82,7 @@ class ForEachChildAction(RuleAction):
             rows = run.engine.child_rows(run.ctx, run.rule.app, run.rule.entity, run.event.record_id).get(
                 options["child"], []
             )
+        run.count_rows(len(rows or []))
         scopes = [_line_scope(options, scope, row) for row in rows or []]
         lock_ahead(run, options["actions"], scopes)
         for line_scope in scopes:
@@ -126,9 +127,9 @@ class ForEachRecordAction(RuleAction):
     def run(self, run: RuleRun, options, scope):
         target = run.ctx.snapshot.entity(run.rule.app, options["entity"])
         t = target.table
-        query = (
-            sa.select(t).where(t.c.deleted_at.is_(None)).order_by(t.c.id).limit(options.get("limit", 1000))
-        )
+        # one row more than the write's row budget has left is enough to refuse it
+        limit = min(options.get("limit", 1000), run.rows_left + 1)
+        query = sa.select(t).where(t.c.deleted_at.is_(None)).order_by(t.c.id).limit(limit)
         if options.get("where"):
             cond = parse_condition(options["where"], target.kinds, path="where")
             query = query.where(cond.to_sql({n: t.c[n] for n in target.kinds}, run.variables(scope)))
@@ -137,6 +138,7 @@ class ForEachRecordAction(RuleAction):
         rows: list[dict[str, Any]] = [
             row_to_record(target, r) for r in run.ctx.session.execute(query).mappings()
         ]
+        run.count_rows(len(rows))
         expect = options.get("expect", "any")
         if (expect == "one" and len(rows) != 1) or (expect == "some" and not rows):
             message = options.get("missing_message") or (

@@ -135,6 +135,7 @@ class NotifyAction(RuleAction):
             else:
                 wanted.update(_user_ids(evaluate(spec["user"], scope), f"to.user '{spec['user']}'"))
         users = notifications.active_users(session, wanted) if wanted else []
+        run.count_rows(len(users))
         record_id = _record_id(run, scope)
         default_link = f"/a/{run.rule.app}/{run.rule.entity}/{record_id}" if record_id is not None else ""
         link = render(options["link"], scope) if options.get("link") else default_link
@@ -221,6 +222,7 @@ class CallWebhookAction(RuleAction):
         }
         message = {"url": options["url"], "method": options.get("method", "POST"), "headers": headers,
                    "body": body, "rule": run.rule.name}  # fmt: skip
+        run.count_rows(1)
         outbox.enqueue(run.ctx, run.rule.app, run.rule.entity, record_id, "webhook", message)
         run.done.append(f"queued webhook {options.get('method', 'POST')} {options['url']}")
 
@@ -250,5 +252,6 @@ class PublishEventAction(RuleAction):
     def run(self, run: RuleRun, options, scope):
         data = payload_values(options.get("payload") or {}, scope)
         message = {"topic": options["topic"], "data": data, "rule": run.rule.name}
+        run.count_rows(1)
         outbox.enqueue(run.ctx, run.rule.app, run.rule.entity, _record_id(run, scope), "event", message)
         run.done.append(f"published {options['topic']}")

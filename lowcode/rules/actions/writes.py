@@ -6,9 +6,10 @@ import marshmallow as ma
 from sqlalchemy.exc import IntegrityError
 
 from lowcode.core.jsonutil import to_jsonable
-from lowcode.errors import RuleRefused, ValidationFailed
+from lowcode.errors import RuleRefused, TooManyRows, ValidationFailed
 from lowcode.rules.actions.base import RuleAction, RuleRun, evaluate, evaluate_values, render, values_schema
 from lowcode.rules.lockahead import UNKNOWN, LockTarget, known
+from lowcode.runtime.atomic import AtomicResult
 
 ROWS_FROM = {
     "type": "object",
@@ -60,6 +61,7 @@ class CreateRecordAction(RuleAction):
                 for spec in (specs if isinstance(specs, list) else [specs])
                 for row in _rows(run, spec, scope)
             ]
+        run.count_rows(1 + sum(len(data[name]) for name in options.get("children") or {}))
         created = run.records.create(run.ctx, run.rule.app, options["entity"], data)
         run.done.append(f"created {options['entity']} {created['id']}")
         if options.get("as"):
@@ -120,10 +122,11 @@ class UpdateRecordsAction(RuleAction):
     }
 
     def run(self, run: RuleRun, options, scope):
-        result = run.records.update_where(
-            run.ctx, run.rule.app, options["entity"], options["where"], run.variables(scope),
-            options["set"], scope, options.get("guard"),
-        )  # fmt: skip
+        variables = run.variables(scope)
+        match, set_exprs, guard = options["where"], options["set"], options.get("guard")
+        args = (run.ctx, run.rule.app, options["entity"], match, variables, set_exprs, scope, guard)
+        result = _update_where(run, args)
+        run.count_rows(result.matched)
         expect = options.get("expect", "some")
         if (expect == "one" and result.matched != 1) or (expect == "some" and result.matched == 0):
             message = options.get("missing_message") or f"No matching {options['entity']} record to update"
@@ -171,11 +174,13 @@ class UpsertAction(RuleAction):
             scope,
             options.get("guard"),
         )
-        result = run.records.update_where(*args)
+        result = _update_where(run, args)
         if result.matched == 0:
             initial = {**evaluate_values(options.get("insert", {}), scope), **to_jsonable(key)}
+            run.count_rows(1)
             _create_unless_raced(run, options["entity"], initial)
-            result = run.records.update_where(*args)
+            result = _update_where(run, args)
+        run.count_rows(result.matched)
         if result.refused:
             message = (
                 options.get("refuse_message") or f"Refused: {options['entity']} {{target.id}} fails the guard"
@@ -193,6 +198,15 @@ class UpsertAction(RuleAction):
         except ma.ValidationError:
             return
         yield LockTarget(options["entity"], _key_match(key), {**plan.run.variables(scope), "key": key})
+
+
+def _update_where(run: RuleRun, args: tuple) -> AtomicResult:
+    """A guarded update within what is left of the write's row budget (more matching rows: refused)."""
+    try:
+        return run.records.update_where(*args, max_rows=run.rows_left)
+    except TooManyRows:
+        run.count_rows(run.rows_left + 1)  # raises RowBudgetExceeded, naming the rule and the budget
+        raise
 
 
 def _create_unless_raced(run: RuleRun, entity: str, initial: dict) -> None:
