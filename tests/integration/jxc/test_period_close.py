@@ -60,7 +60,7 @@ def test_closing_lists_the_drafts_until_they_are_handled_or_cancelled_with_the_c
         j.get("sales_order", so["id"])["status"] == j.get("purchase_order", po["id"])["status"] == "cancelled"
     )
     (latest, *_) = j.admin.get(j.url("sales_order", so["id"]) + "/history").get_json()["data"]
-    assert latest["actor"] == "system:rule:accounting_period_cancel_drafts"
+    assert latest["actor"] == "system:rule:period_close_cancel_drafts"
     assert latest["diff"]["status"] == ["draft", "cancelled"]
     assert j.get("voucher", november["id"])["status"] == "draft"
     assert j.get("customer", j.customer)["open_orders"] == "0.00" and j.balance(ts, sh) is None
