@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.jxc.conftest import entries
+from tests.integration.jxc.conftest import PASSWORD, entries
+from tests.integration.pages.helpers import Browser
 
 
 @pytest.fixture
@@ -285,3 +286,16 @@ def test_a_delivery_without_an_order_or_a_return_without_a_delivery_is_not_track
                                               "lines": [{"product": j.product["TS-WHT-M"], "qty": "7", "unit_price": "29.90"}]})  # fmt: skip
     post(j, j.warehouse, "sales_return", free)
     assert stock(j)[0] == "102.000"  # 100 - 5 + 7
+
+
+def test_the_salesperson_sees_what_is_shipped_and_left_on_the_pages(app, stocked):
+    j = stocked
+    so = confirmed_order(j)
+    post(j, j.warehouse, "delivery", delivery(j, so, "4"))
+    browser = Browser(app.test_client())
+    assert browser.login("sales", PASSWORD).status_code == 303
+    page = browser.get(f"/a/jxc/sales_order/{so['id']}").get_data(as_text=True)
+    assert "部分发货" in page and "4.000" in page and "179.40" in page
+    listing = browser.get("/a/jxc/sales_order_progress").get_data(as_text=True)
+    assert so["number"] in listing and "6.000" in listing  # left to deliver
+    assert browser.get("/a/jxc/purchase_order_progress").status_code == 403  # not the salesperson's
