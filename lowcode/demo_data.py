@@ -95,13 +95,15 @@ class _Writer:
 
     def set_status(self, who: str, entity: str, record: dict, status: str, when: dt.datetime) -> bool:
         """Change a document's status (posting, confirming...); False when a rule refuses it."""
+        return self.change(who, entity, record, {"status": status}, when)
+
+    def change(self, who: str, entity: str, record: dict, values: dict, when: dt.datetime) -> bool:
+        """Update a record with ``values``; False when a rule refuses it."""
         try:
             with self.svc.db.write() as session:
                 ctx = self._ctx(session, who, when)
                 current = self.svc.queries.get(ctx, APP, entity, record["id"])
-                self.svc.records.update(
-                    ctx, APP, entity, record["id"], {"status": status}, current["version"]
-                )
+                self.svc.records.update(ctx, APP, entity, record["id"], values, current["version"])
             self.written += 1
             return True
         except LowcodeError:
@@ -390,7 +392,9 @@ class JxcDemo:
         last_open = (self.today.replace(day=1) - dt.timedelta(days=1)).replace(day=1).strftime("%Y-%m")
         for period in self.w.rows("accounting_period"):
             if period["period"] < last_open:
-                self.w.set_status("finance", "accounting_period", period, "closed", self.at(self.today, 8))
+                # the drafts left in it (orders refused at confirmation) are cancelled with the close
+                closing = {"status": "closed", "cancel_drafts": True}
+                self.w.change("finance", "accounting_period", period, closing, self.at(self.today, 8))
         counts = {e: len(self.w.rows(e)) for e in ("product", "customer", "sales_order", "delivery", "purchase_receipt",
                                                    "stock_ledger", "voucher")}  # fmt: skip
         seconds = time.perf_counter() - started

@@ -195,6 +195,24 @@ def _len(value: Any) -> Decimal:
     return Decimal(len(value))
 
 
+def _join(values: Any, separator: Any, limit: Any = None) -> str:
+    """``join(list, ', ')``: the values as text, in order, nulls left out; ``join(list, ', ', 10)`` the
+    first 10 of them."""
+    if values is None:
+        return ""
+    if not isinstance(values, list):
+        raise ExpressionEvaluationError(f"join() expects a list, got {type_name(values)}")
+    if not isinstance(separator, str):
+        raise ExpressionEvaluationError(f"join() expects a text separator, got {type_name(separator)}")
+    present = [v for v in values if v is not None]
+    if limit is not None:
+        count = _integer(limit, "join")
+        if count < 0:
+            raise ExpressionEvaluationError(f"join() expects a count of 0 or more, got {count}")
+        present = present[:count]
+    return separator.join(to_text(v) for v in present)
+
+
 def _text_case(method: Callable[[str], str]) -> Callable[[Any], str | None]:
     def convert(value: Any) -> str | None:
         if value is not None and not isinstance(value, str):
@@ -259,6 +277,7 @@ def register_builtin_functions(registry: Registry[Callable[..., Any]]) -> None:
         "sum": Function(_sum, 1, 1),
         "len": Function(_len, 1, 1),
         "concat": Function(lambda *values: "".join(to_text(v) for v in values)),
+        "join": Function(_join, 2, 3),
         "upper": Function(_text_case(str.upper), 1, 1),
         "lower": Function(_text_case(str.lower), 1, 1),
         "today": Function(_clock("$today", date.today), 0, 0, uses_names=True),

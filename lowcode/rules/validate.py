@@ -13,7 +13,7 @@ from lowcode.expressions import compile_expression
 from lowcode.rules.actions.base import rule_actions
 from lowcode.rules.cron import schedule_errors
 
-EXPRESSION_KEYS = ("when", "guard")
+EXPRESSION_KEYS = ("when", "guard", "value")
 EXPRESSION_MAPS = ("values", "set", "key", "insert")
 
 

@@ -15,6 +15,9 @@ AUDIT_SCHEMA_VERSION = 1
 
 
 _INSERT = AuditEntry.__table__.insert()
+_SOURCE_LENGTH = AuditEntry.__table__.c.source.type.length
+"""Where a change came from (``api``, ``rule:<name>``...) is cut to its column; a rule's full name is kept in
+``actor_name`` (``system:rule:<name>``), so a long rule name never fails the write."""
 
 
 def diff(before: dict[str, Any] | None, after: dict[str, Any] | None, names: list[str]) -> dict[str, list]:
@@ -42,7 +45,7 @@ def record_change(
             action=action,
             actor_id=ctx.actor.user_id,
             actor_name=ctx.actor.username,
-            source=ctx.source,
+            source=ctx.source[:_SOURCE_LENGTH],
             ip=ctx.ip,
             diff=changes,
             schema_version=AUDIT_SCHEMA_VERSION,

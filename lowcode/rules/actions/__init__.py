@@ -9,6 +9,7 @@ from lowcode.rules.actions.base import RuleAction, rule_actions
 def register_builtin_actions(registry: Registry[RuleAction] = rule_actions) -> Registry[RuleAction]:
     """Register every built-in action once (idempotent per registry)."""
     from lowcode.rules.actions.flow import (
+        CollectAction,
         ForEachChildAction,
         ForEachRecordAction,
         RefuseAction,
@@ -17,7 +18,7 @@ def register_builtin_actions(registry: Registry[RuleAction] = rule_actions) -> R
     from lowcode.rules.actions.messaging import CallWebhookAction, NotifyAction, PublishEventAction
     from lowcode.rules.actions.writes import CreateRecordAction, UpdateRecordsAction, UpsertAction
 
-    for cls in (SetFieldsAction, RefuseAction, ForEachChildAction, ForEachRecordAction,
+    for cls in (SetFieldsAction, RefuseAction, ForEachChildAction, ForEachRecordAction, CollectAction,
                 CreateRecordAction, UpdateRecordsAction, UpsertAction,
                 NotifyAction, CallWebhookAction, PublishEventAction):  # fmt: skip
         if cls.type not in registry:

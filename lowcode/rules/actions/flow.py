@@ -10,7 +10,14 @@ import sqlalchemy as sa
 from lowcode.conditions import parse_condition
 from lowcode.core.jsonutil import to_jsonable
 from lowcode.errors import RuleRefused, ValidationFailed
-from lowcode.rules.actions.base import RuleAction, RuleRun, evaluate, render, values_schema
+from lowcode.rules.actions.base import (
+    RuleAction,
+    RuleRun,
+    evaluate,
+    expression_schema,
+    render,
+    values_schema,
+)
 from lowcode.rules.lockahead import LockTarget, lock_ahead
 from lowcode.runtime.serialize import row_to_record
 
@@ -125,20 +132,7 @@ class ForEachRecordAction(RuleAction):
     }
 
     def run(self, run: RuleRun, options, scope):
-        target = run.ctx.snapshot.entity(run.rule.app, options["entity"])
-        t = target.table
-        # one row more than the write's row budget has left is enough to refuse it
-        limit = min(options.get("limit", 1000), run.rows_left + 1)
-        query = sa.select(t).where(t.c.deleted_at.is_(None)).order_by(t.c.id).limit(limit)
-        if options.get("where"):
-            cond = parse_condition(options["where"], target.kinds, path="where")
-            query = query.where(cond.to_sql({n: t.c[n] for n in target.kinds}, run.variables(scope)))
-        if options.get("lock") and run.ctx.session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update()
-        rows: list[dict[str, Any]] = [
-            row_to_record(target, r) for r in run.ctx.session.execute(query).mappings()
-        ]
-        run.count_rows(len(rows))
+        rows = matching_rows(run, options, scope)
         expect = options.get("expect", "any")
         if (expect == "one" and len(rows) != 1) or (expect == "some" and not rows):
             message = options.get("missing_message") or (
@@ -158,3 +152,54 @@ class ForEachRecordAction(RuleAction):
         # loop's own lock-ahead, and the name the rows would have is not taken from an outer scope
         name = options.get("as", "item")
         yield from plan.targets(options["actions"], {k: v for k, v in scope.items() if k != name})
+
+
+def matching_rows(run: RuleRun, options, scope) -> list[dict[str, Any]]:
+    """The live records of ``options["entity"]`` matching ``where`` (by id, at most ``limit``, default 1000),
+    locked on PostgreSQL when ``lock`` is true; counted against the write's row budget."""
+    target = run.ctx.snapshot.entity(run.rule.app, options["entity"])
+    t = target.table
+    # one row more than the write's row budget has left is enough to refuse it
+    limit = min(options.get("limit", 1000), run.rows_left + 1)
+    query = sa.select(t).where(t.c.deleted_at.is_(None)).order_by(t.c.id).limit(limit)
+    if options.get("where"):
+        cond = parse_condition(options["where"], target.kinds, path="where")
+        query = query.where(cond.to_sql({n: t.c[n] for n in target.kinds}, run.variables(scope)))
+    if options.get("lock") and run.ctx.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    rows = [row_to_record(target, r) for r in run.ctx.session.execute(query).mappings()]
+    run.count_rows(len(rows))
+    return rows
+
+
+class CollectAction(RuleAction):
+    """Append one value per matching record to a list that later actions of the rule read, e.g. the numbers
+    of the drafts dated in a period from several entities: ``{"type": "collect", "entity": "delivery",
+    "where": {...}, "value": "item.number", "into": "drafts"}``, then ``len(drafts)`` and
+    ``join(drafts, ', ', 10)`` in a ``refuse``. The list is started empty when ``into`` is not yet named."""
+
+    type = "collect"
+    options_schema = {
+        "type": "object",
+        "required": ["entity", "value", "into"],
+        "properties": {
+            "entity": {"type": "string"},
+            "where": {"type": "object"},
+            "as": {"type": "string", "pattern": "^[a-z_]+$"},
+            "value": expression_schema("The value collected from each record (the record is `item`)"),
+            "into": {"type": "string", "pattern": "^[a-z_]+$"},
+            "limit": {"type": "integer", "minimum": 1, "maximum": 10000},
+        },
+    }
+
+    def run(self, run: RuleRun, options, scope):
+        collected = scope.setdefault(options["into"], [])
+        if not isinstance(collected, list):
+            raise ValidationFailed(
+                f"Rule '{run.rule.name}': '{options['into']}' already names something that is not a list"
+            )
+        name = options.get("as", "item")
+        collected += [
+            evaluate(options["value"], {**scope, name: row}) for row in matching_rows(run, options, scope)
+        ]
+        run.done.append(f"collected {len(collected)} into {options['into']}")

@@ -65,3 +65,45 @@ def test_sales_and_warehouse_on_the_same_sku_never_oversell(app, jxc):
     assert sum(Decimal(r["amount"]) for r in ledger) == Decimal(b["value"]) == on_hand * 10
     statuses = Counter(j.get("sales_order", o["id"])["status"] for o in orders)
     assert statuses["confirmed"] == confirmed and statuses["draft"] == 3 - confirmed
+
+
+def test_two_deliveries_of_one_order_at_once_never_ship_more_than_ordered(app, jxc):
+    j, sh, ts = jxc, jxc.wh["WH-SH"], jxc.product["TS-WHT-M"]
+    gr = j.create(j.warehouse, "purchase_receipt", {"supplier": j.supplier, "warehouse": sh, "receipt_date": "2026-11-01",
+                                                    "lines": [{"product": ts, "qty": "50", "unit_price": "10.00"}]})  # fmt: skip
+    j.set_status(j.warehouse, "purchase_receipt", gr["id"], "posted")
+    line = {"product": ts, "unit_price": "29.90"}
+    so = j.create(j.sales, "sales_order", {"customer": j.customer, "warehouse": sh, "order_date": "2026-11-02",
+                                           "lines": [{**line, "qty": "10"}]})  # fmt: skip
+    j.set_status(j.sales, "sales_order", so["id"], "confirmed")
+    so = j.get("sales_order", so["id"])
+    deliveries = [j.create(j.warehouse, "delivery", {"sales_order": so["id"], "customer": j.customer, "warehouse": sh,
+                                                     "delivery_date": "2026-11-03", "lines": [{**line, "qty": "6"}]})
+                  for _ in range(2)]  # fmt: skip
+    barrier, outcome, errors = threading.Barrier(2), {}, []
+
+    def post(delivery_id):
+        try:
+            client = app.test_client()
+            clerk = ApiClient(client, login(client, "warehouse", PASSWORD))
+            barrier.wait(timeout=30)
+            response = clerk.patch(
+                f"/api/data/jxc/delivery/{delivery_id}", json={"status": "posted", "version": 1}
+            )
+            outcome[delivery_id] = (response.status_code, response.get_json().get("error", {}).get("message"))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=post, args=(d["id"],)) for d in deliveries]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert sorted(code for code, _ in outcome.values()) == [200, 422], outcome
+    (message,) = [m for code, m in outcome.values() if code == 422]
+    assert message.endswith(f"Order {so['number']} line TS-WHT-M: 6.000 to deliver, 4.000 left")
+    so = j.get("sales_order", so["id"])
+    assert (so["status"], so["delivered_qty"], so["open_amount"]) == ("partially_shipped", "6.000", "119.60")
+    b = j.balance(ts, sh)
+    assert (b["on_hand"], b["reserved"], b["available"]) == ("44.000", "4.000", "40.000")

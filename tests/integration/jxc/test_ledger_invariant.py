@@ -18,7 +18,7 @@ def test_balances_equal_the_sum_of_the_ledger_after_a_random_sequence(jxc):
     model: dict[tuple[int, int], Decimal] = defaultdict(Decimal)  # what the test expects on hand
     reserved: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
     confirmed: list[dict] = []
-    delivered: list[tuple[dict, int, Decimal]] = []
+    delivered: list[list] = []  # [delivery, product, shipped, returned so far]
     refusals: list[str] = []
 
     def post(client, entity, body, status, poster=None):
@@ -63,20 +63,27 @@ def test_balances_equal_the_sum_of_the_ledger_after_a_random_sequence(jxc):
                                                                 "unit_price": "29.90"}]}, "posted")  # fmt: skip
                 assert doc is not None  # reserved stock is always there for its order
                 model[key] -= order["qty"]
-                delivered.append((doc, order["product"], order["qty"]))
+                delivered.append([doc, order["product"], order["qty"], D(0)])
             reserved[key] -= order["qty"]
         elif kind < 0.65:
             q = qty()
             if doc := post(j.warehouse, "delivery", {"customer": j.customer, "warehouse": wh, "delivery_date": day,
                                                     "lines": [{"product": product, "qty": str(q), "unit_price": "31.00"}]}, "posted"):  # fmt: skip
                 model[(product, wh)] -= q
-                delivered.append((doc, product, q))
+                delivered.append([doc, product, q, D(0)])
         elif kind < 0.72 and delivered:
-            doc, item, shipped = rng.choice(delivered)
-            q = D(rng.randint(1, int(shipped)))
+            shipment = rng.choice(delivered)
+            doc, item, shipped, returned = shipment
+            left = shipped - returned
+            q = D(rng.randint(1, int(left))) if left else D(1)
             back = {"delivery": doc["id"], "customer": j.customer, "warehouse": doc["warehouse"], "return_date": day,
                     "lines": [{"product": item, "qty": str(q), "unit_price": "29.90"}]}  # fmt: skip
+            if not left:  # everything came back already: a further return is refused
+                assert post(j.sales, "sales_return", back, "posted", poster=j.warehouse) is None
+                assert refusals.pop().endswith(f"{q:.3f} to return, 0.000 left to return")
+                continue
             assert post(j.sales, "sales_return", back, "posted", poster=j.warehouse) is not None
+            shipment[3] += q
             model[(item, doc["warehouse"])] += q
         elif kind < 0.80:
             q = qty()

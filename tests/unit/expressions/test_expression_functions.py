@@ -18,6 +18,7 @@ BUILTINS = [
     "date_add_days",
     "format_date",
     "if",
+    "join",
     "len",
     "lower",
     "max",
@@ -83,6 +84,13 @@ NAMES = {
         ("concat(name, null, ' ', 1.50, ' ', true)", "Ada 1.50 true"),
         ("concat()", ""),
         ("concat(d)", "2024-02-27"),
+        ("join(words, ', ')", "a, b"),
+        ("join(items, '/')", "1/2.5/0.25"),
+        ("join(words, ', ', 1)", "a"),
+        ("join(words, ', ', 0)", ""),
+        ("join(words, ', ', 5)", "a, b"),
+        ("join(empty, ', ')", ""),
+        ("join(nothing, ', ')", ""),
         ("upper(name)", "ADA"),
         ("upper(nothing)", None),
         ("lower('MiXeD')", "mixed"),
@@ -160,6 +168,10 @@ def test_today_and_now_default_to_the_clock() -> None:
         ("len(1)", "len() expects text or a list, got number"),
         ("concat(record)", "cannot convert a record to text"),
         ("text(words)", "cannot convert a list to text"),
+        ("join(name, ', ')", "join() expects a list, got text"),
+        ("join(words, 1)", "join() expects a text separator, got number"),
+        ("join(words, ', ', 1.5)", "join() expects a whole number, got 1.5"),
+        ("join(words, ', ', -1)", "join() expects a count of 0 or more, got -1"),
         ("upper(1)", "upper() expects text, got number"),
         ("lower(true)", "lower() expects text, got boolean"),
         ("date_add_days('2024-01-01', 1)", "date_add_days() expects a date, got text"),
@@ -194,6 +206,7 @@ def test_function_errors(text: str, fragment: str) -> None:
         ("year()", "year() takes 1 arguments"),
         ("month(d, d)", "month() takes 1 arguments"),
         ("text()", "text() takes 1 arguments"),
+        ("join(words)", "join() takes 2 to 3 arguments, got 1"),
     ],
 )
 def test_wrong_argument_counts_fail_at_compile_time(text: str, fragment: str) -> None:
@@ -220,20 +233,20 @@ def test_custom_registry_with_plain_callables() -> None:
     registry: Registry = Registry("custom functions")
     register_builtin_functions(registry)
     registry.register("double", lambda x: x * 2)
-    registry.register("join", lambda sep, *parts: sep.join(parts))
+    registry.register("glue", lambda sep, *parts: sep.join(parts))
     registry.register("answer", Function(lambda: 42, 0, 0))
 
     assert compile_expression("double(a)", functions=registry).evaluate({"a": Decimal("1.5")}) == Decimal(
         "3.0"
     )
-    assert compile_expression("join('-', 'a', 'b')", functions=registry).evaluate({}) == "a-b"
+    assert compile_expression("glue('-', 'a', 'b')", functions=registry).evaluate({}) == "a-b"
     result = compile_expression("answer() + 1", functions=registry).evaluate({})
     assert result == Decimal(43)
     assert type(result) is Decimal  # a function's int result is normalised too
     with pytest.raises(ExpressionSyntaxError, match="double\\(\\) takes 1 arguments, got 2"):
         compile_expression("double(1, 2)", functions=registry)
-    with pytest.raises(ExpressionSyntaxError, match="join\\(\\) takes 1 or more arguments, got 0"):
-        compile_expression("join()", functions=registry)
+    with pytest.raises(ExpressionSyntaxError, match="glue\\(\\) takes 1 or more arguments, got 0"):
+        compile_expression("glue()", functions=registry)
     with pytest.raises(ExpressionSyntaxError, match="unknown function 'double'"):
         compile_expression("double(1)")
 
