@@ -44,9 +44,10 @@ class AppDocuments:
         """The entity compiled (field kinds, columns, computed fields); None when there is no such entity."""
         if entity not in self._compiled:
             doc = self.entities.get(entity)
-            try:
-                self._compiled[entity] = compile_entity("check", doc, 0, sa.MetaData()) if doc else None
-            except LowcodeError:  # its own checks report why
+            try:  # without its unique groups, which the entity's own check judges
+                body = {**doc, "unique_together": []} if doc else None
+                self._compiled[entity] = compile_entity("check", body, 0, sa.MetaData()) if body else None
+            except (LowcodeError, sa.exc.SQLAlchemyError):  # its own checks report why
                 self._compiled[entity] = None
         return self._compiled[entity]
 
