@@ -125,7 +125,8 @@ class NotifyAction(RuleAction):
 
     def check_in_app(self, options, check):
         compiled = check.docs.compiled(check.entity)
-        users = {f.name for f in compiled.fields.values() if getattr(f.ftype, "references_user", False)}
+        fields = compiled.fields.values() if compiled else ()
+        users = {f.name for f in fields if getattr(f.ftype, "references_user", False)}
         listed = isinstance(options["to"], list)
         for j, spec in enumerate(_recipients(options)):
             where = f"to/{j}" if listed else "to"
