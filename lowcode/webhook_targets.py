@@ -128,12 +128,16 @@ def literal_target_problem(url: str, settings: Mapping[str, Any]) -> str | None:
     if address is None and (host in LOOPBACK_NAMES or host.endswith(".localhost")):
         candidates = [ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")]
         if not any(a in n for a in candidates for n in networks):
-            return (f"{host} is this machine; LOWCODE_WEBHOOK_ALLOW must name it (or its address) "
-                    "for a webhook to call it")  # fmt: skip
+            return (
+                f"{host} is this machine; LOWCODE_WEBHOOK_ALLOW must name it (or its address) "
+                "for a webhook to call it"
+            )
         return None
     if address is not None and forbidden(address) and not any(address in n for n in networks):
-        return (f"{host} is a local or private address ({address}); LOWCODE_WEBHOOK_ALLOW must name it "
-                "for a webhook to call it")  # fmt: skip
+        return (
+            f"{host} is a local or private address ({address}); LOWCODE_WEBHOOK_ALLOW must name it "
+            "for a webhook to call it"
+        )
     return None
 
 

@@ -95,9 +95,10 @@ def register_check(
 
 
 def app_errors_for(
-    docs: Mapping[str, Mapping[str, Any]], settings: Mapping[str, Any] | None = None,
+    docs: Mapping[str, Mapping[str, Any]],
+    settings: Mapping[str, Any] | None = None,
     registry: Registry[DefinitionCheck] = definition_checks,
-) -> dict[str, list[str]]:  # fmt: skip
+) -> dict[str, list[str]]:
     """Every cross-document problem of one app's documents (by kind and name), keyed by JSON path.
 
     :raises UnknownType: for a kind with no registered check.

@@ -19,9 +19,18 @@ from lowcode.expressions.references import references
 from lowcode.fields.base import SYSTEM_NAMES
 
 USER_FACTS = frozenset(
-    {"id", "username", "department", "level", "job_title", "manager", "department_path",
-     "department_members", "reports"}
-)  # fmt: skip
+    {
+        "id",
+        "username",
+        "department",
+        "level",
+        "job_title",
+        "manager",
+        "department_path",
+        "department_members",
+        "reports",
+    }
+)
 """The keys of ``$user`` / ``user`` (:func:`lowcode.auth.actors.user_attributes` plus id and username)."""
 
 

@@ -14,8 +14,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from lowcode.core.models import Counter, Definition, DefinitionVersion, utcnow
+from lowcode.core.models import Definition, DefinitionVersion, utcnow
 from lowcode.definitions.checks import app_errors_for
+from lowcode.definitions.published import (
+    DEFINITIONS_COUNTER,
+    all_published,
+    bump_counter,
+    published_app_documents,
+    read_counter,
+)
 from lowcode.definitions.tables import refuse_table_clash, restorable_trash
 from lowcode.definitions.validate import validate_document
 from lowcode.errors import DefinitionInvalid, NotFound, SchemaChangeRefused
@@ -23,9 +30,15 @@ from lowcode.runtime.compiler import CompiledEntity, compile_entity
 from lowcode.runtime.ddl import apply_plan
 from lowcode.runtime.schema_plan import NO_OPTIONS, PublishOptions, SchemaPlan, plan_entity
 
-__all__ = ["PublishOptions"]  # re-exported for callers of publish
+__all__ = [  # re-exported for callers of the store
+    "DEFINITIONS_COUNTER",
+    "PublishOptions",
+    "all_published",
+    "bump_counter",
+    "published_app_documents",
+    "read_counter",
+]
 
-DEFINITIONS_COUNTER = "definitions"
 Settings = Mapping[str, Any] | None
 """The deployment's settings, for checks that depend on them (the webhook allow-list)."""
 
@@ -256,9 +269,15 @@ def _entity_plan(
 
 
 def publish_body(
-    session: Session, d: Definition, body: dict, actor_name: str, note: str, options: PublishOptions,
-    *, settings: Settings = None,
-) -> Published:  # fmt: skip
+    session: Session,
+    d: Definition,
+    body: dict,
+    actor_name: str,
+    note: str,
+    options: PublishOptions,
+    *,
+    settings: Settings = None,
+) -> Published:
     """Publish ``body`` as the next version of ``d`` (checked against the app first)."""
     return _publish_body(session, d, body, actor_name, note, options, settings)
 
@@ -290,41 +309,3 @@ def _publish_body(
     bump_counter(session, DEFINITIONS_COUNTER)
     session.flush()
     return Published(d.kind, d.name, number, plan)
-
-
-def published_app_documents(session: Session, app: str | None = None) -> dict[str, dict[str, dict]]:
-    """Published bodies by kind and name: ``{"entity": {"order": {...}}, ...}`` (one app, or all apps merged)."""
-    docs: dict[str, dict[str, dict]] = {}
-    for (_d_app, kind, name), body in all_published(session, app).items():
-        docs.setdefault(kind, {})[name] = body
-    return docs
-
-
-def all_published(session: Session, app: str | None = None) -> dict[tuple[str, str, str], dict]:
-    """Every published body keyed by (app, kind, name), with one query."""
-    query = sa.select(Definition.app, Definition.kind, Definition.name, DefinitionVersion.body).join(
-        DefinitionVersion,
-        sa.and_(
-            DefinitionVersion.definition_id == Definition.id,
-            DefinitionVersion.version == Definition.published_version,
-        ),
-    )
-    if app is not None:
-        query = query.where(Definition.app == app)
-    return {(a, k, n): body for a, k, n, body in session.execute(query)}
-
-
-def bump_counter(session: Session, key: str) -> None:
-    """Increment a named counter inside the current transaction, creating it at 1."""
-    updated = session.execute(sa.update(Counter).where(Counter.key == key).values(value=Counter.value + 1))
-    if updated.rowcount == 0:
-        session.add(Counter(key=key, value=1))
-        session.flush()
-
-
-_READ_COUNTER = sa.select(Counter.__table__.c.value).where(Counter.__table__.c.key == sa.bindparam("key"))
-
-
-def read_counter(session: Session, key: str) -> int:
-    """Current value of a named counter (0 if never bumped); a prebuilt Core statement (hot path)."""
-    return session.execute(_READ_COUNTER, {"key": key}).scalar() or 0

@@ -36,9 +36,13 @@ def load_bundle(path: str | Path) -> dict[str, Any]:
 
 
 def install_bundle(
-    ctx: WriteContext, records, snapshots, bundle: Any, with_demo: bool = True,
+    ctx: WriteContext,
+    records,
+    snapshots,
+    bundle: Any,
+    with_demo: bool = True,
     settings: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """Save every definition as a draft, publish them together, then create the demo records through
     the record service. Runs in the caller's transaction: all or nothing. ``settings``: the deployment's
     (the publish checks webhook URLs against its allow-list)."""

@@ -16,10 +16,18 @@ def _item(*fields) -> dict:
     return {"name": "item", "label": "Item", "fields": [{"name": "name", "type": "text"}, *fields]}
 
 
-ITEM = _item({"name": "qty", "type": "integer"}, {"name": "price", "type": "decimal", "options": {"scale": 2}},
-             {"name": "total", "type": "decimal", "options": {"scale": 2}}, STATUS)  # fmt: skip
-RULE = {"name": "price_total", "entity": "item", "trigger": {"events": ["create", "update"], "phase": "before"},
-        "actions": [{"type": "set_fields", "values": {"total": "qty * price"}}]}  # fmt: skip
+ITEM = _item(
+    {"name": "qty", "type": "integer"},
+    {"name": "price", "type": "decimal", "options": {"scale": 2}},
+    {"name": "total", "type": "decimal", "options": {"scale": 2}},
+    STATUS,
+)
+RULE = {
+    "name": "price_total",
+    "entity": "item",
+    "trigger": {"events": ["create", "update"], "phase": "before"},
+    "actions": [{"type": "set_fields", "values": {"total": "qty * price"}}],
+}
 
 
 def _put(api, kind: str, body: dict) -> None:
@@ -69,8 +77,13 @@ def test_renaming_a_field_a_rule_expression_uses_is_refused_naming_the_rule_and_
 
 
 def test_a_rule_draft_with_an_unknown_name_is_refused_and_the_published_version_keeps_running(shop):
-    broken = {**RULE, "actions": [{"type": "set_fields", "values": {"total": "qty * unit_price"}},
-                                  {"type": "refuse", "when": "record.qty < 0", "message": "{record.sku}"}]}  # fmt: skip
+    broken = {
+        **RULE,
+        "actions": [
+            {"type": "set_fields", "values": {"total": "qty * unit_price"}},
+            {"type": "refuse", "when": "record.qty < 0", "message": "{record.sku}"},
+        ],
+    }
     _put(shop, "rule", broken)
     fields = _publish(shop, "rule", "price_total", expect=422)["error"]["fields"]
     assert fields == {
@@ -82,23 +95,44 @@ def test_a_rule_draft_with_an_unknown_name_is_refused_and_the_published_version_
 
 
 def test_dropping_a_field_that_published_views_forms_roles_and_rules_use_is_refused(shop):
-    view = {"name": "open_items", "entity": "item", "columns": ["name", "status"],
-            "filter": {"field": "status", "op": "=", "value": "open"}, "sort": [{"field": "status"}]}  # fmt: skip
+    view = {
+        "name": "open_items",
+        "entity": "item",
+        "columns": ["name", "status"],
+        "filter": {"field": "status", "op": "=", "value": "open"},
+        "sort": [{"field": "status"}],
+    }
     form = {"name": "item_form", "entity": "item", "sections": [{"fields": ["name", "status"]}]}
-    role = {"name": "clerk", "label": "Clerk", "grants": [{"entity": "item", "actions": ["read"],
-            "record_rule": {"field": "status", "op": "=", "value": "open"}}]}  # fmt: skip
-    rule = {"name": "close", "entity": "item", "trigger": {"events": ["update"], "fields_changed": ["status"]},
-            "actions": [{"type": "refuse", "when": "old.status = 'done'", "message": "closed"}]}  # fmt: skip
+    role = {
+        "name": "clerk",
+        "label": "Clerk",
+        "grants": [
+            {
+                "entity": "item",
+                "actions": ["read"],
+                "record_rule": {"field": "status", "op": "=", "value": "open"},
+            }
+        ],
+    }
+    rule = {
+        "name": "close",
+        "entity": "item",
+        "trigger": {"events": ["update"], "fields_changed": ["status"]},
+        "actions": [{"type": "refuse", "when": "old.status = 'done'", "message": "closed"}],
+    }
     for kind, body in (("view", view), ("form", form), ("role", role), ("rule", rule)):
         _put(shop, kind, body)
         _publish(shop, kind, body["name"])
     _put(shop, "entity", _item(*ITEM["fields"][1:4]))
     fields = _publish(shop, "entity", "item", expect=422)["error"]["fields"]
     assert set(fields) == {
-        "view:open_items/columns/1", "view:open_items/filter/field", "view:open_items/sort/0/field",
-        "form:item_form/sections/0/fields/1", "role:clerk/grants/0/record_rule/field",
+        "view:open_items/columns/1",
+        "view:open_items/filter/field",
+        "view:open_items/sort/0/field",
+        "form:item_form/sections/0/fields/1",
+        "role:clerk/grants/0/record_rule/field",
         "rule:close/trigger/fields_changed/0",
-    }  # fmt: skip
+    }
     assert (
         shop.post("/api/definitions/shop/publish").status_code == 422
     )  # the dependants' drafts are not updated
@@ -110,8 +144,15 @@ def test_dropping_a_field_that_published_views_forms_roles_and_rules_use_is_refu
     )
     _put(shop, "form", {**form, "sections": [{"fields": ["name"]}]})
     _put(shop, "role", {**role, "grants": [{"entity": "item", "actions": ["read"]}]})
-    _put(shop, "rule", {**rule, "trigger": {"events": ["update"]}, "actions": [{"type": "refuse", "when": "qty < 0",
-                                                                                "message": "negative"}]})  # fmt: skip
+    _put(
+        shop,
+        "rule",
+        {
+            **rule,
+            "trigger": {"events": ["update"]},
+            "actions": [{"type": "refuse", "when": "qty < 0", "message": "negative"}],
+        },
+    )
     done = shop.post("/api/definitions/shop/publish")
     assert done.status_code == 200, done.get_json()
     assert "status" not in _create(shop, qty=1)
@@ -130,24 +171,39 @@ def test_a_rollback_to_a_version_whose_names_are_gone_is_refused(shop):
 
 
 def test_a_template_whose_rule_names_an_unknown_field_installs_nothing(api):
-    bundle = {"app": {"name": "tpl", "label": "Tpl"}, "entities": [ITEM],
-              "rules": [{**RULE, "actions": [{"type": "set_fields", "values": {"totl": "qty"}}]}]}  # fmt: skip
+    bundle = {
+        "app": {"name": "tpl", "label": "Tpl"},
+        "entities": [ITEM],
+        "rules": [{**RULE, "actions": [{"type": "set_fields", "values": {"totl": "qty"}}]}],
+    }
     response = api.post("/api/templates/import", json=bundle)
     assert response.status_code == 422, response.get_json()
     assert response.get_json()["error"]["fields"] == {
-        "rule:price_total/actions/0/values/totl": ["'totl' is not a writable field of item"]}  # fmt: skip
+        "rule:price_total/actions/0/values/totl": ["'totl' is not a writable field of item"]
+    }
     assert api.get("/api/definitions/tpl").get_json()["data"] == []
 
 
 def _webhook_rule(url: str) -> dict:
-    return {"name": "tell", "entity": "item", "trigger": {"events": ["create"]},
-            "actions": [{"type": "call_webhook", "url": url, "payload": {"name": "name"}}]}  # fmt: skip
+    return {
+        "name": "tell",
+        "entity": "item",
+        "trigger": {"events": ["create"]},
+        "actions": [{"type": "call_webhook", "url": url, "payload": {"name": "name"}}],
+    }
 
 
 @pytest.mark.parametrize(
-    "url", ["http://169.254.169.254/latest/meta-data/", "http://127.0.0.1:9000/x", "http://localhost/x",
-            "http://[::1]/x", "http://0x7f.1/x", "http://192.168.1.10/x"],
-)  # fmt: skip
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://127.0.0.1:9000/x",
+        "http://localhost/x",
+        "http://[::1]/x",
+        "http://0x7f.1/x",
+        "http://192.168.1.10/x",
+    ],
+)
 def test_a_webhook_to_a_literal_local_address_is_refused_at_publish(shop, url):
     _put(shop, "rule", _webhook_rule(url))
     fields = _publish(shop, "rule", "tell", expect=422)["error"]["fields"]

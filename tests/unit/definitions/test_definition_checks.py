@@ -16,26 +16,65 @@ from lowcode.registry import Registry
 
 register_builtins()
 
-ORDER = {"name": "order", "label": "Order", "fields": [
-    {"name": "number", "type": "text"}, {"name": "total", "type": "decimal"},
-    {"name": "status", "type": "select", "options": {"choices": [{"value": "draft"}, {"value": "void"}]}},
-    {"name": "lines", "type": "child_table", "options": {"entity": "order_line"}}]}  # fmt: skip
+ORDER = {
+    "name": "order",
+    "label": "Order",
+    "fields": [
+        {"name": "number", "type": "text"},
+        {"name": "total", "type": "decimal"},
+        {"name": "status", "type": "select", "options": {"choices": [{"value": "draft"}, {"value": "void"}]}},
+        {"name": "lines", "type": "child_table", "options": {"entity": "order_line"}},
+    ],
+}
 LINE = {"name": "order_line", "label": "Line", "child": True, "fields": [{"name": "qty", "type": "integer"}]}
-APP = {"name": "shop", "label": "Shop", "menu": [{"entity": "order", "view": "orders"}],
-       "sensitive_operations": [{"name": "void_order", "entity": "order", "action": "update", "fields": ["status"],
-                                 "condition": {"field": "status", "op": "=", "value": "void"}}]}  # fmt: skip
-VIEW = {"name": "orders", "entity": "order", "columns": ["number", "total", "created_at"],
-        "filter": {"field": "owner", "op": "=", "value": "$user.id"}, "sort": [{"field": "total"}],
-        "search_fields": ["number"]}  # fmt: skip
+APP = {
+    "name": "shop",
+    "label": "Shop",
+    "menu": [{"entity": "order", "view": "orders"}],
+    "sensitive_operations": [
+        {
+            "name": "void_order",
+            "entity": "order",
+            "action": "update",
+            "fields": ["status"],
+            "condition": {"field": "status", "op": "=", "value": "void"},
+        }
+    ],
+}
+VIEW = {
+    "name": "orders",
+    "entity": "order",
+    "columns": ["number", "total", "created_at"],
+    "filter": {"field": "owner", "op": "=", "value": "$user.id"},
+    "sort": [{"field": "total"}],
+    "search_fields": ["number"],
+}
 FORM = {"name": "order_form", "entity": "order", "sections": [{"fields": ["number", "lines"]}]}
-ROLE = {"name": "clerk", "label": "Clerk", "operations": ["void_order"], "grants": [
-    {"entity": "order", "actions": ["read"], "fields": {"total": "read_only"},
-     "record_rule": {"field": "owner", "op": "in", "value": "$user.department_members"}}]}  # fmt: skip
+ROLE = {
+    "name": "clerk",
+    "label": "Clerk",
+    "operations": ["void_order"],
+    "grants": [
+        {
+            "entity": "order",
+            "actions": ["read"],
+            "fields": {"total": "read_only"},
+            "record_rule": {"field": "owner", "op": "in", "value": "$user.department_members"},
+        }
+    ],
+}
 
 
 def _docs() -> dict:
-    return copy.deepcopy({"app": {"shop": APP}, "entity": {"order": ORDER, "order_line": LINE},
-                          "view": {"orders": VIEW}, "form": {"order_form": FORM}, "role": {"clerk": ROLE}})  # fmt: skip
+    return copy.deepcopy(
+        {
+            "app": {"shop": APP},
+            "entity": {"order": ORDER, "order_line": LINE},
+            "view": {"orders": VIEW},
+            "form": {"order_form": FORM},
+            "role": {"clerk": ROLE},
+        }
+    )
 
 
 def _with(change) -> dict:
@@ -63,43 +102,105 @@ def _set(*path_and_value):
 CASES = [
     (_set("view", "orders", "columns", 1, "totl"), "view:orders/columns/1", "unknown field 'totl'"),
     (_set("view", "orders", "entity", "orders"), "view:orders/entity", None),  # and the menu's view
-    (_set("view", "orders", "filter", {"field": "stat", "op": "=", "value": "x"}), "view:orders/filter/field",
-     "unknown field 'stat'"),
-    (_set("view", "orders", "filter", {"field": "total", "op": ">", "value": "$record.total"}),
-     "view:orders/filter/value", "unknown variable '$record'"),
-    (_set("view", "orders", "filter", {"any": [{"field": "owner", "op": "=", "value": "$user.boss"}]}),
-     "view:orders/filter/any/0/value", "'$user' (the user's facts) has no field 'boss'"),
-    (_set("view", "orders", "sort", [{"field": "lines"}]), "view:orders/sort/0/field",
-     "'lines' is not a sortable field of order"),
-    (_set("view", "orders", "search_fields", ["number", "title"]), "view:orders/search_fields/1",
-     "'title' is not a searchable field of order"),
-    (_set("form", "order_form", "sections", 0, "fields", 1, "items"), "form:order_form/sections/0/fields/1",
-     "unknown field 'items'"),
+    (
+        _set("view", "orders", "filter", {"field": "stat", "op": "=", "value": "x"}),
+        "view:orders/filter/field",
+        "unknown field 'stat'",
+    ),
+    (
+        _set("view", "orders", "filter", {"field": "total", "op": ">", "value": "$record.total"}),
+        "view:orders/filter/value",
+        "unknown variable '$record'",
+    ),
+    (
+        _set("view", "orders", "filter", {"any": [{"field": "owner", "op": "=", "value": "$user.boss"}]}),
+        "view:orders/filter/any/0/value",
+        "'$user' (the user's facts) has no field 'boss'",
+    ),
+    (
+        _set("view", "orders", "sort", [{"field": "lines"}]),
+        "view:orders/sort/0/field",
+        "'lines' is not a sortable field of order",
+    ),
+    (
+        _set("view", "orders", "search_fields", ["number", "title"]),
+        "view:orders/search_fields/1",
+        "'title' is not a searchable field of order",
+    ),
+    (
+        _set("form", "order_form", "sections", 0, "fields", 1, "items"),
+        "form:order_form/sections/0/fields/1",
+        "unknown field 'items'",
+    ),
     (_set("form", "order_form", "entity", "sale"), "form:order_form/entity", "unknown entity 'sale'"),
-    (_set("role", "clerk", "operations", ["void_order", "delete_all"]), "role:clerk/operations/1",
-     "unknown sensitive operation 'delete_all'"),
-    (_set("role", "clerk", "grants", 0, "record_rule", {"field": "owner", "op": "=", "value": "$user.team"}),
-     "role:clerk/grants/0/record_rule/value", "'$user' (the user's facts) has no field 'team'"),
-    (_set("role", "clerk", "grants", 0, "record_rule", {"field": "owner", "op": "=", "value": "$record.owner"}),
-     "role:clerk/grants/0/record_rule/value", "unknown variable '$record'"),
-    (_set("role", "clerk", "grants", 0, "record_rule", {"not": {"field": "ownr", "op": "is_empty"}}),
-     "role:clerk/grants/0/record_rule/not/field", "unknown field 'ownr'"),
-    (_set("role", "clerk", "grants", 0, "fields", {"totl": "hidden"}), "role:clerk/grants/0/fields",
-     "unknown field 'totl'"),
-    (_set("role", "clerk", "grants", 0, "entity", "sale"), "role:clerk/grants/0/entity", "unknown entity 'sale'"),
-    (_set("app", "shop", "menu", 0, "view", "sales"), "app:shop/menu/0/view", "no view 'sales' of entity 'order'"),
+    (
+        _set("role", "clerk", "operations", ["void_order", "delete_all"]),
+        "role:clerk/operations/1",
+        "unknown sensitive operation 'delete_all'",
+    ),
+    (
+        _set(
+            "role", "clerk", "grants", 0, "record_rule", {"field": "owner", "op": "=", "value": "$user.team"}
+        ),
+        "role:clerk/grants/0/record_rule/value",
+        "'$user' (the user's facts) has no field 'team'",
+    ),
+    (
+        _set(
+            "role",
+            "clerk",
+            "grants",
+            0,
+            "record_rule",
+            {"field": "owner", "op": "=", "value": "$record.owner"},
+        ),
+        "role:clerk/grants/0/record_rule/value",
+        "unknown variable '$record'",
+    ),
+    (
+        _set("role", "clerk", "grants", 0, "record_rule", {"not": {"field": "ownr", "op": "is_empty"}}),
+        "role:clerk/grants/0/record_rule/not/field",
+        "unknown field 'ownr'",
+    ),
+    (
+        _set("role", "clerk", "grants", 0, "fields", {"totl": "hidden"}),
+        "role:clerk/grants/0/fields",
+        "unknown field 'totl'",
+    ),
+    (
+        _set("role", "clerk", "grants", 0, "entity", "sale"),
+        "role:clerk/grants/0/entity",
+        "unknown entity 'sale'",
+    ),
+    (
+        _set("app", "shop", "menu", 0, "view", "sales"),
+        "app:shop/menu/0/view",
+        "no view 'sales' of entity 'order'",
+    ),
     (_set("app", "shop", "menu", 0, "entity", "sale"), "app:shop/menu/0/entity", None),  # and its view
-    (_set("app", "shop", "sensitive_operations", 0, "fields", ["state"]), "app:shop/sensitive_operations/0/fields/0",
-     "unknown field 'state'"),
-    (_set("app", "shop", "sensitive_operations", 0, "condition", {"field": "state", "op": "is_empty"}),
-     "app:shop/sensitive_operations/0/condition/field", "unknown field 'state'"),
-    (_set("app", "shop", "sensitive_operations", 0, "entity", "sale"), "app:shop/sensitive_operations/0/entity",
-     "unknown entity 'sale'"),
+    (
+        _set("app", "shop", "sensitive_operations", 0, "fields", ["state"]),
+        "app:shop/sensitive_operations/0/fields/0",
+        "unknown field 'state'",
+    ),
+    (
+        _set("app", "shop", "sensitive_operations", 0, "condition", {"field": "state", "op": "is_empty"}),
+        "app:shop/sensitive_operations/0/condition/field",
+        "unknown field 'state'",
+    ),
+    (
+        _set("app", "shop", "sensitive_operations", 0, "entity", "sale"),
+        "app:shop/sensitive_operations/0/entity",
+        "unknown entity 'sale'",
+    ),
     (_set("entity", "order", "title_field", "title"), "entity:order/title_field", "unknown field 'title'"),
-    (_set("entity", "order", "unique_together", [["number", "year"]]), "entity:order/unique_together/0",
-     "unknown field 'year'"),
+    (
+        _set("entity", "order", "unique_together", [["number", "year"]]),
+        "entity:order/unique_together/0",
+        "unknown field 'year'",
+    ),
     (_set("entity", "order", "fields", 3, "options", {"entity": "line"}), "entity:order/fields/3", None),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("change", "path", "message"), CASES, ids=[p for _, p, _ in CASES])
@@ -117,7 +218,9 @@ def test_removing_a_field_reports_every_definition_that_still_uses_it():
         docs["entity"]["order"]["fields"] = [f for f in ORDER["fields"] if f["name"] != "status"]
 
     assert set(_with(drop_status)) == {
-        "app:shop/sensitive_operations/0/fields/0", "app:shop/sensitive_operations/0/condition/field"}  # fmt: skip
+        "app:shop/sensitive_operations/0/fields/0",
+        "app:shop/sensitive_operations/0/condition/field",
+    }
 
 
 def test_a_kind_without_a_check_is_refused_not_passed():
