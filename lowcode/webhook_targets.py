@@ -114,13 +114,13 @@ def literal_target_problem(url: str, settings: Mapping[str, Any]) -> str | None:
     """Why ``url`` may never be called, judged without DNS (at publish): not http(s), or a host that is an IP
     literal in a forbidden range or a loopback name, unless ``WEBHOOK_ALLOW`` names it. None when the URL
     may be fine - a host name is resolved and checked again at every delivery (:func:`resolve_target`)."""
-    parts = urlsplit(url)
     try:
-        host = (parts.hostname or "").rstrip(".").lower()
-    except ValueError:
+        parts = urlsplit(url)
+        host, _port = (parts.hostname or "").rstrip(".").lower(), parts.port
+    except ValueError:  # a malformed IPv6 literal or port
         host = ""
-    if parts.scheme not in ("http", "https") or not host:
-        return f"not an http(s) URL with a host: {url[:200]!r}"
+    if not host or parts.scheme not in ("http", "https"):
+        return f"not an http(s) URL with a host and a valid port: {url[:200]!r}"
     hosts, networks = allow_list(settings)
     if host in hosts:
         return None
