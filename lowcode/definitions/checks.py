@@ -14,22 +14,23 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import sqlalchemy as sa
-
 from lowcode.definitions.names import Shape, record_shape
 from lowcode.errors import LowcodeError
+from lowcode.fields import field_types
+from lowcode.fields.base import CHILD_SYSTEM_FIELDS, SYSTEM_FIELDS, FieldDef
 from lowcode.registry import Registry
-from lowcode.runtime.compiler import CompiledEntity, compile_entity
+from lowcode.runtime.compiler import SYSTEM_KINDS, CompiledField
 
 
 class AppDocuments:
-    """The definitions of one app as they would be after the publish, by kind and name; each entity
-    compiled once on demand; and the deployment ``settings`` a check may need (the webhook allow-list)."""
+    """The definitions of one app as they would be after the publish, by kind and name; each entity's fields
+    bound to their types once, on demand; and the deployment ``settings`` a check may need (the webhook
+    allow-list)."""
 
     def __init__(self, docs: Mapping[str, Mapping[str, Any]], settings: Mapping[str, Any] | None = None):
         self.docs = docs
         self.settings: Mapping[str, Any] = settings or {}
-        self._compiled: dict[str, CompiledEntity | None] = {}
+        self._fields: dict[str, dict[str, CompiledField]] = {}
 
     def of(self, kind: str) -> Mapping[str, Any]:
         """The documents of one kind by name."""
@@ -40,21 +41,30 @@ class AppDocuments:
         """The entity documents by name."""
         return self.of("entity")
 
-    def compiled(self, entity: str) -> CompiledEntity | None:
-        """The entity compiled (field kinds, columns, computed fields); None when there is no such entity."""
-        if entity not in self._compiled:
-            doc = self.entities.get(entity)
-            try:  # without its unique groups, which the entity's own check judges
-                body = {**doc, "unique_together": []} if doc else None
-                self._compiled[entity] = compile_entity("check", body, 0, sa.MetaData()) if body else None
-            except (LowcodeError, sa.exc.SQLAlchemyError):  # its own checks report why
-                self._compiled[entity] = None
-        return self._compiled[entity]
+    def typed_fields(self, entity: str) -> dict[str, CompiledField]:
+        """An entity's fields bound to their field types (no table is built); empty if unknown."""
+        if entity not in self._fields:
+            typed: dict[str, CompiledField] = {}
+            for doc in self.entities.get(entity, {}).get("fields", []):
+                try:
+                    fdef = FieldDef.from_json(doc)
+                    typed[fdef.name] = CompiledField(fdef, field_types.get(fdef.type))
+                except (LowcodeError, KeyError, TypeError):  # the entity's own checks report it
+                    continue
+            self._fields[entity] = typed
+        return self._fields[entity]
 
     def kinds(self, entity: str) -> dict[str, str]:
-        """Field name -> condition kind of an entity (system fields included); empty if unknown."""
-        compiled = self.compiled(entity)
-        return compiled.kinds if compiled else {}
+        """Field name -> condition kind of an entity (system fields included, as the compiler has them);
+        empty if unknown."""
+        if entity not in self.entities:
+            return {}
+        kinds = dict(SYSTEM_KINDS)
+        for cf in self.typed_fields(entity).values():
+            kind = cf.ftype.value_kind(cf.fdef)
+            if kind and cf.has_column:
+                kinds[cf.name] = kind
+        return kinds
 
     def fields(self, entity: str) -> set[str]:
         """The declared field names of an entity (no system fields); empty if unknown."""
@@ -62,20 +72,33 @@ class AppDocuments:
 
     def writable(self, entity: str) -> set[str]:
         """Fields a write may set: stored and not computed (child tables not included)."""
-        compiled = self.compiled(entity)
-        return {f.name for f in compiled.writable} if compiled else set()
+        return {n for n, cf in self.typed_fields(entity).items() if cf.has_column and not cf.ftype.computed}
 
     def columns(self, entity: str) -> set[str]:
         """The columns of the entity's table (system columns included)."""
-        compiled = self.compiled(entity)
-        return {c.name for c in compiled.table.columns} if compiled else set()
+        if entity not in self.entities:
+            return set()
+        stored = {n for n, cf in self.typed_fields(entity).items() if cf.has_column}
+        return (
+            stored
+            | set(SYSTEM_FIELDS)
+            | (set(CHILD_SYSTEM_FIELDS) if self.entities[entity].get("child") else set())
+        )
 
     def children(self, entity: str) -> dict[str, str]:
         """Child-table field -> the entity of its rows."""
-        compiled = self.compiled(entity)
-        if compiled is None:
-            return {}
-        return {f.name: f.fdef.options.get("entity", "") for f in compiled.child_fields}
+        typed = self.typed_fields(entity).values()
+        return {
+            cf.name: cf.fdef.options.get("entity", "")
+            for cf in typed
+            if getattr(cf.ftype, "holds_children", False)
+        }
+
+    def user_fields(self, entity: str) -> set[str]:
+        """Fields that hold a user (notify recipients)."""
+        return {
+            n for n, cf in self.typed_fields(entity).items() if getattr(cf.ftype, "references_user", False)
+        }
 
     def record(self, entity: str) -> Shape:
         """The shape of a record of ``entity`` in an expression's scope."""

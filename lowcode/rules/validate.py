@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,7 +12,7 @@ from lowcode.definitions.checks import AppDocuments
 from lowcode.definitions.names import CONDITION_SCOPE, condition_problems, join
 from lowcode.errors import LowcodeError, UnknownType
 from lowcode.expressions import compile_expression
-from lowcode.rules.actions.base import rule_actions
+from lowcode.rules.actions.base import RuleAction, rule_actions
 from lowcode.rules.cron import schedule_errors
 from lowcode.rules.names import rule_name_errors
 
@@ -67,9 +68,7 @@ def _check_actions(actions: list, phase: str, entity_names: set[str], path: str,
             continue
         if phase not in plugin.phases:
             errors.setdefault(f"{here}/type", []).append(f"'{plugin.type}' cannot run in the {phase} phase")
-        schema = {**plugin.options_schema, "properties": {**plugin.options_schema.get("properties", {}),
-                  "type": {"const": plugin.type}, "when": {"type": "string"}}, "additionalProperties": False}  # fmt: skip
-        for err in Draft202012Validator(schema).iter_errors(action):
+        for err in _options_validator(plugin).iter_errors(action):
             where = "/".join(str(p) for p in err.absolute_path)
             errors.setdefault(f"{here}/{where}".rstrip("/"), []).append(err.message)
         errors.update({f"{here}/{k}": v for k, v in _expression_errors(action).items()})
@@ -77,6 +76,19 @@ def _check_actions(actions: list, phase: str, entity_names: set[str], path: str,
             errors.setdefault(here, []).append(message)
         if isinstance(action.get("actions"), list):
             _check_actions(action["actions"], phase, entity_names, f"{here}/actions", errors)
+
+
+@functools.cache
+def _options_validator(plugin: RuleAction) -> Draft202012Validator:
+    """The validator of an action's options (its schema plus ``type`` and ``when``), built once per plugin."""
+    properties = {
+        **plugin.options_schema.get("properties", {}),
+        "type": {"const": plugin.type},
+        "when": {"type": "string"},
+    }
+    return Draft202012Validator(
+        {**plugin.options_schema, "properties": properties, "additionalProperties": False}
+    )
 
 
 def _expression_errors(action: Mapping[str, Any]) -> dict[str, list[str]]:

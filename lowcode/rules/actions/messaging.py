@@ -124,9 +124,7 @@ class NotifyAction(RuleAction):
         return errors
 
     def check_in_app(self, options, check):
-        compiled = check.docs.compiled(check.entity)
-        fields = compiled.fields.values() if compiled else ()
-        users = {f.name for f in fields if getattr(f.ftype, "references_user", False)}
+        users = check.docs.user_fields(check.entity)
         listed = isinstance(options["to"], list)
         for j, spec in enumerate(_recipients(options)):
             where = f"to/{j}" if listed else "to"

@@ -252,3 +252,23 @@ def test_the_user_facts_known_to_the_checks_are_those_an_actor_has():
         user = SimpleNamespace(id=1, department_id=department, level=0, job_title="", manager_id=None)
         facts = Actor(user_id=1, username="u", attributes=user_attributes(_NoRows(), user)).variables
         assert set(facts) == USER_FACTS
+
+
+def test_what_the_checks_know_of_an_entity_is_what_the_compiler_builds():
+    """The checks bind fields to their types without building tables; they must agree with the compiler."""
+    import sqlalchemy as sa
+
+    from lowcode.definitions.checks import AppDocuments
+    from lowcode.definitions.templates import load_bundle
+    from lowcode.runtime.compiler import compile_entity
+    from tests.conftest import ROOT
+
+    bundle = load_bundle(ROOT / "app_templates" / "jxc")
+    docs = AppDocuments({"entity": {e["name"]: e for e in bundle["entities"]}})
+    assert len(docs.entities) > 20
+    for name, doc in docs.entities.items():
+        compiled = compile_entity("jxc", doc, 0, sa.MetaData())
+        assert docs.kinds(name) == compiled.kinds, name
+        assert docs.columns(name) == {c.name for c in compiled.table.columns}, name
+        assert docs.writable(name) == {f.name for f in compiled.writable}, name
+        assert set(docs.children(name)) == {f.name for f in compiled.child_fields}, name
