@@ -79,15 +79,10 @@ def view_errors(doc: Mapping[str, Any], docs: AppDocuments) -> Errors:
 
 
 def app_errors(doc: Mapping[str, Any], docs: AppDocuments) -> Errors:
-    """The menu's entities and views; the sensitive operations' entities, fields and conditions."""
+    """The sensitive operations' entities, fields and conditions. (The menu is not checked: an entry whose
+    entity is not published is left out of the menu, so an app may be published before its entities.)"""
     prefix = f"app:{doc['name']}"
     errors: Errors = {}
-    for i, item in enumerate(doc.get("menu", [])):
-        if item["entity"] not in docs.entities:
-            _add(errors, f"{prefix}/menu/{i}/entity", f"unknown entity '{item['entity']}'")
-        view = docs.of("view").get(item.get("view", ""))
-        if "view" in item and (view is None or view["entity"] != item["entity"]):
-            _add(errors, f"{prefix}/menu/{i}/view", f"no view '{item['view']}' of entity '{item['entity']}'")
     for i, op in enumerate(doc.get("sensitive_operations", [])):
         here = f"{prefix}/sensitive_operations/{i}"
         if op["entity"] not in docs.entities:
