@@ -10,11 +10,15 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.routing import IntegerConverter
 
 from lowcode.api.ratelimit import register_rate_limits
+from lowcode.auth.grants import role_errors
 from lowcode.config import check_startup, load_settings
 from lowcode.core.jsonutil import to_jsonable
+from lowcode.definitions.app_checks import register_builtin_checks
+from lowcode.definitions.checks import register_check
 from lowcode.fields import register_builtin_field_types
 from lowcode.migrations import require_current_schema
 from lowcode.rules.actions import register_builtin_actions
+from lowcode.rules.validate import rule_errors
 from lowcode.security_headers import register_security_headers
 from lowcode.services import build_services
 
@@ -37,6 +41,9 @@ def register_builtins() -> None:
     """Fill every registry with the built-in plugins (explicitly, never at import time)."""
     register_builtin_field_types()
     register_builtin_actions()
+    register_builtin_checks()
+    register_check("role", role_errors)
+    register_check("rule", rule_errors)
 
 
 class Int64Converter(IntegerConverter):

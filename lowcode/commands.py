@@ -48,7 +48,9 @@ def install_template(app: Flask, path: Path, with_demo: bool = True, skip_if_ins
         if skip_if_installed and exists is not None:
             return f"app '{name}' is already installed"
         ctx = WriteContext(session, Actor.system("template import"), svc.snapshots.get(session), source="cli")
-        summary = install_bundle(ctx, svc.records, svc.snapshots, bundle, with_demo=with_demo)
+        summary = install_bundle(
+            ctx, svc.records, svc.snapshots, bundle, with_demo=with_demo, settings=svc.settings
+        )
     return f"installed app '{name}': {len(summary['published'])} definitions published, {summary['records']} records"
 
 

@@ -90,6 +90,57 @@ def resolve_target(url: str, settings: Mapping[str, Any], resolver: Resolver = s
     return str(addresses[0])
 
 
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
+"""Host names that mean this machine without asking DNS (and every ``*.localhost``, RFC 6761)."""
+
+
+def literal_address(host: str) -> IPAddress | None:
+    """The address a host written as an IP literal stands for - dotted quads, IPv6 (zone dropped) and the
+    short or numeric IPv4 forms a resolver also accepts (``127.1``, ``2130706433``, ``0x7f.0.0.1``) - or
+    None for a name. No DNS is asked."""
+    try:
+        return ipaddress.ip_address(host.split("%")[0])
+    except ValueError:
+        pass
+    if not host or not all(c in "0123456789abcdefxABCDEFX." for c in host) or not host[0].isdigit():
+        return None
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except OSError:
+        return None
+
+
+def literal_target_problem(url: str, settings: Mapping[str, Any]) -> str | None:
+    """Why ``url`` may never be called, judged without DNS (at publish): not http(s), or a host that is an IP
+    literal in a forbidden range or a loopback name, unless ``WEBHOOK_ALLOW`` names it. None when the URL
+    may be fine - a host name is resolved and checked again at every delivery (:func:`resolve_target`)."""
+    try:
+        parts = urlsplit(url)
+        host, _port = (parts.hostname or "").rstrip(".").lower(), parts.port
+    except ValueError:  # a malformed IPv6 literal or port
+        host = ""
+    if not host or parts.scheme not in ("http", "https"):
+        return f"not an http(s) URL with a host and a valid port: {url[:200]!r}"
+    hosts, networks = allow_list(settings)
+    if host in hosts:
+        return None
+    address = literal_address(host)
+    if address is None and (host in LOOPBACK_NAMES or host.endswith(".localhost")):
+        candidates = [ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")]
+        if not any(a in n for a in candidates for n in networks):
+            return (
+                f"{host} is this machine; LOWCODE_WEBHOOK_ALLOW must name it (or its address) "
+                "for a webhook to call it"
+            )
+        return None
+    if address is not None and forbidden(address) and not any(address in n for n in networks):
+        return (
+            f"{host} is a local or private address ({address}); LOWCODE_WEBHOOK_ALLOW must name it "
+            "for a webhook to call it"
+        )
+    return None
+
+
 class _PinnedHTTPConnection(http.client.HTTPConnection):
     """An HTTP connection to a checked address (the Host header still names the URL's host)."""
 

@@ -80,10 +80,18 @@ def publish_definition(app: str, kind: str, name: str):
     with unit_of_work(write=not dry_run) as ctx:
         services().permissions.authorize_platform(ctx.actor, "publish definitions")
         if dry_run:
-            outcome = store.dry_run_publish(ctx.session, app, kind, name, options)
+            outcome = store.dry_run_publish(
+                ctx.session, app, kind, name, options, settings=services().settings
+            )
         else:
             outcome = store.publish_definition(
-                ctx.session, app, kind, name, ctx.actor.username, options=options
+                ctx.session,
+                app,
+                kind,
+                name,
+                ctx.actor.username,
+                options=options,
+                settings=services().settings,
             )
     return jsonify(_published_json(app, outcome, dry_run=dry_run))
 
@@ -103,9 +111,11 @@ def publish_app_drafts(app: str):
     with unit_of_work(write=not dry_run) as ctx:
         services().permissions.authorize_platform(ctx.actor, "publish definitions")
         if dry_run:
-            outcomes = store.dry_run_drafts(ctx.session, app, options)
+            outcomes = store.dry_run_drafts(ctx.session, app, options, settings=services().settings)
         else:
-            outcomes = store.publish_drafts(ctx.session, app, ctx.actor.username, options=options)
+            outcomes = store.publish_drafts(
+                ctx.session, app, ctx.actor.username, options=options, settings=services().settings
+            )
     items = [_published_json(app, outcome) for outcome in outcomes]
     return jsonify({"app": app, "dry_run": dry_run, "published": items})
 
@@ -136,7 +146,9 @@ def rollback_definition(app: str, kind: str, name: str, version: int):
         raise BadRequest("A rollback has no dry run; save the old version as a draft and dry-run its publish")
     with unit_of_work(write=True) as ctx:
         services().permissions.authorize_platform(ctx.actor, "publish definitions")
-        outcome = store.rollback(ctx.session, app, kind, name, version, ctx.actor.username, options)
+        outcome = store.rollback(
+            ctx.session, app, kind, name, version, ctx.actor.username, options, settings=services().settings
+        )
     return jsonify(_published_json(app, outcome, rolled_back_to=version))
 
 
@@ -158,7 +170,9 @@ def restore_trashed(app: str, name: str, trash_id: int):
         raise BadRequest("The body may only hold 'as': the field key to restore under")
     with unit_of_work(write=True) as ctx:
         services().permissions.authorize_platform(ctx.actor, "publish definitions")
-        outcome = trash.restore(ctx.session, app, name, trash_id, ctx.actor.username, as_key)
+        outcome = trash.restore(
+            ctx.session, app, name, trash_id, ctx.actor.username, as_key, settings=services().settings
+        )
     return jsonify(_published_json(app, outcome, restored=trash_id))
 
 

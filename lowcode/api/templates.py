@@ -19,7 +19,12 @@ def import_template():
         services().permissions.authorize_platform(ctx.actor, "import templates")
         svc = services()
         summary = install_bundle(
-            ctx, svc.records, svc.snapshots, bundle, with_demo=request.args.get("demo") != "0"
+            ctx,
+            svc.records,
+            svc.snapshots,
+            bundle,
+            with_demo=request.args.get("demo") != "0",
+            settings=svc.settings,
         )
     return jsonify(summary), 201
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lowcode.conditions import Condition, parse_condition
+from lowcode.definitions.names import CONDITION_SCOPE, condition_problems, join
 from lowcode.runtime.compiler import CompiledEntity
 
 
@@ -95,29 +96,28 @@ def attach_grants(
             )
 
 
-def role_errors(
-    role: Mapping[str, Any], entities: Mapping[str, Mapping[str, Any]], kinds_of
-) -> dict[str, list[str]]:
-    """Cross-document checks of a role: granted entities exist, field rules name fields, record rules parse.
-
-    ``kinds_of(entity_name)`` returns the condition kinds of an entity's fields.
-    """
-    from lowcode.errors import ConditionInvalid
-
+def role_errors(role: Mapping[str, Any], docs: Any) -> dict[str, list[str]]:
+    """Cross-document checks of a role (``docs``: the app's
+    :class:`~lowcode.definitions.checks.AppDocuments`): granted entities exist, field rules name fields,
+    record rules name fields and known ``$user``/``$now``/``$today`` variables, operations are the app's
+    sensitive operations."""
     errors: dict[str, list[str]] = {}
+    prefix = f"role:{role['name']}"
+    operations = {op["name"] for app in docs.of("app").values() for op in app.get("sensitive_operations", [])}
+    for i, name in enumerate(role.get("operations", [])):
+        if name not in operations:
+            errors.setdefault(f"{prefix}/operations/{i}", []).append(f"unknown sensitive operation '{name}'")
     for i, grant in enumerate(role.get("grants", [])):
-        path = f"role:{role['name']}/grants/{i}"
-        entity = entities.get(grant["entity"])
-        if entity is None:
+        path = f"{prefix}/grants/{i}"
+        if grant["entity"] not in docs.entities:
             errors.setdefault(f"{path}/entity", []).append(f"unknown entity '{grant['entity']}'")
             continue
-        names = {f["name"] for f in entity["fields"]}
+        names = docs.fields(grant["entity"])
         for name in grant.get("fields", {}):
             if name not in names:
                 errors.setdefault(f"{path}/fields", []).append(f"unknown field '{name}'")
         if grant.get("record_rule"):
-            try:
-                parse_condition(grant["record_rule"], kinds_of(grant["entity"]))
-            except ConditionInvalid as exc:
-                errors.setdefault(f"{path}/record_rule", []).append(f"{exc.message} {exc.fields}")
+            problems = condition_problems(grant["record_rule"], docs.kinds(grant["entity"]), CONDITION_SCOPE)
+            for where, messages in problems.items():
+                errors.setdefault(join(f"{path}/record_rule", where), []).extend(messages)
     return errors

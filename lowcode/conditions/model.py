@@ -168,6 +168,21 @@ class Condition:
 
         return evaluate(self.root, record, variables or {})
 
+    def variables(self) -> list[Var]:
+        """Every variable the condition reads (``$user.id`` ...), with the JSON path where it is written."""
+        found: list[Var] = []
+        stack: list[Any] = [self.root]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, Group):
+                stack.extend(node.items)
+            elif isinstance(node, Not):
+                stack.append(node.item)
+            else:
+                values = node.value if isinstance(node.value, tuple) else (node.value,)
+                found += [v for v in values if isinstance(v, Var)]
+        return found
+
 
 def parse_condition(doc: Any, kinds: Mapping[str, str | None], *, path: str = "") -> Condition:
     """Validate ``doc`` against the field ``kinds`` (field name -> kind) and return a :class:`Condition`.

@@ -14,17 +14,33 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from lowcode.core.models import Counter, Definition, DefinitionVersion, utcnow
+from lowcode.core.models import Definition, DefinitionVersion, utcnow
+from lowcode.definitions.checks import app_errors_for
+from lowcode.definitions.published import (
+    DEFINITIONS_COUNTER,
+    all_published,
+    bump_counter,
+    published_app_documents,
+    read_counter,
+)
 from lowcode.definitions.tables import refuse_table_clash, restorable_trash
-from lowcode.definitions.validate import app_errors_for, validate_document
+from lowcode.definitions.validate import validate_document
 from lowcode.errors import DefinitionInvalid, NotFound, SchemaChangeRefused
 from lowcode.runtime.compiler import CompiledEntity, compile_entity
 from lowcode.runtime.ddl import apply_plan
 from lowcode.runtime.schema_plan import NO_OPTIONS, PublishOptions, SchemaPlan, plan_entity
 
-__all__ = ["PublishOptions"]  # re-exported for callers of publish
+__all__ = [  # re-exported for callers of the store
+    "DEFINITIONS_COUNTER",
+    "PublishOptions",
+    "all_published",
+    "bump_counter",
+    "published_app_documents",
+    "read_counter",
+]
 
-DEFINITIONS_COUNTER = "definitions"
+Settings = Mapping[str, Any] | None
+"""The deployment's settings, for checks that depend on them (the webhook allow-list)."""
 
 
 @dataclass(frozen=True)
@@ -107,17 +123,19 @@ def save_draft(session: Session, app: str, kind: str, name: str, body: Any) -> D
 
 def publish(
     session: Session, app: str, kind: str, name: str, actor_name: str, note: str = "",
-    options: PublishOptions = NO_OPTIONS,
+    options: PublishOptions = NO_OPTIONS, *, settings: Settings = None,
 ) -> int:  # fmt: skip
     """Publish the current draft as a new version; returns the version number (see :func:`publish_definition`)."""
-    return publish_definition(session, app, kind, name, actor_name, note, options).version
+    return publish_definition(session, app, kind, name, actor_name, note, options, settings=settings).version
 
 
 def publish_definition(
     session: Session, app: str, kind: str, name: str, actor_name: str, note: str = "",
-    options: PublishOptions = NO_OPTIONS,
+    options: PublishOptions = NO_OPTIONS, *, settings: Settings = None,
 ) -> Published:  # fmt: skip
-    """Publish the current draft as a new version; an entity's table follows its schema plan.
+    """Publish the current draft as a new version; an entity's table follows its schema plan. The app's
+    definitions are checked as a whole with the draft in place (``settings``: the deployment's, for the
+    webhook allow-list; None checks with none).
 
     :raises NotFound: if there is no draft; :raises DefinitionInvalid: if the app would be inconsistent;
     :raises SchemaChangeRefused: if the plan would lose data without consent, or cannot be applied;
@@ -126,22 +144,24 @@ def publish_definition(
     d = _require(session, app, kind, name)
     if d.draft is None:
         raise NotFound(f"{kind} '{name}' has no draft to publish")
-    return _publish_body(session, d, d.draft, actor_name, note, options)
+    return _publish_body(session, d, d.draft, actor_name, note, options, settings)
 
 
-def dry_run_publish(session: Session, app: str, kind: str, name: str, options: PublishOptions) -> Published:
+def dry_run_publish(
+    session: Session, app: str, kind: str, name: str, options: PublishOptions, *, settings: Settings = None
+) -> Published:
     """Everything a publish checks, and an entity's schema plan, without changing anything."""
     d = _require(session, app, kind, name)
     if d.draft is None:
         raise NotFound(f"{kind} '{name}' has no draft to publish")
-    _check_publishable(session, d, d.draft)
+    _check_publishable(session, d, d.draft, settings)
     plan = _entity_plan(session, d, d.draft, options)[2] if kind == "entity" else None
     return Published(kind, name, (d.published_version or 0) + 1, plan)
 
 
 def rollback(
     session: Session, app: str, kind: str, name: str, version: int, actor_name: str,
-    options: PublishOptions = NO_OPTIONS,
+    options: PublishOptions = NO_OPTIONS, *, settings: Settings = None,
 ) -> Published:  # fmt: skip
     """Publish the body of an earlier version as a new version; the draft follows it."""
     d = _require(session, app, kind, name)
@@ -153,7 +173,7 @@ def rollback(
     if body is None:
         raise NotFound(f"{kind} '{name}' has no version {version}")
     d.draft = copy.deepcopy(body)
-    return _publish_body(session, d, body, actor_name, f"rollback to version {version}", options)
+    return _publish_body(session, d, body, actor_name, f"rollback to version {version}", options, settings)
 
 
 def versions(session: Session, app: str, kind: str, name: str) -> list[DefinitionVersion]:
@@ -170,28 +190,32 @@ def versions(session: Session, app: str, kind: str, name: str) -> list[Definitio
 
 def publish_drafts(
     session: Session, app: str, actor_name: str, note: str = "",
-    options: Mapping[str, PublishOptions] | None = None,
+    options: Mapping[str, PublishOptions] | None = None, *, settings: Settings = None,
 ) -> list[Published]:  # fmt: skip
     """Publish every pending draft of an app at once (links between new entities resolve together; a field
     rename reaches the forms, views and rules that use it in the same publish). ``options`` per entity name."""
-    pending = _pending_drafts(session, app)
+    pending = _pending_drafts(session, app, settings)
     options = options or {}
     return [
-        _publish_body(session, d, d.draft, actor_name, note, options.get(d.name, NO_OPTIONS), checked=True)
+        _publish_body(
+            session, d, d.draft, actor_name, note, options.get(d.name, NO_OPTIONS), settings, checked=True
+        )
         for d in pending
     ]
 
 
-def dry_run_drafts(session: Session, app: str, options: Mapping[str, PublishOptions]) -> list[Published]:
+def dry_run_drafts(
+    session: Session, app: str, options: Mapping[str, PublishOptions], *, settings: Settings = None
+) -> list[Published]:
     """What :func:`publish_drafts` would do: every check, and each pending entity's schema plan; no change."""
     return [
         Published(d.kind, d.name, (d.published_version or 0) + 1,
                   _entity_plan(session, d, d.draft, options.get(d.name, NO_OPTIONS))[2] if d.kind == "entity" else None)
-        for d in _pending_drafts(session, app)
+        for d in _pending_drafts(session, app, settings)
     ]  # fmt: skip
 
 
-def _pending_drafts(session: Session, app: str) -> list[Definition]:
+def _pending_drafts(session: Session, app: str, settings: Settings) -> list[Definition]:
     """The app's drafts that differ from their published body, checked together, in publishing order."""
     pending = [
         d
@@ -204,14 +228,15 @@ def _pending_drafts(session: Session, app: str) -> list[Definition]:
         if d.kind == "entity":
             refuse_table_clash(session, d)
         app_docs.setdefault(d.kind, {})[d.name] = d.draft
-    _check_app(app, app_docs, "Publishing the drafts")
+    _check_app(app, app_docs, "Publishing the drafts", settings)
     order = {"app": 0, "entity": 1}
     pending.sort(key=lambda d: (order.get(d.kind, 2), d.name))
     return pending
 
 
-def _check_app(app: str, app_docs: dict, what: str) -> None:
-    errors = app_errors_for(app_docs)
+def _check_app(app: str, app_docs: dict, what: str, settings: Settings) -> None:
+    """Every definition of the app checked against the others (:mod:`lowcode.definitions.checks`)."""
+    errors = app_errors_for(app_docs, settings)
     if errors:
         raise DefinitionInvalid(f"{what} would leave app '{app}' inconsistent", errors)
 
@@ -223,14 +248,14 @@ def _check_app_name(app: str, kind: str, name: str) -> None:
                                 fields={"name": [f"name '{name}' is not the app's name '{app}'"]})  # fmt: skip
 
 
-def _check_publishable(session: Session, d: Definition, body: dict) -> None:
+def _check_publishable(session: Session, d: Definition, body: dict, settings: Settings) -> None:
     validate_document(d.kind, d.name, body)
     _check_app_name(d.app, d.kind, d.name)
     if d.kind == "entity":
         refuse_table_clash(session, d)
     app_docs = published_app_documents(session, d.app)
     app_docs.setdefault(d.kind, {})[d.name] = body
-    _check_app(d.app, app_docs, f"Publishing {d.kind} '{d.name}'")
+    _check_app(d.app, app_docs, f"Publishing {d.kind} '{d.name}'", settings)
 
 
 def _entity_plan(
@@ -244,18 +269,25 @@ def _entity_plan(
 
 
 def publish_body(
-    session: Session, d: Definition, body: dict, actor_name: str, note: str, options: PublishOptions
+    session: Session,
+    d: Definition,
+    body: dict,
+    actor_name: str,
+    note: str,
+    options: PublishOptions,
+    *,
+    settings: Settings = None,
 ) -> Published:
     """Publish ``body`` as the next version of ``d`` (checked against the app first)."""
-    return _publish_body(session, d, body, actor_name, note, options)
+    return _publish_body(session, d, body, actor_name, note, options, settings)
 
 
 def _publish_body(
     session: Session, d: Definition, body: dict, actor_name: str, note: str,
-    options: PublishOptions = NO_OPTIONS, checked: bool = False,
+    options: PublishOptions = NO_OPTIONS, settings: Settings = None, checked: bool = False,
 ) -> Published:  # fmt: skip
     if not checked:
-        _check_publishable(session, d, body)
+        _check_publishable(session, d, body, settings)
     number = (session.scalar(sa.select(sa.func.max(DefinitionVersion.version)).where(
         DefinitionVersion.definition_id == d.id)) or 0) + 1  # fmt: skip
     plan = None
@@ -277,41 +309,3 @@ def _publish_body(
     bump_counter(session, DEFINITIONS_COUNTER)
     session.flush()
     return Published(d.kind, d.name, number, plan)
-
-
-def published_app_documents(session: Session, app: str | None = None) -> dict[str, dict[str, dict]]:
-    """Published bodies by kind and name: ``{"entity": {"order": {...}}, ...}`` (one app, or all apps merged)."""
-    docs: dict[str, dict[str, dict]] = {}
-    for (_d_app, kind, name), body in all_published(session, app).items():
-        docs.setdefault(kind, {})[name] = body
-    return docs
-
-
-def all_published(session: Session, app: str | None = None) -> dict[tuple[str, str, str], dict]:
-    """Every published body keyed by (app, kind, name), with one query."""
-    query = sa.select(Definition.app, Definition.kind, Definition.name, DefinitionVersion.body).join(
-        DefinitionVersion,
-        sa.and_(
-            DefinitionVersion.definition_id == Definition.id,
-            DefinitionVersion.version == Definition.published_version,
-        ),
-    )
-    if app is not None:
-        query = query.where(Definition.app == app)
-    return {(a, k, n): body for a, k, n, body in session.execute(query)}
-
-
-def bump_counter(session: Session, key: str) -> None:
-    """Increment a named counter inside the current transaction, creating it at 1."""
-    updated = session.execute(sa.update(Counter).where(Counter.key == key).values(value=Counter.value + 1))
-    if updated.rowcount == 0:
-        session.add(Counter(key=key, value=1))
-        session.flush()
-
-
-_READ_COUNTER = sa.select(Counter.__table__.c.value).where(Counter.__table__.c.key == sa.bindparam("key"))
-
-
-def read_counter(session: Session, key: str) -> int:
-    """Current value of a named counter (0 if never bumped); a prebuilt Core statement (hot path)."""
-    return session.execute(_READ_COUNTER, {"key": key}).scalar() or 0

@@ -8,6 +8,7 @@ Demo records may carry ``"_key"``; a link value ``{"$key": "k"}`` refers to the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +36,16 @@ def load_bundle(path: str | Path) -> dict[str, Any]:
 
 
 def install_bundle(
-    ctx: WriteContext, records, snapshots, bundle: Any, with_demo: bool = True
+    ctx: WriteContext,
+    records,
+    snapshots,
+    bundle: Any,
+    with_demo: bool = True,
+    settings: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Save every definition as a draft, publish them together, then create the demo records through
-    the record service. Runs in the caller's transaction: all or nothing."""
+    the record service. Runs in the caller's transaction: all or nothing. ``settings``: the deployment's
+    (the publish checks webhook URLs against its allow-list)."""
     if not isinstance(bundle, dict) or not isinstance(bundle.get("app"), dict) or "name" not in bundle["app"]:
         raise BadRequest("A template bundle needs an 'app' definition with a name")
     app = bundle["app"]["name"]
@@ -48,7 +55,9 @@ def install_bundle(
             if not isinstance(doc, dict) or "name" not in doc:
                 raise BadRequest(f"Every item of '{section}' must be a definition object with a name")
             store.save_draft(ctx.session, app, kind, doc["name"], doc)
-    published = store.publish_drafts(ctx.session, app, ctx.actor.username, note="template import")
+    published = store.publish_drafts(
+        ctx.session, app, ctx.actor.username, note="template import", settings=settings
+    )
     created = 0
     if with_demo and bundle.get("demo_data"):
         from dataclasses import replace

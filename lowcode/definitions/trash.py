@@ -60,7 +60,14 @@ def _restorable(session: Session, app: str, entity: str, trash_id: int) -> Trash
 
 
 def restore(
-    session: Session, app: str, entity: str, trash_id: int, actor_name: str, as_key: str | None = None
+    session: Session,
+    app: str,
+    entity: str,
+    trash_id: int,
+    actor_name: str,
+    as_key: str | None = None,
+    *,
+    settings: store.Settings = None,
 ) -> store.Published:
     """Bring a trashed column back as a field (its old definition, under ``as_key`` if given) and publish.
 
@@ -82,7 +89,8 @@ def restore(
     body["fields"].append({**entry.field, "name": key})
     d.draft = copy.deepcopy(body)
     options = PublishOptions(restore={key: trash_id})
-    return store.publish_body(session, d, body, actor_name, f"restored '{key}' from the trash", options)
+    note = f"restored '{key}' from the trash"
+    return store.publish_body(session, d, body, actor_name, note, options, settings=settings)
 
 
 def purge(session: Session, app: str, entity: str, trash_id: int, actor_name: str) -> dict[str, Any]:

@@ -13,7 +13,6 @@ from referencing import Registry, Resource
 
 from lowcode.errors import DefinitionInvalid, UnknownType
 from lowcode.fields import field_types
-from lowcode.fields.base import FieldDef
 from lowcode.runtime.compiler import RESERVED_NAMES
 
 
@@ -93,76 +92,4 @@ def entity_errors(doc: Mapping[str, Any]) -> dict[str, list[str]]:
             errors.update(
                 schema_errors(Draft202012Validator(ftype.options_schema), options, f"{path}/options")
             )
-    return errors
-
-
-def app_errors_for(docs: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]]:
-    """Cross-document checks of every published (or about to be published) document of one app."""
-    errors = app_errors(docs.get("entity", {}), docs.get("form", {}), docs.get("view", {}))
-    entities = docs.get("entity", {})
-    if docs.get("role") or docs.get("rule"):
-        import sqlalchemy as sa
-
-        from lowcode.auth.grants import role_errors
-        from lowcode.rules.validate import rule_errors
-        from lowcode.runtime.compiler import compile_entity
-
-        def kinds_of(name: str) -> dict[str, str]:
-            return compile_entity("check", entities[name], 0, sa.MetaData()).kinds
-
-        for role in docs.get("role", {}).values():
-            errors.update(role_errors(role, entities, kinds_of))
-        for rule in docs.get("rule", {}).values():
-            errors.update(rule_errors(rule, entities, kinds_of))
-    for app_doc in docs.get("app", {}).values():
-        for i, op in enumerate(app_doc.get("sensitive_operations", [])):
-            if op["entity"] not in entities:
-                errors.setdefault(f"app/sensitive_operations/{i}/entity", []).append(
-                    f"unknown entity '{op['entity']}'"
-                )
-    return errors
-
-
-def _dependency_errors(doc: Mapping[str, Any], entities: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """Each field's checks against its own entity (a computed field's inputs must exist)."""
-    fields = {f["name"]: f for f in doc["fields"]}
-    messages = []
-    for fdoc in doc["fields"]:
-        fdef = FieldDef.from_json(fdoc)
-        messages += field_types.get(fdef.type).check_in_entity(fdef, fields, entities)
-    return messages
-
-
-def app_errors(
-    entities: Mapping[str, Mapping[str, Any]], forms: Mapping[str, Any], views: Mapping[str, Any]
-) -> dict[str, list[str]]:
-    """Cross-document checks over one app: link/child targets, formula syntax, form and view fields."""
-    errors: dict[str, list[str]] = {}
-    names = set(entities)
-    for ename, doc in entities.items():
-        field_names = {f["name"] for f in doc["fields"]}
-        for i, fdoc in enumerate(doc["fields"]):
-            ftype = field_types.get(fdoc["type"])
-            for msg in ftype.check_definition(FieldDef.from_json(fdoc), names):
-                errors.setdefault(f"entity:{ename}/fields/{i}", []).append(msg)
-        for msg in _dependency_errors(doc, entities):
-            errors.setdefault(f"entity:{ename}/fields", []).append(msg)
-        for group in doc.get("unique_together", []):
-            for name in group:
-                if name not in field_names:
-                    errors.setdefault(f"entity:{ename}/unique_together", []).append(f"unknown field '{name}'")
-        title = doc.get("title_field")
-        if title and title not in field_names:
-            errors.setdefault(f"entity:{ename}/title_field", []).append(f"unknown field '{title}'")
-    for kind, docs, key in (("form", forms, "sections"), ("view", views, "columns")):
-        for name, doc in docs.items():
-            entity = entities.get(doc["entity"])
-            if entity is None:
-                errors.setdefault(f"{kind}:{name}/entity", []).append(f"unknown entity '{doc['entity']}'")
-                continue
-            known = {f["name"] for f in entity["fields"]} | set(RESERVED_NAMES)
-            used = [f for s in doc[key] for f in s["fields"]] if key == "sections" else doc[key]
-            for field_name in used:
-                if field_name not in known:
-                    errors.setdefault(f"{kind}:{name}/{key}", []).append(f"unknown field '{field_name}'")
     return errors

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from lowcode.auth.security_log import log_event
 from lowcode.core.jsonutil import dumps, loads_exact
 from lowcode.definitions import store
-from lowcode.definitions.validate import app_errors_for
+from lowcode.definitions.checks import app_errors_for
 from lowcode.errors import BadRequest, DefinitionInvalid, NotFound, SchemaChangeRefused
 from lowcode.pages.admin_common import admin_work, form_text, label_text
 from lowcode.pages.blueprint import bp
@@ -109,7 +109,8 @@ def _publish_problems(db, app: str, name: str, draft: Any) -> dict[str, list[str
     docs = store.published_app_documents(db, app)
     docs.setdefault(KIND, {})[name] = draft
     prefix = f"role:{name}/"
-    return {path: messages for path, messages in app_errors_for(docs).items() if path.startswith(prefix)}
+    errors = app_errors_for(docs, current_app.config["LOWCODE"])
+    return {path: messages for path, messages in errors.items() if path.startswith(prefix)}
 
 
 @bp.get("/admin/roles/<app>/<name>")
@@ -156,10 +157,23 @@ def _publish(app: str, name: str, rollback_to: int | None):
             store.get_definition(ctx.session, app, KIND, name)  # 404 for an unknown role
             try:
                 if rollback_to is None:
-                    number = store.publish(ctx.session, app, KIND, name, ctx.actor.username)
+                    number = store.publish(
+                        ctx.session,
+                        app,
+                        KIND,
+                        name,
+                        ctx.actor.username,
+                        settings=current_app.config["LOWCODE"],
+                    )
                 else:
                     number = store.rollback(
-                        ctx.session, app, KIND, name, rollback_to, ctx.actor.username
+                        ctx.session,
+                        app,
+                        KIND,
+                        name,
+                        rollback_to,
+                        ctx.actor.username,
+                        settings=current_app.config["LOWCODE"],
                     ).version
             except NotFound as exc:  # no draft, or no such version: a refusal shown in the editor
                 raise DefinitionInvalid(exc.message) from exc

@@ -2,30 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import functools
+from collections.abc import Mapping
 from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from lowcode.conditions import parse_condition
-from lowcode.errors import ConditionInvalid, LowcodeError, UnknownType
+from lowcode.definitions.checks import AppDocuments
+from lowcode.definitions.names import CONDITION_SCOPE, condition_problems, join
+from lowcode.errors import LowcodeError, UnknownType
 from lowcode.expressions import compile_expression
-from lowcode.rules.actions.base import rule_actions
+from lowcode.rules.actions.base import RuleAction, rule_actions
 from lowcode.rules.cron import schedule_errors
+from lowcode.rules.names import rule_name_errors
 
 EXPRESSION_KEYS = ("when", "guard", "value")
 EXPRESSION_MAPS = ("values", "set", "key", "insert")
 
 
-def rule_errors(
-    rule: Mapping[str, Any], entities: Mapping[str, Any], kinds_of: Callable[[str], dict]
-) -> dict[str, list[str]]:
-    """Every problem of one rule, keyed by ``rule:<name>/<json path>``."""
+def rule_errors(rule: Mapping[str, Any], docs: AppDocuments) -> dict[str, list[str]]:
+    """Every problem of one rule in its app (``docs``: the app's definitions as they will be published),
+    keyed by ``rule:<name>/<json path>``: the entity, trigger and schedule, each action's options and
+    expressions; once those are sound, every name the rule uses (:mod:`lowcode.rules.names`)."""
     prefix = f"rule:{rule['name']}"
     errors: dict[str, list[str]] = {}
-    if rule["entity"] not in entities:
+    if rule["entity"] not in docs.entities:
         return {f"{prefix}/entity": [f"unknown entity '{rule['entity']}'"]}
-    kinds = kinds_of(rule["entity"])
+    kinds = docs.kinds(rule["entity"])
     trigger = rule.get("trigger") or {}
     for key in ("condition", "old_condition"):
         _check_condition(trigger.get(key), kinds, f"{prefix}/trigger/{key}", errors)
@@ -33,25 +36,26 @@ def rule_errors(
         (rule.get("schedule") or {}).get("condition"), kinds, f"{prefix}/schedule/condition", errors
     )
     errors.update(schedule_errors(rule.get("schedule"), f"{prefix}/schedule"))
-    field_names = {f["name"] for f in entities[rule["entity"]]["fields"]}
-    for name in [
-        *trigger.get("fields_changed", []),
-        *([trigger["transition"]["field"]] if "transition" in trigger else []),
-    ]:
+    field_names = docs.fields(rule["entity"])
+    for i, name in enumerate(trigger.get("fields_changed", [])):
         if name not in field_names:
-            errors.setdefault(f"{prefix}/trigger", []).append(f"unknown field '{name}'")
+            errors.setdefault(f"{prefix}/trigger/fields_changed/{i}", []).append(f"unknown field '{name}'")
+    transition = trigger.get("transition", {}).get("field")
+    if transition is not None and transition not in field_names:
+        errors.setdefault(f"{prefix}/trigger/transition/field", []).append(f"unknown field '{transition}'")
     phase = "schedule" if "schedule" in rule else trigger.get("phase", "after")
-    _check_actions(rule["actions"], phase, set(entities), f"{prefix}/actions", errors)
+    _check_actions(rule["actions"], phase, set(docs.entities), f"{prefix}/actions", errors)
+    if not errors:
+        errors.update(rule_name_errors(rule, docs))
     return errors
 
 
 def _check_condition(doc, kinds, path, errors) -> None:
+    """A trigger or schedule condition: fields, operators, values, and only ``$user``/``$now``/``$today``."""
     if not doc:
         return
-    try:
-        parse_condition(doc, kinds)
-    except ConditionInvalid as exc:
-        errors.setdefault(path, []).append(exc.message)
+    for where, messages in condition_problems(doc, kinds, CONDITION_SCOPE).items():
+        errors.setdefault(join(path, where), []).extend(messages)
 
 
 def _check_actions(actions: list, phase: str, entity_names: set[str], path: str, errors: dict) -> None:
@@ -64,9 +68,7 @@ def _check_actions(actions: list, phase: str, entity_names: set[str], path: str,
             continue
         if phase not in plugin.phases:
             errors.setdefault(f"{here}/type", []).append(f"'{plugin.type}' cannot run in the {phase} phase")
-        schema = {**plugin.options_schema, "properties": {**plugin.options_schema.get("properties", {}),
-                  "type": {"const": plugin.type}, "when": {"type": "string"}}, "additionalProperties": False}  # fmt: skip
-        for err in Draft202012Validator(schema).iter_errors(action):
+        for err in _options_validator(plugin).iter_errors(action):
             where = "/".join(str(p) for p in err.absolute_path)
             errors.setdefault(f"{here}/{where}".rstrip("/"), []).append(err.message)
         errors.update({f"{here}/{k}": v for k, v in _expression_errors(action).items()})
@@ -74,6 +76,19 @@ def _check_actions(actions: list, phase: str, entity_names: set[str], path: str,
             errors.setdefault(here, []).append(message)
         if isinstance(action.get("actions"), list):
             _check_actions(action["actions"], phase, entity_names, f"{here}/actions", errors)
+
+
+@functools.cache
+def _options_validator(plugin: RuleAction) -> Draft202012Validator:
+    """The validator of an action's options (its schema plus ``type`` and ``when``), built once per plugin."""
+    properties = {
+        **plugin.options_schema.get("properties", {}),
+        "type": {"const": plugin.type},
+        "when": {"type": "string"},
+    }
+    return Draft202012Validator(
+        {**plugin.options_schema, "properties": properties, "additionalProperties": False}
+    )
 
 
 def _expression_errors(action: Mapping[str, Any]) -> dict[str, list[str]]:

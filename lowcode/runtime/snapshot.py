@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lowcode.auth.grants import attach_grants
-from lowcode.definitions.store import DEFINITIONS_COUNTER, all_published, read_counter
+from lowcode.definitions.published import DEFINITIONS_COUNTER, all_published, read_counter
 from lowcode.errors import NotFound
 from lowcode.fields.base import normalise_label, pick_label
 from lowcode.rules.model import Rulebook, build_rulebook

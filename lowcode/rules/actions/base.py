@@ -70,6 +70,12 @@ class RuleAction:
         target = options.get("entity")
         return [f"unknown entity '{target}'"] if target and target not in entity_names else []
 
+    def check_in_app(self, options: Mapping[str, Any], check: Any) -> None:
+        """Publish-time checks against the app and the deployment, through ``check`` (a
+        :class:`lowcode.rules.names.ActionCheck`: the scope the action runs in, the app's definitions as
+        published, the settings): report every name the action uses that will not resolve, and bind what
+        it names for the actions after it. Called once the options fit the schema."""
+
     def run(self, run: RuleRun, options: Mapping[str, Any], scope: dict[str, Any]) -> None:
         """Do the action. May raise RuleRefused."""
         raise NotImplementedError

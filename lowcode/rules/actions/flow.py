@@ -35,6 +35,12 @@ class SetFieldsAction(RuleAction):
         "properties": {"values": values_schema()},
     }
 
+    def check_in_app(self, options, check):
+        check.fields(
+            "values", options["values"], check.writable(check.entity), f"a writable field of {check.entity}"
+        )
+        check.expressions("values", options["values"])
+
     def run(self, run: RuleRun, options, scope):
         entity = run.ctx.snapshot.entity(run.rule.app, run.rule.entity)
         errors: dict[str, list[str]] = {}
@@ -65,6 +71,9 @@ class RefuseAction(RuleAction):
         "properties": {"message": {"type": "string", "minLength": 1, "maxLength": 500}},
     }
 
+    def check_in_app(self, options, check):
+        check.template("message", options["message"])
+
     def run(self, run: RuleRun, options, scope):
         raise RuleRefused(render(options["message"], scope), rule=run.rule.name)
 
@@ -82,6 +91,16 @@ class ForEachChildAction(RuleAction):
             "actions": NESTED,
         },
     }
+
+    def check_in_app(self, options, check):
+        child = check.docs.children(check.entity).get(options["child"])
+        if child is None:
+            check.add("child", f"'{options['child']}' is not a child table of {check.entity}")
+            return
+        row = check.row_scope(
+            options.get("as", "line"), check.docs.record(child), parent=check.scope["record"]
+        )
+        check.actions("actions", options["actions"], row)
 
     def run(self, run: RuleRun, options, scope):
         rows = run.event.children.get(options["child"])
@@ -130,6 +149,15 @@ class ForEachRecordAction(RuleAction):
             "actions": NESTED,
         },
     }
+
+    def check_in_app(self, options, check):
+        if options["entity"] not in check.docs.entities:
+            return  # reported by check()
+        if options.get("where"):
+            check.condition("where", options["where"], options["entity"])
+        check.template("missing_message", options.get("missing_message"))
+        row = check.row_scope(options.get("as", "item"), check.docs.record(options["entity"]))
+        check.actions("actions", options["actions"], row)
 
     def run(self, run: RuleRun, options, scope):
         rows = matching_rows(run, options, scope)

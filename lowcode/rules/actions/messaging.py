@@ -25,6 +25,7 @@ from lowcode.rules.actions.base import (
     values_schema,
 )
 from lowcode.runtime import outbox
+from lowcode.webhook_targets import literal_target_problem
 
 KEY = {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,47}$"}
 RECIPIENT = {
@@ -122,6 +123,19 @@ class NotifyAction(RuleAction):
                 errors += _expression_errors({"user": spec["user"]}, "to")
         return errors
 
+    def check_in_app(self, options, check):
+        users = check.docs.user_fields(check.entity)
+        listed = isinstance(options["to"], list)
+        for j, spec in enumerate(_recipients(options)):
+            where = f"to/{j}" if listed else "to"
+            if "role" in spec and spec["role"] not in check.docs.of("role"):
+                check.add(f"{where}/role", f"unknown role '{spec['role']}' of this app")
+            if "field" in spec and spec["field"] not in users:
+                check.add(f"{where}/field", f"'{spec['field']}' is not a user field of {check.entity}")
+            check.expression(f"{where}/user", spec.get("user"))
+        for key in ("title", "body", "link"):
+            check.template(key, options.get(key))
+
     def run(self, run: RuleRun, options, scope):
         session = run.ctx.session
         wanted: set[int] = set()
@@ -209,6 +223,14 @@ class CallWebhookAction(RuleAction):
             errors += _template_errors(value, f"headers/{name}")
         return errors
 
+    def check_in_app(self, options, check):
+        check.expressions("payload", options.get("payload"))
+        for name, value in (options.get("headers") or {}).items():
+            check.template(f"headers/{name}", value)
+        problem = literal_target_problem(options["url"], check.docs.settings)
+        if problem:
+            check.add("url", problem)
+
     def run(self, run: RuleRun, options, scope):
         record_id = _record_id(run, scope)
         if "payload" in options:
@@ -248,6 +270,9 @@ class PublishEventAction(RuleAction):
 
     def check(self, options, entity_names):
         return _expression_errors(options.get("payload"), "payload")
+
+    def check_in_app(self, options, check):
+        check.expressions("payload", options.get("payload"))
 
     def run(self, run: RuleRun, options, scope):
         data = payload_values(options.get("payload") or {}, scope)

@@ -6,6 +6,7 @@ import marshmallow as ma
 from sqlalchemy.exc import IntegrityError
 
 from lowcode.core.jsonutil import to_jsonable
+from lowcode.definitions.names import ANY
 from lowcode.errors import RuleRefused, TooManyRows, ValidationFailed
 from lowcode.rules.actions.base import RuleAction, RuleRun, evaluate, evaluate_values, render, values_schema
 from lowcode.rules.lockahead import UNKNOWN, LockTarget, known
@@ -53,6 +54,29 @@ class CreateRecordAction(RuleAction):
         },
     }
 
+    def check_in_app(self, options, check):
+        target = options["entity"]
+        if target not in check.docs.entities:
+            return  # reported by check()
+        children = check.docs.children(target)
+        check.fields(
+            "values",
+            options["values"],
+            check.writable(target) | set(children),
+            f"a writable field of {target}",
+        )
+        check.expressions("values", options["values"])
+        for child_field, specs in (options.get("children") or {}).items():
+            if child_field not in children:
+                check.add(f"children/{child_field}", f"'{child_field}' is not a child table of {target}")
+                continue
+            items = specs if isinstance(specs, list) else [specs]
+            for j, spec in enumerate(items):
+                where = f"children/{child_field}" + (f"/{j}" if isinstance(specs, list) else "")
+                _check_rows(check, where, spec, children[child_field])
+        if options.get("as"):
+            check.bind(options["as"], check.docs.record(target))
+
     def run(self, run: RuleRun, options, scope):
         data = evaluate_values(options["values"], scope)
         for child_field, specs in (options.get("children") or {}).items():
@@ -79,6 +103,34 @@ class CreateRecordAction(RuleAction):
                 except ma.ValidationError:
                     continue
         yield from plan.created(options["entity"], record)
+
+
+def _check_rows(check, where: str, spec, row_entity: str) -> None:
+    """Names of one ``children`` item: ``from`` is a child table of the trigger record, whose rows the
+    values read (as ``line`` or the item's ``as``); the keys are fields of the created rows."""
+    scope = check.scope
+    if "from" in spec:
+        source = check.docs.children(check.entity).get(spec["from"])
+        if source is None and spec["from"] != "$none":
+            check.add(f"{where}/from", f"'{spec['from']}' is not a child table of {check.entity}")
+        scope = check.row_scope(spec.get("as", "line"), check.docs.record(source) if source else ANY)
+    check.expression(f"{where}/when", spec.get("when"), scope)
+    check.fields(
+        f"{where}/values", spec["values"], check.writable(row_entity), f"a writable field of {row_entity}"
+    )
+    check.expressions(f"{where}/values", spec["values"], scope)
+
+
+def _check_guarded(options, check, target: str) -> None:
+    """Names of a guarded update: ``set`` keys are writable fields of the target; in ``set`` and ``guard``
+    a bare name may also be a column of the target row; ``refuse_message`` reads the row as ``target``."""
+    check.fields("set", options["set"], check.writable(target), f"a writable field of {target}")
+    row = {**check.scope, **dict.fromkeys(check.docs.columns(target), ANY)}
+    check.expressions("set", options["set"], row)
+    check.expression("guard", options.get("guard"), row)
+    check.template(
+        "refuse_message", options.get("refuse_message"), check.row_scope("target", check.docs.record(target))
+    )
 
 
 def _rows(run: RuleRun, spec, scope) -> list[dict]:
@@ -121,6 +173,13 @@ class UpdateRecordsAction(RuleAction):
         },
     }
 
+    def check_in_app(self, options, check):
+        if options["entity"] not in check.docs.entities:
+            return  # reported by check()
+        check.condition("where", options["where"], options["entity"])
+        _check_guarded(options, check, options["entity"])
+        check.template("missing_message", options.get("missing_message"))
+
     def run(self, run: RuleRun, options, scope):
         variables = run.variables(scope)
         match, set_exprs, guard = options["where"], options["set"], options.get("guard")
@@ -159,6 +218,18 @@ class UpsertAction(RuleAction):
             "refuse_message": {"type": "string", "maxLength": 500},
         },
     }
+
+    def check_in_app(self, options, check):
+        target = options["entity"]
+        if target not in check.docs.entities:
+            return  # reported by check()
+        writable = check.writable(target)
+        keys = writable & set(check.docs.kinds(target))
+        check.fields("key", options["key"], keys, f"a writable field of {target} that can be a key")
+        check.expressions("key", options["key"])
+        check.fields("insert", options.get("insert", {}), writable, f"a writable field of {target}")
+        check.expressions("insert", options.get("insert"))
+        _check_guarded(options, check, target)
 
     def run(self, run: RuleRun, options, scope):
         target = run.ctx.snapshot.entity(run.rule.app, options["entity"])

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from lowcode.auth.users import create_user
 from lowcode.core.models import AuditEntry
-from lowcode.errors import PermissionDenied
+from lowcode.errors import PermissionDenied, ValidationFailed
 from lowcode.runtime.context import Actor, WriteContext
 
 
@@ -45,7 +45,6 @@ BUNDLE = {
         _bump_rule("use", {"used": "used + record.n", "hits": "hits + 1"}),
         _bump_rule("multiply", {"hits": "hits * record.n"}),
         _bump_rule("clear", {"total": "null"}),
-        _bump_rule("overwrite_free", {"free": "record.n"}),
     ],
     "roles": [
         {"name": "keeper", "label": "Keeper", "grants": [{
@@ -122,11 +121,23 @@ def test_a_required_field_set_to_null_is_refused(ctr):
     _unchanged(ctr, bucket)
 
 
-def test_a_computed_field_cannot_be_set_by_an_atomic_update(ctr):
+def test_a_computed_field_cannot_be_set_by_an_atomic_update(app, ctr):
+    """Refused when the rule is published (naming the rule and the key), and by the record service itself
+    for any other caller."""
+    rule = _bump_rule("overwrite_free", {"free": "record.n"})
+    assert ctr.put("/api/definitions/ctr/rule/bump_overwrite_free", json=rule).status_code == 200
+    refused = ctr.post("/api/definitions/ctr/rule/bump_overwrite_free/publish")
+    assert refused.status_code == 422, refused.get_json()
+    assert refused.get_json()["error"]["fields"] == {
+        "rule:bump_overwrite_free/actions/0/set/free": ["'free' is not a writable field of bucket"]
+    }
     bucket = _bucket(ctr, code="A")
-    response = _bump(ctr, bucket, "overwrite_free", "1")
-    assert response.status_code == 422, response.get_json()
-    assert list(response.get_json()["error"]["fields"]) == ["free"]
+    svc = app.extensions["lowcode"]
+    with pytest.raises(ValidationFailed) as caught, svc.db.write() as s:
+        ctx = WriteContext(s, Actor.system("test"), svc.snapshots.get(s))
+        match = {"field": "id", "op": "=", "value": bucket["id"]}
+        svc.records.update_where(ctx, "ctr", "bucket", match, {}, {"free": "n"}, {"n": Decimal(1)})
+    assert list(caught.value.fields) == ["free"]
     _unchanged(ctr, bucket)
 
 

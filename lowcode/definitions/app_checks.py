@@ -1,0 +1,106 @@
+"""The cross-document checks of entities, forms, views and the app definition (see
+:mod:`lowcode.definitions.checks`): every entity, field and view they name must exist in the app."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from lowcode.definitions.checks import AppDocuments, DefinitionCheck, definition_checks, register_check
+from lowcode.definitions.names import CONDITION_SCOPE, condition_problems, join
+from lowcode.fields import field_types
+from lowcode.fields.base import SYSTEM_NAMES, FieldDef
+from lowcode.registry import Registry
+
+Errors = dict[str, list[str]]
+
+
+def _add(errors: Errors, path: str, message: str) -> None:
+    errors.setdefault(path, []).append(message)
+
+
+def entity_errors_in_app(doc: Mapping[str, Any], docs: AppDocuments) -> Errors:
+    """Link and child targets, what computed fields are computed from, unique groups, the title field."""
+    prefix = f"entity:{doc['name']}"
+    errors: Errors = {}
+    fields = {f["name"]: f for f in doc["fields"]}
+    for i, fdoc in enumerate(doc["fields"]):
+        fdef = FieldDef.from_json(fdoc)
+        ftype = field_types.get(fdef.type)
+        for message in ftype.check_definition(fdef, set(docs.entities)):
+            _add(errors, f"{prefix}/fields/{i}", message)
+        for message in ftype.check_in_entity(fdef, fields, docs.entities):
+            _add(errors, f"{prefix}/fields/{i}", message)
+    for i, group in enumerate(doc.get("unique_together", [])):
+        for name in group:
+            if name not in fields:
+                _add(errors, f"{prefix}/unique_together/{i}", f"unknown field '{name}'")
+    title = doc.get("title_field")
+    if title and title not in fields:
+        _add(errors, f"{prefix}/title_field", f"unknown field '{title}'")
+    return errors
+
+
+def form_errors(doc: Mapping[str, Any], docs: AppDocuments) -> Errors:
+    """The form's entity and the fields of its sections."""
+    prefix = f"form:{doc['name']}"
+    if doc["entity"] not in docs.entities:
+        return {f"{prefix}/entity": [f"unknown entity '{doc['entity']}'"]}
+    known = docs.fields(doc["entity"]) | SYSTEM_NAMES
+    errors: Errors = {}
+    for s, section in enumerate(doc["sections"]):
+        for f, name in enumerate(section["fields"]):
+            if name not in known:
+                _add(errors, f"{prefix}/sections/{s}/fields/{f}", f"unknown field '{name}'")
+    return errors
+
+
+def view_errors(doc: Mapping[str, Any], docs: AppDocuments) -> Errors:
+    """The view's entity, columns, filter (fields and variables), sort and search fields."""
+    prefix = f"view:{doc['name']}"
+    entity = doc["entity"]
+    if entity not in docs.entities:
+        return {f"{prefix}/entity": [f"unknown entity '{entity}'"]}
+    known, kinds = docs.fields(entity) | SYSTEM_NAMES, docs.kinds(entity)
+    errors: Errors = {}
+    for i, name in enumerate(doc["columns"]):
+        if name not in known:
+            _add(errors, f"{prefix}/columns/{i}", f"unknown field '{name}'")
+    if doc.get("filter"):
+        for path, messages in condition_problems(doc["filter"], kinds, CONDITION_SCOPE).items():
+            errors.setdefault(join(f"{prefix}/filter", path), []).extend(messages)
+    for i, key in enumerate(doc.get("sort", [])):
+        if key["field"] not in kinds:
+            _add(errors, f"{prefix}/sort/{i}/field", f"'{key['field']}' is not a sortable field of {entity}")
+    for i, name in enumerate(doc.get("search_fields", [])):
+        if name not in kinds:
+            _add(errors, f"{prefix}/search_fields/{i}", f"'{name}' is not a searchable field of {entity}")
+    return errors
+
+
+def app_errors(doc: Mapping[str, Any], docs: AppDocuments) -> Errors:
+    """The sensitive operations' entities, fields and conditions. (The menu is not checked: an entry whose
+    entity is not published is left out of the menu, so an app may be published before its entities.)"""
+    prefix = f"app:{doc['name']}"
+    errors: Errors = {}
+    for i, op in enumerate(doc.get("sensitive_operations", [])):
+        here = f"{prefix}/sensitive_operations/{i}"
+        if op["entity"] not in docs.entities:
+            _add(errors, f"{here}/entity", f"unknown entity '{op['entity']}'")
+            continue
+        known = docs.fields(op["entity"])
+        for f, name in enumerate(op.get("fields", [])):
+            if name not in known:
+                _add(errors, f"{here}/fields/{f}", f"unknown field '{name}'")
+        if op.get("condition"):
+            problems = condition_problems(op["condition"], docs.kinds(op["entity"]), CONDITION_SCOPE)
+            for path, messages in problems.items():
+                errors.setdefault(join(f"{here}/condition", path), []).extend(messages)
+    return errors
+
+
+def register_builtin_checks(registry: Registry[DefinitionCheck] = definition_checks) -> None:
+    """Register the checks of entities, forms, views and app definitions (idempotent)."""
+    checks = {"entity": entity_errors_in_app, "form": form_errors, "view": view_errors, "app": app_errors}
+    for kind, check in checks.items():
+        register_check(kind, check, registry)

@@ -1,0 +1,49 @@
+"""Reading published definitions and the named counters (the ``definitions`` counter tells every process
+that its snapshot is out of date)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from lowcode.core.models import Counter, Definition, DefinitionVersion
+
+DEFINITIONS_COUNTER = "definitions"
+
+
+def published_app_documents(session: Session, app: str | None = None) -> dict[str, dict[str, dict]]:
+    """Published bodies by kind and name: ``{"entity": {"order": {...}}, ...}`` (one app, or all apps merged)."""
+    docs: dict[str, dict[str, dict]] = {}
+    for (_d_app, kind, name), body in all_published(session, app).items():
+        docs.setdefault(kind, {})[name] = body
+    return docs
+
+
+def all_published(session: Session, app: str | None = None) -> dict[tuple[str, str, str], dict]:
+    """Every published body keyed by (app, kind, name), with one query."""
+    query = sa.select(Definition.app, Definition.kind, Definition.name, DefinitionVersion.body).join(
+        DefinitionVersion,
+        sa.and_(
+            DefinitionVersion.definition_id == Definition.id,
+            DefinitionVersion.version == Definition.published_version,
+        ),
+    )
+    if app is not None:
+        query = query.where(Definition.app == app)
+    return {(a, k, n): body for a, k, n, body in session.execute(query)}
+
+
+def bump_counter(session: Session, key: str) -> None:
+    """Increment a named counter inside the current transaction, creating it at 1."""
+    updated = session.execute(sa.update(Counter).where(Counter.key == key).values(value=Counter.value + 1))
+    if updated.rowcount == 0:
+        session.add(Counter(key=key, value=1))
+        session.flush()
+
+
+_READ_COUNTER = sa.select(Counter.__table__.c.value).where(Counter.__table__.c.key == sa.bindparam("key"))
+
+
+def read_counter(session: Session, key: str) -> int:
+    """Current value of a named counter (0 if never bumped); a prebuilt Core statement (hot path)."""
+    return session.execute(_READ_COUNTER, {"key": key}).scalar() or 0
