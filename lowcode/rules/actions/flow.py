@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from lowcode.conditions import parse_condition
 from lowcode.core.jsonutil import to_jsonable
+from lowcode.definitions.names import ANY
 from lowcode.errors import RuleRefused, ValidationFailed
 from lowcode.rules.actions.base import (
     RuleAction,
@@ -219,6 +220,15 @@ class CollectAction(RuleAction):
             "limit": {"type": "integer", "minimum": 1, "maximum": 10000},
         },
     }
+
+    def check_in_app(self, options, check):
+        if options["entity"] not in check.docs.entities:
+            return  # reported by check()
+        if options.get("where"):
+            check.condition("where", options["where"], options["entity"])
+        row = check.row_scope(options.get("as", "item"), check.docs.record(options["entity"]))
+        check.expression("value", options["value"], row)
+        check.bind(options["into"], ANY)
 
     def run(self, run: RuleRun, options, scope):
         collected = scope.setdefault(options["into"], [])

@@ -419,6 +419,16 @@ def test_a_created_record_is_named_only_for_the_actions_after_it():
     }  # not outside the loop
 
 
+def test_a_collected_list_is_named_for_the_actions_after_it_and_its_value_reads_the_row():
+    collect = {"type": "collect", "entity": "customer", "where": {"field": "credit", "op": ">", "value": 0},
+               "value": "item.name", "into": "names"}  # fmt: skip
+    use = {"type": "refuse", "when": "len(names) > 0", "message": "{join(names, ', ', 3)}"}
+    assert _errors(collect, use) == {}
+    assert set(_errors(use, collect)) == {"rule:r/actions/0/when", "rule:r/actions/0/message"}
+    wrong = {**collect, "value": "item.nickname", "where": {"field": "nick", "op": "=", "value": "x"}}
+    assert set(_errors(wrong)) == {"rule:r/actions/0/value", "rule:r/actions/0/where/field"}
+
+
 def test_a_loop_row_may_shadow_a_name_and_its_fields_follow_the_new_meaning():
     loop = {
         "type": "for_each_record",
