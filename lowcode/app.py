@@ -14,13 +14,14 @@ from lowcode.auth.grants import role_errors
 from lowcode.config import check_startup, load_settings
 from lowcode.core.jsonutil import to_jsonable
 from lowcode.definitions.app_checks import register_builtin_checks
-from lowcode.definitions.checks import register_check
+from lowcode.definitions.checks import combined, register_check
 from lowcode.fields import register_builtin_field_types
 from lowcode.migrations import require_current_schema
 from lowcode.rules.actions import register_builtin_actions
 from lowcode.rules.validate import rule_errors
 from lowcode.security_headers import register_security_headers
 from lowcode.services import build_services
+from lowcode.workflows.validate import role_transition_errors, rule_transition_errors, workflow_check
 
 
 class ExactJSONProvider(DefaultJSONProvider):
@@ -42,8 +43,9 @@ def register_builtins() -> None:
     register_builtin_field_types()
     register_builtin_actions()
     register_builtin_checks()
-    register_check("role", role_errors)
-    register_check("rule", rule_errors)
+    register_check("role", combined(role_errors, role_transition_errors))
+    register_check("rule", combined(rule_errors, rule_transition_errors))
+    register_check("workflow", workflow_check)
 
 
 class Int64Converter(IntegerConverter):

@@ -76,6 +76,14 @@ class ConstraintViolated(ValidationFailed):
     which; ``extra["constraint"]`` is the kind. Nothing was written: the transaction rolls back."""
 
 
+class WorkflowRefused(LowcodeError):
+    """The record's workflow state does not allow this write: no transition leads there from the current
+    state, the transition's condition does not hold, the state locks the record or a field, or forbids
+    deleting. The message names the state; ``fields`` the fields concerned."""
+
+    code = "workflow_refused"
+
+
 class VersionConflict(LowcodeError):
     """Optimistic concurrency: the record changed since the client read it.
 

@@ -17,11 +17,24 @@ bp = Blueprint("api_data", __name__, url_prefix="/api/data")
 
 
 def _record_json(ctx: WriteContext, app: str, entity_name: str, record: dict) -> dict:
+    """One record as JSON; with a workflow, ``_transitions``: what the caller may take on it now."""
     entity = ctx.snapshot.entity(app, entity_name)
     hidden = services().permissions.hidden_fields(ctx.actor, entity)
     children = {cf.name: ctx.snapshot.entity(app, cf.fdef.options["entity"]) for cf in entity.child_fields}
     rows = {name: record[name] for name in children if name in record}
-    return record_to_json(entity, record, hidden, rows, children)
+    out = record_to_json(entity, record, hidden, rows, children)
+    if entity.workflow is not None:
+        out["_transitions"] = [
+            {
+                "name": t.name,
+                "label": t.label,
+                "to": t.target,
+                "fields": list(t.required_fields),
+                "confirm": t.confirm,
+            }
+            for t in services().records.workflow.offers(ctx, entity, record)
+        ]
+    return out
 
 
 def _with_etag(body: dict, status: int = 200):
@@ -108,6 +121,19 @@ def update_record(app: str, entity: str, record_id: int):
     with unit_of_work(write=True) as ctx:
         out = _record_json(
             ctx, app, entity, services().records.update(ctx, app, entity, record_id, body, version)
+        )
+    return _with_etag(out)
+
+
+@bp.post("/<app>/<entity>/<int:record_id>/transitions/<name>")
+def take_transition(app: str, entity: str, record_id: int, name: str):
+    """Take a workflow transition; the body holds the fields it requires; If-Match (or ``version``) needed."""
+    body = json_body() if request.get_data() else {}
+    header, in_body = if_match_version(), body_version(body)
+    version = header if header is not None else in_body
+    with unit_of_work(write=True) as ctx:
+        out = _record_json(
+            ctx, app, entity, services().records.transition(ctx, app, entity, record_id, name, body, version)
         )
     return _with_etag(out)
 

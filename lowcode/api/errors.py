@@ -19,6 +19,7 @@ STATUS: dict[type[e.LowcodeError], int] = {
     e.LockedOut: 429,
     e.NotFound: 404,
     e.VersionConflict: 409,
+    e.WorkflowRefused: 409,
     e.SchemaChangeRefused: 409,
     e.PayloadTooLarge: 413,
     e.ValidationFailed: 422,

@@ -44,8 +44,43 @@ def entity_schema(entity: CompiledEntity) -> dict[str, Any]:
         if cf.ftype.computed:
             prop["readOnly"] = True
         props[cf.name] = prop
+    if entity.workflow is not None:
+        props["_transitions"] = TRANSITIONS_PROPERTY
     required = [cf.name for cf in entity.writable if cf.fdef.required]
     return {"type": "object", "title": entity.label_for("en"), "properties": props, "required": required}
+
+
+TRANSITIONS_PROPERTY = {
+    "type": "array", "readOnly": True,
+    "description": "Workflow transitions the caller may take on this record now",
+    "items": {"type": "object", "required": ["name", "label", "to", "fields", "confirm"], "properties": {
+        "name": {"type": "string"}, "label": {"type": "object"}, "to": {"type": "string"},
+        "fields": {"type": "array", "items": {"type": "string"}, "description": "fields the request must fill in"},
+        "confirm": {"type": ["object", "null"], "description": "the question to ask before taking it"}}},
+}  # fmt: skip
+
+
+def _transition_path(entity: CompiledEntity, ref: dict, errors: dict) -> dict[str, Any]:
+    """``POST .../{id}/transitions/{name}`` of an entity with a workflow."""
+    wf = entity.workflow
+    fields = sorted({f for t in wf.transitions.values() for f in t.required_fields})
+    props = {
+        f: entity.fields[f].ftype.json_schema(entity.fields[f].fdef) for f in fields if f in entity.fields
+    }
+    names = list(wf.transitions)
+    return {
+        "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                       {"name": "name", "in": "path", "required": True, "schema": {"type": "string", "enum": names}},
+                       {"name": "If-Match", "in": "header", "required": True, "schema": {"type": "string"}}],
+        "post": {"tags": [f"{entity.app}.{entity.name}"], "summary": f"Take a workflow transition of {entity.name}",
+                 "requestBody": {"required": False, "content": {"application/json": {"schema": {
+                     "type": "object", "properties": props, "additionalProperties": False}}}},
+                 "responses": {"200": {"description": "The record after the transition (ETag = version)",
+                                       "content": {"application/json": {"schema": ref}}},
+                               "409": _error("Version conflict, or the record's state does not allow it"),
+                               "422": _error("A required field is empty, or not a field of the transition"),
+                               "428": _error("If-Match missing"), **errors}},
+    }  # fmt: skip
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -70,7 +105,8 @@ def _paths_for(entity: CompiledEntity) -> dict[str, Any]:
                         ("after", "string", "cursor from the previous page's 'next'"))
     ]  # fmt: skip
     tag = [f"{entity.app}.{entity.name}"]
-    return {
+    extra = {f"{item}/transitions/{{name}}": _transition_path(entity, ref, errors)} if entity.workflow else {}
+    return extra | {
         base: {
             "get": {"tags": tag, "summary": f"List {entity.name}", "parameters": list_params,
                     "responses": {"200": {"description": "A page: {data, next, total}"}, **errors}},
@@ -85,7 +121,8 @@ def _paths_for(entity: CompiledEntity) -> dict[str, Any]:
                       "responses": {"200": one, "409": _error("Version conflict"), "422": _error("Invalid fields"),
                                     "428": _error("If-Match missing"), **errors}},
             "delete": {"tags": tag, "summary": f"Soft-delete {entity.name}",
-                       "responses": {"204": {"description": "Deleted"}, **errors}},
+                       "responses": {"204": {"description": "Deleted"}, **errors,
+                                     **({"409": _error("The record's state forbids deleting")} if entity.workflow else {})}},
         },
     }  # fmt: skip
 

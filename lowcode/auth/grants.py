@@ -28,6 +28,8 @@ class Grant:
     """field -> "hidden" | "read_only"."""
     context: Mapping[str, Any] = field(default_factory=dict)
     """ABAC conditions on the request: ip_in (CIDRs), hours, min_level."""
+    transitions: frozenset[str] = frozenset()
+    """Workflow transitions of the entity this grant lets its holders take."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ def attach_grants(
                     rule_doc,
                     dict(grant.get("fields", {})),
                     dict(grant.get("context", {})),
+                    frozenset(grant.get("transitions", [])),
                 )  # fmt: skip
             )
     for app, app_def in apps.items():

@@ -83,12 +83,55 @@ class PermissionService:
             raise PermissionDenied(
                 f"{actor.username} has no role that grants '{action}' on {entity.app}.{entity.name}"
             )
+        return self._in_context(actor, held, f"'{action}' on {entity.app}.{entity.name}")
+
+    def _in_context(self, actor: Actor, held: list[Grant], what: str) -> list[Grant]:
         now = self.clock()
         failures = [context_failure(g, actor, now) for g in held]
         usable = [g for g, why in zip(held, failures, strict=True) if why is None]
         if not usable:
-            raise PermissionDenied(f"'{action}' on {entity.app}.{entity.name} refused: {'; '.join(failures)}")
+            raise PermissionDenied(f"{what} refused: {'; '.join(failures)}")
         return usable
+
+    def transition_grants(self, actor: Actor, entity: CompiledEntity, name: str) -> list[Grant]:
+        """The actor's grants of the workflow transition ``name`` whose context conditions hold now
+        (administrators and the system may take every declared transition).
+
+        :raises PermissionDenied: when no role grants it.
+        """
+        if self._is_app_admin(actor, entity):
+            return [Grant("admin", entity.name, ALL_ACTIONS, transitions=frozenset([name]))]
+        held = [g for r in actor.roles.get(entity.app, ()) for g in self._access(entity).grants.get(r, ())
+                if name in g.transitions]  # fmt: skip
+        if not held:
+            raise PermissionDenied(
+                f"{actor.username} has no role that grants the transition '{name}' on {entity.app}.{entity.name}"
+            )
+        return self._in_context(actor, held, f"the transition '{name}' on {entity.app}.{entity.name}")
+
+    def authorize_transition(
+        self, actor: Actor, entity: CompiledEntity, name: str, record: dict[str, Any]
+    ) -> None:
+        """The actor may take the transition ``name`` on ``record`` (within a granting role's record rule).
+
+        :raises PermissionDenied:
+        """
+        if not self._record_allowed(actor, self.transition_grants(actor, entity, name), record):
+            raise PermissionDenied(
+                f"record {record.get('id')} of {entity.name} is outside what your roles allow for '{name}'"
+            )
+
+    def check_transition_write(
+        self, actor: Actor, entity: CompiledEntity, name: str, before: dict[str, Any], after: dict[str, Any]
+    ) -> None:
+        """The state a transition produces must stay within a granting role's record rule, and any
+        sensitive update operation it amounts to needs its grant. :raises PermissionDenied:"""
+        changed = {k for k, v in after.items() if before.get(k) != v}
+        if not self._record_allowed(actor, self.transition_grants(actor, entity, name), after):
+            raise PermissionDenied(
+                f"the {entity.name} record would be outside what your roles allow for '{name}'"
+            )
+        self._check_sensitive(actor, entity, "update", changed, after)
 
     # -- checks ----------------------------------------------------------------------------------
     def authorize(

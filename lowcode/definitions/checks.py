@@ -117,6 +117,19 @@ def register_check(
         registry.register(kind, check)
 
 
+def combined(*checks: DefinitionCheck) -> DefinitionCheck:
+    """One check of a kind made of several (e.g. a role's own check and the one of its transition grants)."""
+
+    def check(doc: Mapping[str, Any], docs: AppDocuments) -> dict[str, list[str]]:
+        errors: dict[str, list[str]] = {}
+        for one in checks:
+            for path, messages in one(doc, docs).items():
+                errors.setdefault(path, []).extend(messages)
+        return errors
+
+    return check
+
+
 def app_errors_for(
     docs: Mapping[str, Mapping[str, Any]],
     settings: Mapping[str, Any] | None = None,

@@ -1,7 +1,7 @@
 """App templates: a bundle of definitions (+ demo data) imported, published and exported as JSON.
 
 A bundle on disk is a folder: ``app.json``, ``entities/*.json``, ``forms/*.json``, ``views/*.json``,
-``demo_data/*.json`` (``{"entity": "...", "records": [...]}``). The same bundle travels over the API as one
+``roles/*.json``, ``rules/*.json``, ``workflows/*.json``, ``demo_data/*.json`` (``{"entity": "...", "records": [...]}``). The same bundle travels over the API as one
 JSON document: ``{"app": {...}, "entities": [...], "forms": [...], "views": [...], "demo_data": [...]}``.
 Demo records may carry ``"_key"``; a link value ``{"$key": "k"}`` refers to the record with that key.
 """
@@ -17,7 +17,8 @@ from lowcode.definitions import store
 from lowcode.errors import BadRequest, ValidationFailed
 from lowcode.runtime.context import WriteContext
 
-SECTIONS = {"entities": "entity", "forms": "form", "views": "view", "roles": "role", "rules": "rule"}
+SECTIONS = {"entities": "entity", "forms": "form", "views": "view", "roles": "role", "rules": "rule",
+            "workflows": "workflow"}  # fmt: skip
 
 
 def load_bundle(path: str | Path) -> dict[str, Any]:

@@ -43,6 +43,14 @@ class FieldRules:
             self._locked[entity.name] = services().permissions.read_only_fields(self.ctx.actor, entity)
         return self._locked[entity.name]
 
+    def freeze(self, entity: CompiledEntity, names: frozenset[str]) -> None:
+        """Show ``names`` read-only as well (fields the record's workflow state locks)."""
+        self._locked[entity.name] = self.locked(entity) | names
+
+    def allow(self, entity: CompiledEntity, names: frozenset[str]) -> None:
+        """Let the form post ``names`` although no update grant does (the fields a transition takes)."""
+        self._locked[entity.name] = self.locked(entity) - names
+
     def visible(self, entity: CompiledEntity, fields) -> list[CompiledField]:
         """``fields`` without the hidden ones."""
         hidden = self.hidden(entity)

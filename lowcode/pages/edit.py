@@ -8,7 +8,7 @@ from flask import make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from lowcode.api.edge import services, unit_of_work
-from lowcode.errors import RuleRefused, ValidationFailed, VersionConflict
+from lowcode.errors import NotFound, RuleRefused, ValidationFailed, VersionConflict
 from lowcode.pages.access import FieldRules
 from lowcode.pages.binding import bind_form, posted_version
 from lowcode.pages.blueprint import bp
@@ -17,9 +17,10 @@ from lowcode.pages.display import record_title
 from lowcode.pages.forms import conflict_summary, form_fields, form_model, laid_out_fields
 from lowcode.pages.i18n import current_language
 from lowcode.pages.viewmodels import app_nav, top_entity
+from lowcode.pages.workflow import frozen_fields
 
 
-def _go(url: str):
+def redirect_after_write(url: str):
     """Redirect after a successful write: ``HX-Redirect`` for htmx, else 303 See Other."""
     if request.headers.get("HX-Request") == "true":
         response = make_response("", 200)
@@ -87,6 +88,7 @@ def _save(app: str, entity_name: str, record_id: int | None):
         with unit_of_work(write=True, source="page") as ctx:
             entity = top_entity(ctx, app, entity_name)
             rules = FieldRules(ctx)
+            rules.freeze(entity, frozen_fields(entity, _stored(ctx, app, entity_name, record_id)))
             fields, children = rules.bindable(entity, laid_out_fields(form_fields(ctx, entity, rules)))
             data = bind_form(fields, children, request.form)
             if record_id is None:
@@ -111,7 +113,18 @@ def _save(app: str, entity_name: str, record_id: int | None):
             message=message,
             changed=exc.extra.get("changed") or {},
         )
-    return _go(url_for("pages.detail", app=app, entity=entity_name, record_id=saved_id))
+    return redirect_after_write(url_for("pages.detail", app=app, entity=entity_name, record_id=saved_id))
+
+
+def _stored(ctx, app: str, entity_name: str, record_id: int | None) -> dict[str, Any] | None:
+    """The record being edited as the actor may read it (None for a new one; {} when it is out of reach:
+    the record service refuses the write, as before)."""
+    if record_id is None:
+        return None
+    try:
+        return services().queries.get(ctx, app, entity_name, record_id)
+    except NotFound:
+        return {}
 
 
 @bp.route("/a/<app>/<entity>/new", methods=["GET", "POST"])
@@ -136,7 +149,7 @@ def delete_record(app: str, entity: str, record_id: int):
     with unit_of_work(write=True, source="page") as ctx:
         top_entity(ctx, app, entity)
         services().records.delete(ctx, app, entity, record_id, posted_version(request.form))
-    return _go(url_for("pages.list_view", app=app, entity=entity))
+    return redirect_after_write(url_for("pages.list_view", app=app, entity=entity))
 
 
 @bp.post("/a/<app>/<entity>/<int:record_id>/restore")
@@ -145,4 +158,4 @@ def restore_record(app: str, entity: str, record_id: int):
     with unit_of_work(write=True, source="page") as ctx:
         top_entity(ctx, app, entity)
         services().records.restore(ctx, app, entity, record_id)
-    return _go(url_for("pages.detail", app=app, entity=entity, record_id=record_id))
+    return redirect_after_write(url_for("pages.detail", app=app, entity=entity, record_id=record_id))

@@ -13,6 +13,7 @@ from lowcode.fields.choice import choice_label, choice_values
 from lowcode.pages.access import FieldRules
 from lowcode.pages.binding import is_child_table, to_input
 from lowcode.pages.display import Lookups, choices_for, is_link, is_user
+from lowcode.pages.workflow import frozen_fields, state_choices
 from lowcode.runtime.compiler import CompiledEntity, CompiledField
 from lowcode.runtime.context import WriteContext
 
@@ -73,7 +74,9 @@ class FormBuilder:
         """Options of a select-like field (cached per field for child rows)."""
         key = (entity.name, cf.name)
         if key not in self._choices:
-            if cf.ftype.widget in ("select", "multi_select"):
+            if entity.workflow is not None and cf.name == entity.workflow.state_field:
+                self._choices[key] = state_choices(entity, self.language)
+            elif cf.ftype.widget in ("select", "multi_select"):
                 self._choices[key] = [
                     (v, choice_label(cf.fdef, v, self.language)) for v in choice_values(cf.fdef)
                 ]
@@ -188,9 +191,10 @@ def form_model(
     :param stored: the stored record, for computed and read-only fields (None for a new record).
     :param errors: per-field messages of a failed save.
     """
-    stored = stored or {}
     bag = ErrorBag(errors)
     builder = FormBuilder(ctx, entity, language, bag)
+    builder.rules.freeze(entity, frozen_fields(entity, stored))
+    stored = stored or {}
     builder.lookups.load_records(entity, [stored] if stored else [])
     sections = []
     for section in form_fields(ctx, entity, builder.rules):

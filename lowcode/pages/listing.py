@@ -20,6 +20,7 @@ from lowcode.fields.base import normalise_label, pick_label
 from lowcode.pages.access import allowed
 from lowcode.pages.display import Lookups
 from lowcode.pages.viewmodels import top_entity
+from lowcode.pages.workflow import bulk_transitions, state_filter
 from lowcode.runtime.compiler import CompiledEntity, CompiledField
 from lowcode.runtime.context import WriteContext
 from lowcode.runtime.queries import ListQuery, SortKey, parse_sort
@@ -200,9 +201,11 @@ def list_model(
             "id": r["id"],
             "url": url_for("pages.detail", app=app, entity=entity_name, record_id=r["id"]),
             "cells": [lookups.format(entity, cf, r.get(cf.name)) for cf in columns],
+            "select": f"{r['id']}:{r['version']}",
         }
         for r in records
     ]
+    bulk = bulk_transitions(ctx, entity, language) if not params.deleted else []
     more_url = None
     if next_cursor:
         more_url = url_for("pages.list_view", app=app, entity=entity_name, **params.args(after=next_cursor))
@@ -223,6 +226,14 @@ def list_model(
         "new_url": url_for("pages.new_record", app=app, entity=entity_name)
         if allowed(ctx, entity, "create")
         else None,
+        "states": state_filter(
+            entity, language, _state_value(entity, params), _state_link(app, entity, params)
+        )
+        if entity.workflow is not None and entity.workflow.state_field not in hidden
+        else [],
+        "bulk": {"url": url_for("pages.bulk_transition", app=app, entity=entity_name), "transitions": bulk}
+        if bulk
+        else None,
         "deleted_url": url_for(
             "pages.list_view",
             app=app,
@@ -230,6 +241,25 @@ def list_model(
             **params.args(deleted=not params.deleted, after=""),
         ),
     }
+
+
+def _state_value(entity: CompiledEntity, params: ListParams) -> str:
+    """The state the list is filtered to ("" for every state)."""
+    wf = entity.workflow
+    return params.value if wf is not None and params.field == wf.state_field and params.op == "=" else ""
+
+
+def _state_link(app: str, entity: CompiledEntity, params: ListParams):
+    """``value -> URL`` of the list filtered to one state ("" clears the state filter)."""
+
+    def link(value: str) -> str:
+        if value:
+            changes = {"field": entity.workflow.state_field, "op": "=", "value": value}
+        else:
+            changes = {"field": "", "op": "=", "value": ""}
+        return url_for("pages.list_view", app=app, entity=entity.name, **params.args(after="", **changes))
+
+    return link
 
 
 def pick_view_label(view: dict | None, entity: CompiledEntity, language: str) -> str:

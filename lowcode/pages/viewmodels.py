@@ -14,6 +14,7 @@ from lowcode.fields.base import normalise_label, pick_label
 from lowcode.pages.access import FieldRules, allowed
 from lowcode.pages.binding import is_child_table
 from lowcode.pages.display import Lookups, format_moment, is_link, record_title
+from lowcode.pages.workflow import may_delete, record_locked, state_badge, transition_buttons
 from lowcode.runtime.audit import history
 from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.context import WriteContext
@@ -214,9 +215,10 @@ def detail_model(
                 }
             )
     actions = {"edit_record": "update", "delete_record": "delete", "restore_record": "delete"}
+    barred = {"edit_record": record_locked(entity, record), "delete_record": not may_delete(entity, record)}
     urls = {
         name: url_for(f"pages.{name}", app=app, entity=entity_name, record_id=record_id)
-        if allowed(ctx, entity, action, record)
+        if allowed(ctx, entity, action, record) and not barred.get(name)
         else None
         for name, action in actions.items()
     }
@@ -231,4 +233,6 @@ def detail_model(
         "history": history_model(ctx, entity, record_id, lookups, hidden),
         "urls": urls,
         "list_url": url_for("pages.list_view", app=app, entity=entity_name),
+        "badge": state_badge(entity, {k: v for k, v in record.items() if k not in hidden}, language),
+        "transitions": [] if deleted else transition_buttons(ctx, entity, record, language),
     }

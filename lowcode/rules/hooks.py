@@ -26,8 +26,10 @@ class WriteEvent:
     before: dict[str, Any] | None
     after: dict[str, Any]
     children: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    rows: RowTally = field(default_factory=RowTally)
+    rows: RowTally = field(default_factory=RowTally, kw_only=True)
     """The row tally of this write's rules, when a caller (not a rule) made it; see ``RuleEngine.run_rule``."""
+    transition: str | None = field(default=None, kw_only=True)
+    """The workflow transition this write takes (by name), if it changes the state field."""
 
 
 class RuleHooks(Protocol):

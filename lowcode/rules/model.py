@@ -35,6 +35,8 @@ class CompiledRule:
     actions: tuple[dict[str, Any], ...]
     fields_changed: frozenset[str] = frozenset()
     transition: Transition | None = None
+    transitions_taken: frozenset[str] = frozenset()
+    """Workflow transitions (by name) that fire the rule; empty = not limited to transitions."""
     condition: Condition | None = None
     old_condition: Condition | None = None
     schedule: Mapping[str, Any] | None = None
@@ -47,6 +49,8 @@ class CompiledRule:
             return False
         before, after = event.before or {}, event.after
         if self.fields_changed and not any(before.get(f) != after.get(f) for f in self.fields_changed):
+            return False
+        if self.transitions_taken and event.transition not in self.transitions_taken:
             return False
         if self.transition is not None:
             old, new = before.get(self.transition.field), after.get(self.transition.field)
@@ -64,10 +68,12 @@ class CompiledRule:
 def compile_rule(app: str, body: Mapping[str, Any], entity: CompiledEntity, version: int) -> CompiledRule:
     """Compile a validated rule definition against its entity."""
     trigger = body.get("trigger") or {}
-    transition = None
-    if "transition" in trigger:
-        t = trigger["transition"]
-        transition = Transition(t["field"], frozenset(t.get("from", [])), frozenset(t.get("to", [])))
+    transition, taken = None, trigger.get("transition")
+    if isinstance(taken, dict):
+        transition = Transition(
+            taken["field"], frozenset(taken.get("from", [])), frozenset(taken.get("to", []))
+        )
+        taken = None
     schedule = body.get("schedule")
 
     def cond(doc, path):
@@ -78,6 +84,7 @@ def compile_rule(app: str, body: Mapping[str, Any], entity: CompiledEntity, vers
         phase=None if schedule else trigger.get("phase", "after"),
         events=frozenset(trigger.get("events", [])), actions=tuple(body["actions"]),
         fields_changed=frozenset(trigger.get("fields_changed", [])), transition=transition,
+        transitions_taken=frozenset([taken] if isinstance(taken, str) else taken or []),
         condition=cond(trigger.get("condition"), "trigger/condition"),
         old_condition=cond(trigger.get("old_condition"), "trigger/old_condition"),
         schedule=schedule, schedule_condition=cond((schedule or {}).get("condition"), "schedule/condition"),

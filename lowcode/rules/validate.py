@@ -40,7 +40,7 @@ def rule_errors(rule: Mapping[str, Any], docs: AppDocuments) -> dict[str, list[s
     for i, name in enumerate(trigger.get("fields_changed", [])):
         if name not in field_names:
             errors.setdefault(f"{prefix}/trigger/fields_changed/{i}", []).append(f"unknown field '{name}'")
-    transition = trigger.get("transition", {}).get("field")
+    transition = trigger["transition"].get("field") if isinstance(trigger.get("transition"), dict) else None
     if transition is not None and transition not in field_names:
         errors.setdefault(f"{prefix}/trigger/transition/field", []).append(f"unknown field '{transition}'")
     phase = "schedule" if "schedule" in rule else trigger.get("phase", "after")

@@ -20,6 +20,7 @@ from lowcode.runtime.children import ChildRows
 from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.context import WriteContext
 from lowcode.runtime.validation import check_references, check_unique, check_values
+from lowcode.runtime.workflow import WorkflowGuard
 
 Compute = Callable[[dict[str, Any], dict[str, list]], None]
 """Computes the stored formulas (and rollups) of a record in place, given its child rows."""
@@ -31,13 +32,16 @@ class AtomicRowChecks:
 
     def __init__(
         self, ctx: WriteContext, entity: CompiledEntity, permissions: PermissionService, compute: Compute,
-        computed_by_db: frozenset[str],
+        computed_by_db: frozenset[str], workflow: WorkflowGuard,
     ):  # fmt: skip
         self.ctx = ctx
         self.entity = entity
         self.permissions = permissions
         self.compute = compute
         self.computed_by_db = computed_by_db
+        self.workflow = workflow
+        self.taken: dict[int, str] = {}
+        """record id -> the workflow transition the update took on it"""
         self.names = [cf.name for cf in entity.fields.values() if cf.has_column]
 
     def locked(self, row: dict[str, Any]) -> None:
@@ -55,7 +59,12 @@ class AtomicRowChecks:
         return {cf.name: record[cf.name] for cf in self.entity.computed if cf.has_column}
 
     def stored(self, before: dict[str, Any], after: dict[str, Any]) -> None:
-        """Link targets and unique values of the changed fields; record rules on the new state."""
+        """The workflow (the state field moves only along a transition the actor may take, locked fields stay);
+        link targets and unique values of the changed fields; record rules on the new state."""
+        taken = self.workflow.resolve(self.ctx, self.entity, before, after)
+        self.workflow.check_locks(self.ctx, self.entity, before, after, (), taken)
+        if taken is not None:
+            self.taken[after["id"]] = taken.name
         changed = {n: after.get(n) for n in self.names if after.get(n) != before.get(n)}
         errors = check_references(self.ctx, self.entity, changed)
         errors |= check_unique(self.ctx, self.entity, changed, after["id"])

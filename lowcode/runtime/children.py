@@ -76,6 +76,18 @@ class ChildRows:
         """The rows as they will be after this write."""
         return self._rows
 
+    def changed(self) -> set[str]:
+        """The child-table fields whose rows this write changes (added, dropped, moved or edited)."""
+        out = set()
+        for name in self._touched:
+            child = self.entities[name]
+            keys = ["id", *(c.name for c in child.table.columns if c.name in child.fields)]
+            if [[r.get(k) for k in keys] for r in self._before[name]] != [
+                [r.get(k) for k in keys] for r in self._rows[name]
+            ]:
+                out.add(name)
+        return out
+
     def check_references(self) -> dict[str, list[str]]:
         """Link checks of every sent row."""
         errors: dict[str, list[str]] = {}

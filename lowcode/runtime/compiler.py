@@ -91,6 +91,8 @@ class CompiledEntity:
     kinds: dict[str, str] = field(default_factory=dict)
     access: Any = None
     """The roles' grants on this entity (``lowcode.auth.grants.EntityAccess``), set by the snapshot."""
+    workflow: Any = None
+    """Its workflow (``lowcode.workflows.model.CompiledWorkflow``), set by the snapshot; None without one."""
 
     def label_for(self, language: str) -> str:
         """The entity label in a language."""

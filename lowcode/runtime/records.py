@@ -34,6 +34,7 @@ from lowcode.runtime.integrity import guard_constraints
 from lowcode.runtime.serialize import row_to_record
 from lowcode.runtime.series import next_in_series
 from lowcode.runtime.validation import check_references, check_unique, forget_link_target, parse_input
+from lowcode.runtime.workflow import WorkflowGuard
 
 
 class RecordService:
@@ -43,6 +44,7 @@ class RecordService:
         self.permissions = permissions
         self.rules = rules or NoRules()
         self.max_depth = max_depth
+        self.workflow = WorkflowGuard(permissions)
 
     # -- public operations -------------------------------------------------------------------------
     def create(self, ctx: WriteContext, app: str, entity_name: str, data: Any) -> dict[str, Any]:
@@ -51,10 +53,12 @@ class RecordService:
         self.permissions.authorize(ctx.actor, entity, "create")
         values, children = self._load(ctx, entity, data, None)
         record = {cf.name: values.get(cf.name) for cf in entity.writable}
+        self.workflow.on_create(ctx, entity, record)
         self._compute(ctx, entity, record, children.current(), is_create=True)
         event = WriteEvent(app, entity.name, "create", None, None, record, children.current())
         self.rules.before_write(ctx, entity, event)
         self._compute(ctx, entity, event.after, children.current(), is_create=True)
+        self.workflow.on_create(ctx, entity, event.after)
         owned = {**event.after, "owner": ctx.actor.user_id, "created_by": ctx.actor.user_id}
         self.permissions.check_write(ctx.actor, entity, "create", None, owned, _sent(data))
         self._check_integrity(ctx, entity, event.after, children, None)
@@ -75,15 +79,8 @@ class RecordService:
             return self._as_stored(ctx, entity, written)
         return written
 
-    def update(
-        self,
-        ctx: WriteContext,
-        app: str,
-        entity_name: str,
-        record_id: int,
-        data: Any,
-        expected_version: int | None,
-    ) -> dict[str, Any]:
+    def update(self, ctx: WriteContext, app: str, entity_name: str, record_id: int, data: Any,
+               expected_version: int | None) -> dict[str, Any]:  # fmt: skip
         """Change a record; ``expected_version`` is the version the client edited.
 
         :raises VersionConflict: if the record changed since (with the fields changed since).
@@ -91,17 +88,46 @@ class RecordService:
         entity = self._entity(ctx, app, entity_name)
         current = self._current(ctx, entity, record_id)
         self.permissions.authorize(ctx.actor, entity, "update", current)
+        return self._change(ctx, entity, current, data, expected_version, None)
+
+    def transition(
+        self, ctx: WriteContext, app: str, entity_name: str, record_id: int, name: str, data: Any,
+        expected_version: int | None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Take the workflow transition ``name`` (``data``: the fields it requires). A role grant of the
+        transition is enough: the caller needs no 'update' grant. Otherwise it is an update of the record."""
+        entity = self._entity(ctx, app, entity_name)
+        current = self._current(ctx, entity, record_id)
+        step = self.workflow.requested(ctx, entity, current, name)
+        body = self.workflow.transition_input(entity, step, data)
+        return self._change(ctx, entity, current, body, expected_version, name)
+
+    def _change(self, ctx: WriteContext, entity: CompiledEntity, current: dict, data: Any,
+                expected_version: int | None, requested: str | None) -> dict[str, Any]:  # fmt: skip
+        """An update (``requested``: the transition endpoint's transition), authorized by the caller."""
+        app, record_id = entity.app, current["id"]
         self._require_version(ctx, entity, current, expected_version)
         values, children = self._load(ctx, entity, data, record_id)
         before = {cf.name: current.get(cf.name) for cf in entity.fields.values() if cf.has_column}
         record = {**before, **values}
         self._compute(ctx, entity, record, children.current(), is_create=False)
-        event = WriteEvent(app, entity.name, "update", record_id, before, record, children.current())
+        taken = self.workflow.resolve(ctx, entity, current, {**current, **record}, requested)
+        event = WriteEvent(app, entity.name, "update", record_id, before, record, children.current(),
+                           transition=taken.name if taken else None)  # fmt: skip
         self.rules.before_write(ctx, entity, event)
         self._compute(ctx, entity, event.after, children.current(), is_create=False)
-        self.permissions.check_write(
-            ctx.actor, entity, "update", current, {**current, **event.after}, _sent(data)
+        taken = self.workflow.settle(
+            ctx, entity, current, {**current, **event.after}, taken, children.changed(), requested
         )
+        event.transition = taken.name if taken else None
+        if requested is None:
+            self.permissions.check_write(
+                ctx.actor, entity, "update", current, {**current, **event.after}, _sent(data)
+            )
+        else:
+            self.permissions.check_transition_write(
+                ctx.actor, entity, requested, current, {**current, **event.after}
+            )
         self._check_integrity(ctx, entity, event.after, children, record_id, before)
         changed = {k: v for k, v in event.after.items() if before.get(k) != v}
         new_version = current["version"] + 1
@@ -110,8 +136,8 @@ class RecordService:
         child_diff = children.write(record_id)
         changes = {**audit.diff(before, event.after, list(changed)), **child_diff}
         audit.record_change(ctx, app, entity.name, record_id, new_version, "update", changes)
-        outbox.enqueue(ctx, app, entity.name, record_id, "updated",
-                       {"id": record_id, "version": new_version, "changes": changes})  # fmt: skip
+        outbox.enqueue(ctx, app, entity.name, record_id, "updated", {"id": record_id, "version": new_version,
+                       "changes": changes, **({"transition": event.transition} if event.transition else {})})  # fmt: skip
         written = {**current, **event.after, **system, **children.current()}
         if self.rules.after_write(ctx, entity, event):
             return self._as_stored(ctx, entity, written)
@@ -140,13 +166,21 @@ class RecordService:
         self.permissions.authorize(ctx.actor, entity, "update")
         checks = AtomicRowChecks(ctx, entity, self.permissions,
                                  lambda record, children: self._compute(ctx, entity, record, children, is_create=False),
-                                 frozenset(set_exprs))  # fmt: skip
+                                 frozenset(set_exprs), self.workflow)  # fmt: skip
         result = apply_atomic(
             ctx, entity, AtomicUpdate(match, variables, set_exprs, context, guard, max_rows), checks
         )
         for after in result.updated:
             before = result.before[after["id"]]
-            event = WriteEvent(app, entity.name, "update", after["id"], before, after)
+            event = WriteEvent(
+                app,
+                entity.name,
+                "update",
+                after["id"],
+                before,
+                after,
+                transition=checks.taken.get(after["id"]),
+            )
             self.rules.after_write(ctx, entity, event)
         return result
 
@@ -248,6 +282,8 @@ class RecordService:
         current = self._current(ctx, entity, record_id, deleted=not deleting)
         self.permissions.authorize(ctx.actor, entity, "delete", current)
         self.permissions.check_write(ctx.actor, entity, "delete", current, current)
+        if deleting:
+            self.workflow.check_delete(ctx, entity, current)
         if expected_version is not None and expected_version != current["version"]:
             self._conflict(ctx, entity, current, expected_version)
         new_version = current["version"] + 1

@@ -18,6 +18,7 @@ from lowcode.errors import NotFound
 from lowcode.fields.base import normalise_label, pick_label
 from lowcode.rules.model import Rulebook, build_rulebook
 from lowcode.runtime.compiler import CompiledEntity, compile_entity
+from lowcode.workflows.model import attach_workflows
 
 
 @dataclass
@@ -45,6 +46,7 @@ class Snapshot:
     metadata: sa.MetaData
     roles: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     rules: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    workflows: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     rulebook: Rulebook = field(default_factory=Rulebook)
 
     def entity(self, app: str, name: str) -> CompiledEntity:
@@ -93,7 +95,10 @@ def build_snapshot(session: Session) -> Snapshot:
             snap.roles[(app, name)] = body
         elif kind == "rule":
             snap.rules[(app, name)] = body
+        elif kind == "workflow":
+            snap.workflows[(app, name)] = body
     attach_grants(snap.entities, {a: info.definition for a, info in snap.apps.items()}, snap.roles)
+    attach_workflows(snap.entities, snap.workflows)
     snap.rulebook = build_rulebook(snap.entities, snap.rules, version)
     return snap
 

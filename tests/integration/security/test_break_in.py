@@ -74,11 +74,18 @@ BUNDLE = {
             {"name": "title", "type": "text", "required": True},
             {"name": "amount", "type": "money"},
             {"name": "cost", "type": "money", "label": "Secret cost"},
+            {"name": "stage", "type": "select", "label": "Stage",
+             "options": {"choices": [{"value": "open"}, {"value": "closed"}]}},
         ],
+    }],
+    "workflows": [{
+        "name": "deal_flow", "entity": "deal", "state_field": "stage", "initial": "open",
+        "states": [{"name": "open"}, {"name": "closed", "lock": {"record": True}, "delete": False}],
+        "transitions": [{"name": "close", "from": "open", "to": "closed"}],
     }],
     "roles": [
         {"name": "editor", "label": "Editor (own records)", "grants": [{
-            "entity": "deal", "actions": ["read", "create", "update", "delete"],
+            "entity": "deal", "actions": ["read", "create", "update", "delete"], "transitions": ["close"],
             "record_rule": {"field": "owner", "op": "=", "value": "$user.id"}, "fields": {"cost": "hidden"}}]},
         {"name": "reader", "label": "Reader", "grants": [{
             "entity": "deal", "actions": ["read"], "fields": {"cost": "hidden"}}]},
@@ -141,6 +148,9 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("DELETE", "/api/data/<app>/<entity>" + REC):                     E(DATA,   401, 403, 403, 403, _,   403, 401),
     ("GET",    "/api/data/<app>/<entity>" + REC + "/history"):        E(DATA,   401, 403, 200, 404, _,   _,   401),
     ("POST",   "/api/data/<app>/<entity>" + REC + "/restore"):        E(DATA,   401, 403, 403, 403, _,   403, 401),
+    # workflow transitions (the deal's 'close'): a role must grant the transition, on a record of its record rule
+    ("POST",   "/api/data/<app>/<entity>" + REC + "/transitions/<name>"):
+                                                                      E(DATA,   401, 403, 403, 403, 422, 403, 401),
 
     ("GET",    "/api/definitions"):                                   E(ADMIN,  401, 403, 403, _,   _,   _,   401),
     ("GET",    "/api/definitions/<app>"):                             E(ADMIN,  401, 403, 403, _,   _,   _,   401),
@@ -193,6 +203,9 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("POST",   "/a/<app>/<entity>" + REC + "/edit"):                  E(DATA,   401, 403, 403, 403, 303, 403, 401),
     ("POST",   "/a/<app>/<entity>" + REC + "/delete"):                E(DATA,   401, 403, 403, 403, _,   403, 401),
     ("POST",   "/a/<app>/<entity>" + REC + "/restore"):               E(DATA,   401, 403, 403, 403, _,   403, 401),
+    ("GET",    "/a/<app>/<entity>" + REC + "/transitions/<name>"):    E(DATA,   302, 403, 403, 404, _,   _,   302),
+    ("POST",   "/a/<app>/<entity>" + REC + "/transitions/<name>"):    E(DATA,   401, 403, 403, 403, _,   403, 401),
+    ("POST",   "/a/<app>/<entity>/transitions"):                      E(DATA,   401, 403, 403, _,   _,   403, 401),
     # the dry-run form of the record page: administrators only (the API below is the data-role way)
     ("POST",   "/a/<app>/<entity>" + REC + "/dry-run"):               E(ADMIN,  401, 403, 403, 403, _,   403, 401),
 
@@ -300,9 +313,13 @@ PARAMS: dict[str, Callable[[World], Any]] = {
 }
 _EDITOR_ROLE = {"name": lambda w: "editor"}  # a role with a pending draft (publishing it widens the role)
 _EMPTY_DEPT = {"dept_id": lambda w: w.ids["empty_dept"]}  # one that deleting would really delete
+_CLOSE = {"name": lambda w: "close"}  # the deal workflow's transition
 PARAM_OVERRIDES: dict[tuple[str, str], dict[str, Callable[[World], Any]]] = {
     ("POST", "/api/data/<app>/<entity>" + REC + "/restore"): {"record_id": lambda w: w.ids["deleted"]},
     ("POST", "/a/<app>/<entity>" + REC + "/restore"): {"record_id": lambda w: w.ids["deleted"]},
+    ("POST", "/api/data/<app>/<entity>" + REC + "/transitions/<name>"): _CLOSE,
+    ("GET", "/a/<app>/<entity>" + REC + "/transitions/<name>"): _CLOSE,
+    ("POST", "/a/<app>/<entity>" + REC + "/transitions/<name>"): _CLOSE,
     ("GET", "/admin/roles/<app>/<name>"): _EDITOR_ROLE,
     ("POST", "/admin/roles/<app>/<name>/draft"): _EDITOR_ROLE,
     ("POST", "/admin/roles/<app>/<name>/publish"): _EDITOR_ROLE,
@@ -335,6 +352,10 @@ BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
     ("POST", "/a/<app>/<entity>/new"): lambda w: {"title": "intruder"},
     ("POST", "/a/<app>/<entity>" + REC + "/edit"): lambda w: {"title": "hijacked", "version": w.version("secret")},
     ("POST", "/a/<app>/<entity>" + REC + "/delete"): lambda w: {"version": w.version("secret")},
+    ("POST", "/api/data/<app>/<entity>" + REC + "/transitions/<name>"): lambda w: {"version": w.version("secret")},
+    ("POST", "/a/<app>/<entity>" + REC + "/transitions/<name>"): lambda w: {"version": w.version("secret")},
+    ("POST", "/a/<app>/<entity>/transitions"): lambda w: {"transition": "close",
+                                                         "ids": f"{w.ids['secret']}:{w.version('secret')}"},
     ("PUT", "/api/definitions/<app>/<kind>/<name>"): lambda w: BACKDOOR_ENTITY,
     ("POST", "/api/templates/import"): lambda w: EVIL_BUNDLE,
     ("POST", "/api/admin/departments"): lambda w: {"name": "Intruders"},
