@@ -205,7 +205,7 @@ class PermissionService:
 
     def hidden_fields(self, actor: Actor, entity: CompiledEntity) -> frozenset[str]:
         """Fields hidden by every read grant the actor holds (removed from output, refused on input)."""
-        if self._is_app_admin(actor, entity):
+        if self._is_app_admin(actor, entity) or self._governed_by_parent(actor, entity):
             return frozenset()
         try:
             usable = self.grants(actor, entity, "read")
@@ -216,12 +216,19 @@ class PermissionService:
 
     def read_only_fields(self, actor: Actor, entity: CompiledEntity) -> frozenset[str]:
         """Fields no update/create grant of the actor lets them write."""
-        if self._is_app_admin(actor, entity):
+        if self._is_app_admin(actor, entity) or self._governed_by_parent(actor, entity):
             return frozenset()
         writable_grants = [g for r in actor.roles.get(entity.app, ()) for g in self._access(entity).grants.get(r, ())
                            if g.actions & {"create", "update"}]  # fmt: skip
         locked = [set(g.fields) for g in writable_grants]
         return frozenset(set.intersection(*locked)) if locked else frozenset(entity.fields)
+
+    def _governed_by_parent(self, actor: Actor, entity: CompiledEntity) -> bool:
+        """A child entity no role of the actor names: its rows are reached only through their parent record,
+        whose grants (and field rules on its child-table field) decide what the actor sees and writes."""
+        return entity.is_child and not any(
+            self._access(entity).grants.get(r) for r in actor.roles.get(entity.app, ())
+        )
 
     def _record_allowed(self, actor: Actor, usable: list[Grant], record: dict[str, Any]) -> bool:
         variables = self._variables(actor)

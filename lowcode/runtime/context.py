@@ -35,6 +35,11 @@ class Actor:
         return cls(user_id=None, username=f"system:{reason}", is_admin=True)
 
     @property
+    def is_system(self) -> bool:
+        """Whether this is the platform itself (a rule, an import, the CLI) rather than a signed-in person."""
+        return self.user_id is None and self.username.startswith("system:")
+
+    @property
     def variables(self) -> dict[str, Any]:
         """The ``$user`` variable of the condition language."""
         return {"id": self.user_id, "username": self.username, **self.attributes}
