@@ -31,9 +31,10 @@ from lowcode.runtime.children import ChildRows
 from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.context import WriteContext
 from lowcode.runtime.integrity import guard_constraints
+from lowcode.runtime.links import LinkCheck, forget_link_target
 from lowcode.runtime.serialize import row_to_record
 from lowcode.runtime.series import next_in_series
-from lowcode.runtime.validation import check_references, check_unique, forget_link_target, parse_input
+from lowcode.runtime.validation import check_unique, parse_input
 from lowcode.runtime.workflow import WorkflowGuard
 
 
@@ -251,11 +252,14 @@ class RecordService:
             record[cf.name] = cf.ftype.compute(cf.fdef, {**record, **children}, children, compute_ctx)
 
     def _check_integrity(self, ctx, entity, record, children: ChildRows, record_id, before=None) -> None:
-        """Link targets and unique values of the fields this write sets or changes."""
+        """Link targets (records the writer may read) and unique values of the fields this write sets or
+        changes, and the links of its child rows (one query per target entity)."""
         changed = {k: v for k, v in record.items() if before is None or before.get(k) != v}
-        errors = check_references(ctx, entity, changed)
-        errors.update(check_unique(ctx, entity, changed, record_id))
-        errors.update(children.check_references())
+        links = LinkCheck(ctx, self.permissions)
+        links.add(entity, changed)
+        children.add_links(links)
+        errors = links.errors()
+        errors.update(check_unique(ctx, entity, changed, record_id, self.permissions))
         if errors:
             raise ValidationFailed("Some fields are not valid", fields=errors)
 
