@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from lowcode.auth.users import create_user
 from lowcode.core.models import RoleAssignment, RuleRunEntry
 from tests.conftest import ApiClient, login
+from tests.integration.pages.helpers import Browser, text
 
 PASSWORD = "user-pass-123"
 OWN = {"field": "owner", "op": "=", "value": "$user.id"}
@@ -334,3 +335,19 @@ def test_dry_run_hides_unseen_records_and_their_refusals(app, world):
     full = bob.post(DRY, json={"entity": "order", "changes": {"account": BOB_CODE, "total": "10"}}).get_json()
     change = next(c for c in full["changes"] if c["entity"] == "customer")
     assert change["record_id"] == world["theirs"] and change["diff"]["balance"] == [BOB_BALANCE, "1210.00"]
+
+
+def test_page_form_offers_and_accepts_only_records_the_writer_may_read(app, world):
+    browser = Browser(app.test_client())
+    assert browser.login("ann", PASSWORD).status_code == 303
+    form = text(browser.get("/a/leak/order/new"))
+    assert "Ann&#39;s buyer" in form or "Ann's buyer" in form
+    assert BOB_NAME not in form and BOB_NAME.replace("'", "&#39;") not in form
+    before = fingerprint(app)
+    for pairs in ([("customer", str(world["theirs"]))],
+                  [("lines-n1-id", ""), ("lines-n1-ship_to", str(world["theirs"])), ("lines-n1-qty", "1")]):  # fmt: skip
+        response = browser.post("/a/leak/order/new", pairs)
+        assert response.status_code == 422, text(response)
+        assert f"No customer record with id {world['theirs']}." in text(response)
+        assert BOB_NAME not in text(response) and BOB_NAME.replace("'", "&#39;") not in text(response)
+    assert fingerprint(app) == before
