@@ -40,20 +40,19 @@ class LinkCheck:
         self._users: list[tuple[str, Any]] = []
 
     def add(
-        self,
-        entity: CompiledEntity,
-        values: dict[str, Any],
-        prefix: str = "",
-        kept: dict[str, Any] | None = None,
-    ) -> None:
-        """The link and user values of one record or row (``prefix``: the path of a child row); ``kept``:
-        values the row held before this write (an unchanged link is checked for existence only)."""
+        self, entity: CompiledEntity, values: dict[str, Any], prefix: str = "", kept: dict[str, Any] | None = None,
+        sent: frozenset[str] | None = None,
+    ) -> None:  # fmt: skip
+        """The link and user values of one record or row (``prefix``: the path of a child row). Only the
+        writer's own choices are held to their record rules, the others only have to exist: ``kept``, the
+        values the row held before this write (an unchanged link), and ``sent``, the fields the writer sent
+        (None: all of them; a default or a before-rule's value is not the writer's)."""
         for cf in entity.fields.values():
             value = values.get(cf.name)
             if value is None:
                 continue
             if getattr(cf.ftype, "references_entity", False):
-                scoped = kept is None or kept.get(cf.name) != value
+                scoped = (kept is None or kept.get(cf.name) != value) and (sent is None or cf.name in sent)
                 key = (entity.app, cf.fdef.options["entity"], scoped)
                 self._links[key].append((prefix + cf.name, value))
             elif getattr(cf.ftype, "references_user", False):
