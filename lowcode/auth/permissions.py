@@ -14,6 +14,8 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
+
 from lowcode.auth.grants import EntityAccess, Grant
 from lowcode.errors import PermissionDenied
 from lowcode.runtime.compiler import CompiledEntity
@@ -202,6 +204,33 @@ class PermissionService:
         if any(g.record_rule is None for g in usable):
             return None
         return {"any": [g.record_rule_doc for g in usable]}
+
+    def read_filter(
+        self, actor: Actor, entity: CompiledEntity, variables: dict[str, Any]
+    ) -> sa.ColumnElement[bool] | None:
+        """The actor's read record rules as SQL over the entity's table (None: they may read every record;
+        ``false`` when they may not read the entity at all). ``variables``: those of the condition language."""
+        try:
+            rule = self.read_condition(actor, entity)
+        except PermissionDenied:
+            return sa.false()
+        if rule is None:
+            return None
+        return entity.condition(rule).to_sql({n: entity.table.c[n] for n in entity.kinds}, variables)
+
+    def may_read(
+        self, actor: Actor, entity: CompiledEntity, record: dict[str, Any], keys: frozenset[str] | None = None
+    ) -> bool:
+        """Whether the actor may read ``record`` (a full row, checked in memory against their read record
+        rules) and its fields ``keys`` (None: every field; a hidden one makes the answer no)."""
+        try:
+            usable = self.grants(actor, entity, "read")
+        except PermissionDenied:
+            return False
+        hidden = self.hidden_fields(actor, entity)
+        if hidden & (frozenset(entity.fields) if keys is None else keys):
+            return False
+        return self._record_allowed(actor, usable, record)
 
     def hidden_fields(self, actor: Actor, entity: CompiledEntity) -> frozenset[str]:
         """Fields hidden by every read grant the actor holds (removed from output, refused on input)."""

@@ -57,6 +57,9 @@ class WriteContext:
     depth: int = 0
     chain: tuple[str, ...] = ()
     """Rules that led to this write (outermost first), to refuse cycles with the chain that formed them."""
+    reader: Actor | None = None
+    """Inside rules: the user whose write set them off (None: the actor itself). Messages a rule shows -
+    refusals - are rendered for them (:mod:`lowcode.rules.messages`)."""
     rows: RowTally | None = field(default=None, compare=False)
     """Inside rules: the tally of the write that set them off (None outside rules)."""
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None))
