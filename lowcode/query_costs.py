@@ -42,17 +42,13 @@ class QueryLimits:
         """:raises QueryTooCostly: naming the first limit ``size`` plus ``search`` is over."""
         text_terms = size.text_terms + (1 if search else 0)
         longest = max(size.longest_text, len(search))
-        for value, limit, name, what in (
+        checks = (
+            (text_terms, self.text_terms, "FILTER_MAX_TEXT_TERMS", "text searches (contains, starts_with, q)"),
+            (longest, self.text_length, "FILTER_MAX_TEXT_LENGTH", "characters in one searched text"),
             (size.terms, self.terms, "FILTER_MAX_TERMS", "comparisons"),
             (size.depth, self.depth, "FILTER_MAX_DEPTH", "nested all/any/not levels"),
-            (
-                text_terms,
-                self.text_terms,
-                "FILTER_MAX_TEXT_TERMS",
-                "text searches (contains, starts_with, q)",
-            ),
-            (longest, self.text_length, "FILTER_MAX_TEXT_LENGTH", "characters in one searched text"),
-        ):
+        )  # fmt: skip
+        for value, limit, name, what in checks:
             if limit and value > limit:
                 raise QueryTooCostly(
                     f"The filter has {value} {what}; at most {limit} are allowed (LOWCODE_{name}).",
@@ -113,13 +109,13 @@ class RequestCosts:
 
 
 def register_request_costs(app: Flask, settings: dict[str, Any]) -> None:
-    """Run every request's statements under the statement budget of the settings."""
-    costs = RequestCosts.from_settings(settings)
-    app.extensions[EXTENSION] = costs
+    """Run every request's statements under the statement budget of the settings (the app's
+    ``extensions["lowcode_costs"]``, read per request)."""
+    app.extensions[EXTENSION] = RequestCosts.from_settings(settings)
 
     @app.before_request
     def _enter_budget():
-        g.lowcode_budget = statement_budget(costs.budget)
+        g.lowcode_budget = statement_budget(app.extensions[EXTENSION].budget)
         g.lowcode_budget.__enter__()
 
     @app.teardown_request
@@ -167,15 +163,16 @@ def costly_query(view):
 
 def log_refusal(error: LowcodeError) -> None:
     """Log a cost refusal: a warning on ``lowcode.costs`` and a ``query_too_costly`` security event."""
+    from lowcode.api.ratelimit import credential_key
     from lowcode.auth.security_log import log_event_now
 
-    ctx = g.get("lowcode_ctx")
+    ctx = g.get("lowcode_ctx")  # set once the request's actor is known (not for refusals before that)
     actor = ctx.actor if ctx is not None else None
     who = {"username": actor.username if actor else "", "user_id": actor.user_id if actor else None}
-    limit = error.extra.get("limit", "")
-    log.warning("cost limit %s: %s %s by %r from %s", limit, request.method, request.path,
-                who["username"], request.remote_addr)  # fmt: skip
+    limit, credential = error.extra.get("limit", ""), credential_key()
+    log.warning("cost limit %s: %s %s by %s (%r) from %s", limit, request.method, request.path,
+                credential, who["username"], request.remote_addr)  # fmt: skip
     log_event_now(
         current_app.extensions["lowcode"].db, "query_too_costly", **who, ip=request.remote_addr or "",
-        method=request.method, path=request.path, limit=limit, reason=error.message,
+        method=request.method, path=request.path, limit=limit, credential=credential, reason=error.message,
     )  # fmt: skip
