@@ -16,6 +16,7 @@ command line, migrations, template installs from the CLI, the worker and tests' 
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -50,6 +51,7 @@ class StatementBudget:
 
 
 _CURRENT: ContextVar[StatementBudget | None] = ContextVar("lowcode_statement_budget", default=None)
+_TRIPPED = threading.local()  # what stopped this thread's last SQLite statement: "steps" or "time"
 
 
 @contextmanager
@@ -65,6 +67,16 @@ def statement_budget(budget: StatementBudget | None) -> Iterator[None]:
 def current_budget() -> StatementBudget | None:
     """The budget in force in this context, if any."""
     return _CURRENT.get()
+
+
+def spent_limit(write: bool) -> tuple[str, int]:
+    """The setting (without ``LOWCODE_``) and value of the limit that stopped this thread's last statement
+    in a read or write transaction: the SQLite step budget if that was it, else the statement timeout."""
+    budget = _CURRENT.get() or StatementBudget()
+    ms, steps = budget.limits(write)
+    if getattr(_TRIPPED, "by", None) == "steps":
+        return ("SQLITE_WRITE_STEP_BUDGET" if write else "SQLITE_STEP_BUDGET"), steps
+    return ("WRITE_STATEMENT_TIMEOUT_MS" if write else "STATEMENT_TIMEOUT_MS"), ms
 
 
 def is_over_budget(error: BaseException) -> bool:
@@ -104,6 +116,7 @@ def _install_sqlite(engine: sa.Engine, write_option: str) -> None:
             dbapi_conn.set_progress_handler(None, PROGRESS_INTERVAL)
             return
         ms, steps = budget.limits(conn.get_execution_options().get(write_option, False))
+        _TRIPPED.by = None
         dbapi_conn.set_progress_handler(_progress_handler(ms, steps), PROGRESS_INTERVAL)
 
     @event.listens_for(engine, "checkin")
@@ -122,7 +135,11 @@ def _progress_handler(ms: int, steps: int):
         nonlocal calls
         calls += 1
         if max_calls is not None and calls > max_calls:
+            _TRIPPED.by = "steps"
             return 1
-        return 1 if deadline is not None and time.monotonic() > deadline else 0
+        if deadline is not None and time.monotonic() > deadline:
+            _TRIPPED.by = "time"
+            return 1
+        return 0
 
     return handler

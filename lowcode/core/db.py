@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
-from lowcode.core.budget import current_budget, install_budget, is_over_budget
+from lowcode.core.budget import current_budget, install_budget, is_over_budget, spent_limit
 from lowcode.core.jsonutil import dumps
 from lowcode.errors import QueryTooCostly, ServerBusy
 
@@ -88,15 +88,15 @@ def _costs_mapped(write: bool) -> Iterator[None]:
     try:
         yield
     except DBAPIError as exc:
-        budget = current_budget()
-        if budget is None or not is_over_budget(exc):
+        if current_budget() is None or not is_over_budget(exc):
             raise
-        ms, _ = budget.limits(write)
+        limit, value = spent_limit(write)
+        unit = "ms" if limit.endswith("_MS") else "SQLite steps"
         raise QueryTooCostly(
-            f"A statement ran over its budget ({ms} ms) and was stopped; nothing was changed. "
-            "Narrow the filter or search.",
-            limit="WRITE_STATEMENT_TIMEOUT_MS" if write else "STATEMENT_TIMEOUT_MS",
-            max=ms,
+            f"A statement ran over its budget ({value} {unit}, LOWCODE_{limit}) and was stopped; nothing was "
+            "changed. Narrow the filter or search.",
+            limit=limit,
+            max=value,
         ) from exc
     except PoolTimeout as exc:
         raise ServerBusy(
