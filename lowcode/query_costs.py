@@ -27,6 +27,10 @@ from lowcode.errors import LowcodeError, QueryTooCostly, ServerBusy
 
 log = logging.getLogger("lowcode.costs")
 EXTENSION = "lowcode_costs"
+BUDGET_LIMITS = frozenset(
+    {"STATEMENT_TIMEOUT_MS", "WRITE_STATEMENT_TIMEOUT_MS", "SQLITE_STEP_BUDGET", "SQLITE_WRITE_STEP_BUDGET"}
+)
+"""The settings whose refusals are security events (a statement ran for its whole budget)."""
 
 
 @dataclass(frozen=True)
@@ -162,7 +166,9 @@ def costly_query(view):
 
 
 def log_refusal(error: LowcodeError) -> None:
-    """Log a cost refusal: a warning on ``lowcode.costs`` and a ``query_too_costly`` security event."""
+    """Log a cost refusal: a warning on ``lowcode.costs`` for every one, and a ``query_too_costly`` security
+    event for a statement stopped by its budget (it ran for its whole budget; refusals before anything runs
+    are only logged, as writing an event for each would cost more than refusing it)."""
     from lowcode.api.ratelimit import credential_key
     from lowcode.auth.security_log import log_event_now
 
@@ -170,9 +176,10 @@ def log_refusal(error: LowcodeError) -> None:
     actor = ctx.actor if ctx is not None else None
     who = {"username": actor.username if actor else "", "user_id": actor.user_id if actor else None}
     limit, credential = error.extra.get("limit", ""), credential_key()
-    log.warning("cost limit %s: %s %s by %s (%r) from %s", limit, request.method, request.path,
+    log.warning("%s (%s): %s %s by %s (%r) from %s", error.code, limit, request.method, request.path,
                 credential, who["username"], request.remote_addr)  # fmt: skip
-    log_event_now(
-        current_app.extensions["lowcode"].db, "query_too_costly", **who, ip=request.remote_addr or "",
-        method=request.method, path=request.path, limit=limit, credential=credential, reason=error.message,
-    )  # fmt: skip
+    if limit in BUDGET_LIMITS:
+        log_event_now(
+            current_app.extensions["lowcode"].db, "query_too_costly", **who, ip=request.remote_addr or "",
+            method=request.method, path=request.path, limit=limit, credential=credential, reason=error.message,
+        )  # fmt: skip
