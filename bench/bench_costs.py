@@ -1,7 +1,8 @@
 """Cost limits: the issue-9 scenario of costly ``contains`` filters, measured before and after the limits.
 
-One app per run, on a fresh database (SQLite file; with ``--pg`` also PostgreSQL), with the ``ct`` app of
-``tests/integration/costs_data.py`` (``memo`` rows with 2 KB notes), filled with ``--rows`` rows. Then:
+One app per run, on a fresh database (SQLite file, or PostgreSQL with ``--backend``), with the ``ct`` app of
+``tests/integration/costs_data.py`` (``memo`` rows with 2 KB notes), filled with ``--rows`` rows (rounded up to
+a power of two). Then:
 
 1. one costly filter (``--terms`` ``contains`` comparisons, none matching): its time and answer;
 2. ``--parallel`` of them at once from threads (Flask test clients, as in ``tests/integration``) while another
@@ -10,10 +11,11 @@ One app per run, on a fresh database (SQLite file; with ``--pg`` also PostgreSQL
 
 ``before`` runs with the settings that reproduce the code before the limits (no size limits, no statement
 budget, no gate, SQLAlchemy's default pool of 5 + 10 connections and 30 s wait on SQLite); ``after`` with
-the defaults; ``budget`` with the defaults but no size limits (the filter runs: statement budget and gate). Run from the project root::
+the defaults; ``budget`` with the defaults but no size limits (the filter runs into the statement budget and
+the gate). Run from the project root::
 
-    .venv/bin/python -m bench.bench_costs --rows 4000            # before and after, SQLite
-    .venv/bin/python -m bench.bench_costs --rows 20000 --only after --pg
+    .venv/bin/python -m bench.bench_costs --rows 4000            # before, after and budget, SQLite
+    .venv/bin/python -m bench.bench_costs --rows 4000 --backend postgresql
 
 Not part of the test run (pytest collects ``tests/`` only).
 """
@@ -139,11 +141,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--parallel", type=int, default=20, help="costly filters at once (default 20)")
     parser.add_argument("--only", choices=MODES, help="run one mode only")
-    parser.add_argument(
-        "--pg", action="store_true", help="also on PostgreSQL (LOWCODE_TEST_PG_URL or 127.0.0.1)"
-    )
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="sqlite",
+                        help="database (PostgreSQL: LOWCODE_TEST_PG_URL or 127.0.0.1:5432)")  # fmt: skip
     args = parser.parse_args(argv)
-    backends = ["sqlite", "postgresql"] if args.pg else ["sqlite"]
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     for backend in backends:
         for mode in [args.only] if args.only else MODES:
             with ExitStack() as stack:
