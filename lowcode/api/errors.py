@@ -7,6 +7,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from lowcode import errors as e
+from lowcode.core.budget import is_over_budget
 from lowcode.core.integrity import parse_violation
 from lowcode.core.jsonutil import to_jsonable
 from lowcode.query_costs import log_refusal
@@ -80,7 +81,12 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DBAPIError)
     def _database(error: DBAPIError):
         """Concurrency failures the database reports (deadlock, serialization, lock timeout) are a 409
-        the client can retry - the transaction was rolled back and nothing was written."""
+        the client can retry - the transaction was rolled back and nothing was written. A statement stopped
+        by its budget outside ``Database.read``/``write`` (which map it themselves) is the same 422 as there."""
+        if is_over_budget(error):
+            return _domain(
+                e.QueryTooCostly("A statement ran over its budget and was stopped; nothing was changed.")
+            )
         if not _is_concurrency_failure(error):
             raise error
         body = error_body(
