@@ -23,7 +23,10 @@ def _record_json(ctx: WriteContext, app: str, entity_name: str, record: dict) ->
     hidden = services().permissions.hidden_fields(ctx.actor, entity)
     children = {cf.name: ctx.snapshot.entity(app, cf.fdef.options["entity"]) for cf in entity.child_fields}
     rows = {name: record[name] for name in children if name in record}
-    out = record_to_json(entity, record, hidden, rows, children)
+    child_hidden = {
+        name: services().permissions.hidden_fields(ctx.actor, child) for name, child in children.items()
+    }
+    out = record_to_json(entity, record, hidden, rows, children, child_hidden)
     if entity.workflow is not None:
         out["_transitions"] = [
             {

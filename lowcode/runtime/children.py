@@ -2,18 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
+from lowcode.auth.permissions import PermissionService
 from lowcode.core.jsonutil import to_jsonable
 from lowcode.errors import ValidationFailed
 from lowcode.fields.base import ComputeContext
 from lowcode.runtime.compiler import CompiledEntity
-from lowcode.runtime.context import WriteContext
+from lowcode.runtime.context import Actor, WriteContext
 from lowcode.runtime.integrity import guard_constraints
 from lowcode.runtime.serialize import row_to_record
 from lowcode.runtime.validation import load_child_rows
+
+
+@dataclass(frozen=True)
+class FieldGuard:
+    """The columns of a child entity the actor may not see (``hidden``) or change (``read_only``)."""
+
+    hidden: frozenset[str]
+    read_only: frozenset[str]
+
+    def refusals(
+        self, path: str, sent: Mapping[str, Any], row: Mapping[str, Any], base: Mapping[str, Any]
+    ) -> dict[str, list[str]]:
+        """Messages for the guarded columns a sent row carries (hidden: sent at all; read-only: changed)."""
+        out: dict[str, list[str]] = {}
+        for column in sent:
+            if column in self.hidden:
+                out[f"{path}.{column}"] = ["You may not write this field."]
+            elif column in self.read_only and row.get(column) != base.get(column):
+                out[f"{path}.{column}"] = ["You may not change this field."]
+        return out
 
 
 class ChildRows:
@@ -28,6 +51,17 @@ class ChildRows:
         self._before: dict[str, list[dict[str, Any]]] = {}
         self._touched: set[str] = set()
 
+    def guards(
+        self, permissions: PermissionService, actor: Actor, sent: Mapping[str, Any]
+    ) -> dict[str, FieldGuard]:
+        """Per sent child-table field, the columns the actor may not see or change (its own grants on the
+        child entity; none when only the parent's grants govern it)."""
+        return {
+            name: FieldGuard(permissions.hidden_fields(actor, self.entities[name]),
+                             permissions.read_only_fields(actor, self.entities[name]))
+            for name in sent if name in self.entities
+        }  # fmt: skip
+
     def fetch(self, parent_id: int) -> dict[str, list[dict[str, Any]]]:
         """Stored child rows of a parent, by child field, in row order."""
         found: dict[str, list[dict[str, Any]]] = {}
@@ -41,8 +75,12 @@ class ChildRows:
             found[name] = [row_to_record(child, r) for r in rows]
         return found
 
-    def load(self, raw: dict[str, Any], existing: dict[str, list[dict[str, Any]]]) -> None:
+    def load(
+        self, raw: dict[str, Any], existing: dict[str, list[dict[str, Any]]],
+        guarded: Mapping[str, FieldGuard] | None = None,
+    ) -> None:  # fmt: skip
         """Validate sent rows (a sent list replaces the stored rows); compute each row's computed fields.
+        ``guarded``: per child-table field, the columns the actor may not see or change.
 
         :raises ValidationFailed: with ``field.row.column`` paths.
         """
@@ -59,6 +97,8 @@ class ChildRows:
                     errors[f"{name}.{i}.id"] = [f"Row {row['id']} is not a row of this record."]
                     continue
                 base = known.get(row["id"], {})
+                if guarded and name in guarded and isinstance(rows[i], dict):
+                    errors.update(guarded[name].refusals(f"{name}.{i}", rows[i], row, base))
                 merged.append({**base, **row, "idx": i})
             self._compute(child, merged)
             self._rows[name] = merged

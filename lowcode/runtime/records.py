@@ -17,10 +17,8 @@ from lowcode.auth.permissions import PermissionService
 from lowcode.errors import (
     BadRequest,
     NotFound,
-    PreconditionRequired,
     RuleRefused,
     ValidationFailed,
-    VersionConflict,
 )
 from lowcode.fields.base import ComputeContext
 from lowcode.rules.hooks import NoRules, RuleHooks, WriteEvent
@@ -35,6 +33,7 @@ from lowcode.runtime.links import LinkCheck, forget_link_target
 from lowcode.runtime.serialize import row_to_record
 from lowcode.runtime.series import next_in_series
 from lowcode.runtime.validation import check_unique, parse_input
+from lowcode.runtime.versions import raise_conflict, require_version
 from lowcode.runtime.workflow import WorkflowGuard
 
 
@@ -107,7 +106,7 @@ class RecordService:
                 expected_version: int | None, requested: str | None) -> dict[str, Any]:  # fmt: skip
         """An update (``requested``: the transition endpoint's transition), authorized by the caller."""
         app, record_id = entity.app, current["id"]
-        self._require_version(ctx, entity, current, expected_version)
+        self._conflict(ctx, entity, current, expected_version)
         values, children = self._load(ctx, entity, data, record_id)
         before = {cf.name: current.get(cf.name) for cf in entity.fields.values() if cf.has_column}
         record = {**before, **values}
@@ -213,35 +212,23 @@ class RecordService:
         hidden = self.permissions.hidden_fields(ctx.actor, entity)
         values, raw_children, errors = parse_input(ctx, entity, data, record_id is not None, hidden)
         children = ChildRows(ctx, entity)
+        guarded = children.guards(self.permissions, ctx.actor, raw_children)
         try:
-            children.load(raw_children, children.fetch(record_id) if record_id is not None else {})
+            children.load(raw_children, children.fetch(record_id) if record_id is not None else {}, guarded)
         except ValidationFailed as exc:
             errors.update(exc.fields)
         if errors:
             raise ValidationFailed("Some fields are not valid", fields=errors)
         return values, children
 
-    def _require_version(
-        self, ctx: WriteContext, entity: CompiledEntity, current: dict, expected: int | None
-    ) -> None:
-        if expected is None:
-            raise PreconditionRequired(
-                "The version being edited is required (If-Match header or 'version' in the body)"
-            )
-        if expected != current["version"]:
-            self._conflict(ctx, entity, current, expected)
+    def _conflict(self, ctx: WriteContext, entity: CompiledEntity, current: dict, expected: int | None):
+        """Refuse a missing or stale version (see :mod:`lowcode.runtime.versions`)."""
+        require_version(ctx, entity, current, expected, self.permissions.hidden_fields(ctx.actor, entity))
 
-    def _conflict(self, ctx: WriteContext, entity: CompiledEntity, current: dict, expected: int):
-        names = audit.fields_changed_since(ctx.session, entity.app, entity.name, current["id"], expected)
-        names -= self.permissions.hidden_fields(ctx.actor, entity)
-        changed = {n: entity.fields[n].ftype.dump(entity.fields[n].fdef, current.get(n))
-                   for n in sorted(names) if n in entity.fields and entity.fields[n].has_column}  # fmt: skip
-        raise VersionConflict(
-            f"Record {current['id']} was changed by someone else (you edited version {expected}, "
-            f"it is now version {current['version']})",
-            current_version=current["version"],
-            changed=changed,
-        )
+    def _lost_race(self, ctx: WriteContext, entity: CompiledEntity, record_id: int, version: int):
+        """A guarded update found another version: someone wrote in between."""
+        current = self._current(ctx, entity, record_id)
+        raise_conflict(ctx, entity, current, version, self.permissions.hidden_fields(ctx.actor, entity))
 
     def _compute(
         self, ctx: WriteContext, entity: CompiledEntity, record: dict, children: dict, is_create: bool
@@ -280,7 +267,7 @@ class RecordService:
         with guard_constraints(ctx, entity, values):
             result = ctx.session.execute(entity.statements.guarded_update, params)
         if result.rowcount != 1:
-            self._conflict(ctx, entity, self._current(ctx, entity, record_id), version)
+            self._lost_race(ctx, entity, record_id, version)
 
     def _set_deleted(self, ctx, app, entity_name, record_id, expected_version, deleting: bool):
         entity = self._entity(ctx, app, entity_name)
@@ -289,7 +276,7 @@ class RecordService:
         self.permissions.check_write(ctx.actor, entity, "delete", current, current)
         if deleting:
             self.workflow.check_delete(ctx, entity, current)
-        if expected_version is not None and expected_version != current["version"]:
+        if expected_version is not None:
             self._conflict(ctx, entity, current, expected_version)
         new_version = current["version"] + 1
         values = {"deleted_at": ctx.now if deleting else None, "version": new_version,

@@ -22,8 +22,10 @@ def _iso(value: dt.datetime | None) -> str | None:
 def record_to_json(
     entity: CompiledEntity, record: Mapping[str, Any], hidden: frozenset[str] = frozenset(),
     children: Mapping[str, list[Mapping[str, Any]]] | None = None, child_entities: Mapping[str, CompiledEntity] | None = None,
+    child_hidden: Mapping[str, frozenset[str]] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """JSON form of a record: system fields, each visible field dumped by its type, and child rows."""
+    """JSON form of a record: system fields, each visible field dumped by its type, and child rows
+    (without the columns ``child_hidden`` names per child-table field)."""
     out: dict[str, Any] = {}
     for name in SYSTEM_FIELDS + CHILD_SYSTEM_FIELDS:
         if name in record:
@@ -36,5 +38,6 @@ def record_to_json(
             out[cf.name] = cf.ftype.dump(cf.fdef, record.get(cf.name))
         elif children is not None and child_entities and cf.name in children:
             child = child_entities[cf.name]
-            out[cf.name] = [record_to_json(child, r) for r in children[cf.name]]
+            out[cf.name] = [record_to_json(child, r, (child_hidden or {}).get(cf.name, frozenset()))
+                            for r in children[cf.name]]  # fmt: skip
     return out
