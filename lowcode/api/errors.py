@@ -10,6 +10,7 @@ from lowcode import errors as e
 from lowcode.core.budget import is_over_budget
 from lowcode.core.integrity import parse_violation
 from lowcode.core.jsonutil import to_jsonable
+from lowcode.core.texts import localize
 from lowcode.query_costs import log_refusal
 
 STATUS: dict[type[e.LowcodeError], int] = {
@@ -76,7 +77,8 @@ def register_error_handlers(app: Flask) -> None:
 
             page = render_error_page(error, status)
             return (*page, headers) if headers else page
-        return jsonify(error_body(error.code, error.message, error.fields, **error.extra)), status, headers
+        body = error_body(error.code, localize(error.message), localize(error.fields), **error.extra)
+        return jsonify(body), status, headers
 
     @app.errorhandler(DBAPIError)
     def _database(error: DBAPIError):

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from lowcode.auth.grants import EntityAccess, Grant
+from lowcode.core.texts import Text
 from lowcode.errors import PermissionDenied
 from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.context import Actor
@@ -83,7 +84,13 @@ class PermissionService:
         ]
         if not held:
             raise PermissionDenied(
-                f"{actor.username} has no role that grants '{action}' on {entity.app}.{entity.name}"
+                Text(
+                    "{user} has no role that grants '{action}' on {app}.{entity}",
+                    user=actor.username,
+                    action=action,
+                    app=entity.app,
+                    entity=entity.name,
+                )
             )
         return self._in_context(actor, held, f"'{action}' on {entity.app}.{entity.name}")
 
@@ -107,7 +114,13 @@ class PermissionService:
                 if name in g.transitions]  # fmt: skip
         if not held:
             raise PermissionDenied(
-                f"{actor.username} has no role that grants the transition '{name}' on {entity.app}.{entity.name}"
+                Text(
+                    "{user} has no role that grants the transition '{name}' on {app}.{entity}",
+                    user=actor.username,
+                    name=name,
+                    app=entity.app,
+                    entity=entity.name,
+                )
             )
         return self._in_context(actor, held, f"the transition '{name}' on {entity.app}.{entity.name}")
 
@@ -120,7 +133,12 @@ class PermissionService:
         """
         if not self._record_allowed(actor, self.transition_grants(actor, entity, name), record):
             raise PermissionDenied(
-                f"record {record.get('id')} of {entity.name} is outside what your roles allow for '{name}'"
+                Text(
+                    "record {id} of {entity} is outside what your roles allow for '{action}'",
+                    id=record.get("id"),
+                    entity=entity.name,
+                    action=name,
+                )
             )
 
     def check_transition_write(
@@ -131,7 +149,11 @@ class PermissionService:
         changed = {k for k, v in after.items() if before.get(k) != v}
         if not self._record_allowed(actor, self.transition_grants(actor, entity, name), after):
             raise PermissionDenied(
-                f"the {entity.name} record would be outside what your roles allow for '{name}'"
+                Text(
+                    "the {entity} record would be outside what your roles allow for '{action}'",
+                    entity=entity.name,
+                    action=name,
+                )
             )
         self._check_sensitive(actor, entity, "update", changed, after)
 
@@ -146,7 +168,12 @@ class PermissionService:
         usable = self.grants(actor, entity, action)
         if record is not None and not self._record_allowed(actor, usable, record):
             raise PermissionDenied(
-                f"record {record.get('id')} of {entity.name} is outside what your roles allow for '{action}'"
+                Text(
+                    "record {id} of {entity} is outside what your roles allow for '{action}'",
+                    id=record.get("id"),
+                    entity=entity.name,
+                    action=action,
+                )
             )
 
     def check_write(
@@ -163,11 +190,21 @@ class PermissionService:
         changed = {k for k in sent if before is None or (before or {}).get(k) != after.get(k)}
         if not self._record_allowed(actor, usable, after):
             raise PermissionDenied(
-                f"the {entity.name} record would be outside what your roles allow for '{action}'"
+                Text(
+                    "the {entity} record would be outside what your roles allow for '{action}'",
+                    entity=entity.name,
+                    action=action,
+                )
             )
         locked = self.read_only_fields(actor, entity) & changed
         if locked:
-            raise PermissionDenied(f"you may not change {', '.join(sorted(locked))} of {entity.name}")
+            raise PermissionDenied(
+                Text(
+                    "you may not change {fields} of {entity}",
+                    fields=", ".join(sorted(locked)),
+                    entity=entity.name,
+                )
+            )
         self._check_sensitive(actor, entity, action, changed, after)
 
     def _check_sensitive(self, actor, entity, action, changed: set[str], after: dict[str, Any]) -> None:
@@ -182,7 +219,9 @@ class PermissionService:
                 continue
             if op.condition is not None and not op.condition.matches(after, self._variables(actor)):
                 continue
-            raise PermissionDenied(f"'{op.name}' is a sensitive operation: it needs an explicit grant")
+            raise PermissionDenied(
+                Text("'{name}' is a sensitive operation: it needs an explicit grant", name=op.name)
+            )
 
     def authorize_operation(self, actor: Actor, entity: CompiledEntity, action: str) -> None:
         """Check an action that is not a record write (e.g. export) including sensitive operations on it."""
@@ -192,7 +231,9 @@ class PermissionService:
     def authorize_platform(self, actor: Actor, action: str) -> None:
         """Platform-level actions (definitions, templates, users): administrators only."""
         if not actor.is_admin:
-            raise PermissionDenied(f"{actor.username} may not {action}: administrators only")
+            raise PermissionDenied(
+                Text("{user} may not {action}: administrators only", user=actor.username, action=action)
+            )
 
     # -- read shaping ---------------------------------------------------------------------------
     def read_condition(self, actor: Actor, entity: CompiledEntity) -> dict[str, Any] | None:

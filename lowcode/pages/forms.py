@@ -8,6 +8,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from lowcode.core.texts import localize
 from lowcode.fields.base import normalise_label, pick_label
 from lowcode.fields.choice import choice_label, choice_values
 from lowcode.pages.access import FieldRules
@@ -29,11 +30,15 @@ class ErrorBag:
     def take(self, path: str) -> list[str]:
         """Messages for ``path`` and the paths under it, removed from the bag."""
         keys = [k for k in self.fields if k == path or k.startswith(path + ".")]
-        return [str(m) for k in keys for m in self.fields.pop(k)]
+        return [str(localize(m)) for k in keys for m in self.fields.pop(k)]
 
     def rest(self) -> list[str]:
         """Messages no field on the form took, as ``path: message``."""
-        return [f"{k}: {m}" if k != "_schema" else str(m) for k, ms in self.fields.items() for m in ms]
+        return [
+            f"{k}: {localize(m)}" if k != "_schema" else str(localize(m))
+            for k, ms in self.fields.items()
+            for m in ms
+        ]
 
 
 def form_fields(ctx: WriteContext, entity: CompiledEntity, rules: FieldRules) -> list[dict[str, Any]]:

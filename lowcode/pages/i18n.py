@@ -10,7 +10,9 @@ from pathlib import Path
 
 from babel import support
 from flask import has_request_context, request, session
-from flask_babel import Babel, Domain, get_locale
+from flask_babel import Babel, Domain, get_locale, gettext
+
+from lowcode.core.texts import use_translator
 
 LANGUAGES: dict[str, str] = {"en": "English", "zh_CN": "简体中文"}
 """Supported interface languages: code -> its own name (shown in the switcher)."""
@@ -74,10 +76,17 @@ class CatalogDomain(Domain):
         return cache[key]
 
 
+def _request_gettext(template: str) -> str:
+    """The catalogue's translation of a service sentence in the current request's language."""
+    return gettext(template) if has_request_context() else template
+
+
 def init_babel(app) -> Babel:
-    """Flask-Babel on ``app`` with our locale selector and catalog loading."""
+    """Flask-Babel on ``app`` with our locale selector and catalog loading; service sentences
+    (:class:`lowcode.core.texts.Text`) are translated from the same catalogue."""
     babel = Babel(app, locale_selector=select_locale)
     babel.domain_instance = CatalogDomain()
+    use_translator(_request_gettext)
     return babel
 
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from lowcode.auth.permissions import PermissionService
 from lowcode.core.jsonutil import to_jsonable
+from lowcode.core.texts import Text
 from lowcode.errors import ValidationFailed
 from lowcode.fields.base import ComputeContext
 from lowcode.runtime.compiler import CompiledEntity
@@ -33,9 +34,9 @@ class FieldGuard:
         out: dict[str, list[str]] = {}
         for column in sent:
             if column in self.hidden:
-                out[f"{path}.{column}"] = ["You may not write this field."]
+                out[f"{path}.{column}"] = [Text("You may not write this field.")]
             elif column in self.read_only and row.get(column) != base.get(column):
-                out[f"{path}.{column}"] = ["You may not change this field."]
+                out[f"{path}.{column}"] = [Text("You may not change this field.")]
         return out
 
 
@@ -104,7 +105,7 @@ class ChildRows:
             self._rows[name] = merged
             self._touched.add(name)
         if errors:
-            raise ValidationFailed("Some rows are not valid", fields=errors)
+            raise ValidationFailed(Text("Some rows are not valid"), fields=errors)
 
     def _compute(self, child: CompiledEntity, rows: list[dict[str, Any]]) -> None:
         cctx = ComputeContext(self.ctx.session, False, self.ctx.now, lambda key: 0)

@@ -31,6 +31,7 @@ from lowcode.core.integrity import (
     parse_violation,
     sqlite_missing_references,
 )
+from lowcode.core.texts import Text
 from lowcode.errors import ConstraintViolated
 from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.context import WriteContext
@@ -90,7 +91,7 @@ def violation_error(violation: Violation, entity: CompiledEntity, prefix: str = 
         else:
             text = FIELD_MESSAGES.get(violation.kind, FALLBACK_MESSAGE).format(constraint=constraint)
             fields = {prefix + name: [text] for name in names}
-        return ConstraintViolated("Some fields are not valid", fields=fields, constraint=violation.kind)
+        return ConstraintViolated(Text("Some fields are not valid"), fields=fields, constraint=violation.kind)
     message = RECORD_MESSAGES.get(violation.kind, FALLBACK_MESSAGE).format(constraint=constraint)
     return ConstraintViolated(message, constraint=violation.kind)
 

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from lowcode.auth.permissions import PermissionService
+from lowcode.core.texts import Text
 from lowcode.errors import (
     BadRequest,
     NotFound,
@@ -218,7 +219,7 @@ class RecordService:
         except ValidationFailed as exc:
             errors.update(exc.fields)
         if errors:
-            raise ValidationFailed("Some fields are not valid", fields=errors)
+            raise ValidationFailed(Text("Some fields are not valid"), fields=errors)
         return values, children
 
     def _conflict(self, ctx: WriteContext, entity: CompiledEntity, current: dict, expected: int | None):
@@ -249,7 +250,7 @@ class RecordService:
         errors = links.errors()
         errors.update(check_unique(ctx, entity, changed, record_id, self.permissions))
         if errors:
-            raise ValidationFailed("Some fields are not valid", fields=errors)
+            raise ValidationFailed(Text("Some fields are not valid"), fields=errors)
 
     def _as_stored(
         self, ctx: WriteContext, entity: CompiledEntity, written: dict[str, Any]

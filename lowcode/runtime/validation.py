@@ -12,6 +12,7 @@ from typing import Any
 import marshmallow as ma
 import sqlalchemy as sa
 
+from lowcode.core.texts import Text
 from lowcode.errors import BadRequest, ValidationFailed
 from lowcode.runtime.compiler import RESERVED_NAMES, CompiledEntity
 from lowcode.runtime.context import WriteContext
@@ -28,7 +29,7 @@ def load_input(
     """
     values, children, errors = parse_input(ctx, entity, data, partial, hidden)
     if errors:
-        raise ValidationFailed("Some fields are not valid", fields=errors)
+        raise ValidationFailed(Text("Some fields are not valid"), fields=errors)
     return values, children
 
 
@@ -45,9 +46,9 @@ def parse_input(
     for name in list(body):
         cf = entity.fields.get(name)
         if name in RESERVED_NAMES or (cf is not None and cf.ftype.computed):
-            errors.setdefault(name, []).append("This field is set by the server and cannot be written.")
+            errors.setdefault(name, []).append(Text("This field is set by the server and cannot be written."))
         elif name in hidden:
-            errors.setdefault(name, []).append("You may not write this field.")
+            errors.setdefault(name, []).append(Text("You may not write this field."))
     children = {cf.name: body.pop(cf.name) for cf in entity.child_fields if cf.name in body}
     for name in errors:
         body.pop(name, None)
@@ -76,7 +77,9 @@ def _flatten(messages: Any, prefix: str = "") -> dict[str, Any]:
         if isinstance(value, dict):
             flat.update(_flatten(value, name))
         else:
-            flat[name] = value
+            flat[name] = (
+                [Text(m) if isinstance(m, str) else m for m in value] if isinstance(value, list) else value
+            )
     return flat
 
 
@@ -105,7 +108,7 @@ def load_child_rows(
             continue
         loaded.append({**values, "id": row_id})
     if errors:
-        raise ValidationFailed("Some rows are not valid", fields=errors)
+        raise ValidationFailed(Text("Some rows are not valid"), fields=errors)
     return loaded
 
 

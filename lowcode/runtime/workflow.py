@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from lowcode.auth.permissions import PermissionService
+from lowcode.core.texts import Text
 from lowcode.errors import (
     BadRequest,
     LowcodeError,
@@ -31,6 +32,7 @@ from lowcode.errors import (
     ValidationFailed,
     WorkflowRefused,
 )
+from lowcode.fields.base import pick_label
 from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.context import WriteContext
 from lowcode.workflows.model import CompiledWorkflow, Transition
@@ -38,6 +40,13 @@ from lowcode.workflows.model import CompiledWorkflow, Transition
 
 def _empty(value: Any) -> bool:
     return value is None or value == "" or value == []
+
+
+def _labels(entity: CompiledEntity, names: Iterable[str], language: str) -> str:
+    """Field names as their labels in a language, comma-separated."""
+    return ", ".join(
+        pick_label(entity.fields[n].fdef.label, language, n) if n in entity.fields else n for n in names
+    )
 
 
 class WorkflowGuard:
@@ -57,8 +66,8 @@ class WorkflowGuard:
             record[wf.state_field] = wf.initial[0]
         elif state not in wf.initial and not (ctx.actor.is_system and state in wf.automatic_initial):
             starts = ", ".join(f"'{wf.state_label(s, ctx.actor.language)}'" for s in wf.initial)
-            message = (f"A new {entity.name} starts in {starts}; '{wf.state_label(state, ctx.actor.language)}' "
-                       "is reached by a transition")  # fmt: skip
+            message = Text("A new {entity} starts in {starts}; '{state}' is reached by a transition",
+                           entity=entity.label_for(ctx.actor.language), starts=starts, state=wf.state_label(state, ctx.actor.language))  # fmt: skip
             raise ValidationFailed(message, fields={wf.state_field: [message]})
 
     def check_delete(self, ctx: WriteContext, entity: CompiledEntity, current: dict[str, Any]) -> None:
@@ -67,9 +76,9 @@ class WorkflowGuard:
         state = wf.state(current.get(wf.state_field)) if wf is not None else None
         if state is not None and not state.deletable:
             raise WorkflowRefused(
-                f"{entity.name} {current['id']} is '{state.label_for(ctx.actor.language)}': "
-                "it cannot be deleted in this state"
-            )
+                Text("{entity} {id} is '{state}': it cannot be deleted in this state",
+                     entity=entity.label_for(ctx.actor.language), id=current["id"], state=state.label_for(ctx.actor.language))
+            )  # fmt: skip
 
     # -- transitions ------------------------------------------------------------------------------
     def requested(
@@ -79,16 +88,24 @@ class WorkflowGuard:
         record's state. :raises NotFound: unknown transition; :raises PermissionDenied:; :raises WorkflowRefused:"""
         wf = entity.workflow
         if wf is None or name not in wf.transitions:
-            raise NotFound(f"{entity.name} has no workflow transition '{name}'")
+            raise NotFound(
+                Text(
+                    "{entity} has no workflow transition '{name}'",
+                    entity=entity.label_for(ctx.actor.language),
+                    name=name,
+                )
+            )
         step = wf.transitions[name]
         self._authorize(ctx, entity, step, current)
         state = current.get(wf.state_field)
         if state not in step.sources:
             raise WorkflowRefused(
-                f"{entity.name} {current['id']} is '{wf.state_label(state, ctx.actor.language)}': "
-                f"'{step.label_for(ctx.actor.language)}' is not possible in this state",
-                fields={wf.state_field: [f"'{name}' starts from {', '.join(sorted(step.sources))}"]},
-            )
+                Text("{entity} {id} is '{state}': '{transition}' is not possible in this state",
+                     entity=entity.label_for(ctx.actor.language), id=current["id"], state=wf.state_label(state, ctx.actor.language),
+                     transition=step.label_for(ctx.actor.language)),
+                fields={wf.state_field: [Text("'{name}' starts from {sources}", name=name,
+                                              sources=", ".join(sorted(step.sources)))]},
+            )  # fmt: skip
         return step
 
     def _authorize(
@@ -99,8 +116,9 @@ class WorkflowGuard:
         if step.automatic:
             if not ctx.actor.is_system:
                 raise PermissionDenied(
-                    f"'{step.label_for(ctx.actor.language)}' is taken by the app itself, not by hand"
-                )
+                    Text("'{transition}' is taken by the app itself, not by hand",
+                         transition=step.label_for(ctx.actor.language))
+                )  # fmt: skip
             return
         self.permissions.authorize_transition(ctx.actor, entity, step.name, record)
 
@@ -114,8 +132,12 @@ class WorkflowGuard:
         extra = sorted(k for k in data if k not in allowed)
         if extra:
             raise ValidationFailed(
-                f"The transition '{step.name}' takes only {', '.join(step.required_fields) or 'no fields'}",
-                fields={k: [f"Not a field of the transition '{step.name}'."] for k in extra},
+                Text(
+                    "The transition '{name}' takes only {fields}",
+                    name=step.name,
+                    fields=", ".join(step.required_fields) or Text("no fields"),
+                ),
+                fields={k: [Text("Not a field of the transition '{name}'.", name=step.name)] for k in extra},
             )
         return {**data, entity.workflow.state_field: step.target}
 
@@ -137,8 +159,8 @@ class WorkflowGuard:
         candidates = [wf.transitions[requested]] if requested else wf.between(old, new)
         if not candidates or any(t.target != new for t in candidates):
             lang = ctx.actor.language
-            message = (f"{entity.name} {before.get('id')} is '{wf.state_label(old, lang)}': "
-                       f"no transition leads to '{wf.state_label(new, lang)}'")  # fmt: skip
+            message = Text("{entity} {id} is '{state}': no transition leads to '{target}'", entity=entity.label_for(ctx.actor.language),
+                           id=before.get("id"), state=wf.state_label(old, lang), target=wf.state_label(new, lang))  # fmt: skip
             raise WorkflowRefused(message, fields={wf.state_field: [message]})
         failure: LowcodeError | None = None
         for step in candidates:
@@ -160,17 +182,25 @@ class WorkflowGuard:
             return exc
         missing = [name for name in step.required_fields if _empty(after.get(name))]
         if missing:
+            label = step.label_for(lang)
             return ValidationFailed(
-                f"'{step.label_for(lang)}' needs {', '.join(missing)} filled in",
-                fields={name: [f"Required to take '{step.label_for(lang)}'."] for name in missing},
+                Text(
+                    "'{transition}' needs {fields} filled in",
+                    transition=label,
+                    fields=_labels(entity, missing, lang),
+                ),
+                fields={
+                    name: [Text("Required to take '{transition}'.", transition=label)] for name in missing
+                },
             )
         if step.condition is not None and not step.condition.matches(after, ctx.variables):
             reason = step.condition_message and (step.condition_message.get(lang.replace("_", "-"))
                                                  or step.condition_message.get("en"))  # fmt: skip
             return WorkflowRefused(
-                f"{entity.name} {before.get('id')} is '{wf.state_label(before.get(wf.state_field), lang)}': "
-                f"'{step.label_for(lang)}' is refused: {reason or 'its condition does not hold'}"
-            )
+                Text("{entity} {id} is '{state}': '{transition}' is refused: {reason}", entity=entity.label_for(ctx.actor.language),
+                     id=before.get("id"), state=wf.state_label(before.get(wf.state_field), lang),
+                     transition=step.label_for(lang), reason=reason or Text("its condition does not hold"))
+            )  # fmt: skip
         return None
 
     # -- locks ------------------------------------------------------------------------------------
@@ -189,9 +219,11 @@ class WorkflowGuard:
         if locked:
             label = state.label_for(ctx.actor.language)
             raise WorkflowRefused(
-                f"{entity.name} {before.get('id')} is '{label}': {', '.join(locked)} cannot be changed in this state",
-                fields={name: [f"Locked while the record is '{label}'."] for name in locked},
-            )
+                Text("{entity} {id} is '{state}': {fields} cannot be changed in this state",
+                     entity=entity.label_for(ctx.actor.language), id=before.get("id"), state=label,
+                     fields=_labels(entity, locked, ctx.actor.language)),
+                fields={name: [Text("Locked while the record is '{state}'.", state=label)] for name in locked},
+            )  # fmt: skip
 
     def settle(
         self, ctx: WriteContext, entity: CompiledEntity, before: dict[str, Any], after: dict[str, Any],

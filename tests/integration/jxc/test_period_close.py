@@ -86,6 +86,6 @@ def test_a_period_cannot_be_created_closed(jxc):
     response = j.finance.post(j.url("accounting_period"), json={"period": "2026-09", "status": "closed"})
     assert response.status_code == 422
     assert response.get_json()["error"]["fields"]["status"] == [
-        "A new accounting_period starts in '未结账'; '已结账' is reached by a transition"
+        "新建的 会计期间 只能处于 '未结账'；「已结账」须经流程操作到达"
     ]
     assert j.rows("accounting_period") == []

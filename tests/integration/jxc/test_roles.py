@@ -32,7 +32,7 @@ def test_every_entity_outside_the_grants_is_refused(jxc, role):
         if "create" not in actions:
             response = client.post(jxc.url(entity), json={})
             assert response.status_code == 403, (role, entity, response.get_json())
-            assert f"grants 'create' on jxc.{entity}" in response.get_json()["error"]["message"]
+            assert f"对 jxc.{entity} 执行「create」" in response.get_json()["error"]["message"]
             refused += 1
         checked += 1
     assert checked == len(ENTITIES) == 28 and refused >= 16

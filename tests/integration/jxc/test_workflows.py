@@ -177,7 +177,10 @@ def test_no_document_is_created_in_a_later_state(jxc, world, entity):
             body = {**draft_body(j, world, entity), "status": state}
             response = getattr(j, role).post(j.url(entity), json=body)
             assert response.status_code == 422, (role, state, response.get_json())
-            assert "is reached by a transition" in response.get_json()["error"]["fields"]["status"][0]
+            expected = (
+                "is reached by a transition" if role == "admin" else "须经流程操作到达"
+            )  # each user's language
+            assert expected in response.get_json()["error"]["fields"]["status"][0]
     assert len(j.rows(entity)) == before
 
 
@@ -224,7 +227,8 @@ def test_a_line_edit_that_keeps_the_totals_is_refused_once_the_document_moved_on
         j.url(entity, record["id"]), json={"lines": lines, "version": record["version"]}
     )
     assert response.status_code == 409, response.get_json()
-    assert "lines cannot be changed in this state" in response.get_json()["error"]["message"]
+    message = response.get_json()["error"]["message"]  # the line table, by its label, in the user's language
+    assert message.endswith(("明细 不能修改", "分录 不能修改")), message
     after = j.get(entity, record["id"])
     assert after["version"] == record["version"] and after["lines"] == record["lines"]
 
@@ -240,9 +244,27 @@ def test_drafts_are_deleted_by_their_owners_and_nothing_later_is(jxc, world):
         )
         assert (
             response.status_code == 409
-            and "cannot be deleted in this state" in response.get_json()["error"]["message"]
+            and ("不能删除" if client is j.sales else "cannot be deleted")
+            in response.get_json()["error"]["message"]
         )
     for entity in ("receivable", "payable"):  # never, whatever their state
         response = j.admin.delete(j.url(entity, world[entity]))
         assert response.status_code == 409, response.get_json()
     assert j.get("sales_order", confirmed["id"])["status"] == "confirmed"
+
+
+def test_service_messages_reach_each_user_in_their_language(jxc, world):
+    """The record service raises English sentences; pages and the API render them in the reader's language
+    (the JXC role users read Chinese, the administrator English)."""
+    j = jxc
+    browser = Browser(j.app.test_client())
+    assert browser.login("sales", PASSWORD).status_code == 303
+    page = browser.post("/a/jxc/sales_order/new", {"warehouse": str(j.wh["WH-SH"]), "order_date": DAY})
+    body = page.get_data(as_text=True)
+    assert (
+        page.status_code == 422 and "部分字段无效" in body and "此项不能为空。" in body
+    )  # customer left empty
+    assert "Some fields are not valid" not in body and "Field may not be null." not in body
+    for client, expected in ((j.sales, "部分字段无效"), (j.admin, "Some fields are not valid")):
+        response = client.post(j.url("sales_order"), json={"order_date": DAY})
+        assert response.get_json()["error"]["message"] == expected

@@ -105,7 +105,7 @@ def test_several_initial_states_offer_only_those_and_a_forged_one_is_refused(app
     response = cleo.post("/a/shop/order/new", {"customer": "Forged", "status": "shipped"})
     assert response.status_code == 422
     assert field_errors(text(response), "status") == [
-        "A new order starts in 'Draft', 'Confirmed'; 'Shipped' is reached by a transition"
+        "A new Order starts in 'Draft', 'Confirmed'; 'Shipped' is reached by a transition"
     ]
 
 
