@@ -13,6 +13,7 @@ from flask import Blueprint, jsonify
 
 from lowcode.api.edge import resolve_actor, services
 from lowcode.api.openapi_paths import ERROR_SCHEMA, Allowed, auth_paths, entity_paths, entity_schema
+from lowcode.api.openapi_platform import admin_paths, user_paths
 from lowcode.auth.permissions import PermissionService
 from lowcode.errors import PermissionDenied, Unauthenticated
 from lowcode.runtime.compiler import CompiledEntity
@@ -80,6 +81,9 @@ def build_openapi(
             schemas.update(_child_schemas(snapshot, entity, allowed))
             paths.update(entity_paths(entity, allowed))
         _qualify_refs(schemas, snapshot)
+        paths.update(user_paths())
+        if actor.is_admin:
+            paths.update(admin_paths(sorted({a for a, _ in snapshot.entities})))
     return {
         "openapi": "3.1.0",
         "info": {"title": "lowcode data API", "version": str(snapshot.version) if snapshot else "0"},

@@ -36,6 +36,8 @@ BUNDLE = {
 }  # fmt: skip
 DEAL, ITEM = "/api/data/crm/deal", "/api/data/crm/deal/{id}"
 SIGN_IN = {"/api/auth/login", "/api/auth/refresh"}
+SELF = {"/api/auth/logout", "/api/auth/me", "/api/notifications", "/api/notifications/{id}/read",
+        "/api/notifications/read-all"}  # fmt: skip
 
 
 @pytest.fixture
@@ -78,7 +80,8 @@ def test_a_user_sees_only_granted_operations_and_no_hidden_field(app, crm):
     doc = _doc_of(app, "sal")
     assert _operations(doc) == {
         ("post", "/api/auth/login"), ("post", "/api/auth/refresh"), ("post", "/api/auth/logout"),
-        ("get", "/api/auth/me"), ("get", DEAL), ("post", DEAL), ("get", ITEM), ("patch", ITEM),
+        ("get", "/api/auth/me"), ("get", "/api/notifications"), ("post", "/api/notifications/{id}/read"),
+        ("post", "/api/notifications/read-all"), ("get", DEAL), ("post", DEAL), ("get", ITEM), ("patch", ITEM),
         ("get", ITEM + "/history"), ("post", ITEM + "/restore"),
     }  # fmt: skip
     assert set(doc["components"]["schemas"]) == {"Error", "crm.deal", "crm.deal_line"}
@@ -92,15 +95,16 @@ def test_a_user_sees_only_granted_operations_and_no_hidden_field(app, crm):
 
 def test_a_reader_sees_reads_only_and_a_user_without_grants_sees_sign_in_only(app, crm):
     viewer = _doc_of(app, "vie")
-    assert {p for _, p in _operations(viewer)} - SIGN_IN - {"/api/auth/logout", "/api/auth/me"} == {
+    assert {p for _, p in _operations(viewer)} - SIGN_IN - SELF == {
         DEAL,
         ITEM,
         ITEM + "/history",
     }
     assert {m for m, p in _operations(viewer) if p.startswith("/api/data")} == {"get"}
     assert "secret_margin" not in json.dumps(viewer)
+    assert not any(p.startswith(("/api/admin", "/api/rules", "/api/definitions")) for p in viewer["paths"])
     nobody = _doc_of(app, "nob")
-    assert set(nobody["paths"]) == SIGN_IN | {"/api/auth/logout", "/api/auth/me"}
+    assert set(nobody["paths"]) == SIGN_IN | SELF
     assert set(nobody["components"]["schemas"]) == {"Error"}
 
 
@@ -113,5 +117,6 @@ def test_an_admin_sees_every_entity_operation_and_field(crm):
         assert {("get", path), ("post", path), ("get", path + "/export.csv")} <= ops
         item = path + "/{id}"
         assert {("get", item), ("patch", item), ("delete", item), ("post", item + "/restore")} <= ops
+    assert {("get", "/api/admin/users"), ("get", "/api/rules/{app}/runs"), ("get", "/api/definitions")} <= ops
     deal = doc["components"]["schemas"]["crm.deal"]["properties"]
     assert deal["lines"]["items"]["$ref"] == "#/components/schemas/crm.deal_line"
