@@ -16,6 +16,8 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
+from tests.conftest import ApiClient, login
+from tests.integration.workflows.bundle import PASSWORD
 from tests.integration.workflows.bundle import install as install_workflow_app
 
 ENDS_THE_TOKEN = {"/api/auth/logout", "/api/auth/refresh"}
@@ -40,20 +42,20 @@ def _passes(operation, api):
             yield GenerationMode.POSITIVE, {"id": page[0]["id"]}
 
 
-def test_no_operation_answers_a_server_error(fuzz_schema, demo_api):
+def _fuzz(schema, api) -> list[str]:
+    """Run every operation of ``schema`` as ``api``'s caller; the server errors met, as curl commands."""
     failures: list[str] = []
-    operations = [r.ok() for r in fuzz_schema.get_all_operations() if r.ok().path not in ENDS_THE_TOKEN]
-    assert len(operations) > 40  # the demo and workflow apps are described
+    operations = [r.ok() for r in schema.get_all_operations() if r.ok().path not in ENDS_THE_TOKEN]
     sent = 0
     for operation in operations:
-        for mode, path_parameters in _passes(operation, demo_api):
+        for mode, path_parameters in _passes(operation, api):
 
             @settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
                       suppress_health_check=list(HealthCheck))  # fmt: skip
             @given(case=operation.as_strategy(generation_mode=mode, path_parameters=path_parameters))
             def run(case):
                 nonlocal sent
-                case.headers = {**(case.headers or {}), **demo_api.headers}  # negative cases drop auth
+                case.headers = {**(case.headers or {}), **api.headers}  # negative cases drop auth
                 response = case.call()
                 sent += 1
                 if response.status_code >= 500:
@@ -63,4 +65,24 @@ def test_no_operation_answers_a_server_error(fuzz_schema, demo_api):
 
             run()
     assert sent > 5 * len(operations)
+    return failures
+
+
+def test_no_operation_answers_a_server_error(fuzz_schema, demo_api):
+    assert len(list(fuzz_schema.get_all_operations())) > 40  # the demo, workflow and admin routes
+    failures = _fuzz(fuzz_schema, demo_api)
+    assert not failures, "\n\n".join(failures)
+
+
+def test_no_operation_answers_a_server_error_to_a_user_with_a_record_rule(app, api):
+    """A clerk: a record rule (own orders only), some transitions, no other entity."""
+    install_workflow_app(app, api)
+    client = app.test_client()
+    clerk = ApiClient(client, login(client, "cleo", PASSWORD))
+    clerk.post(
+        "/api/data/shop/order", json={"customer": "Acme", "lines": [{"item": "shirt", "amount": "10.00"}]}
+    )
+    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app, headers=clerk.headers)
+    assert "/api/data/shop/order/{id}/transitions/{name}" in schema.raw_schema["paths"]
+    failures = _fuzz(schema, clerk)
     assert not failures, "\n\n".join(failures)
