@@ -1,12 +1,15 @@
-"""Whole numbers in query strings, read strictly: ASCII digits only, bounded, or a 400 naming the parameter.
+"""Whole numbers in query strings and URL paths, read strictly: ASCII digits only, bounded.
 
-Used by the API routes and the pages alike, so ``"²"``, ``"١٢"``, ``"-1"``, ``"1_000"`` and forty digits
-are the same clear refusal everywhere (never a crash in ``int()``).
+A query parameter that is not is a 400 naming it; a path segment does not match its route (404). Used by
+the API routes and the pages alike, so ``"²"``, ``"١٢"``, ``"-1"``, ``"1_000"`` and forty digits are the
+same clear refusal everywhere (never a crash in ``int()``, never ``"١٢"`` read as 12).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+
+from werkzeug.routing import BaseConverter, ValidationError
 
 from lowcode.core.numbers import digits_to_int
 from lowcode.errors import BadRequest
@@ -30,3 +33,22 @@ def int_arg(
         span = f"from {low} to {high}" if high != MAX_ID else f"of at least {low}"
         raise BadRequest(f"'{name}' must be a whole number {span} (digits 0-9 only)")
     return value
+
+
+class AsciiIntConverter(BaseConverter):
+    """The ``<int:...>`` of every route: ASCII digits only, at most ``MAX_ID`` (werkzeug's own also takes
+    other scripts' digits, so ``/records/١٢`` would read record 12). Anything else does not match: a 404."""
+
+    regex = r"[0-9]{1,19}"
+    part_isolating = True
+
+    def to_python(self, value: str) -> int:
+        """The number, or no match when it is beyond 64 bits."""
+        number = digits_to_int(value)
+        if number is None or number > MAX_ID:
+            raise ValidationError()
+        return number
+
+    def to_url(self, value: int) -> str:
+        """The id as plain digits."""
+        return str(int(value))

@@ -144,3 +144,11 @@ def test_a_number_parameter_that_is_not_ascii_digits_is_a_400(demo_api, url, val
 @pytest.mark.parametrize("url", NUMBER_PARAMS)
 def test_a_number_parameter_in_plain_digits_still_reads(demo_api, url):
     assert demo_api.get(url + "1").status_code == 200
+
+
+@pytest.mark.parametrize("segment", ["١", "١٢", "²", "-1", "9" * 19, "9" * 40])
+def test_an_id_in_a_path_that_is_not_ascii_digits_is_a_404(demo_api, segment):
+    assert demo_api.get(f"{CUSTOMER}/1").status_code == 200
+    response = demo_api.get(f"{CUSTOMER}/{quote(segment)}")
+    assert _error(response, 404)["code"] == "not_found"
+    assert _error(demo_api.get(f"{CUSTOMER}/{quote(segment)}/history"), 404)["code"] == "not_found"

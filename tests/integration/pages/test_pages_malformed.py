@@ -66,3 +66,8 @@ def test_a_page_number_parameter_that_is_not_ascii_digits_is_a_400(admin, url, v
     assert response.status_code == 400
     assert "digits 0-9" in text(response)
     assert admin.get(url + "10").status_code == 200
+
+
+def test_a_page_id_in_another_script_is_a_404(admin):
+    assert admin.get("/a/demo/customer/1").status_code == 200
+    assert admin.get("/a/demo/customer/" + quote("١")).status_code == 404
