@@ -17,6 +17,7 @@ from lowcode.definitions.app_checks import register_builtin_checks
 from lowcode.definitions.checks import combined, register_check
 from lowcode.fields import register_builtin_field_types
 from lowcode.migrations import require_current_schema
+from lowcode.query_costs import register_request_costs
 from lowcode.rules.actions import register_builtin_actions
 from lowcode.rules.validate import rule_errors
 from lowcode.security_headers import register_security_headers
@@ -94,6 +95,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["lowcode"] = services
     _register_blueprints(app)
     register_security_headers(app)
+    register_request_costs(app, settings)
     try:
         register_rate_limits(app, settings)
     except Exception:

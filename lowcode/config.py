@@ -34,6 +34,20 @@ DEFAULTS: dict[str, Any] = {
     "RATE_LIMIT_STRATEGY": "fixed-window",  # or moving-window, sliding-window-counter
     "RATE_LIMIT_KEY_PREFIX": "lowcode",  # distinguishes instances sharing one Redis
     "RULE_ROW_BUDGET": 20000,  # rows the rules of one write may loop over or write (docs/SECURITY.md)
+    # Cost limits of a request (lowcode/core/budget.py, lowcode/query_costs.py, docs/SECURITY.md); 0 = none
+    "STATEMENT_TIMEOUT_MS": 5000,  # one statement of a read transaction of a request (PG and SQLite)
+    "WRITE_STATEMENT_TIMEOUT_MS": 30000,  # one statement of a write transaction (rules, publish DDL)
+    "SQLITE_STEP_BUDGET": 200_000_000,  # SQLite VM steps of one statement of a read transaction
+    "SQLITE_WRITE_STEP_BUDGET": 2_000_000_000,  # SQLite VM steps of one statement of a write transaction
+    "FILTER_MAX_TERMS": 50,  # comparisons in a client's filter (list, export, list page)
+    "FILTER_MAX_DEPTH": 6,  # nested all/any/not levels in a client's filter
+    "FILTER_MAX_TEXT_TERMS": 10,  # contains/starts_with comparisons + the search text, per request
+    "FILTER_MAX_TEXT_LENGTH": 100,  # characters of one contains/starts_with value or of the search text
+    "COSTLY_QUERY_SLOTS": 4,  # filtered/searched lists running at once per process (the rest wait)
+    "COSTLY_QUERY_WAIT_MS": 10000,  # how long one waits for a slot before a 503 server_busy
+    "DB_POOL_SIZE": 10,  # database connections kept per process
+    "DB_POOL_OVERFLOW": 20,  # extra connections opened under load
+    "DB_POOL_TIMEOUT_S": 10,  # seconds a request waits for a connection before a 503 server_busy
 }
 
 TESTING_DEFAULTS: dict[str, Any] = {

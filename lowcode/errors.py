@@ -152,3 +152,18 @@ class TooManyRows(LowcodeError):
     """A guarded update matched more rows than its caller allows (``extra["max_rows"]``); nothing changed."""
 
     code = "too_many_rows"
+
+
+class QueryTooCostly(LowcodeError):
+    """A request's query is over a cost limit: its filter or search is too big (refused before it runs), or
+    one of its statements ran over the statement budget (stopped by the database). Nothing was changed.
+    ``extra["limit"]`` names the setting (``LOWCODE_<NAME>``), ``extra["max"]`` its value."""
+
+    code = "query_too_costly"
+
+
+class ServerBusy(LowcodeError):
+    """Too many costly queries are running (or no database connection came free) for this request to wait
+    its turn; nothing was done and the client may try again shortly (``extra["retry_after"]`` seconds)."""
+
+    code = "server_busy"

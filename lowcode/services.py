@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lowcode.auth.permissions import PermissionService
-from lowcode.core.db import Database
+from lowcode.core.db import Database, PoolSettings
 from lowcode.rules.engine import RuleEngine
 from lowcode.rules.hooks import RuleHooks
 from lowcode.runtime.queries import QueryService
@@ -27,7 +27,8 @@ class Services:
 
 def build_services(settings: dict, rules: RuleHooks | None = None) -> Services:
     """Wire the services for a settings mapping (see :mod:`lowcode.config`)."""
-    db = Database(settings["DATABASE_URL"], settings["SQLITE_BUSY_TIMEOUT_MS"])
+    pool = PoolSettings(settings["DB_POOL_SIZE"], settings["DB_POOL_OVERFLOW"], settings["DB_POOL_TIMEOUT_S"])
+    db = Database(settings["DATABASE_URL"], settings["SQLITE_BUSY_TIMEOUT_MS"], pool=pool)
     permissions = PermissionService()
     engine = (
         rules

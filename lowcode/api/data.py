@@ -8,6 +8,7 @@ from lowcode.api.edge import body_version, if_match_version, json_body, services
 from lowcode.api.params import int_arg
 from lowcode.core.jsonutil import loads_exact, to_jsonable
 from lowcode.errors import BadRequest
+from lowcode.query_costs import costly_query
 from lowcode.runtime.audit import history
 from lowcode.runtime.context import WriteContext
 from lowcode.runtime.export import export_csv
@@ -51,6 +52,7 @@ def _limit() -> int:
 
 
 @bp.get("/<app>/<entity>")
+@costly_query
 def list_records(app: str, entity: str):
     """A page of records: ``filter`` (condition JSON), ``q`` (search), ``sort``, ``limit``, ``after``."""
     condition = _filter_param()
@@ -68,6 +70,7 @@ def list_records(app: str, entity: str):
 
 
 @bp.get("/<app>/<entity>/export.csv")
+@costly_query
 def export_records(app: str, entity: str):
     """The list as CSV (same filter/search/sort parameters; needs the ``export`` action)."""
     condition = _filter_param()

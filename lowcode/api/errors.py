@@ -7,8 +7,10 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from lowcode import errors as e
+from lowcode.core.budget import is_over_budget
 from lowcode.core.integrity import parse_violation
 from lowcode.core.jsonutil import to_jsonable
+from lowcode.query_costs import log_refusal
 
 STATUS: dict[type[e.LowcodeError], int] = {
     e.BadRequest: 400,
@@ -26,9 +28,11 @@ STATUS: dict[type[e.LowcodeError], int] = {
     e.DefinitionInvalid: 422,
     e.RuleRefused: 422,
     e.TooManyRows: 422,
+    e.QueryTooCostly: 422,
     e.ExpressionSyntaxError: 422,
     e.ExpressionEvaluationError: 422,
     e.PreconditionRequired: 428,
+    e.ServerBusy: 503,
 }
 
 KIND_NAMES = {
@@ -64,16 +68,25 @@ def register_error_handlers(app: Flask) -> None:
         status = status_of(error)
         if isinstance(error, e.PermissionDenied):
             _audit_denial(app, error)
+        if isinstance(error, e.QueryTooCostly | e.ServerBusy):
+            log_refusal(error)
+        headers = {"Retry-After": str(error.extra["retry_after"])} if "retry_after" in error.extra else {}
         if not request.path.startswith("/api/"):
             from lowcode.pages.errors import render_error_page
 
-            return render_error_page(error, status)
-        return jsonify(error_body(error.code, error.message, error.fields, **error.extra)), status
+            page = render_error_page(error, status)
+            return (*page, headers) if headers else page
+        return jsonify(error_body(error.code, error.message, error.fields, **error.extra)), status, headers
 
     @app.errorhandler(DBAPIError)
     def _database(error: DBAPIError):
         """Concurrency failures the database reports (deadlock, serialization, lock timeout) are a 409
-        the client can retry - the transaction was rolled back and nothing was written."""
+        the client can retry - the transaction was rolled back and nothing was written. A statement stopped
+        by its budget outside ``Database.read``/``write`` (which map it themselves) is the same 422 as there."""
+        if is_over_budget(error):
+            return _domain(
+                e.QueryTooCostly("A statement ran over its budget and was stopped; nothing was changed.")
+            )
         if not _is_concurrency_failure(error):
             raise error
         body = error_body(

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
+
 from lowcode.auth.grants import EntityAccess, Grant
 from lowcode.errors import PermissionDenied
 from lowcode.runtime.compiler import CompiledEntity
@@ -203,9 +205,36 @@ class PermissionService:
             return None
         return {"any": [g.record_rule_doc for g in usable]}
 
+    def read_filter(
+        self, actor: Actor, entity: CompiledEntity, variables: dict[str, Any]
+    ) -> sa.ColumnElement[bool] | None:
+        """The actor's read record rules as SQL over the entity's table (None: they may read every record;
+        ``false`` when they may not read the entity at all). ``variables``: those of the condition language."""
+        try:
+            rule = self.read_condition(actor, entity)
+        except PermissionDenied:
+            return sa.false()
+        if rule is None:
+            return None
+        return entity.condition(rule).to_sql({n: entity.table.c[n] for n in entity.kinds}, variables)
+
+    def may_read(
+        self, actor: Actor, entity: CompiledEntity, record: dict[str, Any], keys: frozenset[str] | None = None
+    ) -> bool:
+        """Whether the actor may read ``record`` (a full row, checked in memory against their read record
+        rules) and its fields ``keys`` (None: every field; a hidden one makes the answer no)."""
+        try:
+            usable = self.grants(actor, entity, "read")
+        except PermissionDenied:
+            return False
+        hidden = self.hidden_fields(actor, entity)
+        if hidden & (frozenset(entity.fields) if keys is None else keys):
+            return False
+        return self._record_allowed(actor, usable, record)
+
     def hidden_fields(self, actor: Actor, entity: CompiledEntity) -> frozenset[str]:
         """Fields hidden by every read grant the actor holds (removed from output, refused on input)."""
-        if self._is_app_admin(actor, entity):
+        if self._is_app_admin(actor, entity) or self._governed_by_parent(actor, entity):
             return frozenset()
         try:
             usable = self.grants(actor, entity, "read")
@@ -216,12 +245,19 @@ class PermissionService:
 
     def read_only_fields(self, actor: Actor, entity: CompiledEntity) -> frozenset[str]:
         """Fields no update/create grant of the actor lets them write."""
-        if self._is_app_admin(actor, entity):
+        if self._is_app_admin(actor, entity) or self._governed_by_parent(actor, entity):
             return frozenset()
         writable_grants = [g for r in actor.roles.get(entity.app, ()) for g in self._access(entity).grants.get(r, ())
                            if g.actions & {"create", "update"}]  # fmt: skip
         locked = [set(g.fields) for g in writable_grants]
         return frozenset(set.intersection(*locked)) if locked else frozenset(entity.fields)
+
+    def _governed_by_parent(self, actor: Actor, entity: CompiledEntity) -> bool:
+        """A child entity no role of the actor names: its rows are reached only through their parent record,
+        whose grants (and field rules on its child-table field) decide what the actor sees and writes."""
+        return entity.is_child and not any(
+            self._access(entity).grants.get(r) for r in actor.roles.get(entity.app, ())
+        )
 
     def _record_allowed(self, actor: Actor, usable: list[Grant], record: dict[str, Any]) -> bool:
         variables = self._variables(actor)

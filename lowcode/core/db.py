@@ -9,23 +9,40 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
+from lowcode.core.budget import current_budget, install_budget, is_over_budget, spent_limit
 from lowcode.core.jsonutil import dumps
+from lowcode.errors import QueryTooCostly, ServerBusy
 
 WRITE_OPTION = "lowcode_write"
+
+
+@dataclass(frozen=True)
+class PoolSettings:
+    """The connection pool: connections kept, extra ones allowed, seconds a request waits for one."""
+
+    size: int = 10
+    overflow: int = 20
+    timeout_s: int = 10
 
 
 class Database:
     """Owns the engine and hands out sessions whose transaction is the caller's unit of work."""
 
-    def __init__(self, url: str, busy_timeout_ms: int = 30000, echo: bool = False):
+    def __init__(
+        self, url: str, busy_timeout_ms: int = 30000, echo: bool = False, pool: PoolSettings | None = None
+    ):
         self.url = url
-        self.engine = _make_engine(url, busy_timeout_ms, echo)
+        self.engine = _make_engine(url, busy_timeout_ms, echo, pool or PoolSettings())
+        install_budget(self.engine, WRITE_OPTION)
         self.dialect = self.engine.dialect.name
         self._reader = sessionmaker(bind=self.engine, expire_on_commit=False)
         self._writer = sessionmaker(
@@ -40,7 +57,7 @@ class Database:
         transaction once the failed one is rolled back (e.g. logging why a rule refused the write).
         """
         try:
-            with self._writer() as session, session.begin():
+            with _costs_mapped(write=True), self._writer() as session, session.begin():
                 yield session
         except Exception as exc:
             pending = getattr(exc, "after_rollback", None)
@@ -53,7 +70,7 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A read-only unit of work (rolled back at the end)."""
-        with self._reader() as session:
+        with _costs_mapped(write=False), self._reader() as session:
             try:
                 yield session
             finally:
@@ -64,19 +81,44 @@ class Database:
         self.engine.dispose()
 
 
-def _make_engine(url: str, busy_timeout_ms: int, echo: bool) -> sa.Engine:
+@contextmanager
+def _costs_mapped(write: bool) -> Iterator[None]:
+    """A statement stopped by its budget becomes :class:`QueryTooCostly`, a wait for a pooled connection
+    that timed out :class:`ServerBusy` (the transaction is rolled back either way)."""
+    try:
+        yield
+    except DBAPIError as exc:
+        if current_budget() is None or not is_over_budget(exc):
+            raise
+        limit, value = spent_limit(write)
+        unit = "ms" if limit.endswith("_MS") else "SQLite steps"
+        raise QueryTooCostly(
+            f"A statement ran over its budget ({value} {unit}, LOWCODE_{limit}) and was stopped; nothing was "
+            "changed. Narrow the filter or search.",
+            limit=limit,
+            max=value,
+        ) from exc
+    except PoolTimeout as exc:
+        raise ServerBusy(
+            "The server is busy (no database connection came free); nothing was done. Try again.",
+            retry_after=1,
+        ) from exc
+
+
+def _make_engine(url: str, busy_timeout_ms: int, echo: bool, pool: PoolSettings) -> sa.Engine:
+    sizes = {"pool_size": pool.size, "max_overflow": pool.overflow, "pool_timeout": pool.timeout_s}
     if url.startswith("sqlite"):
+        memory = sa.engine.make_url(url).database in (None, "", ":memory:")
         engine = sa.create_engine(
             url,
             echo=echo,
             json_serializer=dumps,
             connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
+            **({} if memory else sizes),
         )
         _configure_sqlite(engine, busy_timeout_ms)
         return engine
-    return sa.create_engine(
-        url, echo=echo, json_serializer=dumps, pool_size=10, max_overflow=20, pool_pre_ping=True
-    )
+    return sa.create_engine(url, echo=echo, json_serializer=dumps, pool_pre_ping=True, **sizes)
 
 
 def _adapt_decimal(value: Decimal) -> int | str:

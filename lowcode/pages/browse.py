@@ -10,6 +10,7 @@ from lowcode.pages.dryrun import detail_rules_model
 from lowcode.pages.i18n import current_language
 from lowcode.pages.listing import ListParams, list_model
 from lowcode.pages.viewmodels import app_list, app_nav, detail_model, home_model
+from lowcode.query_costs import costly_query
 
 
 def is_htmx_partial() -> bool:
@@ -41,6 +42,7 @@ def app_home(app: str):
 
 
 @bp.get("/a/<app>/<entity>")
+@costly_query
 def list_view(app: str, entity: str):
     """A list with search, a simple filter, sortable columns and "load more" keyset paging.
 

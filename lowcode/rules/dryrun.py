@@ -108,6 +108,8 @@ def dry_run(services, ctx: WriteContext, app: str, entity_name: str, record_id: 
                 message, fields = exc.message, to_jsonable(exc.fields)
                 for pending in getattr(exc, "after_rollback", []):
                     pending(capture)  # the refused run's log entry, captured instead of written
+        # which touched records the caller may read, decided while the trial's rows still exist
+        readable = _readable(services, ctx, app, entity.name, capture.rows, record, record_id)
     finally:
         savepoint.rollback()
     return {
@@ -116,7 +118,7 @@ def dry_run(services, ctx: WriteContext, app: str, entity_name: str, record_id: 
         "fields": fields,
         "rules": [r.name for r in chosen],
         "record": None if record is None else _record_json(services, ctx, app, entity_name, record),
-        **_visible(services, ctx, app, capture.rows),
+        **_visible(services, ctx, app, capture.rows, readable),
     }
 
 
@@ -181,15 +183,45 @@ def _record_json(services, ctx: WriteContext, app: str, entity_name: str, record
     return to_jsonable(record_to_json(entity, record, hidden, rows, children))
 
 
-def _visible(services, ctx: WriteContext, app: str, rows: dict[str, list[dict]]) -> dict[str, list[dict]]:
-    """The captured rows without the fields the caller may not see (per entity)."""
+def _readable(services, ctx: WriteContext, app: str, entity_name: str, rows: dict[str, list[dict]],
+              record: dict | None, record_id: int | None) -> set[tuple[str, int]]:  # fmt: skip
+    """The (entity, id) pairs of the records the trial touched that the caller may read under their record
+    rules (one query per entity), and the record they wrote."""
+    touched: dict[str, set[int]] = {}
+    for row in rows["changes"] + rows["events"] + rows["runs"]:
+        if isinstance(row.get("record_id"), int) and row.get("entity"):
+            touched.setdefault(row["entity"], set()).add(row["record_id"])
+    own = record_id if record_id is not None else (record or {}).get("id")
+    readable: set[tuple[str, int]] = set()
+    for name, ids in touched.items():
+        entity = ctx.snapshot.entities.get((app, name))
+        if entity is None:
+            continue
+        where = services.permissions.read_filter(ctx.actor, entity, ctx.variables)
+        t = entity.table
+        query = sa.select(t.c.id).where(t.c.id.in_(ids))
+        readable |= {(name, i) for i in ctx.session.scalars(query if where is None else query.where(where))}
+    return readable | ({(entity_name, own)} if own is not None else set())
+
+
+def _visible(services, ctx: WriteContext, app: str, rows: dict[str, list[dict]], readable: set) -> dict:
+    """The captured rows as the caller may see them: the fields they may not see left out (per entity), and
+    for records outside their record rules only the entity and what happened - no id, no values."""
     hidden_of: Callable[[str], frozenset[str]] = _hidden_lookup(services, ctx, app)
+
+    def seen(row: dict) -> bool:
+        return (row.get("entity"), row.get("record_id")) in readable or row.get("record_id") is None
+
     changes = [{"entity": c["entity"], "record_id": c["record_id"], "version": c.get("version"),
                 "action": c["action"], "actor": c.get("actor_name", ""), "source": c.get("source", ""),
                 "diff": {k: v for k, v in (c.get("diff") or {}).items() if k not in hidden_of(c["entity"])}}
+               if seen(c) else {"entity": c["entity"], "action": c["action"], "hidden": True}
                for c in rows["changes"]]  # fmt: skip
     events = []
     for e in rows["events"]:
+        if not seen(e):
+            events.append({"entity": e["entity"], "kind": e["kind"], "hidden": True})
+            continue
         payload = dict(e.get("payload") or {})
         if isinstance(payload.get("changes"), dict):
             payload["changes"] = {
@@ -200,7 +232,8 @@ def _visible(services, ctx: WriteContext, app: str, rows: dict[str, list[dict]])
         )
     keys = ("rule", "rule_version", "entity", "record_id", "trigger", "phase", "outcome", "message",
             "duration_ms", "actions")  # fmt: skip
-    runs = [{k: r.get(k) for k in keys} for r in rows["runs"]]
+    runs = [{k: r.get(k) for k in keys} | ({} if seen(r) else {"record_id": None, "actions": [], "hidden": True})
+            for r in rows["runs"]]  # fmt: skip
     return {
         "changes": changes,
         "events": events,

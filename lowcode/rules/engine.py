@@ -19,6 +19,7 @@ from lowcode.errors import ExpressionEvaluationError, LowcodeError, RuleRefused
 from lowcode.expressions import compile_expression
 from lowcode.rules.actions.base import RuleRun, rule_actions
 from lowcode.rules.hooks import WriteEvent
+from lowcode.rules.messages import SOURCES, trigger_sources
 from lowcode.rules.model import CompiledRule
 from lowcode.rules.runlog import log_run
 from lowcode.runtime.children import ChildRows
@@ -69,7 +70,8 @@ class RuleEngine:
                               rule=rule.name)  # fmt: skip
         rows = ctx.rows if ctx.rows is not None else event.rows  # a caller's write starts a tally
         system = replace(ctx, actor=Actor.system(f"rule:{rule.name}"), depth=ctx.depth + 1,
-                         chain=(*ctx.chain, link), source=f"rule:{rule.name}", rows=rows)  # fmt: skip
+                         chain=(*ctx.chain, link), source=f"rule:{rule.name}", rows=rows,
+                         reader=ctx.reader or ctx.actor)  # fmt: skip
         run = RuleRun(system, self, rule, event)
         started = time.perf_counter()
         try:
@@ -97,8 +99,11 @@ class RuleEngine:
     def scope(self, ctx: WriteContext, event: WriteEvent) -> dict[str, Any]:
         """Names for expressions: the record's fields bare, ``record``, ``old``, child rows, ``user``, ``now``."""
         record = {**event.after, "id": event.record_id, **event.children}
+        sources = trigger_sources(
+            event.entity, record, own=ctx.depth == 0
+        )  # where messages' values come from
         return {**record, "record": record, "old": event.before, "user": ctx.actor.variables,
-                "now": ctx.now, "today": ctx.now.date()}  # fmt: skip
+                "now": ctx.now, "today": ctx.now.date(), SOURCES: sources}  # fmt: skip
 
     def child_rows(self, ctx: WriteContext, app: str, entity: str, record_id: int) -> dict[str, list]:
         """Stored child rows of a record (for rules on events that did not send them)."""

@@ -19,7 +19,8 @@ from lowcode.runtime.atomic import refusal
 from lowcode.runtime.children import ChildRows
 from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.context import WriteContext
-from lowcode.runtime.validation import check_references, check_unique, check_values
+from lowcode.runtime.links import check_links
+from lowcode.runtime.validation import check_unique, check_values
 from lowcode.runtime.workflow import WorkflowGuard
 
 Compute = Callable[[dict[str, Any], dict[str, list]], None]
@@ -66,8 +67,8 @@ class AtomicRowChecks:
         if taken is not None:
             self.taken[after["id"]] = taken.name
         changed = {n: after.get(n) for n in self.names if after.get(n) != before.get(n)}
-        errors = check_references(self.ctx, self.entity, changed)
-        errors |= check_unique(self.ctx, self.entity, changed, after["id"])
+        errors = check_links(self.ctx, self.permissions, self.entity, changed)
+        errors |= check_unique(self.ctx, self.entity, changed, after["id"], self.permissions)
         if errors:
             raise ValidationFailed(refusal(self.entity, after["id"], errors), fields=errors)
         self.permissions.check_write(

@@ -13,7 +13,7 @@ from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.context import WriteContext
 from lowcode.runtime.integrity import guard_constraints
 from lowcode.runtime.serialize import row_to_record
-from lowcode.runtime.validation import check_references, load_child_rows
+from lowcode.runtime.validation import load_child_rows
 
 
 class ChildRows:
@@ -88,13 +88,14 @@ class ChildRows:
                 out.add(name)
         return out
 
-    def check_references(self) -> dict[str, list[str]]:
-        """Link checks of every sent row."""
-        errors: dict[str, list[str]] = {}
+    def add_links(self, links) -> None:
+        """The link values of every sent row to a :class:`~lowcode.runtime.links.LinkCheck` (a value a
+        kept row already held is only checked to exist)."""
         for name in self._touched:
+            held = {r["id"]: r for r in self._before[name]}
             for i, row in enumerate(self._rows[name]):
-                errors.update(check_references(self.ctx, self.entities[name], row, prefix=f"{name}.{i}."))
-        return errors
+                kept = held.get(row.get("id")) if row.get("id") is not None else None
+                links.add(self.entities[name], row, prefix=f"{name}.{i}.", kept=kept)
 
     def _store(self, t: sa.Table, row: dict[str, Any], values: dict[str, Any]) -> None:
         if row.get("id") is None:

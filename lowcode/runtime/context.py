@@ -35,6 +35,11 @@ class Actor:
         return cls(user_id=None, username=f"system:{reason}", is_admin=True)
 
     @property
+    def is_system(self) -> bool:
+        """Whether this is the platform itself (a rule, an import, the CLI) rather than a signed-in person."""
+        return self.user_id is None and self.username.startswith("system:")
+
+    @property
     def variables(self) -> dict[str, Any]:
         """The ``$user`` variable of the condition language."""
         return {"id": self.user_id, "username": self.username, **self.attributes}
@@ -52,6 +57,9 @@ class WriteContext:
     depth: int = 0
     chain: tuple[str, ...] = ()
     """Rules that led to this write (outermost first), to refuse cycles with the chain that formed them."""
+    reader: Actor | None = None
+    """Inside rules: the user whose write set them off (None: the actor itself). Messages a rule shows -
+    refusals - are rendered for them (:mod:`lowcode.rules.messages`)."""
     rows: RowTally | None = field(default=None, compare=False)
     """Inside rules: the tally of the write that set them off (None outside rules)."""
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None))

@@ -31,9 +31,10 @@ from lowcode.runtime.children import ChildRows
 from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.context import WriteContext
 from lowcode.runtime.integrity import guard_constraints
+from lowcode.runtime.links import LinkCheck, forget_link_target
 from lowcode.runtime.serialize import row_to_record
 from lowcode.runtime.series import next_in_series
-from lowcode.runtime.validation import check_references, check_unique, forget_link_target, parse_input
+from lowcode.runtime.validation import check_unique, parse_input
 from lowcode.runtime.workflow import WorkflowGuard
 
 
@@ -61,7 +62,7 @@ class RecordService:
         self.workflow.on_create(ctx, entity, event.after)
         owned = {**event.after, "owner": ctx.actor.user_id, "created_by": ctx.actor.user_id}
         self.permissions.check_write(ctx.actor, entity, "create", None, owned, _sent(data))
-        self._check_integrity(ctx, entity, event.after, children, None)
+        self._check_integrity(ctx, entity, event.after, children, None, sent=_sent(data))
         system = {"version": 1, "created_at": ctx.now, "updated_at": ctx.now,
                   "created_by": ctx.actor.user_id, "updated_by": ctx.actor.user_id, "owner": ctx.actor.user_id}  # fmt: skip
         row = {**event.after, **system}
@@ -128,7 +129,7 @@ class RecordService:
             self.permissions.check_transition_write(
                 ctx.actor, entity, requested, current, {**current, **event.after}
             )
-        self._check_integrity(ctx, entity, event.after, children, record_id, before)
+        self._check_integrity(ctx, entity, event.after, children, record_id, before, _sent(data))
         changed = {k: v for k, v in event.after.items() if before.get(k) != v}
         new_version = current["version"] + 1
         system = {"version": new_version, "updated_at": ctx.now, "updated_by": ctx.actor.user_id}
@@ -250,12 +251,16 @@ class RecordService:
         for cf in entity.computed:
             record[cf.name] = cf.ftype.compute(cf.fdef, {**record, **children}, children, compute_ctx)
 
-    def _check_integrity(self, ctx, entity, record, children: ChildRows, record_id, before=None) -> None:
-        """Link targets and unique values of the fields this write sets or changes."""
+    def _check_integrity(self, ctx, entity, record, children: ChildRows, record_id, before=None,
+                         sent: frozenset[str] = frozenset()) -> None:  # fmt: skip
+        """Link targets (those the writer ``sent``: records they may read) and unique values of the fields
+        this write sets or changes, and the links of its child rows (one query per target entity)."""
         changed = {k: v for k, v in record.items() if before is None or before.get(k) != v}
-        errors = check_references(ctx, entity, changed)
-        errors.update(check_unique(ctx, entity, changed, record_id))
-        errors.update(children.check_references())
+        links = LinkCheck(ctx, self.permissions)
+        links.add(entity, changed, sent=sent)
+        children.add_links(links)
+        errors = links.errors()
+        errors.update(check_unique(ctx, entity, changed, record_id, self.permissions))
         if errors:
             raise ValidationFailed("Some fields are not valid", fields=errors)
 

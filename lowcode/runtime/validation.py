@@ -12,7 +12,6 @@ from typing import Any
 import marshmallow as ma
 import sqlalchemy as sa
 
-from lowcode.core.models import User
 from lowcode.errors import BadRequest, ValidationFailed
 from lowcode.runtime.compiler import RESERVED_NAMES, CompiledEntity
 from lowcode.runtime.context import WriteContext
@@ -110,73 +109,46 @@ def load_child_rows(
     return loaded
 
 
-def check_references(
-    ctx: WriteContext, entity: CompiledEntity, values: dict[str, Any], prefix: str = ""
-) -> dict[str, list[str]]:
-    """Messages for link values whose record does not exist (or is deleted) and unknown user ids."""
-    errors: dict[str, list[str]] = {}
-    for cf in entity.fields.values():
-        value = values.get(cf.name)
-        if value is None:
-            continue
-        if getattr(cf.ftype, "references_entity", False):
-            target = ctx.snapshot.entity(entity.app, cf.fdef.options["entity"]).table
-            if not _link_target_exists(ctx, target, value):
-                errors[prefix + cf.name] = [f"No {cf.fdef.options['entity']} record with id {value}."]
-        elif getattr(cf.ftype, "references_user", False) and ctx.session.get(User, value) is None:
-            errors[prefix + cf.name] = [f"No user with id {value}."]
-    return errors
-
-
-LINK_CACHE = "lowcode_live_links"
-"""``session.info`` key: (table, id) pairs known to exist in this transaction (soft deletes discard them)."""
-
-
-def _link_target_exists(ctx: WriteContext, target, value) -> bool:
-    seen = ctx.session.info.setdefault(LINK_CACHE, set())
-    if (target.name, value) in seen:
-        return True
-    exists = ctx.session.execute(
-        sa.select(target.c.id).where(target.c.id == value, target.c.deleted_at.is_(None))
-    ).first()
-    if exists is not None:
-        seen.add((target.name, value))
-    return exists is not None
-
-
-def forget_link_target(session, table_name: str, record_id: int) -> None:
-    """A record stopped being a valid link target in this transaction (it was soft-deleted)."""
-    session.info.get(LINK_CACHE, set()).discard((table_name, record_id))
+USED = "Must be unique: this value is already used."
+"""The message of a unique value held by a record the writer may not read: nothing of that record."""
 
 
 def check_unique(
-    ctx: WriteContext, entity: CompiledEntity, values: dict[str, Any], record_id: int | None
+    ctx: WriteContext, entity: CompiledEntity, values: dict[str, Any], record_id: int | None, permissions: Any
 ) -> dict[str, list[str]]:
-    """Messages for unique fields whose value another record already holds (deleted ones included)."""
+    """Messages for unique fields whose value another record already holds (deleted ones included).
+
+    The other record is never named; whether it is deleted (and may be restored) is only said when the
+    writer may read it under their record rules (``permissions.read_filter``)."""
     errors: dict[str, list[str]] = {}
     table = entity.table
+    where = permissions.read_filter(ctx.actor, entity, ctx.variables)
+    readable = sa.true() if where is None else sa.case((where, sa.true()), else_=sa.false())
+
+    def holder(*match: Any):
+        query = sa.select(table.c.id, table.c.deleted_at, readable.label("readable")).where(*match)
+        if record_id is not None:
+            query = query.where(table.c.id != record_id)
+        return ctx.session.execute(query.limit(1)).first()
+
     for cf in entity.fields.values():
         if not cf.fdef.unique or values.get(cf.name) is None:
             continue
-        query = sa.select(table.c.id, table.c.deleted_at).where(table.c[cf.name] == values[cf.name])
-        if record_id is not None:
-            query = query.where(table.c.id != record_id)
-        other = ctx.session.execute(query.limit(1)).first()
-        if other is not None:
-            # the other record is not named: the writer may not be allowed to see it
+        other = holder(table.c[cf.name] == values[cf.name])
+        if other is None:
+            continue
+        if not other.readable:
+            errors[cf.name] = [USED]
+        elif other.deleted_at:
             errors[cf.name] = [
                 "Must be unique: a deleted record already has this value (restore it or change the value)."
-                if other.deleted_at
-                else "Must be unique: another record already has this value."
             ]
+        else:
+            errors[cf.name] = ["Must be unique: another record already has this value."]
     for group in entity.definition.get("unique_together", []):
         if any(values.get(n) is None for n in group):
             continue
-        query = sa.select(table.c.id).where(*[table.c[n] == values[n] for n in group])
-        if record_id is not None:
-            query = query.where(table.c.id != record_id)
-        other = ctx.session.execute(query.limit(1)).first()
-        if other is not None:
+        if holder(*[table.c[n] == values[n] for n in group]) is not None:
             errors[group[0]] = [
                 f"Must be unique together with {', '.join(group[1:])}: another record has these values."
             ]

@@ -1,10 +1,12 @@
 """Workflows on the write path: the record service asks :class:`WorkflowGuard` on every create, update,
 transition, delete and guarded atomic update, whoever the caller is.
 
-- A record is created in an initial state (an empty state field gets the first one).
+- A record is created in an initial state (an empty state field gets the first one); the platform itself
+  may also create one in an ``automatic_initial`` state (a voucher a posting books already posted).
 - The state field changes only along a declared transition the caller may take: a role grant names it
-  (administrators and the system identity of rules need none), its condition holds on the new record and
-  its required fields are filled.
+  (administrators and the system identity of rules need none; an ``automatic`` one is taken only by the
+  system identity, never by a person), its condition holds on the new record and its required fields are
+  filled.
 - A state's lock refuses changes of the locked fields (the whole record with its child rows but the
   ``except`` fields, or the named fields), except the state field itself and the fields the transition
   being taken requires.
@@ -53,7 +55,7 @@ class WorkflowGuard:
         state = record.get(wf.state_field)
         if state is None:
             record[wf.state_field] = wf.initial[0]
-        elif state not in wf.initial:
+        elif state not in wf.initial and not (ctx.actor.is_system and state in wf.automatic_initial):
             starts = ", ".join(f"'{wf.state_label(s, ctx.actor.language)}'" for s in wf.initial)
             message = (f"A new {entity.name} starts in {starts}; '{wf.state_label(state, ctx.actor.language)}' "
                        "is reached by a transition")  # fmt: skip
@@ -79,7 +81,7 @@ class WorkflowGuard:
         if wf is None or name not in wf.transitions:
             raise NotFound(f"{entity.name} has no workflow transition '{name}'")
         step = wf.transitions[name]
-        self.permissions.authorize_transition(ctx.actor, entity, name, current)
+        self._authorize(ctx, entity, step, current)
         state = current.get(wf.state_field)
         if state not in step.sources:
             raise WorkflowRefused(
@@ -88,6 +90,19 @@ class WorkflowGuard:
                 fields={wf.state_field: [f"'{name}' starts from {', '.join(sorted(step.sources))}"]},
             )
         return step
+
+    def _authorize(
+        self, ctx: WriteContext, entity: CompiledEntity, step: Transition, record: dict[str, Any]
+    ) -> None:
+        """The caller may take ``step`` on ``record``: an automatic one only as the platform itself, any
+        other by a role grant. :raises PermissionDenied:"""
+        if step.automatic:
+            if not ctx.actor.is_system:
+                raise PermissionDenied(
+                    f"'{step.label_for(ctx.actor.language)}' is taken by the app itself, not by hand"
+                )
+            return
+        self.permissions.authorize_transition(ctx.actor, entity, step.name, record)
 
     def transition_input(self, entity: CompiledEntity, step: Transition, data: Any) -> dict[str, Any]:
         """The body of a transition request as an update: its required fields (and ``version``) only,
@@ -140,7 +155,7 @@ class WorkflowGuard:
         """Why the caller may not take ``step`` here (None when they may)."""
         lang = ctx.actor.language
         try:
-            self.permissions.authorize_transition(ctx.actor, entity, step.name, before)
+            self._authorize(ctx, entity, step, before)
         except PermissionDenied as exc:
             return exc
         missing = [name for name in step.required_fields if _empty(after.get(name))]
@@ -202,7 +217,7 @@ class WorkflowGuard:
         out = []
         for step in wf.leaving(record.get(wf.state_field)):
             try:
-                self.permissions.authorize_transition(ctx.actor, entity, step.name, record)
+                self._authorize(ctx, entity, step, record)
             except PermissionDenied:
                 continue
             if step.condition is None or step.condition.matches(record, ctx.variables):

@@ -57,6 +57,8 @@ class Transition:
     condition_message: dict[str, str] = field(default_factory=dict)
     required_fields: tuple[str, ...] = ()
     confirm: dict[str, str] | None = None
+    automatic: bool = False
+    """taken only by the platform (rules, imports), never by a person"""
 
     def label_for(self, language: str) -> str:
         """The transition's label (its button) in a language."""
@@ -75,6 +77,8 @@ class CompiledWorkflow:
     states: Mapping[str, State]
     transitions: Mapping[str, Transition]
     """by name, in declared order"""
+    automatic_initial: tuple[str, ...] = ()
+    """states only the platform itself may also create a record in"""
 
     def state(self, name: Any) -> State | None:
         """A declared state (None for an undeclared value, e.g. an empty state field)."""
@@ -119,9 +123,11 @@ def compile_workflow(app: str, body: Mapping[str, Any], entity: CompiledEntity) 
             condition_message=normalise_label(doc.get("condition_message"), ""),
             required_fields=tuple(doc.get("required_fields", [])),
             confirm=normalise_label(doc["confirm"], "") if doc.get("confirm") else None,
+            automatic=bool(doc.get("automatic", False)),
         )  # fmt: skip
     return CompiledWorkflow(app, body["name"], body["entity"], body["state_field"],
-                            tuple(as_list(body["initial"])), states, transitions)  # fmt: skip
+                            tuple(as_list(body["initial"])), states, transitions,
+                            tuple(body.get("automatic_initial", ())))  # fmt: skip
 
 
 def attach_workflows(

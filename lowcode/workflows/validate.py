@@ -55,6 +55,9 @@ def _check_one(
     for i, state in enumerate(as_list(doc["initial"])):
         if state not in names:
             add("initial" if isinstance(doc["initial"], str) else f"initial/{i}", f"unknown state '{state}'")
+    for i, state in enumerate(doc.get("automatic_initial", [])):
+        if state not in names:
+            add(f"automatic_initial/{i}", f"unknown state '{state}'")
     default = state_field.get("default")
     if default is not None and default not in as_list(doc["initial"]):
         add("initial", f"the default '{default}' of '{doc['state_field']}' is not an initial state")

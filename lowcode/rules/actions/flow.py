@@ -10,16 +10,16 @@ import sqlalchemy as sa
 from lowcode.conditions import parse_condition
 from lowcode.core.jsonutil import to_jsonable
 from lowcode.definitions.names import ANY
-from lowcode.errors import RuleRefused, ValidationFailed
+from lowcode.errors import ValidationFailed
 from lowcode.rules.actions.base import (
     RuleAction,
     RuleRun,
     evaluate,
     expression_schema,
-    render,
     values_schema,
 )
 from lowcode.rules.lockahead import LockTarget, lock_ahead
+from lowcode.rules.messages import SOURCES, Source, bind_source, refusal, with_source
 from lowcode.runtime.serialize import row_to_record
 
 NESTED = {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["type"]}}
@@ -76,7 +76,7 @@ class RefuseAction(RuleAction):
         check.template("message", options["message"])
 
     def run(self, run: RuleRun, options, scope):
-        raise RuleRefused(render(options["message"], scope), rule=run.rule.name)
+        raise refusal(run, options["message"], scope)
 
 
 class ForEachChildAction(RuleAction):
@@ -121,8 +121,13 @@ class ForEachChildAction(RuleAction):
 
 
 def _line_scope(options, scope, row) -> dict[str, Any]:
-    """The scope of one child row: the row by its ``as`` name, and the trigger record also as ``parent``."""
-    return {**scope, "parent": scope.get("record"), options.get("as", "line"): row}
+    """The scope of one child row: the row by its ``as`` name, and the trigger record also as ``parent``
+    (for messages both come from the trigger record)."""
+    trigger = scope.get(SOURCES, {}).get("record")
+    line_scope = {**scope, "parent": scope.get("record"), options.get("as", "line"): row}
+    if trigger is not None:
+        line_scope[SOURCES] = {**scope[SOURCES], "parent": trigger, options.get("as", "line"): trigger}
+    return line_scope
 
 
 class ForEachRecordAction(RuleAction):
@@ -168,8 +173,9 @@ class ForEachRecordAction(RuleAction):
                 f"Expected {'exactly one' if expect == 'one' else 'a'} matching {options['entity']} record, "
                 f"found {len(rows)}"
             )
-            raise RuleRefused(render(message, scope), rule=run.rule.name)
-        scopes = [{**scope, options.get("as", "item"): row} for row in rows]
+            raise refusal(run, message, scope)
+        name = options.get("as", "item")
+        scopes = [with_source(scope, name, row, Source.of(options["entity"], row)) for row in rows]
         lock_ahead(run, options["actions"], scopes)
         for row_scope in scopes:
             run.engine.run_actions(run, options["actions"], row_scope)
@@ -237,7 +243,7 @@ class CollectAction(RuleAction):
                 f"Rule '{run.rule.name}': '{options['into']}' already names something that is not a list"
             )
         name = options.get("as", "item")
-        collected += [
-            evaluate(options["value"], {**scope, name: row}) for row in matching_rows(run, options, scope)
-        ]
+        rows = matching_rows(run, options, scope)
+        collected += [evaluate(options["value"], {**scope, name: row}) for row in rows]
+        bind_source(scope, options["into"], Source.of(options["entity"], *rows), extend=True)
         run.done.append(f"collected {len(collected)} into {options['into']}")

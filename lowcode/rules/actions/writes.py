@@ -7,9 +7,10 @@ from sqlalchemy.exc import IntegrityError
 
 from lowcode.core.jsonutil import to_jsonable
 from lowcode.definitions.names import ANY
-from lowcode.errors import RuleRefused, TooManyRows, ValidationFailed
-from lowcode.rules.actions.base import RuleAction, RuleRun, evaluate, evaluate_values, render, values_schema
+from lowcode.errors import TooManyRows, ValidationFailed
+from lowcode.rules.actions.base import RuleAction, RuleRun, evaluate, evaluate_values, values_schema
 from lowcode.rules.lockahead import UNKNOWN, LockTarget, known
+from lowcode.rules.messages import Source, bind_source, refusal, with_source
 from lowcode.runtime.atomic import AtomicResult
 
 ROWS_FROM = {
@@ -90,6 +91,7 @@ class CreateRecordAction(RuleAction):
         run.done.append(f"created {options['entity']} {created['id']}")
         if options.get("as"):
             scope[options["as"]] = created
+            bind_source(scope, options["as"], Source.of(options["entity"], created))
 
     def locks(self, plan, options, scope):
         # what the created record's own rules will lock, from the values known before the loop
@@ -131,6 +133,11 @@ def _check_guarded(options, check, target: str) -> None:
     check.template(
         "refuse_message", options.get("refuse_message"), check.row_scope("target", check.docs.record(target))
     )
+
+
+def _with_target(scope, entity: str, row) -> dict:
+    """The scope of a guard's refusal message: the refused row as ``target``."""
+    return with_source(scope, "target", row, Source.of(entity, row))
 
 
 def _rows(run: RuleRun, spec, scope) -> list[dict]:
@@ -189,12 +196,12 @@ class UpdateRecordsAction(RuleAction):
         expect = options.get("expect", "some")
         if (expect == "one" and result.matched != 1) or (expect == "some" and result.matched == 0):
             message = options.get("missing_message") or f"No matching {options['entity']} record to update"
-            raise RuleRefused(render(message, scope), rule=run.rule.name)
+            raise refusal(run, message, scope)
         if result.refused:
             message = (
                 options.get("refuse_message") or f"Refused: {options['entity']} {{target.id}} fails the guard"
             )
-            raise RuleRefused(render(message, {**scope, "target": result.refused[0]}), rule=run.rule.name)
+            raise refusal(run, message, _with_target(scope, options["entity"], result.refused[0]))
         run.done.append(f"updated {len(result.updated)} {options['entity']}")
 
     def locks(self, plan, options, scope):
@@ -256,7 +263,7 @@ class UpsertAction(RuleAction):
             message = (
                 options.get("refuse_message") or f"Refused: {options['entity']} {{target.id}} fails the guard"
             )
-            raise RuleRefused(render(message, {**scope, "target": result.refused[0]}), rule=run.rule.name)
+            raise refusal(run, message, _with_target(scope, options["entity"], result.refused[0]))
         run.done.append(f"upserted {options['entity']} {[r['id'] for r in result.updated]}")
 
     def locks(self, plan, options, scope):

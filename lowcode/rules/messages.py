@@ -1,0 +1,122 @@
+"""Refusal messages rendered for the user whose write set the rule off, never showing what they may not read.
+
+A rule runs as the system and may read any record; its refusal message (``{prod.sku}``, ``{target.available}``)
+goes back to a user who may not. So every name of a rule's scope that stands for records is bound to where
+they came from - a :class:`Source`: their entity and rows - under a scope key no expression can name
+(:data:`SOURCES`):
+
+- the trigger record (``record``, ``old``, its fields bare, its child rows as ``line`` and ``parent``): the
+  user's own write at the first level (only their hidden fields count), a record the system writes in a
+  cascade beyond it;
+- a loop's row (``for_each_record`` / ``collect`` ``as``), a created record (``create_record`` ``as``), the row
+  a guard refused (``target``), and a ``collect`` list (every row its values came from).
+
+:func:`refusal` renders the message when every part of it reads only sources the user may read - each row
+within their read record rules (checked in SQL by id; in memory for a row not yet stored) and no field the
+part reads hidden from them. Otherwise the whole message is replaced by :data:`NEUTRAL`, naming only the
+rule: the text around a value says things about the record too ("... is over its credit limit"). The rule
+run log keeps the message the user was given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from lowcode.errors import RuleRefused
+from lowcode.expressions import compile_expression
+from lowcode.expressions.references import references
+from lowcode.rules.actions.base import TEMPLATE_PART, render
+
+SOURCES = "@sources"
+"""Scope key of the name -> :class:`Source` map (``@`` cannot start a name of the expression language)."""
+NEUTRAL = "Refused by rule '{rule}' (the reason concerns a record you may not read)."
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where the value of a scope name came from: records, each as (entity, row); ``own``: the reader's own
+    write (only their hidden fields count)."""
+
+    rows: tuple[tuple[str, Mapping[str, Any]], ...]
+    own: bool = False
+
+    @classmethod
+    def of(cls, entity: str, *rows: Mapping[str, Any], own: bool = False) -> Source:
+        """Rows of one entity."""
+        return cls(tuple((entity, row) for row in rows), own)
+
+
+def with_source(scope: dict[str, Any], name: str, value: Any, source: Source) -> dict[str, Any]:
+    """A new scope with ``name`` bound to ``value`` that came from ``source``."""
+    return {**scope, name: value, SOURCES: {**scope.get(SOURCES, {}), name: source}}
+
+
+def bind_source(scope: dict[str, Any], name: str, source: Source, extend: bool = False) -> None:
+    """Record in ``scope`` (in place) where the value of ``name`` came from; ``extend``: add to its rows."""
+    known = scope.get(SOURCES, {})
+    previous = known.get(name) if extend else None
+    if previous is not None:
+        source = Source(previous.rows + source.rows, previous.own and source.own)
+    scope[SOURCES] = {**known, name: source}
+
+
+def trigger_sources(entity: str, record: Mapping[str, Any], own: bool) -> dict[str, Source]:
+    """The sources of a rule's first scope: the trigger record as ``record`` and ``old``."""
+    source = Source.of(entity, record, own=own)
+    return {"record": source, "old": source}
+
+
+def refusal(run: Any, template: str, scope: Mapping[str, Any]) -> RuleRefused:
+    """The refusal of ``run`` with ``template`` rendered for the reader (see the module docstring)."""
+    message = render(template, scope)
+    reader = run.ctx.reader or run.ctx.actor
+    if not reader.is_admin and not _readable(run, reader, template, scope):
+        message = NEUTRAL.format(rule=run.rule.name)
+    return RuleRefused(message, rule=run.rule.name)
+
+
+def _readable(run: Any, reader: Any, template: str, scope: Mapping[str, Any]) -> bool:
+    sources: Mapping[str, Source] = scope.get(SOURCES, {})
+    trigger = sources.get("record")
+    for part in TEMPLATE_PART.findall(template):
+        for ref in references(compile_expression(part).tree):
+            source, keys = sources.get(ref.name), ref.keys[:1]
+            if source is None and trigger is not None and ref.name in trigger.rows[0][1]:
+                source, keys = trigger, (ref.name,)  # a field of the trigger record, bare
+            if source is not None and not _may_read(run, reader, source, frozenset(keys) if keys else None):
+                return False
+    return True
+
+
+def _may_read(run: Any, reader: Any, source: Source, keys: frozenset[str] | None) -> bool:
+    """The reader may read every row of ``source`` (and the fields ``keys`` of each; None: all of them)."""
+    by_entity: dict[str, list[Mapping[str, Any]]] = {}
+    for entity_name, row in source.rows:
+        by_entity.setdefault(entity_name, []).append(row)
+    return all(_may_read_rows(run, reader, name, rows, keys, source.own) for name, rows in by_entity.items())
+
+
+def _may_read_rows(run: Any, reader: Any, entity_name: str, rows: list, keys, own: bool) -> bool:
+    permissions = run.engine.records.permissions
+    entity = run.ctx.snapshot.entity(run.rule.app, entity_name)
+    wanted = frozenset(entity.fields) if keys is None else keys & frozenset(entity.fields)
+    if permissions.hidden_fields(reader, entity) & wanted:
+        return False
+    if own:
+        return True
+    stored = {row["id"] for row in rows if isinstance(row.get("id"), int)}
+    unstored = [row for row in rows if not isinstance(row.get("id"), int)]
+    if any(not permissions.may_read(reader, entity, dict(row), wanted) for row in unstored):
+        return False
+    if not stored:
+        return True
+    where = permissions.read_filter(reader, entity, {**run.ctx.variables, "user": reader.variables})
+    if where is None:
+        return True
+    t = entity.table
+    seen = run.ctx.session.scalar(sa.select(sa.func.count()).select_from(t).where(t.c.id.in_(stored), where))
+    return seen == len(stored)
