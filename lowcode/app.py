@@ -108,8 +108,10 @@ def _register_blueprints(app: Flask) -> None:
     from lowcode.api import admin, auth, data, definitions, notifications, openapi, templates
     from lowcode.api import rules as rules_api
     from lowcode.api.errors import register_error_handlers
+    from lowcode.api.params import AsciiIntConverter
     from lowcode.pages import register_pages
 
+    app.url_map.converters["int"] = AsciiIntConverter  # before any route is added
     for module in (auth, data, definitions, templates, openapi, admin, notifications):
         app.register_blueprint(module.bp)
     app.register_blueprint(rules_api.bp)

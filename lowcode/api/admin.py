@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify, request
 
 from lowcode.api.edge import json_body, services, unit_of_work
+from lowcode.api.params import int_arg
 from lowcode.auth import admin, departments
 from lowcode.auth.explain import assignment_json, explain, find_user, review
 from lowcode.auth.lifecycle import as_utc
@@ -106,8 +107,8 @@ def list_users():
         if q := request.args.get("q", "")[:150]:
             query = query.where(sa.or_(User.username.contains(q, autoescape=True),
                                        User.display_name.contains(q, autoescape=True)))  # fmt: skip
-        if (dept := request.args.get("department", "")).isdigit():
-            query = query.where(User.department_id == int(dept))
+        if (dept := int_arg(request.args, "department", None, 1)) is not None:
+            query = query.where(User.department_id == dept)
         return jsonify({"data": [_user_json(u) for u in ctx.session.scalars(query)]})
 
 
@@ -195,8 +196,8 @@ def list_tokens():
         query = sa.select(ApiToken).order_by(ApiToken.id.desc()).limit(MAX_LIST)
         if request.args.get("all") != "1":
             query = query.where(ApiToken.app.is_not(None))
-        if (user := request.args.get("user_id", "")).isdigit():
-            query = query.where(ApiToken.user_id == int(user))
+        if (user := int_arg(request.args, "user_id", None, 1)) is not None:
+            query = query.where(ApiToken.user_id == user)
         return jsonify({"data": [_token_json(t) for t in ctx.session.scalars(query)]})
 
 
@@ -247,11 +248,9 @@ def security_events():
     """The newest security events: ``?kind=`` (one of the known kinds), ``?limit=`` (1 to 1000, default 200)."""
     with unit_of_work(write=False) as ctx:
         _authorize(ctx, "read security events")
-        kind, raw_limit = request.args.get("kind") or None, request.args.get("limit", "200")
+        kind = request.args.get("kind") or None
         if kind is not None and kind not in KINDS:
             raise BadRequest(f"Unknown kind {kind!r}; known: {', '.join(KINDS)}")
-        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIST:
-            raise BadRequest(f"limit must be an integer from 1 to {MAX_LIST}")
-        rows = recent_events(ctx.session, int(raw_limit), kind)
+        rows = recent_events(ctx.session, int_arg(request.args, "limit", 200, 1, MAX_LIST), kind)
         return jsonify({"data": [{"id": e.id, "at": as_utc(e.at), "kind": e.kind, "user_id": e.user_id,
                                   "username": e.username, "ip": e.ip, "detail": e.detail} for e in rows]})  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from lowcode.api.edge import body_version, if_match_version, json_body, services, unit_of_work
+from lowcode.api.params import int_arg
 from lowcode.core.jsonutil import loads_exact, to_jsonable
 from lowcode.errors import BadRequest
 from lowcode.query_costs import costly_query
@@ -50,10 +51,7 @@ def _with_etag(body: dict, status: int = 200):
 
 def _limit() -> int:
     settings = current_app.config["LOWCODE"]
-    raw = request.args.get("limit", str(settings["PAGE_SIZE"]))
-    if not raw.isdigit() or not 1 <= int(raw) <= settings["MAX_PAGE_SIZE"]:
-        raise BadRequest(f"limit must be an integer from 1 to {settings['MAX_PAGE_SIZE']}")
-    return int(raw)
+    return int_arg(request.args, "limit", settings["PAGE_SIZE"], 1, settings["MAX_PAGE_SIZE"])
 
 
 @bp.get("/<app>/<entity>")

@@ -15,7 +15,7 @@ from lowcode.auth.sessions import sign_in_token_live
 from lowcode.auth.users import touch_token, user_for_token
 from lowcode.core.jsonutil import loads_exact
 from lowcode.core.models import User, utcnow
-from lowcode.core.numbers import int_from_text
+from lowcode.core.numbers import digits_to_int
 from lowcode.errors import BadRequest, PermissionDenied, Unauthenticated
 from lowcode.runtime.context import Actor, WriteContext
 from lowcode.runtime.integrity import constraint_error
@@ -146,8 +146,8 @@ def if_match_version() -> int | None:
         return None
     tag = raw.strip().removeprefix("W/").strip('"')
     try:
-        return record_version(int_from_text(tag) if tag.isascii() and tag.isdigit() else None)
-    except (BadRequest, ValueError):
+        return record_version(digits_to_int(tag))
+    except BadRequest:
         raise BadRequest('If-Match must be the record\'s ETag, e.g. "3"') from None
 
 

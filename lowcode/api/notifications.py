@@ -7,7 +7,8 @@ from flask import Blueprint, jsonify, request
 
 from lowcode import notifications
 from lowcode.api.edge import unit_of_work
-from lowcode.errors import BadRequest, Unauthenticated
+from lowcode.api.params import int_arg
+from lowcode.errors import Unauthenticated
 
 bp = Blueprint("api_notifications", __name__, url_prefix="/api/notifications")
 
@@ -18,20 +19,11 @@ def _user_id(ctx) -> int:
     return ctx.actor.user_id
 
 
-def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise BadRequest(f"'{name}' must be a whole number from {low} to {high}")
-    return int(raw)
-
-
 @bp.get("")
 def list_notifications():
     """``?limit=50&before=<id>&unread=1`` -> ``{"data": [...], "unread": n, "next_before": id | null}``."""
-    limit = _int_arg("limit", notifications.PAGE_SIZE, 1, notifications.MAX_PAGE_SIZE)
-    before = _int_arg("before", None, 1, 2**63 - 1)
+    limit = int_arg(request.args, "limit", notifications.PAGE_SIZE, 1, notifications.MAX_PAGE_SIZE)
+    before = int_arg(request.args, "before", None, 1)
     unread_only = request.args.get("unread") in ("1", "true")
     with unit_of_work(write=False) as ctx:
         user_id = _user_id(ctx)

@@ -1,4 +1,9 @@
-"""``/api/openapi.json``: an OpenAPI 3.1 document generated from the published definitions."""
+"""``/api/openapi.json``: an OpenAPI 3.1 document of what the caller may use.
+
+Anonymous callers see the sign-in operations only. A signed-in user sees the entities, operations and
+workflow transitions their roles grant, without the fields their roles hide (the permission service
+answers every question). Administrators see every published entity.
+"""
 
 from __future__ import annotations
 
@@ -6,145 +11,82 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
-from lowcode.api.edge import services
+from lowcode.api.edge import resolve_actor, services
+from lowcode.api.openapi_paths import ERROR_SCHEMA, Allowed, auth_paths, entity_paths, entity_schema
+from lowcode.api.openapi_platform import admin_paths, user_paths
+from lowcode.auth.permissions import PermissionService
+from lowcode.errors import PermissionDenied, Unauthenticated
 from lowcode.runtime.compiler import CompiledEntity
+from lowcode.runtime.context import Actor
 from lowcode.runtime.snapshot import Snapshot
 
 bp = Blueprint("api_openapi", __name__, url_prefix="/api")
 
-ERROR_SCHEMA = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["code", "message", "fields"],
-            "properties": {
-                "code": {"type": "string"},
-                "message": {"type": "string"},
-                "fields": {"type": "object"},
-            },
-        }
-    },
-}
-SYSTEM_PROPERTIES = {
-    "id": {"type": "integer", "readOnly": True},
-    "version": {"type": "integer", "readOnly": True},
-    "created_at": {"type": ["string", "null"], "format": "date-time", "readOnly": True},
-    "updated_at": {"type": ["string", "null"], "format": "date-time", "readOnly": True},
-}
+DESCRIBED_ACTIONS = ("read", "create", "update", "delete", "export")
 
 
-def entity_schema(entity: CompiledEntity) -> dict[str, Any]:
-    """JSON Schema of one entity's records, built from its field types."""
-    props = dict(SYSTEM_PROPERTIES)
-    for cf in entity.fields.values():
-        prop = cf.ftype.json_schema(cf.fdef)
-        prop["title"] = cf.fdef.label_for("en")
-        if cf.ftype.computed:
-            prop["readOnly"] = True
-        props[cf.name] = prop
-    if entity.workflow is not None:
-        props["_transitions"] = TRANSITIONS_PROPERTY
-    required = [cf.name for cf in entity.writable if cf.fdef.required]
-    return {"type": "object", "title": entity.label_for("en"), "properties": props, "required": required}
+def allowed_for(permissions: PermissionService, actor: Actor, entity: CompiledEntity) -> Allowed | None:
+    """What ``actor`` may use of ``entity`` now (None: nothing at all)."""
+
+    def granted(check, *args) -> bool:
+        try:
+            check(actor, entity, *args)
+        except PermissionDenied:
+            return False
+        return True
+
+    actions = frozenset(a for a in DESCRIBED_ACTIONS if granted(permissions.grants, a))
+    names = list(entity.workflow.transitions) if entity.workflow is not None else []
+    transitions = tuple(n for n in names if granted(permissions.transition_grants, n))
+    if not actions and not transitions:
+        return None
+    return Allowed(actions, transitions, permissions.hidden_fields(actor, entity),
+                   permissions.read_only_fields(actor, entity))  # fmt: skip
 
 
-TRANSITIONS_PROPERTY = {
-    "type": "array", "readOnly": True,
-    "description": "Workflow transitions the caller may take on this record now",
-    "items": {"type": "object", "required": ["name", "label", "to", "fields", "confirm"], "properties": {
-        "name": {"type": "string"}, "label": {"type": "object"}, "to": {"type": "string"},
-        "fields": {"type": "array", "items": {"type": "string"}, "description": "fields the request must fill in"},
-        "confirm": {"type": ["object", "null"], "description": "the question to ask before taking it"}}},
-}  # fmt: skip
+def _child_schemas(snapshot: Snapshot, entity: CompiledEntity, allowed: Allowed) -> dict[str, Any]:
+    """Schemas of the child tables of the visible child fields (child rows are shown whole)."""
+    out = {}
+    for cf in entity.child_fields:
+        if cf.name not in allowed.hidden:
+            child = snapshot.entity(entity.app, cf.fdef.options["entity"])
+            out[f"{child.app}.{child.name}"] = entity_schema(child)
+    return out
 
 
-def _transition_path(entity: CompiledEntity, ref: dict, errors: dict) -> dict[str, Any]:
-    """``POST .../{id}/transitions/{name}`` of an entity with a workflow."""
-    wf = entity.workflow
-    fields = sorted({f for t in wf.transitions.values() for f in t.required_fields})
-    props = {
-        f: entity.fields[f].ftype.json_schema(entity.fields[f].fdef) for f in fields if f in entity.fields
-    }
-    names = list(wf.transitions)
-    return {
-        "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}},
-                       {"name": "name", "in": "path", "required": True, "schema": {"type": "string", "enum": names}},
-                       {"name": "If-Match", "in": "header", "required": True, "schema": {"type": "string"}}],
-        "post": {"tags": [f"{entity.app}.{entity.name}"], "summary": f"Take a workflow transition of {entity.name}",
-                 "requestBody": {"required": False, "content": {"application/json": {"schema": {
-                     "type": "object", "properties": props, "additionalProperties": False}}}},
-                 "responses": {"200": {"description": "The record after the transition (ETag = version)",
-                                       "content": {"application/json": {"schema": ref}}},
-                               "409": _error("Version conflict, or the record's state does not allow it"),
-                               "422": _error("A required field is empty, or not a field of the transition"),
-                               "428": _error("If-Match missing"), **errors}},
-    }  # fmt: skip
-
-
-def _error(description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-    }
-
-
-def _paths_for(entity: CompiledEntity) -> dict[str, Any]:
-    ref = {"$ref": f"#/components/schemas/{entity.app}.{entity.name}"}
-    body = {"required": True, "content": {"application/json": {"schema": ref}}}
-    one = {"description": "The record (ETag = version)", "content": {"application/json": {"schema": ref}}}
-    errors = {"400": _error("Malformed request"), "401": _error("Not signed in"), "403": _error("Forbidden"),
-              "404": _error("Not found"), "413": _error("Body too large")}  # fmt: skip
-    base, item = f"/api/data/{entity.app}/{entity.name}", f"/api/data/{entity.app}/{entity.name}/{{id}}"
-    id_param = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
-    list_params = [
-        {"name": n, "in": "query", "schema": {"type": t}, "description": d}
-        for n, t, d in (("filter", "string", "condition-language JSON"), ("q", "string", "search text"),
-                        ("sort", "string", "fields, '-' for descending"), ("limit", "integer", "page size"),
-                        ("after", "string", "cursor from the previous page's 'next'"))
-    ]  # fmt: skip
-    tag = [f"{entity.app}.{entity.name}"]
-    extra = {f"{item}/transitions/{{name}}": _transition_path(entity, ref, errors)} if entity.workflow else {}
-    return extra | {
-        base: {
-            "get": {"tags": tag, "summary": f"List {entity.name}", "parameters": list_params,
-                    "responses": {"200": {"description": "A page: {data, next, total}"}, **errors}},
-            "post": {"tags": tag, "summary": f"Create {entity.name}", "requestBody": body,
-                     "responses": {"201": one, "422": _error("Invalid fields"), **errors}},
-        },
-        item: {
-            "parameters": id_param,
-            "get": {"tags": tag, "summary": f"Get {entity.name}", "responses": {"200": one, **errors}},
-            "patch": {"tags": tag, "summary": f"Update {entity.name}", "requestBody": body,
-                      "parameters": [{"name": "If-Match", "in": "header", "required": True, "schema": {"type": "string"}}],
-                      "responses": {"200": one, "409": _error("Version conflict"), "422": _error("Invalid fields"),
-                                    "428": _error("If-Match missing"), **errors}},
-            "delete": {"tags": tag, "summary": f"Soft-delete {entity.name}",
-                       "responses": {"204": {"description": "Deleted"}, **errors,
-                                     **({"409": _error("The record's state forbids deleting")} if entity.workflow else {})}},
-        },
-    }  # fmt: skip
-
-
-def build_openapi(snapshot: Snapshot) -> dict[str, Any]:
-    """The whole OpenAPI document for a snapshot."""
-    schemas: dict[str, Any] = {"Error": ERROR_SCHEMA}
-    paths: dict[str, Any] = {}
-    for (app, name), entity in sorted(snapshot.entities.items()):
-        schemas[f"{app}.{name}"] = entity_schema(entity)
-        if not entity.is_child:
-            paths.update(_paths_for(entity))
+def _qualify_refs(schemas: dict[str, Any], snapshot: Snapshot) -> None:
+    """Child-table fields refer to their table by entity name; point them at ``app.entity``."""
     for schema in schemas.values():
         for prop in schema.get("properties", {}).values():
             items = prop.get("items", {})
             if "$ref" in items and not items["$ref"].startswith("#/components/schemas/Error"):
                 target = items["$ref"].rsplit("/", 1)[1]
-                app = next((a for (a, n) in snapshot.entities if n == target), "")
-                items["$ref"] = f"#/components/schemas/{app}.{target}"
+                if "." not in target:
+                    app = next((a for (a, n) in snapshot.entities if n == target), "")
+                    items["$ref"] = f"#/components/schemas/{app}.{target}"
+
+
+def build_openapi(
+    snapshot: Snapshot | None, actor: Actor | None, permissions: PermissionService
+) -> dict[str, Any]:
+    """The OpenAPI document for ``actor`` (None: anonymous, the sign-in operations only)."""
+    schemas: dict[str, Any] = {"Error": ERROR_SCHEMA}
+    paths: dict[str, Any] = auth_paths(signed_in=actor is not None)
+    if actor is not None and snapshot is not None:
+        for (app, name), entity in sorted(snapshot.entities.items()):
+            allowed = None if entity.is_child else allowed_for(permissions, actor, entity)
+            if allowed is None:
+                continue
+            schemas[f"{app}.{name}"] = entity_schema(entity, allowed)
+            schemas.update(_child_schemas(snapshot, entity, allowed))
+            paths.update(entity_paths(entity, allowed))
+        _qualify_refs(schemas, snapshot)
+        paths.update(user_paths())
+        if actor.is_admin:
+            paths.update(admin_paths(sorted({a for a, _ in snapshot.entities})))
     return {
         "openapi": "3.1.0",
-        "info": {"title": "lowcode data API", "version": str(snapshot.version)},
+        "info": {"title": "lowcode data API", "version": str(snapshot.version) if snapshot else "0"},
         "components": {
             "schemas": schemas,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -156,8 +98,13 @@ def build_openapi(snapshot: Snapshot) -> dict[str, Any]:
 
 @bp.get("/openapi.json")
 def openapi():
-    """The OpenAPI document of every published entity (public: it describes, it does not reveal data)."""
+    """The OpenAPI document of what the caller may use (sign-in only for anonymous callers, or a token
+    that is no longer valid)."""
     svc = services()
     with svc.db.read() as session:
-        snapshot = svc.snapshots.get(session)
-    return jsonify(build_openapi(snapshot))
+        try:
+            actor = resolve_actor(session, required=False)
+        except Unauthenticated:
+            actor = None
+        snapshot = svc.snapshots.get(session) if actor is not None else None
+        return jsonify(build_openapi(snapshot, actor, svc.permissions))

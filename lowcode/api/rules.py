@@ -15,6 +15,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 
 from lowcode.api.edge import json_body, record_version, services, unit_of_work
+from lowcode.api.params import int_arg
 from lowcode.core.jsonutil import to_jsonable
 from lowcode.core.models import RuleRunEntry
 from lowcode.errors import BadRequest, NotFound
@@ -35,22 +36,12 @@ def run_json(entry: RuleRunEntry) -> dict[str, Any]:
                         "duration_ms": entry.duration_ms, "actions": entry.actions or []})  # fmt: skip
 
 
-def _int_arg(name: str, low: int, high: int | None = None) -> int | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return None
-    if not raw.isdigit() or int(raw) < low or (high is not None and int(raw) > high):
-        span = f"from {low} to {high}" if high is not None else f"of at least {low}"
-        raise BadRequest(f"{name} must be an integer {span}")
-    return int(raw)
-
-
 @bp.get("/<app>/runs")
 def list_runs(app: str):
     """Rule runs of an app, newest first, optionally of one entity, record or rule."""
     entity, rule = request.args.get("entity") or None, request.args.get("rule") or None
-    record_id = _int_arg("record_id", 1)
-    limit = _int_arg("limit", 1, MAX_LIMIT) or 100
+    record_id = int_arg(request.args, "record_id", None, 1)
+    limit = int_arg(request.args, "limit", 100, 1, MAX_LIMIT)
     if record_id is not None and entity is None:
         raise BadRequest("record_id needs entity")
     with unit_of_work(write=False) as ctx:

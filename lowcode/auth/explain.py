@@ -20,6 +20,7 @@ from lowcode.auth.lifecycle import as_utc, is_ended_marked
 from lowcode.auth.permissions import ACTIONS, PermissionService, context_failure
 from lowcode.auth.users import user_names
 from lowcode.core.models import RoleAssignment, User
+from lowcode.core.numbers import digits_to_int
 from lowcode.errors import NotFound, PermissionDenied
 from lowcode.runtime.snapshot import Snapshot
 
@@ -29,7 +30,8 @@ REPORT_LIMIT = 500
 
 def find_user(session: Session, ref: str) -> User:
     """A user by id (digits) or username. :raises NotFound:"""
-    user = session.get(User, int(ref)) if ref.isdigit() else None
+    user_id = digits_to_int(ref)
+    user = session.get(User, user_id) if user_id is not None else None
     user = user or session.scalar(sa.select(User).where(User.username == ref))
     if user is None:
         raise NotFound(f"No user {ref!r}")

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,9})?")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
+_DIGITS = re.compile(r"[0-9]+")
 MAX_INT_DIGITS = 19
 """Most digits an integer read from text may have (a 64-bit integer has at most 19)."""
 
@@ -35,3 +36,12 @@ def int_from_text(text: str) -> int:
     if not _INTEGER.fullmatch(stripped) or len(stripped.lstrip("+-")) > MAX_INT_DIGITS:
         raise ValueError(f"not a whole number of at most {MAX_INT_DIGITS} digits: {text[:40]!r}")
     return int(stripped)
+
+
+def digits_to_int(text: str | None, max_digits: int = MAX_INT_DIGITS) -> int | None:
+    """``text`` as a whole number when it is 1 to ``max_digits`` ASCII digits and nothing else (no sign,
+    spaces, underscores or other scripts' digits such as ``"²"`` or ``"١٢"``, which ``str.isdigit`` accepts
+    and ``int`` may refuse); None otherwise. The one parser of numbers in query strings, headers and ids."""
+    if text is None or not 0 < len(text) <= max_digits or not _DIGITS.fullmatch(text):
+        return None
+    return int(text)

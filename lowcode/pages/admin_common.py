@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from lowcode.api.edge import services, unit_of_work
 from lowcode.auth.lifecycle import as_utc
 from lowcode.core.models import Department, User
+from lowcode.core.numbers import digits_to_int, int_from_text
 from lowcode.fields.base import normalise_label, pick_label
 from lowcode.pages.blueprint import bp
 from lowcode.pages.security import require_csrf
@@ -62,7 +63,8 @@ def form_id(name: str) -> Any:
     raw = form_text(name, 20)
     if not raw:
         return None
-    return int(raw) if raw.isdigit() else raw
+    number = digits_to_int(raw)
+    return raw if number is None else number
 
 
 def form_int(name: str, default: int = 0) -> Any:
@@ -70,7 +72,10 @@ def form_int(name: str, default: int = 0) -> Any:
     raw = form_text(name, 20)
     if not raw:
         return default
-    return int(raw) if raw.lstrip("-").isdigit() else raw
+    try:
+        return int_from_text(raw)
+    except ValueError:
+        return raw
 
 
 def form_bool(name: str) -> bool:

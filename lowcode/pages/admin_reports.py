@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import render_template, request
 from flask_babel import gettext as _
 
+from lowcode.api.params import int_arg
 from lowcode.auth.explain import explain, find_user, review
 from lowcode.auth.security_log import KINDS, recent_events
 from lowcode.core.jsonutil import dumps
@@ -157,8 +158,8 @@ def admin_review():
 def admin_security():
     """The newest security events, optionally of one kind (``?kind=``), ``?limit=`` of them."""
     kind = request.args.get("kind") or None
-    raw_limit = request.args.get("limit", "200")
-    limit = int(raw_limit) if raw_limit.isdigit() and int(raw_limit) in EVENT_LIMITS else 200
+    limit = int_arg(request.args, "limit", 200, 1)
+    limit = limit if limit in EVENT_LIMITS else 200
     message, status = None, 200
     if kind is not None and kind not in KINDS:
         message, status, kind = _("Unknown kind of event: %(kind)s", kind=kind[:40]), 400, None

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from lowcode.api.params import int_arg
 from lowcode.auth import admin
 from lowcode.auth.explain import assignment_json
 from lowcode.core.models import ApiToken, Department, RoleAssignment, User, utcnow
@@ -66,18 +67,18 @@ def render_users(status: int = 200, errors: dict | None = None, message: str | N
                  values: dict | None = None):  # fmt: skip
     """The user list (``?q=`` matches username or display name, ``?department=`` one department) with
     the create form (``values``/``errors`` when a creation failed)."""
-    q, dept = request.args.get("q", "")[:150], request.args.get("department", "")
+    q, dept = request.args.get("q", "")[:150], int_arg(request.args, "department", None, 1)
     with admin_work("read users") as ctx:
         query = sa.select(User).order_by(User.username).limit(MAX_ROWS)
         if q:
             query = query.where(sa.or_(User.username.contains(q, autoescape=True),
                                        User.display_name.contains(q, autoescape=True)))  # fmt: skip
-        if dept.isdigit():
-            query = query.where(User.department_id == int(dept))
+        if dept is not None:
+            query = query.where(User.department_id == dept)
         users = [user_row(u) for u in ctx.session.scalars(query)]
         departments = department_choices(ctx.session)
     page = {
-        "users": users, "q": q, "department": int(dept) if dept.isdigit() else None,
+        "users": users, "q": q, "department": dept,
         "departments": departments, "department_names": {i: n.strip() for i, n in departments},
         "languages": language_choices(), "errors": errors or {}, "message": message,
         "values": values or {"language": current_language(), "level": 0},

@@ -15,7 +15,7 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from lowcode.core.numbers import int_from_text
+from lowcode.core.numbers import digits_to_int, int_from_text
 from lowcode.errors import BadRequest
 from lowcode.runtime.compiler import CompiledField
 
@@ -71,7 +71,8 @@ def bind_rows(columns: list[CompiledField], field_name: str, form: MultiDict) ->
         values = {cf.name: bind_value(cf, form, f"{field_name}-{key}-{cf.name}") for cf in columns}
         if not raw_id and all(_blank(v) for v in values.values()):
             continue
-        row_id: Any = int(raw_id) if raw_id.isdigit() else (raw_id or None)
+        number = digits_to_int(raw_id)
+        row_id: Any = number if number is not None else (raw_id or None)  # other text: the service refuses it
         rows.append({"id": row_id, **values})
     return rows
 

@@ -7,6 +7,7 @@ from flask import redirect, render_template, request, session, url_for
 
 from lowcode import notifications
 from lowcode.api.edge import services, unit_of_work
+from lowcode.api.params import int_arg
 from lowcode.pages.blueprint import bp
 from lowcode.pages.display import format_moment
 from lowcode.pages.security import require_csrf
@@ -30,8 +31,7 @@ def _unread_for_session() -> int:
 def inbox():
     """The user's newest notifications (``?unread=1``: unread only; ``?before=<id>``: older ones)."""
     unread_only = request.args.get("unread") == "1"
-    before = request.args.get("before", "")
-    before_id = int(before) if before.isdigit() and len(before) < 19 else None
+    before_id = int_arg(request.args, "before", None, 1)
     with unit_of_work(write=False, source="page") as ctx:
         rows = notifications.list_for_user(ctx.session, ctx.actor.user_id, notifications.PAGE_SIZE, before_id,
                                            unread_only)  # fmt: skip

@@ -13,6 +13,7 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 
 from lowcode.api.edge import services
+from lowcode.api.params import int_arg
 from lowcode.conditions import OPERATORS
 from lowcode.core.jsonutil import loads_exact
 from lowcode.errors import BadRequest, ConditionInvalid
@@ -58,8 +59,7 @@ class ListParams:
     @classmethod
     def from_args(cls, args, max_limit: int) -> ListParams:
         """Read ``q, sort, after, deleted, limit, field, op, value, filter`` from a query string."""
-        raw_limit = args.get("limit", "")
-        limit = int(raw_limit) if raw_limit.isdigit() and 1 <= int(raw_limit) <= max_limit else 0
+        limit = int_arg(args, "limit", 0, 1, max_limit)
         return cls(
             q=args.get("q", "")[:200].strip(),
             sort=args.get("sort", "")[:300],

@@ -9,7 +9,9 @@ from flask import abort, g, render_template, request, url_for
 from flask_babel import gettext as _
 
 from lowcode.api.edge import services, unit_of_work
+from lowcode.api.params import MAX_ID
 from lowcode.auth.security_log import log_event_now
+from lowcode.core.numbers import digits_to_int
 from lowcode.errors import LowcodeError, PermissionDenied, ValidationFailed, VersionConflict, WorkflowRefused
 from lowcode.pages.access import FieldRules
 from lowcode.pages.binding import bind_form, posted_version
@@ -115,12 +117,11 @@ def bulk_transition(app: str, entity: str):
 
 def _id_version(raw: str) -> tuple[int, int | None]:
     """``"12:3"`` -> (12, 3); a malformed value is a 400."""
-    record_id, _sep, version = raw.partition(":")
-    if not (record_id.isascii() and record_id.isdigit() and version.isascii() and version.isdigit()):
+    raw_id, _sep, raw_version = raw.partition(":")
+    record_id, version = digits_to_int(raw_id), digits_to_int(raw_version)
+    if record_id is None or version is None or not (0 < record_id <= MAX_ID and 0 < version <= MAX_ID):
         abort(400, description="Each selected record is 'id:version'")
-    if not (0 < int(record_id) < 2**63 and 0 < int(version) < 2**63):
-        abort(400, description="Each selected record is 'id:version'")
-    return int(record_id), int(version)
+    return record_id, version
 
 
 def _log_denial(error: PermissionDenied) -> None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from lowcode.core.numbers import digits_to_int
 from lowcode.errors import LowcodeError
 
 FIELDS = (
@@ -62,9 +63,10 @@ def _field(text: str, name: str, low: int, high: int) -> frozenset[int]:
 
 
 def _number(text: str, name: str) -> int:
-    if not text.isdigit() or len(text) > 4:
+    number = digits_to_int(text, max_digits=4)
+    if number is None:
         raise CronInvalid(f"{name}: '{text}' is not a number")
-    return int(text)
+    return number
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from urllib.parse import quote
 
 import pytest
 
@@ -122,3 +123,32 @@ def test_ids_beyond_64_bits_are_a_404_and_dry_run_versions_a_400(demo_api):
     before = _first(demo_api)
     body = {"entity": "customer", "record_id": before["id"], "version": 10**40, "changes": {"name": "x"}}
     assert _error(demo_api.post("/api/rules/demo/dry-run", json=body), 400)["code"] == "bad_request"
+
+
+NOT_WHOLE_NUMBERS = ["²", "١٢", "-1", "+5", " 5", "1_000", "1.0", "9" * 40]
+NUMBER_PARAMS = [
+    f"{CUSTOMER}?limit=", "/api/notifications?limit=", "/api/notifications?before=", "/api/rules/demo/runs?limit=",
+    "/api/rules/demo/runs?entity=customer&record_id=", "/api/admin/users?department=", "/api/admin/tokens?user_id=",
+    "/api/admin/security-events?limit=",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("url", NUMBER_PARAMS)
+@pytest.mark.parametrize("value", NOT_WHOLE_NUMBERS)
+def test_a_number_parameter_that_is_not_ascii_digits_is_a_400(demo_api, url, value):
+    response = demo_api.get(url + quote(value))
+    error = _error(response, 400)
+    assert error["code"] == "bad_request" and "digits 0-9" in error["message"]
+
+
+@pytest.mark.parametrize("url", NUMBER_PARAMS)
+def test_a_number_parameter_in_plain_digits_still_reads(demo_api, url):
+    assert demo_api.get(url + "1").status_code == 200
+
+
+@pytest.mark.parametrize("segment", ["١", "١٢", "²", "-1", "9" * 19, "9" * 40])
+def test_an_id_in_a_path_that_is_not_ascii_digits_is_a_404(demo_api, segment):
+    assert demo_api.get(f"{CUSTOMER}/1").status_code == 200
+    response = demo_api.get(f"{CUSTOMER}/{quote(segment)}")
+    assert _error(response, 404)["code"] == "not_found"
+    assert _error(demo_api.get(f"{CUSTOMER}/{quote(segment)}/history"), 404)["code"] == "not_found"

@@ -13,6 +13,7 @@ from typing import Any
 
 from lowcode import notifications
 from lowcode.core.jsonutil import to_jsonable
+from lowcode.core.numbers import digits_to_int
 from lowcode.errors import ExpressionEvaluationError, LowcodeError, RuleRefused
 from lowcode.expressions import compile_expression
 from lowcode.rules.actions.base import (
@@ -185,9 +186,10 @@ def _user_ids(value: Any, source: str) -> list[int]:
             item = item.get("id")
         if item is None:
             continue
-        integral = isinstance(item, Decimal) and item == item.to_integral_value()
-        if integral or (isinstance(item, str) and item.isdigit()):
+        if isinstance(item, Decimal) and item == item.to_integral_value():
             item = int(item)
+        elif isinstance(item, str) and digits_to_int(item) is not None:
+            item = digits_to_int(item)
         if isinstance(item, bool) or not isinstance(item, int):
             raise ExpressionEvaluationError(f"{source} must give user ids, not {item!r}")
         if 0 < item <= MAX_USER_ID:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 
 from .helpers import text
@@ -53,3 +55,19 @@ def test_valid_non_ascii_form_text_still_saves(admin, demo_api):
     assert response.status_code == 303
     newest = demo_api.get("/api/data/demo/customer?sort=-id&limit=1").get_json()["data"][0]
     assert newest["name"] == "客户 A"
+
+
+@pytest.mark.parametrize(
+    "url", ["/a/demo/customer?limit=", "/inbox?before=", "/admin/users?department=", "/admin/security?limit="]
+)
+@pytest.mark.parametrize("value", ["²", "١٢", "-1", "9" * 40])
+def test_a_page_number_parameter_that_is_not_ascii_digits_is_a_400(admin, url, value):
+    response = admin.get(url + quote(value))
+    assert response.status_code == 400
+    assert "digits 0-9" in text(response)
+    assert admin.get(url + "10").status_code == 200
+
+
+def test_a_page_id_in_another_script_is_a_404(admin):
+    assert admin.get("/a/demo/customer/1").status_code == 200
+    assert admin.get("/a/demo/customer/" + quote("١")).status_code == 404

@@ -78,9 +78,9 @@ def test_bad_queries_are_clear_400s(shop):
     api, _, _ = shop
     for query, message in (
         ("record_id=1", "record_id needs entity"),
-        ("entity=sales_order&limit=0", "limit must be an integer from 1 to 500"),
-        ("entity=sales_order&limit=501", "limit must be an integer from 1 to 500"),
-        ("entity=sales_order&record_id=x", "record_id must be an integer"),
+        ("entity=sales_order&limit=0", "'limit' must be a whole number from 1 to 500"),
+        ("entity=sales_order&limit=501", "'limit' must be a whole number from 1 to 500"),
+        ("entity=sales_order&record_id=x", "'record_id' must be a whole number"),
     ):
         response = api.get(f"/api/rules/shop/runs?{query}")
         assert response.status_code == 400 and message in response.get_json()["error"]["message"], query

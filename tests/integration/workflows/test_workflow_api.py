@@ -232,7 +232,7 @@ def test_a_rule_on_a_transition_fires_once_by_endpoint_or_plain_update(app, shop
 
 
 def test_openapi_describes_the_transition_endpoint(app, shop):
-    doc = app.test_client().get("/api/openapi.json").get_json()
+    doc = shop.get("/api/openapi.json").get_json()
     path = doc["paths"]["/api/data/shop/order/{id}/transitions/{name}"]
     name = next(p for p in path["parameters"] if p["name"] == "name")
     assert name["schema"]["enum"] == ["confirm", "ship", "cancel"]
@@ -242,6 +242,20 @@ def test_openapi_describes_the_transition_endpoint(app, shop):
     assert doc["components"]["schemas"]["shop.order"]["properties"]["_transitions"]["readOnly"] is True
     assert "/api/data/shop/shipment_log/{id}/transitions/{name}" not in doc["paths"]
     assert "409" not in doc["paths"]["/api/data/shop/shipment_log/{id}"]["delete"]["responses"]
+
+
+def test_openapi_lists_only_the_transitions_a_user_may_take(app, shop):
+    path = "/api/data/shop/order/{id}/transitions/{name}"
+    clerk = _as(app, "cleo").get("/api/openapi.json").get_json()["paths"][path]
+    assert next(p for p in clerk["parameters"] if p["name"] == "name")["schema"]["enum"] == [
+        "confirm",
+        "cancel",
+    ]
+    shipper = _as(app, "sam").get("/api/openapi.json").get_json()["paths"][path]
+    assert next(p for p in shipper["parameters"] if p["name"] == "name")["schema"]["enum"] == ["ship"]
+    body = shipper["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["properties"] == {}  # only cancel needs a field, and the shipper may not cancel
+    assert path not in _as(app, "vic").get("/api/openapi.json").get_json()["paths"]
 
 
 def test_a_transition_grant_holds_within_its_record_rule(app, shop):

@@ -9,7 +9,7 @@ import pytest
 
 from lowcode.conditions.model import parse_condition
 from lowcode.core.jsonutil import loads_exact
-from lowcode.core.numbers import decimal_from_text, int_from_text
+from lowcode.core.numbers import decimal_from_text, digits_to_int, int_from_text
 from lowcode.errors import BadRequest, ConditionInvalid, ExpressionSyntaxError
 from lowcode.expressions import compile_expression
 from lowcode.fields.inputs import ExactDecimalInput, IntegerInput
@@ -65,3 +65,16 @@ def test_json_with_a_lone_surrogate_is_refused(text):
 
 def test_json_with_escaped_pairs_and_plain_escapes_still_reads():
     assert loads_exact('{"a": "\\ud83d\\ude00 \\u00e9"}') == {"a": "\U0001f600 é"}
+
+
+@pytest.mark.parametrize(
+    "text", ["²", "١٢", "-1", "+1", " 1", "1 ", "1_000", "1.0", "", "9" * 20, "0x1", "1\n"]
+)
+def test_digits_to_int_takes_ascii_digits_only(text):
+    assert digits_to_int(text) is None
+
+
+def test_digits_to_int_reads_plain_digits_within_its_length():
+    assert digits_to_int("0") == 0 and digits_to_int("0042") == 42
+    assert digits_to_int("9" * 19) == 10**19 - 1
+    assert digits_to_int("12345", max_digits=4) is None and digits_to_int(None) is None

@@ -135,3 +135,9 @@ def test_schedule_errors_at_publish_time():
         "p/cron": ["hour: '25' is outside 0-23"],
         "p/timezone": ["unknown time zone 'Mars/Base'"],
     }
+
+
+@pytest.mark.parametrize("field", ["²", "١", "1_0", "-1"])
+def test_a_cron_number_in_another_script_is_refused_not_crashed_on(field):
+    with pytest.raises(CronInvalid):
+        Cron.parse(f"{field} * * * *")
