@@ -85,15 +85,16 @@ def ensure_template_users(app: Flask, path: Path, password: str) -> list[str]:
 
 def run_demo(app: Flask, path: Path, password: str, with_data: bool = True) -> list[str]:
     """``lowcode demo``: the administrator, the template (skipped if installed), its demo users, and - when
-    the app has a demo data generator (:mod:`lowcode.demo_data`) - its generated data set."""
-    from lowcode.demo_data import generators
+    the template declares a demo scenario (``demo_scenario.json``, played by :mod:`lowcode.demo`) - its
+    generated data set."""
+    from lowcode.demo import run_scenario, scenario_path
 
     ensure_admin(app, "admin", password)
     summary = install_template(app, path, skip_if_installed=True)
     lines = [summary, *ensure_template_users(app, path, password)]
-    name = loads_exact((path / "app.json").read_text(encoding="utf-8"))["name"]
-    if with_data and summary.startswith("installed") and name in generators:
-        lines.append(generators[name](app))
+    scenario = scenario_path(path)
+    if with_data and summary.startswith("installed") and scenario is not None:
+        lines.append(run_scenario(app, scenario))
     return lines
 
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
 from click.testing import CliRunner
 
 from lowcode.app import create_app
 from lowcode.cli import main
-from lowcode.demo_data import JxcDemo, generators
+from lowcode.demo import run_scenario, scenario_path
 from tests.conftest import ApiClient, login
 from tests.dbs import fresh_database
+
+JXC = Path(__file__).resolve().parents[3] / "app_templates" / "jxc"
 
 
 def test_demo_command_then_a_generated_data_set(tmp_path, monkeypatch):
@@ -27,10 +30,12 @@ def test_demo_command_then_a_generated_data_set(tmp_path, monkeypatch):
             assert f"created user '{role}' with role jxc.{role}" in result.output
         again = runner.invoke(main, ["demo", "--password", "demo-pw-456"]).output
         assert "already installed" in again and "kept user 'sales' with role jxc.sales" in again
-        assert "jxc" in generators
+        assert scenario_path(JXC) is not None
 
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": "demo-test"})
-        summary = JxcDemo(app, months=2, today=dt.date(2026, 11, 2), orders_per_day=(0, 1), styles=3).run()
+        summary = run_scenario(
+            app, scenario_path(JXC), today=dt.date(2026, 11, 2), months=2, orders_per_day=[0, 1], styles=3
+        )
         assert summary.startswith("demo data 2026-09-01 .. 2026-11-02: 30 product, 50 customer")
         client = app.test_client()
         finance = ApiClient(client, login(client, "finance", "demo-pw-456"))
