@@ -32,13 +32,16 @@ def top_entity(ctx: WriteContext, app: str, name: str) -> CompiledEntity:
 def column_totals(
     lookups: Lookups, child: CompiledEntity, columns: list, rows: list[dict[str, Any]]
 ) -> list[str] | None:
-    """The formatted sum of each decimal column of the child rows ("" for other columns; None without any),
-    for the totals row of a document's lines."""
-    if not rows or not any(child.kinds.get(c.name) == "decimal" and is_numeric(c) for c in columns):
+    """The formatted sum of each summable column of the child rows ("" for other columns; None without any),
+    for the totals row of a document's lines: quantities and computed amounts, not entered prices."""
+    summed = [
+        child.kinds.get(c.name) == "decimal" and is_numeric(c) and c.fdef.type != "money" for c in columns
+    ]
+    if not rows or not any(summed):
         return None
     out = []
-    for c in columns:
-        if child.kinds.get(c.name) == "decimal" and is_numeric(c):
+    for c, summable in zip(columns, summed, strict=True):
+        if summable:
             total = sum((r[c.name] for r in rows if isinstance(r.get(c.name), Decimal)), Decimal(0))
             out.append(lookups.format(child, c, total))
         else:
