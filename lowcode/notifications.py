@@ -99,15 +99,47 @@ def unread_count(session: Session, user_id: int) -> int:
     return int(session.scalar(query) or 0)
 
 
+def kind_of(row: Notification) -> str:
+    """A notification's kind: ``<app>:<rule>`` of the rule that sent it (``:`` for others)."""
+    return f"{row.app}:{row.rule}"
+
+
+def _kind_filter(kind: str) -> list:
+    app, _sep, rule = kind.partition(":")
+    return [_T.c.app == app, _T.c.rule == rule]
+
+
+def kinds_for_user(session: Session, user_id: int) -> list[dict[str, Any]]:
+    """The user's notifications grouped by kind: ``[{"kind", "app", "rule", "total", "unread", "latest"}]``,
+    the group with the newest notification first (one GROUP BY)."""
+    unread = sa.func.sum(sa.case((_T.c.read_at.is_(None), 1), else_=0))
+    query = (
+        sa.select(_T.c.app, _T.c.rule, sa.func.count().label("total"), unread.label("unread"),
+                  sa.func.max(_T.c.id).label("latest"))
+        .where(_T.c.user_id == user_id)
+        .group_by(_T.c.app, _T.c.rule)
+        .order_by(sa.func.max(_T.c.id).desc())
+    )  # fmt: skip
+    return [
+        {"kind": f"{r.app}:{r.rule}", "app": r.app, "rule": r.rule, "total": int(r.total),
+         "unread": int(r.unread or 0), "latest": r.latest}
+        for r in session.execute(query)
+    ]  # fmt: skip
+
+
 def list_for_user(
     session: Session,
     user_id: int,
     limit: int = PAGE_SIZE,
     before_id: int | None = None,
     unread_only: bool = False,
+    kind: str | None = None,
 ) -> list[Notification]:
-    """The user's notifications, newest first; ``before_id`` pages on (keyset on the id)."""
+    """The user's notifications, newest first; ``before_id`` pages on (keyset on the id); ``kind``
+    (``<app>:<rule>``) keeps one kind."""
     query = sa.select(Notification).where(Notification.user_id == user_id)
+    if kind is not None:
+        query = query.where(*_kind_filter(kind))
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
     if before_id is not None:
@@ -131,13 +163,17 @@ def mark_read(
     return row
 
 
-def mark_all_read(session: Session, user_id: int, now: dt.datetime | None = None) -> int:
-    """Mark every unread notification of the user read; returns how many changed."""
-    result = session.execute(
-        sa.update(_T)
-        .where(_T.c.user_id == user_id, _T.c.read_at.is_(None))
-        .values(read_at=as_utc(now or utcnow()))
-    )
+def mark_all_read(
+    session: Session, user_id: int, now: dt.datetime | None = None, kind: str | None = None
+) -> int:
+    """Mark every unread notification of the user (of one ``kind``, when given) read; returns how many
+    changed."""
+    where = [
+        _T.c.user_id == user_id,
+        _T.c.read_at.is_(None),
+        *(_kind_filter(kind) if kind is not None else []),
+    ]
+    result = session.execute(sa.update(_T).where(*where).values(read_at=as_utc(now or utcnow())))
     return int(result.rowcount or 0)
 
 

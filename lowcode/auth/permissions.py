@@ -228,6 +228,20 @@ class PermissionService:
         self.grants(actor, entity, action)
         self._check_sensitive(actor, entity, action, set(), {})
 
+    def granted_to_any_role(self, entity: CompiledEntity, action: str) -> bool:
+        """Whether some role of the entity's app grants ``action`` on it (administrator roles, which may do
+        anything, aside): an entity no role may create is maintained by the system (its rules)."""
+        return any(action in g.actions for grants in self._access(entity).grants.values() for g in grants)
+
+    def may_configure(self, actor: Actor, entity: CompiledEntity) -> bool:
+        """Whether the actor may configure the entity's app (administrators and the app's admin roles, or a
+        ``configure`` grant): what rule runs and dry runs are shown to."""
+        try:
+            self.grants(actor, entity, "configure")
+        except PermissionDenied:
+            return False
+        return True
+
     def authorize_platform(self, actor: Actor, action: str) -> None:
         """Platform-level actions (definitions, templates, users): administrators only."""
         if not actor.is_admin:

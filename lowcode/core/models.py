@@ -159,6 +159,9 @@ class AuditEntry(Base):
     ip: Mapped[str] = mapped_column(sa.String(64), default="")
     diff: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     schema_version: Mapped[int] = mapped_column(default=1)
+    unit: Mapped[str] = mapped_column(sa.String(32), default="", server_default="")
+    """The unit of work (request, job) that wrote the row: a user's write and the rule-made changes it set
+    off share it, so the record page folds them into one history entry ("" on rows from before it existed)."""
 
 
 class OutboxEvent(Base):

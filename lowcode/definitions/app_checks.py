@@ -8,6 +8,7 @@ from typing import Any
 
 from lowcode.definitions.checks import AppDocuments, DefinitionCheck, definition_checks, register_check
 from lowcode.definitions.names import CONDITION_SCOPE, condition_problems, join
+from lowcode.definitions.page_checks import navigation_errors, related_errors
 from lowcode.fields import field_types
 from lowcode.fields.base import SYSTEM_NAMES, FieldDef
 from lowcode.registry import Registry
@@ -75,6 +76,7 @@ def view_errors(doc: Mapping[str, Any], docs: AppDocuments) -> Errors:
     for i, name in enumerate(doc.get("search_fields", [])):
         if name not in kinds:
             _add(errors, f"{prefix}/search_fields/{i}", f"'{name}' is not a searchable field of {entity}")
+    errors.update(related_errors(doc, docs, prefix))
     return errors
 
 
@@ -96,6 +98,7 @@ def app_errors(doc: Mapping[str, Any], docs: AppDocuments) -> Errors:
             problems = condition_problems(op["condition"], docs.kinds(op["entity"]), CONDITION_SCOPE)
             for path, messages in problems.items():
                 errors.setdefault(join(f"{here}/condition", path), []).extend(messages)
+    errors.update(navigation_errors(doc, docs, prefix))
     return errors
 
 

@@ -28,6 +28,8 @@ def template_globals() -> dict[str, Any]:
 def register_pages(app: Flask) -> None:
     """Set up Flask-Babel (translations in ``lowcode/translations``) and register the page routes."""
     import lowcode.pages.admin_routes  # noqa: F401 - the administration pages (/admin/...)
+    import lowcode.pages.printing  # noqa: F401 - the print view of a record
+    import lowcode.pages.related  # noqa: F401 - related lists' next pages
     from lowcode.pages import account, browse, edit, inbox, transitions  # noqa: F401 - attach the routes
     from lowcode.pages.blueprint import bp
 

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from flask import url_for
+
 from lowcode.api.edge import services
 from lowcode.auth.users import user_names
 from lowcode.errors import LowcodeError
@@ -30,6 +32,11 @@ def is_link(cf: CompiledField) -> bool:
 def is_user(cf: CompiledField) -> bool:
     """Whether the field holds a user id."""
     return bool(getattr(cf.ftype, "references_user", False))
+
+
+def is_numeric(cf: CompiledField) -> bool:
+    """Whether the field shows a number (right-aligned in tables, summed in totals)."""
+    return cf.ftype.value_kind(cf.fdef) in ("integer", "decimal") and not is_link(cf) and not is_user(cf)
 
 
 def record_title(entity: CompiledEntity, record: dict[str, Any], language: str) -> str:
@@ -108,6 +115,23 @@ class Lookups:
             return cf.ftype.format(cf.fdef, value, self.language)
         except (TypeError, ValueError, AttributeError, KeyError, InvalidOperation):
             return str(value)
+
+    def cell(self, entity: CompiledEntity, cf: CompiledField, value: Any) -> dict[str, Any]:
+        """``{"text", "url"}`` shown for a value on a record page: a linked record the reader may read is its
+        title and a link to its page (no link for child rows, which have no page of their own); one the
+        reader may not read shows nothing."""
+        if value is None or not is_link(cf):
+            return {"text": self.format(entity, cf, value), "url": None}
+        target = self.ctx.snapshot.entity(entity.app, cf.fdef.options["entity"])
+        title = self.titles.get((target.app, target.name), {}).get(value)
+        if title is None:
+            return {"text": "", "url": None}
+        url = (
+            None
+            if target.is_child
+            else url_for("pages.detail", app=target.app, entity=target.name, record_id=value)
+        )
+        return {"text": title, "url": url}
 
     def format_json(self, entity: CompiledEntity, cf: CompiledField, value: Any) -> str:
         """Like :meth:`format` for a JSON value from the audit log (ISO dates, decimal strings)."""

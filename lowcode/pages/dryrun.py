@@ -15,9 +15,9 @@ from flask_babel import gettext as _
 from lowcode.api.edge import services, unit_of_work
 from lowcode.core.jsonutil import loads_exact
 from lowcode.errors import BadRequest
-from lowcode.fields.base import normalise_label, pick_label
 from lowcode.pages.blueprint import bp
 from lowcode.pages.i18n import current_language
+from lowcode.pages.rulenames import rule_label
 from lowcode.pages.viewmodels import top_entity
 from lowcode.rules.dryrun import dry_run
 from lowcode.rules.runlog import runs
@@ -31,14 +31,6 @@ def outcome_label(outcome: str) -> str:
     labels = {"ok": _("Done"), "refused": _("Refused"), "invalid": _("Invalid"), "skipped": _("Skipped"),
               "error": _("Failed")}  # fmt: skip
     return labels.get(outcome, outcome)
-
-
-def rule_label(ctx: WriteContext, app: str, name: str, language: str) -> str:
-    """A rule's label (its name when it has none or is no longer published)."""
-    rule = ctx.snapshot.rulebook.all.get((app, name))
-    if rule is None or not rule.definition.get("label"):
-        return name
-    return pick_label(normalise_label(rule.definition["label"], name), language, name)
 
 
 def rule_runs_model(ctx: WriteContext, app: str, entity: str, record_id: int, language: str) -> list[dict]:
@@ -75,8 +67,11 @@ def dry_run_form_model(
 
 def detail_rules_model(
     ctx: WriteContext, app: str, entity: str, record_id: int, language: str
-) -> dict[str, Any]:
-    """What the record page shows about rules: ``runs`` and ``dry_run`` (the form, or None)."""
+) -> dict[str, Any] | None:
+    """What the record page shows about rules: ``runs`` and ``dry_run`` (the form, or None); None for readers
+    who may not configure the app (rule runs are the configurer's tool, not the business user's)."""
+    if not services().permissions.may_configure(ctx.actor, top_entity(ctx, app, entity)):
+        return None
     return {
         "runs": rule_runs_model(ctx, app, entity, record_id, language),
         "dry_run": dry_run_form_model(ctx, app, entity, record_id, language),

@@ -49,6 +49,7 @@ def record_change(
             ip=ctx.ip,
             diff=changes,
             schema_version=AUDIT_SCHEMA_VERSION,
+            unit=ctx.unit,
             at=utcnow(),
         ),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -63,6 +64,9 @@ class WriteContext:
     rows: RowTally | None = field(default=None, compare=False)
     """Inside rules: the tally of the write that set them off (None outside rules)."""
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None))
+    unit: str = field(default_factory=lambda: uuid.uuid4().hex)
+    """The unit of work this context belongs to; rules' contexts (``dataclasses.replace``) keep it, so the
+    audit rows of one request share it."""
 
     @property
     def variables(self) -> dict[str, Any]:

@@ -208,6 +208,8 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("POST",   "/a/<app>/<entity>/transitions"):                      E(DATA,   401, 403, 403, _,   _,   403, 401),
     # the dry-run form of the record page: administrators only (the API below is the data-role way)
     ("POST",   "/a/<app>/<entity>" + REC + "/dry-run"):               E(ADMIN,  401, 403, 403, 403, _,   403, 401),
+    ("GET",    "/a/<app>/<entity>" + REC + "/print"):                 E(DATA,   302, 403, 200, 404, _,   _,   302),
+    ("GET",    "/a/<app>/<entity>" + REC + "/related/<name>"):        E(DATA,   302, 403, 404, 404, _,   _,   302),
 
     # rules: the run log needs read on the entity (and on the record; app-wide: administrators only -
     # probed as ?entity=deal&record_id=<olga's record>, see QUERIES); a dry run needs update (or create)
