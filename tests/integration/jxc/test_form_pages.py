@@ -69,7 +69,10 @@ def test_sales_creates_an_order_through_the_picker_and_the_unit_price_is_fetched
     response = sales.post(NEW, data)
     assert response.status_code == 303, text(response)
     order = jxc.get("sales_order", int(response.headers["Location"].rsplit("/", 1)[1]))
-    assert [(line["unit_price"], line["amount"]) for line in order["lines"]] == [("29.90", "89.70"), ("100.00", "200.00")]
+    assert [(line["unit_price"], line["amount"]) for line in order["lines"]] == [
+        ("29.90", "89.70"),
+        ("100.00", "200.00"),
+    ]
     assert order["total"] == "289.70"
     # the edit form shows the linked records by their titles, not their ids
     edit = text(sales.get(f"/a/jxc/sales_order/{order['id']}/edit"))
@@ -89,14 +92,16 @@ def test_the_form_computes_amounts_total_and_fetched_prices_before_saving(app, j
     page = text(response)
     assert 'id="f-lines-n0-unit_price"' in page and 'value="29.90"' in page  # fetched from the product
     assert 'id="f-lines-n1-unit_price"' not in page  # typed: kept as it is
-    assert _output(page, "f-lines-n0-amount").replace(",", "") .endswith("89.70")
+    assert _output(page, "f-lines-n0-amount").replace(",", "").endswith("89.70")
     assert _output(page, "f-lines-n1-amount").endswith("150.00")
     assert _output(page, "f-lines-n2-amount") == "—"  # an empty row computes nothing
     assert _output(page, "f-total").replace(",", "").endswith("239.70")
     assert _output(page, "f-qty_total").startswith("4.5")
     assert len(jxc.rows("sales_order")) == before  # nothing saved
     # a product just picked again fetches its price again, even though the line holds one
-    data = [(k, str(jn) if k == "lines-n0-product" else v) for k, v in data] + [("_changed", "lines-n0-product")]
+    data = [(k, str(jn) if k == "lines-n0-product" else v) for k, v in data] + [
+        ("_changed", "lines-n0-product")
+    ]
     data = [(k, "29.90" if k == "lines-n0-unit_price" else v) for k, v in data]
     page = text(sales.post("/a/jxc/sales_order/compute", data, htmx=True))
     assert 'value="119.00"' in page and _output(page, "f-lines-n0-amount").replace(",", "").endswith("357.00")
@@ -124,7 +129,9 @@ def test_a_refusal_for_one_line_is_shown_on_that_line(app, jxc, lang):
                                                   "lines": [{"product": ts, "qty": "5", "unit_price": "29.90"},
                                                             {"product": jn, "qty": "7", "unit_price": "119.00"}]})  # fmt: skip
     sales = _browser(app, "sales", lang)
-    response = sales.post(f"/a/jxc/sales_order/{order['id']}/transitions/confirm", {"version": str(order["version"])})
+    response = sales.post(
+        f"/a/jxc/sales_order/{order['id']}/transitions/confirm", {"version": str(order["version"])}
+    )
     assert response.status_code == 422, text(response)
     page = text(response)
     line = re.search(r'<tr class="table-danger" data-line-error="lines\.1">(.*?)</tr>', page, re.S)
@@ -134,5 +141,7 @@ def test_a_refusal_for_one_line_is_shown_on_that_line(app, jxc, lang):
     assert jxc.get("sales_order", order["id"])["status"] == "draft"
     # the API carries the same path
     current = jxc.get("sales_order", order["id"])
-    refused = jxc.sales.patch(jxc.url("sales_order", order["id"]), json={"status": "confirmed", "version": current["version"]})
+    refused = jxc.sales.patch(
+        jxc.url("sales_order", order["id"]), json={"status": "confirmed", "version": current["version"]}
+    )
     assert refused.status_code == 422 and list(refused.get_json()["error"]["fields"]) == ["lines.1"]
