@@ -25,6 +25,7 @@
       maxOptions: null,
       preload: "focus",
       loadThrottle: 250,
+      dropdownParent: "body", // not clipped by a scrolling lines table
       placeholder: text(el, "data-placeholder"),
       plugins: ["virtual_scroll", "clear_button"],
       firstUrl: function (query) { return pageUrl(base, query); },
