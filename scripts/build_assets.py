@@ -31,6 +31,8 @@ VENDOR = {
     "bootstrap/dist/css/bootstrap.min.css": "bootstrap.min.css",
     "bootstrap/dist/js/bootstrap.bundle.min.js": "bootstrap.bundle.min.js",
     "sortablejs/Sortable.min.js": "Sortable.min.js",
+    "tom-select/dist/js/tom-select.complete.min.js": "tom-select.complete.min.js",
+    "tom-select/dist/css/tom-select.bootstrap5.min.css": "tom-select.bootstrap5.min.css",
 }
 
 

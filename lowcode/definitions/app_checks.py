@@ -11,6 +11,7 @@ from lowcode.definitions.names import CONDITION_SCOPE, condition_problems, join
 from lowcode.definitions.page_checks import navigation_errors, related_errors
 from lowcode.fields import field_types
 from lowcode.fields.base import SYSTEM_NAMES, FieldDef
+from lowcode.fields.fetch import fetch_problems
 from lowcode.registry import Registry
 
 Errors = dict[str, list[str]]
@@ -32,6 +33,8 @@ def entity_errors_in_app(doc: Mapping[str, Any], docs: AppDocuments) -> Errors:
             _add(errors, f"{prefix}/fields/{i}", message)
         for message in ftype.check_in_entity(fdef, fields, docs.entities):
             _add(errors, f"{prefix}/fields/{i}", message)
+        for message in fetch_problems(fdoc, fields, docs.entities, ftype.computed):
+            _add(errors, f"{prefix}/fields/{i}/options/fetch_from", message)
     for i, group in enumerate(doc.get("unique_together", [])):
         for name in group:
             if name not in fields:

@@ -13,7 +13,11 @@ from referencing import Registry, Resource
 
 from lowcode.errors import DefinitionInvalid, UnknownType
 from lowcode.fields import field_types
+from lowcode.fields.fetch import SCHEMA as FETCH_SCHEMA
+from lowcode.fields.fetch import split_options
 from lowcode.runtime.compiler import RESERVED_NAMES
+
+FETCH_VALIDATOR = Draft202012Validator(FETCH_SCHEMA)
 
 
 @cache
@@ -89,7 +93,8 @@ def entity_errors(doc: Mapping[str, Any]) -> dict[str, list[str]]:
             continue
         options = fdoc.get("options", {})
         if isinstance(options, dict):
-            errors.update(
-                schema_errors(Draft202012Validator(ftype.options_schema), options, f"{path}/options")
-            )
+            own, fetch = split_options(options)
+            errors.update(schema_errors(Draft202012Validator(ftype.options_schema), own, f"{path}/options"))
+            if fetch is not None:
+                errors.update(schema_errors(FETCH_VALIDATOR, fetch, f"{path}/options/fetch_from"))
     return errors

@@ -68,6 +68,9 @@ def _render_form(
             if record_id is None
             else _("Edit %(title)s", title=record_title(entity, stored, lang)),
             "action": request.path,
+            "compute_url": url_for("pages.compute_new", app=app, entity=entity_name)
+            if record_id is None
+            else url_for("pages.compute_existing", app=app, entity=entity_name, record_id=record_id),
             "form": form_model(ctx, entity, lang, values, stored, errors),
             "cancel_url": url_for("pages.list_view", app=app, entity=entity_name)
             if record_id is None

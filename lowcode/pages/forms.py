@@ -14,6 +14,8 @@ from lowcode.fields.choice import choice_label, choice_values
 from lowcode.pages.access import FieldRules
 from lowcode.pages.binding import is_child_table, to_input
 from lowcode.pages.display import Lookups, choices_for, is_link, is_user
+from lowcode.pages.link_values import linked_choice, load_posted_links
+from lowcode.pages.picker import picker_url
 from lowcode.pages.workflow import frozen_fields, state_choices
 from lowcode.runtime.compiler import CompiledEntity, CompiledField
 from lowcode.runtime.context import WriteContext
@@ -85,7 +87,7 @@ class FormBuilder:
                 self._choices[key] = [
                     (v, choice_label(cf.fdef, v, self.language)) for v in choice_values(cf.fdef)
                 ]
-            elif is_link(cf) or is_user(cf):
+            elif is_user(cf):
                 self._choices[key] = choices_for(self.ctx, entity, cf, self.language)
             else:
                 self._choices[key] = None
@@ -100,15 +102,22 @@ class FormBuilder:
         stored: Any,
         error_path: str,
         editable: bool = True,
+        path: str | None = None,
     ) -> dict[str, Any]:
         """One field's widget model; ``raw`` is the value to put in the input, ``stored`` the record's.
-        Fields the actor may not write (or ``editable=False``) show their stored value read-only."""
+        Fields the actor may not write (or ``editable=False``) show their stored value read-only. A link
+        is a picker (``path``: the field's path from the top entity, ``lines.product``) showing the title
+        of the record it names."""
         widget = cf.ftype.widget
         editable = editable and self.rules.editable(entity, cf)
         if not editable:
             widget = "attachment" if widget == "attachment" else "readonly"
         choices = self.choices(entity, cf) if editable else None
-        if widget in ("link", "user") and choices is None:
+        picker = ""
+        if editable and is_link(cf):
+            picker = picker_url(self.entity, path or cf.name)
+            choices = linked_choice(self.lookups, entity, cf, raw)
+        elif widget == "user" and choices is None:
             widget = "number"
         text = self.lookups.format(entity, cf, stored) if not editable and stored is not None else ""
         return {
@@ -122,6 +131,7 @@ class FormBuilder:
             "value": to_input(cf, raw) if editable else "",
             "text": text,
             "choices": choices or [],
+            "picker": picker,
             "errors": self.errors.take(error_path) if error_path else [],
         }
 
@@ -148,6 +158,7 @@ class FormBuilder:
                     stored.get(c.name),
                     f"{cf.name}.{i}.{c.name}",
                     editable,
+                    f"{cf.name}.{c.name}",
                 )
                 for c in columns
             ]
@@ -161,7 +172,10 @@ class FormBuilder:
                 }
             )
         template_cells = [
-            self.widget(child, c, f"{cf.name}-{TEMPLATE_ROW_KEY}-{c.name}", None, None, "") for c in columns
+            self.widget(
+                child, c, f"{cf.name}-{TEMPLATE_ROW_KEY}-{c.name}", None, None, "", path=f"{cf.name}.{c.name}"
+            )
+            for c in columns
         ]
         return {
             "name": cf.name,
@@ -201,6 +215,7 @@ def form_model(
     builder.rules.freeze(entity, frozen_fields(entity, stored))
     stored = stored or {}
     builder.lookups.load_records(entity, [stored] if stored else [])
+    load_posted_links(ctx, builder.lookups, entity, values)
     sections = []
     for section in form_fields(ctx, entity, builder.rules):
         widgets = []

@@ -12,7 +12,14 @@ from lowcode.api.edge import services, unit_of_work
 from lowcode.api.params import MAX_ID
 from lowcode.auth.security_log import log_event_now
 from lowcode.core.numbers import digits_to_int
-from lowcode.errors import LowcodeError, PermissionDenied, ValidationFailed, VersionConflict, WorkflowRefused
+from lowcode.errors import (
+    LowcodeError,
+    PermissionDenied,
+    RuleRefused,
+    ValidationFailed,
+    VersionConflict,
+    WorkflowRefused,
+)
 from lowcode.pages.access import FieldRules
 from lowcode.pages.binding import bind_form, posted_version
 from lowcode.pages.blueprint import bp
@@ -20,6 +27,7 @@ from lowcode.pages.display import record_title
 from lowcode.pages.edit import redirect_after_write
 from lowcode.pages.forms import ErrorBag, FormBuilder
 from lowcode.pages.i18n import current_language
+from lowcode.pages.line_errors import line_errors
 from lowcode.pages.viewmodels import app_nav, top_entity
 from lowcode.pages.workflow import confirm_text, state_badge
 
@@ -39,13 +47,14 @@ def _page(app: str, entity_name: str, record_id: int, name: str, values: dict | 
         builder.rules.allow(entity, frozenset(step.required_fields))
         builder.lookups.load_records(entity, [record])
         values = record if values is None else values
+        lines = line_errors(ctx, entity, record, builder.errors, lang)
         widgets = [{**builder.widget(entity, entity.fields[f], f, values.get(f), record.get(f), f), "required": True}
                    for f in step.required_fields if f in entity.fields]  # fmt: skip
         page = {
             "title": f"{step.label_for(lang)}: {record_title(entity, record, lang)}",
             "entity_label": entity.label_for(lang), "badge": state_badge(entity, record, lang),
             "to": entity.workflow.state_label(step.target, lang), "question": confirm_text(step, lang),
-            "fields": widgets, "other_errors": builder.errors.rest(), "message": message,
+            "fields": widgets, "other_errors": builder.errors.rest(), "message": message, "line_errors": lines,
             "version": record["version"], "action": request.path, "submit": step.label_for(lang),
             "cancel_url": url_for("pages.detail", app=app, entity=entity_name, record_id=record_id),
         }  # fmt: skip
@@ -72,7 +81,7 @@ def transition(app: str, entity: str, record_id: int, name: str):
             services().records.transition(
                 ctx, app, entity, record_id, name, data, posted_version(request.form)
             )
-    except ValidationFailed as exc:
+    except (ValidationFailed, RuleRefused) as exc:
         return _page(app, entity, record_id, name, data, exc.fields, exc.message, 422)
     except (WorkflowRefused, VersionConflict) as exc:
         return _page(app, entity, record_id, name, data, None, exc.message, 409)

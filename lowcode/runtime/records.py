@@ -29,6 +29,7 @@ from lowcode.runtime.atomic_checks import AtomicRowChecks
 from lowcode.runtime.children import ChildRows
 from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.context import WriteContext
+from lowcode.runtime.fetch import Fetcher
 from lowcode.runtime.integrity import guard_constraints
 from lowcode.runtime.links import LinkCheck, forget_link_target
 from lowcode.runtime.serialize import row_to_record
@@ -211,6 +212,7 @@ class RecordService:
     def _load(self, ctx: WriteContext, entity: CompiledEntity, data: Any, record_id: int | None):
         """Validate the body and its child rows together; every message is reported at once."""
         hidden = self.permissions.hidden_fields(ctx.actor, entity)
+        data, _filled = Fetcher(ctx, self.permissions).fill(entity, data)
         values, raw_children, errors = parse_input(ctx, entity, data, record_id is not None, hidden)
         children = ChildRows(ctx, entity)
         guarded = children.guards(self.permissions, ctx.actor, raw_children)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from lowcode.conditions import parse_condition
 from lowcode.core.jsonutil import to_jsonable
 from lowcode.definitions.names import ANY
-from lowcode.errors import ValidationFailed
+from lowcode.errors import RowBudgetExceeded, RuleRefused, ValidationFailed
 from lowcode.rules.actions.base import (
     RuleAction,
     RuleRun,
@@ -63,20 +63,27 @@ class SetFieldsAction(RuleAction):
 
 
 class RefuseAction(RuleAction):
-    """Refuse the whole write with a message (use ``when`` for the condition)."""
+    """Refuse the whole write with a message (use ``when`` for the condition). ``field`` names the field the
+    refusal is about (of the row, inside ``for_each_child``), so forms show it next to that field."""
 
     type = "refuse"
     options_schema = {
         "type": "object",
         "required": ["message"],
-        "properties": {"message": {"type": "string", "minLength": 1, "maxLength": 500}},
+        "properties": {
+            "message": {"type": "string", "minLength": 1, "maxLength": 500},
+            "field": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
+        },
     }
 
     def check_in_app(self, options, check):
         check.template("message", options["message"])
 
     def run(self, run: RuleRun, options, scope):
-        raise refusal(run, options["message"], scope)
+        refused = refusal(run, options["message"], scope)
+        if options.get("field") and run.ctx.depth == 1:
+            refused.fields = {options["field"]: [refused.message]}
+        raise refused
 
 
 class ForEachChildAction(RuleAction):
@@ -112,12 +119,29 @@ class ForEachChildAction(RuleAction):
         run.count_rows(len(rows or []))
         scopes = [_line_scope(options, scope, row) for row in rows or []]
         lock_ahead(run, options["actions"], scopes)
-        for line_scope in scopes:
-            run.engine.run_actions(run, options["actions"], line_scope)
+        for i, line_scope in enumerate(scopes):
+            try:
+                run.engine.run_actions(run, options["actions"], line_scope)
+            except RuleRefused as exc:
+                raise place_refusal(run, exc, f"{options['child']}.{i}") from None
 
     def locks(self, plan, options, scope):
         for row in plan.event.children.get(options["child"]) or []:
             yield from plan.targets(options["actions"], _line_scope(options, scope, row))
+
+
+def place_refusal(run: RuleRun, refused: RuleRefused, row_path: str) -> RuleRefused:
+    """The refusal with the path of the child row it happened on (``lines.2``, ``lines.2.qty`` when the
+    refusal names a field): set where the rule runs on the caller's own write (a cascade's rows belong to
+    another record), by the innermost loop only, never on a row-budget refusal (it is about the write)."""
+    if run.ctx.depth != 1 or getattr(refused, "placed", False) or isinstance(refused, RowBudgetExceeded):
+        return refused
+    if refused.fields:
+        refused.fields = {f"{row_path}.{k}": v for k, v in refused.fields.items()}
+    else:
+        refused.fields = {row_path: [refused.message]}
+    refused.placed = True
+    return refused
 
 
 def _line_scope(options, scope, row) -> dict[str, Any]:

@@ -20,6 +20,7 @@
       if (add && template && body) {
         add.addEventListener("click", function () {
           body.insertAdjacentHTML("beforeend", template.innerHTML.split("__row__").join(newRowKey()));
+          if (window.lowcodePickers) window.lowcodePickers.setUp(body.lastElementChild);
           var first = body.lastElementChild && body.lastElementChild.querySelector("input:not([type=hidden]), select");
           if (first) first.focus();
         });
@@ -32,7 +33,10 @@
 
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-remove-row]");
-    if (button) button.closest("tr").remove();
+    if (!button) return;
+    var form = button.closest("form");
+    button.closest("tr").remove();
+    if (form) form.dispatchEvent(new Event("change", { bubbles: true }));
   });
 
   document.addEventListener("submit", function (event) {

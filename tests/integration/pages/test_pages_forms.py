@@ -25,10 +25,11 @@ def test_new_form_is_laid_out_by_the_form_definition(admin):
     page = text(admin.get("/a/demo/order/new"))
     assert '<legend class="h6 border-bottom pb-1">Header</legend>' in page
     assert page.index("Header") < page.index("Lines</legend>") < page.index("Totals")
-    assert (
-        '<select class="form-select" id="f-customer" name="customer"' in page
-    )  # link: a select of customers
-    assert '<option value="3" >Hangzhou Silk Co.</option>' in page
+    # link: a picker whose options come from the server (none but the empty one until typed)
+    assert '<select class="form-select link-picker" id="f-customer" name="customer"' in page
+    assert 'data-picker="/a/demo/order/options/customer"' in page
+    assert 'data-picker="/a/demo/order/options/lines.product"' in page  # child rows too
+    assert "Hangzhou Silk Co." not in page
     assert 'name="discount" value="0"' in page and 'inputmode="decimal"' in page  # default, decimal input
     assert '<option value="draft" selected>Draft</option>' in page  # the select's default
     assert 'id="f-number">—</output>' in page  # autonumber: computed, not editable
@@ -69,7 +70,7 @@ def test_invalid_input_is_shown_next_to_the_fields_and_nothing_is_created(admin,
     assert field_errors(page, "customer")
     assert field_errors(page, "lines-0-qty") == ["Not a valid number."]
     assert 'name="lines-0-qty" value="abc"' in page  # what was typed is kept
-    assert '<option value="1" selected>' in page  # the chosen product too
+    assert '<option value="1" selected>纯棉T恤 白 M</option>' in page  # the chosen product, by its title
     assert 'is-invalid" id="f-customer"' in page
     assert _order_count(demo_api) == before
     # with htmx, only the form comes back (it swaps itself)
