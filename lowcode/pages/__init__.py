@@ -28,7 +28,7 @@ def template_globals() -> dict[str, Any]:
 def register_pages(app: Flask) -> None:
     """Set up Flask-Babel (translations in ``lowcode/translations``) and register the page routes."""
     import lowcode.pages.admin_routes  # noqa: F401 - the administration pages (/admin/...)
-    from lowcode.pages import account, browse, edit, inbox, transitions  # noqa: F401 - attach the routes
+    from lowcode.pages import account, browse, edit, inbox, list_bulk, list_export, list_filters, transitions  # noqa: F401 - attach the routes  # noqa: F401 - the list's routes
     from lowcode.pages.blueprint import bp
 
     init_babel(app)

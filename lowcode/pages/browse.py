@@ -46,8 +46,8 @@ def app_home(app: str):
 def list_view(app: str, entity: str):
     """A list with search, a simple filter, sortable columns and "load more" keyset paging.
 
-    htmx requests get only the rows (``pages/_rows.html``), to replace the table body or the
-    "load more" row."""
+    htmx requests get the table (``pages/_table.html``: rows and totals, replacing the table after a search
+    or filter) or, for the next page, only its rows (``pages/_rows.html``, replacing the "load more" row)."""
     lang = current_language()
     params = ListParams.from_args(request.args, services().settings["MAX_PAGE_SIZE"])
     with unit_of_work(write=False, source="page") as ctx:
@@ -55,7 +55,8 @@ def list_view(app: str, entity: str):
         nav = None if is_htmx_partial() else app_nav(ctx, app, lang)
     status = 400 if model["error"] else 200
     if is_htmx_partial():
-        return render_template("pages/_rows.html", m=model), status
+        partial = "pages/_rows.html" if params.after else "pages/_table.html"
+        return render_template(partial, m=model), status
     return render_template("pages/list.html", m=model, nav=nav), status
 
 
