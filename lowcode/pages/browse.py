@@ -9,6 +9,7 @@ from lowcode.pages.blueprint import bp
 from lowcode.pages.dryrun import detail_rules_model
 from lowcode.pages.i18n import current_language
 from lowcode.pages.listing import ListParams, list_model
+from lowcode.pages.saved_views import views_model
 from lowcode.pages.viewmodels import app_list, app_nav, detail_model, home_model
 from lowcode.query_costs import costly_query
 
@@ -53,11 +54,12 @@ def list_view(app: str, entity: str):
     with unit_of_work(write=False, source="page") as ctx:
         model = list_model(ctx, app, entity, params, lang)
         nav = None if is_htmx_partial() else app_nav(ctx, app, lang)
+        saved = None if is_htmx_partial() else views_model(ctx, model["entity"], params)
     status = 400 if model["error"] else 200
     if is_htmx_partial():
         partial = "pages/_rows.html" if params.after else "pages/_table.html"
         return render_template(partial, m=model), status
-    return render_template("pages/list.html", m=model, nav=nav), status
+    return render_template("pages/list.html", m=model, nav=nav, sv=saved), status
 
 
 @bp.get("/a/<app>/<entity>/<int:record_id>")

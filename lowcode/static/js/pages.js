@@ -81,3 +81,9 @@
     link.href = url.toString();
   });
 })();
+
+/* A select marked data-autosubmit submits its form when changed (the saved-views dropdown). */
+document.addEventListener("change", function (event) {
+  var select = event.target.closest("select[data-autosubmit]");
+  if (select && select.form) select.form.submit();
+});

@@ -193,3 +193,57 @@ def test_bulk_delete_reports_the_refused_and_deletes_the_others(app, jxc, orders
     assert "data-bulk-delete" not in text(warehouse.get(LIST))
     forged = warehouse.post(f"{LIST}/bulk-delete", [("ids", f"{orders['c']['id']}:{orders['c']['version']}")])
     assert forged.status_code == 403 and jxc.get("sales_order", orders["c"]["id"])["id"] == orders["c"]["id"]
+
+
+def _views(page: str) -> dict[str, int]:
+    """Saved views in the dropdown: name (with its "shared" mark) -> id."""
+    box = page.split('aria-label="Saved views"')[1].split("</select>")[0] if 'aria-label="Saved views"' in page else (
+        page.split('aria-label="已保存的视图"')[1].split("</select>")[0])  # fmt: skip
+    return {
+        html.unescape(m.group(2)).strip(): int(m.group(1))
+        for m in re.finditer(r'<option value="(\d+)"[^>]*>([^<]*)<', box)
+    }
+
+
+def _save(b: Browser, name: str, query: str, shared: bool = False):
+    data = {"name": name, "query": query, **({"shared": "1"} if shared else {})}
+    return b.post(f"{LIST}/views", data)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+def test_saved_views_personal_and_shared(app, jxc, orders, lang):
+    sales, warehouse, admin = (
+        browser(app, "sales", lang),
+        browser(app, "warehouse", lang),
+        browser(app, "admin", lang),
+    )
+    shared_mark = "共享" if lang == "zh_CN" else "shared"
+    mine = "field=status&op=%3D&value=draft&sort=-total&cols=number&cols=total"
+    assert _save(sales, "My drafts", mine).status_code == 303
+    page = text(sales.get(LIST))
+    assert list(_views(page)) == ["My drafts"] and "Shared with everyone" not in page
+    opened = sales.get(f"{LIST}/views/open?id={_views(page)['My drafts']}")
+    assert opened.status_code == 303
+    listed = text(sales.get(opened.headers["Location"]))
+    assert row_ids(listed) == [orders["b"]["id"], orders["c"]["id"]]  # drafts, the larger total first
+    assert (
+        totals(listed).keys() == {"total"} and "446.70" in totals(listed)["total"]
+    )  # only the chosen columns
+    assert re.search(r'<option value="\d+" selected>My drafts', listed)  # the current view is selected
+    assert _views(text(warehouse.get(LIST))) == {}  # personal: nobody else sees it
+    # sharing needs the right to configure the app: refused for sales, nothing saved
+    assert _save(sales, "Everyone's", mine, shared=True).status_code == 403
+    assert list(_views(text(sales.get(LIST)))) == ["My drafts"]
+    assert _save(sales, "Bad", "sort=no_such_field").status_code == 400
+    # the app's administrator shares a view: everyone who reads the list sees it; only they delete it
+    assert _save(admin, "重庆", "q=重庆", shared=True).status_code == 303
+    seen = _views(text(warehouse.get(LIST)))
+    assert list(seen) == [f"重庆 · {shared_mark}"]
+    view_id = seen[f"重庆 · {shared_mark}"]
+    assert row_ids(text(warehouse.get(warehouse.get(f"{LIST}/views/open?id={view_id}").headers["Location"]))) == [
+        orders["c"]["id"]]  # fmt: skip
+    assert sales.post(f"{LIST}/views/{view_id}/delete").status_code == 403
+    assert admin.post(f"{LIST}/views/{view_id}/delete").status_code == 303
+    assert list(_views(text(sales.get(LIST)))) == ["My drafts"]
+    mine_id = _views(text(sales.get(LIST)))["My drafts"]
+    assert warehouse.get(f"{LIST}/views/open?id={mine_id}").status_code == 404  # another's personal view
