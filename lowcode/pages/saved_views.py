@@ -51,13 +51,11 @@ def views_model(ctx: WriteContext, entity: CompiledEntity, params: ListParams) -
 def open_saved_view(app: str, entity: str):
     """The list with a saved view's parameters (``id``; none: the plain list)."""
     raw = request.args.get("id", "")
-    if not raw:
-        return redirect(url_for("pages.list_view", app=app, entity=entity), 303)
-    if not (raw.isascii() and raw.isdigit() and int(raw) < 2**31):
+    if raw and not (raw.isascii() and raw.isdigit() and int(raw) < 2**31):
         abort(400, description="id must be a saved view's number")
     with unit_of_work(write=False, source="page") as ctx:
-        view = SavedViews(services().permissions, ctx, top_entity(ctx, app, entity)).get(int(raw))
-        params = dict(view.params)
+        store = SavedViews(services().permissions, ctx, top_entity(ctx, app, entity))  # may not read: a 403
+        params = dict(store.get(int(raw)).params) if raw else {}
     return redirect(url_for("pages.list_view", app=app, entity=entity, **params), 303)
 
 
