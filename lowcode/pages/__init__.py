@@ -28,7 +28,19 @@ def template_globals() -> dict[str, Any]:
 def register_pages(app: Flask) -> None:
     """Set up Flask-Babel (translations in ``lowcode/translations``) and register the page routes."""
     import lowcode.pages.admin_routes  # noqa: F401 - the administration pages (/admin/...)
-    from lowcode.pages import account, browse, edit, inbox, list_bulk, list_export, list_filters, transitions  # noqa: F401 - attach the routes  # noqa: F401 - the list's routes
+    from lowcode.pages import (  # noqa: F401 - attach the routes
+        account,
+        browse,
+        edit,
+        inbox,
+        list_board,
+        list_bulk,
+        list_calendar,
+        list_export,
+        list_filters,
+        saved_views,
+        transitions,
+    )
     from lowcode.pages.blueprint import bp
 
     init_babel(app)

@@ -238,6 +238,12 @@ def list_model(
         else [],
         "bulk": actions["bulk"],
         "export": actions["export"],
+        "board_url": url_for("pages.board", app=app, entity=entity_name, **params.args(after=""))
+        if view and view.get("kanban")
+        else None,
+        "calendar_url": url_for("pages.calendar_view", app=app, entity=entity_name, **params.args(after=""))
+        if view and view.get("calendar")
+        else None,
         "deleted_url": url_for(
             "pages.list_view",
             app=app,
