@@ -25,8 +25,8 @@ from lowcode.pages.viewmodels import app_nav, top_entity
 from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.context import WriteContext
 
-PER_COLUMN = 50
-"""Cards shown per column (the column shows its full count)."""
+PER_COLUMN = 20
+"""Cards shown per column (the column shows its full count and links to the rest in the list)."""
 STATUS = {PermissionDenied: 403, NotFound: 404, ValidationFailed: 422}
 
 
@@ -58,7 +58,10 @@ def board_model(ctx: WriteContext, app: str, entity_name: str, params: ListParam
             ctx, app, entity_name, replace(query, condition=condition, limit=PER_COLUMN)
         )
         lookups.load_records(entity, page.records)
-        columns.append({"value": value, "label": label, "count": page.total or 0, "records": page.records})
+        rest = url_for("pages.list_view", app=app, entity=entity_name,
+                       **params.args(after="", field=group, op="=", value=value))  # fmt: skip
+        columns.append({"value": value, "label": label, "count": page.total or 0, "records": page.records,
+                        "more_url": rest if page.next_cursor else None})  # fmt: skip
     for column in columns:
         column["cards"] = [
             {"id": r["id"], "version": r["version"], "title": record_title(entity, r, language),

@@ -35,12 +35,13 @@ def totals(page: str) -> dict[str, str]:
 
 @pytest.fixture
 def orders(jxc):
-    """100 TS-WHT-M in Shanghai; three sales orders: A (华联服饰, 10 x 29.90 = 299.00, confirmed),
+    """100 TS-WHT-M and 10 JN-BLU-32 in Shanghai; three sales orders: A (华联服饰, 10 x 29.90 = 299.00, confirmed),
     B (华联服饰, 2 x 119.00 = 238.00, draft), C (重庆山城商贸, 3 x 29.90 + 1 x 119.00 = 208.70, draft;
     its note starts with '=' like a spreadsheet formula)."""
     j, sh, ts, jn = jxc, jxc.wh["WH-SH"], jxc.product["TS-WHT-M"], jxc.product["JN-BLU-32"]
     gr = j.create(j.warehouse, "purchase_receipt", {"supplier": j.supplier, "warehouse": sh, "receipt_date": DAY,
-                                                    "lines": [{"product": ts, "qty": "100", "unit_price": "10.00"}]})  # fmt: skip
+                                                    "lines": [{"product": ts, "qty": "100", "unit_price": "10.00"},
+                                                              {"product": jn, "qty": "10", "unit_price": "45.00"}]})  # fmt: skip
     j.set_status(j.warehouse, "purchase_receipt", gr["id"], "posted")
     cq = j.create(j.sales, "customer", {"code": "C002", "name": "重庆山城商贸"})["id"]
 
@@ -247,3 +248,58 @@ def test_saved_views_personal_and_shared(app, jxc, orders, lang):
     assert list(_views(text(sales.get(LIST)))) == ["My drafts"]
     mine_id = _views(text(sales.get(LIST)))["My drafts"]
     assert warehouse.get(f"{LIST}/views/open?id={mine_id}").status_code == 404  # another's personal view
+
+
+def _column_of(page: str, record_id: int) -> str:
+    """The column value the board shows a card in."""
+    for column in page.split('<section class="kanban-column card" data-value="')[1:]:
+        if f'data-id="{record_id}"' in column:
+            return column.split('"', 1)[0]
+    raise AssertionError(f"card {record_id} is on no column")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+def test_kanban_moves_are_workflow_steps_and_refusals_snap_back(app, jxc, orders, lang):
+    sales = browser(app, "sales", lang)
+    assert 'data-view-kind="board"' in text(sales.get(LIST))
+    board = text(sales.get(f"{LIST}/board"))
+    assert (
+        "草稿" if lang == "zh_CN" else "Draft"
+    ) in board and "重庆山城商贸" in board  # labels, card titles
+    assert (
+        _column_of(board, orders["a"]["id"]) == "confirmed"
+        and _column_of(board, orders["b"]["id"]) == "draft"
+    )
+    b, c = orders["b"], orders["c"]
+    # draft -> confirmed is the "confirm" step, which sales may take
+    moved = sales.post(f"{LIST}/{b['id']}/move", {"to": "confirmed", "version": str(b["version"])})
+    assert moved.status_code == 200 and moved.get_json()["ok"] is True, moved.get_json()
+    assert jxc.get("sales_order", b["id"])["status"] == "confirmed"
+    # no step leads from draft to shipped: refused with the reason, nothing changed
+    refused = sales.post(f"{LIST}/{c['id']}/move", {"to": "shipped", "version": str(c["version"])})
+    assert refused.status_code == 409 and refused.get_json()["ok"] is False and refused.get_json()["reason"]
+    assert jxc.get("sales_order", c["id"])["status"] == "draft"
+    # warehouse may read orders but not confirm them
+    warehouse = browser(app, "warehouse", lang)
+    denied = warehouse.post(f"{LIST}/{c['id']}/move", {"to": "confirmed", "version": str(c["version"])})
+    assert denied.status_code == 403 and denied.get_json()["ok"] is False
+    assert jxc.get("sales_order", c["id"])["status"] == "draft"
+    # a stale version is a conflict, not a silent overwrite
+    stale = sales.post(
+        f"{LIST}/{c['id']}/move", {"to": "confirmed", "version": "1" if c["version"] != 1 else "99"}
+    )
+    assert stale.status_code == 409 and jxc.get("sales_order", c["id"])["status"] == "draft"
+    after = text(sales.get(f"{LIST}/board?q=重庆"))  # the list's search applies to the board
+    assert 'data-id="' + str(orders["a"]["id"]) + '"' not in after and _column_of(after, c["id"]) == "draft"
+
+
+@pytest.mark.parametrize(("role", "lang"), [("finance", "en"), ("warehouse", "zh_CN")])
+def test_calendar_places_orders_on_their_date(app, orders, role, lang):
+    page = browser(app, role, lang)
+    month = text(page.get(f"{LIST}/calendar?month=2026-11"))
+    day = month.split('data-day="2026-11-12"')[1].split("</td>")[0]
+    assert all(orders[k]["number"] in day for k in ("a", "b", "c"))
+    assert ("十一月" if lang == "zh_CN" else "November") in month
+    assert orders["a"]["number"] not in text(page.get(f"{LIST}/calendar?month=2026-10"))
+    assert page.get(f"{LIST}/calendar?month=nonsense").status_code == 400
+    assert page.get("/a/jxc/product/board").status_code == 404  # no kanban declared there
