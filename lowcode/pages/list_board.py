@@ -30,13 +30,18 @@ PER_COLUMN = 20
 STATUS = {PermissionDenied: 403, NotFound: 404, ValidationFailed: 422}
 
 
-def board_view(ctx: WriteContext, app: str, entity_name: str) -> tuple[CompiledEntity, dict, str]:
-    """The entity, its view and the field the board groups by. :raises NotFound: without a kanban."""
+def board_view(
+    ctx: WriteContext, app: str, entity_name: str, moving: bool = False
+) -> tuple[CompiledEntity, dict, str]:
+    """The entity, its view and the field the board groups by. :raises NotFound: without a kanban (or
+    PermissionDenied when ``moving``: a write the list does not offer)."""
     entity = top_entity(ctx, app, entity_name)
     services().permissions.read_condition(ctx.actor, entity)  # may not read: a 403
     view = ctx.snapshot.view_for(app, entity_name) or {}
     group = (view.get("kanban") or {}).get("group_by")
     if not group or group not in entity.fields:
+        if moving:
+            raise PermissionDenied(f"{entity_name} has no kanban view: its records are not moved by cards")
         raise NotFound(f"{entity_name} has no kanban view")
     if group in services().permissions.hidden_fields(ctx.actor, entity):
         raise PermissionDenied(f"You may not see {group}")
@@ -100,7 +105,7 @@ def move_card(app: str, entity: str, record_id: int):
     version = posted_version(request.form)
     try:
         with unit_of_work(write=True, source="page") as ctx:
-            compiled, _view, group = board_view(ctx, app, entity)
+            compiled, _view, group = board_view(ctx, app, entity, moving=True)
             if to not in [c["value"] for c in compiled.fields[group].fdef.options.get("choices", [])]:
                 abort(400, description="to must be one of the column values")
             written = _move(ctx, compiled, group, record_id, to, version)

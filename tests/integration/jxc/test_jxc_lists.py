@@ -176,6 +176,10 @@ def test_export_of_selected_rows(app, orders):
     response = admin.post(f"{LIST}/export-selected.xlsx", picked)
     rows = list(openpyxl.load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))
     assert sorted(r[0] for r in rows[1:]) == sorted([orders["a"]["number"], orders["c"]["number"]])
+    chosen = admin.post(f"{LIST}/export-selected.csv", [*picked, ("cols", "number"), ("cols", "total")])
+    lines = list(csv.reader(io.StringIO(chosen.data.decode("utf-8-sig"))))
+    assert lines[0] == ["Number", "Total"] and sorted(lines[1:]) == sorted(
+        [[orders["a"]["number"], "299.00"], [orders["c"]["number"], "208.70"]])  # fmt: skip
 
 
 @pytest.mark.parametrize("lang", ["en", "zh_CN"])

@@ -223,10 +223,11 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("GET",    "/a/<app>/<entity>/views/open"):                       E(DATA,   302, 403, 303, _,   _,   _,   302),
     ("POST",   "/a/<app>/<entity>/views"):                            E(DATA,   401, 403, 403, _,   _,   403, 401),
     ("POST",   "/a/<app>/<entity>/views/<int:view_id>/delete"):       E(DATA,   401, 403, 404, _,   _,   403, 401),
-    # kanban and calendar: read; the probed app declares neither (404); a move is a write of the record
+    # kanban and calendar: read; the probed app declares neither (404); moving a card of a list without a
+    # board is a write nobody is offered (403)
     ("GET",    "/a/<app>/<entity>/board"):                            E(DATA,   302, 403, 404, _,   _,   _,   302),
     ("GET",    "/a/<app>/<entity>/calendar"):                         E(DATA,   302, 403, 404, _,   _,   _,   302),
-    ("POST",   "/a/<app>/<entity>" + REC + "/move"):                  E(DATA,   401, 403, 404, 404, _,   403, 401),
+    ("POST",   "/a/<app>/<entity>" + REC + "/move"):                  E(DATA,   401, 403, 403, 403, _,   403, 401),
     # the dry-run form of the record page: administrators only (the API below is the data-role way)
     ("POST",   "/a/<app>/<entity>" + REC + "/dry-run"):               E(ADMIN,  401, 403, 403, 403, _,   403, 401),
 
