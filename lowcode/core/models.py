@@ -253,3 +253,21 @@ class TrashedColumn(Base):
     restored_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
     purged_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
     purged_by: Mapped[str] = mapped_column(sa.String(150), default="")
+
+
+class SavedView(Base):
+    """A list's columns, filter, search and sort saved under a name: personal (its owner's) or shared with
+    everyone who may read the entity (only users who may configure the app share)."""
+
+    __tablename__ = "lc_saved_view"
+    __table_args__ = (sa.Index("ix_lc_saved_view_entity", "app", "entity"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    app: Mapped[str] = mapped_column(sa.String(64))
+    entity: Mapped[str] = mapped_column(sa.String(64))
+    name: Mapped[str] = mapped_column(sa.String(100))
+    owner_id: Mapped[int] = mapped_column(sa.ForeignKey("lc_user.id", ondelete="CASCADE"))
+    shared: Mapped[bool] = mapped_column(default=False)
+    params: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    """The list's query-string parameters (``q, sort, field, op, value, filter, cols, deleted, limit``)."""
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)

@@ -80,6 +80,24 @@ def view_errors(doc: Mapping[str, Any], docs: AppDocuments) -> Errors:
         if name not in kinds:
             _add(errors, f"{prefix}/search_fields/{i}", f"'{name}' is not a searchable field of {entity}")
     errors.update(related_errors(doc, docs, prefix))
+    errors.update(_board_errors(doc, docs, prefix, known, kinds))
+    return errors
+
+
+def _board_errors(doc: Mapping[str, Any], docs: AppDocuments, prefix: str, known: set[str], kinds) -> Errors:
+    """A kanban groups by a select field; a calendar places records by a date field."""
+    errors: Errors = {}
+    types = {f["name"]: f["type"] for f in docs.entities[doc["entity"]].get("fields", [])}
+    kanban = doc.get("kanban")
+    if kanban:
+        if types.get(kanban["group_by"]) != "select":
+            _add(errors, f"{prefix}/kanban/group_by", f"'{kanban['group_by']}' is not a select field")
+        for i, name in enumerate(kanban.get("card_fields", [])):
+            if name not in known:
+                _add(errors, f"{prefix}/kanban/card_fields/{i}", f"unknown field '{name}'")
+    calendar = doc.get("calendar")
+    if calendar and kinds.get(calendar["date_field"]) not in ("date", "datetime"):
+        _add(errors, f"{prefix}/calendar/date_field", f"'{calendar['date_field']}' is not a date field")
     return errors
 
 

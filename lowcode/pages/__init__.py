@@ -30,7 +30,21 @@ def register_pages(app: Flask) -> None:
     import lowcode.pages.admin_routes  # noqa: F401 - the administration pages (/admin/...)
     import lowcode.pages.printing  # noqa: F401 - the print view of a record
     import lowcode.pages.related  # noqa: F401 - related lists' next pages
-    from lowcode.pages import account, browse, compute, edit, inbox, picker, transitions  # noqa: F401
+    from lowcode.pages import (  # noqa: F401 - attach the routes
+        account,
+        browse,
+        compute,
+        edit,
+        inbox,
+        list_board,
+        list_bulk,
+        list_calendar,
+        list_export,
+        list_filters,
+        picker,
+        saved_views,
+        transitions,
+    )
     from lowcode.pages.blueprint import bp
 
     init_babel(app)

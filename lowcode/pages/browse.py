@@ -9,6 +9,7 @@ from lowcode.pages.blueprint import bp
 from lowcode.pages.dryrun import detail_rules_model
 from lowcode.pages.i18n import current_language
 from lowcode.pages.listing import ListParams, list_model
+from lowcode.pages.saved_views import views_model
 from lowcode.pages.viewmodels import app_list, app_nav, detail_model, home_model
 from lowcode.query_costs import costly_query
 
@@ -46,17 +47,19 @@ def app_home(app: str):
 def list_view(app: str, entity: str):
     """A list with search, a simple filter, sortable columns and "load more" keyset paging.
 
-    htmx requests get only the rows (``pages/_rows.html``), to replace the table body or the
-    "load more" row."""
+    htmx requests get the table (``pages/_table.html``: rows and totals, replacing the table after a search
+    or filter) or, for the next page, only its rows (``pages/_rows.html``, replacing the "load more" row)."""
     lang = current_language()
     params = ListParams.from_args(request.args, services().settings["MAX_PAGE_SIZE"])
     with unit_of_work(write=False, source="page") as ctx:
         model = list_model(ctx, app, entity, params, lang)
         nav = None if is_htmx_partial() else app_nav(ctx, app, lang)
+        saved = None if is_htmx_partial() else views_model(ctx, model["entity"], params)
     status = 400 if model["error"] else 200
     if is_htmx_partial():
-        return render_template("pages/_rows.html", m=model), status
-    return render_template("pages/list.html", m=model, nav=nav), status
+        partial = "pages/_rows.html" if params.after else "pages/_table.html"
+        return render_template(partial, m=model), status
+    return render_template("pages/list.html", m=model, nav=nav, sv=saved), status
 
 
 @bp.get("/a/<app>/<entity>/<int:record_id>")

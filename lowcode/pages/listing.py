@@ -14,14 +14,16 @@ from flask_babel import lazy_gettext as _l
 
 from lowcode.api.edge import services
 from lowcode.api.params import int_arg
-from lowcode.conditions import OPERATORS
 from lowcode.core.jsonutil import loads_exact
 from lowcode.errors import BadRequest, ConditionInvalid
 from lowcode.fields.base import normalise_label, pick_label
 from lowcode.pages.access import allowed
 from lowcode.pages.display import Lookups
+from lowcode.pages.list_actions import list_actions
+from lowcode.pages.list_filters import filter_parts, filter_widget
+from lowcode.pages.list_totals import totals_row
 from lowcode.pages.viewmodels import top_entity
-from lowcode.pages.workflow import bulk_transitions, state_filter
+from lowcode.pages.workflow import state_filter
 from lowcode.runtime.compiler import CompiledEntity, CompiledField
 from lowcode.runtime.context import WriteContext
 from lowcode.runtime.queries import ListQuery, SortKey, parse_sort
@@ -39,7 +41,6 @@ OPERATOR_LABELS = {
     "is_empty": _l("is empty"),
     "is_not_empty": _l("is not empty"),
 }
-TRUE_WORDS = frozenset({"1", "true", "yes", "y", "on", "是"})
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class ListParams:
     op: str = "="
     value: str = ""
     filter: str = ""
+    cols: tuple[str, ...] = ()
 
     @classmethod
     def from_args(cls, args, max_limit: int) -> ListParams:
@@ -70,6 +72,7 @@ class ListParams:
             op=args.get("op", "=")[:16],
             value=args.get("value", "")[:500],
             filter=args.get("filter", "")[:20000],
+            cols=tuple(c[:64] for c in args.getlist("cols")[:100] if c),
         )
 
     def args(self, **changes: Any) -> dict[str, Any]:
@@ -85,13 +88,21 @@ class ListParams:
             "op": params.op if params.field else "",
             "value": params.value if params.field else "",
             "filter": params.filter,
+            "cols": list(params.cols),
         }
-        return {k: v for k, v in out.items() if v not in ("", None)}
+        return {k: v for k, v in out.items() if v not in ("", None, [])}
 
 
-def list_columns(entity: CompiledEntity, view: dict | None, hidden: frozenset[str]) -> list[CompiledField]:
-    """Columns of the list: the view's, else the first few fields that have a column (never the
-    fields hidden from the actor)."""
+def list_columns(
+    entity: CompiledEntity, view: dict | None, hidden: frozenset[str], chosen: tuple[str, ...] = ()
+) -> list[CompiledField]:
+    """Columns of the list: those chosen (a saved view), else the view's, else the first few fields that
+    have a column (never the fields hidden from the actor)."""
+    if chosen:
+        picked = [entity.fields[n] for n in chosen if n in entity.fields and n not in hidden]
+        picked = [cf for cf in picked if cf.has_column]
+        if picked:
+            return picked
     if view:
         return [entity.fields[n] for n in view.get("columns", []) if n in entity.fields and n not in hidden]
     return [cf for cf in entity.fields.values() if cf.has_column and cf.name not in hidden][:DEFAULT_COLUMNS]
@@ -106,31 +117,14 @@ def filter_fields(entity: CompiledEntity, hidden: frozenset[str]) -> list[Compil
     ]
 
 
-def simple_condition(entity: CompiledEntity, params: ListParams) -> dict | None:
-    """The field/operator/value filter as a condition leaf (None when no field is chosen)."""
-    if not params.field:
-        return None
-    if params.op not in OPERATORS:
-        raise ConditionInvalid(f"Unknown operator '{params.op}'")
-    leaf: dict[str, Any] = {"field": params.field, "op": params.op}
-    if OPERATORS.get(params.op).arity == "none":
-        return leaf
-    value: Any = params.value
-    if entity.kinds.get(params.field) == "boolean":
-        value = value.strip().lower() in TRUE_WORDS
-    elif params.op in ("contains", "starts_with") or entity.kinds.get(params.field) == "text":
-        value = value.replace("$", "$$", 1) if value.startswith("$") else value
-    leaf["value"] = value
-    return leaf
-
-
 def build_query(entity: CompiledEntity, view: dict | None, params: ListParams, settings: dict) -> ListQuery:
     """The ListQuery for the parameters, with the view's filter, search fields, sort and page size.
 
     :raises ConditionInvalid: or :raises BadRequest: for a malformed filter, sort or cursor.
     """
     view = view or {}
-    parts = [view.get("filter"), simple_condition(entity, params)]
+    leaf, title_matches = filter_parts(entity, params.field, params.op, params.value)
+    parts = [view.get("filter"), leaf]
     if params.filter:
         raw = loads_exact(params.filter, settings["MAX_JSON_DEPTH"])
         if not isinstance(raw, dict):
@@ -156,6 +150,7 @@ def build_query(entity: CompiledEntity, view: dict | None, params: ListParams, s
         limit=min(limit, settings["MAX_PAGE_SIZE"]),
         after=params.after or None,
         deleted=params.deleted,
+        title_matches=title_matches,
     )
 
 
@@ -184,17 +179,19 @@ def list_model(
     entity = top_entity(ctx, app, entity_name)
     view = ctx.snapshot.view_for(app, entity_name)
     hidden = services().permissions.hidden_fields(ctx.actor, entity)
-    columns = list_columns(entity, view, hidden)
+    columns = list_columns(entity, view, hidden, params.cols)
     settings = services().settings
-    error, records, next_cursor, total, sort = None, [], None, 0, ()
+    error, records, next_cursor, total, sort, totals = None, [], None, 0, (), None
+    lookups = Lookups(ctx, language)
     try:
         query = build_query(entity, view, params, settings)
         sort = query.sort
         page = services().queries.list(ctx, app, entity_name, query)
         records, next_cursor, total = page.records, page.next_cursor, page.total or 0
+        if not params.after:
+            totals = totals_row(ctx, entity, query, columns, lookups)
     except (ConditionInvalid, BadRequest) as exc:
         error = exc.message
-    lookups = Lookups(ctx, language)
     lookups.load_records(entity, records)
     rows = [
         {
@@ -205,7 +202,7 @@ def list_model(
         }
         for r in records
     ]
-    bulk = bulk_transitions(ctx, entity, language) if not params.deleted else []
+    actions = list_actions(ctx, entity, params.args(after=""), params.deleted, language)
     more_url = None
     if next_cursor:
         more_url = url_for("pages.list_view", app=app, entity=entity_name, **params.args(after=next_cursor))
@@ -217,10 +214,18 @@ def list_model(
         "columns": [_header(app, entity, cf, params, sort, language) for cf in columns],
         "rows": rows,
         "total": total,
+        "totals": totals,
         "more_url": more_url,
         "error": error,
         "params": params,
         "filter_fields": [(cf.name, cf.fdef.label_for(language)) for cf in filter_fields(entity, hidden)],
+        "filter_value": filter_widget(entity, params.field, params.value, language),
+        "filter_input_url": url_for("pages.filter_input", app=app, entity=entity_name),
+        "all_columns": [
+            (cf.name, cf.fdef.label_for(language), cf in columns)
+            for cf in entity.fields.values()
+            if cf.has_column and cf.name not in hidden
+        ],  # fmt: skip
         "operators": list(OPERATOR_LABELS.items()),
         "list_url": url_for("pages.list_view", app=app, entity=entity_name),
         "new_url": url_for("pages.new_record", app=app, entity=entity_name)
@@ -231,8 +236,13 @@ def list_model(
         )
         if entity.workflow is not None and entity.workflow.state_field not in hidden
         else [],
-        "bulk": {"url": url_for("pages.bulk_transition", app=app, entity=entity_name), "transitions": bulk}
-        if bulk
+        "bulk": actions["bulk"],
+        "export": actions["export"],
+        "board_url": url_for("pages.board", app=app, entity=entity_name, **params.args(after=""))
+        if view and view.get("kanban")
+        else None,
+        "calendar_url": url_for("pages.calendar_view", app=app, entity=entity_name, **params.args(after=""))
+        if view and view.get("calendar")
         else None,
         "deleted_url": url_for(
             "pages.list_view",

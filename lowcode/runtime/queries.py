@@ -15,6 +15,7 @@ from lowcode.errors import BadRequest, NotFound, PermissionDenied
 from lowcode.runtime.children import ChildRows
 from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.context import WriteContext
+from lowcode.runtime.search import TitleMatch, TitleSearch
 from lowcode.runtime.serialize import row_to_record
 
 
@@ -37,6 +38,8 @@ class ListQuery:
     limit: int = 50
     after: str | None = None
     deleted: bool = False
+    title_matches: tuple[TitleMatch, ...] = ()
+    """Filters on link fields by the linked record's title (see :mod:`lowcode.runtime.search`)."""
     with_total: bool = True
     """Count every matching row (a full scan); the list API asks for it on the first page only."""
 
@@ -113,9 +116,8 @@ class QueryService:
         record.update(ChildRows(ctx, entity).fetch(record_id))
         return record
 
-    def list(self, ctx: WriteContext, app: str, entity_name: str, q: ListQuery) -> Page:
-        """A page of records matching the query, in a stable order (sort keys, then id)."""
-        entity = ctx.snapshot.entity(app, entity_name)
+    def _where(self, ctx: WriteContext, entity: CompiledEntity, q: ListQuery) -> list[sa.ColumnElement[bool]]:
+        """The WHERE clauses of a list query: record rules, deleted or not, condition, title filters, search."""
         t = entity.table
         where = [
             self._scope(ctx, entity),
@@ -124,8 +126,26 @@ class QueryService:
         hidden = self.permissions.hidden_fields(ctx.actor, entity)
         if q.condition:
             where.append(self._condition(ctx, entity, q.condition, hidden))
+        titles = self._titles(ctx, entity)
+        where += [titles.title_match(entity, m) for m in q.title_matches]
         if q.search:
-            where.append(self._search(entity, q, hidden))
+            names = q.search_fields or tuple(n for n, k in entity.kinds.items() if k == "text")
+            where.append(titles.search(entity, tuple(n for n in names if n not in hidden), q.search))
+        return where
+
+    def _titles(self, ctx: WriteContext, entity: CompiledEntity) -> TitleSearch:
+        return TitleSearch(
+            lambda name: ctx.snapshot.entity(entity.app, name),
+            lambda target: self._scope(ctx, target),
+            lambda target: self.permissions.hidden_fields(ctx.actor, target),
+        )
+
+    def list(self, ctx: WriteContext, app: str, entity_name: str, q: ListQuery) -> Page:
+        """A page of records matching the query, in a stable order (sort keys, then id)."""
+        entity = ctx.snapshot.entity(app, entity_name)
+        t = entity.table
+        where = self._where(ctx, entity, q)
+        hidden = self.permissions.hidden_fields(ctx.actor, entity)
         used = hidden & {k.field for k in q.sort}
         if used:
             raise PermissionDenied(f"You may not sort by {', '.join(sorted(used))}")
@@ -148,13 +168,21 @@ class QueryService:
         cursor = _encode([rows[-1][k.field] for k in keys]) if more and rows else None
         return Page(rows, cursor, total, q.sort)
 
-    def _search(self, entity: CompiledEntity, q: ListQuery, hidden: frozenset[str]) -> sa.ColumnElement[bool]:
-        names = q.search_fields or tuple(n for n, k in entity.kinds.items() if k == "text")
-        names = tuple(n for n in names if n not in hidden)
-        if not names:
-            return sa.false()
-        pattern = "%" + q.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        return sa.or_(*[sa.func.lower(entity.table.c[n]).like(pattern.lower(), escape="\\") for n in names])
+    def totals(
+        self, ctx: WriteContext, app: str, entity_name: str, q: ListQuery, fields: tuple[str, ...]
+    ) -> dict[str, Any]:
+        """``{field: SUM}`` over every record the query matches (not one page), within the actor's record
+        rules. :raises PermissionDenied: for a field hidden from the actor."""
+        entity = ctx.snapshot.entity(app, entity_name)
+        used = self.permissions.hidden_fields(ctx.actor, entity) & set(fields)
+        if used:
+            raise PermissionDenied(f"You may not add up {', '.join(sorted(used))}")
+        if not fields:
+            return {}
+        t = entity.table
+        sums = [sa.func.sum(t.c[name]).label(name) for name in fields]
+        row = ctx.session.execute(sa.select(*sums).where(*self._where(ctx, entity, q))).mappings().one()
+        return {name: row[name] for name in fields}
 
 
 def _order(column, descending: bool):

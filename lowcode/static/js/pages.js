@@ -64,3 +64,30 @@
     setUp(document);
   }
 })();
+
+/* Lists: "select all" rows for the bulk actions, and export links that follow the list's current
+   filter and search (htmx updates the address, not the links). */
+(function () {
+  "use strict";
+  document.addEventListener("change", function (event) {
+    var all = event.target.closest("[data-select-all]");
+    if (!all) return;
+    document.querySelectorAll('input[name="ids"][form="bulk-form"]').forEach(function (box) {
+      box.checked = all.checked;
+    });
+  });
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("a[data-export]");
+    if (!link) return;
+    var url = new URL(link.href, window.location.href);
+    url.search = new URLSearchParams(window.location.search).toString();
+    url.searchParams.delete("after");
+    link.href = url.toString();
+  });
+})();
+
+/* A select marked data-autosubmit submits its form when changed (the saved-views dropdown). */
+document.addEventListener("change", function (event) {
+  var select = event.target.closest("select[data-autosubmit]");
+  if (select && select.form) select.form.submit();
+});

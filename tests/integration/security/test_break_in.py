@@ -52,7 +52,15 @@ from werkzeug.datastructures import MultiDict
 from lowcode.app import create_app
 from lowcode.auth.users import create_user, hash_token
 from lowcode.commands import ensure_admin
-from lowcode.core.models import ApiToken, Department, Notification, RoleAssignment, RuleRunEntry, User
+from lowcode.core.models import (
+    ApiToken,
+    Department,
+    Notification,
+    RoleAssignment,
+    RuleRunEntry,
+    SavedView,
+    User,
+)
 from lowcode.notifications import notify
 from tests.conftest import ADMIN_PASSWORD
 from tests.dbs import fresh_database, migrate_url
@@ -206,6 +214,20 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("GET",    "/a/<app>/<entity>" + REC + "/transitions/<name>"):    E(DATA,   302, 403, 403, 404, _,   _,   302),
     ("POST",   "/a/<app>/<entity>" + REC + "/transitions/<name>"):    E(DATA,   401, 403, 403, 403, _,   403, 401),
     ("POST",   "/a/<app>/<entity>/transitions"):                      E(DATA,   401, 403, 403, _,   _,   403, 401),
+    # lists: export needs the export grant; bulk delete the delete grant; the filter input and saved views
+    # read; sharing a view needs configure; another user's personal view is not found
+    ("GET",    "/a/<app>/<entity>/export.<fmt>"):                     E(DATA,   302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/a/<app>/<entity>/export-selected.<fmt>"):            E(DATA,   401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/a/<app>/<entity>/bulk-delete"):                      E(DATA,   401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/a/<app>/<entity>/filter-input"):                     E(DATA,   302, 403, 200, _,   _,   _,   302),
+    ("GET",    "/a/<app>/<entity>/views/open"):                       E(DATA,   302, 403, 303, _,   _,   _,   302),
+    ("POST",   "/a/<app>/<entity>/views"):                            E(DATA,   401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/a/<app>/<entity>/views/<int:view_id>/delete"):       E(DATA,   401, 403, 404, _,   _,   403, 401),
+    # kanban and calendar: read; the probed app declares neither (404); moving a card of a list without a
+    # board is a write nobody is offered (403)
+    ("GET",    "/a/<app>/<entity>/board"):                            E(DATA,   302, 403, 404, _,   _,   _,   302),
+    ("GET",    "/a/<app>/<entity>/calendar"):                         E(DATA,   302, 403, 404, _,   _,   _,   302),
+    ("POST",   "/a/<app>/<entity>" + REC + "/move"):                  E(DATA,   401, 403, 403, 403, _,   403, 401),
     # the dry-run form of the record page: administrators only (the API below is the data-role way)
     ("POST",   "/a/<app>/<entity>" + REC + "/dry-run"):               E(ADMIN,  401, 403, 403, 403, _,   403, 401),
     ("GET",    "/a/<app>/<entity>" + REC + "/print"):                 E(DATA,   302, 403, 200, 404, _,   _,   302),
@@ -312,6 +334,8 @@ PARAMS: dict[str, Callable[[World], Any]] = {
     "token_id": lambda w: w.ids["olga_token"],
     "notification_id": lambda w: w.ids["olga_note"],  # olga's: no prober's own
     "trash_id": lambda w: w.ids["trashed"],
+    "fmt": lambda w: "xlsx",
+    "view_id": lambda w: w.ids["olga_view"],  # olga's personal saved view
 }
 _EDITOR_ROLE = {"name": lambda w: "editor"}  # a role with a pending draft (publishing it widens the role)
 _EMPTY_DEPT = {"dept_id": lambda w: w.ids["empty_dept"]}  # one that deleting would really delete
@@ -356,6 +380,9 @@ BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
     ("POST", "/a/<app>/<entity>" + REC + "/delete"): lambda w: {"version": w.version("secret")},
     ("POST", "/api/data/<app>/<entity>" + REC + "/transitions/<name>"): lambda w: {"version": w.version("secret")},
     ("POST", "/a/<app>/<entity>" + REC + "/transitions/<name>"): lambda w: {"version": w.version("secret")},
+    ("POST", "/a/<app>/<entity>/export-selected.<fmt>"): lambda w: {"ids": f"{w.ids['secret']}:{w.version('secret')}"},
+    ("POST", "/a/<app>/<entity>/bulk-delete"): lambda w: {"ids": f"{w.ids['secret']}:{w.version('secret')}"},
+    ("POST", "/a/<app>/<entity>/views"): lambda w: {"name": "for everyone", "query": "q=x", "shared": "1"},
     ("POST", "/a/<app>/<entity>/transitions"): lambda w: {"transition": "close",
                                                          "ids": f"{w.ids['secret']}:{w.version('secret')}"},
     ("PUT", "/api/definitions/<app>/<kind>/<name>"): lambda w: BACKDOOR_ENTITY,
@@ -590,6 +617,12 @@ def build_world(app: Flask) -> World:
         notify(s, [w.ids["olga"]], SECRET_NOTE, "for olga's eyes", app="sec", record_id=w.ids["secret"])
         notify(s, [admin_id(s)], "Note for the administrator", app="sec")
         w.ids["olga_note"] = s.scalar(sa.select(Notification.id).where(Notification.title == SECRET_NOTE))
+        view = SavedView(
+            app="sec", entity="deal", name="olga's view", owner_id=w.ids["olga"], params={"q": "x"}
+        )
+        s.add(view)
+        s.flush()
+        w.ids["olga_view"] = view.id
         for key, message in [("secret", SECRET_RUN), ("own", "run on eve's deal")]:
             s.add(RuleRunEntry(app="sec", rule="probe", entity="deal", record_id=w.ids[key], trigger="update",
                                phase="after", outcome="ok", message=message, actions=[]))  # fmt: skip
