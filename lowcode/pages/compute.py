@@ -14,6 +14,8 @@ from flask import render_template, request
 from werkzeug.datastructures import MultiDict
 
 from lowcode.api.edge import services, unit_of_work
+from lowcode.core.numbers import digits_to_int
+from lowcode.errors import NotFound, PermissionDenied
 from lowcode.fields.fetch import fetch_spec
 from lowcode.pages.access import FieldRules
 from lowcode.pages.binding import ROW_KEY, bind_value, row_keys
@@ -63,7 +65,8 @@ class ComputedForm:
             rows = []
             for key in self.keys[name]:
                 raw_id = form.get(f"{name}-{key}-id", "").strip()
-                base = stored_rows[name].get(int(raw_id)) if raw_id.isdigit() else None
+                row_id = digits_to_int(raw_id)
+                base = stored_rows[name].get(row_id) if row_id is not None else None
                 row = _dumped(child, base) if base else {}
                 row.update({c.name: bind_value(c, form, f"{name}-{key}-{c.name}") for c in columns})
                 rows.append(row)
@@ -112,7 +115,12 @@ def _compute(app: str, entity_name: str, record_id: int | None):
         if record_id is None:
             services().permissions.authorize(ctx.actor, entity, "create")
         else:
-            stored = services().queries.get(ctx, app, entity_name, record_id)
+            try:
+                stored = services().queries.get(ctx, app, entity_name, record_id)
+            except NotFound:  # like the save it previews: a record out of reach is refused, missing or not
+                raise PermissionDenied(
+                    f"record {record_id} of {entity_name} is outside what your roles allow"
+                ) from None
             services().permissions.authorize(ctx.actor, entity, "update", stored)
         outputs = ComputedForm(ctx, entity, stored, request.form).outputs(lang)
     return render_template("pages/_computed.html", outputs=outputs)

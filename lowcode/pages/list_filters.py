@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 
 from lowcode.api.edge import services, unit_of_work
 from lowcode.conditions import OPERATORS
+from lowcode.core.numbers import digits_to_int
 from lowcode.errors import ConditionInvalid
 from lowcode.pages.blueprint import bp
 from lowcode.pages.i18n import current_language
@@ -83,7 +84,7 @@ def filter_parts(
 
 def _link_parts(entity: CompiledEntity, cf: CompiledField, op: str, value: str):
     text = value.strip()
-    if text.startswith("#") and text[1:].isascii() and text[1:].isdigit() and op in ("=", "!="):
+    if text.startswith("#") and digits_to_int(text[1:]) is not None and op in ("=", "!="):
         return {"field": cf.name, "op": op, "value": int(text[1:])}, ()
     if op not in LINK_MODES:
         raise ConditionInvalid(

@@ -230,6 +230,11 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("POST",   "/a/<app>/<entity>" + REC + "/move"):                  E(DATA,   401, 403, 403, 403, _,   403, 401),
     # the dry-run form of the record page: administrators only (the API below is the data-role way)
     ("POST",   "/a/<app>/<entity>" + REC + "/dry-run"):               E(ADMIN,  401, 403, 403, 403, _,   403, 401),
+    # the form's helpers: link options read the target (a field that is no link is not found); computing a
+    # form needs create (new) or update (the record), and writes nothing
+    ("GET",    "/a/<app>/<entity>/options/<field>"):                  E(DATA,   302, 403, 404, _,   _,   _,   302),
+    ("POST",   "/a/<app>/<entity>/compute"):                          E(DATA,   401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/a/<app>/<entity>" + REC + "/compute"):               E(DATA,   401, 403, 403, 403, _,   403, 401),
     ("GET",    "/a/<app>/<entity>" + REC + "/print"):                 E(DATA,   302, 403, 200, 404, _,   _,   302),
     ("GET",    "/a/<app>/<entity>" + REC + "/related/<name>"):        E(DATA,   302, 403, 404, 404, _,   _,   302),
 
@@ -336,6 +341,7 @@ PARAMS: dict[str, Callable[[World], Any]] = {
     "trash_id": lambda w: w.ids["trashed"],
     "fmt": lambda w: "xlsx",
     "view_id": lambda w: w.ids["olga_view"],  # olga's personal saved view
+    "field": lambda w: "title",  # not a link: no options
 }
 _EDITOR_ROLE = {"name": lambda w: "editor"}  # a role with a pending draft (publishing it widens the role)
 _EMPTY_DEPT = {"dept_id": lambda w: w.ids["empty_dept"]}  # one that deleting would really delete
