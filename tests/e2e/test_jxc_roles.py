@@ -178,6 +178,7 @@ class Visit:
         if self.lang == "zh_CN":
             body = page.evaluate("document.body.innerText")
             found = sorted(p for p in PHRASES if p in body)
+            _note_english(self.site.shots, f"{self.role}-{self.width}-{name} {page.url}", body)
             assert not found, f"English on the Chinese page {page.url} ({self.role}): {found}"
 
     def close(self) -> None:
@@ -185,6 +186,18 @@ class Visit:
 
 
 PHRASES = english_phrases()
+ENGLISH_RUN = re.compile(r"[A-Za-z][A-Za-z'-]+(?: [A-Za-z][A-Za-z'-]+)*")
+
+
+def _note_english(shots: Path, where: str, body: str) -> None:
+    """Keep the runs of English words a Chinese page shows (data and rule messages included) for a reader of
+    the artefacts: english-on-zh-pages.txt. Only the platform's own phrases fail the test."""
+    runs = sorted(
+        {run for run in ENGLISH_RUN.findall(body) if len(run) > 3 and not run.isupper() and run != "English"}
+    )
+    if runs:
+        with (shots / "english-on-zh-pages.txt").open("a", encoding="utf-8") as out:
+            out.write(f"{where}: {' | '.join(runs)}\n")
 
 
 def _signed_in(site: Site, browser, role: str, lang: str, width: int) -> Visit:
