@@ -145,7 +145,7 @@ class Visit:
 
     def __init__(self, site: Site, browser, role: str, lang: str, width: int, state=None):
         self.site, self.role, self.lang, self.width = site, role, lang, width
-        options = {"viewport": WIDTHS[width], "storage_state": state}
+        options = {"viewport": WIDTHS[width], "storage_state": state, "locale": lang.replace("_", "-")}
         if width < 500:
             options.update(is_mobile=True, has_touch=True)
         self.context = browser.new_context(**options)
