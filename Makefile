@@ -19,10 +19,10 @@ setup: $(BIN)/lowcode assets browser
 
 # Headless Chromium for the phone-width browser test (Debian's package; Playwright drives it).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "chromium missing: install the chromium package to run the browser test"; fi; }
+	@if command -v chromium >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q .; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	else echo "chromium or fonts-noto-cjk missing: install both packages to run the browser tests"; fi
 
 assets: $(BIN)/lowcode
 	@if [ -f package.json ]; then npm ci --no-audit --no-fund --loglevel=error; fi
