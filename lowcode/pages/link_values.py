@@ -5,22 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from lowcode.core.numbers import int_from_text
 from lowcode.pages.display import Lookups, is_link
 from lowcode.runtime.compiler import CompiledEntity, CompiledField
 from lowcode.runtime.context import WriteContext
-
-
-def link_id(value: Any) -> int | None:
-    """A link value (an int, or the digits a form posted) as an id; anything else is None."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        try:
-            return int_from_text(value.strip())
-        except ValueError:
-            return None
-    return None
+from lowcode.runtime.fetch import link_id
 
 
 def _wanted(entity: CompiledEntity, records: list[dict[str, Any]]) -> dict[str, set[int]]:

@@ -22,7 +22,8 @@ def _empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "")
 
 
-def _link_id(value: Any) -> int | None:
+def link_id(value: Any) -> int | None:
+    """A link value (an int, or the digits a form posted) as an id; anything else is None."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -69,11 +70,11 @@ class Fetcher:
             if not isinstance(row, dict):
                 continue
             for cf, (link, _name) in specs:
-                link_id = _link_id(row.get(link))
-                if link_id is None or (cf.name in row and not _empty(row[cf.name])):
+                target_id = link_id(row.get(link))
+                if target_id is None or (cf.name in row and not _empty(row[cf.name])):
                     continue
                 target = entity.fields[link].fdef.options.get("entity", "")
-                wanted.setdefault(target, set()).add(link_id)
+                wanted.setdefault(target, set()).add(target_id)
         if not wanted:
             return filled
         found = {target: self._records(entity.app, target, ids) for target, ids in wanted.items()}
@@ -84,7 +85,7 @@ class Fetcher:
                 if cf.name in row and not _empty(row[cf.name]):
                     continue
                 target = entity.fields[link].fdef.options.get("entity", "")
-                record = found.get(target, {}).get(_link_id(row.get(link)))
+                record = found.get(target, {}).get(link_id(row.get(link)))
                 if record is not None and name in record:
                     row[cf.name] = record[name]
                     filled[i].add(cf.name)
