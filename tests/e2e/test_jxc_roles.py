@@ -224,11 +224,23 @@ def _tour(site: Site, browser, visit: Visit, pages: list[tuple[str, str]]) -> No
         other.close()
 
 
+def _expect():
+    from playwright.sync_api import expect
+
+    return expect
+
+
 def _pick(page, control, text: str) -> None:
     """Type into a link picker and choose the first option the server offers."""
     control.click()
+    _type_and_choose(page, control, text)
+
+
+def _type_and_choose(page, control, text: str) -> None:
+    """Type into a focused picker, choose the first option offered, and close it again."""
     control.press_sequentially(text)
     page.locator(".ts-dropdown .option:visible", has_text=text).first.click()
+    page.keyboard.press("Escape")
 
 
 def _order(visit: Visit, lines: list[tuple[str, str]]) -> int:
@@ -238,12 +250,18 @@ def _order(visit: Visit, lines: list[tuple[str, str]]) -> int:
     _pick(page, page.locator("#f-warehouse-ts-control"), "上海")
     page.fill("input[name=order_date]", DAY)
     rows = page.locator("[data-child-table=lines] tbody tr.child-row")
-    for i, (sku, qty) in enumerate(lines):
+    for i in range(len(lines)):  # the rows first, each with its picker ready
         page.click("[data-child-table=lines] [data-add-row]")
+        rows.nth(i).locator(".ts-control input").wait_for(state="attached")
+    for i, (sku, qty) in enumerate(lines):
         row = rows.nth(i)
-        _pick(page, row.locator(".ts-control input"), sku)
+        picker = row.locator(".ts-control input")
+        picker.focus()  # by keyboard: nothing another row's dropdown shows can be in the way
+        _type_and_choose(page, picker, sku)
+        _expect()(row.locator("input[name$='-unit_price']")).not_to_have_value("", timeout=15000)  # fetched
         row.locator("input[name$='-qty']").fill(qty)
         row.locator("input[name$='-qty']").blur()
+        _expect()(row.locator("output").first).to_have_text(re.compile(r"[1-9]"), timeout=15000)  # computed
     return rows
 
 
