@@ -22,6 +22,7 @@ from lowcode.rules.actions.base import (
     RuleRun,
     evaluate,
     expression_schema,
+    message_texts,
     render,
     values_schema,
 )
@@ -52,7 +53,7 @@ MAX_USER_ID = 2**31 - 1
 def _template_errors(text: Any, where: str) -> list[str]:
     """Syntax errors of the ``{expression}`` parts of a template."""
     errors = []
-    for part in TEMPLATE_PART.findall(text) if isinstance(text, str) else []:
+    for part in (p for t in message_texts(text) for p in TEMPLATE_PART.findall(t)):
         try:
             compile_expression(part)
         except LowcodeError as exc:
