@@ -21,11 +21,18 @@ class NumberStyle:
     max_places: int = 0
     currency: str | None = None
     suffix: str = ""
+    money: bool = False
+    """An amount of money (what a formula or rollup computed from it shows as, with or without currency)."""
 
     @classmethod
     def fixed(cls, places: int, currency: str | None = None, suffix: str = "") -> NumberStyle:
         """Always ``places`` decimals (money, costs with a declared precision)."""
         return cls(places, places, currency, suffix)
+
+    @classmethod
+    def amount(cls, places: int, currency: str | None) -> NumberStyle:
+        """Money: always ``places`` decimals, then the currency code if there is one."""
+        return cls(places, places, currency, money=True)
 
     @classmethod
     def trimmed(cls, places: int) -> NumberStyle:

@@ -116,11 +116,12 @@ class ServerComputedFieldType(FieldType):
             return None
         places = fdef.options.get("display_scale")
         currency = fdef.options.get("currency")
-        if currency is None and style_of is not None:
-            currencies = {s.currency for s in self.source_styles(fdef, style_of) if s and s.currency}
+        money = [s for s in self.source_styles(fdef, style_of) if s and s.money] if style_of else []
+        if currency is None and money:
+            currencies = {s.currency for s in money}
             currency = currencies.pop() if len(currencies) == 1 else None
-        if currency:
-            return NumberStyle.fixed(int(self.scale(fdef) if places is None else places), currency)
+        if currency or money:
+            return NumberStyle.amount(int(self.scale(fdef) if places is None else places), currency)
         return NumberStyle.trimmed(self.scale(fdef)) if places is None else NumberStyle.fixed(int(places))
 
     def source_styles(self, fdef: FieldDef, style_of: StyleOf) -> list[NumberStyle | None]:

@@ -118,7 +118,7 @@ class MoneyFieldType(DecimalFieldType):
     def number_style(self, fdef, style_of=None):
         """Always ``display_scale`` (else ``scale``) places, followed by the currency code if declared."""
         places = fdef.options.get("display_scale", self.precision_scale(fdef)[1])
-        return NumberStyle.fixed(int(places), fdef.options.get("currency"))
+        return NumberStyle.amount(int(places), fdef.options.get("currency"))
 
 
 class PercentFieldType(DecimalFieldType):

@@ -26,11 +26,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from lowcode.core.texts import Versions
 from lowcode.errors import RuleRefused
 from lowcode.expressions import compile_expression
 from lowcode.expressions.parser import Attribute, Name
 from lowcode.expressions.references import references
-from lowcode.rules.actions.base import TEMPLATE_PART, Show, pick_message, render
+from lowcode.rules.actions.base import TEMPLATE_PART, Show, message_languages, pick_message, render
 
 SOURCES = "@sources"
 """Scope key of the name -> :class:`Source` map (``@`` cannot start a name of the expression language)."""
@@ -75,12 +76,13 @@ def refusal(run: Any, message: str | Mapping[str, str], scope: Mapping[str, Any]
     """The refusal of ``run`` with ``message`` (a template, or one per language) rendered for the reader in
     their language, select values by their choice label (see the module docstring)."""
     reader = run.ctx.reader or run.ctx.actor
-    language = getattr(reader, "language", None) or "en"
-    template = pick_message(message, language)
-    message = render(template, scope, _labels(run, scope, language))
-    if not reader.is_admin and not _readable(run, reader, template, scope):
-        message = NEUTRAL.format(rule=run.rule.name)
-    return RuleRefused(message, rule=run.rule.name)
+    own = (getattr(reader, "language", None) or "en").replace("_", "-")
+    languages = dict.fromkeys([own, "en", *(k.replace("_", "-") for k in message_languages(message))])
+    templates = {lang: pick_message(message, lang) for lang in languages}
+    if not reader.is_admin and not all(_readable(run, reader, t, scope) for t in set(templates.values())):
+        return RuleRefused(NEUTRAL.format(rule=run.rule.name), rule=run.rule.name)
+    versions = {lang: render(t, scope, _labels(run, scope, lang)) for lang, t in templates.items()}
+    return RuleRefused(Versions(versions, own), rule=run.rule.name)
 
 
 def _labels(run: Any, scope: Mapping[str, Any], language: str) -> Show:

@@ -122,6 +122,11 @@ def message_texts(message: Any) -> list[str]:
     return [t for t in message.values() if isinstance(t, str)] if isinstance(message, Mapping) else []
 
 
+def message_languages(message: Any) -> list[str]:
+    """The languages a message is written in (none named for a plain string)."""
+    return list(message) if isinstance(message, Mapping) else []
+
+
 def pick_message(message: str | Mapping[str, str], language: str) -> str:
     """The template of ``message`` in ``language`` (``zh_CN`` or ``zh-CN``), falling back to English."""
     return message if isinstance(message, str) else pick_label(normalise_label(message, ""), language, "")
