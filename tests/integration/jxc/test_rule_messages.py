@@ -25,13 +25,13 @@ def test_select_values_in_messages_show_their_label_in_the_readers_language(jxc)
     draft = order(jxc, "1")
     body = {"sales_order": draft["id"], "customer": jxc.customer, "warehouse": jxc.wh["WH-SH"],
             "delivery_date": "2026-11-11", "lines": [{"product": jxc.product["TS-WHT-M"], "qty": "1"}]}  # fmt: skip
-    zh = jxc.warehouse.post(jxc.url("delivery"), json=body)
-    assert zh.status_code == 422, zh.get_json()
-    assert zh.get_json()["error"]["message"] == (
+    dn = jxc.create(jxc.warehouse, "delivery", body)
+    zh = jxc.set_status(jxc.warehouse, "delivery", dn["id"], "posted", expect=422)
+    assert zh["error"]["message"] == (
         f"销售订单 {draft['number']} 状态为 草稿，不能出库：只有已确认或部分发货的订单可以出库"
     )
-    en = jxc.admin.post(jxc.url("delivery"), json=body)
-    assert en.get_json()["error"]["message"] == (
+    en = jxc.set_status(jxc.admin, "delivery", dn["id"], "posted", expect=422)
+    assert en["error"]["message"] == (
         f"Sales order {draft['number']} is Draft: only confirmed or partly shipped orders can be delivered"
     )
 
