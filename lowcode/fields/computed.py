@@ -129,10 +129,14 @@ class ServerComputedFieldType(FieldType):
         return []
 
     def format(self, fdef, value, language):
+        """Without the entity (the API's CSV export) a decimal keeps its stored places, as it always did;
+        pages format through :mod:`lowcode.pages.numbers`, which knows what the value is computed from."""
         style = self.number_style(fdef)
-        return (
-            super().format(fdef, value, language) if style is None else format_number(value, style, language)
-        )
+        if style is None:
+            return super().format(fdef, value, language)
+        if self.result(fdef) == "decimal" and "display_scale" not in fdef.options:
+            style = NumberStyle.fixed(self.scale(fdef), style.currency)
+        return format_number(value, style, language)
 
     def dump(self, fdef, value):
         if isinstance(value, Decimal):
