@@ -67,6 +67,14 @@ def active_users(session: Session, user_ids: Iterable[int]) -> list[int]:
     return sorted(session.scalars(query))
 
 
+def user_languages(session: Session, user_ids: Iterable[int]) -> dict[int, str]:
+    """``{user id: interface language}`` of ``user_ids``."""
+    wanted = sorted(set(user_ids))
+    if not wanted:
+        return {}
+    return dict(session.execute(sa.select(User.id, User.language).where(User.id.in_(wanted))).all())
+
+
 # -- writing ----------------------------------------------------------------------------------------
 def notify(
     session: Session,

@@ -26,6 +26,12 @@ def _identity(template: str) -> str:
 
 
 _translate: list[Translator] = [_identity]
+_language: list[Callable[[], str | None]] = [lambda: None]
+
+
+def use_language(current: Callable[[], str | None]) -> None:
+    """Set how the reader's language is known (the current request's; None outside requests)."""
+    _language[0] = current
 
 
 def use_translator(translate: Translator) -> None:
@@ -65,6 +71,31 @@ class Text(str):
 
 def _rebuild(template: str, params: dict[str, Any]) -> Text:
     return Text(template, **params)
+
+
+class Versions(Text):
+    """A sentence already written in several languages (a rule's ``{en, zh-CN}`` message, rendered once per
+    language): the reader's version at the edge; as a ``str``, the ``default`` version."""
+
+    versions: dict[str, str]
+
+    def __new__(cls, versions: dict[str, str], default: str) -> Versions:
+        obj = str.__new__(cls, versions.get(default) or next(iter(versions.values()), ""))
+        obj.template = str(obj)
+        obj.params = {}
+        obj.versions = versions
+        return obj
+
+    def localized(self) -> str:
+        """The version in the current reader's language, else this one."""
+        language = _language[0]()
+        if not language:
+            return str(self)
+        lang = language.replace("_", "-")
+        return self.versions.get(lang) or self.versions.get(lang.split("-")[0]) or str(self)
+
+    def __reduce__(self):
+        return (Versions, (self.versions, next(k for k, v in self.versions.items() if v == str(self))))
 
 
 def localize(value: Any) -> Any:

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 import marshmallow as ma
 import sqlalchemy as sa
 
+from lowcode.core.number_styles import NumberStyle, StyleOf
 from lowcode.errors import LowcodeError
 from lowcode.fields.conversion import Converted, by_validation
 
@@ -123,6 +124,11 @@ class FieldType:
     def format(self, fdef: FieldDef, value: Any, language: str) -> str:
         """Python value -> text shown in pages."""
         return "" if value is None else str(value)
+
+    def number_style(self, fdef: FieldDef, style_of: StyleOf | None = None) -> NumberStyle | None:
+        """How pages show this field's numbers (None: not a number). ``style_of`` resolves the style of the
+        fields a computed value comes from, when the caller knows the entity (a sum of money is money)."""
+        return None
 
     def check_definition(self, fdef: FieldDef, entity_names: set[str]) -> list[str]:
         """Semantic checks beyond the options schema (e.g. a link's target exists). Returns messages."""

@@ -10,6 +10,7 @@ import marshmallow as ma
 import sqlalchemy as sa
 
 from lowcode.core.exactsql import divide_half_up
+from lowcode.core.number_styles import NumberStyle, StyleOf, format_number
 from lowcode.core.types import ExactDecimal
 from lowcode.errors import ExpressionEvaluationError, LowcodeError
 from lowcode.expressions import compile_expression
@@ -38,6 +39,12 @@ RESULT_SCHEMAS = {
 
 RESULT_PRECISION = 18
 """Digits of every decimal result column (``ExactDecimal(18, scale)``)."""
+
+DISPLAY_OPTIONS = {
+    "display_scale": {"type": "integer", "minimum": 0, "maximum": 10},
+    "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+}
+"""How pages show a decimal result: places, and as money in a currency (inferred from money sources)."""
 
 _EXACT = Context(prec=60)
 """Enough digits that sums and the final rounding of values that fit a result column never round twice."""
@@ -99,6 +106,38 @@ class ServerComputedFieldType(FieldType):
     def value_kind(self, fdef):
         return self.result(fdef)
 
+    def number_style(self, fdef, style_of=None):
+        """Whole numbers; decimals as money when a ``currency`` is declared or every money field the value
+        comes from has the same one (a total of money lines is money), else like a decimal field."""
+        result = self.result(fdef)
+        if result == "integer":
+            return NumberStyle.fixed(0)
+        if result != "decimal":
+            return None
+        places = fdef.options.get("display_scale")
+        currency = fdef.options.get("currency")
+        money = [s for s in self.source_styles(fdef, style_of) if s and s.money] if style_of else []
+        if currency is None and money:
+            currencies = {s.currency for s in money}
+            currency = currencies.pop() if len(currencies) == 1 else None
+        if currency or money:
+            return NumberStyle.amount(int(self.scale(fdef) if places is None else places), currency)
+        return NumberStyle.trimmed(self.scale(fdef)) if places is None else NumberStyle.fixed(int(places))
+
+    def source_styles(self, fdef: FieldDef, style_of: StyleOf) -> list[NumberStyle | None]:
+        """The styles of the fields the value is computed from."""
+        return []
+
+    def format(self, fdef, value, language):
+        """Without the entity (the API's CSV export) a decimal keeps its stored places, as it always did;
+        pages format through :mod:`lowcode.pages.numbers`, which knows what the value is computed from."""
+        style = self.number_style(fdef)
+        if style is None:
+            return super().format(fdef, value, language)
+        if self.result(fdef) == "decimal" and "display_scale" not in fdef.options:
+            style = NumberStyle.fixed(self.scale(fdef), style.currency)
+        return format_number(value, style, language)
+
     def dump(self, fdef, value):
         if isinstance(value, Decimal):
             return format(value, "f")
@@ -130,6 +169,7 @@ class FormulaFieldType(ServerComputedFieldType):
             "expression": {"type": "string", "minLength": 1, "maxLength": 2000},
             "result": {"enum": sorted(RESULT_COLUMNS)},
             "scale": {"type": "integer", "minimum": 0, "maximum": 10},
+            **DISPLAY_OPTIONS,
         },
         "additionalProperties": False,
     }
@@ -143,6 +183,13 @@ class FormulaFieldType(ServerComputedFieldType):
 
     def depends_on(self, fdef):
         return set(compile_expression(fdef.options["expression"]).names)
+
+    def source_styles(self, fdef, style_of):
+        try:
+            names = sorted(self.depends_on(fdef))
+        except LowcodeError:
+            return []
+        return [style_of(None, name) for name in names]
 
     def compute(self, fdef, record, children, ctx):
         names = {**record, "$now": ctx.now, "$today": ctx.now.date()}
@@ -185,6 +232,7 @@ class RollupFieldType(ServerComputedFieldType):
             "field": {"type": "string"},
             "function": {"enum": sorted(AGGREGATES)},
             "scale": {"type": "integer", "minimum": 0, "maximum": 10},
+            **DISPLAY_OPTIONS,
         },
         "additionalProperties": False,
     }
@@ -194,6 +242,10 @@ class RollupFieldType(ServerComputedFieldType):
 
     def depends_on(self, fdef):
         return {fdef.options["child"]}
+
+    def source_styles(self, fdef, style_of):
+        column = fdef.options.get("field")
+        return [style_of(fdef.options["child"], column)] if column else []
 
     def check_in_entity(self, fdef, fields, entities):
         child = fields.get(fdef.options["child"])

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import sqlalchemy as sa
 
+from lowcode.core.number_styles import NumberStyle, format_number
 from lowcode.core.types import ExactDecimal
 from lowcode.fields.base import FieldDef, FieldType
 from lowcode.fields.bounds import (
@@ -16,6 +15,9 @@ from lowcode.fields.bounds import (
 )
 from lowcode.fields.conversion import to_decimal, to_integer
 from lowcode.fields.inputs import ExactDecimalInput, IntegerInput
+
+DISPLAY_SCALE_SCHEMA = {"type": "integer", "minimum": 0, "maximum": 10}
+"""Decimal places pages show (costs: 4), whatever the stored scale; the stored value stays exact."""
 
 
 class IntegerFieldType(FieldType):
@@ -32,6 +34,12 @@ class IntegerFieldType(FieldType):
 
     def column_type(self, fdef):
         return sa.BigInteger()
+
+    def number_style(self, fdef, style_of=None):
+        return NumberStyle.fixed(0)
+
+    def format(self, fdef, value, language):
+        return format_number(value, NumberStyle.fixed(0), language)
 
     def marshmallow_field(self, fdef):
         return IntegerInput(allow_none=True, validate=range_validators(fdef))
@@ -59,6 +67,7 @@ class DecimalFieldType(FieldType):
             "precision": {"type": "integer", "minimum": 1, "maximum": 18},  # SQLite stores a scaled BIGINT
             "scale": {"type": "integer", "minimum": 0, "maximum": 10},
             "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+            "display_scale": DISPLAY_SCALE_SCHEMA,
             "min": DECIMAL_BOUND_SCHEMA,
             "max": DECIMAL_BOUND_SCHEMA,
         },
@@ -83,11 +92,15 @@ class DecimalFieldType(FieldType):
     def dump(self, fdef, value):
         return None if value is None else format(value, "f")
 
+    def number_style(self, fdef, style_of=None):
+        """Up to ``scale`` places without trailing zeros (quantities), or exactly ``display_scale``."""
+        shown = fdef.options.get("display_scale")
+        if shown is not None:
+            return NumberStyle.fixed(int(shown))
+        return NumberStyle.trimmed(self.precision_scale(fdef)[1])
+
     def format(self, fdef, value, language):
-        if value is None:
-            return ""
-        _, scale = self.precision_scale(fdef)
-        return f"{Decimal(value):,.{scale}f}"
+        return format_number(value, self.number_style(fdef), language)
 
     def json_schema(self, fdef):
         return {"type": ["string", "null"], "pattern": r"^-?\d+(\.\d+)?$", "description": "exact decimal"}
@@ -102,10 +115,10 @@ class MoneyFieldType(DecimalFieldType):
     type = "money"
     widget = "money"
 
-    def format(self, fdef, value, language):
-        text = super().format(fdef, value, language)
-        currency = fdef.options.get("currency")
-        return f"{text} {currency}" if text and currency else text
+    def number_style(self, fdef, style_of=None):
+        """Always ``display_scale`` (else ``scale``) places, followed by the currency code if declared."""
+        places = fdef.options.get("display_scale", self.precision_scale(fdef)[1])
+        return NumberStyle.amount(int(places), fdef.options.get("currency"))
 
 
 class PercentFieldType(DecimalFieldType):
@@ -114,6 +127,6 @@ class PercentFieldType(DecimalFieldType):
     type = "percent"
     widget = "percent"
 
-    def format(self, fdef, value, language):
-        text = super().format(fdef, value, language)
-        return f"{text} %" if text else text
+    def number_style(self, fdef, style_of=None):
+        places = fdef.options.get("display_scale", self.precision_scale(fdef)[1])
+        return NumberStyle.fixed(int(places), suffix=" %")

@@ -16,6 +16,7 @@ from flask import url_for
 from lowcode.api.edge import services
 from lowcode.auth.users import user_names
 from lowcode.errors import LowcodeError
+from lowcode.pages.numbers import NumberFormats
 from lowcode.runtime.compiler import CompiledEntity, CompiledField
 from lowcode.runtime.context import WriteContext
 from lowcode.runtime.queries import ListQuery, SortKey
@@ -74,6 +75,7 @@ class Lookups:
         self.language = language
         self.titles: dict[tuple[str, str], dict[int, str]] = {}
         self.users: dict[int, str] = {}
+        self.numbers = NumberFormats(ctx.snapshot, language)
 
     def load(self, entity: CompiledEntity, values_by_field: dict[str, set[Any]]) -> None:
         """Load titles for ``{field name: ids}`` of ``entity``'s link and user fields."""
@@ -112,7 +114,8 @@ class Lookups:
         if is_user(cf):
             return self.users.get(value, f"#{value}")
         try:
-            return cf.ftype.format(cf.fdef, value, self.language)
+            number = self.numbers.format(entity, cf, value)
+            return cf.ftype.format(cf.fdef, value, self.language) if number is None else number
         except (TypeError, ValueError, AttributeError, KeyError, InvalidOperation):
             return str(value)
 

@@ -12,7 +12,7 @@ from babel import support
 from flask import has_request_context, request, session
 from flask_babel import Babel, Domain, get_locale, gettext
 
-from lowcode.core.texts import use_translator
+from lowcode.core.texts import use_language, use_translator
 
 LANGUAGES: dict[str, str] = {"en": "English", "zh_CN": "简体中文"}
 """Supported interface languages: code -> its own name (shown in the switcher)."""
@@ -87,6 +87,7 @@ def init_babel(app) -> Babel:
     babel = Babel(app, locale_selector=select_locale)
     babel.domain_instance = CatalogDomain()
     use_translator(_request_gettext)
+    use_language(lambda: current_language() if has_request_context() else None)
     return babel
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lowcode.core.texts import localize
 from lowcode.pages.display import Lookups, is_link
 from lowcode.pages.forms import ErrorBag
 from lowcode.runtime.compiler import CompiledEntity
@@ -36,7 +37,7 @@ def line_errors(
                 path = f"{cf.name}.{i}" + (f".{column}" if column else "")
                 messages = bag.fields.pop(path, [])
                 if messages:
-                    found.append({"number": i + 1, "row": row, "path": path, "messages": [str(m) for m in messages],
+                    found.append({"number": i + 1, "row": row, "path": path, "messages": [str(localize(m)) for m in messages],
                                   "column": child.fields[column].fdef.label_for(language) if column else ""})  # fmt: skip
         if found:
             lookups.load_records(child, [f["row"] for f in found])

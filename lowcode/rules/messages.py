@@ -26,10 +26,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from lowcode.core.texts import Versions
 from lowcode.errors import RuleRefused
 from lowcode.expressions import compile_expression
+from lowcode.expressions.parser import Attribute, Name
 from lowcode.expressions.references import references
-from lowcode.rules.actions.base import TEMPLATE_PART, render
+from lowcode.rules.actions.base import TEMPLATE_PART, Show, message_languages, pick_message, render
 
 SOURCES = "@sources"
 """Scope key of the name -> :class:`Source` map (``@`` cannot start a name of the expression language)."""
@@ -70,13 +72,44 @@ def trigger_sources(entity: str, record: Mapping[str, Any], own: bool) -> dict[s
     return {"record": source, "old": source}
 
 
-def refusal(run: Any, template: str, scope: Mapping[str, Any]) -> RuleRefused:
-    """The refusal of ``run`` with ``template`` rendered for the reader (see the module docstring)."""
-    message = render(template, scope)
+def refusal(run: Any, message: str | Mapping[str, str], scope: Mapping[str, Any]) -> RuleRefused:
+    """The refusal of ``run`` with ``message`` (a template, or one per language) rendered for the reader in
+    their language, select values by their choice label (see the module docstring)."""
     reader = run.ctx.reader or run.ctx.actor
-    if not reader.is_admin and not _readable(run, reader, template, scope):
-        message = NEUTRAL.format(rule=run.rule.name)
-    return RuleRefused(message, rule=run.rule.name)
+    own = (getattr(reader, "language", None) or "en").replace("_", "-")
+    languages = dict.fromkeys([own, "en", *(k.replace("_", "-") for k in message_languages(message))])
+    templates = {lang: pick_message(message, lang) for lang in languages}
+    if not reader.is_admin and not all(_readable(run, reader, t, scope) for t in set(templates.values())):
+        return RuleRefused(NEUTRAL.format(rule=run.rule.name), rule=run.rule.name)
+    versions = {lang: render(t, scope, _labels(run, scope, lang)) for lang, t in templates.items()}
+    return RuleRefused(Versions(versions, own), rule=run.rule.name)
+
+
+def _labels(run: Any, scope: Mapping[str, Any], language: str) -> Show:
+    """Shows a template part that is just a select field of a known source (``{po.status}``, ``{status}``)
+    by the choice's label in ``language``; other parts as their value."""
+    sources: Mapping[str, Source] = scope.get(SOURCES, {})
+    trigger = sources.get("record")
+
+    def show(part: str, value: Any) -> str | None:
+        if not isinstance(value, str):
+            return None
+        tree = compile_expression(part).tree
+        if isinstance(tree, Attribute) and isinstance(tree.target, Name) and len(tree.keys) == 1:
+            source, key = sources.get(tree.target.name), tree.keys[0]
+        elif isinstance(tree, Name) and trigger is not None and tree.name in trigger.rows[0][1]:
+            source, key = trigger, tree.name
+        else:
+            return None
+        if source is None or not source.rows:
+            return None
+        entity = run.ctx.snapshot.entity(run.rule.app, source.rows[0][0])
+        cf = entity.fields.get(key)
+        if cf is None or "choices" not in cf.fdef.options:
+            return None
+        return cf.ftype.format(cf.fdef, value, language)
+
+    return show
 
 
 def _readable(run: Any, reader: Any, template: str, scope: Mapping[str, Any]) -> bool:

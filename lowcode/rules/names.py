@@ -25,7 +25,7 @@ from lowcode.definitions.names import (
     join,
 )
 from lowcode.fields.base import SYSTEM_NAMES
-from lowcode.rules.actions.base import TEMPLATE_PART, rule_actions
+from lowcode.rules.actions.base import TEMPLATE_PART, message_texts, rule_actions
 
 Scope = dict[str, Shape]
 
@@ -66,7 +66,7 @@ class ActionCheck:
 
     def template(self, where: str, text: Any, scope: Mapping[str, Shape] | None = None) -> None:
         """A message template: each ``{expression}`` part evaluated in ``scope``."""
-        for part in TEMPLATE_PART.findall(text) if isinstance(text, str) else []:
+        for part in (p for t in message_texts(text) for p in TEMPLATE_PART.findall(t)):
             for problem in expression_problems(part, self.scope if scope is None else scope):
                 self.add(where, f"{{{part}}}: {problem}")
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from lowcode.core.jsonutil import to_jsonable
 from lowcode.errors import RowBudgetExceeded
 from lowcode.expressions import compile_expression
+from lowcode.fields.base import normalise_label, pick_label
 from lowcode.registry import Registry
 from lowcode.runtime.context import WriteContext
 
@@ -99,11 +100,50 @@ def evaluate_values(values: Mapping[str, Any], scope: Mapping[str, Any]) -> dict
     return {name: to_jsonable(evaluate(expr, scope)) for name, expr in values.items()}
 
 
-def render(template: str, scope: Mapping[str, Any]) -> str:
-    """A message template: each ``{expression}`` is replaced by its value."""
+MESSAGE = {
+    "oneOf": [
+        {"type": "string", "minLength": 1, "maxLength": 500},
+        {
+            "type": "object",
+            "minProperties": 1,
+            "propertyNames": {"pattern": "^[a-z]{2}([-_][A-Za-z]{2,4})?$"},
+            "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 500},
+        },
+    ],
+    "description": 'A message template, or one per language like labels: {"en": ..., "zh-CN": ...}',
+}
+"""Schema of a rule message (``refuse``'s ``message``, ``refuse_message``, ``missing_message``)."""
+
+
+def message_texts(message: Any) -> list[str]:
+    """Every template of a message: the string, or each language's of a ``{en, zh-CN}`` object."""
+    if isinstance(message, str):
+        return [message]
+    return [t for t in message.values() if isinstance(t, str)] if isinstance(message, Mapping) else []
+
+
+def message_languages(message: Any) -> list[str]:
+    """The languages a message is written in (none named for a plain string)."""
+    return list(message) if isinstance(message, Mapping) else []
+
+
+def pick_message(message: str | Mapping[str, str], language: str) -> str:
+    """The template of ``message`` in ``language`` (``zh_CN`` or ``zh-CN``), falling back to English."""
+    return message if isinstance(message, str) else pick_label(normalise_label(message, ""), language, "")
+
+
+Show = Callable[[str, Any], "str | None"]
+"""Text for a template part's value (``(part, value)`` -> text, None: the plain value)."""
+
+
+def render(template: str, scope: Mapping[str, Any], show: Show | None = None) -> str:
+    """A message template: each ``{expression}`` is replaced by its value (``show`` may give its text)."""
 
     def part(match: re.Match) -> str:
         value = compile_expression(match.group(1)).evaluate(scope)
+        text = show(match.group(1), value) if show is not None else None
+        if text is not None:
+            return text
         value = to_jsonable(value)
         return "" if value is None else str(value)
 

@@ -12,6 +12,7 @@ from lowcode.core.jsonutil import to_jsonable
 from lowcode.definitions.names import ANY
 from lowcode.errors import RowBudgetExceeded, RuleRefused, ValidationFailed
 from lowcode.rules.actions.base import (
+    MESSAGE,
     RuleAction,
     RuleRun,
     evaluate,
@@ -71,7 +72,7 @@ class RefuseAction(RuleAction):
         "type": "object",
         "required": ["message"],
         "properties": {
-            "message": {"type": "string", "minLength": 1, "maxLength": 500},
+            "message": MESSAGE,
             "field": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
         },
     }
@@ -175,7 +176,7 @@ class ForEachRecordAction(RuleAction):
             "limit": {"type": "integer", "minimum": 1, "maximum": 10000},
             "lock": {"type": "boolean"},
             "expect": {"enum": ["one", "some", "any"]},
-            "missing_message": {"type": "string", "maxLength": 500},
+            "missing_message": MESSAGE,
             "actions": NESTED,
         },
     }

@@ -22,6 +22,8 @@ from lowcode.rules.actions.base import (
     RuleRun,
     evaluate,
     expression_schema,
+    message_texts,
+    pick_message,
     render,
     values_schema,
 )
@@ -45,6 +47,18 @@ TEMPLATE = {
     "maxLength": 2000,
     "description": "Text; each {expression} is replaced by its value",
 }
+NOTICE = {
+    "oneOf": [
+        TEMPLATE,
+        {
+            "type": "object",
+            "minProperties": 1,
+            "propertyNames": {"pattern": "^[a-z]{2}([-_][A-Za-z]{2,4})?$"},
+            "additionalProperties": TEMPLATE,
+        },
+    ],
+    "description": 'A template, or one per language ({"en": ..., "zh-CN": ...}): each user gets theirs',
+}
 HEADER_NAME = "^[A-Za-z0-9-]{1,64}$"
 MAX_USER_ID = 2**31 - 1
 
@@ -52,7 +66,7 @@ MAX_USER_ID = 2**31 - 1
 def _template_errors(text: Any, where: str) -> list[str]:
     """Syntax errors of the ``{expression}`` parts of a template."""
     errors = []
-    for part in TEMPLATE_PART.findall(text) if isinstance(text, str) else []:
+    for part in (p for t in message_texts(text) for p in TEMPLATE_PART.findall(t)):
         try:
             compile_expression(part)
         except LowcodeError as exc:
@@ -96,6 +110,16 @@ def _record_id(run: RuleRun, scope: Mapping[str, Any]) -> int | None:
     )
 
 
+def _by_language(session: Any, users: list[int], options: Mapping[str, Any]) -> dict[str, list[int]]:
+    """The recipients grouped by their language (all under "en" when no text is written per language)."""
+    if not any(isinstance(options.get(k), Mapping) for k in ("title", "body")):
+        return {"en": users} if users else {}
+    groups: dict[str, list[int]] = {}
+    for user_id, language in notifications.user_languages(session, users).items():
+        groups.setdefault(language, []).append(user_id)
+    return groups
+
+
 class NotifyAction(RuleAction):
     """In-app notification to a user (expression), every holder of a role of the app, or a user field of
     the record - e.g. ``{"type": "notify", "to": {"role": "manager"}, "title": "Order {number} confirmed"}``.
@@ -109,8 +133,8 @@ class NotifyAction(RuleAction):
             "to": {
                 "oneOf": [RECIPIENT, {"type": "array", "minItems": 1, "maxItems": 20, "items": RECIPIENT}]
             },
-            "title": {**TEMPLATE, "minLength": 1},
-            "body": TEMPLATE,
+            "title": {"oneOf": [{**TEMPLATE, "minLength": 1}, NOTICE["oneOf"][1]]},
+            "body": NOTICE,
             "link": {**TEMPLATE, "description": "Where the notification leads (default: the record's page)"},
         },
     }
@@ -154,10 +178,14 @@ class NotifyAction(RuleAction):
         record_id = _record_id(run, scope)
         default_link = f"/a/{run.rule.app}/{run.rule.entity}/{record_id}" if record_id is not None else ""
         link = render(options["link"], scope) if options.get("link") else default_link
-        count = notifications.notify(
-            session, users, render(options["title"], scope), render(options.get("body", ""), scope), link,
-            app=run.rule.app, entity=run.rule.entity, record_id=record_id, rule=run.rule.name,
-        )  # fmt: skip
+        count = 0
+        for language, ids in _by_language(session, users, options).items():
+            title = render(pick_message(options["title"], language), scope)
+            body = render(pick_message(options.get("body", ""), language), scope)
+            count += notifications.notify(
+                session, ids, title, body, link,
+                app=run.rule.app, entity=run.rule.entity, record_id=record_id, rule=run.rule.name,
+            )  # fmt: skip
         run.done.append(f"notified {count} user{'' if count == 1 else 's'}")
 
     @staticmethod

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from lowcode.core.jsonutil import to_jsonable
 from lowcode.definitions.names import ANY
 from lowcode.errors import TooManyRows, ValidationFailed
-from lowcode.rules.actions.base import RuleAction, RuleRun, evaluate, evaluate_values, values_schema
+from lowcode.rules.actions.base import MESSAGE, RuleAction, RuleRun, evaluate, evaluate_values, values_schema
 from lowcode.rules.lockahead import UNKNOWN, LockTarget, known
 from lowcode.rules.messages import Source, bind_source, refusal, with_source
 from lowcode.runtime.atomic import AtomicResult
@@ -175,8 +175,8 @@ class UpdateRecordsAction(RuleAction):
             "set": values_schema(),
             "guard": {"type": "string"},
             "expect": {"enum": ["one", "some", "any"]},
-            "refuse_message": {"type": "string", "maxLength": 500},
-            "missing_message": {"type": "string", "maxLength": 500},
+            "refuse_message": MESSAGE,
+            "missing_message": MESSAGE,
         },
     }
 
@@ -222,7 +222,7 @@ class UpsertAction(RuleAction):
             "insert": values_schema(),
             "set": values_schema(),
             "guard": {"type": "string"},
-            "refuse_message": {"type": "string", "maxLength": 500},
+            "refuse_message": MESSAGE,
         },
     }
 

@@ -54,7 +54,9 @@ def test_sales_and_warehouse_on_the_same_sku_never_oversell(app, jxc):
     delivered = sum(1 for (e, _), code in outcome.items() if e == "delivery" and code == 200)
     assert 4 * confirmed + 3 * delivered <= 12  # never more promised or shipped than there is
     assert 4 * confirmed + 3 * delivered >= 9  # and no refusal while the stock sufficed (12 - 9 < 4)
-    assert all("TS-WHT-M 纯棉T恤 白 M" in m and "short by" in m for m in messages), messages
+    assert all("TS-WHT-M 纯棉T恤 白 M" in m and "，缺 " in m for m in messages), (
+        messages
+    )  # role users: Chinese
     b = j.balance(ts, sh)
     on_hand, reserved, available = (Decimal(b[k]) for k in ("on_hand", "reserved", "available"))
     assert (
@@ -102,7 +104,7 @@ def test_two_deliveries_of_one_order_at_once_never_ship_more_than_ordered(app, j
     assert not errors, errors
     assert sorted(code for code, _ in outcome.values()) == [200, 422], outcome
     (message,) = [m for code, m in outcome.values() if code == 422]
-    assert message.endswith(f"Order {so['number']} line TS-WHT-M: 6.000 to deliver, 4.000 left")
+    assert message == f"销售订单 {so['number']} 商品 TS-WHT-M：本次出库 6.000，未发货仅 4.000"
     so = j.get("sales_order", so["id"])
     assert (so["status"], so["delivered_qty"], so["open_amount"]) == ("partially_shipped", "6.000", "119.60")
     b = j.balance(ts, sh)

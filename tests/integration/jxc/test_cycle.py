@@ -65,9 +65,7 @@ def test_purchase_receipt_sale_delivery_receivable_payment(jxc, accounts):
     assert (b["on_hand"], b["reserved"], b["available"]) == ("150.000", "60.000", "90.000")
     assert j.get("customer", j.customer)["open_orders"] == "2984.00"
     told = [n["title"] for n in j.warehouse.get("/api/notifications").get_json()["data"]]
-    assert (
-        f"待发货 Sales order {so['number']} confirmed: ready to ship" in told
-    )  # 任务分配: the warehouse is told
+    assert f"销售订单 {so['number']} 已确认，待发货" in told  # 任务分配: the warehouse is told, in Chinese
 
     # -- delivery of the order: 60 x 1650/150 = 660.00 and 10 x 1800/40 = 450.00 leave at moving average
     dn = j.create(j.warehouse, "delivery", {
@@ -78,7 +76,7 @@ def test_purchase_receipt_sale_delivery_receivable_payment(jxc, accounts):
     assert (dn["total"], dn["cost_total"]) == ("2984.00", "1110.00")
     assert j.get("sales_order", so["id"])["status"] == "shipped"
     told = [n["title"] for n in j.sales.get("/api/notifications").get_json()["data"]]
-    assert told == [f"已发货 Sales order {so['number']} has shipped"]  # the order's salesperson
+    assert told == [f"销售订单 {so['number']} 已发货"]  # the order's salesperson
     b = j.balance(ts, sh)
     assert (b["on_hand"], b["reserved"], b["available"], b["avg_cost"], b["value"]) == (
         "90.000",
@@ -124,7 +122,7 @@ def test_purchase_receipt_sale_delivery_receivable_payment(jxc, accounts):
     message = j.set_status(j.finance, "customer_payment", over["id"], "posted", expect=422)["error"][
         "message"
     ]
-    assert "exceeds the open balance 984.00" in message
+    assert message == f"收款单金额 984.01 超过 {rv['number']} 的未结余额 984.00"  # finance reads Chinese
     rest = j.create(j.finance, "customer_payment", {"customer": j.customer, "receivable": rv["id"],
                                                     "payment_date": "2026-11-21", "amount": "984.00"})  # fmt: skip
     j.set_status(j.finance, "customer_payment", rest["id"], "posted")
@@ -185,6 +183,6 @@ def test_moving_average_rounds_per_movement(jxc):
     assert j.purchaser.get("/api/notifications").get_json()["data"] == []
     assert deliver("87")["cost_total"] == "965.48"  # the last unit takes the remaining value, no residue
     (alert,) = j.purchaser.get("/api/notifications").get_json()["data"]  # once, when it crossed the level
-    assert alert["title"] == "补货提醒 Reorder TS-WHT-M 纯棉T恤 白 M: available 0.000 is below 20.000"
+    assert alert["title"] == "补货提醒：TS-WHT-M 纯棉T恤 白 M 可用 0.000，低于补货点 20.000"
     b = j.balance(ts, sh)
     assert (b["on_hand"], b["value"], b["avg_cost"]) == ("0.000", "0.00", "11.0975")

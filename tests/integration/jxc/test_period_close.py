@@ -38,9 +38,8 @@ def test_closing_lists_the_drafts_until_they_are_handled_or_cancelled_with_the_c
     refused = close(j, period, 422)["error"]["message"]
     numbers = [so["number"], po["number"], dn["number"], *(v["number"] for v in vouchers[:7])]
     assert refused == (
-        "期间 2026-10 还有 12 张草稿单据，请先过账或作废（或勾选结账时作废） Period 2026-10 still has 12 draft documents - "
-        f"post or cancel them, or close with cancel_drafts: {', '.join(numbers)}"
-    )  # the first 10 of 12
+        f"期间 2026-10 还有 12 张草稿单据，请先过账或作废（或勾选结账时作废）：{', '.join(numbers)}"
+    )  # the first 10 of 12, in the language of finance
     assert j.get("accounting_period", period["id"])["status"] == "open"
 
     # handled by the people who own them: the clerk cancels the delivery (作废), finance posts its vouchers
@@ -50,8 +49,9 @@ def test_closing_lists_the_drafts_until_they_are_handled_or_cancelled_with_the_c
     for v in vouchers:
         j.set_status(j.finance, "voucher", v["id"], "posted")
     refused = close(j, period, 422)["error"]["message"]
-    assert refused.endswith(f"still has 2 draft documents - post or cancel them, or close with cancel_drafts: "
-                            f"{so['number']}, {po['number']}")  # fmt: skip
+    assert refused.endswith(
+        f"还有 2 张草稿单据，请先过账或作废（或勾选结账时作废）：{so['number']}, {po['number']}"
+    )
 
     # the closer cancels the rest with the close; each cancellation is audited as the rule
     closed = close(j, period, cancel_drafts=True)

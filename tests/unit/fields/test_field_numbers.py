@@ -142,17 +142,38 @@ def test_precision_beyond_what_a_sqlite_bigint_holds_is_refused_by_the_options_s
 @pytest.mark.parametrize(
     ("type_key", "options", "value", "text"),
     [
-        ("decimal", {}, Decimal("1234567.5"), "1,234,567.50"),
+        ("decimal", {}, Decimal("1234567.5"), "1,234,567.5"),
+        ("decimal", {"scale": 3}, Decimal("55.000"), "55"),
+        ("decimal", {"scale": 3}, Decimal("2.500"), "2.5"),
+        ("decimal", {"scale": 3}, Decimal("1234.125"), "1,234.125"),
+        ("decimal", {"scale": 4, "display_scale": 4}, Decimal("12.5"), "12.5000"),
         ("decimal", {"scale": 0}, Decimal("12"), "12"),
+        ("integer", {}, 1234567, "1,234,567"),
         ("money", {"currency": "CNY"}, Decimal("19.9"), "19.90 CNY"),
+        ("money", {"currency": "CNY"}, Decimal("1234.5"), "1,234.50 CNY"),
         ("money", {}, Decimal("-3"), "-3.00"),
         ("percent", {}, Decimal("12.5"), "12.50 %"),
     ],
 )
-def test_format(type_key, options, value, text):
+@pytest.mark.parametrize("language", ["en", "zh_CN", "zh-CN"])
+def test_format(type_key, options, value, text, language):
+    """Thousands separators, currency codes, whole quantities without trailing zeros, declared places;
+    English and Chinese share these separators."""
     fdef = FieldDef("f", type_key, options=options)
-    assert field_types.get(type_key).format(fdef, value, "en") == text
-    assert field_types.get(type_key).format(fdef, None, "en") == ""
+    assert field_types.get(type_key).format(fdef, value, language) == text
+    assert field_types.get(type_key).format(fdef, None, language) == ""
+
+
+def test_format_rounds_half_up_to_the_places_shown_and_never_shows_minus_zero():
+    fdef = FieldDef("f", "decimal", options={"scale": 4, "display_scale": 2})
+    assert field_types.get("decimal").format(fdef, Decimal("0.125"), "en") == "0.13"
+    assert field_types.get("decimal").format(fdef, Decimal("-0.001"), "en") == "0.00"
+
+
+def test_format_follows_the_locale():
+    """A locale with other separators (German) gets them: the text is Babel's, not hand-made."""
+    fdef = FieldDef("f", "money", options={"currency": "EUR"})
+    assert field_types.get("money").format(fdef, Decimal("1234.5"), "de") == "1.234,50 EUR"
 
 
 @pytest.mark.parametrize("type_key", DECIMAL_TYPES)
