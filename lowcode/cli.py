@@ -10,7 +10,17 @@ import click
 from lowcode.errors import LowcodeError
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "app_templates"
-DEMO_TEMPLATE = TEMPLATES / "jxc"
+
+
+def default_demo_template() -> Path:
+    """The template ``lowcode demo`` installs without ``--template``: the shipped one that declares a demo
+    scenario (``demo_scenario.json``); refused when there is not exactly one."""
+    found = sorted(p.parent for p in TEMPLATES.glob("*/demo_scenario.json"))
+    if len(found) != 1:
+        raise click.UsageError(
+            f"{len(found)} templates under {TEMPLATES} declare a demo scenario: pass --template"
+        )
+    return found[0]
 
 
 def _app():
@@ -141,7 +151,12 @@ def worker(tick: float) -> None:
 
 @main.command()
 @click.option("--password", default="demo-pass-123", show_default=True, help="Password of the demo users.")
-@click.option("--template", "template_path", default=None, help="Template folder (default: the JXC app).")
+@click.option(
+    "--template",
+    "template_path",
+    default=None,
+    help="Template folder (default: the shipped template with a demo scenario, the 进销存 app).",
+)
 @click.option(
     "--no-data", is_flag=True, help="Skip the generated demo data set (base data is still installed)."
 )
@@ -153,7 +168,7 @@ def demo(password: str, template_path: str | None, no_data: bool) -> None:
     click.echo(_migrate())
     try:
         lines = run_demo(
-            _app(), Path(template_path) if template_path else DEMO_TEMPLATE, password, not no_data
+            _app(), Path(template_path) if template_path else default_demo_template(), password, not no_data
         )
     except LowcodeError as exc:
         _fail(f"{exc.message} {exc.fields or ''}".strip())

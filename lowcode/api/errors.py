@@ -61,6 +61,10 @@ def error_body(code: str, message: str, fields: dict | None = None, **extra) -> 
     }
 
 
+NUMERIC_OUT_OF_RANGE = "22003"
+"""PostgreSQL's SQLSTATE for a number its column type cannot hold (SQLite has no such limit)."""
+
+
 def register_error_handlers(app: Flask) -> None:
     """JSON errors for API paths; pages get their own HTML handlers."""
 
@@ -84,10 +88,15 @@ def register_error_handlers(app: Flask) -> None:
     def _database(error: DBAPIError):
         """Concurrency failures the database reports (deadlock, serialization, lock timeout) are a 409
         the client can retry - the transaction was rolled back and nothing was written. A statement stopped
-        by its budget outside ``Database.read``/``write`` (which map it themselves) is the same 422 as there."""
+        by its budget outside ``Database.read``/``write`` (which map it themselves) is the same 422 as there;
+        a number beyond its column (a system table's 32-bit id asked for in a URL) is a 422 too."""
         if is_over_budget(error):
             return _domain(
                 e.QueryTooCostly("A statement ran over its budget and was stopped; nothing was changed.")
+            )
+        if getattr(error.orig, "sqlstate", None) == NUMERIC_OUT_OF_RANGE:  # e.g. an id beyond a 32-bit key
+            return _domain(
+                e.ValidationFailed("A number in the request is out of range; nothing was changed.")
             )
         if not _is_concurrency_failure(error):
             raise error

@@ -152,3 +152,12 @@ def test_an_id_in_a_path_that_is_not_ascii_digits_is_a_404(demo_api, segment):
     response = demo_api.get(f"{CUSTOMER}/{quote(segment)}")
     assert _error(response, 404)["code"] == "not_found"
     assert _error(demo_api.get(f"{CUSTOMER}/{quote(segment)}/history"), 404)["code"] == "not_found"
+
+
+@pytest.mark.parametrize("notification_id", [2**31, 2**63 - 1])
+def test_an_id_beyond_a_system_tables_key_is_a_4xx(demo_api, notification_id):
+    """Found by the fuzz on PostgreSQL: system tables keep 32-bit ids, and asking for 2**31 overflowed the
+    query (a 500). Now it is refused, and SQLite (no such limit) finds nothing."""
+    response = demo_api.post(f"/api/notifications/{notification_id}/read")
+    assert response.status_code in (404, 422), response.get_json()
+    assert response.get_json()["error"]["code"] in ("not_found", "validation_failed")
