@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.integration.jxc.conftest import PASSWORD
 from tests.integration.jxc.test_documents import order
 from tests.integration.jxc.test_record_pages import _browser
-from tests.integration.pages.helpers import text
+from tests.integration.pages.helpers import Browser, text
 
 
 @pytest.mark.parametrize("lang", ["en", "zh_CN"])
@@ -34,3 +35,16 @@ def test_whole_quantities_show_without_decimals(app, jxc):
     page = text(_browser(app, "sales", "zh_CN").get(f"/a/jxc/sales_order/{so['id']}"))
     assert ">55<" in page and "55.000" not in page
     assert "1,644.50 CNY" in page  # 55 x 29.90
+
+
+def test_costs_show_their_declared_four_places(jxc):
+    """avg_cost declares display_scale 4: a whole cost still shows 10.0000 (quantities drop their zeros)."""
+    j, sh, ts = jxc, jxc.wh["WH-SH"], jxc.product["TS-WHT-M"]
+    gr = j.create(j.warehouse, "purchase_receipt", {"supplier": j.supplier, "warehouse": sh, "receipt_date": "2026-11-10",
+                                                    "lines": [{"product": ts, "qty": "3", "unit_price": "10.00"}]})  # fmt: skip
+    j.set_status(j.warehouse, "purchase_receipt", gr["id"], "posted")
+    balance = j.balance(ts, sh)
+    browser = Browser(j.app.test_client())
+    assert browser.login("warehouse", PASSWORD).status_code == 303
+    page = browser.get(f"/a/jxc/stock_balance/{balance['id']}").get_data(as_text=True)
+    assert "10.0000" in page and balance["avg_cost"] == "10.0000"
