@@ -161,8 +161,8 @@ def worker(tick: float) -> None:
     "--no-data", is_flag=True, help="Skip the generated demo data set (base data is still installed)."
 )
 def demo(password: str, template_path: str | None, no_data: bool) -> None:
-    """migrate + init + install a demo app (default: 进销存 JXC) with its users and data (skipped if already
-    installed)."""
+    """migrate + init + install a demo app (default: the shipped template with a demo scenario) with its
+    users and data (skipped if already installed)."""
     from lowcode.commands import run_demo
 
     click.echo(_migrate())

@@ -132,14 +132,7 @@ class PermissionService:
         :raises PermissionDenied:
         """
         if not self._record_allowed(actor, self.transition_grants(actor, entity, name), record):
-            raise PermissionDenied(
-                Text(
-                    "record {id} of {entity} is outside what your roles allow for '{action}'",
-                    id=record.get("id"),
-                    entity=entity.name,
-                    action=name,
-                )
-            )
+            raise PermissionDenied(_outside(entity, name, record.get("id")))
 
     def check_transition_write(
         self, actor: Actor, entity: CompiledEntity, name: str, before: dict[str, Any], after: dict[str, Any]
@@ -148,13 +141,7 @@ class PermissionService:
         sensitive update operation it amounts to needs its grant. :raises PermissionDenied:"""
         changed = {k for k, v in after.items() if before.get(k) != v}
         if not self._record_allowed(actor, self.transition_grants(actor, entity, name), after):
-            raise PermissionDenied(
-                Text(
-                    "the {entity} record would be outside what your roles allow for '{action}'",
-                    entity=entity.name,
-                    action=name,
-                )
-            )
+            raise PermissionDenied(_outside(entity, name))
         self._check_sensitive(actor, entity, "update", changed, after)
 
     # -- checks ----------------------------------------------------------------------------------
@@ -167,14 +154,7 @@ class PermissionService:
         """
         usable = self.grants(actor, entity, action)
         if record is not None and not self._record_allowed(actor, usable, record):
-            raise PermissionDenied(
-                Text(
-                    "record {id} of {entity} is outside what your roles allow for '{action}'",
-                    id=record.get("id"),
-                    entity=entity.name,
-                    action=action,
-                )
-            )
+            raise PermissionDenied(_outside(entity, action, record.get("id")))
 
     def check_write(
         self, actor: Actor, entity: CompiledEntity, action: str, before: dict[str, Any] | None,
@@ -189,13 +169,7 @@ class PermissionService:
         usable = self.grants(actor, entity, action)
         changed = {k for k in sent if before is None or (before or {}).get(k) != after.get(k)}
         if not self._record_allowed(actor, usable, after):
-            raise PermissionDenied(
-                Text(
-                    "the {entity} record would be outside what your roles allow for '{action}'",
-                    entity=entity.name,
-                    action=action,
-                )
-            )
+            raise PermissionDenied(_outside(entity, action))
         locked = self.read_only_fields(actor, entity) & changed
         if locked:
             raise PermissionDenied(
@@ -321,3 +295,19 @@ class PermissionService:
     def _variables(self, actor: Actor) -> dict[str, Any]:
         now = self.clock().replace(tzinfo=None)
         return {"user": actor.variables, "now": now, "today": now.date()}
+
+
+def _outside(entity: CompiledEntity, action: str, record_id: Any = None) -> Text:
+    """The reason a record (or, without an id, the record a write would produce) is refused."""
+    if record_id is None:
+        return Text(
+            "the {entity} record would be outside what your roles allow for '{action}'",
+            entity=entity.name,
+            action=action,
+        )
+    return Text(
+        "record {id} of {entity} is outside what your roles allow for '{action}'",
+        id=record_id,
+        entity=entity.name,
+        action=action,
+    )
