@@ -109,6 +109,7 @@ def _register_blueprints(app: Flask) -> None:
     from lowcode.api import rules as rules_api
     from lowcode.api.errors import register_error_handlers
     from lowcode.api.params import AsciiIntConverter
+    from lowcode.designer.register import register_designer
     from lowcode.pages import register_pages
 
     app.url_map.converters["int"] = AsciiIntConverter  # before any route is added
@@ -117,3 +118,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(rules_api.bp)
     register_error_handlers(app)
     register_pages(app)
+    register_designer(app)

@@ -61,7 +61,8 @@ class PermissionService:
     def _access(self, entity: CompiledEntity) -> EntityAccess:
         return entity.access if entity.access is not None else EntityAccess()
 
-    def _is_app_admin(self, actor: Actor, entity: CompiledEntity) -> bool:
+    def is_app_admin(self, actor: Actor, entity: CompiledEntity) -> bool:
+        """Administrators and holders of one of the entity's app's admin roles (every action)."""
         return actor.is_admin or any(
             r in self._access(entity).admin_roles for r in actor.roles.get(entity.app, ())
         )
@@ -73,7 +74,7 @@ class PermissionService:
         """
         if action not in ALL_ACTIONS:
             raise ValueError(f"unknown action {action!r}")
-        if self._is_app_admin(actor, entity):
+        if self.is_app_admin(actor, entity):
             return [Grant("admin", entity.name, ALL_ACTIONS)]
         access = self._access(entity)
         held = [
@@ -108,7 +109,7 @@ class PermissionService:
 
         :raises PermissionDenied: when no role grants it.
         """
-        if self._is_app_admin(actor, entity):
+        if self.is_app_admin(actor, entity):
             return [Grant("admin", entity.name, ALL_ACTIONS, transitions=frozenset([name]))]
         held = [g for r in actor.roles.get(entity.app, ()) for g in self._access(entity).grants.get(r, ())
                 if name in g.transitions]  # fmt: skip
@@ -182,7 +183,7 @@ class PermissionService:
         self._check_sensitive(actor, entity, action, changed, after)
 
     def _check_sensitive(self, actor, entity, action, changed: set[str], after: dict[str, Any]) -> None:
-        if self._is_app_admin(actor, entity):
+        if self.is_app_admin(actor, entity):
             return
         access = self._access(entity)
         granted = {op for r in actor.roles.get(entity.app, ()) for op in access.role_operations.get(r, ())}
@@ -263,7 +264,7 @@ class PermissionService:
 
     def hidden_fields(self, actor: Actor, entity: CompiledEntity) -> frozenset[str]:
         """Fields hidden by every read grant the actor holds (removed from output, refused on input)."""
-        if self._is_app_admin(actor, entity) or self._governed_by_parent(actor, entity):
+        if self.is_app_admin(actor, entity) or self._governed_by_parent(actor, entity):
             return frozenset()
         try:
             usable = self.grants(actor, entity, "read")
@@ -274,7 +275,7 @@ class PermissionService:
 
     def read_only_fields(self, actor: Actor, entity: CompiledEntity) -> frozenset[str]:
         """Fields no update/create grant of the actor lets them write."""
-        if self._is_app_admin(actor, entity) or self._governed_by_parent(actor, entity):
+        if self.is_app_admin(actor, entity) or self._governed_by_parent(actor, entity):
             return frozenset()
         writable_grants = [g for r in actor.roles.get(entity.app, ()) for g in self._access(entity).grants.get(r, ())
                            if g.actions & {"create", "update"}]  # fmt: skip

@@ -19,7 +19,7 @@ from lowcode.core.models import SecurityEvent, utcnow
 KINDS = (
     "login_succeeded", "login_failed", "login_locked", "token_used", "token_created", "token_revoked",
     "role_assigned", "role_unassigned", "assignment_ended", "user_changed", "permission_denied",
-    "definition_published", "query_too_costly", "data_exported",
+    "definition_published", "definition_edited", "query_too_costly", "data_exported",
 )  # fmt: skip
 
 

@@ -271,3 +271,27 @@ class SavedView(Base):
     """The list's query-string parameters (``q, sort, field, op, value, filter, cols, deleted, limit``)."""
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+
+class DraftStep(Base):
+    """One step of a definition draft's edit history in the designer: the whole draft after the step.
+
+    The live steps (``undone`` false) in ``seq`` order are the history; the newest live one is the draft.
+    Undo marks the newest live step undone, redo revives the oldest undone one, and a new edit drops the
+    undone steps first. ``seq`` of the newest live step is the token an editor sends with each change: a
+    different one means someone else changed the draft meanwhile (a conflict, not an overwrite)."""
+
+    __tablename__ = "lc_draft_step"
+    __table_args__ = (sa.UniqueConstraint("app", "kind", "name", "seq", name="uq_lc_draft_step_seq"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    app: Mapped[str] = mapped_column(sa.String(64))
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    name: Mapped[str] = mapped_column(sa.String(64))
+    seq: Mapped[int] = mapped_column()
+    body: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    summary: Mapped[str] = mapped_column(sa.String(300), default="")
+    renames: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    """Field keys renamed in this draft so far (published key -> key in ``body``): the publish's renames."""
+    username: Mapped[str] = mapped_column(sa.String(150), default="")
+    undone: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)

@@ -27,10 +27,11 @@ class AutonumberFieldType(ServerComputedFieldType):
         "required": ["pattern"],
         "properties": {
             "pattern": {"type": "string", "pattern": r"\{#+\}", "maxLength": 60},
-            "date_field": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
+            "date_field": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$", "x-widget": "field"},
         },
         "additionalProperties": False,
     }
+    starter_options = {"pattern": "{#####}"}
     date_types = frozenset({"date", "datetime"})
 
     def depends_on(self, fdef):

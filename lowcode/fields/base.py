@@ -104,6 +104,8 @@ class FieldType:
     """The server computes the value; clients may not write it."""
     options_schema: ClassVar[dict[str, Any]] = {"type": "object", "additionalProperties": False}
     """JSON Schema of this type's ``options`` object (used by definition validation and the designer)."""
+    starter_options: ClassVar[dict[str, Any]] = {}
+    """Options a field of this type starts with when the designer adds one (valid for ``options_schema``)."""
 
     def value_kind(self, fdef: FieldDef) -> str | None:
         """The condition-language kind of this field's values (``kind`` unless it depends on options)."""

@@ -20,8 +20,8 @@ CHOICES_SCHEMA = {
                 "required": ["value"],
                 "properties": {
                     "value": {"type": "string", "minLength": 1, "maxLength": 64},
-                    "label": {},
-                    "color": {"type": "string", "maxLength": 32},
+                    "label": {"x-widget": "label"},
+                    "color": {"type": "string", "maxLength": 32, "x-widget": "color"},
                 },
                 "additionalProperties": False,
             },
@@ -42,6 +42,8 @@ def choice_label(fdef: FieldDef, value: str, language: str) -> str:
         if choice["value"] == value:
             return pick_label(normalise_label(choice.get("label"), value), language, value)
     return value
+STARTER_CHOICES = {"choices": [{"value": "option_1", "label": {"en": "Option 1", "zh-CN": "选项 1"}}]}
+"""The one choice a select the designer adds starts with."""
 
 
 class BooleanFieldType(FieldType):
@@ -74,6 +76,7 @@ class SelectFieldType(FieldType):
     kind = "text"
     widget = "select"
     options_schema = CHOICES_SCHEMA
+    starter_options = STARTER_CHOICES
 
     def column_type(self, fdef):
         return sa.String(64)
@@ -103,6 +106,7 @@ class MultiSelectFieldType(FieldType):
     kind = None
     widget = "multi_select"
     options_schema = CHOICES_SCHEMA
+    starter_options = STARTER_CHOICES
 
     def column_type(self, fdef):
         return sa.JSON()

@@ -166,13 +166,14 @@ class FormulaFieldType(ServerComputedFieldType):
         "type": "object",
         "required": ["expression"],
         "properties": {
-            "expression": {"type": "string", "minLength": 1, "maxLength": 2000},
+            "expression": {"type": "string", "minLength": 1, "maxLength": 2000, "x-widget": "expression"},
             "result": {"enum": sorted(RESULT_COLUMNS)},
             "scale": {"type": "integer", "minimum": 0, "maximum": 10},
             **DISPLAY_OPTIONS,
         },
         "additionalProperties": False,
     }
+    starter_options = {"expression": "0"}
 
     def check_definition(self, fdef, entity_names):
         try:
@@ -228,14 +229,15 @@ class RollupFieldType(ServerComputedFieldType):
         "type": "object",
         "required": ["child", "function"],
         "properties": {
-            "child": {"type": "string"},
-            "field": {"type": "string"},
+            "child": {"type": "string", "x-widget": "child_table"},
+            "field": {"type": "string", "x-widget": "child_field"},
             "function": {"enum": sorted(AGGREGATES)},
             "scale": {"type": "integer", "minimum": 0, "maximum": 10},
             **DISPLAY_OPTIONS,
         },
         "additionalProperties": False,
     }
+    starter_options = {"function": "count"}
 
     def result(self, fdef):
         return "integer" if fdef.options.get("function") == "count" else "decimal"

@@ -13,8 +13,8 @@ SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["link", "field"],
     "properties": {
-        "link": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
-        "field": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
+        "link": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$", "x-widget": "link_field"},
+        "field": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$", "x-widget": "target_field"},
     },
     "additionalProperties": False,
 }

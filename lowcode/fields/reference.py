@@ -13,7 +13,7 @@ MAX_USER_ID = 2**31 - 1
 TARGET_SCHEMA = {
     "type": "object",
     "required": ["entity"],
-    "properties": {"entity": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,47}$"}},
+    "properties": {"entity": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,47}$", "x-widget": "entity"}},
     "additionalProperties": False,
 }
 
@@ -108,7 +108,10 @@ class ChildTableFieldType(FieldType):
     type = "child_table"
     kind = None
     widget = "child_table"
-    options_schema = TARGET_SCHEMA
+    options_schema = {
+        **TARGET_SCHEMA,
+        "properties": {"entity": {**TARGET_SCHEMA["properties"]["entity"], "x-widget": "child_entity"}},
+    }
     holds_children = True
     """Rows live in the child entity's table with ``parent_id`` pointing here."""
 

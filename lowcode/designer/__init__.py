@@ -1,0 +1,1 @@
+"""The browser designer: entities, forms and views built without writing JSON."""

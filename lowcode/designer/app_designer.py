@@ -1,0 +1,106 @@
+"""The designer's start: ``/design`` (the apps the user may design, a new app) and ``/design/<app>`` (its
+entities, forms and views with their draft state, a new entity). A new entity comes with a form and a list
+view of its own, so that it can be used in the runtime as soon as it is published."""
+
+from __future__ import annotations
+
+import re
+
+from flask import redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from lowcode.api.edge import services, unit_of_work
+from lowcode.definitions import store
+from lowcode.designer.blueprint import bp, design_work
+from lowcode.designer.panels import LANGUAGES
+from lowcode.designer.workspace import may_design_app
+from lowcode.errors import DefinitionInvalid
+from lowcode.pages.i18n import current_language
+from lowcode.pages.security import require_csrf
+
+KEY = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
+
+
+def _posted_label() -> dict[str, str]:
+    return {lang: request.form.get(f"label:{lang}", "").strip()[:200] for lang in LANGUAGES
+            if request.form.get(f"label:{lang}", "").strip()}  # fmt: skip
+
+
+def _posted_key() -> str:
+    key = request.form.get("name", "").strip()
+    if not KEY.match(key):
+        raise DefinitionInvalid(
+            _("A name is lower-case letters, digits and _ and starts with a letter"), {"name": [key or "-"]}
+        )
+    return key
+
+
+@bp.get("")
+def apps():
+    """The apps this user may design."""
+    with unit_of_work(write=False, source="page") as ctx:
+        names = sorted({d.app for d in store.list_definitions(ctx.session) if d.kind == "app"})
+        designable = [n for n in names if may_design_app(services().permissions, ctx, n)]
+        lang = current_language()
+        rows = [{"name": n, "label": ctx.snapshot.apps[n].label_for(lang) if n in ctx.snapshot.apps else n}
+                for n in designable]  # fmt: skip
+        return render_template("designer/apps.html", apps=rows, may_create=ctx.actor.is_admin)
+
+
+@bp.post("")
+def create_app():
+    """Create an app (administrators): its app definition as a draft, opened in the designer."""
+    require_csrf()
+    with unit_of_work(write=True, source="page") as ctx:
+        services().permissions.authorize_platform(ctx.actor, "create apps")
+        name = _posted_key()
+        body = {"schema_version": 1, "name": name, "label": _posted_label() or {"en": name}}
+        store.save_draft(ctx.session, name, "app", name, body)
+        store.publish(ctx.session, name, "app", name, ctx.actor.username, "created in the designer")
+    return redirect(url_for("designer.app", app=name), code=303)
+
+
+@bp.get("/<app>")
+def app(app: str):
+    """An app in the designer: its entities with their forms and views, and what is waiting to be published."""
+    with design_work(app) as dc:
+        ws = dc.workspace
+        pending = {(d.kind, d.name) for d in store.list_definitions(dc.ctx.session, app)
+                   if d.draft is not None and d.draft != store.published_body(dc.ctx.session, d)}  # fmt: skip
+        entities = [
+            {"name": n, "label": ws.label(b, n), "child": bool(b.get("child")), "fields": len(b.get("fields") or ()),
+             "pending": ("entity", n) in pending, "form": ws.form_of(n), "view": ws.view_of(n)}
+            for n, b in sorted(ws.entities().items())
+        ]  # fmt: skip
+        return render_template("designer/app.html", app=app, entities=entities, pending=sorted(pending))
+
+
+def new_entity_documents(name: str, label: dict[str, str], child: bool) -> dict[str, dict]:
+    """The definitions of a new entity: the entity with a name field, its form and its list view."""
+    field = {"name": "name", "type": "text", "label": {"en": "Name", "zh-CN": "名称"}, "required": True}
+    entity = {"schema_version": 1, "name": name, "label": label or {"en": name}, "fields": [field]}
+    if child:
+        entity["child"] = True
+        return {"entity": entity}
+    entity["title_field"] = "name"
+    return {
+        "entity": entity,
+        "form": {"schema_version": 1, "name": f"{name}_form", "entity": name, "sections": [{"fields": ["name"]}]},
+        "view": {"schema_version": 1, "name": f"{name}_list", "entity": name, "columns": ["name"],
+                 "search_fields": ["name"]},
+    }  # fmt: skip
+
+
+@bp.post("/<app>/entities")
+def create_entity(app: str):
+    """A new entity (with its form and list view) as drafts, opened in the entity designer."""
+    with design_work(app) as dc:
+        name = _posted_key()
+        if name in dc.workspace.entities():
+            raise DefinitionInvalid(_("This app already has a table with that name"), {"name": [name]})
+        for kind, body in new_entity_documents(
+            name, _posted_label(), request.form.get("child") == "1"
+        ).items():
+            dc.history.create(kind, body["name"], body, f"created {kind} {body['name']}")
+            dc.audit(kind, body["name"], "created")
+    return redirect(url_for("designer.entity", app=app, name=name), code=303)

@@ -1,0 +1,65 @@
+"""The designer's blueprint (``/design/...``) and the unit of work every designer view opens.
+
+:func:`design_work` asks the permission service before anything else (only users who may configure the app
+reach the designer), checks the CSRF token of every post, and records each change as a
+``definition_edited`` security event - every designer action is audited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from flask import Blueprint, request
+
+from lowcode.api.edge import services, unit_of_work
+from lowcode.auth.security_log import log_event
+from lowcode.designer.history import DraftHistory
+from lowcode.designer.labels import property_label
+from lowcode.designer.workspace import Workspace, require_design
+from lowcode.pages.i18n import current_language
+from lowcode.pages.security import guard_signed_in, refuse_undecodable_form, require_csrf
+from lowcode.runtime.context import WriteContext
+
+bp = Blueprint("designer", __name__, url_prefix="/design")
+bp.before_request(refuse_undecodable_form)
+bp.before_request(guard_signed_in)
+
+
+@bp.context_processor
+def _designer_globals() -> dict:
+    return {"property_label": property_label}
+
+
+@dataclass
+class DesignContext:
+    """A designer view's unit of work: the request's context, the app's workspace and its draft history."""
+
+    ctx: WriteContext
+    workspace: Workspace
+    history: DraftHistory
+
+    def audit(self, kind: str, name: str, action: str, **detail) -> None:
+        """Record a designer action (who, which definition, what) as a security event."""
+        actor = self.ctx.actor
+        log_event(self.ctx.session, "definition_edited", username=actor.username, user_id=actor.user_id,
+                  ip=actor.ip, app=self.workspace.app, definition_kind=kind, name=name, action=action, **detail)  # fmt: skip
+
+
+@contextmanager
+def design_work(app: str, entity: str | None = None) -> Iterator[DesignContext]:
+    """A designer unit of work on ``app`` (or one of its entities). Reads write too: a draft changed
+    outside the designer is recorded as a step of its history when the designer opens it.
+
+    :raises PermissionDenied: a post without the session's CSRF token, or a user who may not design.
+    """
+    if request.method not in ("GET", "HEAD"):
+        require_csrf()
+    with unit_of_work(write=True, source="page") as ctx:
+        require_design(services().permissions, ctx, app, entity)
+        yield DesignContext(
+            ctx,
+            Workspace.load(ctx, app, current_language()),
+            DraftHistory(ctx.session, app, ctx.actor.username),
+        )

@@ -1,0 +1,75 @@
+"""Names the designer shows for field types and panel properties, in the reader's language.
+
+A field type or option missing here is shown by its key with the underscores as spaces: a new field type
+still appears in the palette and its options in the panel without designer code.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+TYPE_LABELS = {
+    "text": _l("Text"),
+    "long_text": _l("Long text"),
+    "email": _l("Email"),
+    "phone": _l("Phone"),
+    "integer": _l("Whole number"),
+    "decimal": _l("Decimal"),
+    "money": _l("Money"),
+    "percent": _l("Percent"),
+    "boolean": _l("Yes/no"),
+    "select": _l("Single choice"),
+    "multi_select": _l("Multiple choice"),
+    "date": _l("Date"),
+    "datetime": _l("Date and time"),
+    "link": _l("Link to another table"),
+    "user": _l("User"),
+    "attachment": _l("Attachment"),
+    "child_table": _l("Sub-table (lines)"),
+    "formula": _l("Formula"),
+    "rollup": _l("Rollup of lines"),
+    "autonumber": _l("Serial number"),
+}
+
+PROPERTY_LABELS = {
+    "label": _l("Label"),
+    "help": _l("Help text"),
+    "required": _l("Required"),
+    "unique": _l("Unique"),
+    "indexed": _l("Indexed (faster filters)"),
+    "read_only": _l("Read-only"),
+    "default": _l("Default value"),
+    "options": _l("Settings"),
+    "min": _l("Minimum"),
+    "max": _l("Maximum"),
+    "precision": _l("Digits in total"),
+    "scale": _l("Decimal places stored"),
+    "display_scale": _l("Decimal places shown"),
+    "currency": _l("Currency code"),
+    "choices": _l("Choices"),
+    "value": _l("Stored value"),
+    "color": _l("Colour"),
+    "entity": _l("Table"),
+    "expression": _l("Formula"),
+    "result": _l("Result type"),
+    "child": _l("Sub-table"),
+    "field": _l("Field"),
+    "function": _l("Function"),
+    "pattern": _l("Pattern"),
+    "pattern_message": _l("Message when the pattern does not match"),
+    "max_length": _l("Maximum length"),
+    "date_field": _l("Numbered by the date in"),
+    "fetch_from": _l("Fetch from a linked record"),
+    "link": _l("Through the link"),
+    "max_files": _l("Most files"),
+}
+
+
+def type_label(key: str) -> str:
+    """The palette's name of a field type."""
+    return str(TYPE_LABELS.get(key) or key.replace("_", " ").capitalize())
+
+
+def property_label(key: str) -> str:
+    """The panel's name of a property."""
+    return str(PROPERTY_LABELS.get(key) or key.replace("_", " ").capitalize())

@@ -1,0 +1,13 @@
+"""Attach the designer's views to its blueprint and register it on the app."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_designer(app: Flask) -> None:
+    """Register ``/design/...`` (one module per designer attaches its views to the blueprint)."""
+    from lowcode.designer import app_designer, entity_designer, publishing  # noqa: F401 - attach the views
+    from lowcode.designer.blueprint import bp
+
+    app.register_blueprint(bp)

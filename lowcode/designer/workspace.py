@@ -1,0 +1,128 @@
+"""What the designer works on: an app's definitions as they stand in the designer (each draft, else its
+published body), the choices its panels offer, and who may design what."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from lowcode.auth.permissions import PermissionService
+from lowcode.core.texts import Text
+from lowcode.definitions import store
+from lowcode.errors import PermissionDenied
+from lowcode.fields.base import normalise_label, pick_label
+from lowcode.runtime.context import WriteContext
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """One app's working documents (``kind -> name -> body``) and the language labels are shown in."""
+
+    app: str
+    docs: Mapping[str, Mapping[str, dict[str, Any]]]
+    language: str
+
+    @classmethod
+    def load(cls, ctx: WriteContext, app: str, language: str) -> Workspace:
+        """Every definition of the app: its draft where there is one, else its published body."""
+        docs: dict[str, dict[str, dict[str, Any]]] = {}
+        for d in store.list_definitions(ctx.session, app):
+            body = d.draft if d.draft is not None else store.published_body(ctx.session, d)
+            if body is not None:
+                docs.setdefault(d.kind, {})[d.name] = body
+        return cls(app, docs, language)
+
+    def entities(self) -> dict[str, dict[str, Any]]:
+        """The entity documents by name."""
+        return dict(self.docs.get("entity", {}))
+
+    def label(self, doc: Mapping[str, Any], fallback: str) -> str:
+        """A document's (or field's) label in the workspace's language."""
+        return pick_label(normalise_label(doc.get("label"), fallback), self.language, fallback)
+
+    def form_of(self, entity: str) -> tuple[str, dict[str, Any]] | None:
+        """The form that governs an entity (the first by name, as the runtime picks it)."""
+        names = sorted(n for n, body in self.docs.get("form", {}).items() if body.get("entity") == entity)
+        return (names[0], self.docs["form"][names[0]]) if names else None
+
+    def view_of(self, entity: str) -> tuple[str, dict[str, Any]] | None:
+        """The list view of an entity (the first by name, as the runtime picks it)."""
+        names = sorted(n for n, body in self.docs.get("view", {}).items() if body.get("entity") == entity)
+        return (names[0], self.docs["view"][names[0]]) if names else None
+
+    def choices_for(self, entity: str):
+        """The choices provider of a field panel of ``entity`` (``x-widget`` -> [(value, text)])."""
+        entities = self.entities()
+        own = entities.get(entity, {}).get("fields") or []
+
+        def fields_of(name: str, types: set[str] | None = None) -> list[tuple[str, str]]:
+            body = entities.get(name) or {}
+            return [(f["name"], f"{self.label(f, f['name'])} ({f['name']})") for f in body.get("fields") or ()
+                    if types is None or f.get("type") in types]  # fmt: skip
+
+        def child_entities() -> list[tuple[str, str]]:
+            return [(n, self.label(b, n)) for n, b in sorted(entities.items()) if b.get("child")]
+
+        def linked_fields() -> list[tuple[str, str]]:
+            targets = sorted(
+                {(f.get("options") or {}).get("entity") for f in own if f.get("type") == "link"} - {None}
+            )
+            return [(key, f"{t}.{text}") for t in targets for key, text in fields_of(t)]
+
+        def child_fields() -> list[tuple[str, str]]:
+            tables = [(f.get("options") or {}).get("entity") for f in own if f.get("type") == "child_table"]
+            return [(key, f"{t}.{text}") for t in tables if t for key, text in fields_of(t)]
+
+        providers = {
+            "entity": lambda: [
+                (n, self.label(b, n)) for n, b in sorted(entities.items()) if not b.get("child")
+            ],
+            "child_entity": child_entities,
+            "child_table": lambda: fields_of(entity, {"child_table"}),
+            "child_field": child_fields,
+            "field": lambda: fields_of(entity, {"date", "datetime"}),
+            "link_field": lambda: fields_of(entity, {"link"}),
+            "target_field": linked_fields,
+        }
+
+        def choices(widget: str) -> list[tuple[str, str]]:
+            provider = providers.get(widget)
+            return provider() if provider else []
+
+        return choices
+
+
+def may_design_app(permissions: PermissionService, ctx: WriteContext, app: str) -> bool:
+    """Platform administrators, and holders of one of the app's admin roles."""
+    if ctx.actor.is_admin:
+        return True
+    entities = [e for (a, _n), e in ctx.snapshot.entities.items() if a == app]
+    return any(permissions.is_app_admin(ctx.actor, e) for e in entities[:1])
+
+
+def may_design_entity(permissions: PermissionService, ctx: WriteContext, app: str, entity: str) -> bool:
+    """App designers, and holders of a ``configure`` grant on the (published) entity."""
+    if may_design_app(permissions, ctx, app):
+        return True
+    compiled = ctx.snapshot.entities.get((app, entity))
+    return compiled is not None and permissions.may_configure(ctx.actor, compiled)
+
+
+def require_design(
+    permissions: PermissionService, ctx: WriteContext, app: str, entity: str | None = None
+) -> None:
+    """Refuse a user who may not design the app (or the entity). :raises PermissionDenied:"""
+    allowed = (
+        may_design_app(permissions, ctx, app)
+        if entity is None
+        else may_design_entity(permissions, ctx, app, entity)
+    )
+    if not allowed:
+        raise PermissionDenied(
+            Text(
+                "{user} may not design app '{app}': it needs the app's configure grant",
+                user=ctx.actor.username,
+                app=app,
+            )  # fmt: skip
+        )
