@@ -1,0 +1,1 @@
+"""The browser designer: build entities, forms and views as ordinary definitions."""
