@@ -15,6 +15,7 @@ from lowcode.config import check_startup, load_settings
 from lowcode.core.jsonutil import to_jsonable
 from lowcode.definitions.app_checks import register_builtin_checks
 from lowcode.definitions.checks import combined, register_check
+from lowcode.designer.compare import register_comparers
 from lowcode.designer.usages import register_usage_finders
 from lowcode.fields import register_builtin_field_types
 from lowcode.migrations import require_current_schema
@@ -49,6 +50,7 @@ def register_builtins() -> None:
     register_check("rule", combined(rule_errors, rule_transition_errors))
     register_check("workflow", workflow_check)
     register_usage_finders()
+    register_comparers()
 
 
 class Int64Converter(IntegerConverter):
