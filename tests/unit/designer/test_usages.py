@@ -206,7 +206,7 @@ def test_rule_actions_resolve_names_in_the_scope_each_runs_in(shop):
         ("rule", "check_credit", "/actions/2/children/lines/values/qty"),
     }
     credit = found(shop, "customer", "credit")
-    assert credit == {("rule", "check_credit", "/actions/1/set/credit"), 
+    assert credit == {("rule", "check_credit", "/actions/1/set/credit"),
                       ("rule", "check_credit", "/actions/1/guard")}  # fmt: skip
     assert ("rule", "check_credit", "/actions/1/where/value") in found(shop, "order", "customer")
     assert ("rule", "check_credit", "/actions/3/to/field") in found(shop, "order", "owner")
