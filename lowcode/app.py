@@ -15,6 +15,8 @@ from lowcode.config import check_startup, load_settings
 from lowcode.core.jsonutil import to_jsonable
 from lowcode.definitions.app_checks import register_builtin_checks
 from lowcode.definitions.checks import combined, register_check
+from lowcode.designer.compare import register_comparers
+from lowcode.designer.usages import register_usage_finders
 from lowcode.fields import register_builtin_field_types
 from lowcode.migrations import require_current_schema
 from lowcode.query_costs import register_request_costs
@@ -47,6 +49,8 @@ def register_builtins() -> None:
     register_check("role", combined(role_errors, role_transition_errors))
     register_check("rule", combined(rule_errors, rule_transition_errors))
     register_check("workflow", workflow_check)
+    register_usage_finders()
+    register_comparers()
 
 
 class Int64Converter(IntegerConverter):

@@ -41,6 +41,10 @@ class Shape:
 
     keys: frozenset[str] | None = None
     what: str = ""
+    entity: str = ""
+    """The entity of the record this name is (``line.qty`` reads field ``qty`` of it), if known."""
+    field_of: str = ""
+    """The entity whose field this name itself is (a rule's bare trigger-record fields), if any."""
 
 
 ANY = Shape()
@@ -51,7 +55,13 @@ CONDITION_SCOPE: Mapping[str, Shape] = {"user": USER, "now": ANY, "today": ANY}
 
 def record_shape(entity: str, fields: Any) -> Shape:
     """A record of ``entity`` with the field names ``fields`` (its system fields are known too)."""
-    return Shape(frozenset(fields) | SYSTEM_NAMES, f"a {entity} record")
+    return Shape(frozenset(fields) | SYSTEM_NAMES, f"a {entity} record", entity)
+
+
+def field_shapes(entity: str, names: Any) -> dict[str, Shape]:
+    """Bare names that are fields of a record of ``entity`` (any value each): a rule's trigger-record fields,
+    the columns of a guarded update's target row."""
+    return {name: Shape(field_of=entity) for name in names}
 
 
 def expression_problems(text: Any, scope: Mapping[str, Shape]) -> list[str]:

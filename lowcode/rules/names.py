@@ -22,6 +22,7 @@ from lowcode.definitions.names import (
     Shape,
     condition_problems,
     expression_problems,
+    field_shapes,
     join,
 )
 from lowcode.fields.base import SYSTEM_NAMES
@@ -77,11 +78,18 @@ class ActionCheck:
             for message in messages:
                 self.add(join(where, path), message)
 
-    def fields(self, where: str, names: Iterable[str], allowed: set[str], what: str) -> None:
-        """Each of ``names`` must be in ``allowed`` (``what``: "a writable field of order" in messages)."""
+    def fields(
+        self, where: str, names: Iterable[str], allowed: set[str], what: str, entity: str = ""
+    ) -> None:
+        """Each of ``names`` (fields of ``entity``) must be in ``allowed`` (``what``: "a writable field of
+        order" in messages)."""
         for name in names:
             if name not in allowed:
                 self.add(f"{where}/{name}", f"'{name}' is not {what}")
+
+    def names_field(self, where: str, entity: str, name: str) -> None:
+        """The option at ``where`` names field ``name`` of ``entity``. Nothing to check here (the action
+        reports a wrong one in its own words); the "used by" search of the designer records it."""
 
     def writable(self, entity: str) -> set[str]:
         """Fields of ``entity`` a rule may write: stored, not computed."""
@@ -98,7 +106,8 @@ class ActionCheck:
     def actions(self, where: str, actions: Any, scope: Scope) -> None:
         """Nested actions, run in ``scope``."""
         if isinstance(actions, list):
-            check_actions(self.rule, self.docs, join(self.path, where), actions, scope, self.errors)
+            path = join(self.path, where)
+            check_actions(self.rule, self.docs, path, actions, scope, self.errors, type(self))
 
 
 def trigger_scope(rule: Mapping[str, Any], docs: AppDocuments) -> Scope:
@@ -106,7 +115,7 @@ def trigger_scope(rule: Mapping[str, Any], docs: AppDocuments) -> Scope:
     (``record`` holds only a null ``id``)."""
     fields = docs.fields(rule["entity"]) | SYSTEM_NAMES
     record = docs.record(rule["entity"])
-    bare: Scope = {name: ANY for name in fields}
+    bare: Scope = field_shapes(rule["entity"], fields)
     old = record
     if "schedule" in rule and not rule["schedule"].get("condition"):
         bare, old = {"id": ANY}, ANY
@@ -124,9 +133,12 @@ def rule_name_errors(rule: Mapping[str, Any], docs: AppDocuments) -> dict[str, l
     return errors
 
 
-def check_actions(rule, docs: AppDocuments, path: str, actions: list, scope: Scope, errors: dict) -> None:
-    """Check actions in order: each one's ``when`` and what its plugin declares."""
+def check_actions(
+    rule, docs: AppDocuments, path: str, actions: list, scope: Scope, errors, check_class=ActionCheck
+) -> None:
+    """Check actions in order: each one's ``when`` and what its plugin declares (through ``check_class``, an
+    :class:`ActionCheck` or a subclass that collects something else from the same walk)."""
     for i, action in enumerate(actions):
-        check = ActionCheck(rule, docs, f"{path}/{i}", scope, errors)
+        check = check_class(rule, docs, f"{path}/{i}", scope, errors)
         check.expression("when", action.get("when"))
         rule_actions.get(action["type"]).check_in_app(action, check)

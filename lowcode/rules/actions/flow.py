@@ -38,8 +38,9 @@ class SetFieldsAction(RuleAction):
     }
 
     def check_in_app(self, options, check):
+        entity = check.entity
         check.fields(
-            "values", options["values"], check.writable(check.entity), f"a writable field of {check.entity}"
+            "values", options["values"], check.writable(entity), f"a writable field of {entity}", entity
         )
         check.expressions("values", options["values"])
 
@@ -102,6 +103,7 @@ class ForEachChildAction(RuleAction):
     }
 
     def check_in_app(self, options, check):
+        check.names_field("child", check.entity, options["child"])
         child = check.docs.children(check.entity).get(options["child"])
         if child is None:
             check.add("child", f"'{options['child']}' is not a child table of {check.entity}")

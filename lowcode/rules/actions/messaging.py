@@ -155,6 +155,8 @@ class NotifyAction(RuleAction):
             where = f"to/{j}" if listed else "to"
             if "role" in spec and spec["role"] not in check.docs.of("role"):
                 check.add(f"{where}/role", f"unknown role '{spec['role']}' of this app")
+            if "field" in spec:
+                check.names_field(f"{where}/field", check.entity, spec["field"])
             if "field" in spec and spec["field"] not in users:
                 check.add(f"{where}/field", f"'{spec['field']}' is not a user field of {check.entity}")
             check.expression(f"{where}/user", spec.get("user"))

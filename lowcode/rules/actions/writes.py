@@ -6,7 +6,7 @@ import marshmallow as ma
 from sqlalchemy.exc import IntegrityError
 
 from lowcode.core.jsonutil import to_jsonable
-from lowcode.definitions.names import ANY
+from lowcode.definitions.names import ANY, field_shapes
 from lowcode.errors import TooManyRows, ValidationFailed
 from lowcode.rules.actions.base import MESSAGE, RuleAction, RuleRun, evaluate, evaluate_values, values_schema
 from lowcode.rules.lockahead import UNKNOWN, LockTarget, known
@@ -65,11 +65,12 @@ class CreateRecordAction(RuleAction):
             options["values"],
             check.writable(target) | set(children),
             f"a writable field of {target}",
+            target,
         )
         check.expressions("values", options["values"])
         for child_field, specs in (options.get("children") or {}).items():
+            check.fields("children", [child_field], set(children), f"a child table of {target}", target)
             if child_field not in children:
-                check.add(f"children/{child_field}", f"'{child_field}' is not a child table of {target}")
                 continue
             items = specs if isinstance(specs, list) else [specs]
             for j, spec in enumerate(items):
@@ -113,12 +114,18 @@ def _check_rows(check, where: str, spec, row_entity: str) -> None:
     scope = check.scope
     if "from" in spec:
         source = check.docs.children(check.entity).get(spec["from"])
+        if spec["from"] != "$none":
+            check.names_field(f"{where}/from", check.entity, spec["from"])
         if source is None and spec["from"] != "$none":
             check.add(f"{where}/from", f"'{spec['from']}' is not a child table of {check.entity}")
         scope = check.row_scope(spec.get("as", "line"), check.docs.record(source) if source else ANY)
     check.expression(f"{where}/when", spec.get("when"), scope)
     check.fields(
-        f"{where}/values", spec["values"], check.writable(row_entity), f"a writable field of {row_entity}"
+        f"{where}/values",
+        spec["values"],
+        check.writable(row_entity),
+        f"a writable field of {row_entity}",
+        row_entity,
     )
     check.expressions(f"{where}/values", spec["values"], scope)
 
@@ -126,8 +133,8 @@ def _check_rows(check, where: str, spec, row_entity: str) -> None:
 def _check_guarded(options, check, target: str) -> None:
     """Names of a guarded update: ``set`` keys are writable fields of the target; in ``set`` and ``guard``
     a bare name may also be a column of the target row; ``refuse_message`` reads the row as ``target``."""
-    check.fields("set", options["set"], check.writable(target), f"a writable field of {target}")
-    row = {**check.scope, **dict.fromkeys(check.docs.columns(target), ANY)}
+    check.fields("set", options["set"], check.writable(target), f"a writable field of {target}", target)
+    row = {**check.scope, **field_shapes(target, check.docs.columns(target))}
     check.expressions("set", options["set"], row)
     check.expression("guard", options.get("guard"), row)
     check.template(
@@ -232,9 +239,9 @@ class UpsertAction(RuleAction):
             return  # reported by check()
         writable = check.writable(target)
         keys = writable & set(check.docs.kinds(target))
-        check.fields("key", options["key"], keys, f"a writable field of {target} that can be a key")
+        check.fields("key", options["key"], keys, f"a writable field of {target} that can be a key", target)
         check.expressions("key", options["key"])
-        check.fields("insert", options.get("insert", {}), writable, f"a writable field of {target}")
+        check.fields("insert", options.get("insert", {}), writable, f"a writable field of {target}", target)
         check.expressions("insert", options.get("insert"))
         _check_guarded(options, check, target)
 
