@@ -10,9 +10,11 @@ from typing import Any
 from flask import redirect, render_template, request, url_for
 
 from lowcode.core.numbers import digits_to_int
+from lowcode.definitions.trash import list_trash
 from lowcode.designer import follow
 from lowcode.designer.app_designer import new_entity_documents
 from lowcode.designer.blueprint import DesignContext, bp, design_work
+from lowcode.designer.checks import formula_problems
 from lowcode.designer.entity_edits import (
     add_field,
     field_panel_schema,
@@ -21,9 +23,8 @@ from lowcode.designer.entity_edits import (
     update_field,
 )
 from lowcode.designer.labels import type_label
-from lowcode.definitions.trash import list_trash
-from lowcode.designer.checks import formula_problems
 from lowcode.designer.panels import build_inputs
+from lowcode.designer.usages import find_usages
 from lowcode.errors import BadRequest, DefinitionInvalid, NotFound, UnknownType
 from lowcode.fields import field_types
 
@@ -63,6 +64,7 @@ def _panel(dc: DesignContext, name: str, doc: dict, selected: str | None, errors
         "type": chosen["type"],
         "inputs": build_inputs(schema, _shown(chosen), dc.workspace.choices_for(name)),
         "errors": own,
+        "used_by": find_usages(dc.workspace.docs, name, chosen["name"]),
     }
 
 

@@ -73,3 +73,29 @@ def type_label(key: str) -> str:
 def property_label(key: str) -> str:
     """The panel's name of a property."""
     return str(PROPERTY_LABELS.get(key) or key.replace("_", " ").capitalize())
+
+
+CHANGE_LABELS = {
+    "added": _l("added"),
+    "removed": _l("removed"),
+    "changed": _l("changed"),
+    "moved": _l("moved"),
+    "reordered": _l("reordered"),
+    "renamed": _l("renamed"),
+    "renamed?": _l("probably renamed"),
+}
+AREA_LABELS = {
+    "fields": _l("Fields"),
+    "layout": _l("Layout"),
+    "sections": _l("Sections"),
+    "columns": _l("Columns"),
+    "search_fields": _l("Search fields"),
+    "sort": _l("Sort"),
+    "filter": _l("Filter"),
+    "settings": _l("Settings"),
+}
+
+
+def change_label(key: str) -> str:
+    """A comparison's change (``added``) or area (``fields``) in the reader's language."""
+    return str(CHANGE_LABELS.get(key) or AREA_LABELS.get(key) or key.replace("_", " "))
