@@ -142,10 +142,9 @@ def _change(app: str, name: str, change, selected: str | None = None):
 @bp.post("/<app>/entity/<name>/fields")
 def add(app: str, name: str):
     """Add a field of the posted ``type`` (at ``position``, else last)."""
-    ftype = _field_type(request.form.get("type", ""))
-    position = digits_to_int(request.form.get("position", ""))
-
     def change(dc, body):
+        ftype = _field_type(request.form.get("type", ""))
+        position = digits_to_int(request.form.get("position", ""))
         label = {"en" if dc.workspace.language == "en" else "zh-CN": type_label(ftype.type)}
         new, key = add_field(body, ftype, label, dc.workspace.choices_for(name), position)
         if getattr(ftype, "holds_children", False):

@@ -276,6 +276,27 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("GET",    "/admin/explain"):                                     E(ADMIN,  302, 403, 403, _,   _,   _,   302),
     ("GET",    "/admin/review"):                                      E(ADMIN,  302, 403, 403, _,   _,   _,   302),
     ("GET",    "/admin/security"):                                    E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+
+    # the designer: the apps one may design (none without a configure grant); everything else needs the
+    # app's configure grant (administrators, the app's admin roles; an entity's designer: configure on it)
+    ("GET",    "/design"):                                            E(SELF,   302, 200, 200, _,   _,   _,   302),
+    ("POST",   "/design"):                                            E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/design/<app>"):                                      E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/design/<app>/entities"):                             E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/design/<app>/entity/<name>"):                        E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/design/<app>/entity/<name>/fields"):                 E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/entity/<name>/fields/<key>"):           E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/entity/<name>/fields/<key>/move"):      E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/entity/<name>/fields/<key>/delete"):    E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/entity/<name>/undo"):                   E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/entity/<name>/redo"):                   E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/entity/<name>/check-expression"):       E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/entity/<name>/trash/<int:trash_id>/restore"):
+                                                                      E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/design/<app>/publish"):                              E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/design/<app>/publish"):                              E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/design/<app>/<kind>/<name>/versions"):               E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/design/<app>/<kind>/<name>/rollback/<int:version>"): E(ADMIN,  401, 403, 403, _,   _,   403, 401),
 }
 # fmt: on
 
@@ -296,6 +317,7 @@ SELF_SERVICE_ROUTES = {
     ("POST", "/api/notifications/<int:notification_id>/read"): "marking one's own notification read",
     ("POST", "/api/notifications/read-all"): "marking one's own notifications read",
     ("GET", "/inbox"): "one's own notifications",
+    ("GET", "/design"): "the apps one may design (none without a configure grant)",
     ("POST", "/inbox/<int:notification_id>/read"): "marking one's own notification read",
     ("POST", "/inbox/read-all"): "marking one's own notifications read",
 }
@@ -342,6 +364,7 @@ PARAMS: dict[str, Callable[[World], Any]] = {
     "fmt": lambda w: "xlsx",
     "view_id": lambda w: w.ids["olga_view"],  # olga's personal saved view
     "field": lambda w: "title",  # not a link: no options
+    "key": lambda w: "title",  # a field of the deal (the designer's field routes)
 }
 _EDITOR_ROLE = {"name": lambda w: "editor"}  # a role with a pending draft (publishing it widens the role)
 _EMPTY_DEPT = {"dept_id": lambda w: w.ids["empty_dept"]}  # one that deleting would really delete
