@@ -79,21 +79,26 @@ class FormRules:
         return {n: f.state(record, variables, ro_record) for n, f in self.fields.items()}
 
     def settle(
-        self, posted: Mapping[str, Any], kept: Mapping[str, Any], variables: Mapping[str, Any]
-    ) -> dict[str, FieldState]:
-        """The states a form page shows for the values ``posted``, where a hidden field's value is not sent
-        (the record keeps its value ``kept``): hidden fields take their kept values and the states are judged
-        again until no more fields hide or show (a field shown only while a hidden one holds a value)."""
+        self,
+        posted: Mapping[str, Any],
+        kept: Mapping[str, Any],
+        variables: Mapping[str, Any],
+        ro_record: Mapping[str, Any] | None = None,
+    ) -> tuple[dict[str, FieldState], dict[str, Any]]:
+        """The states a form page shows for the values ``posted`` and the record it would save, where hidden
+        and read-only fields are not sent (they keep their values ``kept``): those fields take their kept
+        values and the states are judged again until they hold still (a field shown only while a hidden one
+        has a value). ``ro_record`` as for :meth:`states`."""
         record = dict(posted)
-        states = self.states(record, variables)
-        for _ in range(len(self.fields)):
-            hidden = {n for n, s in states.items() if not s.visible}
-            record = {**posted, **{n: kept.get(n) for n in hidden}}
-            again = self.states(record, variables)
+        states = self.states(record, variables, ro_record)
+        for _ in range(len(self.fields) + 1):
+            fixed = {n for n, s in states.items() if not s.visible or s.read_only}
+            record = {**posted, **{n: kept.get(n) for n in fixed}}
+            again = self.states(record, variables, ro_record)
             if again == states:
                 break
             states = again
-        return states
+        return states, record
 
 
 def compile_form_rules(entity: CompiledEntity, form: Mapping[str, Any] | None) -> FormRules | None:
