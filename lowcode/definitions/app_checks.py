@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from lowcode.definitions.checks import AppDocuments, DefinitionCheck, definition_checks, register_check
+from lowcode.definitions.form_checks import form_errors
 from lowcode.definitions.names import CONDITION_SCOPE, condition_problems, join
 from lowcode.definitions.page_checks import navigation_errors, related_errors
 from lowcode.fields import field_types
@@ -42,20 +43,6 @@ def entity_errors_in_app(doc: Mapping[str, Any], docs: AppDocuments) -> Errors:
     title = doc.get("title_field")
     if title and title not in fields:
         _add(errors, f"{prefix}/title_field", f"unknown field '{title}'")
-    return errors
-
-
-def form_errors(doc: Mapping[str, Any], docs: AppDocuments) -> Errors:
-    """The form's entity and the fields of its sections."""
-    prefix = f"form:{doc['name']}"
-    if doc["entity"] not in docs.entities:
-        return {f"{prefix}/entity": [f"unknown entity '{doc['entity']}'"]}
-    known = docs.fields(doc["entity"]) | SYSTEM_NAMES
-    errors: Errors = {}
-    for s, section in enumerate(doc["sections"]):
-        for f, name in enumerate(section["fields"]):
-            if name not in known:
-                _add(errors, f"{prefix}/sections/{s}/fields/{f}", f"unknown field '{name}'")
     return errors
 
 

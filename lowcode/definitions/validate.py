@@ -11,6 +11,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
+from lowcode.conditions import condition_schema
 from lowcode.errors import DefinitionInvalid, UnknownType
 from lowcode.fields import field_types
 from lowcode.fields.fetch import SCHEMA as FETCH_SCHEMA
@@ -27,7 +28,7 @@ def _schema_registry() -> Registry:
         if path.name.endswith(".json"):
             doc = json.loads(path.read_text(encoding="utf-8"))
             registry = registry.with_resource(doc["$id"], Resource.from_contents(doc))
-    return registry
+    return registry.with_resource("lowcode:condition", Resource.from_contents(condition_schema()))
 
 
 def known_kinds() -> list[str]:

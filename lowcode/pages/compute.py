@@ -1,7 +1,8 @@
 """Forms compute as you type: the form is posted to ``.../compute`` (htmx, on input and change), bound like
 a save, and previewed by the server (:mod:`lowcode.runtime.preview`: fetched values, each row's formulas,
 rollups, the record's formulas - the field types' own evaluator). The answer is out-of-band swaps of the
-computed outputs and of the inputs whose values were fetched; nothing is written.
+computed outputs, of the inputs whose values were fetched and of the state of the conditional fields
+(shown, required, read-only: :mod:`lowcode.pages.form_layout`); nothing is written.
 
 A link that was just changed (``_changed``: its input name, set by ``static/js/picker.js``) fetches its
 values again: the fields fetched through it are taken as empty."""
@@ -20,7 +21,8 @@ from lowcode.fields.fetch import fetch_spec
 from lowcode.pages.access import FieldRules
 from lowcode.pages.binding import ROW_KEY, bind_value, row_keys
 from lowcode.pages.blueprint import bp
-from lowcode.pages.forms import ErrorBag, FormBuilder, form_fields, laid_out_fields
+from lowcode.pages.form_layout import form_fields, form_states, laid_out_fields, state_model
+from lowcode.pages.forms import ErrorBag, FormBuilder
 from lowcode.pages.i18n import current_language
 from lowcode.pages.link_values import load_posted_links
 from lowcode.pages.viewmodels import top_entity
@@ -55,8 +57,11 @@ class ComputedForm:
         self.rules.freeze(entity, frozen_fields(entity, stored))
         self.fields = laid_out_fields(form_fields(ctx, entity, self.rules))
         plain, children = self.rules.bindable(entity, self.fields)
-        self.data: dict[str, Any] = {**(_dumped(entity, stored) if stored else {})}
-        self.data.update({cf.name: bind_value(cf, form, cf.name) for cf in plain})
+        base = _dumped(entity, stored) if stored else {}
+        self.data: dict[str, Any] = {**base, **{cf.name: bind_value(cf, form, cf.name) for cf in plain}}
+        self.states, fixed = form_states(ctx, entity, self.data, stored)
+        for name in fixed - set(children):  # not sent: the record keeps its value
+            self.data[name] = base.get(name)
         self.keys: dict[str, list[str]] = {}
         self.children = children
         stored_rows = {n: {r["id"]: r for r in (stored or {}).get(n, [])} for n in children}
@@ -122,8 +127,10 @@ def _compute(app: str, entity_name: str, record_id: int | None):
                     f"record {record_id} of {entity_name} is outside what your roles allow"
                 ) from None
             services().permissions.authorize(ctx.actor, entity, "update", stored)
-        outputs = ComputedForm(ctx, entity, stored, request.form).outputs(lang)
-    return render_template("pages/_computed.html", outputs=outputs)
+        computed = ComputedForm(ctx, entity, stored, request.form)
+        outputs = computed.outputs(lang)
+        state = state_model(computed.states, {cf.name for cf in computed.fields})
+    return render_template("pages/_computed.html", outputs=outputs, state=state)
 
 
 @bp.post("/a/<app>/<entity>/compute")

@@ -14,7 +14,8 @@ from lowcode.pages.binding import bind_form, posted_version
 from lowcode.pages.blueprint import bp
 from lowcode.pages.browse import is_htmx_partial
 from lowcode.pages.display import record_title
-from lowcode.pages.forms import conflict_summary, form_fields, form_model, laid_out_fields
+from lowcode.pages.form_layout import drop_fixed, form_fields, form_states, laid_out_fields
+from lowcode.pages.forms import conflict_summary, form_model
 from lowcode.pages.i18n import current_language
 from lowcode.pages.viewmodels import app_nav, top_entity
 from lowcode.pages.workflow import frozen_fields
@@ -91,13 +92,16 @@ def _save(app: str, entity_name: str, record_id: int | None):
         with unit_of_work(write=True, source="page") as ctx:
             entity = top_entity(ctx, app, entity_name)
             rules = FieldRules(ctx)
-            rules.freeze(entity, frozen_fields(entity, _stored(ctx, app, entity_name, record_id)))
+            stored = _stored(ctx, app, entity_name, record_id)
+            rules.freeze(entity, frozen_fields(entity, stored))
             fields, children = rules.bindable(entity, laid_out_fields(form_fields(ctx, entity, rules)))
             data = bind_form(fields, children, request.form)
+            _states, fixed = form_states(ctx, entity, data, stored or None)
+            data = {**data, **{n: (stored or {}).get(n) for n in fixed if n in data}}  # shown again on a 422
             if record_id is None:
-                saved_id = services().records.create(ctx, app, entity_name, data)["id"]
+                saved_id = services().records.create(ctx, app, entity_name, drop_fixed(data, fixed))["id"]
             else:
-                services().records.update(ctx, app, entity_name, record_id, data, version)
+                services().records.update(ctx, app, entity_name, record_id, drop_fixed(data, fixed), version)
                 saved_id = record_id
     except (ValidationFailed, RuleRefused) as exc:
         return _render_form(app, entity_name, record_id, data, version, 422, exc.fields, exc.message)

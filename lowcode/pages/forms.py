@@ -14,6 +14,14 @@ from lowcode.fields.choice import choice_label, choice_values
 from lowcode.pages.access import FieldRules
 from lowcode.pages.binding import is_child_table, to_input
 from lowcode.pages.display import Lookups, choices_for, is_link, is_user
+from lowcode.pages.form_layout import (
+    dress,
+    form_fields,
+    form_states,
+    laid_out_fields,
+    layout_model,
+    state_model,
+)
 from lowcode.pages.link_values import linked_choice, load_posted_links
 from lowcode.pages.picker import picker_url
 from lowcode.pages.workflow import frozen_fields, state_choices
@@ -41,28 +49,6 @@ class ErrorBag:
             for k, ms in self.fields.items()
             for m in ms
         ]
-
-
-def form_fields(ctx: WriteContext, entity: CompiledEntity, rules: FieldRules) -> list[dict[str, Any]]:
-    """Sections ``[{"label", "columns", "fields": [CompiledField]}]`` from the form definition, else
-    one section with every field; fields the actor may not see are left out."""
-    hidden = rules.hidden(entity)
-    form = ctx.snapshot.form_for(entity.app, entity.name)
-    if form is None:
-        fields = [cf for cf in entity.fields.values() if cf.name not in hidden]
-        return [{"label": None, "columns": 2, "fields": fields}]
-    sections = []
-    for section in form["sections"]:
-        fields = [entity.fields[n] for n in section["fields"] if n in entity.fields and n not in hidden]
-        sections.append(
-            {"label": section.get("label"), "columns": section.get("columns", 1), "fields": fields}
-        )
-    return sections
-
-
-def laid_out_fields(sections: list[dict[str, Any]]) -> list[CompiledField]:
-    """Every field placed on the form, in order."""
-    return [cf for section in sections for cf in section["fields"]]
 
 
 class FormBuilder:
@@ -216,18 +202,21 @@ def form_model(
     stored = stored or {}
     builder.lookups.load_records(entity, [stored] if stored else [])
     load_posted_links(ctx, builder.lookups, entity, values)
+    layout = form_fields(ctx, entity, builder.rules)
+    states, _fixed = form_states(ctx, entity, values, stored or None)
     sections = []
-    for section in form_fields(ctx, entity, builder.rules):
+    for section in layout:
         widgets = []
         for cf in section["fields"]:
             if is_child_table(cf):
                 stored_rows = {r["id"]: r for r in stored.get(cf.name, [])}
                 child = ctx.snapshot.entity(entity.app, cf.fdef.options["entity"])
-                widgets.append(builder.child_table(cf, child, values.get(cf.name) or [], stored_rows))
+                widget = builder.child_table(cf, child, values.get(cf.name) or [], stored_rows)
             else:
-                widgets.append(
-                    builder.widget(entity, cf, cf.name, values.get(cf.name), stored.get(cf.name), cf.name)
+                widget = builder.widget(
+                    entity, cf, cf.name, values.get(cf.name), stored.get(cf.name), cf.name
                 )
+            widgets.append(dress(widget, section["entries"].get(cf.name), states.get(cf.name), language))
         label = section["label"]
         sections.append(
             {
@@ -236,7 +225,12 @@ def form_model(
                 "fields": widgets,
             }
         )
-    return {"sections": sections, "other_errors": bag.rest()}
+    shown = {cf.name for cf in laid_out_fields(layout)}
+    return {
+        **layout_model(ctx, entity, layout, sections, language),
+        "state": state_model(states, shown),
+        "other_errors": bag.rest(),
+    }
 
 
 def conflict_summary(

@@ -93,6 +93,8 @@ class CompiledEntity:
     """The roles' grants on this entity (``lowcode.auth.grants.EntityAccess``), set by the snapshot."""
     workflow: Any = None
     """Its workflow (``lowcode.workflows.model.CompiledWorkflow``), set by the snapshot; None without one."""
+    form_rules: Any = None
+    """The conditional fields of its form (``lowcode.runtime.form_rules.FormRules``), set by the snapshot."""
 
     def label_for(self, language: str) -> str:
         """The entity label in a language."""
@@ -143,10 +145,12 @@ class CompiledEntity:
 
 def _build_schema(entity: CompiledEntity, partial: bool) -> ma.Schema:
     declared: dict[str, ma.fields.Field] = {}
+    relaxed = entity.form_rules.relaxed if entity.form_rules is not None else frozenset()
     for cf in entity.writable:
+        required = cf.fdef.required and cf.name not in relaxed  # the form decides (runtime/form_guard.py)
         mfield = cf.ftype.marshmallow_field(cf.fdef)
-        mfield.required = cf.fdef.required and not partial
-        mfield.allow_none = not cf.fdef.required
+        mfield.required = required and not partial
+        mfield.allow_none = not required
         declared[cf.name] = mfield
     schema_cls = ma.Schema.from_dict(declared, name=f"{entity.app}_{entity.name}_input")
     return schema_cls(partial=partial)

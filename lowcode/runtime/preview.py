@@ -48,6 +48,12 @@ def _read(entity: CompiledEntity, raw: dict[str, Any], prefix: str, errors: dict
     return values
 
 
+def read_values(entity: CompiledEntity, raw: dict[str, Any]) -> dict[str, Any]:
+    """The writable values of ``raw`` (JSON values, as a form posts them) typed as the record service reads
+    them; a value that does not read is None."""
+    return _read(entity, raw, "", {})
+
+
 def _compute(ctx: WriteContext, entity: CompiledEntity, record: dict, children: dict) -> None:
     """Each computed field in dependency order; one that cannot be computed yet (a missing input) is None."""
     cctx = ComputeContext(ctx.session, False, ctx.now, lambda key: 0)

@@ -1,10 +1,11 @@
 """The record service: the one write path for business data (create, update, delete, restore).
 
 Every caller - API, pages, rule actions, imports, demo data - writes through here, in the caller's
-transaction, in this fixed order (../shared/DESIGN.md): authorize, validate, version check, compute,
-before-rules, write (child rows included), audit, outbox, after-rules. The caller commits. The audit entry
-and outbox event come before the after-rules so that what those rules change again in the same record
-follows in version order; create and update answer with the record as stored after the after-rules.
+transaction, in this fixed order (../shared/DESIGN.md): authorize, validate, version check, compute, the
+form's conditional fields (``form_guard``), before-rules, write (child rows included), audit, outbox,
+after-rules. The caller commits. The audit entry and outbox event come before the after-rules so that what
+those rules change again in the same record follows in version order; create and update answer with the
+record as stored after the after-rules.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from lowcode.runtime.children import ChildRows
 from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.context import WriteContext
 from lowcode.runtime.fetch import Fetcher
+from lowcode.runtime.form_guard import check_form
 from lowcode.runtime.integrity import guard_constraints
 from lowcode.runtime.links import LinkCheck, forget_link_target
 from lowcode.runtime.serialize import row_to_record
@@ -57,6 +59,7 @@ class RecordService:
         record = {cf.name: values.get(cf.name) for cf in entity.writable}
         self.workflow.on_create(ctx, entity, record)
         self._compute(ctx, entity, record, children.current(), is_create=True)
+        check_form(ctx, entity, None, record, _sent(data), children)
         event = WriteEvent(app, entity.name, "create", None, None, record, children.current())
         self.rules.before_write(ctx, entity, event)
         self._compute(ctx, entity, event.after, children.current(), is_create=True)
@@ -113,6 +116,7 @@ class RecordService:
         before = {cf.name: current.get(cf.name) for cf in entity.fields.values() if cf.has_column}
         record = {**before, **values}
         self._compute(ctx, entity, record, children.current(), is_create=False)
+        check_form(ctx, entity, current, {**current, **record}, _sent(data), children)
         taken = self.workflow.resolve(ctx, entity, current, {**current, **record}, requested)
         event = WriteEvent(app, entity.name, "update", record_id, before, record, children.current(),
                            transition=taken.name if taken else None)  # fmt: skip

@@ -18,6 +18,7 @@ from lowcode.errors import NotFound
 from lowcode.fields.base import normalise_label, pick_label
 from lowcode.rules.model import Rulebook, build_rulebook
 from lowcode.runtime.compiler import CompiledEntity, compile_entity
+from lowcode.runtime.form_rules import attach_form_rules
 from lowcode.workflows.model import attach_workflows
 
 
@@ -99,6 +100,7 @@ def build_snapshot(session: Session) -> Snapshot:
             snap.workflows[(app, name)] = body
     attach_grants(snap.entities, {a: info.definition for a, info in snap.apps.items()}, snap.roles)
     attach_workflows(snap.entities, snap.workflows)
+    attach_form_rules(snap.entities, snap.form_for)
     snap.rulebook = build_rulebook(snap.entities, snap.rules, version)
     return snap
 
