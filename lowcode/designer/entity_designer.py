@@ -95,6 +95,7 @@ def render_entity(
         "errors": errors or {},
         "steps": dc.history.steps(KIND, name)[:20],
         "trash": _restorable(dc, name),
+        "view": ws.view_of(name),
     }
     return render_template("designer/entity.html", p=page), status
 

@@ -7,7 +7,15 @@ from flask import Flask
 
 def register_designer(app: Flask) -> None:
     """Register ``/design/...`` (one module per designer attaches its views to the blueprint)."""
-    from lowcode.designer import app_designer, entity_designer, publishing, versions  # noqa: F401 - the views
+    from lowcode.designer import (  # noqa: F401 - attach the views
+        app_designer,
+        condition_row,
+        entity_designer,
+        publishing,
+        versions,
+        view_designer,
+        view_preview,
+    )
     from lowcode.designer.blueprint import bp
 
     app.register_blueprint(bp)

@@ -20,7 +20,24 @@
     form.submit();
   }
 
+  function setUpColumns() {
+    var list = document.getElementById("column-list");
+    var form = document.getElementById("column-move-form");
+    if (!list || !form || typeof Sortable === "undefined") return;
+    Sortable.create(list, {
+      handle: ".drag-handle",
+      animation: 120,
+      onEnd: function (event) {
+        if (event.oldIndex === event.newIndex) return;
+        form.elements.key.value = event.item.dataset.key;
+        form.elements.position.value = String(event.newIndex);
+        form.submit();
+      },
+    });
+  }
+
   function setUpSortable() {
+    setUpColumns();
     var list = document.getElementById("field-list");
     var palette = document.getElementById("field-palette");
     if (!list || typeof Sortable === "undefined") return;
