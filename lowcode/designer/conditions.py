@@ -165,10 +165,10 @@ class ConditionBuilder:
         field_list = [(f.name, f.label) for f in self.fields.values()]
         if known is None:
             field_list.append((name, f"? {name}"))
-        names = [*OP_ORDER, *(n for n in OPERATORS.keys() if n not in OP_ORDER)]
+        names = [*OP_ORDER, *(n for n in OPERATORS if n not in OP_ORDER)]
         allowed = [n for n in names if known is not None and known.kind in OPERATORS.get(n).kinds]
         operators = [(n, str(OP_LABELS.get(n, n))) for n in allowed]
-        if op not in allowed and allowed and (not op or op in OPERATORS.keys()):
+        if op not in allowed and allowed and (not op or op in OPERATORS):
             op = allowed[0]
         elif op not in allowed:
             operators.append((op, f"? {op}"))
@@ -220,7 +220,7 @@ class ConditionBuilder:
         name, op = form.get(f"c:{prefix}/field", ""), form.get(f"c:{prefix}/op", "")
         leaf: dict[str, Any] = {"field": name, "op": op}
         known = self.fields.get(name)
-        arity = OPERATORS.get(op).arity if op in OPERATORS.keys() else "one"
+        arity = OPERATORS.get(op).arity if op in OPERATORS else "one"
         kind = known.kind if known else "text"
         if arity == "one":
             leaf["value"] = _typed(form.get(f"c:{prefix}/value", ""), kind)
@@ -255,7 +255,7 @@ def _indices(form, prefix: str) -> list[int]:
     """The item numbers posted directly under ``prefix`` (``c:<prefix>/<i>/...``), in order."""
     head = f"c:{prefix}/"
     found = set()
-    for key in form.keys():
+    for key in form:
         if key.startswith(head):
             part = key[len(head) :].split("/", 1)[0]
             if _INDEX.match(part):
@@ -285,7 +285,7 @@ def _typed(raw: str, kind: str) -> Any:
 
 def _shape_value(row: Row, known: ConditionField | None, op: str) -> None:
     """Choose the value input of a row from its operator's arity and its field's kind and choices."""
-    arity = OPERATORS.get(op).arity if op in OPERATORS.keys() else "one"
+    arity = OPERATORS.get(op).arity if op in OPERATORS else "one"
     kind = known.kind if known else "text"
     choices = list(known.choices) if known else []
     if kind == "boolean":

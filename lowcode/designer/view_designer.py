@@ -13,8 +13,8 @@ from flask import redirect, render_template, request, url_for
 from lowcode.core.numbers import digits_to_int
 from lowcode.definitions.checks import AppDocuments
 from lowcode.designer.blueprint import DesignContext, bp
-from lowcode.designer.view_access import KIND, view_work
 from lowcode.designer.conditions import ConditionBuilder
+from lowcode.designer.view_access import KIND, view_work
 from lowcode.designer.view_edits import apply_edit, date_fields, kanban_fields, related_sources
 from lowcode.designer.view_preview import unpublished_fields
 from lowcode.errors import BadRequest, DefinitionInvalid, UnknownType
