@@ -59,7 +59,9 @@ def test_the_designer_shows_every_section_and_two_previews(demo, language):
     assert 'name="c:filter/mode"' in page
     assert "Σ" in page  # the total column is added up
     if language == "zh_CN":
-        assert "订单" in page  # labels in the user's language
+        assert "订单" in page and "默认排序" in page and "全部满足" in page and "真实数据预览" in page
+    else:
+        assert "Default sort" in page and "All of" in page and "Preview on real data" in page
 
 
 def test_columns_are_added_removed_and_moved_as_draft_steps_with_undo(demo, demo_api):

@@ -297,6 +297,14 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("POST",   "/design/<app>/publish"):                              E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("GET",    "/design/<app>/<kind>/<name>/versions"):               E(ADMIN,  302, 403, 403, _,   _,   _,   302),
     ("POST",   "/design/<app>/<kind>/<name>/rollback/<int:version>"): E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    # the view designer and the condition builder's row refresh: designers only (app administrators, the
+    # entity's configure grant - no prober has either); the preview renders the draft, designers only too
+    ("GET",    "/design/<app>/view/<name>"):                          E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("GET",    "/design/<app>/view/<name>/preview"):                  E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/design/<app>/view/<name>/edit/<section>"):           E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/view/<name>/undo"):                     E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/view/<name>/redo"):                     E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/entity/<name>/condition-row"):          E(ADMIN,  401, 403, 403, _,   _,   403, 401),
 }
 # fmt: on
 
@@ -365,6 +373,7 @@ PARAMS: dict[str, Callable[[World], Any]] = {
     "view_id": lambda w: w.ids["olga_view"],  # olga's personal saved view
     "field": lambda w: "title",  # not a link: no options
     "key": lambda w: "title",  # a field of the deal (the designer's field routes)
+    "section": lambda w: "page_size",  # a view designer section
 }
 _EDITOR_ROLE = {"name": lambda w: "editor"}  # a role with a pending draft (publishing it widens the role)
 _EMPTY_DEPT = {"dept_id": lambda w: w.ids["empty_dept"]}  # one that deleting would really delete
