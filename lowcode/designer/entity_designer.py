@@ -143,6 +143,7 @@ def _change(app: str, name: str, change, selected: str | None = None):
 @bp.post("/<app>/entity/<name>/fields")
 def add(app: str, name: str):
     """Add a field of the posted ``type`` (at ``position``, else last)."""
+
     def change(dc, body):
         ftype = _field_type(request.form.get("type", ""))
         position = digits_to_int(request.form.get("position", ""))

@@ -65,6 +65,13 @@
     }
   }
 
+  // Settings forms marked data-autosave are saved as soon as one of their inputs changes (the button stays,
+  // for keyboards and for pages without this script).
+  document.addEventListener("change", function (event) {
+    var form = event.target.form;
+    if (form && form.hasAttribute("data-autosave") && !event.target.closest("[hx-post]")) form.submit();
+  });
+
   function typing(target) {
     return target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
   }
