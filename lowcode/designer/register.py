@@ -7,10 +7,12 @@ from flask import Flask
 
 def register_designer(app: Flask) -> None:
     """Register ``/design/...`` (one module per designer attaches its views to the blueprint)."""
-    from lowcode.designer import (  # noqa: F401 - attach the views
+    from lowcode.designer import (  # noqa: F401 - the views
         app_designer,
         condition_row,
         entity_designer,
+        form_designer,
+        form_preview,
         publishing,
         versions,
         view_designer,

@@ -42,6 +42,8 @@ def choice_label(fdef: FieldDef, value: str, language: str) -> str:
         if choice["value"] == value:
             return pick_label(normalise_label(choice.get("label"), value), language, value)
     return value
+
+
 STARTER_CHOICES = {"choices": [{"value": "option_1", "label": {"en": "Option 1", "zh-CN": "选项 1"}}]}
 """The one choice a select the designer adds starts with."""
 

@@ -177,7 +177,7 @@ def test_rename_with_data_keeps_values_and_remove_then_restore_brings_them_back(
     assert designer.post(f"/design/shop/entity/item/trash/{trash_id}/restore").status_code == 303
     plan = text(designer.get("/design/shop/publish"))
     assert f'name="restore:item:stock" value="{trash_id}" checked' in plan
-    publish(designer, {f"restore:item:stock": trash_id})
+    publish(designer, {"restore:item:stock": trash_id})
     rows = api.get("/api/data/shop/item?sort=name").get_json()["data"]
     assert [r["stock"] for r in rows] == [1, 2, 3]
 

@@ -295,6 +295,17 @@ EXPECTED: dict[tuple[str, str], E] = {
                                                                       E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("GET",    "/design/<app>/publish"):                              E(ADMIN,  302, 403, 403, _,   _,   _,   302),
     ("POST",   "/design/<app>/publish"):                              E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/design/<app>/form/<name>"):                          E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("GET",    "/design/<app>/form/<name>/preview"):                  E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/design/<app>/form/<name>/place"):                    E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/form/<name>/fields/<key>"):             E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/form/<name>/fields/<key>/move"):        E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/form/<name>/fields/<key>/remove"):      E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/form/<name>/sections"):                 E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/form/<name>/sections/<int:index>"):     E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/form/<name>/tabs"):                     E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/form/<name>/undo"):                     E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/form/<name>/redo"):                     E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("GET",    "/design/<app>/<kind>/<name>/versions"):               E(ADMIN,  302, 403, 403, _,   _,   _,   302),
     ("POST",   "/design/<app>/<kind>/<name>/rollback/<int:version>"): E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     # the view designer and the condition builder's row refresh: designers only (app administrators, the
@@ -373,6 +384,7 @@ PARAMS: dict[str, Callable[[World], Any]] = {
     "view_id": lambda w: w.ids["olga_view"],  # olga's personal saved view
     "field": lambda w: "title",  # not a link: no options
     "key": lambda w: "title",  # a field of the deal (the designer's field routes)
+    "index": lambda w: 0,  # the first section of a form
     "section": lambda w: "page_size",  # a view designer section
 }
 _EDITOR_ROLE = {"name": lambda w: "editor"}  # a role with a pending draft (publishing it widens the role)
