@@ -96,6 +96,7 @@ def render_entity(
         "steps": dc.history.steps(KIND, name)[:20],
         "trash": _restorable(dc, name),
         "view": ws.view_of(name),
+        "form": ws.form_of(name),
     }
     return render_template("designer/entity.html", p=page), status
 
