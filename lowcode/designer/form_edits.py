@@ -86,7 +86,8 @@ def set_entry(form: Doc, key: str, settings: Mapping[str, Any]) -> Doc:
 def add_section(form: Doc, label: Mapping[str, str]) -> Doc:
     """A new, empty section at the end (fields are dropped into it next)."""
     new = copy.deepcopy(form)
-    new.setdefault("sections", []).append({"label": dict(label), "columns": 1, "fields": []})
+    section: Doc = {"label": dict(label)} if label else {}
+    new.setdefault("sections", []).append({**section, "columns": 1, "fields": []})
     return new
 
 

@@ -151,7 +151,7 @@ def _read_rows(schema: Mapping[str, Any], form: Mapping[str, str], path: str) ->
         if row:
             rows.append(row)
     if f"add:{path}" in form:
-        rows.append({})
+        rows.append(new_row(schema.get("items") or {}, len(rows) + 1))
     return rows if rows or f"n:{path}" in form else _ABSENT
 
 
@@ -170,3 +170,11 @@ def _accepts_integer(schema: Mapping[str, Any]) -> bool:
 def _accepts_string(schema: Mapping[str, Any]) -> bool:
     kind = schema.get("type")
     return kind is None or kind == "string" or (isinstance(kind, list) and "string" in kind)
+
+
+def new_row(schema: Mapping[str, Any], number: int) -> dict[str, Any]:
+    """A row added to a list property: its required text properties filled (``value_2``) so that the row is
+    valid at once and the list can be saved before it is edited."""
+    props = schema.get("properties") or {}
+    return {key: f"{key}_{number}" for key in schema.get("required") or ()
+            if widget_of(props.get(key, {})) == "text"}  # fmt: skip

@@ -59,6 +59,7 @@
     if (palette) {
       Sortable.create(palette, {
         group: { name: "palette", pull: "clone", put: false },
+        handle: ".drag-handle",
         sort: false,
         animation: 120,
       });
