@@ -7,7 +7,7 @@ Every publish (or rollback) writes an immutable :class:`DefinitionVersion` and b
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +41,8 @@ __all__ = [  # re-exported for callers of the store
 
 Settings = Mapping[str, Any] | None
 """The deployment's settings, for checks that depend on them (the webhook allow-list)."""
+Only = Collection[tuple[str, str]] | None
+"""The (kind, name) pairs a publish of drafts is limited to (None: every pending draft)."""
 
 
 @dataclass(frozen=True)
@@ -190,11 +192,12 @@ def versions(session: Session, app: str, kind: str, name: str) -> list[Definitio
 
 def publish_drafts(
     session: Session, app: str, actor_name: str, note: str = "",
-    options: Mapping[str, PublishOptions] | None = None, *, settings: Settings = None,
+    options: Mapping[str, PublishOptions] | None = None, *, settings: Settings = None, only: Only = None,
 ) -> list[Published]:  # fmt: skip
     """Publish every pending draft of an app at once (links between new entities resolve together; a field
-    rename reaches the forms, views and rules that use it in the same publish). ``options`` per entity name."""
-    pending = _pending_drafts(session, app, settings)
+    rename reaches the forms, views and rules that use it in the same publish). ``options`` per entity name;
+    ``only``: the (kind, name) pairs to publish, the others' drafts left as they are (None: all)."""
+    pending = _pending_drafts(session, app, settings, only)
     options = options or {}
     return [
         _publish_body(
@@ -205,22 +208,26 @@ def publish_drafts(
 
 
 def dry_run_drafts(
-    session: Session, app: str, options: Mapping[str, PublishOptions], *, settings: Settings = None
-) -> list[Published]:
+    session: Session, app: str, options: Mapping[str, PublishOptions], *, settings: Settings = None,
+    only: Only = None,
+) -> list[Published]:  # fmt: skip
     """What :func:`publish_drafts` would do: every check, and each pending entity's schema plan; no change."""
     return [
         Published(d.kind, d.name, (d.published_version or 0) + 1,
                   _entity_plan(session, d, d.draft, options.get(d.name, NO_OPTIONS))[2] if d.kind == "entity" else None)
-        for d in _pending_drafts(session, app, settings)
+        for d in _pending_drafts(session, app, settings, only)
     ]  # fmt: skip
 
 
-def _pending_drafts(session: Session, app: str, settings: Settings) -> list[Definition]:
-    """The app's drafts that differ from their published body, checked together, in publishing order."""
+def _pending_drafts(session: Session, app: str, settings: Settings, only: Only = None) -> list[Definition]:
+    """The app's drafts that differ from their published body (of ``only``, if given), checked together, in
+    publishing order."""
     pending = [
         d
         for d in list_definitions(session, app)
-        if d.draft is not None and d.draft != published_body(session, d)
+        if d.draft is not None
+        and d.draft != published_body(session, d)
+        and (only is None or (d.kind, d.name) in only)
     ]
     app_docs = published_app_documents(session, app)
     for d in pending:

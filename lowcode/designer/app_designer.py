@@ -11,9 +11,9 @@ from flask_babel import gettext as _
 
 from lowcode.api.edge import services, unit_of_work
 from lowcode.definitions import store
-from lowcode.designer.blueprint import bp, design_work
+from lowcode.designer.blueprint import bp, design_work, scoped_design_work
 from lowcode.designer.panels import LANGUAGES
-from lowcode.designer.workspace import may_design_app
+from lowcode.designer.workspace import design_scope
 from lowcode.errors import DefinitionInvalid
 from lowcode.pages.i18n import current_language
 from lowcode.pages.security import require_csrf
@@ -40,7 +40,10 @@ def apps():
     """The apps this user may design."""
     with unit_of_work(write=False, source="page") as ctx:
         names = sorted({d.app for d in store.list_definitions(ctx.session) if d.kind == "app"})
-        designable = [n for n in names if may_design_app(services().permissions, ctx, n)]
+        permissions = services().permissions
+        designable = [
+            n for n in names if design_scope(permissions, ctx, n) is None or design_scope(permissions, ctx, n)
+        ]
         lang = current_language()
         rows = [{"name": n, "label": ctx.snapshot.apps[n].label_for(lang) if n in ctx.snapshot.apps else n}
                 for n in designable]  # fmt: skip
@@ -63,16 +66,18 @@ def create_app():
 @bp.get("/<app>")
 def app(app: str):
     """An app in the designer: its entities with their forms and views, and what is waiting to be published."""
-    with design_work(app) as dc:
+    with scoped_design_work(app) as dc:
         ws = dc.workspace
         pending = {(d.kind, d.name) for d in store.list_definitions(dc.ctx.session, app)
                    if d.draft is not None and d.draft != store.published_body(dc.ctx.session, d)}  # fmt: skip
         entities = [
             {"name": n, "label": ws.label(b, n), "child": bool(b.get("child")), "fields": len(b.get("fields") or ()),
              "pending": ("entity", n) in pending, "form": ws.form_of(n), "view": ws.view_of(n)}
-            for n, b in sorted(ws.entities().items())
+            for n, b in sorted(ws.entities().items()) if dc.shows("entity", n)
         ]  # fmt: skip
-        return render_template("designer/app.html", app=app, entities=entities, pending=sorted(pending))
+        pending = [p for p in pending if dc.shows(*p)]
+        return render_template("designer/app.html", app=app, entities=entities, pending=sorted(pending),
+                               app_wide=dc.scope is None)  # fmt: skip
 
 
 def new_entity_documents(name: str, label: dict[str, str], child: bool) -> dict[str, dict]:

@@ -17,7 +17,7 @@ from lowcode.api.edge import services, unit_of_work
 from lowcode.auth.security_log import log_event
 from lowcode.designer.history import DraftHistory
 from lowcode.designer.labels import change_label, property_label
-from lowcode.designer.workspace import Workspace, require_design
+from lowcode.designer.workspace import Workspace, design_scope, in_scope, require_design
 from lowcode.pages.i18n import current_language
 from lowcode.pages.security import guard_signed_in, refuse_undecodable_form, require_csrf
 from lowcode.runtime.context import WriteContext
@@ -39,6 +39,13 @@ class DesignContext:
     ctx: WriteContext
     workspace: Workspace
     history: DraftHistory
+    scope: frozenset[str] | None = None
+    """The entities this user may design (None: the whole app)."""
+
+    def shows(self, kind: str, name: str) -> bool:
+        """Whether a definition of the workspace lies within this user's design scope."""
+        body = self.workspace.docs.get(kind, {}).get(name)
+        return body is not None and in_scope(self.scope, kind, body)
 
     def audit(self, kind: str, name: str, action: str, **detail) -> None:
         """Record a designer action (who, which definition, what) as a security event."""
@@ -63,3 +70,20 @@ def design_work(app: str, entity: str | None = None) -> Iterator[DesignContext]:
             Workspace.load(ctx, app, current_language()),
             DraftHistory(ctx.session, app, ctx.actor.username),
         )
+
+
+@contextmanager
+def scoped_design_work(app: str) -> Iterator[DesignContext]:
+    """A designer unit of work on the parts of ``app`` the user may design: the whole app for app designers,
+    else the entities they may configure, with their forms and lists (the app page, its publish).
+
+    :raises PermissionDenied: a post without the CSRF token, or a user who may design nothing of the app.
+    """
+    if request.method not in ("GET", "HEAD"):
+        require_csrf()
+    with unit_of_work(write=True, source="page") as ctx:
+        scope = design_scope(services().permissions, ctx, app)
+        if scope is not None and not scope:
+            require_design(services().permissions, ctx, app)  # refuses, with the reason
+        workspace = Workspace.load(ctx, app, current_language())
+        yield DesignContext(ctx, workspace, DraftHistory(ctx.session, app, ctx.actor.username), scope)

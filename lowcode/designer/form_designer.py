@@ -15,9 +15,10 @@ from werkzeug.datastructures import MultiDict
 from lowcode.core.numbers import digits_to_int
 from lowcode.definitions.checks import AppDocuments
 from lowcode.designer import form_edits as edits
-from lowcode.designer.blueprint import DesignContext, bp, design_work
+from lowcode.designer.blueprint import DesignContext, bp
 from lowcode.designer.conditions import ConditionBuilder
 from lowcode.designer.panels import LANGUAGES
+from lowcode.designer.view_access import part_work
 from lowcode.errors import BadRequest, DefinitionInvalid, NotFound
 
 KIND = "form"
@@ -90,14 +91,14 @@ def render_form_designer(dc: DesignContext, name: str, selected: str | None = No
 @bp.get("/<app>/form/<name>")
 def form(app: str, name: str):
     """The form designer."""
-    with design_work(app) as dc:
+    with part_work(app, KIND, name) as dc:
         return render_form_designer(dc, name, request.args.get("field"))
 
 
 def _change(app: str, name: str, change, selected: str | None = None):
     """Apply ``change(form) -> (new form, summary, selected)`` to the draft; a refusal shows the designer
     again with its errors, nothing saved."""
-    with design_work(app) as dc:
+    with part_work(app, KIND, name) as dc:
         _entity_of(dc, name)
         base = _base()
         body = dc.history.state(KIND, name).body
@@ -236,7 +237,7 @@ def form_redo(app: str, name: str):
 
 
 def _walk(app: str, name: str, direction: str):
-    with design_work(app) as dc:
+    with part_work(app, KIND, name) as dc:
         _entity_of(dc, name)
         getattr(dc.history, direction)(KIND, name, _base())
         dc.audit(KIND, name, direction)

@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from flask import make_response, render_template, url_for
 
 from lowcode.auth.grants import attach_grants
-from lowcode.designer.blueprint import bp, design_work
+from lowcode.designer.blueprint import bp
+from lowcode.designer.view_access import part_work
 from lowcode.errors import NotFound
 from lowcode.pages.forms import form_model
 from lowcode.pages.i18n import current_language
@@ -55,7 +56,7 @@ def draft_snapshot(
 @bp.get("/<app>/form/<name>/preview")
 def form_preview(app: str, name: str):
     """The draft form as the runtime renders it for a new record (framed by the form designer)."""
-    with design_work(app) as dc:
+    with part_work(app, "form", name) as dc:
         form = (dc.workspace.docs.get("form") or {}).get(name)
         if form is None:
             raise NotFound(f"No form '{name}' in app '{app}'")

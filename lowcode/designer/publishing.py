@@ -14,7 +14,7 @@ from flask import current_app, redirect, render_template, request, url_for
 from lowcode.core.numbers import digits_to_int
 from lowcode.definitions import store
 from lowcode.definitions.tables import restorable_trash
-from lowcode.designer.blueprint import DesignContext, bp, design_work
+from lowcode.designer.blueprint import DesignContext, bp, design_work, scoped_design_work
 from lowcode.designer.follow import follow_fields
 from lowcode.errors import BadRequest, DefinitionInvalid, NotFound, SchemaChangeRefused
 from lowcode.runtime.schema_plan import PublishOptions
@@ -22,8 +22,17 @@ from lowcode.runtime.schema_plan import PublishOptions
 
 def _pending_entities(dc: DesignContext) -> list[str]:
     return [d.name for d in store.list_definitions(dc.ctx.session, dc.workspace.app)
-            if d.kind == "entity" and d.draft is not None
+            if d.kind == "entity" and d.draft is not None and dc.shows("entity", d.name)
             and d.draft != store.published_body(dc.ctx.session, d)]  # fmt: skip
+
+
+def _only(dc: DesignContext) -> set[tuple[str, str]] | None:
+    """The definitions this user's publish may include (None: all of the app's)."""
+    if dc.scope is None:
+        return None
+    return {
+        (kind, name) for kind, bodies in dc.workspace.docs.items() for name in bodies if dc.shows(kind, name)
+    }
 
 
 def _options(dc: DesignContext, form: Any | None) -> dict[str, PublishOptions]:
@@ -73,7 +82,9 @@ def render_plan(dc: DesignContext, form: Any | None = None, message: str | None 
     options = _options(dc, form)
     settings = current_app.config["LOWCODE"]
     try:
-        planned = store.dry_run_drafts(dc.ctx.session, dc.workspace.app, options, settings=settings)
+        planned = store.dry_run_drafts(
+            dc.ctx.session, dc.workspace.app, options, settings=settings, only=_only(dc)
+        )
     except (DefinitionInvalid, BadRequest, SchemaChangeRefused) as exc:
         planned, message, errors, status = [], exc.message, exc.fields, 422
     rows = [{"kind": p.kind, "name": p.name, "version": p.version,
@@ -87,20 +98,20 @@ def render_plan(dc: DesignContext, form: Any | None = None, message: str | None 
 @bp.get("/<app>/publish")
 def plan(app: str):
     """What publishing the app's drafts would do, nothing changed."""
-    with design_work(app) as dc:
+    with scoped_design_work(app) as dc:
         return render_plan(dc)
 
 
 @bp.post("/<app>/publish")
 def publish(app: str):
     """Publish every pending draft of the app with the consents and restores ticked on the plan page."""
-    with design_work(app) as dc:
+    with scoped_design_work(app) as dc:
         options = _options(dc, request.form)
         try:
             with dc.ctx.session.begin_nested():
                 published = store.publish_drafts(dc.ctx.session, app, dc.ctx.actor.username,
                                                  "published in the designer", options,
-                                                 settings=current_app.config["LOWCODE"])  # fmt: skip
+                                                 settings=current_app.config["LOWCODE"], only=_only(dc))  # fmt: skip
         except (DefinitionInvalid, BadRequest, SchemaChangeRefused) as exc:
             return render_plan(dc, request.form, exc.message, exc.fields, 422)
         for outcome in published:

@@ -13,6 +13,7 @@ from lowcode.definitions import store
 from lowcode.designer.blueprint import bp, design_work
 from lowcode.designer.compare import compare_versions
 from lowcode.designer.follow import follow_fields
+from lowcode.designer.view_access import part_work
 from lowcode.errors import NotFound
 
 KINDS = frozenset({"entity", "form", "view"})
@@ -35,11 +36,16 @@ def _side(dc, kind: str, name: str, which: str | None, bodies: dict[int, dict]):
     return bodies[number]
 
 
+def _work(app: str, kind: str, name: str):
+    """An entity's designers, or its form's and list's, see their versions."""
+    return design_work(app, name) if kind == "entity" else part_work(app, kind, name)
+
+
 @bp.get("/<app>/<kind>/<name>/versions")
 def versions(app: str, kind: str, name: str):
     """The versions of a definition; ``?a=<version>&b=<version|draft>`` compares two of them."""
     _kind(kind)
-    with design_work(app, name if kind == "entity" else None) as dc:
+    with _work(app, kind, name) as dc:
         rows = store.versions(dc.ctx.session, app, kind, name)
         bodies = {v.version: v.body for v in rows}
         state = dc.history.state(kind, name)
@@ -66,7 +72,7 @@ def rollback(app: str, kind: str, name: str, version: int):
     """Bring an earlier version back as the draft (an entity's form and list follow its fields); it is in
     force after the usual review and publish, which shows its schema plan first."""
     _kind(kind)
-    with design_work(app, name if kind == "entity" else None) as dc:
+    with _work(app, kind, name) as dc:
         bodies = {v.version: v.body for v in store.versions(dc.ctx.session, app, kind, name)}
         if version not in bodies:
             raise NotFound(f"{kind} '{name}' has no version {version}")

@@ -126,3 +126,24 @@ def require_design(
                 app=app,
             )  # fmt: skip
         )
+
+
+def design_scope(permissions: PermissionService, ctx: WriteContext, app: str) -> frozenset[str] | None:
+    """What of the app the user may design: None for all of it (app designers), else the names of the
+    published entities they hold a ``configure`` grant on (possibly none)."""
+    if may_design_app(permissions, ctx, app):
+        return None
+    return frozenset(
+        name
+        for (a, name), entity in ctx.snapshot.entities.items()
+        if a == app and permissions.may_configure(ctx.actor, entity)
+    )
+
+
+def in_scope(scope: frozenset[str] | None, kind: str, body: Mapping[str, Any]) -> bool:
+    """Whether a definition lies within a design scope: an entity of it, or a form or view of one."""
+    if scope is None:
+        return True
+    if kind == "entity":
+        return body.get("name") in scope
+    return kind in ("form", "view") and body.get("entity") in scope
