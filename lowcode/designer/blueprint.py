@@ -16,7 +16,7 @@ from flask import Blueprint, request
 from lowcode.api.edge import services, unit_of_work
 from lowcode.auth.security_log import log_event
 from lowcode.designer.history import DraftHistory
-from lowcode.designer.labels import change_label, property_label
+from lowcode.designer.labels import change_label, kind_label, property_label
 from lowcode.designer.workspace import Workspace, design_scope, in_scope, require_design
 from lowcode.pages.i18n import current_language
 from lowcode.pages.security import guard_signed_in, refuse_undecodable_form, require_csrf
@@ -29,7 +29,7 @@ bp.before_request(guard_signed_in)
 
 @bp.context_processor
 def _designer_globals() -> dict:
-    return {"property_label": property_label, "change_label": change_label}
+    return {"property_label": property_label, "change_label": change_label, "kind_label": kind_label}
 
 
 @dataclass

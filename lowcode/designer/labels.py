@@ -99,3 +99,19 @@ AREA_LABELS = {
 def change_label(key: str) -> str:
     """A comparison's change (``added``) or area (``fields``) in the reader's language."""
     return str(CHANGE_LABELS.get(key) or AREA_LABELS.get(key) or key.replace("_", " "))
+
+
+KIND_LABELS = {
+    "app": _l("app"),
+    "entity": _l("table"),
+    "form": _l("form"),
+    "view": _l("list"),
+    "rule": _l("rule"),
+    "role": _l("role"),
+    "workflow": _l("workflow"),
+}
+
+
+def kind_label(key: str) -> str:
+    """A definition kind as people call it (``entity`` -> table)."""
+    return str(KIND_LABELS.get(key) or key)
