@@ -229,9 +229,12 @@ def form_model(
                     builder.widget(entity, cf, cf.name, values.get(cf.name), stored.get(cf.name), cf.name)
                 )
         label = section["label"]
+        label = pick_label(normalise_label(label, ""), language, "") if label else ""
+        if len(widgets) == 1 and widgets[0].get("label") == label:
+            widgets[0]["titled_by_section"] = True  # the section's legend already names it: say it once
         sections.append(
             {
-                "label": pick_label(normalise_label(label, ""), language, "") if label else "",
+                "label": label,
                 "columns": section["columns"],
                 "fields": widgets,
             }

@@ -13,7 +13,7 @@ they came from - a :class:`Source`: their entity and rows - under a scope key no
 
 :func:`refusal` renders the message when every part of it reads only sources the user may read - each row
 within their read record rules (checked in SQL by id; in memory for a row not yet stored) and no field the
-part reads hidden from them. Otherwise the whole message is replaced by :data:`NEUTRAL`, naming only the
+part reads hidden from them. Otherwise the whole message is replaced by :func:`neutral`, naming only the
 rule: the text around a value says things about the record too ("... is over its credit limit"). The rule
 run log keeps the message the user was given.
 """
@@ -26,7 +26,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from lowcode.core.texts import Versions
+from lowcode.core.texts import Text, Versions
 from lowcode.errors import RuleRefused
 from lowcode.expressions import compile_expression
 from lowcode.expressions.parser import Attribute, Name
@@ -35,7 +35,11 @@ from lowcode.rules.actions.base import TEMPLATE_PART, Show, message_languages, p
 
 SOURCES = "@sources"
 """Scope key of the name -> :class:`Source` map (``@`` cannot start a name of the expression language)."""
-NEUTRAL = "Refused by rule '{rule}' (the reason concerns a record you may not read)."
+
+
+def neutral(rule: str) -> Text:
+    """The refusal shown instead of a message that reads what the reader may not: only the rule's name."""
+    return Text("Refused by rule '{rule}' (the reason concerns a record you may not read).", rule=rule)
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,7 @@ def refusal(run: Any, message: str | Mapping[str, str], scope: Mapping[str, Any]
     languages = dict.fromkeys([own, "en", *(k.replace("_", "-") for k in message_languages(message))])
     templates = {lang: pick_message(message, lang) for lang in languages}
     if not reader.is_admin and not all(_readable(run, reader, t, scope) for t in set(templates.values())):
-        return RuleRefused(NEUTRAL.format(rule=run.rule.name), rule=run.rule.name)
+        return RuleRefused(neutral(run.rule.name), rule=run.rule.name)
     versions = {lang: render(t, scope, _labels(run, scope, lang)) for lang, t in templates.items()}
     return RuleRefused(Versions(versions, own), rule=run.rule.name)
 

@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from tests.conftest import ADMIN_PASSWORD
 from tests.integration.pages.helpers import Browser, text
 
 from .conftest import PASSWORD
@@ -148,3 +149,19 @@ def test_a_refusal_for_one_line_is_shown_on_that_line(app, jxc, lang):
         jxc.url("sales_order", order["id"]), json={"status": "confirmed", "version": current["version"]}
     )
     assert refused.status_code == 422 and list(refused.get_json()["error"]["fields"]) == ["lines.1"]
+
+
+@pytest.mark.parametrize(("role", "lang", "label"), [("sales", "en", "Lines"), ("sales", "zh_CN", "明细"),
+                                                      ("admin", "zh_CN", "明细")])  # fmt: skip
+def test_a_section_holding_only_the_lines_names_them_once(app, jxc, role, lang, label):
+    """The section's legend names the lines table; the table does not repeat it under the legend."""
+    if role == "admin":
+        page = Browser(app.test_client())
+        assert page.login("admin", ADMIN_PASSWORD).status_code == 303
+        assert page.post("/language", {"lang": lang, "next": "/"}).status_code == 303
+    else:
+        page = _browser(app, role, lang)
+    form = text(page.get(NEW))
+    body = re.sub(r"<[^>]+>", " ", form[form.index('class="record-form"') :])
+    assert body.count(f" {label} ") == 1, re.findall(rf".{{40}}{label}.{{40}}", body)
+    assert 'data-child-table="lines"' in form

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from lowcode.auth.users import create_user
-from lowcode.core.models import RoleAssignment, RuleRunEntry
+from lowcode.core.models import RoleAssignment, RuleRunEntry, User
 from tests.conftest import ApiClient, login
 from tests.integration.pages.helpers import Browser, text
 
@@ -272,6 +272,17 @@ def test_rule_refusal_naming_an_unseen_record_is_neutral(app, world):
     assert bob.post("/api/data/leak/order", json={"note": BOB_CODE}).get_json()["error"]["message"] == (
         f"{BOB_CODE} belongs to {BOB_NAME}"
     )
+
+
+def test_the_neutral_refusal_is_in_the_readers_language(app, world):
+    with app.extensions["lowcode"].db.write() as s:
+        s.execute(sa.update(User).where(User.username == "ann").values(language="zh_CN"))
+    refused = client_for(app, "ann").post("/api/data/leak/order", json={"account": BOB_CODE, "total": "100"})
+    assert refused.status_code == 422, refused.get_json()
+    assert (
+        refused.get_json()["error"]["message"] == "被规则“charge_account”拒绝（原因涉及您无权查看的记录）。"
+    )
+    assert_no_secret(refused)
 
 
 def test_refusal_reading_only_the_writers_own_values_is_kept(world):
