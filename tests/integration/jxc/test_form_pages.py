@@ -151,8 +151,10 @@ def test_a_refusal_for_one_line_is_shown_on_that_line(app, jxc, lang):
     assert refused.status_code == 422 and list(refused.get_json()["error"]["fields"]) == ["lines.1"]
 
 
-@pytest.mark.parametrize(("role", "lang", "label"), [("sales", "en", "Lines"), ("sales", "zh_CN", "明细"),
-                                                      ("admin", "zh_CN", "明细")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("role", "lang", "label"),
+    [("sales", "en", "Lines"), ("sales", "zh_CN", "明细"), ("admin", "zh_CN", "明细")],
+)
 def test_a_section_holding_only_the_lines_names_them_once(app, jxc, role, lang, label):
     """The section's legend names the lines table; the table does not repeat it under the legend."""
     if role == "admin":
