@@ -175,6 +175,9 @@ class Visit:
         assert wide <= self.width, (
             f"{page.url} is {wide} px wide at {self.width} px ({self.role}, {self.lang})"
         )
+        if self.width < 500:
+            beyond = page.evaluate(CELLS_BEYOND_THE_SCREEN)
+            assert not beyond, f"{page.url}: table cells off the {self.width} px screen ({self.role}): {beyond}"
         if self.lang == "zh_CN":
             body = page.evaluate("document.body.innerText")
             found = sorted(p for p in PHRASES if p in body)
@@ -186,6 +189,15 @@ class Visit:
 
 
 PHRASES = english_phrases()
+# Table cells of rows (not the headings, kept for screen readers) that do not lie within the screen's width,
+# scroll boxes or not: on a phone every column of a list or of a document's lines must be on screen.
+CELLS_BEYOND_THE_SCREEN = """
+[...document.querySelectorAll("tbody td, tbody th, tfoot td, tfoot th")]
+  .filter((cell) => !cell.closest(".calendar-month, template"))
+  .map((cell) => [cell, cell.getBoundingClientRect()])
+  .filter(([cell, box]) => box.width > 0 && (box.left < -1 || box.right > window.innerWidth + 1))
+  .map(([cell, box]) => `${(cell.dataset.label || cell.innerText).trim().slice(0, 20)} at ${Math.round(box.left)}`)
+"""
 ENGLISH_RUN = re.compile(r"[A-Za-z][A-Za-z'-]+(?: [A-Za-z][A-Za-z'-]+)*")
 
 
