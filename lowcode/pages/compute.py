@@ -3,8 +3,9 @@ a save, and previewed by the server (:mod:`lowcode.runtime.preview`: fetched val
 rollups, the record's formulas - the field types' own evaluator). The answer is out-of-band swaps of the
 computed outputs and of the inputs whose values were fetched; nothing is written.
 
-A link that was just changed (``_changed``: its input name, set by ``static/js/picker.js``) fetches its
-values again: the fields fetched through it are taken as empty."""
+The links changed since the last answer (``_changed``: their input names joined by commas, kept by
+``static/js/picker.js`` until an answer to a request carrying them came back) fetch their values again:
+the fields fetched through them are taken as empty."""
 
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ from lowcode.pages.workflow import frozen_fields
 from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.preview import preview
 
+MAX_CHANGED = 100
+"""How many changed links one compute request fetches through again (the rest are ignored)."""
 SWAPPABLE = frozenset({"decimal", "money", "percent"})
 """Input widgets a fetched value is swapped into (the others keep what the user typed)."""
 
@@ -71,7 +74,8 @@ class ComputedForm:
                 row.update({c.name: bind_value(c, form, f"{name}-{key}-{c.name}") for c in columns})
                 rows.append(row)
             self.data[name] = rows
-        self._refetch(form.get("_changed", ""))
+        for changed in form.get("_changed", "").split(",")[:MAX_CHANGED]:
+            self._refetch(changed.strip())
 
     def _refetch(self, changed: str) -> None:
         match = ROW_KEY.match(changed)
