@@ -363,6 +363,15 @@ def test_finance_opens_a_voucher_and_exports_receivables(site, browser, lang):
     cells = [[str(c) if c is not None else "" for c in row] for row in sheet.iter_rows(values_only=True)]
     assert len(cells) >= 2 and any("华联服饰" in " ".join(row) for row in cells[1:]), cells[:3]
     assert any("149.5" in " ".join(row) for row in cells[1:]), cells  # the delivery of 5 x 29.90
+    # on a phone the totals row shows every money column's sum on screen (it used to be scrolled out of view)
+    phone = Visit(site, browser, "finance", lang, 390, visit.context.storage_state())
+    phone.open("/a/jxc/receivable", "receivables-phone")
+    for name in ("amount", "received", "balance"):
+        total = phone.page.locator(f"[data-total={name}]")
+        box = total.bounding_box()  # not scrolled into view: that would scroll a table's own box sideways
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, (name, box)
+        assert "CNY" in total.inner_text()
+    phone.close()
     _tour(site, browser, visit, [("home", "/a/jxc"), ("list", "/a/jxc/receivable"),
                                  ("record", f"/a/jxc/voucher/{voucher['id']}"),
                                  ("form", "/a/jxc/customer_payment/new")])  # fmt: skip
