@@ -109,8 +109,8 @@ def test_the_form_computes_amounts_total_and_fetched_prices_before_saving(app, j
     )
     # two lines whose products changed since the last answer both fetch again (names joined by commas)
     data = [(k, str(ts) if k == "lines-n1-product" else v) for k, v in data if k != "_changed"]
-    page = text(sales.post("/a/jxc/sales_order/compute", [*data, ("_changed", "lines-n0-product,lines-n1-product")],
-                           htmx=True))  # fmt: skip
+    both = [*data, ("_changed", "lines-n0-product,lines-n1-product")]
+    page = text(sales.post("/a/jxc/sales_order/compute", both, htmx=True))
     assert _output(page, "f-lines-n0-amount").replace(",", "").endswith("357.00 CNY")  # 3 x 119.00
     assert _output(page, "f-lines-n1-amount").replace(",", "").endswith("44.85 CNY")  # 1.5 x 29.90
 

@@ -19,26 +19,60 @@ OWN = {"field": "owner", "op": "=", "value": "$user.id"}
 BUNDLE = {
     "app": {"name": "crm", "label": {"en": "CRM", "zh-CN": "客户管理"}},
     "entities": [
-        {"name": "customer", "label": {"en": "Customer", "zh-CN": "客户"}, "title_field": "name", "fields": [
-            {"name": "name", "type": "text", "label": {"en": "Name", "zh-CN": "名称"}, "required": True}]},
-        {"name": "visit", "label": {"en": "Visit", "zh-CN": "拜访"}, "title_field": "note", "fields": [
-            {"name": "note", "type": "text", "label": {"en": "Note", "zh-CN": "备注"}, "required": True},
-            {"name": "customer", "type": "link", "label": {"en": "Customer", "zh-CN": "客户"},
-             "options": {"entity": "customer"}}]},
+        {
+            "name": "customer",
+            "label": {"en": "Customer", "zh-CN": "客户"},
+            "title_field": "name",
+            "fields": [
+                {"name": "name", "type": "text", "label": {"en": "Name", "zh-CN": "名称"}, "required": True}
+            ],
+        },
+        {
+            "name": "visit",
+            "label": {"en": "Visit", "zh-CN": "拜访"},
+            "title_field": "note",
+            "fields": [
+                {"name": "note", "type": "text", "label": {"en": "Note", "zh-CN": "备注"}, "required": True},
+                {
+                    "name": "customer",
+                    "type": "link",
+                    "label": {"en": "Customer", "zh-CN": "客户"},
+                    "options": {"entity": "customer"},
+                },
+            ],
+        },
     ],
     "views": [
-        {"name": "customer_list", "entity": "customer", "label": "Customers", "columns": ["name"],
-         "related": [{"name": "visits", "entity": "visit", "field": "customer",
-                      "label": {"en": "Visits", "zh-CN": "拜访记录"}, "columns": ["note"],
-                      "sort": [{"field": "note"}], "page_size": 2}]},
+        {
+            "name": "customer_list",
+            "entity": "customer",
+            "label": "Customers",
+            "columns": ["name"],
+            "related": [
+                {
+                    "name": "visits",
+                    "entity": "visit",
+                    "field": "customer",
+                    "label": {"en": "Visits", "zh-CN": "拜访记录"},
+                    "columns": ["note"],
+                    "sort": [{"field": "note"}],
+                    "page_size": 2,
+                }
+            ],
+        },
         {"name": "visit_list", "entity": "visit", "label": "Visits", "columns": ["note", "customer"]},
     ],
     "roles": [
-        {"name": "rep", "label": "Rep", "grants": [
-            {"entity": "customer", "actions": ["read"]},
-            {"entity": "visit", "actions": ["read", "create"], "record_rule": OWN}]},
+        {
+            "name": "rep",
+            "label": "Rep",
+            "grants": [
+                {"entity": "customer", "actions": ["read"]},
+                {"entity": "visit", "actions": ["read", "create"], "record_rule": OWN},
+            ],
+        },
     ],
-}  # fmt: skip
+}
 MORE = re.compile(r'<tr class="related-more">.*?hx-get="([^"]+)"', re.S)
 
 
