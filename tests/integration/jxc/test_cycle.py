@@ -122,7 +122,9 @@ def test_purchase_receipt_sale_delivery_receivable_payment(jxc, accounts):
     message = j.set_status(j.finance, "customer_payment", over["id"], "posted", expect=422)["error"][
         "message"
     ]
-    assert message == f"收款单金额 984.01 超过 {rv['number']} 的未结余额 984.00"  # finance reads Chinese
+    assert (
+        message == f"收款单金额 984.01 CNY 超过 {rv['number']} 的未结余额 984.00 CNY"
+    )  # finance reads Chinese
     rest = j.create(j.finance, "customer_payment", {"customer": j.customer, "receivable": rv["id"],
                                                     "payment_date": "2026-11-21", "amount": "984.00"})  # fmt: skip
     j.set_status(j.finance, "customer_payment", rest["id"], "posted")
