@@ -88,11 +88,11 @@ def refusal(run: Any, message: str | Mapping[str, str], scope: Mapping[str, Any]
     templates = {lang: pick_message(message, lang) for lang in languages}
     if not reader.is_admin and not all(_readable(run, reader, t, scope) for t in set(templates.values())):
         return RuleRefused(neutral(run.rule.name), rule=run.rule.name)
-    versions = {lang: render(t, scope, _labels(run, scope, lang)) for lang, t in templates.items()}
+    versions = {lang: render(t, scope, shown_values(run, scope, lang)) for lang, t in templates.items()}
     return RuleRefused(Versions(versions, own), rule=run.rule.name)
 
 
-def _labels(run: Any, scope: Mapping[str, Any], language: str) -> Show:
+def shown_values(run: Any, scope: Mapping[str, Any], language: str) -> Show:
     """Shows a template part that is just a select field of a known source (``{po.status}``, ``{status}``)
     by the choice's label in ``language``, and a number read from fields of known sources (``{bal.on_hand}``,
     ``{-(bal.on_hand + record.qty)}``) in those fields' number style for ``language`` when they share one

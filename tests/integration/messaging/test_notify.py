@@ -27,7 +27,7 @@ def test_confirming_notifies_the_role_the_record_user_and_the_confirming_user(ap
         assert inbox["unread"] == 1
         [note] = inbox["data"]
         assert note["title"] == f"Order {order['number']} confirmed"
-        assert note["body"] == "Amount 120.50 by dave. Note: rush"
+        assert note["body"] == "Amount 120.5 by dave. Note: rush"  # the field's style: decimals trimmed
         assert note["link"] == link and note["record_id"] == order["id"] and note["read"] is False
         assert (note["app"], note["entity"], note["rule"]) == ("sales", "sales_order", "tell_on_confirm")
     [mine] = _mine(dave)["data"]  # the user expression: the one who confirmed
