@@ -4,8 +4,9 @@ rollups, the record's formulas - the field types' own evaluator). The answer is 
 computed outputs, of the inputs whose values were fetched and of the state of the conditional fields
 (shown, required, read-only: :mod:`lowcode.pages.form_layout`); nothing is written.
 
-A link that was just changed (``_changed``: its input name, set by ``static/js/picker.js``) fetches its
-values again: the fields fetched through it are taken as empty."""
+The links changed since the last answer (``_changed``: their input names joined by commas, kept by
+``static/js/picker.js`` until an answer to a request carrying them came back) fetch their values again:
+the fields fetched through them are taken as empty."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ from lowcode.pages.workflow import frozen_fields
 from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.preview import preview
 
+MAX_CHANGED = 100
+"""How many changed links one compute request fetches through again (the rest are ignored)."""
 SWAPPABLE = frozenset({"decimal", "money", "percent"})
 """Input widgets a fetched value is swapped into (the others keep what the user typed)."""
 
@@ -76,7 +79,8 @@ class ComputedForm:
                 row.update({c.name: bind_value(c, form, f"{name}-{key}-{c.name}") for c in columns})
                 rows.append(row)
             self.data[name] = rows
-        self._refetch(form.get("_changed", ""))
+        for changed in form.get("_changed", "").split(",")[:MAX_CHANGED]:
+            self._refetch(changed.strip())
 
     def _refetch(self, changed: str) -> None:
         match = ROW_KEY.match(changed)

@@ -218,9 +218,12 @@ def form_model(
                 )
             widgets.append(dress(widget, section["entries"].get(cf.name), states.get(cf.name), language))
         label = section["label"]
+        label = pick_label(normalise_label(label, ""), language, "") if label else ""
+        if len(widgets) == 1 and widgets[0].get("label") == label:
+            widgets[0]["titled_by_section"] = True  # the section's legend already names it: say it once
         sections.append(
             {
-                "label": pick_label(normalise_label(label, ""), language, "") if label else "",
+                "label": label,
                 "columns": section["columns"],
                 "fields": widgets,
             }

@@ -13,7 +13,7 @@ they came from - a :class:`Source`: their entity and rows - under a scope key no
 
 :func:`refusal` renders the message when every part of it reads only sources the user may read - each row
 within their read record rules (checked in SQL by id; in memory for a row not yet stored) and no field the
-part reads hidden from them. Otherwise the whole message is replaced by :data:`NEUTRAL`, naming only the
+part reads hidden from them. Otherwise the whole message is replaced by :func:`neutral`, naming only the
 rule: the text around a value says things about the record too ("... is over its credit limit"). The rule
 run log keeps the message the user was given.
 """
@@ -22,20 +22,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
-from lowcode.core.texts import Versions
+from lowcode.core.number_styles import NumberStyle, format_number
+from lowcode.core.texts import Text, Versions
 from lowcode.errors import RuleRefused
 from lowcode.expressions import compile_expression
 from lowcode.expressions.parser import Attribute, Name
 from lowcode.expressions.references import references
 from lowcode.rules.actions.base import TEMPLATE_PART, Show, message_languages, pick_message, render
+from lowcode.runtime.number_style import number_style
 
 SOURCES = "@sources"
 """Scope key of the name -> :class:`Source` map (``@`` cannot start a name of the expression language)."""
-NEUTRAL = "Refused by rule '{rule}' (the reason concerns a record you may not read)."
+
+
+def neutral(rule: str) -> Text:
+    """The refusal shown instead of a message that reads what the reader may not: only the rule's name."""
+    return Text("Refused by rule '{rule}' (the reason concerns a record you may not read).", rule=rule)
 
 
 @dataclass(frozen=True)
@@ -80,34 +87,63 @@ def refusal(run: Any, message: str | Mapping[str, str], scope: Mapping[str, Any]
     languages = dict.fromkeys([own, "en", *(k.replace("_", "-") for k in message_languages(message))])
     templates = {lang: pick_message(message, lang) for lang in languages}
     if not reader.is_admin and not all(_readable(run, reader, t, scope) for t in set(templates.values())):
-        return RuleRefused(NEUTRAL.format(rule=run.rule.name), rule=run.rule.name)
-    versions = {lang: render(t, scope, _labels(run, scope, lang)) for lang, t in templates.items()}
+        return RuleRefused(neutral(run.rule.name), rule=run.rule.name)
+    versions = {lang: render(t, scope, shown_values(run, scope, lang)) for lang, t in templates.items()}
     return RuleRefused(Versions(versions, own), rule=run.rule.name)
 
 
-def _labels(run: Any, scope: Mapping[str, Any], language: str) -> Show:
+def shown_values(run: Any, scope: Mapping[str, Any], language: str) -> Show:
     """Shows a template part that is just a select field of a known source (``{po.status}``, ``{status}``)
-    by the choice's label in ``language``; other parts as their value."""
+    by the choice's label in ``language``, and a number read from fields of known sources (``{bal.on_hand}``,
+    ``{-(bal.on_hand + record.qty)}``) in those fields' number style for ``language`` when they share one
+    (quantities ``120``, money ``1,234.50 CNY``); another decimal without trailing zeros. Other parts as
+    their value."""
     sources: Mapping[str, Source] = scope.get(SOURCES, {})
     trigger = sources.get("record")
+    styles: dict[tuple[str, str], Any] = {}
 
-    def show(part: str, value: Any) -> str | None:
-        if not isinstance(value, str):
-            return None
-        tree = compile_expression(part).tree
-        if isinstance(tree, Attribute) and isinstance(tree.target, Name) and len(tree.keys) == 1:
-            source, key = sources.get(tree.target.name), tree.keys[0]
-        elif isinstance(tree, Name) and trigger is not None and tree.name in trigger.rows[0][1]:
-            source, key = trigger, tree.name
+    def field_of(name: str, keys: tuple[str, ...]) -> tuple[Any, Any] | None:
+        """The (entity, field) a name of the scope reads (``po.status``, a bare ``status``), if known."""
+        if keys:
+            source, key = sources.get(name), keys[0]
+        elif trigger is not None and name in trigger.rows[0][1]:
+            source, key = trigger, name
         else:
             return None
         if source is None or not source.rows:
             return None
         entity = run.ctx.snapshot.entity(run.rule.app, source.rows[0][0])
         cf = entity.fields.get(key)
-        if cf is None or "choices" not in cf.fdef.options:
+        return None if cf is None else (entity, cf)
+
+    def style_of(found: tuple[Any, Any]) -> Any:
+        entity, cf = found
+        key = (entity.name, cf.name)
+        if key not in styles:
+            styles[key] = number_style(run.ctx.snapshot, entity, cf)
+        return styles[key]
+
+    def show(part: str, value: Any) -> str | None:
+        tree = compile_expression(part).tree
+        if isinstance(value, str):
+            if isinstance(tree, Attribute) and isinstance(tree.target, Name) and len(tree.keys) == 1:
+                found = field_of(tree.target.name, tree.keys)
+            elif isinstance(tree, Name):
+                found = field_of(tree.name, ())
+            else:
+                return None
+            if found is None or "choices" not in found[1].fdef.options:
+                return None
+            return found[1].ftype.format(found[1].fdef, value, language)
+        if isinstance(value, bool) or not isinstance(value, int | Decimal):
             return None
-        return cf.ftype.format(cf.fdef, value, language)
+        read = [field_of(ref.name, ref.keys[:1]) for ref in references(tree)]
+        found_styles = {style_of(f) if f is not None else None for f in read}
+        if len(found_styles) == 1 and None not in found_styles:
+            return format_number(value, found_styles.pop(), language)
+        if isinstance(value, Decimal):
+            return format_number(value, NumberStyle.trimmed(max(-value.as_tuple().exponent, 0)), language)
+        return None
 
     return show
 

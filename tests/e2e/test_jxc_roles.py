@@ -175,6 +175,11 @@ class Visit:
         assert wide <= self.width, (
             f"{page.url} is {wide} px wide at {self.width} px ({self.role}, {self.lang})"
         )
+        if self.width < 500:
+            beyond = page.evaluate(CELLS_BEYOND_THE_SCREEN)
+            assert not beyond, (
+                f"{page.url}: table cells off the {self.width} px screen ({self.role}): {beyond}"
+            )
         if self.lang == "zh_CN":
             body = page.evaluate("document.body.innerText")
             found = sorted(p for p in PHRASES if p in body)
@@ -186,6 +191,15 @@ class Visit:
 
 
 PHRASES = english_phrases()
+# Table cells of rows (not the headings, kept for screen readers) that do not lie within the screen's width,
+# scroll boxes or not: on a phone every column of a list or of a document's lines must be on screen.
+CELLS_BEYOND_THE_SCREEN = """
+[...document.querySelectorAll("tbody td, tbody th, tfoot td, tfoot th")]
+  .filter((cell) => !cell.closest(".calendar-month, template"))
+  .map((cell) => [cell, cell.getBoundingClientRect()])
+  .filter(([cell, box]) => box.width > 0 && (box.left < -1 || box.right > window.innerWidth + 1))
+  .map(([cell, box]) => `${(cell.dataset.label || cell.innerText).trim().slice(0, 20)} at ${Math.round(box.left)}`)
+"""
 ENGLISH_RUN = re.compile(r"[A-Za-z][A-Za-z'-]+(?: [A-Za-z][A-Za-z'-]+)*")
 
 
@@ -349,6 +363,15 @@ def test_finance_opens_a_voucher_and_exports_receivables(site, browser, lang):
     cells = [[str(c) if c is not None else "" for c in row] for row in sheet.iter_rows(values_only=True)]
     assert len(cells) >= 2 and any("华联服饰" in " ".join(row) for row in cells[1:]), cells[:3]
     assert any("149.5" in " ".join(row) for row in cells[1:]), cells  # the delivery of 5 x 29.90
+    # on a phone the totals row shows every money column's sum on screen (it used to be scrolled out of view)
+    phone = Visit(site, browser, "finance", lang, 390, visit.context.storage_state())
+    phone.open("/a/jxc/receivable", "receivables-phone")
+    for name in ("amount", "received", "balance"):
+        total = phone.page.locator(f"[data-total={name}]")
+        box = total.bounding_box()  # not scrolled into view: that would scroll a table's own box sideways
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, (name, box)
+        assert "CNY" in total.inner_text()
+    phone.close()
     _tour(site, browser, visit, [("home", "/a/jxc"), ("list", "/a/jxc/receivable"),
                                  ("record", f"/a/jxc/voucher/{voucher['id']}"),
                                  ("form", "/a/jxc/customer_payment/new")])  # fmt: skip
@@ -362,4 +385,68 @@ def test_other_roles_pages_fit_and_are_translated(site, browser, role, lang):
     product = site.ids["product"]["TS-WHT-M"]
     _tour(site, browser, visit, [("home", "/a/jxc"), ("list", "/a/jxc/product"),
                                  ("record", f"/a/jxc/product/{product}"), ("form", "/a/jxc/purchase_order/new")])  # fmt: skip
+    visit.close()
+
+
+def test_a_row_added_while_a_compute_is_pending_is_kept(site, browser):
+    """The compute answer swaps only the computed cells (out of band), never the rows: a line added while the
+    round trip is held up stays, and the line that was computed gets its price and amount."""
+    visit = _signed_in(site, browser, "sales", "en", 390)
+    page = visit.page
+    visit.open("/a/jxc/sales_order/new", "order-form-pending")
+    held = []
+
+    def hold_first(route):
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    rows = page.locator("[data-child-table=lines] tbody tr.child-row")
+    page.click("[data-child-table=lines] [data-add-row]")
+    picker = rows.nth(0).locator(".ts-control input")
+    picker.wait_for(state="attached")
+    page.route("**/sales_order/compute", hold_first)
+    with page.expect_request("**/sales_order/compute"):
+        picker.focus()
+        _type_and_choose(page, picker, "TS-WHT-M")
+    page.click("[data-child-table=lines] [data-add-row]")  # while the compute is held up
+    rows.nth(1).locator(".ts-control input").wait_for(state="attached")
+    assert len(held) == 1 and rows.count() == 2
+    held[0].continue_()  # the route lets every later compute through
+    _expect()(rows.nth(0).locator("input[name$='-unit_price']")).to_have_value("29.90", timeout=15000)
+    rows.nth(0).locator("input[name$='-qty']").fill("2")
+    _expect()(rows.nth(0).locator("output").first).to_have_text(re.compile(r"59\.80"), timeout=15000)
+    assert rows.count() == 2  # the line added meanwhile is still there, its picker ready
+    _type_and_choose(page, rows.nth(1).locator(".ts-control input"), "JN-BLU-32")
+    _expect()(rows.nth(1).locator("input[name$='-unit_price']")).to_have_value("119.00", timeout=15000)
+    visit.check("order-form-pending")
+    visit.close()
+
+
+def test_a_product_changed_while_a_compute_is_pending_fetches_its_price(site, browser):
+    """Picking another product sends a compute that fetches its price again; when typing replaces that
+    request before its answer (hx-sync), the next one still carries the change: the new product's price."""
+    visit = _signed_in(site, browser, "sales", "zh_CN", 1366)
+    page = visit.page
+    visit.open("/a/jxc/sales_order/new", "order-form-refetch")
+    rows = page.locator("[data-child-table=lines] tbody tr.child-row")
+    page.click("[data-child-table=lines] [data-add-row]")
+    line = rows.nth(0)
+    line.locator(".ts-control input").wait_for(state="attached")
+    line.locator(".ts-control input").focus()
+    _type_and_choose(page, line.locator(".ts-control input"), "TS-WHT-M")
+    _expect()(line.locator("input[name$='-unit_price']")).to_have_value("29.90", timeout=15000)
+    held = []
+    page.route("**/sales_order/compute", lambda route: route.continue_() if held else held.append(route))
+    with page.expect_request("**/sales_order/compute"):
+        line.locator(".ts-control").click()
+        _type_and_choose(page, line.locator(".ts-control input"), "JN-BLU-32")
+    with page.expect_request("**/sales_order/compute") as replacing:
+        line.locator("input[name$='-qty']").fill("3")  # replaces the held request
+    assert "-product" in replacing.value.post_data.split("_changed=")[1].split("&")[0]
+    held[0].continue_()
+    _expect()(line.locator("input[name$='-unit_price']")).to_have_value("119.00", timeout=15000)
+    _expect()(line.locator("output").first).to_have_text(re.compile(r"357\.00"), timeout=15000)
+    visit.check("order-form-refetch")
     visit.close()

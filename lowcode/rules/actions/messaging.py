@@ -27,6 +27,7 @@ from lowcode.rules.actions.base import (
     render,
     values_schema,
 )
+from lowcode.rules.messages import shown_values
 from lowcode.runtime import outbox
 from lowcode.webhook_targets import literal_target_problem
 
@@ -182,8 +183,9 @@ class NotifyAction(RuleAction):
         link = render(options["link"], scope) if options.get("link") else default_link
         count = 0
         for language, ids in _by_language(session, users, options).items():
-            title = render(pick_message(options["title"], language), scope)
-            body = render(pick_message(options.get("body", ""), language), scope)
+            shown = shown_values(run, scope, language)  # select labels, numbers in their fields' style
+            title = render(pick_message(options["title"], language), scope, shown)
+            body = render(pick_message(options.get("body", ""), language), scope, shown)
             count += notifications.notify(
                 session, ids, title, body, link,
                 app=run.rule.app, entity=run.rule.entity, record_id=record_id, rule=run.rule.name,

@@ -2,8 +2,10 @@
    - Link pickers: Tom Select (npm tom-select) on <select class="link-picker" data-picker="URL">; options
      come a page at a time from the server (lowcode/pages/picker.py), searched and permission-filtered
      there (virtual_scroll plugin for the next pages).
-   - Compute: a changed link's input name goes into the form's hidden "_changed" for the next compute
-     request (lowcode/pages/compute.py fetches through it again), then is cleared. */
+   - Compute: a changed link's input name is added to the form's hidden "_changed" (names joined by
+     commas) for the compute requests (lowcode/pages/compute.py fetches through each again); the names a
+     request carried are taken out only once its answer came back, so a request replaced by a newer one
+     (hx-sync) does not lose them. */
 (function () {
   "use strict";
 
@@ -77,14 +79,28 @@
     var el = event.target;
     if (!el.matches || !el.matches("select.link-picker") || !el.form) return;
     var changed = el.form.querySelector("input[name=_changed]");
-    if (changed) changed.value = el.name;
+    if (changed && names(changed.value).indexOf(el.name) < 0) {
+      changed.value = names(changed.value).concat([el.name]).join(",");
+    }
   }, true);
 
-  document.addEventListener("htmx:configRequest", function (event) {
-    var elt = event.detail.elt;
+  function names(value) { return value ? value.split(",") : []; }
+
+  function changedInput(elt) {
     var form = elt && elt.closest ? elt.closest("form") : null;
-    var changed = form ? form.querySelector("input[name=_changed]") : null;
-    if (changed && elt.hasAttribute("data-compute")) changed.value = "";
+    return elt && elt.hasAttribute("data-compute") && form ? form.querySelector("input[name=_changed]") : null;
+  }
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    var changed = changedInput(event.detail.elt);
+    if (changed) event.detail.elt.dataset.sentChanged = changed.value;
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var changed = changedInput(event.detail.elt);
+    if (!changed || !event.detail.successful) return;
+    var sent = names(event.detail.elt.dataset.sentChanged || "");
+    changed.value = names(changed.value).filter(function (n) { return sent.indexOf(n) < 0; }).join(",");
   });
 
   window.lowcodePickers = { setUp: setUp };

@@ -66,6 +66,8 @@ def test_purchase_receipt_sale_delivery_receivable_payment(jxc, accounts):
     assert j.get("customer", j.customer)["open_orders"] == "2984.00"
     told = [n["title"] for n in j.warehouse.get("/api/notifications").get_json()["data"]]
     assert f"销售订单 {so['number']} 已确认，待发货" in told  # 任务分配: the warehouse is told, in Chinese
+    bodies = [n["body"] for n in j.warehouse.get("/api/notifications").get_json()["data"]]
+    assert "合计 2,984.00 CNY" in bodies  # money in its style, for the reader's language
 
     # -- delivery of the order: 60 x 1650/150 = 660.00 and 10 x 1800/40 = 450.00 leave at moving average
     dn = j.create(j.warehouse, "delivery", {
@@ -122,7 +124,9 @@ def test_purchase_receipt_sale_delivery_receivable_payment(jxc, accounts):
     message = j.set_status(j.finance, "customer_payment", over["id"], "posted", expect=422)["error"][
         "message"
     ]
-    assert message == f"收款单金额 984.01 超过 {rv['number']} 的未结余额 984.00"  # finance reads Chinese
+    assert (
+        message == f"收款单金额 984.01 CNY 超过 {rv['number']} 的未结余额 984.00 CNY"
+    )  # finance reads Chinese
     rest = j.create(j.finance, "customer_payment", {"customer": j.customer, "receivable": rv["id"],
                                                     "payment_date": "2026-11-21", "amount": "984.00"})  # fmt: skip
     j.set_status(j.finance, "customer_payment", rest["id"], "posted")
@@ -183,6 +187,6 @@ def test_moving_average_rounds_per_movement(jxc):
     assert j.purchaser.get("/api/notifications").get_json()["data"] == []
     assert deliver("87")["cost_total"] == "965.48"  # the last unit takes the remaining value, no residue
     (alert,) = j.purchaser.get("/api/notifications").get_json()["data"]  # once, when it crossed the level
-    assert alert["title"] == "补货提醒：TS-WHT-M 纯棉T恤 白 M 可用 0.000，低于补货点 20.000"
+    assert alert["title"] == "补货提醒：TS-WHT-M 纯棉T恤 白 M 可用 0，低于补货点 20"
     b = j.balance(ts, sh)
     assert (b["on_hand"], b["value"], b["avg_cost"]) == ("0.000", "0.00", "11.0975")

@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from tests.conftest import ADMIN_PASSWORD
 from tests.integration.pages.helpers import Browser, text
 
 from .conftest import PASSWORD
@@ -106,6 +107,12 @@ def test_the_form_computes_amounts_total_and_fetched_prices_before_saving(app, j
     assert 'value="119.00"' in page and _output(page, "f-lines-n0-amount").replace(",", "").endswith(
         "357.00 CNY"
     )
+    # two lines whose products changed since the last answer both fetch again (names joined by commas)
+    data = [(k, str(ts) if k == "lines-n1-product" else v) for k, v in data if k != "_changed"]
+    both = [*data, ("_changed", "lines-n0-product,lines-n1-product")]
+    page = text(sales.post("/a/jxc/sales_order/compute", both, htmx=True))
+    assert _output(page, "f-lines-n0-amount").replace(",", "").endswith("357.00 CNY")  # 3 x 119.00
+    assert _output(page, "f-lines-n1-amount").replace(",", "").endswith("44.85 CNY")  # 1.5 x 29.90
 
 
 def test_the_sales_role_cannot_fetch_a_cost_it_may_not_read(app, jxc):
@@ -137,8 +144,8 @@ def test_a_refusal_for_one_line_is_shown_on_that_line(app, jxc, lang):
     page = text(response)
     line = re.search(r'<tr class="table-danger" data-line-error="lines\.1">(.*?)</tr>', page, re.S)
     assert line, page
-    said = {"en": "Insufficient stock for JN-BLU-32 牛仔裤 蓝 32: available 0.000, ordered 7.000, short by 7.000",
-            "zh_CN": "库存不足：JN-BLU-32 牛仔裤 蓝 32 可用 0.000，订购 7.000，缺 7.000"}  # fmt: skip
+    said = {"en": "Insufficient stock for JN-BLU-32 牛仔裤 蓝 32: available 0, ordered 7, short by 7",
+            "zh_CN": "库存不足：JN-BLU-32 牛仔裤 蓝 32 可用 0，订购 7，缺 7"}  # fmt: skip
     assert said[lang] in line.group(1)  # the rule's message in the reader's language
     assert 'data-line-error="lines.0"' not in page  # the line with stock is not blamed
     assert jxc.get("sales_order", order["id"])["status"] == "draft"
@@ -148,3 +155,21 @@ def test_a_refusal_for_one_line_is_shown_on_that_line(app, jxc, lang):
         jxc.url("sales_order", order["id"]), json={"status": "confirmed", "version": current["version"]}
     )
     assert refused.status_code == 422 and list(refused.get_json()["error"]["fields"]) == ["lines.1"]
+
+
+@pytest.mark.parametrize(
+    ("role", "lang", "label"),
+    [("sales", "en", "Lines"), ("sales", "zh_CN", "明细"), ("admin", "zh_CN", "明细")],
+)
+def test_a_section_holding_only_the_lines_names_them_once(app, jxc, role, lang, label):
+    """The section's legend names the lines table; the table does not repeat it under the legend."""
+    if role == "admin":
+        page = Browser(app.test_client())
+        assert page.login("admin", ADMIN_PASSWORD).status_code == 303
+        assert page.post("/language", {"lang": lang, "next": "/"}).status_code == 303
+    else:
+        page = _browser(app, role, lang)
+    form = text(page.get(NEW))
+    body = re.sub(r"<[^>]+>", " ", form[form.index('class="record-form"') :])
+    assert body.count(f" {label} ") == 1, re.findall(rf".{{40}}{label}.{{40}}", body)
+    assert 'data-child-table="lines"' in form

@@ -144,3 +144,18 @@ def test_home_queues_are_counted_with_the_readers_permissions(app, jxc):
     assert 'data-queue="orders_to_confirm"' not in purchaser
     zh = text(_browser(app, "sales", "zh_CN").get("/a/jxc"))
     assert "待确认销售订单" in zh
+
+
+@pytest.mark.parametrize(
+    ("role", "lang", "label"),
+    [("finance", "zh_CN", "销售出库单"), ("finance", "en", "Delivery"), ("admin", "zh_CN", "销售出库单")],
+)
+def test_a_vouchers_source_shows_by_its_label_on_list_and_record(app, jxc, posted, role, lang, label):
+    dn = jxc.get("delivery", posted["delivery"])
+    (voucher,) = jxc.vouchers("delivery", dn["number"])
+    page = _browser(app, role, lang)
+    record = text(page.get(f"/a/jxc/voucher/{voucher['id']}"))
+    listed = text(page.get("/a/jxc/voucher?field=source_type&op=%3D&value=delivery"))
+    for shown in (record, listed):
+        assert f">{label}<" in shown and ">delivery<" not in shown
+    assert voucher["source_type"] == "delivery"  # the API keeps the stored value

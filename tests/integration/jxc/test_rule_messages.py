@@ -9,8 +9,8 @@ from tests.integration.jxc.test_documents import order, stocked  # noqa: F401 - 
 from tests.integration.jxc.test_record_pages import _browser
 from tests.integration.pages.helpers import text
 
-SHORT_EN = "Insufficient stock for TS-WHT-M 纯棉T恤 白 M: available 120.000, ordered 130.000, short by 10.000"
-SHORT_ZH = "库存不足：TS-WHT-M 纯棉T恤 白 M 可用 120.000，订购 130.000，缺 10.000"
+SHORT_EN = "Insufficient stock for TS-WHT-M 纯棉T恤 白 M: available 120, ordered 130, short by 10"
+SHORT_ZH = "库存不足：TS-WHT-M 纯棉T恤 白 M 可用 120，订购 130，缺 10"
 
 
 def test_the_api_refusal_is_in_the_actors_language(jxc, stocked):  # noqa: F811

@@ -6,7 +6,7 @@ import html
 import re
 
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
-ROW_LINK = re.compile(r"<td><a href=\"/a/\w+/(\w+)/(\d+)\">([^<]*)</a></td>")
+ROW_LINK = re.compile(r"<td(?: data-label=\"[^\"]*\")?><a href=\"/a/\w+/(\w+)/(\d+)\">([^<]*)</a></td>")
 LOAD_MORE = re.compile(r'class="[^"]*load-more"[^>]*hx-get="([^"]+)"')
 
 

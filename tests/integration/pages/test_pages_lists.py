@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import quote
 
 import sqlalchemy as sa
@@ -42,7 +43,9 @@ def test_list_shows_the_view_columns_with_formatted_values_and_link_titles(admin
 
 def _cells(page: str, column: int) -> list[str]:
     rows = page.split('<tbody id="rows">')[1].split("</tbody>")[0].split("<tr>")[1:]
-    return [row.split("<td>")[column + 1].split("</td>")[0].strip() for row in rows]
+    return [
+        re.split(r"<td data-label=\"[^\"]*\">", row)[column + 1].split("</td>")[0].strip() for row in rows
+    ]
 
 
 def test_link_titles_are_loaded_with_one_query_per_page(app, admin):

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from lowcode.auth.users import create_user
-from lowcode.core.models import RoleAssignment, RuleRunEntry
+from lowcode.core.models import RoleAssignment, RuleRunEntry, User
 from tests.conftest import ApiClient, login
 from tests.integration.pages.helpers import Browser, text
 
@@ -265,19 +265,34 @@ def test_rule_refusal_naming_an_unseen_record_is_neutral(app, world):
     assert fingerprint(app) != before  # the refused runs are logged ...
     with app.extensions["lowcode"].db.read() as s:
         messages = list(s.scalars(sa.select(RuleRunEntry.message).where(RuleRunEntry.outcome == "refused")))
-    assert messages and not any(BOB_NAME in m or BOB_LIMIT in m for m in messages)  # ... as ann was told
+    assert messages and not any(
+        BOB_NAME in m or BOB_LIMIT in m or "1,234.56" in m for m in messages
+    )  # ... as ann was told
     # the owner reads the same refusal with the figures
     told = bob.post("/api/data/leak/order", json=over).get_json()["error"]["message"]
-    assert told == f"Customer {BOB_NAME} is over its limit {BOB_LIMIT} (balance {BOB_BALANCE})"
+    assert (
+        told == f"Customer {BOB_NAME} is over its limit 1,234.56 (balance 1,200.00)"
+    )  # in the reader's locale
     assert bob.post("/api/data/leak/order", json={"note": BOB_CODE}).get_json()["error"]["message"] == (
         f"{BOB_CODE} belongs to {BOB_NAME}"
     )
 
 
+def test_the_neutral_refusal_is_in_the_readers_language(app, world):
+    with app.extensions["lowcode"].db.write() as s:
+        s.execute(sa.update(User).where(User.username == "ann").values(language="zh_CN"))
+    refused = client_for(app, "ann").post("/api/data/leak/order", json={"account": BOB_CODE, "total": "100"})
+    assert refused.status_code == 422, refused.get_json()
+    assert (
+        refused.get_json()["error"]["message"] == "被规则“charge_account”拒绝（原因涉及您无权查看的记录）。"
+    )
+    assert_no_secret(refused)
+
+
 def test_refusal_reading_only_the_writers_own_values_is_kept(world):
     ann = world["ann"]
     assert ann.post("/api/data/leak/order", json={"total": "6000"}).get_json()["error"]["message"] == (
-        "Total 6000.00 is over 5000"
+        "Total 6,000.00 is over 5000"
     )
     mine = ann.post("/api/data/leak/order", json={"account": "C-ANN", "total": "500"}).get_json()["error"]
     assert mine["message"] == "Customer Ann's buyer is over its limit 100.00 (balance 0.00)"
