@@ -245,5 +245,17 @@ def test_build_publish_use_rename_restore_and_undo_in_the_browser(server, api, s
         page.reload()
         assert "email_1" in _keys(page, "#field-list li")
         page.screenshot(path=str(shots / "entity_after_redo.png"), full_page=True)
+
+        # in Chinese at phone width: every designer page fits the screen and speaks Chinese
+        with page.expect_navigation():
+            page.click(".language-switcher button[value=zh_CN]")
+        page.set_viewport_size({"width": 390, "height": 844})
+        for name, url in (("entity", "/design/shop/entity/item?field=select_1"), ("form", "/design/shop/form/item_form"),
+                          ("view", "/design/shop/view/item_list"), ("publish", "/design/shop/publish")):  # fmt: skip
+            page.goto(f"{server}{url}")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            page.screenshot(path=str(shots / f"{name}_zh_390.png"), full_page=True)
+            assert width <= 390, (name, width)
+            assert "设计器" in page.locator("nav[aria-label] .breadcrumb").inner_text()
         assert _csp_violations(page, console) == []
         browser.close()
