@@ -115,9 +115,22 @@ def to_input(cf: CompiledField, value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        return format(value, "f")
+        return format(_input_places(cf, value), "f")
     if isinstance(value, dt.datetime):
         return value.strftime("%Y-%m-%dT%H:%M")
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
+
+
+def _input_places(cf: CompiledField, value: Decimal) -> Decimal:
+    """A decimal with as many places as the field's number style shows at least: a quantity stored as
+    ``2.000`` is typed and shown as ``2``, money keeps its ``2.50``; never fewer digits than the value has."""
+    style = cf.ftype.number_style(cf.fdef)
+    if style is None or not value.is_finite():
+        return value
+    trimmed = value.normalize()
+    if trimmed == trimmed.to_integral_value():
+        trimmed = trimmed.quantize(Decimal(1))
+    places = max(-trimmed.as_tuple().exponent, style.min_places)
+    return value.quantize(Decimal(1).scaleb(-places)) if places < -value.as_tuple().exponent else value
