@@ -15,9 +15,11 @@ from flask import Blueprint, request
 
 from lowcode.api.edge import services, unit_of_work
 from lowcode.auth.security_log import log_event
-from lowcode.designer.history import DraftHistory
+from lowcode.core.numbers import digits_to_int
+from lowcode.designer.history import DraftHistory, DraftState
 from lowcode.designer.labels import change_label, kind_label, property_label
 from lowcode.designer.workspace import Workspace, design_scope, in_scope, require_design
+from lowcode.errors import BadRequest
 from lowcode.pages.i18n import current_language
 from lowcode.pages.security import guard_signed_in, refuse_undecodable_form, require_csrf
 from lowcode.runtime.context import WriteContext
@@ -47,11 +49,29 @@ class DesignContext:
         body = self.workspace.docs.get(kind, {}).get(name)
         return body is not None and in_scope(self.scope, kind, body)
 
+    def walk(self, kind: str, name: str, direction: str) -> DraftState:
+        """Undo or redo (``direction``) the draft of a definition from the posted step, audited."""
+        state = (
+            self.history.undo(kind, name, posted_base())
+            if direction == "undo"
+            else self.history.redo(kind, name, posted_base())
+        )
+        self.audit(kind, name, direction)
+        return state
+
     def audit(self, kind: str, name: str, action: str, **detail) -> None:
         """Record a designer action (who, which definition, what) as a security event."""
         actor = self.ctx.actor
         log_event(self.ctx.session, "definition_edited", username=actor.username, user_id=actor.user_id,
                   ip=actor.ip, app=self.workspace.app, definition_kind=kind, name=name, action=action, **detail)  # fmt: skip
+
+
+def posted_base() -> int:
+    """The draft step a posted change was made on (its conflict token). :raises BadRequest:"""
+    number = digits_to_int(request.form.get("base", ""))
+    if number is None:
+        raise BadRequest("The change names no draft step ('base'): reload the designer")
+    return number
 
 
 @contextmanager

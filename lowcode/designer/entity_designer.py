@@ -13,7 +13,7 @@ from lowcode.core.numbers import digits_to_int
 from lowcode.definitions.trash import list_trash
 from lowcode.designer import follow
 from lowcode.designer.app_designer import new_entity_documents
-from lowcode.designer.blueprint import DesignContext, bp, design_work
+from lowcode.designer.blueprint import DesignContext, bp, design_work, posted_base
 from lowcode.designer.checks import formula_problems
 from lowcode.designer.entity_edits import (
     add_field,
@@ -29,14 +29,6 @@ from lowcode.errors import BadRequest, DefinitionInvalid, NotFound, UnknownType
 from lowcode.fields import field_types
 
 KIND = "entity"
-
-
-def _base() -> int:
-    """The history step the posted change was made on (its conflict token)."""
-    number = digits_to_int(request.form.get("base", ""))
-    if number is None:
-        raise BadRequest("The change names no draft step ('base'): reload the designer")
-    return number
 
 
 def _field_type(key: str):
@@ -125,7 +117,7 @@ def _change(app: str, name: str, change, selected: str | None = None):
     """Apply ``change(dc, body) -> (new body, summary, selected, rename)`` to the draft; a refusal shows the
     designer again with every error at its path, nothing saved."""
     with design_work(app, name) as dc:
-        base = _base()
+        base = posted_base()
         body = dc.history.state(KIND, name).body
         try:
             new_body, summary, selected, rename = change(dc, body)
@@ -225,11 +217,9 @@ def redo(app: str, name: str):
 
 def _walk(app: str, name: str, direction: str):
     with design_work(app, name) as dc:
-        base = _base()
         before = dc.history.state(KIND, name).body
-        after = getattr(dc.history, direction)(KIND, name, base)
+        after = dc.walk(KIND, name, direction)
         follow.follow_fields(dc, name, before, after.body, None)
-        dc.audit(KIND, name, direction)
         return _after(dc, name, request.form.get("field") or None)
 
 

@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 from lowcode.core.numbers import digits_to_int
 from lowcode.definitions.checks import AppDocuments
 from lowcode.designer import form_edits as edits
-from lowcode.designer.blueprint import DesignContext, bp
+from lowcode.designer.blueprint import DesignContext, bp, posted_base
 from lowcode.designer.conditions import ConditionBuilder
 from lowcode.designer.panels import LANGUAGES
 from lowcode.designer.view_access import part_work
@@ -23,13 +23,6 @@ from lowcode.errors import BadRequest, DefinitionInvalid, NotFound
 
 KIND = "form"
 TAB_KEY = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
-
-
-def _base() -> int:
-    number = digits_to_int(request.form.get("base", ""))
-    if number is None:
-        raise BadRequest("The change names no draft step ('base'): reload the designer")
-    return number
 
 
 def _int(name: str) -> int:
@@ -100,7 +93,7 @@ def _change(app: str, name: str, change, selected: str | None = None):
     again with its errors, nothing saved."""
     with part_work(app, KIND, name) as dc:
         _entity_of(dc, name)
-        base = _base()
+        base = posted_base()
         body = dc.history.state(KIND, name).body
         try:
             new_body, summary, selected = change(dc, body)
@@ -239,8 +232,7 @@ def form_redo(app: str, name: str):
 def _walk(app: str, name: str, direction: str):
     with part_work(app, KIND, name) as dc:
         _entity_of(dc, name)
-        getattr(dc.history, direction)(KIND, name, _base())
-        dc.audit(KIND, name, direction)
+        dc.walk(KIND, name, direction)
     return redirect(
         url_for("designer.form", app=app, name=name, field=request.form.get("field") or None), code=303
     )

@@ -10,9 +10,8 @@ from typing import Any
 
 from flask import redirect, render_template, request, url_for
 
-from lowcode.core.numbers import digits_to_int
 from lowcode.definitions.checks import AppDocuments
-from lowcode.designer.blueprint import DesignContext, bp
+from lowcode.designer.blueprint import DesignContext, bp, posted_base
 from lowcode.designer.conditions import ConditionBuilder
 from lowcode.designer.view_access import KIND, view_work
 from lowcode.designer.view_edits import apply_edit, date_fields, kanban_fields, related_sources
@@ -21,13 +20,6 @@ from lowcode.errors import BadRequest, DefinitionInvalid, UnknownType
 from lowcode.pages.list_totals import summable
 
 _UNSET = object()
-
-
-def _base() -> int:
-    number = digits_to_int(request.form.get("base", ""))
-    if number is None:
-        raise BadRequest("The change names no draft step ('base'): reload the designer")
-    return number
 
 
 def _sort_rows(keys: list[dict]) -> list[dict]:
@@ -139,7 +131,7 @@ def edit_view(app: str, name: str, section: str):
     """Save one section of the view (``label``, ``columns``, ``sort``, ``filter``, ``search``, ``page_size``,
     ``kanban``, ``calendar``, ``related``) to the draft; a refusal shows the page again with its errors."""
     with view_work(app, name) as dc:
-        base = _base()
+        base = posted_base()
         body = dc.history.state(KIND, name).body
         try:
             new_body, summary = apply_edit(section, body, request.form, AppDocuments(dc.workspace.docs),
@@ -171,6 +163,5 @@ def view_redo(app: str, name: str):
 
 def _walk(app: str, name: str, direction: str):
     with view_work(app, name) as dc:
-        getattr(dc.history, direction)(KIND, name, _base())
-        dc.audit(KIND, name, direction)
+        dc.walk(KIND, name, direction)
         return redirect(url_for("designer.view", app=app, name=name), code=303)
