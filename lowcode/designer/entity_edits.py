@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from lowcode.designer.panels import LABEL_REF, Choices, read_inputs
+from lowcode.expressions.renames import rename_name
 from lowcode.fields.base import FieldType
 from lowcode.fields.fetch import OPTION as FETCH_OPTION
 from lowcode.fields.fetch import SCHEMA as FETCH_SCHEMA
@@ -116,9 +117,29 @@ def update_field(doc: Doc, key: str, ftype: FieldType, form: Mapping[str, str]) 
     if "default" in posted:
         field["default"] = typed_default(ftype, posted["default"])
     fields[index] = field
-    if new_name != key and new.get("title_field") == key:
-        new["title_field"] = new_name
+    if new_name != key:
+        new = renamed_in_entity(new, key, new_name)
     return new, new_name
+
+
+def renamed_in_entity(doc: Doc, old: str, new: str) -> Doc:
+    """What the entity itself says of a renamed field, said of its new key: formulas reading it (token by
+    token), the series' date field, fetch-from links, the title field and unique groups."""
+    doc = copy.deepcopy(doc)
+    for field in doc.get("fields") or ():
+        options = field.get("options") or {}
+        if isinstance(options.get("expression"), str):
+            options["expression"] = rename_name(options["expression"], old, new)
+        if options.get("date_field") == old:
+            options["date_field"] = new
+        fetch = options.get(FETCH_OPTION)
+        if isinstance(fetch, dict) and fetch.get("link") == old:
+            fetch["link"] = new
+    if doc.get("title_field") == old:
+        doc["title_field"] = new
+    if "unique_together" in doc:
+        doc["unique_together"] = [[new if k == old else k for k in group] for group in doc["unique_together"]]
+    return doc
 
 
 def typed_default(ftype: FieldType, text: Any) -> Any:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from lowcode.conditions.renames import rename_field
+
 Doc = dict[str, Any]
 LIST_COLUMNS = 8
 """An added field joins the list's columns while it has fewer than this."""
@@ -38,6 +40,9 @@ def _entry_key(entry: Any) -> str:
 
 
 def _renamed_entry(entry: Any, renames: dict) -> Any:
+    if isinstance(entry, dict):
+        for old, new in renames.items():
+            entry = {k: rename_field(v, old, new) if k.endswith("_when") else v for k, v in entry.items()}
     key = _entry_key(entry)
     if key not in renames:
         return entry
@@ -74,6 +79,9 @@ def follow_view(view: Doc, renames: dict, removed: list, added: list, types: dic
             new["columns"].append(key)
     if "search_fields" in new:
         new["search_fields"] = [renames.get(c, c) for c in new["search_fields"] if c not in removed]
+    for old_key, new_key in renames.items():
+        if "filter" in new:
+            new["filter"] = rename_field(new["filter"], old_key, new_key)
     if "sort" in new:
         new["sort"] = [{**s, "field": renames.get(s.get("field"), s.get("field"))}
                        for s in new["sort"] if s.get("field") not in removed]  # fmt: skip

@@ -178,3 +178,60 @@ def test_the_preview_is_the_runtime_form_of_the_draft(app, designer):
     )  # drafts, unpublished
     assert "frame-ancestors 'self'" in preview.headers["Content-Security-Policy"]
     assert 'class="preview-frame preview-desktop"' in open_form(designer)
+
+
+def test_renaming_a_field_rewrites_the_formula_and_the_condition_that_read_it(app, designer):
+    shop_with_kind_and_note(designer)
+    post(designer, "/design/shop/entity/item/fields", {"type": "formula"}, open_entity(designer))
+    post(
+        designer,
+        "/design/shop/entity/item/fields/formula_1",
+        {
+            "key": "formula_1",
+            "type": "formula",
+            "p:options/expression": 'text_1 + "!"',
+            "p:options/result": "text",
+        },
+        open_entity(designer, "/design/shop/entity/item?field=formula_1"),
+    )
+    form = open_form(designer, f"{FORM}?field=text_1")
+    post(
+        designer,
+        f"{FORM}/fields/text_1",
+        {
+            "use:visible_when": "1",
+            "c:visible_when/mode": "all",
+            "c:visible_when/0/field": "select_1",
+            "c:visible_when/0/op": "=",
+            "c:visible_when/0/value": "special",
+        },
+        form,
+    )
+    publish(designer)
+    # rename both the text (read by the formula) and the kind (read by the condition)
+    for old, new in (("text_1", "remark"), ("select_1", "kind")):
+        page = open_entity(designer, f"/design/shop/entity/item?field={old}")
+        post(
+            designer,
+            f"/design/shop/entity/item/fields/{old}",
+            {
+                "key": new,
+                "type": "text" if old == "text_1" else "select",
+                "n:options/choices": "2",
+                "p:options/choices/0/value": "plain",
+                "p:options/choices/1/value": "special",
+            }
+            if old == "select_1"
+            else {"key": new, "type": "text"},
+            page,
+        )
+    plan = text(designer.get("/design/shop/publish"))
+    assert "publish-refused" not in plan, plan[plan.find("publish-refused") :][:500]
+    publish(designer)
+    api = api_for(app)
+    made = api.post("/api/data/shop/item", json={"name": "a", "kind": "special", "remark": "gold"})
+    assert made.status_code == 201, made.get_json()
+    assert made.get_json()["formula_1"] == "gold!"
+    assert (
+        api.post("/api/data/shop/item", json={"name": "b", "kind": "plain", "remark": "x"}).status_code == 422
+    )
