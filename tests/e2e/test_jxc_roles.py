@@ -255,6 +255,9 @@ def _type_and_choose(page, control, text: str) -> None:
     control.press_sequentially(text)
     page.locator(".ts-dropdown .option:visible", has_text=text).first.click()
     page.keyboard.press("Escape")
+    # the picker closed before anything else is typed: a dropdown still open takes the next keystrokes
+    # (seen under load: a line's quantity typed into its product search)
+    _expect()(page.locator(".ts-dropdown:visible")).to_have_count(0, timeout=15000)
 
 
 def _order(visit: Visit, lines: list[tuple[str, str]]) -> int:
@@ -274,6 +277,7 @@ def _order(visit: Visit, lines: list[tuple[str, str]]) -> int:
         _type_and_choose(page, picker, sku)
         _expect()(row.locator("input[name$='-unit_price']")).not_to_have_value("", timeout=15000)  # fetched
         row.locator("input[name$='-qty']").fill(qty)
+        _expect()(row.locator("input[name$='-qty']")).to_have_value(qty)  # typed where it belongs
         row.locator("input[name$='-qty']").blur()
         _expect()(row.locator("output").first).to_have_text(re.compile(r"[1-9]"), timeout=15000)  # computed
     return rows

@@ -64,6 +64,9 @@
     });
     // typing a search is not an edit of the form: keep it from starting a compute round trip
     ts.control_input.addEventListener("input", function (event) { event.stopPropagation(); });
+    // A choice ends the search: the picker lets go of the focus, so that an answer to a search typed before
+    // the choice (late on a slow line) cannot open the list again and catch what is typed next.
+    ts.on("item_add", function () { ts.close(); ts.blur(); });
   }
 
   function setUp(root) {
