@@ -26,6 +26,7 @@
       searchField: [],
       maxOptions: null,
       preload: "focus",
+      openOnFocus: false, // a click or typing opens the list; gaining the focus back after a choice does not
       loadThrottle: 250,
       dropdownParent: "body", // not clipped by a scrolling lines table
       placeholder: text(el, "data-placeholder"),
