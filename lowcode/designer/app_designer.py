@@ -22,8 +22,11 @@ KEY = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 
 
 def _posted_label() -> dict[str, str]:
-    return {lang: request.form.get(f"label:{lang}", "").strip()[:200] for lang in LANGUAGES
-            if request.form.get(f"label:{lang}", "").strip()}  # fmt: skip
+    return {
+        lang: request.form.get(f"label:{lang}", "").strip()[:200]
+        for lang in LANGUAGES
+        if request.form.get(f"label:{lang}", "").strip()
+    }
 
 
 def _posted_key() -> str:
@@ -45,8 +48,10 @@ def apps():
             n for n in names if design_scope(permissions, ctx, n) is None or design_scope(permissions, ctx, n)
         ]
         lang = current_language()
-        rows = [{"name": n, "label": ctx.snapshot.apps[n].label_for(lang) if n in ctx.snapshot.apps else n}
-                for n in designable]  # fmt: skip
+        rows = [
+            {"name": n, "label": ctx.snapshot.apps[n].label_for(lang) if n in ctx.snapshot.apps else n}
+            for n in designable
+        ]
         return render_template("designer/apps.html", apps=rows, may_create=ctx.actor.is_admin)
 
 
@@ -68,16 +73,32 @@ def app(app: str):
     """An app in the designer: its entities with their forms and views, and what is waiting to be published."""
     with scoped_design_work(app) as dc:
         ws = dc.workspace
-        pending = {(d.kind, d.name) for d in store.list_definitions(dc.ctx.session, app)
-                   if d.draft is not None and d.draft != store.published_body(dc.ctx.session, d)}  # fmt: skip
+        pending = {
+            (d.kind, d.name)
+            for d in store.list_definitions(dc.ctx.session, app)
+            if d.draft is not None and d.draft != store.published_body(dc.ctx.session, d)
+        }
         entities = [
-            {"name": n, "label": ws.label(b, n), "child": bool(b.get("child")), "fields": len(b.get("fields") or ()),
-             "pending": ("entity", n) in pending, "form": ws.form_of(n), "view": ws.view_of(n)}
-            for n, b in sorted(ws.entities().items()) if dc.shows("entity", n)
-        ]  # fmt: skip
+            {
+                "name": n,
+                "label": ws.label(b, n),
+                "child": bool(b.get("child")),
+                "fields": len(b.get("fields") or ()),
+                "pending": ("entity", n) in pending,
+                "form": ws.form_of(n),
+                "view": ws.view_of(n),
+            }
+            for n, b in sorted(ws.entities().items())
+            if dc.shows("entity", n)
+        ]
         pending = [p for p in pending if dc.shows(*p)]
-        return render_template("designer/app.html", app=app, entities=entities, pending=sorted(pending),
-                               app_wide=dc.scope is None)  # fmt: skip
+        return render_template(
+            "designer/app.html",
+            app=app,
+            entities=entities,
+            pending=sorted(pending),
+            app_wide=dc.scope is None,
+        )
 
 
 def new_entity_documents(name: str, label: dict[str, str], child: bool) -> dict[str, dict]:
@@ -90,10 +111,20 @@ def new_entity_documents(name: str, label: dict[str, str], child: bool) -> dict[
     entity["title_field"] = "name"
     return {
         "entity": entity,
-        "form": {"schema_version": 1, "name": f"{name}_form", "entity": name, "sections": [{"fields": ["name"]}]},
-        "view": {"schema_version": 1, "name": f"{name}_list", "entity": name, "columns": ["name"],
-                 "search_fields": ["name"]},
-    }  # fmt: skip
+        "form": {
+            "schema_version": 1,
+            "name": f"{name}_form",
+            "entity": name,
+            "sections": [{"fields": ["name"]}],
+        },
+        "view": {
+            "schema_version": 1,
+            "name": f"{name}_list",
+            "entity": name,
+            "columns": ["name"],
+            "search_fields": ["name"],
+        },
+    }
 
 
 @bp.post("/<app>/entities")

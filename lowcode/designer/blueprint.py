@@ -62,8 +62,18 @@ class DesignContext:
     def audit(self, kind: str, name: str, action: str, **detail) -> None:
         """Record a designer action (who, which definition, what) as a security event."""
         actor = self.ctx.actor
-        log_event(self.ctx.session, "definition_edited", username=actor.username, user_id=actor.user_id,
-                  ip=actor.ip, app=self.workspace.app, definition_kind=kind, name=name, action=action, **detail)  # fmt: skip
+        log_event(
+            self.ctx.session,
+            "definition_edited",
+            username=actor.username,
+            user_id=actor.user_id,
+            ip=actor.ip,
+            app=self.workspace.app,
+            definition_kind=kind,
+            name=name,
+            action=action,
+            **detail,
+        )
 
 
 def posted_base() -> int:

@@ -42,8 +42,21 @@ OP_LABELS = {
     "not_in": _l("is none of"),
     "between": _l("between"),
 }
-OP_ORDER = ("=", "!=", "contains", "starts_with", "<", "<=", ">", ">=", "between", "in", "not_in", "is_empty",
-            "is_not_empty")  # fmt: skip
+OP_ORDER = (
+    "=",
+    "!=",
+    "contains",
+    "starts_with",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "between",
+    "in",
+    "not_in",
+    "is_empty",
+    "is_not_empty",
+)
 """The order operators are offered in (those the registry has and this list lacks come last)."""
 INPUT_TYPES = {"date": "date", "datetime": "datetime-local"}
 """The HTML input type of a value by field kind (text otherwise, and for variables such as ``$today``)."""
@@ -103,16 +116,18 @@ class Parsed:
 class ConditionBuilder:
     """Builds and reads the visual condition builder over the ``fields`` a condition may test."""
 
-    def __init__(self, fields: Sequence[ConditionField], language: str,
-                 scope: Mapping[str, Shape] = CONDITION_SCOPE):  # fmt: skip
+    def __init__(
+        self, fields: Sequence[ConditionField], language: str, scope: Mapping[str, Shape] = CONDITION_SCOPE
+    ):
         self.fields = {f.name: f for f in fields}
         self.language = language
         self.scope = scope
         self.kinds = {f.name: f.kind for f in fields}
 
     @classmethod
-    def for_entity(cls, docs: AppDocuments, entity: str, language: str,
-                   scope: Mapping[str, Shape] = CONDITION_SCOPE) -> ConditionBuilder:  # fmt: skip
+    def for_entity(
+        cls, docs: AppDocuments, entity: str, language: str, scope: Mapping[str, Shape] = CONDITION_SCOPE
+    ) -> ConditionBuilder:
         """A builder over an entity's fields as the documents have them (drafts included), select fields
         with their choices by label."""
         kinds = docs.kinds(entity)
@@ -155,8 +170,9 @@ class ConditionBuilder:
             if isinstance(value, list)
             else ([] if value is None else [_text(value)])
         )
-        return self.row(prefix, str(leaf.get("field", "")), str(leaf.get("op", "")), values,
-                        list(errors.get(prefix, ())))  # fmt: skip
+        return self.row(
+            prefix, str(leaf.get("field", "")), str(leaf.get("op", "")), values, list(errors.get(prefix, ()))
+        )
 
     def row(self, prefix: str, name: str, op: str, values: list[str], errors: list[str] | None = None) -> Row:
         """One row: the operators its field's kind allows (an operator that does not apply is replaced by

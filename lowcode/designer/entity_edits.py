@@ -73,8 +73,9 @@ def starter_options(ftype: FieldType, choices: Choices) -> dict[str, Any]:
     return options
 
 
-def add_field(doc: Doc, ftype: FieldType, label: Mapping[str, str], choices: Choices,
-              position: int | None = None) -> tuple[Doc, str]:  # fmt: skip
+def add_field(
+    doc: Doc, ftype: FieldType, label: Mapping[str, str], choices: Choices, position: int | None = None
+) -> tuple[Doc, str]:
     """A new field of ``ftype`` at ``position`` (the end by default); returns the document and its key."""
     new = copy.deepcopy(doc)
     key = new_key(new, ftype.type)

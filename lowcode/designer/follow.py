@@ -83,8 +83,11 @@ def follow_view(view: Doc, renames: dict, removed: list, added: list, types: dic
         if "filter" in new:
             new["filter"] = rename_field(new["filter"], old_key, new_key)
     if "sort" in new:
-        new["sort"] = [{**s, "field": renames.get(s.get("field"), s.get("field"))}
-                       for s in new["sort"] if s.get("field") not in removed]  # fmt: skip
+        new["sort"] = [
+            {**s, "field": renames.get(s.get("field"), s.get("field"))}
+            for s in new["sort"]
+            if s.get("field") not in removed
+        ]
     return new
 
 

@@ -33,8 +33,11 @@ def _int(name: str) -> int:
 
 
 def _label(prefix: str) -> dict[str, str]:
-    return {lang: request.form.get(f"{prefix}:{lang}", "").strip()[:200] for lang in LANGUAGES
-            if request.form.get(f"{prefix}:{lang}", "").strip()}  # fmt: skip
+    return {
+        lang: request.form.get(f"{prefix}:{lang}", "").strip()[:200]
+        for lang in LANGUAGES
+        if request.form.get(f"{prefix}:{lang}", "").strip()
+    }
 
 
 def _entity_of(dc: DesignContext, name: str) -> str:
@@ -48,8 +51,9 @@ def _builder(dc: DesignContext, entity: str) -> ConditionBuilder:
     return ConditionBuilder.for_entity(AppDocuments(dc.workspace.docs), entity, dc.workspace.language)
 
 
-def render_form_designer(dc: DesignContext, name: str, selected: str | None = None, errors: dict | None = None,
-                         status: int = 200):  # fmt: skip
+def render_form_designer(
+    dc: DesignContext, name: str, selected: str | None = None, errors: dict | None = None, status: int = 200
+):
     """The designer page of one form (``selected``: the field whose settings are open)."""
     state = dc.history.state(KIND, name)
     form = state.body
@@ -58,26 +62,50 @@ def render_form_designer(dc: DesignContext, name: str, selected: str | None = No
     fields = {f["name"]: f for f in (ws.entities().get(entity) or {}).get("fields") or ()}
     on_form = set(edits.placed(form))
     sections = [
-        {"index": i, "label": s.get("label") or {}, "columns": s.get("columns", 1), "tab": s.get("tab", ""),
-         "help": s.get("help") or {},
-         "entries": [{"key": edits.entry_key(e), "label": ws.label(fields.get(edits.entry_key(e), {}), edits.entry_key(e)),
-                      "settings": sorted(k for k in edits.entry_of(e) if k != "field")} for e in s.get("fields") or ()]}
+        {
+            "index": i,
+            "label": s.get("label") or {},
+            "columns": s.get("columns", 1),
+            "tab": s.get("tab", ""),
+            "help": s.get("help") or {},
+            "entries": [
+                {
+                    "key": edits.entry_key(e),
+                    "label": ws.label(fields.get(edits.entry_key(e), {}), edits.entry_key(e)),
+                    "settings": sorted(k for k in edits.entry_of(e) if k != "field"),
+                }
+                for e in s.get("fields") or ()
+            ],
+        }
         for i, s in enumerate(form.get("sections") or ())
-    ]  # fmt: skip
+    ]
     entry = None
     if selected in on_form:
         si, pi = edits.find(form, selected)
         settings = edits.entry_of(form["sections"][si]["fields"][pi])
         builder = _builder(dc, entity)
         errors = errors or {}
-        entry = {"key": selected, "label": ws.label(fields.get(selected, {}), selected), "settings": settings,
-                 "conditions": {c: builder.rows(settings.get(c), c, errors) if c in settings else None
-                                for c in edits.CONDITIONS}}  # fmt: skip
+        entry = {
+            "key": selected,
+            "label": ws.label(fields.get(selected, {}), selected),
+            "settings": settings,
+            "conditions": {
+                c: builder.rows(settings.get(c), c, errors) if c in settings else None
+                for c in edits.CONDITIONS
+            },
+        }
     page = {
-        "app": ws.app, "name": name, "entity": entity, "label": ws.label(form, name), "state": state,
-        "sections": sections, "tabs": form.get("tabs") or [], "entry": entry, "errors": errors or {},
+        "app": ws.app,
+        "name": name,
+        "entity": entity,
+        "label": ws.label(form, name),
+        "state": state,
+        "sections": sections,
+        "tabs": form.get("tabs") or [],
+        "entry": entry,
+        "errors": errors or {},
         "unplaced": [(k, ws.label(f, k)) for k, f in fields.items() if k not in on_form],
-    }  # fmt: skip
+    }
     return render_template("designer/form.html", p=page), status
 
 
@@ -194,8 +222,12 @@ def form_section(app: str, name: str, index: int):
         if action == "remove":
             return edits.remove_section(body, index), f"removed section {index + 1}", None
         columns = digits_to_int(request.form.get("columns", "")) or 1
-        settings = {"label": _label("label"), "columns": columns, "tab": request.form.get("tab", "").strip(),
-                    "help": _label("help")}  # fmt: skip
+        settings = {
+            "label": _label("label"),
+            "columns": columns,
+            "tab": request.form.get("tab", "").strip(),
+            "help": _label("help"),
+        }
         return edits.set_section(body, index, settings), f"changed section {index + 1}", None
 
     return _change(app, name, change)

@@ -35,17 +35,25 @@ def draft_snapshot(
     would. The cached snapshot and its compiled entities are not touched."""
     metadata = sa.MetaData()
     entities = {k: e for k, e in snapshot.entities.items() if k[0] != app}
-    drafted = {(app, n): compile_entity(app, body, snapshot.version, metadata)
-               for n, body in (docs.get("entity") or {}).items()}  # fmt: skip
+    drafted = {
+        (app, n): compile_entity(app, body, snapshot.version, metadata)
+        for n, body in (docs.get("entity") or {}).items()
+    }
     entities.update(drafted)
 
     def of(kind: str, published: Mapping) -> dict:
         kept = {k: v for k, v in published.items() if k[0] != app}
         return kept | {(app, n): body for n, body in (docs.get(kind) or {}).items()}
 
-    snap = dataclasses.replace(snapshot, entities=entities, forms=of("form", snapshot.forms),
-                               views=of("view", snapshot.views), roles=of("role", snapshot.roles),
-                               workflows=of("workflow", snapshot.workflows), metadata=metadata)  # fmt: skip
+    snap = dataclasses.replace(
+        snapshot,
+        entities=entities,
+        forms=of("form", snapshot.forms),
+        views=of("view", snapshot.views),
+        roles=of("role", snapshot.roles),
+        workflows=of("workflow", snapshot.workflows),
+        metadata=metadata,
+    )
     definitions = {a: info.definition for a, info in snapshot.apps.items()}
     attach_grants(drafted, definitions, snap.roles)
     attach_workflows(drafted, {k: v for k, v in snap.workflows.items() if k[0] == app})
@@ -67,10 +75,19 @@ def form_preview(app: str, name: str):
         ctx = dataclasses.replace(dc.ctx, snapshot=snap)
         lang = current_language()
         defaults = {cf.name: cf.fdef.default for cf in entity.fields.values() if cf.fdef.default is not None}
-        page = {"entity_label": entity.label_for(lang), "is_new": True, "version": None, "message": None,
-                "title": entity.label_for(lang), "action": "#", "preview": True,
-                "compute_url": None, "form": form_model(ctx, entity, lang, defaults),
-                "cancel_url": url_for("designer.form", app=app, name=name), "conflict": None}  # fmt: skip
+        page = {
+            "entity_label": entity.label_for(lang),
+            "is_new": True,
+            "version": None,
+            "message": None,
+            "title": entity.label_for(lang),
+            "action": "#",
+            "preview": True,
+            "compute_url": None,
+            "form": form_model(ctx, entity, lang, defaults),
+            "cancel_url": url_for("designer.form", app=app, name=name),
+            "conflict": None,
+        }
         response = make_response(render_template("designer/form_preview.html", p=page))
     response.headers["Content-Security-Policy"] = FRAMED_POLICY
     response.headers["X-Frame-Options"] = "SAMEORIGIN"

@@ -101,8 +101,15 @@ class DraftHistory:
         self._append(kind, name, body, summary, [])
         return self.state(kind, name)
 
-    def edit(self, kind: str, name: str, base: int, body: dict[str, Any], summary: str,
-             rename: tuple[str, str] | None = None) -> DraftState:  # fmt: skip
+    def edit(
+        self,
+        kind: str,
+        name: str,
+        base: int,
+        body: dict[str, Any],
+        summary: str,
+        rename: tuple[str, str] | None = None,
+    ) -> DraftState:
         """Save ``body`` as the draft if ``base`` is still the newest step; the redo steps are dropped.
         ``rename``: (old key, new key) when the edit renamed a field (the publish renames its column).
 
@@ -153,8 +160,15 @@ class DraftHistory:
         steps = list(self.session.scalars(_steps(self.session, self.app, kind, name)))
         return [s for s in steps if not s.undone], [s for s in steps if s.undone]
 
-    def _append(self, kind: str, name: str, body: dict, summary: str, undone: list[DraftStep],
-                renames: dict[str, str] | None = None) -> DraftStep:  # fmt: skip
+    def _append(
+        self,
+        kind: str,
+        name: str,
+        body: dict,
+        summary: str,
+        undone: list[DraftStep],
+        renames: dict[str, str] | None = None,
+    ) -> DraftStep:
         for step in undone:
             self.session.delete(step)
         last = self.session.scalar(
@@ -162,8 +176,16 @@ class DraftHistory:
                 DraftStep.app == self.app, DraftStep.kind == kind, DraftStep.name == name
             )
         )
-        step = DraftStep(app=self.app, kind=kind, name=name, seq=(last or 0) + 1, body=copy.deepcopy(body),
-                         summary=summary[:300], username=self.username, renames=renames or {})  # fmt: skip
+        step = DraftStep(
+            app=self.app,
+            kind=kind,
+            name=name,
+            seq=(last or 0) + 1,
+            body=copy.deepcopy(body),
+            summary=summary[:300],
+            username=self.username,
+            renames=renames or {},
+        )
         self.session.add(step)
         self.session.flush()
         self._trim(kind, name)

@@ -176,5 +176,8 @@ def new_row(schema: Mapping[str, Any], number: int) -> dict[str, Any]:
     """A row added to a list property: its required text properties filled (``value_2``) so that the row is
     valid at once and the list can be saved before it is edited."""
     props = schema.get("properties") or {}
-    return {key: f"{key}_{number}" for key in schema.get("required") or ()
-            if widget_of(props.get(key, {})) == "text"}  # fmt: skip
+    return {
+        key: f"{key}_{number}"
+        for key in schema.get("required") or ()
+        if widget_of(props.get(key, {})) == "text"
+    }

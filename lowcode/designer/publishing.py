@@ -21,9 +21,14 @@ from lowcode.runtime.schema_plan import PublishOptions
 
 
 def _pending_entities(dc: DesignContext) -> list[str]:
-    return [d.name for d in store.list_definitions(dc.ctx.session, dc.workspace.app)
-            if d.kind == "entity" and d.draft is not None and dc.shows("entity", d.name)
-            and d.draft != store.published_body(dc.ctx.session, d)]  # fmt: skip
+    return [
+        d.name
+        for d in store.list_definitions(dc.ctx.session, dc.workspace.app)
+        if d.kind == "entity"
+        and d.draft is not None
+        and dc.shows("entity", d.name)
+        and d.draft != store.published_body(dc.ctx.session, d)
+    ]
 
 
 def _only(dc: DesignContext) -> set[tuple[str, str]] | None:
@@ -45,9 +50,15 @@ def _options(dc: DesignContext, form: Any | None) -> dict[str, PublishOptions]:
             restore = _proposed_restores(dc, name)
             consent: frozenset[str] = frozenset()
         else:
-            restore = {key: number for key, number in
-                       ((k.split(":", 2)[2], digits_to_int(v)) for k, v in form.items()
-                        if k.startswith(f"restore:{name}:")) if number is not None}  # fmt: skip
+            restore = {
+                key: number
+                for key, number in (
+                    (k.split(":", 2)[2], digits_to_int(v))
+                    for k, v in form.items()
+                    if k.startswith(f"restore:{name}:")
+                )
+                if number is not None
+            }
             consent = frozenset(form.getlist(f"consent:{name}"))
         options[name] = PublishOptions(renames=renames, consent=consent, restore=restore)
     return options
@@ -62,8 +73,11 @@ def _proposed_restores(dc: DesignContext, name: str) -> dict[str, int]:
     for field in draft.get("fields") or ():
         if field["name"] in published:
             continue
-        matches = [e for e in trashed.values()
-                   if e.field_key == field["name"] and (e.field or {}).get("type") == field["type"]]  # fmt: skip
+        matches = [
+            e
+            for e in trashed.values()
+            if e.field_key == field["name"] and (e.field or {}).get("type") == field["type"]
+        ]
         if matches:
             proposed[field["name"]] = max(e.id for e in matches)
     return proposed
@@ -76,8 +90,13 @@ def _published(dc: DesignContext, name: str) -> dict | None:
         return None
 
 
-def render_plan(dc: DesignContext, form: Any | None = None, message: str | None = None, errors: dict | None = None,
-                status: int = 200):  # fmt: skip
+def render_plan(
+    dc: DesignContext,
+    form: Any | None = None,
+    message: str | None = None,
+    errors: dict | None = None,
+    status: int = 200,
+):
     """The publish page: each pending definition and, for entities, the steps of its schema plan."""
     options = _options(dc, form)
     settings = current_app.config["LOWCODE"]
@@ -87,10 +106,17 @@ def render_plan(dc: DesignContext, form: Any | None = None, message: str | None 
         )
     except (DefinitionInvalid, BadRequest, SchemaChangeRefused) as exc:
         planned, message, errors, status = [], exc.message, exc.fields, 422
-    rows = [{"kind": p.kind, "name": p.name, "version": p.version,
-             "plan": p.plan.as_json() if p.plan is not None else None,
-             "restore": dict(options[p.name].restore) if p.name in options else {},
-             "consent": set(options[p.name].consent) if p.name in options else set()} for p in planned]  # fmt: skip
+    rows = [
+        {
+            "kind": p.kind,
+            "name": p.name,
+            "version": p.version,
+            "plan": p.plan.as_json() if p.plan is not None else None,
+            "restore": dict(options[p.name].restore) if p.name in options else {},
+            "consent": set(options[p.name].consent) if p.name in options else set(),
+        }
+        for p in planned
+    ]
     page = {"app": dc.workspace.app, "rows": rows, "message": message, "errors": errors or {}}
     return render_template("designer/publish.html", p=page), status
 
@@ -109,9 +135,15 @@ def publish(app: str):
         options = _options(dc, request.form)
         try:
             with dc.ctx.session.begin_nested():
-                published = store.publish_drafts(dc.ctx.session, app, dc.ctx.actor.username,
-                                                 "published in the designer", options,
-                                                 settings=current_app.config["LOWCODE"], only=_only(dc))  # fmt: skip
+                published = store.publish_drafts(
+                    dc.ctx.session,
+                    app,
+                    dc.ctx.actor.username,
+                    "published in the designer",
+                    options,
+                    settings=current_app.config["LOWCODE"],
+                    only=_only(dc),
+                )
         except (DefinitionInvalid, BadRequest, SchemaChangeRefused) as exc:
             return render_plan(dc, request.form, exc.message, exc.fields, 422)
         for outcome in published:
@@ -129,8 +161,10 @@ def restore(app: str, name: str, trash_id: int):
         state = dc.history.state("entity", name)
         body = copy.deepcopy(state.body)
         if any(f["name"] == entry.field_key for f in body["fields"]):
-            raise DefinitionInvalid(f"Entity '{name}' already has a field '{entry.field_key}': rename it first",
-                                    {entry.field_key: ["a field with this key exists"]})  # fmt: skip
+            raise DefinitionInvalid(
+                f"Entity '{name}' already has a field '{entry.field_key}': rename it first",
+                {entry.field_key: ["a field with this key exists"]},
+            )
         body["fields"].append({**entry.field, "name": entry.field_key})
         dc.history.edit("entity", name, state.seq, body, f"restored field {entry.field_key} from the trash")
         follow_fields(dc, name, state.body, body, None)

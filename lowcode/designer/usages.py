@@ -30,8 +30,15 @@ KIND_ORDER = ("entity", "form", "view", "rule", "role", "workflow", "app")
 
 def register_usage_finders(registry: Registry[UsageFinder] = usage_finders) -> None:
     """The finders of the built-in definition kinds (idempotent); the field types' ones too."""
-    finders = {"entity": entity_usages, "form": form_usages, "view": view_usages, "rule": rule_usages,
-               "role": role_usages, "workflow": workflow_usages, "app": app_usages}  # fmt: skip
+    finders = {
+        "entity": entity_usages,
+        "form": form_usages,
+        "view": view_usages,
+        "rule": rule_usages,
+        "role": role_usages,
+        "workflow": workflow_usages,
+        "app": app_usages,
+    }
     for kind, finder in finders.items():
         if kind not in registry:
             registry.register(kind, finder)

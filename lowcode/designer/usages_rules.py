@@ -30,8 +30,12 @@ class UsageCheck(ActionCheck):
         """Which action and option of the rule (``rule 'reserve': upsert set``)."""
         action = _at(self.rule, self.path)
         kind = action.get("type", "") if isinstance(action, Mapping) else ""
-        return Text("rule '{rule}': {action} {option}", rule=self.rule["name"], action=kind,
-                    option=where.split("/")[0])  # fmt: skip
+        return Text(
+            "rule '{rule}': {action} {option}",
+            rule=self.rule["name"],
+            action=kind,
+            option=where.split("/")[0],
+        )
 
     def add(self, where: str, message: str) -> None:
         """Problems are the publish checks' business."""
@@ -77,8 +81,12 @@ def rule_usages(name: str, doc: Mapping[str, Any], search: Search) -> None:
     """The rule's trigger or schedule and its actions."""
     entity = doc.get("entity", "")
     trigger = doc.get("trigger") or {}
-    search.names("/trigger/fields_changed", entity, trigger.get("fields_changed"),
-                 Text("rule '{rule}' trigger field", rule=name))  # fmt: skip
+    search.names(
+        "/trigger/fields_changed",
+        entity,
+        trigger.get("fields_changed"),
+        Text("rule '{rule}' trigger field", rule=name),
+    )
     if isinstance(trigger.get("transition"), Mapping):
         what = Text("rule '{rule}' trigger transition field", rule=name)
         search.name("/trigger/transition/field", entity, trigger["transition"].get("field"), what)

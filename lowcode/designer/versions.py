@@ -54,8 +54,13 @@ def versions(app: str, kind: str, name: str):
         if a and b:
             old, new = _side(dc, kind, name, a, bodies), _side(dc, kind, name, b, bodies)
             renames = state.renames if b == DRAFT else {}
-            comparison = {"a": a, "b": b, "result": compare_versions(kind, old, new, renames),
-                          "old_json": dumps(old, indent=2), "new_json": dumps(new, indent=2)}  # fmt: skip
+            comparison = {
+                "a": a,
+                "b": b,
+                "result": compare_versions(kind, old, new, renames),
+                "old_json": dumps(old, indent=2),
+                "new_json": dumps(new, indent=2),
+            }
         page = {
             "app": app,
             "kind": kind,

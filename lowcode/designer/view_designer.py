@@ -24,8 +24,10 @@ _UNSET = object()
 
 def _sort_rows(keys: list[dict]) -> list[dict]:
     """The sort keys shown as rows, with one blank row to add a key."""
-    return [*({"field": k["field"], "direction": k.get("direction", "asc")} for k in keys),
-            {"field": "", "direction": "asc"}]  # fmt: skip
+    return [
+        *({"field": k["field"], "direction": k.get("direction", "asc")} for k in keys),
+        {"field": "", "direction": "asc"},
+    ]
 
 
 def view_page(dc: DesignContext, name: str, errors: dict, condition: Any = _UNSET) -> dict[str, Any]:
@@ -82,7 +84,7 @@ def view_page(dc: DesignContext, name: str, errors: dict, condition: Any = _UNSE
         "sources": [
             (f"{e}.{f}", f"{ws.label(docs.entities[e], e)} · {label(f, docs.typed_fields(e))}")
             for e, f in related_sources(docs, entity)
-        ],  # fmt: skip
+        ],
         "related": [_related(docs, r, i, language) for i, r in enumerate(doc.get("related") or [])],
         "unpublished": unpublished_fields(doc, compiled),
         "entity_published": compiled is not None,
@@ -112,8 +114,9 @@ def _related(docs: AppDocuments, entry: dict, index: int, language: str) -> dict
     }
 
 
-def render_view(dc: DesignContext, name: str, errors: dict | None = None, condition: Any = _UNSET,
-                status: int = 200):  # fmt: skip
+def render_view(
+    dc: DesignContext, name: str, errors: dict | None = None, condition: Any = _UNSET, status: int = 200
+):
     """The view designer page (``errors`` by path, ``filter/0`` for a row of the filter)."""
     page = view_page(dc, name, errors or {}, condition)
     return render_template("designer/view.html", p=page), status
@@ -134,8 +137,9 @@ def edit_view(app: str, name: str, section: str):
         base = posted_base()
         body = dc.history.state(KIND, name).body
         try:
-            new_body, summary = apply_edit(section, body, request.form, AppDocuments(dc.workspace.docs),
-                                           dc.workspace.language)  # fmt: skip
+            new_body, summary = apply_edit(
+                section, body, request.form, AppDocuments(dc.workspace.docs), dc.workspace.language
+            )
         except UnknownType as exc:
             raise BadRequest(exc.message) from exc
         except DefinitionInvalid as exc:

@@ -87,8 +87,11 @@ def preview_view(view: Mapping[str, Any], entity: CompiledEntity) -> dict[str, A
 
 def draft_snapshot(snapshot: Snapshot, app: str, name: str, view: dict[str, Any]) -> Snapshot:
     """A copy of ``snapshot`` whose only view of the draft's entity is the draft (this request only)."""
-    views = {key: body for key, body in snapshot.views.items()
-             if not (key[0] == app and body.get("entity") == view["entity"])}  # fmt: skip
+    views = {
+        key: body
+        for key, body in snapshot.views.items()
+        if not (key[0] == app and body.get("entity") == view["entity"])
+    }
     views[(app, name)] = view
     return dataclasses.replace(snapshot, views=views)
 

@@ -58,8 +58,11 @@ class Workspace:
 
         def fields_of(name: str, types: set[str] | None = None) -> list[tuple[str, str]]:
             body = entities.get(name) or {}
-            return [(f["name"], f"{self.label(f, f['name'])} ({f['name']})") for f in body.get("fields") or ()
-                    if types is None or f.get("type") in types]  # fmt: skip
+            return [
+                (f["name"], f"{self.label(f, f['name'])} ({f['name']})")
+                for f in body.get("fields") or ()
+                if types is None or f.get("type") in types
+            ]
 
         def child_entities() -> list[tuple[str, str]]:
             return [(n, self.label(b, n)) for n, b in sorted(entities.items()) if b.get("child")]
@@ -124,7 +127,7 @@ def require_design(
                 "{user} may not design app '{app}': it needs the app's configure grant",
                 user=ctx.actor.username,
                 app=app,
-            )  # fmt: skip
+            )
         )
 
 
