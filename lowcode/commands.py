@@ -73,8 +73,13 @@ def ensure_template_users(app: Flask, path: Path, password: str) -> list[str]:
                 state = "created"
             else:
                 state = "kept"
-            held = session.scalar(sa.select(RoleAssignment.id).where(
-                RoleAssignment.user_id == user.id, RoleAssignment.app == app_name, RoleAssignment.role == entry["role"]))  # fmt: skip
+            held = session.scalar(
+                sa.select(RoleAssignment.id).where(
+                    RoleAssignment.user_id == user.id,
+                    RoleAssignment.app == app_name,
+                    RoleAssignment.role == entry["role"],
+                )
+            )
             if held is None:
                 session.add(
                     RoleAssignment(user_id=user.id, app=app_name, role=entry["role"], granted_by="demo")

@@ -134,9 +134,15 @@ class WebhookChannel(Channel):
             raise DeliveryFailed(str(exc)) from exc
         timestamp = str(int(self.clock()))
         headers = {str(k): str(v) for k, v in (message.get("headers") or {}).items()}
-        headers.update({"Content-Type": "application/json; charset=utf-8", "User-Agent": "lowcode-webhook/1",
-                        "webhook-id": event.message_id, "webhook-timestamp": timestamp,
-                        "X-Lowcode-Delivery-Attempt": str(event.attempts)})  # fmt: skip
+        headers.update(
+            {
+                "Content-Type": "application/json; charset=utf-8",
+                "User-Agent": "lowcode-webhook/1",
+                "webhook-id": event.message_id,
+                "webhook-timestamp": timestamp,
+                "X-Lowcode-Delivery-Attempt": str(event.attempts),
+            }
+        )
         if key:
             headers["webhook-signature"] = sign(key, event.message_id, timestamp, body)
         request = urllib.request.Request(url, data=body, method=method, headers=headers)
@@ -200,8 +206,16 @@ def dispatch_pending(
         result.claimed = len(rows)
         local: list[int] = []
         for row in rows:
-            event = PendingEvent(row["id"], row["kind"], row["app"], row["entity"], row["record_id"],
-                                 row["payload"] or {}, row["attempts"] + 1, row["created_at"])  # fmt: skip
+            event = PendingEvent(
+                row["id"],
+                row["kind"],
+                row["app"],
+                row["entity"],
+                row["record_id"],
+                row["payload"] or {},
+                row["attempts"] + 1,
+                row["created_at"],
+            )
             channel = channels.get(event.kind) if event.kind in channels else None
             if channel is None:
                 result.failed[event.id] = _fail(
@@ -217,8 +231,11 @@ def dispatch_pending(
                 remote.append((event, channel))
         _mark_delivered(session, local, now, claimed=True)
         if remote:
-            session.execute(sa.update(_T).where(_T.c.id.in_([e.id for e, _ in remote]))
-                            .values(attempts=_T.c.attempts + 1, next_attempt_at=now + LEASE))  # fmt: skip
+            session.execute(
+                sa.update(_T)
+                .where(_T.c.id.in_([e.id for e, _ in remote]))
+                .values(attempts=_T.c.attempts + 1, next_attempt_at=now + LEASE)
+            )
         result.delivered.extend(local)
     if not remote:
         return result
@@ -230,14 +247,22 @@ def dispatch_pending(
             if error is not None:
                 result.failed[event.id] = _fail(session, event, error, now)
         if result.released:
-            session.execute(sa.update(_T).where(_T.c.id.in_(result.released), _T.c.delivered_at.is_(None))
-                            .values(attempts=_T.c.attempts - 1, next_attempt_at=None))  # fmt: skip
+            session.execute(
+                sa.update(_T)
+                .where(_T.c.id.in_(result.released), _T.c.delivered_at.is_(None))
+                .values(attempts=_T.c.attempts - 1, next_attempt_at=None)
+            )
     result.delivered.extend(i for i, error in outcomes.items() if error is None)
     return result
 
 
-def dispatch_rounds(db: Database, now: dt.datetime | None = None, settings: Mapping[str, Any] | None = None,
-                    limit: int = 200, max_rounds: int = 10) -> dict[str, int]:  # fmt: skip
+def dispatch_rounds(
+    db: Database,
+    now: dt.datetime | None = None,
+    settings: Mapping[str, Any] | None = None,
+    limit: int = 200,
+    max_rounds: int = 10,
+) -> dict[str, int]:
     """Dispatch until a round finds fewer than ``limit`` due events (the worker job); returns counts."""
     summary = {"delivered": 0, "failed": 0}
     for _ in range(max_rounds):
@@ -255,11 +280,13 @@ def pending_counts(session, now: dt.datetime | None = None) -> dict[str, int]:
     undelivered = _T.c.delivered_at.is_(None)
     given_up = _T.c.attempts >= MAX_ATTEMPTS
     due = sa.or_(_T.c.next_attempt_at.is_(None), _T.c.next_attempt_at <= now)
-    row = session.execute(sa.select(
-        sa.func.count().filter(sa.and_(undelivered, ~given_up, due)),
-        sa.func.count().filter(sa.and_(undelivered, ~given_up, ~due)),
-        sa.func.count().filter(sa.and_(undelivered, given_up)),
-    )).one()  # fmt: skip
+    row = session.execute(
+        sa.select(
+            sa.func.count().filter(sa.and_(undelivered, ~given_up, due)),
+            sa.func.count().filter(sa.and_(undelivered, ~given_up, ~due)),
+            sa.func.count().filter(sa.and_(undelivered, given_up)),
+        )
+    ).one()
     return {"due": row[0], "waiting": row[1], "given_up": row[2]}
 
 
@@ -270,8 +297,16 @@ def _claim_query(now: dt.datetime, limit: int):
         _T.c.attempts < MAX_ATTEMPTS,
         sa.or_(_T.c.next_attempt_at.is_(None), _T.c.next_attempt_at <= now),
     )
-    columns = (_T.c.id, _T.c.kind, _T.c.app, _T.c.entity, _T.c.record_id, _T.c.payload, _T.c.attempts,
-               _T.c.created_at)  # fmt: skip
+    columns = (
+        _T.c.id,
+        _T.c.kind,
+        _T.c.app,
+        _T.c.entity,
+        _T.c.record_id,
+        _T.c.payload,
+        _T.c.attempts,
+        _T.c.created_at,
+    )
     # SQLite renders no FOR UPDATE: its write lock (BEGIN IMMEDIATE) already serialises claims.
     return (
         sa.select(*columns)

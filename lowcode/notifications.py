@@ -93,9 +93,17 @@ def notify(
     ids = sorted(set(user_ids))
     if not ids:
         return 0
-    common = {"title": (title or "")[:MAX_TITLE], "body": (body or "")[:MAX_BODY], "link": safe_link(link),
-              "app": app, "entity": entity, "record_id": record_id, "rule": rule,
-              "created_at": as_utc(now or utcnow()), "read_at": None}  # fmt: skip
+    common = {
+        "title": (title or "")[:MAX_TITLE],
+        "body": (body or "")[:MAX_BODY],
+        "link": safe_link(link),
+        "app": app,
+        "entity": entity,
+        "record_id": record_id,
+        "rule": rule,
+        "created_at": as_utc(now or utcnow()),
+        "read_at": None,
+    }
     session.execute(_INSERT, [{**common, "user_id": user_id} for user_id in ids])
     return len(ids)
 
@@ -122,17 +130,28 @@ def kinds_for_user(session: Session, user_id: int) -> list[dict[str, Any]]:
     the group with the newest notification first (one GROUP BY)."""
     unread = sa.func.sum(sa.case((_T.c.read_at.is_(None), 1), else_=0))
     query = (
-        sa.select(_T.c.app, _T.c.rule, sa.func.count().label("total"), unread.label("unread"),
-                  sa.func.max(_T.c.id).label("latest"))
+        sa.select(
+            _T.c.app,
+            _T.c.rule,
+            sa.func.count().label("total"),
+            unread.label("unread"),
+            sa.func.max(_T.c.id).label("latest"),
+        )
         .where(_T.c.user_id == user_id)
         .group_by(_T.c.app, _T.c.rule)
         .order_by(sa.func.max(_T.c.id).desc())
-    )  # fmt: skip
+    )
     return [
-        {"kind": f"{r.app}:{r.rule}", "app": r.app, "rule": r.rule, "total": int(r.total),
-         "unread": int(r.unread or 0), "latest": r.latest}
+        {
+            "kind": f"{r.app}:{r.rule}",
+            "app": r.app,
+            "rule": r.rule,
+            "total": int(r.total),
+            "unread": int(r.unread or 0),
+            "latest": r.latest,
+        }
         for r in session.execute(query)
-    ]  # fmt: skip
+    ]
 
 
 def list_for_user(
@@ -187,6 +206,16 @@ def mark_all_read(
 
 def notification_json(row: Notification) -> dict[str, Any]:
     """The API form of a notification."""
-    return {"id": row.id, "title": row.title, "body": row.body, "link": row.link or None, "app": row.app,
-            "entity": row.entity, "record_id": row.record_id, "rule": row.rule,
-            "created_at": as_utc(row.created_at), "read_at": as_utc(row.read_at), "read": row.read_at is not None}  # fmt: skip
+    return {
+        "id": row.id,
+        "title": row.title,
+        "body": row.body,
+        "link": row.link or None,
+        "app": row.app,
+        "entity": row.entity,
+        "record_id": row.record_id,
+        "rule": row.rule,
+        "created_at": as_utc(row.created_at),
+        "read_at": as_utc(row.read_at),
+        "read": row.read_at is not None,
+    }

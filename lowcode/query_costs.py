@@ -47,11 +47,16 @@ class QueryLimits:
         text_terms = size.text_terms + (1 if search else 0)
         longest = max(size.longest_text, len(search))
         checks = (
-            (text_terms, self.text_terms, "FILTER_MAX_TEXT_TERMS", "text searches (contains, starts_with, q)"),
+            (
+                text_terms,
+                self.text_terms,
+                "FILTER_MAX_TEXT_TERMS",
+                "text searches (contains, starts_with, q)",
+            ),
             (longest, self.text_length, "FILTER_MAX_TEXT_LENGTH", "characters in one searched text"),
             (size.terms, self.terms, "FILTER_MAX_TERMS", "comparisons"),
             (size.depth, self.depth, "FILTER_MAX_DEPTH", "nested all/any/not levels"),
-        )  # fmt: skip
+        )
         for value, limit, name, what in checks:
             if limit and value > limit:
                 raise QueryTooCostly(
@@ -100,9 +105,11 @@ class RequestCosts:
     def from_settings(cls, s: dict[str, Any]) -> RequestCosts:
         """Built from the ``STATEMENT_TIMEOUT_MS`` ... ``COSTLY_QUERY_WAIT_MS`` settings."""
         budget = StatementBudget(
-            s["STATEMENT_TIMEOUT_MS"], s["WRITE_STATEMENT_TIMEOUT_MS"],
-            s["SQLITE_STEP_BUDGET"], s["SQLITE_WRITE_STEP_BUDGET"],
-        )  # fmt: skip
+            s["STATEMENT_TIMEOUT_MS"],
+            s["WRITE_STATEMENT_TIMEOUT_MS"],
+            s["SQLITE_STEP_BUDGET"],
+            s["SQLITE_WRITE_STEP_BUDGET"],
+        )
         limits = QueryLimits(
             s["FILTER_MAX_TERMS"],
             s["FILTER_MAX_DEPTH"],
@@ -176,10 +183,25 @@ def log_refusal(error: LowcodeError) -> None:
     actor = ctx.actor if ctx is not None else None
     who = {"username": actor.username if actor else "", "user_id": actor.user_id if actor else None}
     limit, credential = error.extra.get("limit", ""), credential_key()
-    log.warning("%s (%s): %s %s by %s (%r) from %s", error.code, limit, request.method, request.path,
-                credential, who["username"], request.remote_addr)  # fmt: skip
+    log.warning(
+        "%s (%s): %s %s by %s (%r) from %s",
+        error.code,
+        limit,
+        request.method,
+        request.path,
+        credential,
+        who["username"],
+        request.remote_addr,
+    )
     if limit in BUDGET_LIMITS:
         log_event_now(
-            current_app.extensions["lowcode"].db, "query_too_costly", **who, ip=request.remote_addr or "",
-            method=request.method, path=request.path, limit=limit, credential=credential, reason=error.message,
-        )  # fmt: skip
+            current_app.extensions["lowcode"].db,
+            "query_too_costly",
+            **who,
+            ip=request.remote_addr or "",
+            method=request.method,
+            path=request.path,
+            limit=limit,
+            credential=credential,
+            reason=error.message,
+        )

@@ -26,10 +26,19 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 FORBIDDEN: tuple[Network, ...] = tuple(
     ipaddress.ip_network(n)
     for n in (
-        "0.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
-        "100.64.0.0/10", "::/128", "::1/128", "fe80::/10", "fc00::/7",
+        "0.0.0.0/8",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+        "::/128",
+        "::1/128",
+        "fe80::/10",
+        "fc00::/7",
     )
-)  # fmt: skip
+)
 """Unspecified, loopback, link-local, private (RFC 1918, carrier-grade NAT) and unique-local addresses."""
 
 Resolver = Callable[[str, int], Iterable[str]]

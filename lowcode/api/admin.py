@@ -46,17 +46,35 @@ def _department_json(d: Department) -> dict[str, Any]:
 
 
 def _user_json(u: User) -> dict[str, Any]:
-    return {"id": u.id, "username": u.username, "display_name": u.display_name, "is_admin": u.is_admin,
-            "active": u.active, "language": u.language, "department_id": u.department_id,
-            "manager_id": u.manager_id, "job_title": u.job_title, "level": u.level,
-            "created_at": as_utc(u.created_at)}  # fmt: skip
+    return {
+        "id": u.id,
+        "username": u.username,
+        "display_name": u.display_name,
+        "is_admin": u.is_admin,
+        "active": u.active,
+        "language": u.language,
+        "department_id": u.department_id,
+        "manager_id": u.manager_id,
+        "job_title": u.job_title,
+        "level": u.level,
+        "created_at": as_utc(u.created_at),
+    }
 
 
 def _token_json(t: ApiToken) -> dict[str, Any]:
     """A token without its secret (only the hash is stored, and it is not shown either)."""
-    return {"id": t.id, "user_id": t.user_id, "name": t.name, "app": t.app, "role": t.role,
-            "created_by": t.created_by, "created_at": as_utc(t.created_at), "last_used_at": as_utc(t.last_used_at),
-            "expires_at": as_utc(t.expires_at), "revoked_at": as_utc(t.revoked_at)}  # fmt: skip
+    return {
+        "id": t.id,
+        "user_id": t.user_id,
+        "name": t.name,
+        "app": t.app,
+        "role": t.role,
+        "created_by": t.created_by,
+        "created_at": as_utc(t.created_at),
+        "last_used_at": as_utc(t.last_used_at),
+        "expires_at": as_utc(t.expires_at),
+        "revoked_at": as_utc(t.revoked_at),
+    }
 
 
 # -- departments -----------------------------------------------------------------------------------
@@ -105,8 +123,11 @@ def list_users():
         _authorize(ctx, "read users")
         query = sa.select(User).order_by(User.username).limit(MAX_LIST)
         if q := request.args.get("q", "")[:150]:
-            query = query.where(sa.or_(User.username.contains(q, autoescape=True),
-                                       User.display_name.contains(q, autoescape=True)))  # fmt: skip
+            query = query.where(
+                sa.or_(
+                    User.username.contains(q, autoescape=True), User.display_name.contains(q, autoescape=True)
+                )
+            )
         if (dept := int_arg(request.args, "department", None, 1)) is not None:
             query = query.where(User.department_id == dept)
         return jsonify({"data": [_user_json(u) for u in ctx.session.scalars(query)]})
@@ -137,8 +158,9 @@ def update_user(user_id: int):
     """Change fields; a new department or job title gives open-ended assignments an end date (``grace``)."""
     with unit_of_work(write=True) as ctx:
         _authorize(ctx, "manage users")
-        user, grace = admin.update_user(ctx.session, ctx.actor, ctx.snapshot, user_id, _object_body(),
-                                        _languages(), utcnow())  # fmt: skip
+        user, grace = admin.update_user(
+            ctx.session, ctx.actor, ctx.snapshot, user_id, _object_body(), _languages(), utcnow()
+        )
         return jsonify({**_user_json(user), "grace": grace})
 
 
@@ -150,8 +172,11 @@ def list_assignments(user_id: int):
         _authorize(ctx, "read role assignments")
         if ctx.session.get(User, user_id) is None:
             raise NotFound(f"No user with id {user_id}")
-        rows = ctx.session.scalars(sa.select(RoleAssignment).where(RoleAssignment.user_id == user_id)
-                                   .order_by(RoleAssignment.id.desc()))  # fmt: skip
+        rows = ctx.session.scalars(
+            sa.select(RoleAssignment)
+            .where(RoleAssignment.user_id == user_id)
+            .order_by(RoleAssignment.id.desc())
+        )
         now = utcnow()
         return jsonify({"data": [assignment_json(r, now) for r in rows]})
 
@@ -230,8 +255,15 @@ def explain_access():
         if missing:
             raise BadRequest(f"Give {', '.join(missing)} (user: id or username)")
         user = find_user(ctx.session, args["user"])
-        body = explain(ctx.session, ctx.snapshot, user, args["app"], args["entity"], now=utcnow(),
-                       ip=request.args.get("ip", "")[:64])  # fmt: skip
+        body = explain(
+            ctx.session,
+            ctx.snapshot,
+            user,
+            args["app"],
+            args["entity"],
+            now=utcnow(),
+            ip=request.args.get("ip", "")[:64],
+        )
         return jsonify(body)
 
 
@@ -252,5 +284,19 @@ def security_events():
         if kind is not None and kind not in KINDS:
             raise BadRequest(f"Unknown kind {kind!r}; known: {', '.join(KINDS)}")
         rows = recent_events(ctx.session, int_arg(request.args, "limit", 200, 1, MAX_LIST), kind)
-        return jsonify({"data": [{"id": e.id, "at": as_utc(e.at), "kind": e.kind, "user_id": e.user_id,
-                                  "username": e.username, "ip": e.ip, "detail": e.detail} for e in rows]})  # fmt: skip
+        return jsonify(
+            {
+                "data": [
+                    {
+                        "id": e.id,
+                        "at": as_utc(e.at),
+                        "kind": e.kind,
+                        "user_id": e.user_id,
+                        "username": e.username,
+                        "ip": e.ip,
+                        "detail": e.detail,
+                    }
+                    for e in rows
+                ]
+            }
+        )

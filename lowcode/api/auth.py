@@ -42,8 +42,13 @@ def _lifetime() -> dt.timedelta:
 
 def _signed_in(user, token: str, row, csrf: str) -> dict:
     info = {"id": user.id, "username": user.username, "is_admin": user.is_admin, "language": user.language}
-    return {"token": token, "token_type": "Bearer", "expires_at": as_utc(row.expires_at).isoformat(), "csrf_token": csrf,
-            "user": info}  # fmt: skip
+    return {
+        "token": token,
+        "token_type": "Bearer",
+        "expires_at": as_utc(row.expires_at).isoformat(),
+        "csrf_token": csrf,
+        "user": info,
+    }
 
 
 @bp.post("/login")
@@ -73,8 +78,16 @@ def refresh():
         raise Unauthenticated("Send the sign-in token to refresh as 'Authorization: Bearer <token>'")
     with services().db.write() as db_session:
         new, row, user = refresh_sign_in(db_session, token, _lifetime())
-        log_event(db_session, "token_created", username=user.username, user_id=user.id,
-                  ip=request.remote_addr or "", token=row.id, name=row.name, refreshed=True)  # fmt: skip
+        log_event(
+            db_session,
+            "token_created",
+            username=user.username,
+            user_id=user.id,
+            ip=request.remote_addr or "",
+            token=row.id,
+            name=row.name,
+            refreshed=True,
+        )
         csrf = start_session(user.id, user.language, user.session_epoch, row.id)
         body = _signed_in(user, new, row, csrf)
     return jsonify(body)

@@ -62,10 +62,14 @@ def list_records(app: str, entity: str):
     with unit_of_work(write=False) as ctx:
         compiled = ctx.snapshot.entity(app, entity)
         query = ListQuery(
-            condition=condition, search=request.args.get("q", "")[:200], sort=parse_sort(compiled, request.args.get("sort")),
-            limit=_limit(), after=request.args.get("after") or None, deleted=request.args.get("deleted") == "1",
+            condition=condition,
+            search=request.args.get("q", "")[:200],
+            sort=parse_sort(compiled, request.args.get("sort")),
+            limit=_limit(),
+            after=request.args.get("after") or None,
+            deleted=request.args.get("deleted") == "1",
             with_total=not request.args.get("after"),
-        )  # fmt: skip
+        )
         page = services().queries.list(ctx, app, entity, query)
         hidden = services().permissions.hidden_fields(ctx.actor, compiled)
         items = [record_to_json(compiled, r, hidden) for r in page.records]
@@ -79,8 +83,11 @@ def export_records(app: str, entity: str):
     condition = _filter_param()
     with unit_of_work(write=False) as ctx:
         compiled = ctx.snapshot.entity(app, entity)
-        query = ListQuery(condition=condition, search=request.args.get("q", "")[:200],
-                          sort=parse_sort(compiled, request.args.get("sort")))  # fmt: skip
+        query = ListQuery(
+            condition=condition,
+            search=request.args.get("q", "")[:200],
+            sort=parse_sort(compiled, request.args.get("sort")),
+        )
         chunks = list(export_csv(ctx, services().queries, app, entity, query))
     response = Response("\ufeff" + "".join(chunks), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{app}-{entity}.csv"'
@@ -166,6 +173,17 @@ def record_history(app: str, entity: str, record_id: int):
         services().queries.get(ctx, app, entity, record_id, deleted=request.args.get("deleted") == "1")
         entries = history(ctx.session, app, entity, record_id)
         hidden = services().permissions.hidden_fields(ctx.actor, ctx.snapshot.entity(app, entity))
-        items = [to_jsonable({"at": e.at, "version": e.version, "action": e.action, "actor": e.actor_name,
-                              "source": e.source, "diff": {k: v for k, v in (e.diff or {}).items() if k not in hidden}}) for e in entries]  # fmt: skip
+        items = [
+            to_jsonable(
+                {
+                    "at": e.at,
+                    "version": e.version,
+                    "action": e.action,
+                    "actor": e.actor_name,
+                    "source": e.source,
+                    "diff": {k: v for k, v in (e.diff or {}).items() if k not in hidden},
+                }
+            )
+            for e in entries
+        ]
     return jsonify({"data": items})

@@ -20,10 +20,15 @@ def list_definitions(app: str | None = None):
     with unit_of_work(write=False) as ctx:
         services().permissions.authorize_platform(ctx.actor, "read definitions")
         items = [
-            {"app": d.app, "kind": d.kind, "name": d.name, "published_version": d.published_version,
-             "draft_updated_at": to_jsonable(d.draft_updated_at)}
+            {
+                "app": d.app,
+                "kind": d.kind,
+                "name": d.name,
+                "published_version": d.published_version,
+                "draft_updated_at": to_jsonable(d.draft_updated_at),
+            }
             for d in store.list_definitions(ctx.session, app)
-        ]  # fmt: skip
+        ]
     return jsonify({"data": items})
 
 
@@ -34,8 +39,16 @@ def get_definition(app: str, kind: str, name: str):
     with unit_of_work(write=False) as ctx:
         services().permissions.authorize_platform(ctx.actor, "read definitions")
         view = store.get_definition(ctx.session, app, kind, name)
-    return jsonify({"app": app, "kind": kind, "name": name, "draft": view.draft,
-                    "published": view.published, "published_version": view.published_version})  # fmt: skip
+    return jsonify(
+        {
+            "app": app,
+            "kind": kind,
+            "name": name,
+            "draft": view.draft,
+            "published": view.published,
+            "published_version": view.published_version,
+        }
+    )
 
 
 @bp.put("/<app>/<kind>/<name>")
@@ -64,8 +77,14 @@ def _publish_request() -> tuple[store.PublishOptions, bool]:
 
 def _published_json(app: str, outcome: store.Published, **extra) -> dict:
     plan = outcome.plan.as_json() if outcome.plan is not None else None
-    return {"app": app, "kind": outcome.kind, "name": outcome.name, "version": outcome.version, "plan": plan,
-            **extra}  # fmt: skip
+    return {
+        "app": app,
+        "kind": outcome.kind,
+        "name": outcome.name,
+        "version": outcome.version,
+        "plan": plan,
+        **extra,
+    }
 
 
 @bp.post("/<app>/<kind>/<name>/publish")
@@ -132,8 +151,18 @@ def list_versions(app: str, kind: str, name: str):
     validator_for(kind)
     with unit_of_work(write=False) as ctx:
         services().permissions.authorize_platform(ctx.actor, "read definitions")
-        items = [to_jsonable({"version": v.version, "published_at": v.published_at, "published_by": v.published_by,
-                              "note": v.note, "body": v.body}) for v in store.versions(ctx.session, app, kind, name)]  # fmt: skip
+        items = [
+            to_jsonable(
+                {
+                    "version": v.version,
+                    "published_at": v.published_at,
+                    "published_by": v.published_by,
+                    "note": v.note,
+                    "body": v.body,
+                }
+            )
+            for v in store.versions(ctx.session, app, kind, name)
+        ]
     return jsonify({"data": items})
 
 

@@ -139,10 +139,15 @@ def _audit_denial(app: Flask, error: e.PermissionDenied) -> None:
     ctx = g.get("lowcode_ctx")
     actor = ctx.actor if ctx is not None else None
     log_event_now(
-        app.extensions["lowcode"].db, "permission_denied",
-        username=actor.username if actor else "", user_id=actor.user_id if actor else None,
-        ip=request.remote_addr or "", method=request.method, path=request.path, reason=error.message,
-    )  # fmt: skip
+        app.extensions["lowcode"].db,
+        "permission_denied",
+        username=actor.username if actor else "",
+        user_id=actor.user_id if actor else None,
+        ip=request.remote_addr or "",
+        method=request.method,
+        path=request.path,
+        reason=error.message,
+    )
 
 
 CONCURRENCY_SQLSTATES = {"40P01", "40001", "55P03"}  # deadlock, serialization failure, lock not available

@@ -40,8 +40,12 @@ def allowed_for(permissions: PermissionService, actor: Actor, entity: CompiledEn
     transitions = tuple(n for n in names if granted(permissions.transition_grants, n))
     if not actions and not transitions:
         return None
-    return Allowed(actions, transitions, permissions.hidden_fields(actor, entity),
-                   permissions.read_only_fields(actor, entity))  # fmt: skip
+    return Allowed(
+        actions,
+        transitions,
+        permissions.hidden_fields(actor, entity),
+        permissions.read_only_fields(actor, entity),
+    )
 
 
 def _child_schemas(snapshot: Snapshot, entity: CompiledEntity, allowed: Allowed) -> dict[str, Any]:

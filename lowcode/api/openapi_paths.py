@@ -33,13 +33,25 @@ SYSTEM_PROPERTIES = {
     "updated_at": {"type": ["string", "null"], "format": "date-time", "readOnly": True},
 }
 TRANSITIONS_PROPERTY = {
-    "type": "array", "readOnly": True,
+    "type": "array",
+    "readOnly": True,
     "description": "Workflow transitions the caller may take on this record now",
-    "items": {"type": "object", "required": ["name", "label", "to", "fields", "confirm"], "properties": {
-        "name": {"type": "string"}, "label": {"type": "object"}, "to": {"type": "string"},
-        "fields": {"type": "array", "items": {"type": "string"}, "description": "fields the request must fill in"},
-        "confirm": {"type": ["object", "null"], "description": "the question to ask before taking it"}}},
-}  # fmt: skip
+    "items": {
+        "type": "object",
+        "required": ["name", "label", "to", "fields", "confirm"],
+        "properties": {
+            "name": {"type": "string"},
+            "label": {"type": "object"},
+            "to": {"type": "string"},
+            "fields": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "fields the request must fill in",
+            },
+            "confirm": {"type": ["object", "null"], "description": "the question to ask before taking it"},
+        },
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -88,14 +100,24 @@ def error(description: str) -> dict[str, Any]:
 
 IF_MATCH = {"name": "If-Match", "in": "header", "required": True, "schema": {"type": "string"}}
 ID_PARAM = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
-ERRORS = {"400": error("Malformed request"), "401": error("Not signed in"), "403": error("Forbidden"),
-          "404": error("Not found"), "413": error("Body too large"), "429": error("Too many requests")}  # fmt: skip
+ERRORS = {
+    "400": error("Malformed request"),
+    "401": error("Not signed in"),
+    "403": error("Forbidden"),
+    "404": error("Not found"),
+    "413": error("Body too large"),
+    "429": error("Too many requests"),
+}
 LIST_PARAMS = [
     {"name": n, "in": "query", "schema": {"type": t}, "description": d}
-    for n, t, d in (("filter", "string", "condition-language JSON"), ("q", "string", "search text"),
-                    ("sort", "string", "fields, '-' for descending"), ("limit", "integer", "page size"),
-                    ("after", "string", "cursor from the previous page's 'next'"))
-]  # fmt: skip
+    for n, t, d in (
+        ("filter", "string", "condition-language JSON"),
+        ("q", "string", "search text"),
+        ("sort", "string", "fields, '-' for descending"),
+        ("limit", "integer", "page size"),
+        ("after", "string", "cursor from the previous page's 'next'"),
+    )
+]
 
 
 def _transition_path(entity: CompiledEntity, allowed: Allowed, ref: dict) -> dict[str, Any]:
@@ -107,17 +129,39 @@ def _transition_path(entity: CompiledEntity, allowed: Allowed, ref: dict) -> dic
         f: entity.fields[f].ftype.json_schema(entity.fields[f].fdef) for f in fields if f in entity.fields
     }
     return {
-        "parameters": [ID_PARAM, {"name": "name", "in": "path", "required": True,
-                                  "schema": {"type": "string", "enum": list(allowed.transitions)}}, IF_MATCH],
-        "post": {"tags": [f"{entity.app}.{entity.name}"], "summary": f"Take a workflow transition of {entity.name}",
-                 "requestBody": {"required": False, "content": {"application/json": {"schema": {
-                     "type": "object", "properties": props, "additionalProperties": False}}}},
-                 "responses": {"200": {"description": "The record after the transition (ETag = version)",
-                                       "content": {"application/json": {"schema": ref}}},
-                               "409": error("Version conflict, or the record's state does not allow it"),
-                               "422": error("A required field is empty, or not a field of the transition"),
-                               "428": error("If-Match missing"), **ERRORS}},
-    }  # fmt: skip
+        "parameters": [
+            ID_PARAM,
+            {
+                "name": "name",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "enum": list(allowed.transitions)},
+            },
+            IF_MATCH,
+        ],
+        "post": {
+            "tags": [f"{entity.app}.{entity.name}"],
+            "summary": f"Take a workflow transition of {entity.name}",
+            "requestBody": {
+                "required": False,
+                "content": {
+                    "application/json": {
+                        "schema": {"type": "object", "properties": props, "additionalProperties": False}
+                    }
+                },
+            },
+            "responses": {
+                "200": {
+                    "description": "The record after the transition (ETag = version)",
+                    "content": {"application/json": {"schema": ref}},
+                },
+                "409": error("Version conflict, or the record's state does not allow it"),
+                "422": error("A required field is empty, or not a field of the transition"),
+                "428": error("If-Match missing"),
+                **ERRORS,
+            },
+        },
+    }
 
 
 def entity_paths(entity: CompiledEntity, allowed: Allowed = EVERYTHING) -> dict[str, Any]:
@@ -129,19 +173,42 @@ def entity_paths(entity: CompiledEntity, allowed: Allowed = EVERYTHING) -> dict[
     base, item = f"/api/data/{entity.app}/{entity.name}", f"/api/data/{entity.app}/{entity.name}/{{id}}"
     ops: dict[str, dict[str, Any]] = {base: {}, item: {"parameters": [ID_PARAM]}}
     if "read" in may:
-        ops[base]["get"] = {"tags": tag, "summary": f"List {entity.name}", "parameters": LIST_PARAMS,
-                            "responses": {"200": {"description": "A page: {data, next, total}"}, **ERRORS}}  # fmt: skip
+        ops[base]["get"] = {
+            "tags": tag,
+            "summary": f"List {entity.name}",
+            "parameters": LIST_PARAMS,
+            "responses": {"200": {"description": "A page: {data, next, total}"}, **ERRORS},
+        }
         ops[item]["get"] = {"tags": tag, "summary": f"Get {entity.name}", "responses": {"200": one, **ERRORS}}
-        ops[f"{item}/history"] = {"parameters": [ID_PARAM], "get": {
-            "tags": tag, "summary": f"Audit trail of one {entity.name}",
-            "responses": {"200": {"description": "{data: [entries]}, newest first"}, **ERRORS}}}  # fmt: skip
+        ops[f"{item}/history"] = {
+            "parameters": [ID_PARAM],
+            "get": {
+                "tags": tag,
+                "summary": f"Audit trail of one {entity.name}",
+                "responses": {"200": {"description": "{data: [entries]}, newest first"}, **ERRORS},
+            },
+        }
     if "create" in may:
-        ops[base]["post"] = {"tags": tag, "summary": f"Create {entity.name}", "requestBody": body,
-                             "responses": {"201": one, "422": error("Invalid fields"), **ERRORS}}  # fmt: skip
+        ops[base]["post"] = {
+            "tags": tag,
+            "summary": f"Create {entity.name}",
+            "requestBody": body,
+            "responses": {"201": one, "422": error("Invalid fields"), **ERRORS},
+        }
     if "update" in may:
-        ops[item]["patch"] = {"tags": tag, "summary": f"Update {entity.name}", "requestBody": body, "parameters": [IF_MATCH],
-                              "responses": {"200": one, "409": error("Version conflict"), "422": error("Invalid fields"),
-                                            "428": error("If-Match missing"), **ERRORS}}  # fmt: skip
+        ops[item]["patch"] = {
+            "tags": tag,
+            "summary": f"Update {entity.name}",
+            "requestBody": body,
+            "parameters": [IF_MATCH],
+            "responses": {
+                "200": one,
+                "409": error("Version conflict"),
+                "422": error("Invalid fields"),
+                "428": error("If-Match missing"),
+                **ERRORS,
+            },
+        }
         ops[f"{item}/restore"] = {
             "parameters": [ID_PARAM],
             "post": {
@@ -151,20 +218,34 @@ def entity_paths(entity: CompiledEntity, allowed: Allowed = EVERYTHING) -> dict[
             },
         }
     if "delete" in may:
-        ops[item]["delete"] = {"tags": tag, "summary": f"Soft-delete {entity.name}",
-                               "responses": {"204": {"description": "Deleted"}, **ERRORS,
-                                             **({"409": error("The record's state forbids deleting")} if entity.workflow else {})}}  # fmt: skip
+        ops[item]["delete"] = {
+            "tags": tag,
+            "summary": f"Soft-delete {entity.name}",
+            "responses": {
+                "204": {"description": "Deleted"},
+                **ERRORS,
+                **({"409": error("The record's state forbids deleting")} if entity.workflow else {}),
+            },
+        }
     if "export" in may:
-        ops[f"{base}/export.csv"] = {"get": {"tags": tag, "summary": f"Export {entity.name} as CSV",
-                                             "parameters": [p for p in LIST_PARAMS if p["name"] != "limit" and p["name"] != "after"],
-                                             "responses": {"200": {"description": "CSV"}, **ERRORS}}}  # fmt: skip
+        ops[f"{base}/export.csv"] = {
+            "get": {
+                "tags": tag,
+                "summary": f"Export {entity.name} as CSV",
+                "parameters": [p for p in LIST_PARAMS if p["name"] != "limit" and p["name"] != "after"],
+                "responses": {"200": {"description": "CSV"}, **ERRORS},
+            }
+        }
     if allowed.transitions and entity.workflow is not None:
         ops[f"{item}/transitions/{{name}}"] = _transition_path(entity, allowed, ref)
     return {path: operations for path, operations in ops.items() if set(operations) - {"parameters"}}
 
 
-_CREDENTIALS = {"type": "object", "required": ["username", "password"],
-                "properties": {"username": {"type": "string"}, "password": {"type": "string"}}}  # fmt: skip
+_CREDENTIALS = {
+    "type": "object",
+    "required": ["username", "password"],
+    "properties": {"username": {"type": "string"}, "password": {"type": "string"}},
+}
 _SIGNED_IN = {"description": "{token, token_type, expires_at, csrf_token, user} and the session cookie"}
 
 
@@ -172,19 +253,44 @@ def auth_paths(signed_in: bool) -> dict[str, Any]:
     """``/api/auth``: signing in and refreshing for everyone; signing out and who-am-I once signed in."""
     tag = ["auth"]
     paths: dict[str, Any] = {
-        "/api/auth/login": {"post": {
-            "tags": tag, "summary": "Sign in", "security": [],
-            "requestBody": {"required": True, "content": {"application/json": {"schema": _CREDENTIALS}}},
-            "responses": {"200": _SIGNED_IN, "400": error("Malformed request"), "401": error("Wrong credentials"),
-                          "429": error("Too many attempts")}}},
-        "/api/auth/refresh": {"post": {
-            "tags": tag, "summary": "Exchange the live sign-in token for a new one",
-            "responses": {"200": _SIGNED_IN, "401": error("No live sign-in token")}}},
-    }  # fmt: skip
+        "/api/auth/login": {
+            "post": {
+                "tags": tag,
+                "summary": "Sign in",
+                "security": [],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _CREDENTIALS}}},
+                "responses": {
+                    "200": _SIGNED_IN,
+                    "400": error("Malformed request"),
+                    "401": error("Wrong credentials"),
+                    "429": error("Too many attempts"),
+                },
+            }
+        },
+        "/api/auth/refresh": {
+            "post": {
+                "tags": tag,
+                "summary": "Exchange the live sign-in token for a new one",
+                "responses": {"200": _SIGNED_IN, "401": error("No live sign-in token")},
+            }
+        },
+    }
     if signed_in:
-        paths["/api/auth/logout"] = {"post": {"tags": tag, "summary": "Sign out",
-                                              "responses": {"204": {"description": "Signed out"}, "401": error("Not signed in")}}}  # fmt: skip
-        paths["/api/auth/me"] = {"get": {"tags": tag, "summary": "The signed-in user",
-                                         "responses": {"200": {"description": "{id, username, is_admin, language}"},
-                                                       "401": error("Not signed in")}}}  # fmt: skip
+        paths["/api/auth/logout"] = {
+            "post": {
+                "tags": tag,
+                "summary": "Sign out",
+                "responses": {"204": {"description": "Signed out"}, "401": error("Not signed in")},
+            }
+        }
+        paths["/api/auth/me"] = {
+            "get": {
+                "tags": tag,
+                "summary": "The signed-in user",
+                "responses": {
+                    "200": {"description": "{id, username, is_admin, language}"},
+                    "401": error("Not signed in"),
+                },
+            }
+        }
     return paths

@@ -16,13 +16,23 @@ def _param(name: str, kind: str = "string", where: str = "query", **extra: Any) 
 
 
 def _get(summary: str, *params: dict[str, Any], tag: str = "admin") -> dict[str, Any]:
-    return {"get": {"tags": [tag], "summary": summary, "parameters": list(params),
-                    "responses": {"200": {"description": summary}, **ERRORS}}}  # fmt: skip
+    return {
+        "get": {
+            "tags": [tag],
+            "summary": summary,
+            "parameters": list(params),
+            "responses": {"200": {"description": summary}, **ERRORS},
+        }
+    }
 
 
 def _post(summary: str, *params: dict[str, Any], tag: str, body: dict | None = None) -> dict[str, Any]:
-    operation: dict[str, Any] = {"tags": [tag], "summary": summary, "parameters": list(params),
-                                 "responses": {"200": {"description": summary}, **ERRORS}}  # fmt: skip
+    operation: dict[str, Any] = {
+        "tags": [tag],
+        "summary": summary,
+        "parameters": list(params),
+        "responses": {"200": {"description": summary}, **ERRORS},
+    }
     if body is not None:
         operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
     return {"post": operation}
@@ -32,18 +42,33 @@ def user_paths() -> dict[str, Any]:
     """The caller's own notifications."""
     tag = "notifications"
     return {
-        "/api/notifications": _get("The caller's notifications, newest first", _param("limit", "integer"),
-                                   _param("before", "integer"), _param("unread", enum=["1", "true"]), tag=tag),
-        "/api/notifications/{id}/read": _post("Mark one notification read", _param("id", "integer", "path"), tag=tag),
+        "/api/notifications": _get(
+            "The caller's notifications, newest first",
+            _param("limit", "integer"),
+            _param("before", "integer"),
+            _param("unread", enum=["1", "true"]),
+            tag=tag,
+        ),
+        "/api/notifications/{id}/read": _post(
+            "Mark one notification read", _param("id", "integer", "path"), tag=tag
+        ),
         "/api/notifications/read-all": _post("Mark every notification read", tag=tag),
-    }  # fmt: skip
+    }
 
 
 DRY_RUN_BODY = {
-    "type": "object", "required": ["entity"], "additionalProperties": False,
-    "properties": {"entity": {"type": "string"}, "record_id": {"type": "integer"}, "version": {"type": "integer"},
-                   "changes": {"type": "object"}, "rule": {"type": "string"}, "cascade": {"type": "boolean"}},
-}  # fmt: skip
+    "type": "object",
+    "required": ["entity"],
+    "additionalProperties": False,
+    "properties": {
+        "entity": {"type": "string"},
+        "record_id": {"type": "integer"},
+        "version": {"type": "integer"},
+        "changes": {"type": "object"},
+        "rule": {"type": "string"},
+        "cascade": {"type": "boolean"},
+    },
+}
 
 
 def admin_paths(apps: list[str]) -> dict[str, Any]:
@@ -52,25 +77,44 @@ def admin_paths(apps: list[str]) -> dict[str, Any]:
     kind, name = _param("kind", where="path"), _param("name", where="path")
     user_id = _param("user_id", "integer", "path")
     return {
-        "/api/rules/{app}/runs": _get("Rule runs, newest first", app, _param("entity"), _param("rule"),
-                                      _param("record_id", "integer"), _param("limit", "integer"), tag="rules"),
-        "/api/rules/{app}/dry-run": _post("What a write would do (rolled back)", app, tag="rules", body=DRY_RUN_BODY),
+        "/api/rules/{app}/runs": _get(
+            "Rule runs, newest first",
+            app,
+            _param("entity"),
+            _param("rule"),
+            _param("record_id", "integer"),
+            _param("limit", "integer"),
+            tag="rules",
+        ),
+        "/api/rules/{app}/dry-run": _post(
+            "What a write would do (rolled back)", app, tag="rules", body=DRY_RUN_BODY
+        ),
         "/api/admin/departments": _get("Departments"),
         "/api/admin/users": _get("Users", _param("q"), _param("department", "integer")),
         "/api/admin/users/{user_id}": _get("One user", user_id),
         "/api/admin/users/{user_id}/assignments": _get("A user's role assignments", user_id),
-        "/api/admin/tokens": _get("Tokens (never the token itself)", _param("all", enum=["1"]),
-                                  _param("user_id", "integer")),
-        "/api/admin/explain": _get("Why a user may or may not act on an entity", _param("user"), _param("app"),
-                                   _param("entity"), _param("ip")),
+        "/api/admin/tokens": _get(
+            "Tokens (never the token itself)", _param("all", enum=["1"]), _param("user_id", "integer")
+        ),
+        "/api/admin/explain": _get(
+            "Why a user may or may not act on an entity",
+            _param("user"),
+            _param("app"),
+            _param("entity"),
+            _param("ip"),
+        ),
         "/api/admin/review": _get("The permission review"),
-        "/api/admin/security-events": _get("Security events, newest first", _param("kind"), _param("limit", "integer")),
+        "/api/admin/security-events": _get(
+            "Security events, newest first", _param("kind"), _param("limit", "integer")
+        ),
         "/api/definitions": _get("Every definition", tag="definitions"),
         "/api/definitions/{app}": _get("The definitions of one app", app, tag="definitions"),
         "/api/definitions/{app}/{kind}/{name}": _get("One definition", app, kind, name, tag="definitions"),
-        "/api/definitions/{app}/{kind}/{name}/versions": _get("Published versions", app, kind, name,
-                                                              tag="definitions"),
-        "/api/definitions/{app}/entity/{name}/trash": _get("Dropped fields kept for restore", app, name,
-                                                           tag="definitions"),
+        "/api/definitions/{app}/{kind}/{name}/versions": _get(
+            "Published versions", app, kind, name, tag="definitions"
+        ),
+        "/api/definitions/{app}/entity/{name}/trash": _get(
+            "Dropped fields kept for restore", app, name, tag="definitions"
+        ),
         "/api/templates/export/{app}": _get("An app as a template bundle", app, tag="templates"),
-    }  # fmt: skip
+    }

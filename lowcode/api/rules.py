@@ -30,10 +30,22 @@ DRY_RUN_KEYS = frozenset({"entity", "record_id", "changes", "version", "rule", "
 
 def run_json(entry: RuleRunEntry) -> dict[str, Any]:
     """One rule run as JSON."""
-    return to_jsonable({"id": entry.id, "at": entry.at, "rule": entry.rule, "rule_version": entry.rule_version,
-                        "entity": entry.entity, "record_id": entry.record_id, "trigger": entry.trigger,
-                        "phase": entry.phase, "outcome": entry.outcome, "message": entry.message,
-                        "duration_ms": entry.duration_ms, "actions": entry.actions or []})  # fmt: skip
+    return to_jsonable(
+        {
+            "id": entry.id,
+            "at": entry.at,
+            "rule": entry.rule,
+            "rule_version": entry.rule_version,
+            "entity": entry.entity,
+            "record_id": entry.record_id,
+            "trigger": entry.trigger,
+            "phase": entry.phase,
+            "outcome": entry.outcome,
+            "message": entry.message,
+            "duration_ms": entry.duration_ms,
+            "actions": entry.actions or [],
+        }
+    )
 
 
 @bp.get("/<app>/runs")

@@ -15,8 +15,12 @@ USAGE_GRANULARITY = dt.timedelta(days=1)
 """How often an assignment's ``last_used_at`` is refreshed (enough for a 90-day review)."""
 
 
-def roles_in_force(session: Session, user_id: int, now: dt.datetime | None = None,
-                   on_stale: Callable[[list[int]], None] | None = None) -> dict[str, tuple[str, ...]]:  # fmt: skip
+def roles_in_force(
+    session: Session,
+    user_id: int,
+    now: dt.datetime | None = None,
+    on_stale: Callable[[list[int]], None] | None = None,
+) -> dict[str, tuple[str, ...]]:
     """app -> roles the user holds at ``now`` (assignments started and not yet ended).
 
     ``on_stale`` receives the ids of those assignments whose last use is older than a day, so the caller
@@ -55,8 +59,14 @@ def _aware(value: dt.datetime) -> dt.datetime:
 def user_attributes(session: Session, user) -> dict:
     """``$user.*`` variables: department, its path, the ids of users in the department subtree,
     direct reports, level and job."""
-    attrs = {"department": user.department_id, "level": user.level, "job_title": user.job_title,
-             "manager": user.manager_id, "department_path": "", "department_members": [user.id]}  # fmt: skip
+    attrs = {
+        "department": user.department_id,
+        "level": user.level,
+        "job_title": user.job_title,
+        "manager": user.manager_id,
+        "department_path": "",
+        "department_members": [user.id],
+    }
     if user.department_id is not None:
         path = session.scalar(sa.select(Department.path).where(Department.id == user.department_id)) or "/"
         attrs["department_path"] = path
@@ -68,8 +78,14 @@ def user_attributes(session: Session, user) -> dict:
     return attrs
 
 
-def actor_for_user(session: Session, user, ip: str = "", token_app: str | None = None,
-                   token_role: str | None = None, on_stale: Callable[[list[int]], None] | None = None) -> Actor:  # fmt: skip
+def actor_for_user(
+    session: Session,
+    user,
+    ip: str = "",
+    token_app: str | None = None,
+    token_role: str | None = None,
+    on_stale: Callable[[list[int]], None] | None = None,
+) -> Actor:
     """The Actor of a signed-in user (a ``User`` or a row with its columns); an integrator token acts
     with exactly its one app role. Administrators bypass every grant, so their roles and team lists are
     not loaded (their ``$user`` has the plain user facts only)."""
@@ -80,10 +96,21 @@ def actor_for_user(session: Session, user, ip: str = "", token_app: str | None =
         is_admin = bool(user.is_admin)
         roles = {} if is_admin else roles_in_force(session, user.id, on_stale=on_stale)
     attributes = _plain_attributes(user) if is_admin else user_attributes(session, user)
-    return Actor(user_id=user.id, username=user.username, is_admin=is_admin, language=user.language,
-                 attributes=attributes, roles=roles, ip=ip)  # fmt: skip
+    return Actor(
+        user_id=user.id,
+        username=user.username,
+        is_admin=is_admin,
+        language=user.language,
+        attributes=attributes,
+        roles=roles,
+        ip=ip,
+    )
 
 
 def _plain_attributes(user) -> dict:
-    return {"department": user.department_id, "level": user.level, "job_title": user.job_title,
-            "manager": user.manager_id}  # fmt: skip
+    return {
+        "department": user.department_id,
+        "level": user.level,
+        "job_title": user.job_title,
+        "manager": user.manager_id,
+    }

@@ -26,8 +26,20 @@ from lowcode.errors import NotFound, ValidationFailed
 from lowcode.runtime.context import Actor
 from lowcode.runtime.snapshot import Snapshot
 
-USER_FIELDS = frozenset({"username", "display_name", "password", "is_admin", "active", "language",
-                         "department_id", "manager_id", "job_title", "level"})  # fmt: skip
+USER_FIELDS = frozenset(
+    {
+        "username",
+        "display_name",
+        "password",
+        "is_admin",
+        "active",
+        "language",
+        "department_id",
+        "manager_id",
+        "job_title",
+        "level",
+    }
+)
 GRACE_TRIGGERS = ("department_id", "job_title")
 MAX_NOTE = 200
 
@@ -66,19 +78,37 @@ def create_user_account(
     """Create a user from ``data`` (``username`` and ``password`` required). :raises ValidationFailed:"""
     _check_user_keys(data)
     if not isinstance(data.get("username"), str) or not isinstance(data.get("password"), str):
-        raise ValidationFailed("A username and a password are required",
-                               fields={"username": ["required"], "password": ["required"]})  # fmt: skip
+        raise ValidationFailed(
+            "A username and a password are required",
+            fields={"username": ["required"], "password": ["required"]},
+        )
     user = create_user(session, data["username"], data["password"])
     rest = {k: v for k, v in data.items() if k not in ("username", "password")}
-    changes = _apply_user_fields(session, user, {**rest, "display_name": data.get("display_name") or user.username},
-                                 languages)  # fmt: skip
-    log_event(session, "user_changed", username=user.username, user_id=user.id, ip=actor.ip, by=actor.username,
-              created=True, changes=changes)  # fmt: skip
+    changes = _apply_user_fields(
+        session, user, {**rest, "display_name": data.get("display_name") or user.username}, languages
+    )
+    log_event(
+        session,
+        "user_changed",
+        username=user.username,
+        user_id=user.id,
+        ip=actor.ip,
+        by=actor.username,
+        created=True,
+        changes=changes,
+    )
     return user
 
 
-def update_user(session: Session, actor: Actor, snapshot: Snapshot, user_id: int, data: Mapping[str, Any],
-                languages: list[str], now: dt.datetime) -> tuple[User, list[dict[str, Any]]]:  # fmt: skip
+def update_user(
+    session: Session,
+    actor: Actor,
+    snapshot: Snapshot,
+    user_id: int,
+    data: Mapping[str, Any],
+    languages: list[str],
+    now: dt.datetime,
+) -> tuple[User, list[dict[str, Any]]]:
     """Change a user; a new department or job title starts the grace period of their open-ended assignments,
     a new password revokes their sign-in tokens.
 
@@ -95,8 +125,11 @@ def update_user(session: Session, actor: Actor, snapshot: Snapshot, user_id: int
             raise invalid("Cannot rename the user", "username", "1 to 150 characters, not taken.")
     changes = _apply_user_fields(session, user, data, languages)
     if user.id == actor.user_id and ("is_admin" in changes or "active" in changes):
-        raise invalid("You cannot remove your own administrator rights or deactivate yourself",
-                    "is_admin" if "is_admin" in changes else "active", "Ask another administrator.")  # fmt: skip
+        raise invalid(
+            "You cannot remove your own administrator rights or deactivate yourself",
+            "is_admin" if "is_admin" in changes else "active",
+            "Ask another administrator.",
+        )
     ending = sessions_ended_by(changes)
     if ending is not None:
         changes["tokens_revoked"] = end_user_sessions(session, user.id, as_utc(now), ending)
@@ -105,8 +138,16 @@ def update_user(session: Session, actor: Actor, snapshot: Snapshot, user_id: int
     if moved:
         grace = start_grace(session, snapshot.apps, user, now, f"{', '.join(moved)} changed")
     if changes:
-        log_event(session, "user_changed", username=user.username, user_id=user.id, ip=actor.ip,
-                  by=actor.username, changes=changes, grace=grace)  # fmt: skip
+        log_event(
+            session,
+            "user_changed",
+            username=user.username,
+            user_id=user.id,
+            ip=actor.ip,
+            by=actor.username,
+            changes=changes,
+            grace=grace,
+        )
     return user, grace
 
 
@@ -125,13 +166,16 @@ def _apply_user_fields(session: Session, user: User, data: Mapping[str, Any], la
     checks = {
         "username": lambda v: isinstance(v, str),
         "display_name": lambda v: isinstance(v, str) and len(v) <= 200,
-        "is_admin": lambda v: isinstance(v, bool), "active": lambda v: isinstance(v, bool),
+        "is_admin": lambda v: isinstance(v, bool),
+        "active": lambda v: isinstance(v, bool),
         "language": lambda v: v in languages,
         "job_title": lambda v: isinstance(v, str) and len(v) <= 200,
         "level": lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 100,
         "department_id": lambda v: v is None or _exists(session, Department, v),
-        "manager_id": lambda v: v is None or (_exists(session, User, v) and not _manages(session, user.id, v)),
-    }  # fmt: skip
+        "manager_id": lambda v: (
+            v is None or (_exists(session, User, v) and not _manages(session, user.id, v))
+        ),
+    }
     for key, value in data.items():
         if key == "password":
             name = data.get("username")
@@ -157,12 +201,16 @@ def _apply_user_fields(session: Session, user: User, data: Mapping[str, Any], la
 
 
 _USER_FIELD_HELP = {
-    "username": "Text.", "display_name": "Up to 200 characters.",
-    "is_admin": "true or false.", "active": "true or false.",
-    "language": "One of the configured languages.", "job_title": "Up to 200 characters.",
-    "level": "An integer from 0 to 100.", "department_id": "An existing department id or null.",
+    "username": "Text.",
+    "display_name": "Up to 200 characters.",
+    "is_admin": "true or false.",
+    "active": "true or false.",
+    "language": "One of the configured languages.",
+    "job_title": "Up to 200 characters.",
+    "level": "An integer from 0 to 100.",
+    "department_id": "An existing department id or null.",
     "manager_id": "An existing user id or null, not the user or someone they manage (directly or not).",
-}  # fmt: skip
+}
 
 
 def _exists(session: Session, model, ident: Any) -> bool:
@@ -181,8 +229,9 @@ def _manages(session: Session, user_id: int, manager_id: int) -> bool:
 
 
 # -- role assignments ----------------------------------------------------------------------------
-def assign_role(session: Session, actor: Actor, snapshot: Snapshot, data: Mapping[str, Any],
-                now: dt.datetime) -> RoleAssignment:  # fmt: skip
+def assign_role(
+    session: Session, actor: Actor, snapshot: Snapshot, data: Mapping[str, Any], now: dt.datetime
+) -> RoleAssignment:
     """Give a user a published role of an app, optionally until ``ends_at``. :raises ValidationFailed, NotFound:"""
     user = get_row(session, User, data.get("user_id"), "user", "user_id")
     app, role = data.get("app"), data.get("role")
@@ -191,18 +240,41 @@ def assign_role(session: Session, actor: Actor, snapshot: Snapshot, data: Mappin
     note = data.get("note") or ""
     if not isinstance(note, str) or len(note) > MAX_NOTE or ENDED_MARK in note:
         raise invalid("The note is not valid", "note", f"Text of up to {MAX_NOTE} characters.")
-    held = session.scalar(sa.select(RoleAssignment.id).where(
-        RoleAssignment.user_id == user.id, RoleAssignment.app == app, RoleAssignment.role == role,
-        sa.or_(RoleAssignment.ends_at.is_(None), RoleAssignment.ends_at > as_utc(now))))  # fmt: skip
+    held = session.scalar(
+        sa.select(RoleAssignment.id).where(
+            RoleAssignment.user_id == user.id,
+            RoleAssignment.app == app,
+            RoleAssignment.role == role,
+            sa.or_(RoleAssignment.ends_at.is_(None), RoleAssignment.ends_at > as_utc(now)),
+        )
+    )
     if held is not None:
-        raise invalid(f"{user.username} already holds {app}.{role}", "role",
-                    f"Renew assignment {held} instead.")  # fmt: skip
-    row = RoleAssignment(user_id=user.id, app=app, role=role, starts_at=as_utc(now), ends_at=ends_at,
-                         note=note, granted_by=actor.username)  # fmt: skip
+        raise invalid(
+            f"{user.username} already holds {app}.{role}", "role", f"Renew assignment {held} instead."
+        )
+    row = RoleAssignment(
+        user_id=user.id,
+        app=app,
+        role=role,
+        starts_at=as_utc(now),
+        ends_at=ends_at,
+        note=note,
+        granted_by=actor.username,
+    )
     session.add(row)
     session.flush()
-    log_event(session, "role_assigned", username=user.username, user_id=user.id, ip=actor.ip, by=actor.username,
-              assignment=row.id, app=app, role=role, ends_at=ends_at)  # fmt: skip
+    log_event(
+        session,
+        "role_assigned",
+        username=user.username,
+        user_id=user.id,
+        ip=actor.ip,
+        by=actor.username,
+        assignment=row.id,
+        app=app,
+        role=role,
+        ends_at=ends_at,
+    )
     return row
 
 
@@ -222,8 +294,9 @@ def end_assignment(session: Session, actor: Actor, assignment_id: int, now: dt.d
     return row
 
 
-def renew_assignment(session: Session, actor: Actor, assignment_id: int, ends_at: dt.datetime | None,
-                     now: dt.datetime) -> RoleAssignment:  # fmt: skip
+def renew_assignment(
+    session: Session, actor: Actor, assignment_id: int, ends_at: dt.datetime | None, now: dt.datetime
+) -> RoleAssignment:
     """Keep an assignment that has not ended yet: a new end date, or open-ended when None."""
     row = _open_assignment(session, assignment_id, now)
     row.ends_at = _future(ends_at, now)
@@ -235,15 +308,29 @@ def renew_assignment(session: Session, actor: Actor, assignment_id: int, ends_at
 def _open_assignment(session: Session, assignment_id: int, now: dt.datetime) -> RoleAssignment:
     row = get_row(session, RoleAssignment, assignment_id, "role assignment")
     if row.ends_at is not None and as_utc(row.ends_at) <= as_utc(now):
-        raise invalid(f"Assignment {row.id} ended at {as_utc(row.ends_at).isoformat()}", "ends_at",
-                    "An ended assignment stays ended: assign the role again.")  # fmt: skip
+        raise invalid(
+            f"Assignment {row.id} ended at {as_utc(row.ends_at).isoformat()}",
+            "ends_at",
+            "An ended assignment stays ended: assign the role again.",
+        )
     return row
 
 
 def _log_assignment(session: Session, actor: Actor, kind: str, row: RoleAssignment, **extra: Any) -> None:
     username = session.scalar(sa.select(User.username).where(User.id == row.user_id)) or ""
-    log_event(session, kind, username=username, user_id=row.user_id, ip=actor.ip, by=actor.username,
-              assignment=row.id, app=row.app, role=row.role, ends_at=as_utc(row.ends_at), **extra)  # fmt: skip
+    log_event(
+        session,
+        kind,
+        username=username,
+        user_id=row.user_id,
+        ip=actor.ip,
+        by=actor.username,
+        assignment=row.id,
+        app=row.app,
+        role=row.role,
+        ends_at=as_utc(row.ends_at),
+        **extra,
+    )
 
 
 def _check_role(snapshot: Snapshot, app: Any, role: Any) -> None:
@@ -258,8 +345,9 @@ def _future(value: dt.datetime | None, now: dt.datetime, field: str = "ends_at")
 
 
 # -- integrator tokens ---------------------------------------------------------------------------
-def create_scoped_token(session: Session, actor: Actor, snapshot: Snapshot, data: Mapping[str, Any],
-                        now: dt.datetime) -> tuple[ApiToken, str]:  # fmt: skip
+def create_scoped_token(
+    session: Session, actor: Actor, snapshot: Snapshot, data: Mapping[str, Any], now: dt.datetime
+) -> tuple[ApiToken, str]:
     """Issue a token that acts only with one role of one app; the plain token is returned once.
 
     :raises ValidationFailed, NotFound:
@@ -276,8 +364,19 @@ def create_scoped_token(session: Session, actor: Actor, snapshot: Snapshot, data
     row = session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_token(plain)))
     row.app, row.role, row.expires_at, row.created_by = data["app"], data["role"], expires_at, actor.username
     session.flush()
-    log_event(session, "token_created", username=user.username, user_id=user.id, ip=actor.ip, by=actor.username,
-              token=row.id, name=row.name, app=row.app, role=row.role, expires_at=expires_at)  # fmt: skip
+    log_event(
+        session,
+        "token_created",
+        username=user.username,
+        user_id=user.id,
+        ip=actor.ip,
+        by=actor.username,
+        token=row.id,
+        name=row.name,
+        app=row.app,
+        role=row.role,
+        expires_at=expires_at,
+    )
     return row, plain
 
 
@@ -289,6 +388,16 @@ def revoke_token_by_id(session: Session, actor: Actor, token_id: int, now: dt.da
     row.revoked_at = as_utc(now)
     session.flush()
     username = session.scalar(sa.select(User.username).where(User.id == row.user_id)) or ""
-    log_event(session, "token_revoked", username=username, user_id=row.user_id, ip=actor.ip, by=actor.username,
-              token=row.id, name=row.name, app=row.app, role=row.role)  # fmt: skip
+    log_event(
+        session,
+        "token_revoked",
+        username=username,
+        user_id=row.user_id,
+        ip=actor.ip,
+        by=actor.username,
+        token=row.id,
+        name=row.name,
+        app=row.app,
+        role=row.role,
+    )
     return row

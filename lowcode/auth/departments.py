@@ -52,8 +52,11 @@ def update_department(session: Session, actor: Actor, dept_id: int, changes: Map
             else None
         )
         if parent is not None and parent.path.startswith(dept.path):
-            raise invalid("A department cannot move under itself", "parent_id",
-                        f"'{parent.name}' is {dept.name} or inside it.")  # fmt: skip
+            raise invalid(
+                "A department cannot move under itself",
+                "parent_id",
+                f"'{parent.name}' is {dept.name} or inside it.",
+            )
         old_path, new_path = dept.path, f"{parent.path if parent else '/'}{dept.id}/"
         subtree = session.scalars(sa.select(Department).where(Department.path.startswith(old_path)))
         for node in subtree:
@@ -71,8 +74,11 @@ def delete_department(session: Session, actor: Actor, dept_id: int) -> None:
     if users or children:
         raise ValidationFailed(
             f"Department '{dept.name}' is not empty: {users} user(s), {children} sub-department(s); "
-            "move them first", fields={"department": ["not empty"]}, users=users, children=children,
-        )  # fmt: skip
+            "move them first",
+            fields={"department": ["not empty"]},
+            users=users,
+            children=children,
+        )
     session.delete(dept)
     session.flush()
 

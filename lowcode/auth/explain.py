@@ -38,8 +38,16 @@ def find_user(session: Session, ref: str) -> User:
     return user
 
 
-def explain(session: Session, snapshot: Snapshot, user: User, app: str, entity_name: str, *, now: dt.datetime,
-            ip: str = "") -> dict[str, Any]:  # fmt: skip
+def explain(
+    session: Session,
+    snapshot: Snapshot,
+    user: User,
+    app: str,
+    entity_name: str,
+    *,
+    now: dt.datetime,
+    ip: str = "",
+) -> dict[str, Any]:
     """Per action: allowed or not, the grants that decide it, their record rules, field rules and
     context conditions (each evaluated for ``ip`` at ``now``), and the entity's sensitive operations.
 
@@ -77,24 +85,40 @@ def explain(session: Session, snapshot: Snapshot, user: User, app: str, entity_n
                 }
                 for op in access.sensitive
                 if op.action == action
-            ],  # fmt: skip
+            ],
         }
     try:
         row_filter = permissions.read_condition(actor, entity)
     except PermissionDenied:
         row_filter = None
     return {
-        "user": {"id": user.id, "username": user.username, "is_admin": user.is_admin, "active": user.active,
-                 "department_id": user.department_id, "job_title": user.job_title, "level": user.level},
-        "app": app, "entity": entity.name, "ip": ip, "at": now,
-        "roles": [{"role": r, "admin": r in access.admin_roles,
-                   "operations": sorted(access.role_operations.get(r, ()))} for r in roles],
+        "user": {
+            "id": user.id,
+            "username": user.username,
+            "is_admin": user.is_admin,
+            "active": user.active,
+            "department_id": user.department_id,
+            "job_title": user.job_title,
+            "level": user.level,
+        },
+        "app": app,
+        "entity": entity.name,
+        "ip": ip,
+        "at": now,
+        "roles": [
+            {
+                "role": r,
+                "admin": r in access.admin_roles,
+                "operations": sorted(access.role_operations.get(r, ())),
+            }
+            for r in roles
+        ],
         "assignments": _assignments(session, user.id, app, now),
         "actions": actions,
         "read_filter": row_filter if actions["read"]["allowed"] else None,
         "hidden_fields": sorted(permissions.hidden_fields(actor, entity)),
         "read_only_fields": sorted(permissions.read_only_fields(actor, entity)),
-    }  # fmt: skip
+    }
 
 
 def _via(is_admin: bool, admin_roles: list[str], usable: list[Grant]) -> list[str]:
@@ -113,12 +137,14 @@ def _grant_json(grant: Grant, actor, now: dt.datetime, usable: bool) -> dict[str
         why = context_failure(dataclasses.replace(grant, context={key: value}), actor, now)
         conditions.append({"condition": key, "value": value, "holds": why is None, "reason": why})
     return {
-        "role": grant.role, "actions": sorted(grant.actions), "usable": usable,
+        "role": grant.role,
+        "actions": sorted(grant.actions),
+        "usable": usable,
         "record_rule": grant.record_rule_doc,
         "hidden_fields": sorted(f for f, rule in grant.fields.items() if rule == "hidden"),
         "read_only_fields": sorted(f for f, rule in grant.fields.items() if rule == "read_only"),
         "context": conditions,
-    }  # fmt: skip
+    }
 
 
 def _condition_doc(snapshot: Snapshot, app: str, op_name: str) -> dict[str, Any] | None:
@@ -128,8 +154,11 @@ def _condition_doc(snapshot: Snapshot, app: str, op_name: str) -> dict[str, Any]
 
 
 def _assignments(session: Session, user_id: int, app: str, now: dt.datetime) -> list[dict[str, Any]]:
-    rows = session.scalars(sa.select(RoleAssignment).where(RoleAssignment.user_id == user_id,
-                                                          RoleAssignment.app == app).order_by(RoleAssignment.id))  # fmt: skip
+    rows = session.scalars(
+        sa.select(RoleAssignment)
+        .where(RoleAssignment.user_id == user_id, RoleAssignment.app == app)
+        .order_by(RoleAssignment.id)
+    )
     return [assignment_json(r, now) for r in rows]
 
 
@@ -137,44 +166,70 @@ def assignment_json(row: RoleAssignment, now: dt.datetime) -> dict[str, Any]:
     """An assignment as JSON, with whether it is in force at ``now``."""
     ends_at, starts_at = as_utc(row.ends_at), as_utc(row.starts_at)
     return {
-        "id": row.id, "user_id": row.user_id, "app": row.app, "role": row.role, "starts_at": starts_at,
-        "ends_at": ends_at, "note": row.note, "granted_by": row.granted_by, "last_used_at": as_utc(row.last_used_at),
-        "in_force": starts_at <= now and (ends_at is None or ends_at > now), "ended_recorded": is_ended_marked(row),
-    }  # fmt: skip
+        "id": row.id,
+        "user_id": row.user_id,
+        "app": row.app,
+        "role": row.role,
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "note": row.note,
+        "granted_by": row.granted_by,
+        "last_used_at": as_utc(row.last_used_at),
+        "in_force": starts_at <= now and (ends_at is None or ends_at > now),
+        "ended_recorded": is_ended_marked(row),
+    }
 
 
 def review(session: Session, snapshot: Snapshot, now: dt.datetime) -> dict[str, Any]:
     """The permission review: who administers (the platform or an app), which assignments in force went
     unused for 90 days (or were never used since starting over 90 days ago), which are past their end."""
     now = as_utc(now)
-    in_force = sa.and_(RoleAssignment.starts_at <= now,
-                       sa.or_(RoleAssignment.ends_at.is_(None), RoleAssignment.ends_at > now))  # fmt: skip
-    admins = [{"user_id": u.id, "username": u.username, "via": "platform administrator"}
-              for u in session.scalars(sa.select(User).where(User.is_admin.is_(True), User.active.is_(True))
-                                       .order_by(User.id))]  # fmt: skip
+    in_force = sa.and_(
+        RoleAssignment.starts_at <= now,
+        sa.or_(RoleAssignment.ends_at.is_(None), RoleAssignment.ends_at > now),
+    )
+    admins = [
+        {"user_id": u.id, "username": u.username, "via": "platform administrator"}
+        for u in session.scalars(
+            sa.select(User).where(User.is_admin.is_(True), User.active.is_(True)).order_by(User.id)
+        )
+    ]
     admin_roles = [key for key, role in snapshot.roles.items() if role.get("admin")]
     if admin_roles:
         rows = session.execute(
             sa.select(User.id, User.username, RoleAssignment.app, RoleAssignment.role)
             .join(RoleAssignment, RoleAssignment.user_id == User.id)
-            .where(in_force, User.active.is_(True),
-                   sa.or_(*(sa.and_(RoleAssignment.app == a, RoleAssignment.role == r) for a, r in admin_roles)))
+            .where(
+                in_force,
+                User.active.is_(True),
+                sa.or_(*(sa.and_(RoleAssignment.app == a, RoleAssignment.role == r) for a, r in admin_roles)),
+            )
             .order_by(User.id)
-        )  # fmt: skip
+        )
         admins += [
             {"user_id": i, "username": n, "via": f"role '{a}.{r}' (app administrator)"} for i, n, a, r in rows
         ]
     cutoff = now - UNUSED_AFTER
     unused = session.scalars(
-        sa.select(RoleAssignment).where(in_force, sa.or_(
-            RoleAssignment.last_used_at < cutoff,
-            sa.and_(RoleAssignment.last_used_at.is_(None), RoleAssignment.starts_at < cutoff)))
-        .order_by(RoleAssignment.id).limit(REPORT_LIMIT)
-    )  # fmt: skip
-    past_end = list(session.scalars(
-        sa.select(RoleAssignment).where(RoleAssignment.ends_at <= now)
-        .order_by(RoleAssignment.ends_at.desc()).limit(REPORT_LIMIT)
-    ))  # fmt: skip
+        sa.select(RoleAssignment)
+        .where(
+            in_force,
+            sa.or_(
+                RoleAssignment.last_used_at < cutoff,
+                sa.and_(RoleAssignment.last_used_at.is_(None), RoleAssignment.starts_at < cutoff),
+            ),
+        )
+        .order_by(RoleAssignment.id)
+        .limit(REPORT_LIMIT)
+    )
+    past_end = list(
+        session.scalars(
+            sa.select(RoleAssignment)
+            .where(RoleAssignment.ends_at <= now)
+            .order_by(RoleAssignment.ends_at.desc())
+            .limit(REPORT_LIMIT)
+        )
+    )
     unused = list(unused)
     names = user_names(session, sorted({r.user_id for r in unused + past_end}))
     return {

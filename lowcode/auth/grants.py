@@ -84,7 +84,7 @@ def attach_grants(
                     dict(grant.get("fields", {})),
                     dict(grant.get("context", {})),
                     frozenset(grant.get("transitions", [])),
-                )  # fmt: skip
+                )
             )
     for app, app_def in apps.items():
         for op in app_def.get("sensitive_operations", []):

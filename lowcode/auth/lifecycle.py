@@ -49,8 +49,9 @@ def is_ended_marked(assignment: RoleAssignment) -> bool:
     return ENDED_MARK in (assignment.note or "")
 
 
-def start_grace(session: Session, apps: Mapping[str, Any], user: User, now: dt.datetime,
-                reason: str) -> list[dict[str, Any]]:  # fmt: skip
+def start_grace(
+    session: Session, apps: Mapping[str, Any], user: User, now: dt.datetime, reason: str
+) -> list[dict[str, Any]]:
     """Give each open-ended assignment of ``user`` that is in force an end date ``now + grace``.
 
     Called in the transaction that changes the user's department or job; the caller logs the change
@@ -87,7 +88,7 @@ def end_expired_assignments(session: Session, now: dt.datetime) -> list[int]:
             RoleAssignment.ends_at.is_not(None),
             RoleAssignment.ends_at <= now,
             RoleAssignment.note.not_like(f"%{ENDED_MARK}%"),
-        )  # fmt: skip
+        )
         .order_by(RoleAssignment.id)
     ).all()
     ended = []
@@ -100,8 +101,17 @@ def end_expired_assignments(session: Session, now: dt.datetime) -> list[int]:
         )
         if marked.rowcount != 1:
             continue  # another worker recorded it first
-        log_event(session, "assignment_ended", username=username, user_id=row.user_id, assignment=row.id,
-                  app=row.app, role=row.role, ends_at=as_utc(row.ends_at), by=JOB_ACTOR)  # fmt: skip
+        log_event(
+            session,
+            "assignment_ended",
+            username=username,
+            user_id=row.user_id,
+            assignment=row.id,
+            app=row.app,
+            role=row.role,
+            ends_at=as_utc(row.ends_at),
+            by=JOB_ACTOR,
+        )
         ended.append(row.id)
     return ended
 

@@ -111,8 +111,12 @@ class PermissionService:
         """
         if self.is_app_admin(actor, entity):
             return [Grant("admin", entity.name, ALL_ACTIONS, transitions=frozenset([name]))]
-        held = [g for r in actor.roles.get(entity.app, ()) for g in self._access(entity).grants.get(r, ())
-                if name in g.transitions]  # fmt: skip
+        held = [
+            g
+            for r in actor.roles.get(entity.app, ())
+            for g in self._access(entity).grants.get(r, ())
+            if name in g.transitions
+        ]
         if not held:
             raise PermissionDenied(
                 Text(
@@ -158,9 +162,14 @@ class PermissionService:
             raise PermissionDenied(_outside(entity, action, record.get("id")))
 
     def check_write(
-        self, actor: Actor, entity: CompiledEntity, action: str, before: dict[str, Any] | None,
-        after: dict[str, Any], sent: frozenset[str] = frozenset(),
-    ) -> None:  # fmt: skip
+        self,
+        actor: Actor,
+        entity: CompiledEntity,
+        action: str,
+        before: dict[str, Any] | None,
+        after: dict[str, Any],
+        sent: frozenset[str] = frozenset(),
+    ) -> None:
         """The state a write produces must stay within the actor's record rules, leave read-only fields
         alone, and have any sensitive operation it amounts to granted explicitly. Field restrictions
         apply to what the actor ``sent`` and changed (defaults and rule actions are not the actor's).
@@ -277,8 +286,12 @@ class PermissionService:
         """Fields no update/create grant of the actor lets them write."""
         if self.is_app_admin(actor, entity) or self._governed_by_parent(actor, entity):
             return frozenset()
-        writable_grants = [g for r in actor.roles.get(entity.app, ()) for g in self._access(entity).grants.get(r, ())
-                           if g.actions & {"create", "update"}]  # fmt: skip
+        writable_grants = [
+            g
+            for r in actor.roles.get(entity.app, ())
+            for g in self._access(entity).grants.get(r, ())
+            if g.actions & {"create", "update"}
+        ]
         locked = [set(g.fields) for g in writable_grants]
         return frozenset(set.intersection(*locked)) if locked else frozenset(entity.fields)
 

@@ -17,14 +17,33 @@ from lowcode.core.jsonutil import to_jsonable
 from lowcode.core.models import SecurityEvent, utcnow
 
 KINDS = (
-    "login_succeeded", "login_failed", "login_locked", "token_used", "token_created", "token_revoked",
-    "role_assigned", "role_unassigned", "assignment_ended", "user_changed", "permission_denied",
-    "definition_published", "definition_edited", "query_too_costly", "data_exported",
-)  # fmt: skip
+    "login_succeeded",
+    "login_failed",
+    "login_locked",
+    "token_used",
+    "token_created",
+    "token_revoked",
+    "role_assigned",
+    "role_unassigned",
+    "assignment_ended",
+    "user_changed",
+    "permission_denied",
+    "definition_published",
+    "definition_edited",
+    "query_too_costly",
+    "data_exported",
+)
 
 
-def log_event(session: Session, kind: str, *, username: str = "", user_id: int | None = None, ip: str = "",
-              **detail: Any) -> None:  # fmt: skip
+def log_event(
+    session: Session,
+    kind: str,
+    *,
+    username: str = "",
+    user_id: int | None = None,
+    ip: str = "",
+    **detail: Any,
+) -> None:
     """Append an event to ``session``'s transaction (use :func:`log_event_now` to survive a rollback)."""
     if kind not in KINDS:
         raise ValueError(f"unknown security event kind {kind!r}")

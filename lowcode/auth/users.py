@@ -45,8 +45,13 @@ def create_user(
         errors["password"] = problems
     if errors:
         raise ValidationFailed("Cannot create the user", fields=errors)
-    user = User(username=username, password_hash=generate_password_hash(password), is_admin=is_admin,
-                language=language, display_name=username)  # fmt: skip
+    user = User(
+        username=username,
+        password_hash=generate_password_hash(password),
+        is_admin=is_admin,
+        language=language,
+        display_name=username,
+    )
     session.add(user)
     session.flush()
     return user
@@ -74,15 +79,31 @@ def issue_token(
 
 _TOKEN_LOOKUP = (
     sa.select(
-        ApiToken.__table__.c.id.label("token_id"), ApiToken.__table__.c.name.label("token_name"),
-        ApiToken.__table__.c.app.label("token_app"), ApiToken.__table__.c.role.label("token_role"),
-        ApiToken.__table__.c.revoked_at, ApiToken.__table__.c.expires_at, ApiToken.__table__.c.last_used_at,
-        *[User.__table__.c[n] for n in ("id", "username", "is_admin", "active", "language", "department_id",
-                                        "manager_id", "job_title", "level")],
+        ApiToken.__table__.c.id.label("token_id"),
+        ApiToken.__table__.c.name.label("token_name"),
+        ApiToken.__table__.c.app.label("token_app"),
+        ApiToken.__table__.c.role.label("token_role"),
+        ApiToken.__table__.c.revoked_at,
+        ApiToken.__table__.c.expires_at,
+        ApiToken.__table__.c.last_used_at,
+        *[
+            User.__table__.c[n]
+            for n in (
+                "id",
+                "username",
+                "is_admin",
+                "active",
+                "language",
+                "department_id",
+                "manager_id",
+                "job_title",
+                "level",
+            )
+        ],
     )
     .join(User.__table__, User.__table__.c.id == ApiToken.__table__.c.user_id)
     .where(ApiToken.__table__.c.token_hash == sa.bindparam("token_hash"))
-)  # fmt: skip
+)
 
 
 def user_for_token(session: Session, token: str):

@@ -124,17 +124,31 @@ def save_draft(session: Session, app: str, kind: str, name: str, body: Any) -> D
 
 
 def publish(
-    session: Session, app: str, kind: str, name: str, actor_name: str, note: str = "",
-    options: PublishOptions = NO_OPTIONS, *, settings: Settings = None,
-) -> int:  # fmt: skip
+    session: Session,
+    app: str,
+    kind: str,
+    name: str,
+    actor_name: str,
+    note: str = "",
+    options: PublishOptions = NO_OPTIONS,
+    *,
+    settings: Settings = None,
+) -> int:
     """Publish the current draft as a new version; returns the version number (see :func:`publish_definition`)."""
     return publish_definition(session, app, kind, name, actor_name, note, options, settings=settings).version
 
 
 def publish_definition(
-    session: Session, app: str, kind: str, name: str, actor_name: str, note: str = "",
-    options: PublishOptions = NO_OPTIONS, *, settings: Settings = None,
-) -> Published:  # fmt: skip
+    session: Session,
+    app: str,
+    kind: str,
+    name: str,
+    actor_name: str,
+    note: str = "",
+    options: PublishOptions = NO_OPTIONS,
+    *,
+    settings: Settings = None,
+) -> Published:
     """Publish the current draft as a new version; an entity's table follows its schema plan. The app's
     definitions are checked as a whole with the draft in place (``settings``: the deployment's, for the
     webhook allow-list; None checks with none).
@@ -162,9 +176,16 @@ def dry_run_publish(
 
 
 def rollback(
-    session: Session, app: str, kind: str, name: str, version: int, actor_name: str,
-    options: PublishOptions = NO_OPTIONS, *, settings: Settings = None,
-) -> Published:  # fmt: skip
+    session: Session,
+    app: str,
+    kind: str,
+    name: str,
+    version: int,
+    actor_name: str,
+    options: PublishOptions = NO_OPTIONS,
+    *,
+    settings: Settings = None,
+) -> Published:
     """Publish the body of an earlier version as a new version; the draft follows it."""
     d = _require(session, app, kind, name)
     body = session.scalar(
@@ -191,9 +212,15 @@ def versions(session: Session, app: str, kind: str, name: str) -> list[Definitio
 
 
 def publish_drafts(
-    session: Session, app: str, actor_name: str, note: str = "",
-    options: Mapping[str, PublishOptions] | None = None, *, settings: Settings = None, only: Only = None,
-) -> list[Published]:  # fmt: skip
+    session: Session,
+    app: str,
+    actor_name: str,
+    note: str = "",
+    options: Mapping[str, PublishOptions] | None = None,
+    *,
+    settings: Settings = None,
+    only: Only = None,
+) -> list[Published]:
     """Publish every pending draft of an app at once (links between new entities resolve together; a field
     rename reaches the forms, views and rules that use it in the same publish). ``options`` per entity name;
     ``only``: the (kind, name) pairs to publish, the others' drafts left as they are (None: all)."""
@@ -208,15 +235,25 @@ def publish_drafts(
 
 
 def dry_run_drafts(
-    session: Session, app: str, options: Mapping[str, PublishOptions], *, settings: Settings = None,
+    session: Session,
+    app: str,
+    options: Mapping[str, PublishOptions],
+    *,
+    settings: Settings = None,
     only: Only = None,
-) -> list[Published]:  # fmt: skip
+) -> list[Published]:
     """What :func:`publish_drafts` would do: every check, and each pending entity's schema plan; no change."""
     return [
-        Published(d.kind, d.name, (d.published_version or 0) + 1,
-                  _entity_plan(session, d, d.draft, options.get(d.name, NO_OPTIONS))[2] if d.kind == "entity" else None)
+        Published(
+            d.kind,
+            d.name,
+            (d.published_version or 0) + 1,
+            _entity_plan(session, d, d.draft, options.get(d.name, NO_OPTIONS))[2]
+            if d.kind == "entity"
+            else None,
+        )
         for d in _pending_drafts(session, app, settings, only)
-    ]  # fmt: skip
+    ]
 
 
 def _pending_drafts(session: Session, app: str, settings: Settings, only: Only = None) -> list[Definition]:
@@ -251,8 +288,10 @@ def _check_app(app: str, app_docs: dict, what: str, settings: Settings) -> None:
 def _check_app_name(app: str, kind: str, name: str) -> None:
     """An app definition carries its own app's name (another name would stand in for the app's own)."""
     if kind == "app" and name != app:
-        raise DefinitionInvalid(f"The app definition of app '{app}' must be named '{app}'",
-                                fields={"name": [f"name '{name}' is not the app's name '{app}'"]})  # fmt: skip
+        raise DefinitionInvalid(
+            f"The app definition of app '{app}' must be named '{app}'",
+            fields={"name": [f"name '{name}' is not the app's name '{app}'"]},
+        )
 
 
 def _check_publishable(session: Session, d: Definition, body: dict, settings: Settings) -> None:
@@ -290,13 +329,23 @@ def publish_body(
 
 
 def _publish_body(
-    session: Session, d: Definition, body: dict, actor_name: str, note: str,
-    options: PublishOptions = NO_OPTIONS, settings: Settings = None, checked: bool = False,
-) -> Published:  # fmt: skip
+    session: Session,
+    d: Definition,
+    body: dict,
+    actor_name: str,
+    note: str,
+    options: PublishOptions = NO_OPTIONS,
+    settings: Settings = None,
+    checked: bool = False,
+) -> Published:
     if not checked:
         _check_publishable(session, d, body, settings)
-    number = (session.scalar(sa.select(sa.func.max(DefinitionVersion.version)).where(
-        DefinitionVersion.definition_id == d.id)) or 0) + 1  # fmt: skip
+    number = (
+        session.scalar(
+            sa.select(sa.func.max(DefinitionVersion.version)).where(DefinitionVersion.definition_id == d.id)
+        )
+        or 0
+    ) + 1
     plan = None
     if d.kind == "entity":
         old, compiled, plan = _entity_plan(session, d, body, options, number)
@@ -309,8 +358,11 @@ def _publish_body(
                 plan=plan.as_json(),
             )
         apply_plan(session, plan, old, compiled, actor_name, number)
-    session.add(DefinitionVersion(definition_id=d.id, version=number, body=copy.deepcopy(body),
-                                  note=note, published_by=actor_name))  # fmt: skip
+    session.add(
+        DefinitionVersion(
+            definition_id=d.id, version=number, body=copy.deepcopy(body), note=note, published_by=actor_name
+        )
+    )
     d.published_version = number
     d.updated_at = utcnow()
     bump_counter(session, DEFINITIONS_COUNTER)

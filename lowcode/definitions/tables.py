@@ -30,9 +30,13 @@ def refuse_table_clash(session: Session, d: Definition) -> None:
 def restorable_trash(session: Session, app: str, entity: str) -> dict[int, TrashedColumn]:
     """Trash entries of an entity that can still be restored (not restored, not purged), by id."""
     rows = session.scalars(
-        sa.select(TrashedColumn).where(
-            TrashedColumn.app == app, TrashedColumn.entity == entity,
-            TrashedColumn.restored_at.is_(None), TrashedColumn.purged_at.is_(None),
-        ).order_by(TrashedColumn.id)
-    )  # fmt: skip
+        sa.select(TrashedColumn)
+        .where(
+            TrashedColumn.app == app,
+            TrashedColumn.entity == entity,
+            TrashedColumn.restored_at.is_(None),
+            TrashedColumn.purged_at.is_(None),
+        )
+        .order_by(TrashedColumn.id)
+    )
     return {row.id: row for row in rows}

@@ -17,8 +17,14 @@ from lowcode.definitions import store
 from lowcode.errors import BadRequest, ValidationFailed
 from lowcode.runtime.context import WriteContext
 
-SECTIONS = {"entities": "entity", "forms": "form", "views": "view", "roles": "role", "rules": "rule",
-            "workflows": "workflow"}  # fmt: skip
+SECTIONS = {
+    "entities": "entity",
+    "forms": "form",
+    "views": "view",
+    "roles": "role",
+    "rules": "rule",
+    "workflows": "workflow",
+}
 
 
 def load_bundle(path: str | Path) -> dict[str, Any]:

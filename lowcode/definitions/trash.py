@@ -34,11 +34,20 @@ def list_trash(session: Session, app: str, entity: str) -> list[dict[str, Any]]:
 def _as_json(row: TrashedColumn) -> dict[str, Any]:
     state = "purged" if row.purged_at else "restored" if row.restored_at else "restorable"
     return {
-        "id": row.id, "field_key": row.field_key, "field": row.field, "column": row.column_name,
-        "reason": row.reason, "values_count": row.values_count, "definition_version": row.definition_version,
-        "trashed_at": row.trashed_at, "trashed_by": row.trashed_by, "state": state,
-        "restored_at": row.restored_at, "purged_at": row.purged_at, "purged_by": row.purged_by,
-    }  # fmt: skip
+        "id": row.id,
+        "field_key": row.field_key,
+        "field": row.field,
+        "column": row.column_name,
+        "reason": row.reason,
+        "values_count": row.values_count,
+        "definition_version": row.definition_version,
+        "trashed_at": row.trashed_at,
+        "trashed_by": row.trashed_by,
+        "state": state,
+        "restored_at": row.restored_at,
+        "purged_at": row.purged_at,
+        "purged_by": row.purged_by,
+    }
 
 
 def _entity_definition(session: Session, app: str, entity: str) -> Definition:

@@ -26,8 +26,14 @@ __all__ = ["Run", "run_scenario", "scenario_path"]
 class Run:
     """The state of one scenario run; steps call back into it."""
 
-    def __init__(self, flask_app: Flask, scenario: dict[str, Any], today: dt.date, seed: int | None,
-                 options: dict[str, Any]):  # fmt: skip
+    def __init__(
+        self,
+        flask_app: Flask,
+        scenario: dict[str, Any],
+        today: dt.date,
+        seed: int | None,
+        options: dict[str, Any],
+    ):
         unknown = sorted(set(options) - set(scenario.get("options", {})))
         if unknown:
             raise ValidationFailed(f"The demo scenario has no option {', '.join(unknown)}")
@@ -40,9 +46,13 @@ class Run:
         self.agenda: dict[dt.date, list[tuple[str, dict]]] = {}
         users = {name: self.writer.user_id(name) for name in self.writer.actors}
         self.globals: dict[str, Any] = {
-            **scenario.get("tables", {}), **scenario.get("options", {}), **options,
-            "today": today, "day": today, "users": users,
-        }  # fmt: skip
+            **scenario.get("tables", {}),
+            **scenario.get("options", {}),
+            **options,
+            "today": today,
+            "day": today,
+            "users": users,
+        }
         self.scope = ChainMap(self.globals)
         self.values.bind(scenario.get("dates", {}), self.scope)
 
@@ -72,12 +82,20 @@ class Run:
         refused = sum(self.writer.refused.values())
         detail = ", ".join(f"{label} {n}" for label, n in sorted(self.writer.refused.items()))
         first, last = self.scope.get("start", self.globals["today"]), self.globals["today"]
-        return (f"demo data {first} .. {last}: {counts}; {refused} steps refused"
-                + (f" ({detail})" if detail else "") + f"; {seconds:.0f} s")  # fmt: skip
+        return (
+            f"demo data {first} .. {last}: {counts}; {refused} steps refused"
+            + (f" ({detail})" if detail else "")
+            + f"; {seconds:.0f} s"
+        )
 
 
-def run_scenario(flask_app: Flask, source: Path | dict[str, Any], today: dt.date | None = None,
-                 seed: int | None = None, **options: Any) -> str:  # fmt: skip
+def run_scenario(
+    flask_app: Flask,
+    source: Path | dict[str, Any],
+    today: dt.date | None = None,
+    seed: int | None = None,
+    **options: Any,
+) -> str:
     """Play a demo scenario (a file or a document) through the record service; returns a summary line.
     ``options`` override the scenario's declared options (e.g. how many days or items)."""
     started = time.perf_counter()

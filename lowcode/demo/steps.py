@@ -75,8 +75,16 @@ def _update(run: Run, step: dict, scope: ChainMap) -> None:
 def _transition(run: Run, step: dict, scope: ChainMap) -> None:
     record = run.values.eval(step["record"], scope)
     data = as_input(run.values.eval(step.get("values", {}), scope))
-    result = _write(run, step, scope, "transition", step["entity"], record_id=_record_id(record),
-                    name=step["transition"], data=data)  # fmt: skip
+    result = _write(
+        run,
+        step,
+        scope,
+        "transition",
+        step["entity"],
+        record_id=_record_id(record),
+        name=step["transition"],
+        data=data,
+    )
     if result is not None:
         _bind(step, scope, result)
 
@@ -97,8 +105,14 @@ def _find(run: Run, step: dict, scope: ChainMap) -> None:
     condition = as_input(_condition(run, step["where"], scope)) if "where" in step else None
     limit = run.values.eval(step["limit"], scope) if "limit" in step else None
     who = step.get("as", run.default_user)
-    rows = run.writer.find(who, step["find"], condition, step.get("sort", []),
-                           None if limit is None else int(limit), run.moment(step, scope))  # fmt: skip
+    rows = run.writer.find(
+        who,
+        step["find"],
+        condition,
+        step.get("sort", []),
+        None if limit is None else int(limit),
+        run.moment(step, scope),
+    )
     if step.get("first"):
         _bind(step, scope, rows[0] if rows else None)
     elif "key" in step:
@@ -161,8 +175,18 @@ def _calendar(run: Run, step: dict, scope: ChainMap) -> None:
 
 
 for _word, _handler in {
-    "create": _create, "update": _update, "transition": _transition, "find": _find, "get": _get,
-    "let": _let, "set": _set, "if": _if, "for_each": _for_each, "repeat": _repeat, "call": _call,
-    "schedule": _schedule, "calendar": _calendar,
-}.items():  # fmt: skip
+    "create": _create,
+    "update": _update,
+    "transition": _transition,
+    "find": _find,
+    "get": _get,
+    "let": _let,
+    "set": _set,
+    "if": _if,
+    "for_each": _for_each,
+    "repeat": _repeat,
+    "call": _call,
+    "schedule": _schedule,
+    "calendar": _calendar,
+}.items():
     steps.register(_word, _handler)

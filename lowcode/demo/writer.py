@@ -78,8 +78,15 @@ class Writer:
         with self.svc.db.read() as session:
             return self.svc.queries.get(self._ctx(session, who, when), self.app, entity, record_id)
 
-    def find(self, who: str, entity: str, condition: dict | None, sort: list[str], limit: int | None,
-             when: dt.datetime) -> list[dict[str, Any]]:  # fmt: skip
+    def find(
+        self,
+        who: str,
+        entity: str,
+        condition: dict | None,
+        sort: list[str],
+        limit: int | None,
+        when: dt.datetime,
+    ) -> list[dict[str, Any]]:
         """The records matching ``condition`` (condition language) in ``sort`` order ('-field' descending),
         at most ``limit``, as ``who`` sees them."""
         keys = tuple(SortKey(s.lstrip("-"), s.startswith("-")) for s in sort)

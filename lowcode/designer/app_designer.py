@@ -12,21 +12,13 @@ from flask_babel import gettext as _
 from lowcode.api.edge import services, unit_of_work
 from lowcode.definitions import store
 from lowcode.designer.blueprint import bp, design_work, scoped_design_work
-from lowcode.designer.panels import LANGUAGES
+from lowcode.designer.panels import read_label
 from lowcode.designer.workspace import design_scope
 from lowcode.errors import DefinitionInvalid
 from lowcode.pages.i18n import current_language
 from lowcode.pages.security import require_csrf
 
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
-
-
-def _posted_label() -> dict[str, str]:
-    return {
-        lang: request.form.get(f"label:{lang}", "").strip()[:200]
-        for lang in LANGUAGES
-        if request.form.get(f"label:{lang}", "").strip()
-    }
 
 
 def _posted_key() -> str:
@@ -44,9 +36,7 @@ def apps():
     with unit_of_work(write=False, source="page") as ctx:
         names = sorted({d.app for d in store.list_definitions(ctx.session) if d.kind == "app"})
         permissions = services().permissions
-        designable = [
-            n for n in names if design_scope(permissions, ctx, n) is None or design_scope(permissions, ctx, n)
-        ]
+        designable = [n for n in names if design_scope(permissions, ctx, n) != frozenset()]
         lang = current_language()
         rows = [
             {"name": n, "label": ctx.snapshot.apps[n].label_for(lang) if n in ctx.snapshot.apps else n}
@@ -62,7 +52,7 @@ def create_app():
     with unit_of_work(write=True, source="page") as ctx:
         services().permissions.authorize_platform(ctx.actor, "create apps")
         name = _posted_key()
-        body = {"schema_version": 1, "name": name, "label": _posted_label() or {"en": name}}
+        body = {"schema_version": 1, "name": name, "label": read_label(request.form, "label") or {"en": name}}
         store.save_draft(ctx.session, name, "app", name, body)
         store.publish(ctx.session, name, "app", name, ctx.actor.username, "created in the designer")
     return redirect(url_for("designer.app", app=name), code=303)
@@ -74,9 +64,7 @@ def app(app: str):
     with scoped_design_work(app) as dc:
         ws = dc.workspace
         pending = {
-            (d.kind, d.name)
-            for d in store.list_definitions(dc.ctx.session, app)
-            if d.draft is not None and d.draft != store.published_body(dc.ctx.session, d)
+            (kind, name) for kind, bodies in ws.docs.items() for name in bodies if ws.pending(kind, name)
         }
         entities = [
             {
@@ -135,7 +123,7 @@ def create_entity(app: str):
         if name in dc.workspace.entities():
             raise DefinitionInvalid(_("This app already has a table with that name"), {"name": [name]})
         for kind, body in new_entity_documents(
-            name, _posted_label(), request.form.get("child") == "1"
+            name, read_label(request.form, "label"), request.form.get("child") == "1"
         ).items():
             dc.history.create(kind, body["name"], body, f"created {kind} {body['name']}")
             dc.audit(kind, body["name"], "created")

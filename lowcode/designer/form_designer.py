@@ -17,7 +17,7 @@ from lowcode.definitions.checks import AppDocuments
 from lowcode.designer import form_edits as edits
 from lowcode.designer.blueprint import DesignContext, bp, posted_base
 from lowcode.designer.conditions import ConditionBuilder
-from lowcode.designer.panels import LANGUAGES
+from lowcode.designer.panels import read_label
 from lowcode.designer.view_access import part_work
 from lowcode.errors import BadRequest, DefinitionInvalid, NotFound
 
@@ -30,14 +30,6 @@ def _int(name: str) -> int:
     if number is None:
         raise BadRequest(f"'{name}' must be a whole number")
     return number
-
-
-def _label(prefix: str) -> dict[str, str]:
-    return {
-        lang: request.form.get(f"{prefix}:{lang}", "").strip()[:200]
-        for lang in LANGUAGES
-        if request.form.get(f"{prefix}:{lang}", "").strip()
-    }
 
 
 def _entity_of(dc: DesignContext, name: str) -> str:
@@ -180,7 +172,10 @@ def form_entry(app: str, name: str, key: str):
 
     def change(dc, body):
         builder = _builder(dc, body["entity"])
-        settings: dict[str, Any] = {"help": _label("help"), "placeholder": _label("placeholder")}
+        settings: dict[str, Any] = {
+            "help": read_label(request.form, "help"),
+            "placeholder": read_label(request.form, "placeholder"),
+        }
         errors: dict[str, list[str]] = {}
         for condition in edits.CONDITIONS:
             if request.form.get(f"use:{condition}"):
@@ -201,7 +196,13 @@ def form_entry(app: str, name: str, key: str):
 def form_add_section(app: str, name: str):
     """Add an empty section at the end."""
     return _change(
-        app, name, lambda dc, body: (edits.add_section(body, _label("label")), "added a section", None)
+        app,
+        name,
+        lambda dc, body: (
+            edits.add_section(body, read_label(request.form, "label")),
+            "added a section",
+            None,
+        ),
     )
 
 
@@ -223,10 +224,10 @@ def form_section(app: str, name: str, index: int):
             return edits.remove_section(body, index), f"removed section {index + 1}", None
         columns = digits_to_int(request.form.get("columns", "")) or 1
         settings = {
-            "label": _label("label"),
+            "label": read_label(request.form, "label"),
             "columns": columns,
             "tab": request.form.get("tab", "").strip(),
-            "help": _label("help"),
+            "help": read_label(request.form, "help"),
         }
         return edits.set_section(body, index, settings), f"changed section {index + 1}", None
 
@@ -244,7 +245,11 @@ def form_tabs(app: str, name: str):
         tab = request.form.get("tab", "").strip()
         if not TAB_KEY.match(tab):
             raise DefinitionInvalid("A tab's name is lower-case letters, digits and _", {"tab": [tab or "-"]})
-        return edits.add_tab(body, tab, _label("label") or {"en": tab}), f"added tab {tab}", None
+        return (
+            edits.add_tab(body, tab, read_label(request.form, "label") or {"en": tab}),
+            f"added tab {tab}",
+            None,
+        )
 
     return _change(app, name, change)
 

@@ -16,15 +16,13 @@ from lowcode.auth.grants import attach_grants
 from lowcode.designer.blueprint import bp
 from lowcode.designer.view_access import part_work
 from lowcode.errors import NotFound
-from lowcode.pages.forms import form_model
+from lowcode.pages.forms import entity_defaults, form_model
 from lowcode.pages.i18n import current_language
 from lowcode.runtime.compiler import compile_entity
 from lowcode.runtime.form_rules import attach_form_rules
 from lowcode.runtime.snapshot import Snapshot
-from lowcode.security_headers import CONTENT_SECURITY_POLICY
+from lowcode.security_headers import allow_own_frames
 from lowcode.workflows.model import attach_workflows
-
-FRAMED_POLICY = CONTENT_SECURITY_POLICY.replace("frame-ancestors 'none'", "frame-ancestors 'self'")
 
 
 def draft_snapshot(
@@ -74,7 +72,6 @@ def form_preview(app: str, name: str):
             raise NotFound(f"'{entity.name}' holds lines: its rows are edited in their parent's form")
         ctx = dataclasses.replace(dc.ctx, snapshot=snap)
         lang = current_language()
-        defaults = {cf.name: cf.fdef.default for cf in entity.fields.values() if cf.fdef.default is not None}
         page = {
             "entity_label": entity.label_for(lang),
             "is_new": True,
@@ -84,11 +81,10 @@ def form_preview(app: str, name: str):
             "action": "#",
             "preview": True,
             "compute_url": None,
-            "form": form_model(ctx, entity, lang, defaults),
+            "form": form_model(ctx, entity, lang, entity_defaults(entity)),
             "cancel_url": url_for("designer.form", app=app, name=name),
             "conflict": None,
         }
         response = make_response(render_template("designer/form_preview.html", p=page))
-    response.headers["Content-Security-Policy"] = FRAMED_POLICY
-    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    allow_own_frames(response)
     return response

@@ -116,9 +116,7 @@ def _read_one(schema: Mapping[str, Any], widget: str, form: Mapping[str, str], p
             return _ABSENT
         return f"p:{path}" in form
     if widget == "label":
-        label = {lang: form.get(f"p:{path}:{lang}", "").strip() for lang in LANGUAGES}
-        label = {lang: text for lang, text in label.items() if text}
-        return label or _ABSENT
+        return read_label(form, f"p:{path}") or _ABSENT
     if widget == "group":
         if not any(name.startswith(f"p:{path}/") or name.startswith(f"b:{path}/") for name in form):
             return _ABSENT
@@ -137,6 +135,12 @@ def _read_one(schema: Mapping[str, Any], widget: str, form: Mapping[str, str], p
     if _accepts_integer(schema) and not _accepts_string(schema):
         return _integer(raw)
     return raw
+
+
+def read_label(form: Mapping[str, str], prefix: str) -> dict[str, str]:
+    """A label posted as one box per language (``<prefix>:en``, ``<prefix>:zh-CN``), blank ones left out."""
+    label = {lang: (form.get(f"{prefix}:{lang}") or "").strip() for lang in LANGUAGES}
+    return {lang: text for lang, text in label.items() if text}
 
 
 def _read_rows(schema: Mapping[str, Any], form: Mapping[str, str], path: str) -> Any:

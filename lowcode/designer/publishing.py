@@ -21,13 +21,9 @@ from lowcode.runtime.schema_plan import PublishOptions
 
 
 def _pending_entities(dc: DesignContext) -> list[str]:
+    ws = dc.workspace
     return [
-        d.name
-        for d in store.list_definitions(dc.ctx.session, dc.workspace.app)
-        if d.kind == "entity"
-        and d.draft is not None
-        and dc.shows("entity", d.name)
-        and d.draft != store.published_body(dc.ctx.session, d)
+        name for name in ws.docs.get("entity", {}) if ws.pending("entity", name) and dc.shows("entity", name)
     ]
 
 

@@ -25,9 +25,7 @@ from lowcode.pages.viewmodels import app_nav
 from lowcode.query_costs import costly_query
 from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.snapshot import Snapshot
-from lowcode.security_headers import CONTENT_SECURITY_POLICY
-
-FRAMED_POLICY = CONTENT_SECURITY_POLICY.replace("frame-ancestors 'none'", "frame-ancestors 'self'")
+from lowcode.security_headers import allow_own_frames
 
 
 def _condition_fields(doc: Any) -> Iterator[str]:
@@ -85,7 +83,7 @@ def preview_view(view: Mapping[str, Any], entity: CompiledEntity) -> dict[str, A
     return shown
 
 
-def draft_snapshot(snapshot: Snapshot, app: str, name: str, view: dict[str, Any]) -> Snapshot:
+def with_draft_view(snapshot: Snapshot, app: str, name: str, view: dict[str, Any]) -> Snapshot:
     """A copy of ``snapshot`` whose only view of the draft's entity is the draft (this request only)."""
     views = {
         key: body
@@ -94,13 +92,6 @@ def draft_snapshot(snapshot: Snapshot, app: str, name: str, view: dict[str, Any]
     }
     views[(app, name)] = view
     return dataclasses.replace(snapshot, views=views)
-
-
-def framed(response):
-    """Let our own designer pages frame this response."""
-    response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    response.headers["Content-Security-Policy"] = FRAMED_POLICY
-    return response
 
 
 @bp.get("/<app>/view/<name>/preview")
@@ -115,12 +106,12 @@ def view_preview(app: str, name: str):
         entity = snapshot.entities.get((app, draft["entity"]))
         if entity is None or entity.is_child or app not in snapshot.apps:
             page = render_template("designer/preview_note.html", entity=draft["entity"])
-            return framed(make_response(page, 200))
+            return allow_own_frames(make_response(page, 200))
         ctx = dataclasses.replace(
-            dc.ctx, snapshot=draft_snapshot(snapshot, app, name, preview_view(draft, entity))
+            dc.ctx, snapshot=with_draft_view(snapshot, app, name, preview_view(draft, entity))
         )
         model = list_model(ctx, app, draft["entity"], params, language)
         nav = app_nav(ctx, app, language)
         saved = views_model(ctx, model["entity"], params)
         page = render_template("pages/list.html", m=model, nav=nav, sv=saved)
-        return framed(make_response(page, 400 if model["error"] else 200))
+        return allow_own_frames(make_response(page, 400 if model["error"] else 200))

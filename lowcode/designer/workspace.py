@@ -4,12 +4,13 @@ published body), the choices its panels offer, and who may design what."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lowcode.auth.permissions import PermissionService
 from lowcode.core.texts import Text
 from lowcode.definitions import store
+from lowcode.definitions.published import published_app_documents
 from lowcode.errors import PermissionDenied
 from lowcode.fields.base import normalise_label, pick_label
 from lowcode.runtime.context import WriteContext
@@ -22,16 +23,25 @@ class Workspace:
     app: str
     docs: Mapping[str, Mapping[str, dict[str, Any]]]
     language: str
+    published: Mapping[str, Mapping[str, dict[str, Any]]] = field(default_factory=dict)
+    """The published bodies by kind and name (what a draft is compared with)."""
 
     @classmethod
     def load(cls, ctx: WriteContext, app: str, language: str) -> Workspace:
-        """Every definition of the app: its draft where there is one, else its published body."""
-        docs: dict[str, dict[str, dict[str, Any]]] = {}
+        """Every definition of the app: its draft where there is one, else its published body (two queries)."""
+        published = published_app_documents(ctx.session, app)
+        docs: dict[str, dict[str, dict[str, Any]]] = {
+            kind: dict(bodies) for kind, bodies in published.items()
+        }
         for d in store.list_definitions(ctx.session, app):
-            body = d.draft if d.draft is not None else store.published_body(ctx.session, d)
-            if body is not None:
-                docs.setdefault(d.kind, {})[d.name] = body
-        return cls(app, docs, language)
+            if d.draft is not None:
+                docs.setdefault(d.kind, {})[d.name] = d.draft
+        return cls(app, docs, language, published)
+
+    def pending(self, kind: str, name: str) -> bool:
+        """Whether the definition's draft differs from its published body (it has something to publish)."""
+        body = self.docs.get(kind, {}).get(name)
+        return body is not None and body != self.published.get(kind, {}).get(name)
 
     def entities(self) -> dict[str, dict[str, Any]]:
         """The entity documents by name."""

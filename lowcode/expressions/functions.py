@@ -259,9 +259,15 @@ def _format_date(value: Any, pattern: Any) -> str | None:
     if not isinstance(pattern, str):
         raise ExpressionEvaluationError(f"format_date() expects a text pattern, got {type_name(pattern)}")
     moment = value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
-    parts = {"YYYY": f"{moment.year:04d}", "YY": f"{moment.year % 100:02d}", "MM": f"{moment.month:02d}",
-             "DD": f"{moment.day:02d}", "HH": f"{moment.hour:02d}", "mm": f"{moment.minute:02d}",
-             "ss": f"{moment.second:02d}"}  # fmt: skip
+    parts = {
+        "YYYY": f"{moment.year:04d}",
+        "YY": f"{moment.year % 100:02d}",
+        "MM": f"{moment.month:02d}",
+        "DD": f"{moment.day:02d}",
+        "HH": f"{moment.hour:02d}",
+        "mm": f"{moment.minute:02d}",
+        "ss": f"{moment.second:02d}",
+    }
     return _DATE_TOKENS.sub(lambda m: parts[m.group(0)], pattern)
 
 

@@ -17,10 +17,11 @@ def rename_name(text: str, old: str, new: str) -> str:
     spots = [
         token.pos
         for i, token in enumerate(tokens)
-        if token.kind == "name" and token.value == old
+        if token.kind == "name"
+        and token.value == old
         and not (i > 0 and tokens[i - 1].kind == "op" and tokens[i - 1].value == ".")
         and not (i + 1 < len(tokens) and tokens[i + 1].kind == "op" and tokens[i + 1].value == "(")
-    ]  # fmt: skip
+    ]
     for pos in reversed(spots):
         text = text[:pos] + new + text[pos + len(old) :]
     return text

@@ -24,13 +24,27 @@ def register_builtin_field_types(registry: Registry[FieldType] = field_types) ->
     from lowcode.fields.text import EmailFieldType, LongTextFieldType, PhoneFieldType, TextFieldType
 
     builtins = [
-        TextFieldType, LongTextFieldType, EmailFieldType, PhoneFieldType,
-        IntegerFieldType, DecimalFieldType, MoneyFieldType, PercentFieldType,
-        BooleanFieldType, SelectFieldType, MultiSelectFieldType,
-        DateFieldType, DateTimeFieldType,
-        LinkFieldType, UserFieldType, AttachmentFieldType, ChildTableFieldType,
-        FormulaFieldType, RollupFieldType, AutonumberFieldType,
-    ]  # fmt: skip
+        TextFieldType,
+        LongTextFieldType,
+        EmailFieldType,
+        PhoneFieldType,
+        IntegerFieldType,
+        DecimalFieldType,
+        MoneyFieldType,
+        PercentFieldType,
+        BooleanFieldType,
+        SelectFieldType,
+        MultiSelectFieldType,
+        DateFieldType,
+        DateTimeFieldType,
+        LinkFieldType,
+        UserFieldType,
+        AttachmentFieldType,
+        ChildTableFieldType,
+        FormulaFieldType,
+        RollupFieldType,
+        AutonumberFieldType,
+    ]
     for cls in builtins:
         if cls.type not in registry:
             registry.register(cls.type, cls())

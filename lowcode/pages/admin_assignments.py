@@ -33,14 +33,24 @@ def _owner(ctx, assignment_id: int) -> int:
 def admin_assign_role(user_id: int):
     """Give the user a published role (``app/role`` choice), optionally until an end date (UTC)."""
     app, role = app_role(form_text("role"))
-    data = {"user_id": user_id, "app": app, "role": role, "ends_at": form_time("ends_at"),
-            "note": form_text("note")}  # fmt: skip
+    data = {
+        "user_id": user_id,
+        "app": app,
+        "role": role,
+        "ends_at": form_time("ends_at"),
+        "note": form_text("note"),
+    }
     try:
         with admin_work("assign roles", write=True) as ctx:
             admin.assign_role(ctx.session, ctx.actor, ctx.snapshot, data, utcnow())
     except ValidationFailed as exc:
-        assign = {"errors": exc.fields, "message": exc.message, "role": form_text("role"),
-                  "ends_at": data["ends_at"] or "", "note": data["note"]}  # fmt: skip
+        assign = {
+            "errors": exc.fields,
+            "message": exc.message,
+            "role": form_text("role"),
+            "ends_at": data["ends_at"] or "",
+            "note": data["note"],
+        }
         return render_user(user_id, 422, assign=assign)
     flash(_("Role %(role)s of %(app)s assigned.", role=role, app=app), "success")
     return _back(user_id)

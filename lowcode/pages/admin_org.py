@@ -29,20 +29,35 @@ from lowcode.pages.i18n import current_language
 
 
 # -- departments -----------------------------------------------------------------------------------
-def render_departments(status: int = 200, message: str | None = None, errors: dict | None = None,
-                       failed: int | None = None, values: dict | None = None):  # fmt: skip
+def render_departments(
+    status: int = 200,
+    message: str | None = None,
+    errors: dict | None = None,
+    failed: int | None = None,
+    values: dict | None = None,
+):
     """The department tree with each one's number of users; ``failed`` marks the row a refused change
     was about (its reason is shown there), else the reason goes above the create form."""
     with admin_work("read departments") as ctx:
         tree = departments_in_tree_order(ctx.session)
-        counts = dict(ctx.session.execute(
-            sa.select(User.department_id, sa.func.count()).where(User.department_id.is_not(None))
-            .group_by(User.department_id)).all())  # fmt: skip
+        counts = dict(
+            ctx.session.execute(
+                sa.select(User.department_id, sa.func.count())
+                .where(User.department_id.is_not(None))
+                .group_by(User.department_id)
+            ).all()
+        )
         choices = department_choices(ctx.session)
     for node in tree:
         node["users"] = counts.get(node["id"], 0)
-    page = {"tree": tree, "choices": choices, "message": message, "errors": errors or {}, "failed": failed,
-            "values": values or {}}  # fmt: skip
+    page = {
+        "tree": tree,
+        "choices": choices,
+        "message": message,
+        "errors": errors or {},
+        "failed": failed,
+        "values": values or {},
+    }
     return render_template("admin/departments.html", p=page), status
 
 
@@ -91,31 +106,52 @@ def admin_delete_department(dept_id: int):
 
 
 # -- integrator tokens -----------------------------------------------------------------------------
-def render_tokens(status: int = 200, message: str | None = None, errors: dict | None = None,
-                  values: dict | None = None):  # fmt: skip
+def render_tokens(
+    status: int = 200, message: str | None = None, errors: dict | None = None, values: dict | None = None
+):
     """Integrator tokens, newest first (``?all=1``: sign-in tokens too) - never a token's secret - and
     the create form."""
     show_all = request.args.get("all") == "1"
     with admin_work("read tokens") as ctx:
-        query = (sa.select(ApiToken, User.username).join(User, User.id == ApiToken.user_id)
-                 .order_by(ApiToken.id.desc()).limit(MAX_ROWS))  # fmt: skip
+        query = (
+            sa.select(ApiToken, User.username)
+            .join(User, User.id == ApiToken.user_id)
+            .order_by(ApiToken.id.desc())
+            .limit(MAX_ROWS)
+        )
         if not show_all:
             query = query.where(ApiToken.app.is_not(None))
         now = utcnow()
         tokens = [_token_row(t, username, now) for t, username in ctx.session.execute(query)]
-        page = {"tokens": tokens, "all": show_all, "users": user_choices(ctx.session, active_only=True),
-                "roles": role_choices(ctx.snapshot, current_language()), "message": message,
-                "errors": errors or {}, "values": values or {}}  # fmt: skip
+        page = {
+            "tokens": tokens,
+            "all": show_all,
+            "users": user_choices(ctx.session, active_only=True),
+            "roles": role_choices(ctx.snapshot, current_language()),
+            "message": message,
+            "errors": errors or {},
+            "values": values or {},
+        }
     return render_template("admin/tokens.html", p=page), status
 
 
 def _token_row(token: ApiToken, username: str, now) -> dict:
     expires = as_utc(token.expires_at)
     state = "revoked" if token.revoked_at else "expired" if expires and expires <= now else "active"
-    return {"id": token.id, "name": token.name, "user_id": token.user_id, "username": username,
-            "app": token.app, "role": token.role, "created_by": token.created_by, "created_at": token.created_at,
-            "last_used_at": token.last_used_at, "expires_at": expires, "revoked_at": token.revoked_at,
-            "state": state}  # fmt: skip
+    return {
+        "id": token.id,
+        "name": token.name,
+        "user_id": token.user_id,
+        "username": username,
+        "app": token.app,
+        "role": token.role,
+        "created_by": token.created_by,
+        "created_at": token.created_at,
+        "last_used_at": token.last_used_at,
+        "expires_at": expires,
+        "revoked_at": token.revoked_at,
+        "state": state,
+    }
 
 
 @bp.get("/admin/tokens")
@@ -128,8 +164,13 @@ def admin_tokens():
 def admin_create_token():
     """Issue a token acting with one role of one app for a user; the result page shows it this once."""
     app, role = app_role(form_text("role"))
-    data = {"user_id": form_id("user_id"), "app": app, "role": role, "name": form_text("name"),
-            "expires_at": form_time("expires_at")}  # fmt: skip
+    data = {
+        "user_id": form_id("user_id"),
+        "app": app,
+        "role": role,
+        "name": form_text("name"),
+        "expires_at": form_time("expires_at"),
+    }
     try:
         with admin_work("create tokens", write=True) as ctx:
             row, plain = admin.create_scoped_token(ctx.session, ctx.actor, ctx.snapshot, data, utcnow())

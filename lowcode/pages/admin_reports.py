@@ -30,11 +30,20 @@ EVENT_LIMITS = (50, 200, 500, 1000)
 
 def _operator_words() -> dict[str, str]:
     return {
-        "=": _("is"), "!=": _("is not"), "<": _("is less than"), "<=": _("is at most"),
-        ">": _("is more than"), ">=": _("is at least"), "in": _("is one of"), "not_in": _("is not one of"),
-        "between": _("is between"), "contains": _("contains"), "starts_with": _("starts with"),
-        "is_empty": _("is empty"), "is_not_empty": _("is not empty"),
-    }  # fmt: skip
+        "=": _("is"),
+        "!=": _("is not"),
+        "<": _("is less than"),
+        "<=": _("is at most"),
+        ">": _("is more than"),
+        ">=": _("is at least"),
+        "in": _("is one of"),
+        "not_in": _("is not one of"),
+        "between": _("is between"),
+        "contains": _("contains"),
+        "starts_with": _("starts with"),
+        "is_empty": _("is empty"),
+        "is_not_empty": _("is not empty"),
+    }
 
 
 def describe_condition(doc: Any, entity: CompiledEntity | None = None, lang: str = "en") -> str:
@@ -85,8 +94,13 @@ def describe_context(key: str, value: Any) -> str:
         return _("requests from %(ranges)s", ranges=", ".join(value))
     if key == "hours" and isinstance(value, dict):
         days = ", ".join(str(d) for d in value.get("days") or range(1, 8))
-        return _("from %(start)s to %(end)s (%(zone)s) on weekdays %(days)s", start=value.get("from"),
-                 end=value.get("to"), zone=value.get("timezone", "UTC"), days=days)  # fmt: skip
+        return _(
+            "from %(start)s to %(end)s (%(zone)s) on weekdays %(days)s",
+            start=value.get("from"),
+            end=value.get("to"),
+            zone=value.get("timezone", "UTC"),
+            days=days,
+        )
     if key == "min_level":
         return _("user level %(level)s or higher", level=value)
     return f"{key}: {value}"
@@ -103,19 +117,33 @@ def admin_explain():
     with admin_work("explain permissions") as ctx:
         snapshot = ctx.snapshot
         apps = [(name, info.label_for(lang)) for name, info in sorted(snapshot.apps.items())]
-        entities = [(app, name, f"{snapshot.apps[app].label_for(lang) if app in snapshot.apps else app} \u00b7 "
-                     f"{e.label_for(lang)}") for (app, name), e in sorted(snapshot.entities.items())]  # fmt: skip
+        entities = [
+            (
+                app,
+                name,
+                f"{snapshot.apps[app].label_for(lang) if app in snapshot.apps else app} \u00b7 "
+                f"{e.label_for(lang)}",
+            )
+            for (app, name), e in sorted(snapshot.entities.items())
+        ]
         users = user_choices(ctx.session)
         if args["user"] and args["app"] and args["entity"]:
             try:
                 user = find_user(ctx.session, args["user"])
-                body = explain(ctx.session, snapshot, user, args["app"], args["entity"], now=utcnow(),
-                               ip=args["ip"])  # fmt: skip
+                body = explain(
+                    ctx.session, snapshot, user, args["app"], args["entity"], now=utcnow(), ip=args["ip"]
+                )
                 result = _readable(body, snapshot.entity(args["app"], args["entity"]), lang)
             except NotFound as exc:
                 message, status = exc.message, 404
-    page = {"args": args, "apps": apps, "entities": entities, "users": users, "result": result,
-            "message": message}  # fmt: skip
+    page = {
+        "args": args,
+        "apps": apps,
+        "entities": entities,
+        "users": users,
+        "result": result,
+        "message": message,
+    }
     return render_template("admin/explain.html", p=page), status
 
 
@@ -127,22 +155,41 @@ def _readable(body: dict[str, Any], entity: CompiledEntity, lang: str) -> dict[s
 
     actions = []
     for action, item in body["actions"].items():
-        grants = [{
-            **g, "record_rule_text": describe_condition(g["record_rule"], entity, lang) if g["record_rule"] else None,
-            "hidden_labels": labels(g["hidden_fields"]), "read_only_labels": labels(g["read_only_fields"]),
-            "context": [{**c, "text": describe_context(c["condition"], c["value"])} for c in g["context"]],
-        } for g in item["grants"]]  # fmt: skip
-        sensitive = [{**op, "field_labels": labels(op["fields"]),
-                      "condition_text": describe_condition(op["condition"], entity, lang) if op["condition"] else None}
-                     for op in item["sensitive"]]  # fmt: skip
+        grants = [
+            {
+                **g,
+                "record_rule_text": describe_condition(g["record_rule"], entity, lang)
+                if g["record_rule"]
+                else None,
+                "hidden_labels": labels(g["hidden_fields"]),
+                "read_only_labels": labels(g["read_only_fields"]),
+                "context": [
+                    {**c, "text": describe_context(c["condition"], c["value"])} for c in g["context"]
+                ],
+            }
+            for g in item["grants"]
+        ]
+        sensitive = [
+            {
+                **op,
+                "field_labels": labels(op["fields"]),
+                "condition_text": describe_condition(op["condition"], entity, lang)
+                if op["condition"]
+                else None,
+            }
+            for op in item["sensitive"]
+        ]
         actions.append({"action": action, **item, "grants": grants, "sensitive": sensitive})
     read_filter = body["read_filter"]
     return {
-        **body, "actions": actions, "entity_label": entity.label_for(lang),
+        **body,
+        "actions": actions,
+        "entity_label": entity.label_for(lang),
         "read_allowed": body["actions"]["read"]["allowed"],
         "read_filter_text": describe_condition(read_filter, entity, lang) if read_filter else None,
-        "hidden_labels": labels(body["hidden_fields"]), "read_only_labels": labels(body["read_only_fields"]),
-    }  # fmt: skip
+        "hidden_labels": labels(body["hidden_fields"]),
+        "read_only_labels": labels(body["read_only_fields"]),
+    }
 
 
 # -- review and security events ----------------------------------------------------------------------
@@ -167,9 +214,24 @@ def admin_security():
         rows = [] if status != 200 else recent_events(ctx.session, min(limit, MAX_ROWS * 2), kind)
         ids = sorted({e.user_id for e in rows if e.user_id is not None})
         known = set(ctx.session.scalars(sa.select(User.id).where(User.id.in_(ids)))) if ids else set()
-        events = [{"id": e.id, "at": e.at, "kind": e.kind, "user_id": e.user_id if e.user_id in known else None,
-                   "username": e.username, "ip": e.ip, "detail": dumps(e.detail or {}, sort_keys=True)}
-                  for e in rows]  # fmt: skip
-    page = {"events": events, "kind": kind, "kinds": KINDS, "limit": limit, "limits": EVENT_LIMITS,
-            "message": message}  # fmt: skip
+        events = [
+            {
+                "id": e.id,
+                "at": e.at,
+                "kind": e.kind,
+                "user_id": e.user_id if e.user_id in known else None,
+                "username": e.username,
+                "ip": e.ip,
+                "detail": dumps(e.detail or {}, sort_keys=True),
+            }
+            for e in rows
+        ]
+    page = {
+        "events": events,
+        "kind": kind,
+        "kinds": KINDS,
+        "limit": limit,
+        "limits": EVENT_LIMITS,
+        "message": message,
+    }
     return render_template("admin/security.html", p=page), status

@@ -33,8 +33,9 @@ def _pretty(body: Any) -> str:
 
 
 # -- the list ----------------------------------------------------------------------------------------
-def render_roles(status: int = 200, message: str | None = None, errors: dict | None = None,
-                 values: dict | None = None):  # fmt: skip
+def render_roles(
+    status: int = 200, message: str | None = None, errors: dict | None = None, values: dict | None = None
+):
     """Every app with its role definitions (published version, pending draft) and the "New role" form."""
     lang = current_language()
     with admin_work("read definitions") as ctx:
@@ -47,13 +48,22 @@ def render_roles(status: int = 200, message: str | None = None, errors: dict | N
                 continue
             published = store.published_body(ctx.session, d)
             shown = published or d.draft or {}
-            apps.setdefault(d.app, {"name": d.app, "label": d.app, "roles": []})["roles"].append({
-                "name": d.name, "label": label_text(shown.get("label"), lang) or d.name,
-                "admin": bool(shown.get("admin")), "grants": len(shown.get("grants") or []),
-                "version": d.published_version, "pending": d.draft is not None and d.draft != published,
-            })  # fmt: skip
-    page = {"apps": sorted(apps.values(), key=lambda a: a["name"]), "message": message,
-            "errors": errors or {}, "values": values or {}}  # fmt: skip
+            apps.setdefault(d.app, {"name": d.app, "label": d.app, "roles": []})["roles"].append(
+                {
+                    "name": d.name,
+                    "label": label_text(shown.get("label"), lang) or d.name,
+                    "admin": bool(shown.get("admin")),
+                    "grants": len(shown.get("grants") or []),
+                    "version": d.published_version,
+                    "pending": d.draft is not None and d.draft != published,
+                }
+            )
+    page = {
+        "apps": sorted(apps.values(), key=lambda a: a["name"]),
+        "message": message,
+        "errors": errors or {},
+        "values": values or {},
+    }
     return render_template("admin/roles.html", p=page), status
 
 
@@ -85,21 +95,41 @@ def admin_new_role():
 
 
 # -- the editor ------------------------------------------------------------------------------------
-def render_role(app: str, name: str, status: int = 200, text: str | None = None, message: str | None = None,
-                errors: dict | None = None):  # fmt: skip
+def render_role(
+    app: str,
+    name: str,
+    status: int = 200,
+    text: str | None = None,
+    message: str | None = None,
+    errors: dict | None = None,
+):
     """The editor: the posted ``text`` after a refusal, else the draft (or the published body); the
     refusal's ``errors`` by JSON path; what publishing the pending draft would still refuse; the versions."""
     with admin_work("read definitions") as ctx:
         view = store.get_definition(ctx.session, app, KIND, name)
         pending = view.draft is not None and view.draft != view.published
-        versions = [{"version": v.version, "published_at": v.published_at, "published_by": v.published_by,
-                     "note": v.note} for v in store.versions(ctx.session, app, KIND, name)]  # fmt: skip
+        versions = [
+            {
+                "version": v.version,
+                "published_at": v.published_at,
+                "published_by": v.published_by,
+                "note": v.note,
+            }
+            for v in store.versions(ctx.session, app, KIND, name)
+        ]
         warnings = _publish_problems(ctx.session, app, name, view.draft) if pending and errors is None else {}
     page = {
-        "app": app, "name": name, "text": text if text is not None else _pretty(view.draft or view.published),
-        "published_version": view.published_version, "pending": pending, "has_draft": view.draft is not None,
-        "versions": versions, "message": message, "errors": errors or {}, "warnings": warnings,
-    }  # fmt: skip
+        "app": app,
+        "name": name,
+        "text": text if text is not None else _pretty(view.draft or view.published),
+        "published_version": view.published_version,
+        "pending": pending,
+        "has_draft": view.draft is not None,
+        "versions": versions,
+        "message": message,
+        "errors": errors or {},
+        "warnings": warnings,
+    }
     return render_template("admin/role_edit.html", p=page), status
 
 
@@ -177,14 +207,24 @@ def _publish(app: str, name: str, rollback_to: int | None):
                     ).version
             except NotFound as exc:  # no draft, or no such version: a refusal shown in the editor
                 raise DefinitionInvalid(exc.message) from exc
-            log_event(ctx.session, "definition_published", username=ctx.actor.username,
-                      user_id=ctx.actor.user_id, ip=ctx.actor.ip, app=app, role=name,
-                      version=number, rolled_back_to=rollback_to)  # fmt: skip
+            log_event(
+                ctx.session,
+                "definition_published",
+                username=ctx.actor.username,
+                user_id=ctx.actor.user_id,
+                ip=ctx.actor.ip,
+                app=app,
+                role=name,
+                version=number,
+                rolled_back_to=rollback_to,
+            )
     except (DefinitionInvalid, SchemaChangeRefused) as exc:
         return render_role(app, name, 422, None, exc.message, exc.fields)
     if rollback_to is None:
         flash(_("Published as version %(version)s.", version=number), "success")
     else:
-        flash(_("Version %(old)s published again as version %(version)s.", old=rollback_to, version=number),
-              "success")  # fmt: skip
+        flash(
+            _("Version %(old)s published again as version %(version)s.", old=rollback_to, version=number),
+            "success",
+        )
     return redirect(url_for("pages.admin_role", app=app, name=name), code=303)

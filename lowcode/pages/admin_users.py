@@ -56,33 +56,45 @@ def admin_home():
             "users": db.scalar(sa.select(sa.func.count()).select_from(User)),
             "departments": db.scalar(sa.select(sa.func.count()).select_from(Department)),
             "roles": len(ctx.snapshot.roles),
-            "tokens": db.scalar(sa.select(sa.func.count()).select_from(ApiToken).where(
-                ApiToken.app.is_not(None), ApiToken.revoked_at.is_(None))),
-        }  # fmt: skip
+            "tokens": db.scalar(
+                sa.select(sa.func.count())
+                .select_from(ApiToken)
+                .where(ApiToken.app.is_not(None), ApiToken.revoked_at.is_(None))
+            ),
+        }
     return render_template("admin/home.html", counts=counts)
 
 
 # -- the user list ---------------------------------------------------------------------------------
-def render_users(status: int = 200, errors: dict | None = None, message: str | None = None,
-                 values: dict | None = None):  # fmt: skip
+def render_users(
+    status: int = 200, errors: dict | None = None, message: str | None = None, values: dict | None = None
+):
     """The user list (``?q=`` matches username or display name, ``?department=`` one department) with
     the create form (``values``/``errors`` when a creation failed)."""
     q, dept = request.args.get("q", "")[:150], int_arg(request.args, "department", None, 1)
     with admin_work("read users") as ctx:
         query = sa.select(User).order_by(User.username).limit(MAX_ROWS)
         if q:
-            query = query.where(sa.or_(User.username.contains(q, autoescape=True),
-                                       User.display_name.contains(q, autoescape=True)))  # fmt: skip
+            query = query.where(
+                sa.or_(
+                    User.username.contains(q, autoescape=True), User.display_name.contains(q, autoescape=True)
+                )
+            )
         if dept is not None:
             query = query.where(User.department_id == dept)
         users = [user_row(u) for u in ctx.session.scalars(query)]
         departments = department_choices(ctx.session)
     page = {
-        "users": users, "q": q, "department": dept,
-        "departments": departments, "department_names": {i: n.strip() for i, n in departments},
-        "languages": language_choices(), "errors": errors or {}, "message": message,
+        "users": users,
+        "q": q,
+        "department": dept,
+        "departments": departments,
+        "department_names": {i: n.strip() for i, n in departments},
+        "languages": language_choices(),
+        "errors": errors or {},
+        "message": message,
         "values": values or {"language": current_language(), "level": 0},
-    }  # fmt: skip
+    }
     return render_template("admin/users.html", p=page), status
 
 
@@ -96,11 +108,15 @@ def admin_users():
 def admin_create_user():
     """Create a user from the form, then open their page."""
     data: dict[str, Any] = {
-        "username": form_text("username"), "password": request.form.get("password", ""),
-        "display_name": form_text("display_name"), "is_admin": form_bool("is_admin"),
-        "language": form_text("language") or "en", "department_id": form_id("department_id"),
-        "job_title": form_text("job_title"), "level": form_int("level"),
-    }  # fmt: skip
+        "username": form_text("username"),
+        "password": request.form.get("password", ""),
+        "display_name": form_text("display_name"),
+        "is_admin": form_bool("is_admin"),
+        "language": form_text("language") or "en",
+        "department_id": form_id("department_id"),
+        "job_title": form_text("job_title"),
+        "level": form_int("level"),
+    }
     try:
         with admin_work("manage users", write=True) as ctx:
             user_id = admin.create_user_account(ctx.session, ctx.actor, data, languages()).id
@@ -111,8 +127,14 @@ def admin_create_user():
 
 
 # -- one user --------------------------------------------------------------------------------------
-def render_user(user_id: int, status: int = 200, errors: dict | None = None, message: str | None = None,
-                values: dict | None = None, assign: dict | None = None):  # fmt: skip
+def render_user(
+    user_id: int,
+    status: int = 200,
+    errors: dict | None = None,
+    message: str | None = None,
+    values: dict | None = None,
+    assign: dict | None = None,
+):
     """A user's page: the edit form (``values``/``errors`` after a failed save), their role assignments
     (newest first, with renew and end buttons) and the assign form (``assign`` after a failed one)."""
     lang = current_language()
@@ -121,8 +143,12 @@ def render_user(user_id: int, status: int = 200, errors: dict | None = None, mes
         if user is None:
             raise NotFound(f"No user with id {user_id}")
         now = utcnow()
-        rows = ctx.session.scalars(sa.select(RoleAssignment).where(RoleAssignment.user_id == user_id)
-                                   .order_by(RoleAssignment.id.desc()).limit(MAX_ROWS))  # fmt: skip
+        rows = ctx.session.scalars(
+            sa.select(RoleAssignment)
+            .where(RoleAssignment.user_id == user_id)
+            .order_by(RoleAssignment.id.desc())
+            .limit(MAX_ROWS)
+        )
         assignments = []
         for row in rows:
             item = assignment_json(row, now)
@@ -130,17 +156,29 @@ def render_user(user_id: int, status: int = 200, errors: dict | None = None, mes
             item["grace"] = item["open"] and item["ends_at"] is not None and GRACE_NOTE in (row.note or "")
             assignments.append(item)
         form = {
-            "display_name": user.display_name, "active": user.active, "is_admin": user.is_admin,
-            "language": user.language, "department_id": user.department_id, "manager_id": user.manager_id,
-            "job_title": user.job_title, "level": user.level, **(values or {}),
-        }  # fmt: skip
+            "display_name": user.display_name,
+            "active": user.active,
+            "is_admin": user.is_admin,
+            "language": user.language,
+            "department_id": user.department_id,
+            "manager_id": user.manager_id,
+            "job_title": user.job_title,
+            "level": user.level,
+            **(values or {}),
+        }
         page = {
-            "user": user_row(user), "form": form, "errors": errors or {}, "message": message,
-            "is_self": user.id == ctx.actor.user_id, "assignments": assignments,
-            "departments": department_choices(ctx.session), "languages": language_choices(),
+            "user": user_row(user),
+            "form": form,
+            "errors": errors or {},
+            "message": message,
+            "is_self": user.id == ctx.actor.user_id,
+            "assignments": assignments,
+            "departments": department_choices(ctx.session),
+            "languages": language_choices(),
             "managers": [c for c in user_choices(ctx.session) if c[0] != user.id],
-            "roles": role_choices(ctx.snapshot, lang), "assign": assign or {"errors": {}},
-        }  # fmt: skip
+            "roles": role_choices(ctx.snapshot, lang),
+            "assign": assign or {"errors": {}},
+        }
     return render_template("admin/user.html", p=page), status
 
 
@@ -155,18 +193,23 @@ def admin_update_user(user_id: int):
     """Save the edit form; a new department or job title starts the grace period (shown as a notice),
     a new password ends the user's sign-in tokens."""
     data: dict[str, Any] = {
-        "display_name": form_text("display_name"), "active": form_bool("active"),
-        "is_admin": form_bool("is_admin"), "language": form_text("language"),
-        "department_id": form_id("department_id"), "manager_id": form_id("manager_id"),
-        "job_title": form_text("job_title"), "level": form_int("level"),
-    }  # fmt: skip
+        "display_name": form_text("display_name"),
+        "active": form_bool("active"),
+        "is_admin": form_bool("is_admin"),
+        "language": form_text("language"),
+        "department_id": form_id("department_id"),
+        "manager_id": form_id("manager_id"),
+        "job_title": form_text("job_title"),
+        "level": form_int("level"),
+    }
     password = request.form.get("password", "")
     if password:
         data["password"] = password
     try:
         with admin_work("manage users", write=True) as ctx:
-            _user, grace = admin.update_user(ctx.session, ctx.actor, ctx.snapshot, user_id, data,
-                                             languages(), utcnow())  # fmt: skip
+            _user, grace = admin.update_user(
+                ctx.session, ctx.actor, ctx.snapshot, user_id, data, languages(), utcnow()
+            )
     except ValidationFailed as exc:
         data.pop("password", None)
         return render_user(user_id, 422, exc.fields, exc.message, data)
@@ -175,7 +218,13 @@ def admin_update_user(user_id: int):
         flash(_("The password was reset; the user's sign-in tokens were revoked."), "info")
     if grace:
         ends = min(item["ends_at"] for item in grace)
-        flash(_("The department or job title changed, so %(count)s open-ended role assignment(s) now end "
+        flash(
+            _(
+                "The department or job title changed, so %(count)s open-ended role assignment(s) now end "
                 "after the grace period (from %(at)s). Renew the ones that should stay.",
-                count=len(grace), at=ends.strftime("%Y-%m-%d %H:%M UTC")), "warning")  # fmt: skip
+                count=len(grace),
+                at=ends.strftime("%Y-%m-%d %H:%M UTC"),
+            ),
+            "warning",
+        )
     return redirect(url_for("pages.admin_user", user_id=user_id), code=303)

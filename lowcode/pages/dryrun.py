@@ -28,19 +28,31 @@ RUNS_SHOWN = 50
 
 def outcome_label(outcome: str) -> str:
     """The outcome of a run in the page's language."""
-    labels = {"ok": _("Done"), "refused": _("Refused"), "invalid": _("Invalid"), "skipped": _("Skipped"),
-              "error": _("Failed")}  # fmt: skip
+    labels = {
+        "ok": _("Done"),
+        "refused": _("Refused"),
+        "invalid": _("Invalid"),
+        "skipped": _("Skipped"),
+        "error": _("Failed"),
+    }
     return labels.get(outcome, outcome)
 
 
 def rule_runs_model(ctx: WriteContext, app: str, entity: str, record_id: int, language: str) -> list[dict]:
     """The record's latest rule runs, newest first."""
     return [
-        {"at": e.at.strftime("%Y-%m-%d %H:%M:%S") if e.at else "", "rule": rule_label(ctx, app, e.rule, language),
-         "trigger": e.trigger, "outcome": e.outcome, "outcome_label": outcome_label(e.outcome),
-         "message": e.message, "duration": f"{e.duration_ms:.1f} ms", "actions": list(e.actions or [])}
+        {
+            "at": e.at.strftime("%Y-%m-%d %H:%M:%S") if e.at else "",
+            "rule": rule_label(ctx, app, e.rule, language),
+            "trigger": e.trigger,
+            "outcome": e.outcome,
+            "outcome_label": outcome_label(e.outcome),
+            "message": e.message,
+            "duration": f"{e.duration_ms:.1f} ms",
+            "actions": list(e.actions or []),
+        }
         for e in runs(ctx.session, app, entity=entity, record_id=record_id, limit=RUNS_SHOWN)
-    ]  # fmt: skip
+    ]
 
 
 def dry_run_form_model(
@@ -49,8 +61,10 @@ def dry_run_form_model(
     """The dry-run form of the record page: for administrators only (None for everyone else)."""
     if not ctx.actor.is_admin:
         return None
-    rules = sorted((r for (a, _n), r in ctx.snapshot.rulebook.all.items() if a == app and r.entity == entity),
-                   key=lambda r: (r.phase is None, r.order, r.name))  # fmt: skip
+    rules = sorted(
+        (r for (a, _n), r in ctx.snapshot.rulebook.all.items() if a == app and r.entity == entity),
+        key=lambda r: (r.phase is None, r.order, r.name),
+    )
     return {
         "url": url_for("pages.dry_run_record", app=app, entity=entity, record_id=record_id),
         "rules": [
@@ -61,7 +75,7 @@ def dry_run_form_model(
                 "enabled": r.definition.get("enabled", True) is not False,
             }
             for r in rules
-        ],  # fmt: skip
+        ],
     }
 
 
@@ -93,7 +107,11 @@ def dry_run_record(app: str, entity: str, record_id: int):
             if not isinstance(changes, dict):
                 raise BadRequest("not an object")
         except BadRequest:
-            page = render_template("pages/_dryrun_result.html", full=full, error=_("Changes must be a JSON object of field values."))  # fmt: skip
+            page = render_template(
+                "pages/_dryrun_result.html",
+                full=full,
+                error=_("Changes must be a JSON object of field values."),
+            )
             return page, 422
         result = dry_run(services(), ctx, app, entity, record_id, changes, rule=rule, cascade=cascade)
         language = current_language()

@@ -15,7 +15,7 @@ from lowcode.pages.blueprint import bp
 from lowcode.pages.browse import is_htmx_partial
 from lowcode.pages.display import record_title
 from lowcode.pages.form_layout import drop_fixed, form_fields, form_states, laid_out_fields
-from lowcode.pages.forms import conflict_summary, form_model
+from lowcode.pages.forms import conflict_summary, entity_defaults, form_model
 from lowcode.pages.i18n import current_language
 from lowcode.pages.viewmodels import app_nav, top_entity
 from lowcode.pages.workflow import frozen_fields
@@ -28,10 +28,6 @@ def redirect_after_write(url: str):
         response.headers["HX-Redirect"] = url
         return response
     return redirect(url, code=303)
-
-
-def _defaults(entity) -> dict[str, Any]:
-    return {cf.name: cf.fdef.default for cf in entity.fields.values() if cf.fdef.default is not None}
 
 
 def _render_form(
@@ -58,7 +54,7 @@ def _render_form(
             permissions.authorize(ctx.actor, entity, "update", stored)
             version = stored["version"] if version is None else version
         if values is None:
-            values = stored if stored is not None else _defaults(entity)
+            values = stored if stored is not None else entity_defaults(entity)
         label = entity.label_for(lang)
         page = {
             "entity_label": label,

@@ -182,6 +182,11 @@ class FormBuilder:
         }
 
 
+def entity_defaults(entity: CompiledEntity) -> dict[str, Any]:
+    """What a new record's form starts with: each field's declared default."""
+    return {cf.name: cf.fdef.default for cf in entity.fields.values() if cf.fdef.default is not None}
+
+
 def form_model(
     ctx: WriteContext,
     entity: CompiledEntity,

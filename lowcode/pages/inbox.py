@@ -35,8 +35,15 @@ GROUP_PREVIEW = 3
 
 
 def _item(row) -> dict:
-    return {"id": row.id, "title": row.title, "body": row.body, "link": notifications.safe_link(row.link),
-            "at": format_moment(row.created_at), "read": row.read_at is not None, "app": row.app}  # fmt: skip
+    return {
+        "id": row.id,
+        "title": row.title,
+        "body": row.body,
+        "link": notifications.safe_link(row.link),
+        "at": format_moment(row.created_at),
+        "read": row.read_at is not None,
+        "app": row.app,
+    }
 
 
 def _kind_label(ctx, app: str, rule: str, language: str) -> str:
@@ -65,20 +72,29 @@ def inbox():
             group["label"] = _kind_label(ctx, group["app"], group["rule"], language)
             group["url"] = url_for("pages.inbox", kind=group["kind"])
             if kind is None and (group["unread"] or not unread_only):
-                rows = notifications.list_for_user(ctx.session, user_id, GROUP_PREVIEW, None, unread_only,
-                                                   group["kind"])  # fmt: skip
+                rows = notifications.list_for_user(
+                    ctx.session, user_id, GROUP_PREVIEW, None, unread_only, group["kind"]
+                )
                 group["items"] = [_item(r) for r in rows]
         items = []
         if kind is not None:
-            rows = notifications.list_for_user(ctx.session, user_id, notifications.PAGE_SIZE, before_id,
-                                               unread_only, kind)  # fmt: skip
+            rows = notifications.list_for_user(
+                ctx.session, user_id, notifications.PAGE_SIZE, before_id, unread_only, kind
+            )
             items = [_item(r) for r in rows]
     if unread_only and kind is None:
         groups = [g for g in groups if g["unread"]]
     current = next((g for g in groups if g["kind"] == kind), None)
     older = items[-1]["id"] if len(items) == notifications.PAGE_SIZE else None
-    return render_template("pages/inbox.html", groups=groups, items=items, kind=kind, current=current,
-                           unread_only=unread_only, older=older)  # fmt: skip
+    return render_template(
+        "pages/inbox.html",
+        groups=groups,
+        items=items,
+        kind=kind,
+        current=current,
+        unread_only=unread_only,
+        older=older,
+    )
 
 
 @bp.post("/inbox/<int:notification_id>/read")

@@ -37,8 +37,15 @@ def line_errors(
                 path = f"{cf.name}.{i}" + (f".{column}" if column else "")
                 messages = bag.fields.pop(path, [])
                 if messages:
-                    found.append({"number": i + 1, "row": row, "path": path, "messages": [str(localize(m)) for m in messages],
-                                  "column": child.fields[column].fdef.label_for(language) if column else ""})  # fmt: skip
+                    found.append(
+                        {
+                            "number": i + 1,
+                            "row": row,
+                            "path": path,
+                            "messages": [str(localize(m)) for m in messages],
+                            "column": child.fields[column].fdef.label_for(language) if column else "",
+                        }
+                    )
         if found:
             lookups.load_records(child, [f["row"] for f in found])
             for f in found:

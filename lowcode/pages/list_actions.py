@@ -33,10 +33,14 @@ def list_actions(
     """``{"export": [(format, url)], "bulk": {...} | None}`` for the list page."""
     app, name = entity.app, entity.name
     exporting = may_export(ctx, entity)
-    export = [
-        (fmt, url_for("pages.export_list", app=app, entity=name, fmt=fmt, **query_args))
-        for fmt in EXPORT_FORMATS
-    ] if exporting else []  # fmt: skip
+    export = (
+        [
+            (fmt, url_for("pages.export_list", app=app, entity=name, fmt=fmt, **query_args))
+            for fmt in EXPORT_FORMATS
+        ]
+        if exporting
+        else []
+    )
     if deleted:
         return {"export": export, "bulk": None}
     transitions = bulk_transitions(ctx, entity, language)

@@ -52,8 +52,11 @@ def board_model(ctx: WriteContext, app: str, entity_name: str, params: ListParam
     """The board's columns with their cards, and what the page needs to move them."""
     entity, view, group = board_view(ctx, app, entity_name)
     hidden = services().permissions.hidden_fields(ctx.actor, entity)
-    card_fields = [entity.fields[n] for n in view["kanban"].get("card_fields", [])
-                   if n in entity.fields and n not in hidden and n != group]  # fmt: skip
+    card_fields = [
+        entity.fields[n]
+        for n in view["kanban"].get("card_fields", [])
+        if n in entity.fields and n not in hidden and n != group
+    ]
     query = build_query(entity, view, replace(params, after=""), services().settings)
     columns, lookups = [], Lookups(ctx, language)
     for value, label in choice_options(entity, entity.fields[group], language):
@@ -63,18 +66,36 @@ def board_model(ctx: WriteContext, app: str, entity_name: str, params: ListParam
             ctx, app, entity_name, replace(query, condition=condition, limit=PER_COLUMN)
         )
         lookups.load_records(entity, page.records)
-        rest = url_for("pages.list_view", app=app, entity=entity_name,
-                       **params.args(after="", field=group, op="=", value=value))  # fmt: skip
-        columns.append({"value": value, "label": label, "count": page.total or 0, "records": page.records,
-                        "more_url": rest if page.next_cursor else None})  # fmt: skip
+        rest = url_for(
+            "pages.list_view",
+            app=app,
+            entity=entity_name,
+            **params.args(after="", field=group, op="=", value=value),
+        )
+        columns.append(
+            {
+                "value": value,
+                "label": label,
+                "count": page.total or 0,
+                "records": page.records,
+                "more_url": rest if page.next_cursor else None,
+            }
+        )
     for column in columns:
         column["cards"] = [
-            {"id": r["id"], "version": r["version"], "title": record_title(entity, r, language),
-             "url": url_for("pages.detail", app=app, entity=entity_name, record_id=r["id"]),
-             "move_url": url_for("pages.move_card", app=app, entity=entity_name, record_id=r["id"]),
-             "fields": [(cf.fdef.label_for(language), lookups.format(entity, cf, r.get(cf.name))) for cf in card_fields]}
+            {
+                "id": r["id"],
+                "version": r["version"],
+                "title": record_title(entity, r, language),
+                "url": url_for("pages.detail", app=app, entity=entity_name, record_id=r["id"]),
+                "move_url": url_for("pages.move_card", app=app, entity=entity_name, record_id=r["id"]),
+                "fields": [
+                    (cf.fdef.label_for(language), lookups.format(entity, cf, r.get(cf.name)))
+                    for cf in card_fields
+                ],
+            }
             for r in column.pop("records")
-        ]  # fmt: skip
+        ]
     return {
         "title": pick_view_label(view, entity, language),
         "entity_label": entity.label_for(language),
@@ -127,8 +148,12 @@ def _move(
     lang = current_language()
     steps = wf.between(current.get(group), to)
     if not steps:
-        raise WorkflowRefused(_("No step leads from %(from)s to %(to)s", **{
-            "from": wf.state_label(current.get(group), lang), "to": wf.state_label(to, lang)}))  # fmt: skip
+        raise WorkflowRefused(
+            _(
+                "No step leads from %(from)s to %(to)s",
+                **{"from": wf.state_label(current.get(group), lang), "to": wf.state_label(to, lang)},
+            )
+        )
     step = steps[0]
     if step.required_fields:
         raise WorkflowRefused(

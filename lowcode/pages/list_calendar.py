@@ -54,8 +54,11 @@ def calendar_model(
     first = parse_month(month, dt.date.today())
     after = _shift(first, 1)
     is_datetime = entity.kinds[field] == "datetime"
-    low, high = (f"{first.isoformat()}T00:00:00Z", f"{after.isoformat()}T00:00:00Z") if is_datetime else (
-        first.isoformat(), after.isoformat())  # fmt: skip
+    low, high = (
+        (f"{first.isoformat()}T00:00:00Z", f"{after.isoformat()}T00:00:00Z")
+        if is_datetime
+        else (first.isoformat(), after.isoformat())
+    )
     query = build_query(entity, view, replace(params, after=""), services().settings)
     span = [{"field": field, "op": ">=", "value": low}, {"field": field, "op": "<", "value": high}]
     condition = {"all": [*([query.condition] if query.condition else []), *span]}
@@ -67,16 +70,35 @@ def calendar_model(
         value = r.get(field)
         day = value.date() if isinstance(value, dt.datetime) else value
         by_day.setdefault(day, []).append(
-            {"title": record_title(entity, r, language),
-             "url": url_for("pages.detail", app=app, entity=entity_name, record_id=r["id"])})  # fmt: skip
+            {
+                "title": record_title(entity, r, language),
+                "url": url_for("pages.detail", app=app, entity=entity_name, record_id=r["id"]),
+            }
+        )
     locale = language
     weeks = [
-        [{"day": d.day, "in_month": d.month == first.month, "today": d == dt.date.today(), "iso": d.isoformat(),
-          "records": by_day.get(d, [])} for d in week]
+        [
+            {
+                "day": d.day,
+                "in_month": d.month == first.month,
+                "today": d == dt.date.today(),
+                "iso": d.isoformat(),
+                "records": by_day.get(d, []),
+            }
+            for d in week
+        ]
         for week in calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
-    ]  # fmt: skip
-    link = lambda m: url_for("pages.calendar_view", app=app, entity=entity_name, month=m.strftime("%Y-%m"),  # noqa: E731
-                             **params.args(after=""))  # fmt: skip
+    ]
+
+    def link(m):
+        return url_for(
+            "pages.calendar_view",
+            app=app,
+            entity=entity_name,
+            month=m.strftime("%Y-%m"),
+            **params.args(after=""),
+        )
+
     return {
         "title": pick_view_label(view, entity, language),
         "month": format_date(first, "LLLL yyyy", locale=locale),

@@ -75,16 +75,26 @@ def _export(app: str, entity_name: str, fmt: str, params: ListParams, ids: list[
         if ids is not None:
             chosen = {"field": "id", "op": "in", "value": ids}
             kept = view.get("filter") if view else None  # the view's own filter still applies
-            query = replace(query, condition={"all": [kept, chosen]} if kept else chosen, search="",
-                            title_matches=())  # fmt: skip
+            query = replace(
+                query, condition={"all": [kept, chosen]} if kept else chosen, search="", title_matches=()
+            )
         rows = export_rows(ctx, entity, query, columns, lang)
         title = pick_view_label(view, entity, lang)
         actor = ctx.actor
     header = [cf.fdef.label_for(lang) for cf in columns]
     body = WRITERS[fmt](header, rows, title)
-    log_event_now(services().db, "data_exported", username=actor.username, user_id=actor.user_id,
-                  ip=request.remote_addr or "", app=app, entity=entity_name, rows=len(rows), format=fmt,
-                  selected=ids is not None)  # fmt: skip
+    log_event_now(
+        services().db,
+        "data_exported",
+        username=actor.username,
+        user_id=actor.user_id,
+        ip=request.remote_addr or "",
+        app=app,
+        entity=entity_name,
+        rows=len(rows),
+        format=fmt,
+        selected=ids is not None,
+    )
     response = Response(body, mimetype=MIME_TYPES[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{app}-{entity_name}.{fmt}"'
     return response

@@ -24,8 +24,12 @@ from lowcode.runtime.compiler import CompiledEntity, CompiledField
 from lowcode.runtime.search import TitleMatch, choice_values_labelled, is_link_field, is_select_field
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "y", "on", "是"})
-LINK_MODES = {"=": ("equals", False), "!=": ("equals", True), "contains": ("contains", False),
-              "starts_with": ("starts_with", False)}  # fmt: skip
+LINK_MODES = {
+    "=": ("equals", False),
+    "!=": ("equals", True),
+    "contains": ("contains", False),
+    "starts_with": ("starts_with", False),
+}
 CHOICE_OPS = frozenset({"=", "!=", "contains", "is_empty", "is_not_empty"})
 
 
@@ -88,9 +92,12 @@ def _link_parts(entity: CompiledEntity, cf: CompiledField, op: str, value: str):
         return {"field": cf.name, "op": op, "value": int(text[1:])}, ()
     if op not in LINK_MODES:
         raise ConditionInvalid(
-            _("%(field)s is filtered by the linked record's title: use equals, does not equal, contains or "
-              "starts with", field=cf.fdef.label_for(current_language()))
-        )  # fmt: skip
+            _(
+                "%(field)s is filtered by the linked record's title: use equals, does not equal, contains or "
+                "starts with",
+                field=cf.fdef.label_for(current_language()),
+            )
+        )
     mode, negate = LINK_MODES[op]
     return None, (TitleMatch(cf.name, text, mode, negate),)
 

@@ -225,7 +225,7 @@ def list_model(
             (cf.name, cf.fdef.label_for(language), cf in columns)
             for cf in entity.fields.values()
             if cf.has_column and cf.name not in hidden
-        ],  # fmt: skip
+        ],
         "operators": list(OPERATOR_LABELS.items()),
         "list_url": url_for("pages.list_view", app=app, entity=entity_name),
         "new_url": url_for("pages.new_record", app=app, entity=entity_name)

@@ -69,8 +69,13 @@ def menu_groups(
             entries = [_entry(ctx, info, sub, language, created, counts) for sub in item["items"]]
             entries = [e for e in entries if e]
             if entries:
-                groups.append({"name": item["group"], "label": label_of(item, language, item["group"]),
-                               "entries": entries})  # fmt: skip
+                groups.append(
+                    {
+                        "name": item["group"],
+                        "label": label_of(item, language, item["group"]),
+                        "entries": entries,
+                    }
+                )
             continue
         entry = _entry(ctx, info, item, language, created, counts)
         if entry:

@@ -43,9 +43,13 @@ def _columns(ctx: WriteContext, target: CompiledEntity, rel: dict[str, Any]):
 
 
 def related_page(
-    ctx: WriteContext, entity: CompiledEntity, record_id: int, rel: dict[str, Any], language: str,
+    ctx: WriteContext,
+    entity: CompiledEntity,
+    record_id: int,
+    rel: dict[str, Any],
+    language: str,
     after: str | None = None,
-) -> dict[str, Any] | None:  # fmt: skip
+) -> dict[str, Any] | None:
     """One page of a related list, or None when the reader may not read the related entity (or the link
     field is hidden from them). :raises BadRequest: for a malformed cursor."""
     target = ctx.snapshot.entities.get((entity.app, rel["entity"]))
@@ -53,19 +57,34 @@ def related_page(
         return None
     if rel["field"] in services().permissions.hidden_fields(ctx.actor, target):
         return None
-    sort = tuple(SortKey(s["field"], s.get("direction") == "desc") for s in rel.get("sort", [])
-                 if s["field"] in target.kinds) or (SortKey("id", True),)  # fmt: skip
-    query = ListQuery(condition={"field": rel["field"], "op": "=", "value": record_id}, sort=sort,
-                      limit=rel.get("page_size", PAGE_SIZE), after=after, with_total=after is None)  # fmt: skip
+    sort = tuple(
+        SortKey(s["field"], s.get("direction") == "desc")
+        for s in rel.get("sort", [])
+        if s["field"] in target.kinds
+    ) or (SortKey("id", True),)
+    query = ListQuery(
+        condition={"field": rel["field"], "op": "=", "value": record_id},
+        sort=sort,
+        limit=rel.get("page_size", PAGE_SIZE),
+        after=after,
+        with_total=after is None,
+    )
     page = services().queries.list(ctx, target.app, target.name, query)
     columns = _columns(ctx, target, rel)
     lookups = Lookups(ctx, language)
     lookups.load_records(target, page.records)
     more = (
-        url_for("pages.related_more", app=entity.app, entity=entity.name, record_id=record_id, name=rel["name"],
-                after=page.next_cursor)
-        if page.next_cursor else None
-    )  # fmt: skip
+        url_for(
+            "pages.related_more",
+            app=entity.app,
+            entity=entity.name,
+            record_id=record_id,
+            name=rel["name"],
+            after=page.next_cursor,
+        )
+        if page.next_cursor
+        else None
+    )
     return {
         "name": rel["name"],
         "label": pick_label(normalise_label(rel["label"], rel["name"]), language, rel["name"])

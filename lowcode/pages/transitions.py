@@ -35,8 +35,16 @@ MAX_BULK = 200
 """Records one bulk transition may name (each is its own transaction)."""
 
 
-def _page(app: str, entity_name: str, record_id: int, name: str, values: dict | None = None,
-          errors: dict | None = None, message: str = "", status: int = 200):  # fmt: skip
+def _page(
+    app: str,
+    entity_name: str,
+    record_id: int,
+    name: str,
+    values: dict | None = None,
+    errors: dict | None = None,
+    message: str = "",
+    status: int = 200,
+):
     """The transition page: the record, the transition's question and a form for the fields it needs."""
     lang = current_language()
     with unit_of_work(write=False, source="page") as ctx:
@@ -48,16 +56,26 @@ def _page(app: str, entity_name: str, record_id: int, name: str, values: dict | 
         builder.lookups.load_records(entity, [record])
         values = record if values is None else values
         lines = line_errors(ctx, entity, record, builder.errors, lang)
-        widgets = [{**builder.widget(entity, entity.fields[f], f, values.get(f), record.get(f), f), "required": True}
-                   for f in step.required_fields if f in entity.fields]  # fmt: skip
+        widgets = [
+            {**builder.widget(entity, entity.fields[f], f, values.get(f), record.get(f), f), "required": True}
+            for f in step.required_fields
+            if f in entity.fields
+        ]
         page = {
             "title": f"{step.label_for(lang)}: {record_title(entity, record, lang)}",
-            "entity_label": entity.label_for(lang), "badge": state_badge(entity, record, lang),
-            "to": entity.workflow.state_label(step.target, lang), "question": confirm_text(step, lang),
-            "fields": widgets, "other_errors": builder.errors.rest(), "message": message, "line_errors": lines,
-            "version": record["version"], "action": request.path, "submit": step.label_for(lang),
+            "entity_label": entity.label_for(lang),
+            "badge": state_badge(entity, record, lang),
+            "to": entity.workflow.state_label(step.target, lang),
+            "question": confirm_text(step, lang),
+            "fields": widgets,
+            "other_errors": builder.errors.rest(),
+            "message": message,
+            "line_errors": lines,
+            "version": record["version"],
+            "action": request.path,
+            "submit": step.label_for(lang),
             "cancel_url": url_for("pages.detail", app=app, entity=entity_name, record_id=record_id),
-        }  # fmt: skip
+        }
         nav = app_nav(ctx, app, lang)
     return render_template("pages/transition.html", p=page, nav=nav), status
 
@@ -116,11 +134,24 @@ def bulk_transition(app: str, entity: str):
         except LowcodeError as exc:
             if isinstance(exc, PermissionDenied):
                 _log_denial(exc)
-            refused.append({"id": record_id, "reason": exc.message,
-                            "url": url_for("pages.detail", app=app, entity=entity, record_id=record_id)})  # fmt: skip
-    result = {"title": _("%(transition)s: %(done)d done, %(refused)d refused", transition=label, done=len(done),
-                         refused=len(refused)),
-              "done": done, "refused": refused, "list_url": url_for("pages.list_view", app=app, entity=entity)}  # fmt: skip
+            refused.append(
+                {
+                    "id": record_id,
+                    "reason": exc.message,
+                    "url": url_for("pages.detail", app=app, entity=entity, record_id=record_id),
+                }
+            )
+    result = {
+        "title": _(
+            "%(transition)s: %(done)d done, %(refused)d refused",
+            transition=label,
+            done=len(done),
+            refused=len(refused),
+        ),
+        "done": done,
+        "refused": refused,
+        "list_url": url_for("pages.list_view", app=app, entity=entity),
+    }
     return render_template("pages/transition_result.html", r=result, nav=nav), 200
 
 
@@ -137,6 +168,13 @@ def _log_denial(error: PermissionDenied) -> None:
     """A refused record of a bulk transition is a denial like any other (a security event)."""
     ctx = g.get("lowcode_ctx")
     actor = ctx.actor if ctx is not None else None
-    log_event_now(services().db, "permission_denied", username=actor.username if actor else "",
-                  user_id=actor.user_id if actor else None, ip=request.remote_addr or "", method=request.method,
-                  path=request.path, reason=error.message)  # fmt: skip
+    log_event_now(
+        services().db,
+        "permission_denied",
+        username=actor.username if actor else "",
+        user_id=actor.user_id if actor else None,
+        ip=request.remote_addr or "",
+        method=request.method,
+        path=request.path,
+        reason=error.message,
+    )

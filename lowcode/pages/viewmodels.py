@@ -90,8 +90,15 @@ def detail_model(
             )
         elif cf.has_column:
             cell = lookups.cell(entity, cf, record.get(cf.name))
-            fields.append({"label": cf.fdef.label_for(language), "text": cell["text"], "url": cell["url"],
-                           "name": cf.name, "numeric": is_numeric(cf)})  # fmt: skip
+            fields.append(
+                {
+                    "label": cf.fdef.label_for(language),
+                    "text": cell["text"],
+                    "url": cell["url"],
+                    "name": cf.name,
+                    "numeric": is_numeric(cf),
+                }
+            )
     actions = {"edit_record": "update", "delete_record": "delete", "restore_record": "delete"}
     barred = {"edit_record": record_locked(entity, record), "delete_record": not may_delete(entity, record)}
     urls = {

@@ -40,8 +40,15 @@ def transition_buttons(
         url = url_for(
             "pages.transition", app=entity.app, entity=entity.name, record_id=record["id"], name=step.name
         )
-        out.append({"name": step.name, "label": step.label_for(language), "url": url,
-                    "confirm": confirm_text(step, language), "needs_form": bool(step.required_fields)})  # fmt: skip
+        out.append(
+            {
+                "name": step.name,
+                "label": step.label_for(language),
+                "url": url,
+                "confirm": confirm_text(step, language),
+                "needs_form": bool(step.required_fields),
+            }
+        )
     return out
 
 
@@ -76,16 +83,16 @@ def state_choices(entity: CompiledEntity, language: str) -> list[tuple[str, str]
     return [(s, wf.state_label(s, language)) for s in wf.initial] if wf is not None else None
 
 
-def state_filter(
-    entity: CompiledEntity, language: str, current: str, link
-) -> list[dict[str, Any]]:  # fmt: skip
+def state_filter(entity: CompiledEntity, language: str, current: str, link) -> list[dict[str, Any]]:
     """The list's state filter: one link per state (``link(value)`` gives its URL; "" for every state)."""
     wf = entity.workflow
     if wf is None:
         return []
     out = [{"label": None, "color": "", "url": link(""), "active": current == ""}]
-    out += [{"label": s.label_for(language), "color": s.color, "url": link(s.name), "active": current == s.name}
-            for s in wf.states.values()]  # fmt: skip
+    out += [
+        {"label": s.label_for(language), "color": s.color, "url": link(s.name), "active": current == s.name}
+        for s in wf.states.values()
+    ]
     return out
 
 

@@ -92,8 +92,16 @@ class Cron:
         minutes, hours, days, months, weekdays = (
             _field(p, name, lo, hi) for p, (name, lo, hi) in zip(parts, FIELDS, strict=True)
         )
-        return cls(" ".join(parts), minutes, hours, days, months, frozenset(d % 7 for d in weekdays),
-                   days_restricted=parts[2] != "*", weekdays_restricted=parts[4] != "*")  # fmt: skip
+        return cls(
+            " ".join(parts),
+            minutes,
+            hours,
+            days,
+            months,
+            frozenset(d % 7 for d in weekdays),
+            days_restricted=parts[2] != "*",
+            weekdays_restricted=parts[4] != "*",
+        )
 
     def _day_matches(self, day: dt.date) -> bool:
         in_month = day.day in self.days

@@ -74,9 +74,18 @@ class Capture:
         self.add(statement, parameters)
 
 
-def dry_run(services, ctx: WriteContext, app: str, entity_name: str, record_id: int | None,
-            changes: dict[str, Any], *, version: int | None = None, rule: str | None = None,
-            cascade: bool = True) -> dict[str, Any]:  # fmt: skip
+def dry_run(
+    services,
+    ctx: WriteContext,
+    app: str,
+    entity_name: str,
+    record_id: int | None,
+    changes: dict[str, Any],
+    *,
+    version: int | None = None,
+    rule: str | None = None,
+    cascade: bool = True,
+) -> dict[str, Any]:
     """Run the write and the chosen rules in a savepoint, report what happened, roll it back."""
     permissions = services.permissions
     entity = ctx.snapshot.entity(app, entity_name)
@@ -183,8 +192,15 @@ def _record_json(services, ctx: WriteContext, app: str, entity_name: str, record
     return to_jsonable(record_to_json(entity, record, hidden, rows, children))
 
 
-def _readable(services, ctx: WriteContext, app: str, entity_name: str, rows: dict[str, list[dict]],
-              record: dict | None, record_id: int | None) -> set[tuple[str, int]]:  # fmt: skip
+def _readable(
+    services,
+    ctx: WriteContext,
+    app: str,
+    entity_name: str,
+    rows: dict[str, list[dict]],
+    record: dict | None,
+    record_id: int | None,
+) -> set[tuple[str, int]]:
     """The (entity, id) pairs of the records the trial touched that the caller may read under their record
     rules (one query per entity), and the record they wrote."""
     touched: dict[str, set[int]] = {}
@@ -212,11 +228,20 @@ def _visible(services, ctx: WriteContext, app: str, rows: dict[str, list[dict]],
     def seen(row: dict) -> bool:
         return (row.get("entity"), row.get("record_id")) in readable or row.get("record_id") is None
 
-    changes = [{"entity": c["entity"], "record_id": c["record_id"], "version": c.get("version"),
-                "action": c["action"], "actor": c.get("actor_name", ""), "source": c.get("source", ""),
-                "diff": {k: v for k, v in (c.get("diff") or {}).items() if k not in hidden_of(c["entity"])}}
-               if seen(c) else {"entity": c["entity"], "action": c["action"], "hidden": True}
-               for c in rows["changes"]]  # fmt: skip
+    changes = [
+        {
+            "entity": c["entity"],
+            "record_id": c["record_id"],
+            "version": c.get("version"),
+            "action": c["action"],
+            "actor": c.get("actor_name", ""),
+            "source": c.get("source", ""),
+            "diff": {k: v for k, v in (c.get("diff") or {}).items() if k not in hidden_of(c["entity"])},
+        }
+        if seen(c)
+        else {"entity": c["entity"], "action": c["action"], "hidden": True}
+        for c in rows["changes"]
+    ]
     events = []
     for e in rows["events"]:
         if not seen(e):
@@ -230,10 +255,22 @@ def _visible(services, ctx: WriteContext, app: str, rows: dict[str, list[dict]],
         events.append(
             {"entity": e["entity"], "record_id": e["record_id"], "kind": e["kind"], "payload": payload}
         )
-    keys = ("rule", "rule_version", "entity", "record_id", "trigger", "phase", "outcome", "message",
-            "duration_ms", "actions")  # fmt: skip
-    runs = [{k: r.get(k) for k in keys} | ({} if seen(r) else {"record_id": None, "actions": [], "hidden": True})
-            for r in rows["runs"]]  # fmt: skip
+    keys = (
+        "rule",
+        "rule_version",
+        "entity",
+        "record_id",
+        "trigger",
+        "phase",
+        "outcome",
+        "message",
+        "duration_ms",
+        "actions",
+    )
+    runs = [
+        {k: r.get(k) for k in keys} | ({} if seen(r) else {"record_id": None, "actions": [], "hidden": True})
+        for r in rows["runs"]
+    ]
     return {
         "changes": changes,
         "events": events,

@@ -66,19 +66,30 @@ class RuleEngine:
         if link in ctx.chain:
             raise RuleRefused(f"Refused: rule cycle {' -> '.join((*ctx.chain, link))}", rule=rule.name)
         if ctx.depth >= self.max_depth:
-            raise RuleRefused(f"Refused: rule cascade deeper than {self.max_depth}: {' -> '.join((*ctx.chain, link))}",
-                              rule=rule.name)  # fmt: skip
+            raise RuleRefused(
+                f"Refused: rule cascade deeper than {self.max_depth}: {' -> '.join((*ctx.chain, link))}",
+                rule=rule.name,
+            )
         rows = ctx.rows if ctx.rows is not None else event.rows  # a caller's write starts a tally
-        system = replace(ctx, actor=Actor.system(f"rule:{rule.name}"), depth=ctx.depth + 1,
-                         chain=(*ctx.chain, link), source=f"rule:{rule.name}", rows=rows,
-                         reader=ctx.reader or ctx.actor)  # fmt: skip
+        system = replace(
+            ctx,
+            actor=Actor.system(f"rule:{rule.name}"),
+            depth=ctx.depth + 1,
+            chain=(*ctx.chain, link),
+            source=f"rule:{rule.name}",
+            rows=rows,
+            reader=ctx.reader or ctx.actor,
+        )
         run = RuleRun(system, self, rule, event)
         started = time.perf_counter()
         try:
             self.run_actions(run, list(rule.actions), self.scope(ctx, event))
         except LowcodeError as exc:
-            refused = exc if isinstance(exc, RuleRefused) else RuleRefused(f"Rule '{rule.name}': {exc.message}",
-                                                                          fields=exc.fields, rule=rule.name)  # fmt: skip
+            refused = (
+                exc
+                if isinstance(exc, RuleRefused)
+                else RuleRefused(f"Rule '{rule.name}': {exc.message}", fields=exc.fields, rule=rule.name)
+            )
             entry = _entry(rule, event, trigger or event.kind, "refused", refused.message, started, run.done)
             pending = list(getattr(exc, "after_rollback", []))
             refused.after_rollback = [*pending, lambda s: log_run(s, **entry)]
@@ -102,8 +113,15 @@ class RuleEngine:
         sources = trigger_sources(
             event.entity, record, own=ctx.depth == 0
         )  # where messages' values come from
-        return {**record, "record": record, "old": event.before, "user": ctx.actor.variables,
-                "now": ctx.now, "today": ctx.now.date(), SOURCES: sources}  # fmt: skip
+        return {
+            **record,
+            "record": record,
+            "old": event.before,
+            "user": ctx.actor.variables,
+            "now": ctx.now,
+            "today": ctx.now.date(),
+            SOURCES: sources,
+        }
 
     def child_rows(self, ctx: WriteContext, app: str, entity: str, record_id: int) -> dict[str, list]:
         """Stored child rows of a record (for rules on events that did not send them)."""
@@ -116,9 +134,25 @@ def _truthy(value: Any, source: str) -> bool:
     raise ExpressionEvaluationError(f"'when' must be true or false: '{source}' gave {value!r}")
 
 
-def _entry(rule: CompiledRule, event: WriteEvent, trigger: str, outcome: str, message: str, started: float,
-           done: list[str]) -> dict[str, Any]:  # fmt: skip
-    return {"app": rule.app, "rule": rule.name, "rule_version": rule.version, "entity": event.entity,
-            "record_id": event.record_id, "trigger": trigger, "phase": rule.phase or "schedule", "outcome": outcome,
-            "message": message, "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-            "actions": list(done)}  # fmt: skip
+def _entry(
+    rule: CompiledRule,
+    event: WriteEvent,
+    trigger: str,
+    outcome: str,
+    message: str,
+    started: float,
+    done: list[str],
+) -> dict[str, Any]:
+    return {
+        "app": rule.app,
+        "rule": rule.name,
+        "rule_version": rule.version,
+        "entity": event.entity,
+        "record_id": event.record_id,
+        "trigger": trigger,
+        "phase": rule.phase or "schedule",
+        "outcome": outcome,
+        "message": message,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+        "actions": list(done),
+    }

@@ -80,16 +80,23 @@ def compile_rule(app: str, body: Mapping[str, Any], entity: CompiledEntity, vers
         return parse_condition(doc, entity.kinds, path=path) if doc else None
 
     return CompiledRule(
-        app=app, name=body["name"], entity=body["entity"], version=version, order=int(body.get("order", 100)),
+        app=app,
+        name=body["name"],
+        entity=body["entity"],
+        version=version,
+        order=int(body.get("order", 100)),
         phase=None if schedule else trigger.get("phase", "after"),
-        events=frozenset(trigger.get("events", [])), actions=tuple(body["actions"]),
-        fields_changed=frozenset(trigger.get("fields_changed", [])), transition=transition,
+        events=frozenset(trigger.get("events", [])),
+        actions=tuple(body["actions"]),
+        fields_changed=frozenset(trigger.get("fields_changed", [])),
+        transition=transition,
         transitions_taken=frozenset([taken] if isinstance(taken, str) else taken or []),
         condition=cond(trigger.get("condition"), "trigger/condition"),
         old_condition=cond(trigger.get("old_condition"), "trigger/old_condition"),
-        schedule=schedule, schedule_condition=cond((schedule or {}).get("condition"), "schedule/condition"),
+        schedule=schedule,
+        schedule_condition=cond((schedule or {}).get("condition"), "schedule/condition"),
         definition=dict(body),
-    )  # fmt: skip
+    )
 
 
 @dataclass
@@ -105,8 +112,11 @@ class Rulebook:
         return self.by_trigger.get((app, entity, kind, phase), [])
 
 
-def build_rulebook(entities: Mapping[tuple[str, str], CompiledEntity], rules: Mapping[tuple[str, str], Mapping[str, Any]],
-                   version: int) -> Rulebook:  # fmt: skip
+def build_rulebook(
+    entities: Mapping[tuple[str, str], CompiledEntity],
+    rules: Mapping[tuple[str, str], Mapping[str, Any]],
+    version: int,
+) -> Rulebook:
     """Compile every enabled rule whose entity is published."""
     book = Rulebook()
     for (app, name), body in sorted(rules.items()):

@@ -15,8 +15,16 @@ def log_run(session: Session, **entry: Any) -> None:
     session.execute(sa.insert(RuleRunEntry).values(at=utcnow(), **entry))
 
 
-def runs(session: Session, app: str, *, entity: str | None = None, record_id: int | None = None,
-         rule: str | None = None, limit: int = 100, record_ids: sa.Select | None = None) -> list[RuleRunEntry]:  # fmt: skip
+def runs(
+    session: Session,
+    app: str,
+    *,
+    entity: str | None = None,
+    record_id: int | None = None,
+    rule: str | None = None,
+    limit: int = 100,
+    record_ids: sa.Select | None = None,
+) -> list[RuleRunEntry]:
     """Runs of an app, newest first, optionally for one record or one rule; ``record_ids`` (a subquery)
     limits them to the runs of those records (a reader's record rules)."""
     query = (

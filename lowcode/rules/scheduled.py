@@ -117,15 +117,22 @@ def run_scheduled_rule(services, engine: RuleEngine, rule: CompiledRule, now: dt
             where = rule.schedule_condition.to_sql({n: t.c[n] for n in entity.kinds}, variables)
             query = sa.select(t.c.id).where(t.c.deleted_at.is_(None), where).order_by(t.c.id)
             record_ids = list(session.scalars(query.limit(MAX_RECORDS)))
-    summary = {"minute": at.isoformat(timespec="minutes"), "records": len(record_ids), "ok": 0,
-               "refused": 0, "error": 0, "skipped": 0}  # fmt: skip
+    summary = {
+        "minute": at.isoformat(timespec="minutes"),
+        "records": len(record_ids),
+        "ok": 0,
+        "refused": 0,
+        "error": 0,
+        "skipped": 0,
+    }
     for record_id in record_ids:
         summary[run_for_record(services, engine, rule, record_id, actor, at)] += 1
     return summary
 
 
-def run_for_record(services, engine: RuleEngine, rule: CompiledRule, record_id: int | None, actor: Actor,
-                   at: dt.datetime) -> str:  # fmt: skip
+def run_for_record(
+    services, engine: RuleEngine, rule: CompiledRule, record_id: int | None, actor: Actor, at: dt.datetime
+) -> str:
     """Run the rule's actions for one record in a transaction of its own: "ok", "refused" (logged by the
     engine after the rollback), "error" (logged here) or "skipped" (the record is gone or no longer matches)."""
     started = time.perf_counter()
@@ -142,10 +149,20 @@ def run_for_record(services, engine: RuleEngine, rule: CompiledRule, record_id: 
     except Exception as exc:  # noqa: BLE001 - one record's failure must not stop the others
         log.exception("scheduled rule %s.%s failed on record %s", rule.app, rule.name, record_id)
         with services.db.write() as session:
-            log_run(session, app=rule.app, rule=rule.name, rule_version=rule.version, entity=rule.entity,
-                    record_id=record_id, trigger=TRIGGER, phase=TRIGGER, outcome="error",
-                    message=f"{type(exc).__name__}: {exc}"[:2000],
-                    duration_ms=round((time.perf_counter() - started) * 1000, 3), actions=[])  # fmt: skip
+            log_run(
+                session,
+                app=rule.app,
+                rule=rule.name,
+                rule_version=rule.version,
+                entity=rule.entity,
+                record_id=record_id,
+                trigger=TRIGGER,
+                phase=TRIGGER,
+                outcome="error",
+                message=f"{type(exc).__name__}: {exc}"[:2000],
+                duration_ms=round((time.perf_counter() - started) * 1000, 3),
+                actions=[],
+            )
         return "error"
 
 

@@ -95,9 +95,12 @@ def column_names(text: str, columns: Mapping[str, Any]) -> set[str]:
 
 
 def update_plan(
-    dialect: str, columns: Mapping[str, sa.ColumnElement], set_exprs: Mapping[str, str],
-    guard: str | None, context: Mapping[str, Any],
-) -> UpdatePlan:  # fmt: skip
+    dialect: str,
+    columns: Mapping[str, sa.ColumnElement],
+    set_exprs: Mapping[str, str],
+    guard: str | None,
+    context: Mapping[str, Any],
+) -> UpdatePlan:
     """Compile the ``set`` expressions and the ``guard``: bare names found in ``columns`` are the target
     row's columns, everything else comes from ``context``. Checks of the ``set`` values apply to the rows
     the guard lets through.

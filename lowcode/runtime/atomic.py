@@ -87,8 +87,10 @@ def apply_atomic(
     plan = update_plan(
         dialect, {c.name: c for c in t.columns}, update.set_exprs, update.guard, update.context
     )
-    where = [t.c.deleted_at.is_(None), entity.condition(update.match, "where").to_sql(
-        {n: t.c[n] for n in entity.kinds}, update.variables)]  # fmt: skip
+    where = [
+        t.c.deleted_at.is_(None),
+        entity.condition(update.match, "where").to_sql({n: t.c[n] for n in entity.kinds}, update.variables),
+    ]
     select = sa.select(t).where(*where).order_by(t.c.id)
     if update.max_rows is not None:
         select = select.limit(update.max_rows + 1)
@@ -137,8 +139,14 @@ def apply_atomic(
         result.before[after["id"]] = old
         changes = audit.diff(old, after, [cf.name for cf in entity.fields.values() if cf.has_column])
         audit.record_change(ctx, entity.app, entity.name, after["id"], after["version"], "update", changes)
-        outbox.enqueue(ctx, entity.app, entity.name, after["id"], "updated",
-                       {"id": after["id"], "version": after["version"], "changes": changes})  # fmt: skip
+        outbox.enqueue(
+            ctx,
+            entity.app,
+            entity.name,
+            after["id"],
+            "updated",
+            {"id": after["id"], "version": after["version"], "changes": changes},
+        )
     result.refused = [row for rid, row in before.items() if rid not in result.before]
     return result
 
@@ -164,8 +172,10 @@ def _predict(entity: CompiledEntity, update: AtomicUpdate, row: dict[str, Any]) 
     names = {**update.context, **row}  # bare names that are columns are the row's values, as in SQL
     if update.guard and _evaluate(update.guard, names, "guard") is not True:
         return None
-    return {name: _as_stored(entity, name, _evaluate(expr, names, name))
-            for name, expr in update.set_exprs.items()}  # fmt: skip
+    return {
+        name: _as_stored(entity, name, _evaluate(expr, names, name))
+        for name, expr in update.set_exprs.items()
+    }
 
 
 def _per_row(t: sa.Table, planned: dict[int, dict[str, Any]]) -> dict[str, Any]:

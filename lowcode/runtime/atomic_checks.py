@@ -32,9 +32,14 @@ class AtomicRowChecks:
     are the fields the UPDATE sets."""
 
     def __init__(
-        self, ctx: WriteContext, entity: CompiledEntity, permissions: PermissionService, compute: Compute,
-        computed_by_db: frozenset[str], workflow: WorkflowGuard,
-    ):  # fmt: skip
+        self,
+        ctx: WriteContext,
+        entity: CompiledEntity,
+        permissions: PermissionService,
+        compute: Compute,
+        computed_by_db: frozenset[str],
+        workflow: WorkflowGuard,
+    ):
         self.ctx = ctx
         self.entity = entity
         self.permissions = permissions

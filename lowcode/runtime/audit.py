@@ -31,9 +31,14 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any] | None, names: lis
 
 
 def record_change(
-    ctx: WriteContext, app: str, entity: str, record_id: int | None, version: int | None,
-    action: str, changes: dict[str, list],
-) -> None:  # fmt: skip
+    ctx: WriteContext,
+    app: str,
+    entity: str,
+    record_id: int | None,
+    version: int | None,
+    action: str,
+    changes: dict[str, list],
+) -> None:
     """Append one audit row to the current transaction."""
     ctx.session.execute(
         _INSERT,

@@ -58,10 +58,13 @@ class ChildRows:
         """Per sent child-table field, the columns the actor may not see or change (its own grants on the
         child entity; none when only the parent's grants govern it)."""
         return {
-            name: FieldGuard(permissions.hidden_fields(actor, self.entities[name]),
-                             permissions.read_only_fields(actor, self.entities[name]))
-            for name in sent if name in self.entities
-        }  # fmt: skip
+            name: FieldGuard(
+                permissions.hidden_fields(actor, self.entities[name]),
+                permissions.read_only_fields(actor, self.entities[name]),
+            )
+            for name in sent
+            if name in self.entities
+        }
 
     def fetch(self, parent_id: int) -> dict[str, list[dict[str, Any]]]:
         """Stored child rows of a parent, by child field, in row order."""
@@ -77,9 +80,11 @@ class ChildRows:
         return found
 
     def load(
-        self, raw: dict[str, Any], existing: dict[str, list[dict[str, Any]]],
+        self,
+        raw: dict[str, Any],
+        existing: dict[str, list[dict[str, Any]]],
         guarded: Mapping[str, FieldGuard] | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Validate sent rows (a sent list replaces the stored rows); compute each row's computed fields.
         ``guarded``: per child-table field, the columns the actor may not see or change.
 
@@ -158,8 +163,12 @@ class ChildRows:
             for i, row in enumerate(self._rows[name]):
                 values = {k: row.get(k) for k in stored} | {"idx": row["idx"], "updated_at": self.ctx.now}
                 if row.get("id") is None:
-                    values |= {"parent_id": parent_id, "version": 1, "created_at": self.ctx.now,
-                               "created_by": self.ctx.actor.user_id}  # fmt: skip
+                    values |= {
+                        "parent_id": parent_id,
+                        "version": 1,
+                        "created_at": self.ctx.now,
+                        "created_by": self.ctx.actor.user_id,
+                    }
                 with guard_constraints(self.ctx, child, values, prefix=f"{name}.{i}."):
                     self._store(t, row, values)
                 # keep the row complete (system columns too) so callers can answer without re-reading it

@@ -210,9 +210,13 @@ def _first_text(fields: dict[str, CompiledField]) -> str | None:
 
 
 def _build_table(
-    app: str, entity: str, fields: dict[str, CompiledField], is_child: bool, metadata: sa.MetaData,
+    app: str,
+    entity: str,
+    fields: dict[str, CompiledField],
+    is_child: bool,
+    metadata: sa.MetaData,
     unique_together: list[list[str]] = (),
-) -> sa.Table:  # fmt: skip
+) -> sa.Table:
     name = table_name(app, entity)
     columns: list[sa.schema.SchemaItem] = [
         sa.Column("id", ID_TYPE, primary_key=True, autoincrement=True),

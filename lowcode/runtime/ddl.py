@@ -47,9 +47,13 @@ class ApplyContext:
 
 
 def apply_plan(
-    session: Session, plan: SchemaPlan, old: CompiledEntity | None, new: CompiledEntity, actor_name: str,
+    session: Session,
+    plan: SchemaPlan,
+    old: CompiledEntity | None,
+    new: CompiledEntity,
+    actor_name: str,
     version: int,
-) -> list[str]:  # fmt: skip
+) -> list[str]:
     """Run every step of the plan in order; returns a sentence per step.
 
     :raises SchemaChangeRefused: when a step cannot be applied (e.g. unique over duplicate values).
@@ -86,10 +90,16 @@ def trash(ctx: ApplyContext, column: str, key: str, reason: str) -> TrashedColum
     t = sa.table(ctx.table_name, sa.column(column))
     count = ctx.connection.execute(sa.select(sa.func.count(t.c[column]))).scalar() or 0
     entry = TrashedColumn(
-        app=ctx.new.app, entity=ctx.new.name, table_name=ctx.table_name, field_key=key,
-        field=_old_field_doc(ctx, key), reason=reason, values_count=count,
-        definition_version=ctx.version, trashed_by=ctx.actor_name,
-    )  # fmt: skip
+        app=ctx.new.app,
+        entity=ctx.new.name,
+        table_name=ctx.table_name,
+        field_key=key,
+        field=_old_field_doc(ctx, key),
+        reason=reason,
+        values_count=count,
+        definition_version=ctx.version,
+        trashed_by=ctx.actor_name,
+    )
     ctx.session.add(entry)
     ctx.session.flush()
     entry.column_name = f"{TRASH_PREFIX}{entry.id}_{key}"[:63]
@@ -169,9 +179,13 @@ def _add_index(ctx: ApplyContext, step: Step) -> None:
     if index.unique:
         cols = [sa.column(c) for c in columns]
         dup = ctx.connection.execute(
-            sa.select(*cols).select_from(sa.table(ctx.table_name, *cols)).where(*(c.is_not(None) for c in cols))
-            .group_by(*cols).having(sa.func.count() > 1).limit(1)
-        ).first()  # fmt: skip
+            sa.select(*cols)
+            .select_from(sa.table(ctx.table_name, *cols))
+            .where(*(c.is_not(None) for c in cols))
+            .group_by(*cols)
+            .having(sa.func.count() > 1)
+            .limit(1)
+        ).first()
         if dup is not None:
             raise SchemaChangeRefused(
                 f"Cannot make {', '.join(columns)} unique: existing records share the value {tuple(dup)!r}",

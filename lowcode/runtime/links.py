@@ -40,9 +40,13 @@ class LinkCheck:
         self._users: list[tuple[str, Any]] = []
 
     def add(
-        self, entity: CompiledEntity, values: dict[str, Any], prefix: str = "", kept: dict[str, Any] | None = None,
+        self,
+        entity: CompiledEntity,
+        values: dict[str, Any],
+        prefix: str = "",
+        kept: dict[str, Any] | None = None,
         sent: frozenset[str] | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """The link and user values of one record or row (``prefix``: the path of a child row). Only the
         writer's own choices are held to their record rules, the others only have to exist: ``kept``, the
         values the row held before this write (an unchanged link), and ``sent``, the fields the writer sent

@@ -67,8 +67,14 @@ class RecordService:
         owned = {**event.after, "owner": ctx.actor.user_id, "created_by": ctx.actor.user_id}
         self.permissions.check_write(ctx.actor, entity, "create", None, owned, _sent(data))
         self._check_integrity(ctx, entity, event.after, children, None, sent=_sent(data))
-        system = {"version": 1, "created_at": ctx.now, "updated_at": ctx.now,
-                  "created_by": ctx.actor.user_id, "updated_by": ctx.actor.user_id, "owner": ctx.actor.user_id}  # fmt: skip
+        system = {
+            "version": 1,
+            "created_at": ctx.now,
+            "updated_at": ctx.now,
+            "created_by": ctx.actor.user_id,
+            "updated_by": ctx.actor.user_id,
+            "owner": ctx.actor.user_id,
+        }
         row = {**event.after, **system}
         with guard_constraints(ctx, entity, row):
             record_id = ctx.session.execute(entity.statements.insert, row).scalar_one()
@@ -84,8 +90,15 @@ class RecordService:
             return self._as_stored(ctx, entity, written)
         return written
 
-    def update(self, ctx: WriteContext, app: str, entity_name: str, record_id: int, data: Any,
-               expected_version: int | None) -> dict[str, Any]:  # fmt: skip
+    def update(
+        self,
+        ctx: WriteContext,
+        app: str,
+        entity_name: str,
+        record_id: int,
+        data: Any,
+        expected_version: int | None,
+    ) -> dict[str, Any]:
         """Change a record; ``expected_version`` is the version the client edited.
 
         :raises VersionConflict: if the record changed since (with the fields changed since).
@@ -96,9 +109,15 @@ class RecordService:
         return self._change(ctx, entity, current, data, expected_version, None)
 
     def transition(
-        self, ctx: WriteContext, app: str, entity_name: str, record_id: int, name: str, data: Any,
+        self,
+        ctx: WriteContext,
+        app: str,
+        entity_name: str,
+        record_id: int,
+        name: str,
+        data: Any,
         expected_version: int | None,
-    ) -> dict[str, Any]:  # fmt: skip
+    ) -> dict[str, Any]:
         """Take the workflow transition ``name`` (``data``: the fields it requires). A role grant of the
         transition is enough: the caller needs no 'update' grant. Otherwise it is an update of the record."""
         entity = self._entity(ctx, app, entity_name)
@@ -107,8 +126,15 @@ class RecordService:
         body = self.workflow.transition_input(entity, step, data)
         return self._change(ctx, entity, current, body, expected_version, name)
 
-    def _change(self, ctx: WriteContext, entity: CompiledEntity, current: dict, data: Any,
-                expected_version: int | None, requested: str | None) -> dict[str, Any]:  # fmt: skip
+    def _change(
+        self,
+        ctx: WriteContext,
+        entity: CompiledEntity,
+        current: dict,
+        data: Any,
+        expected_version: int | None,
+        requested: str | None,
+    ) -> dict[str, Any]:
         """An update (``requested``: the transition endpoint's transition), authorized by the caller."""
         app, record_id = entity.app, current["id"]
         self._conflict(ctx, entity, current, expected_version)
@@ -118,8 +144,16 @@ class RecordService:
         self._compute(ctx, entity, record, children.current(), is_create=False)
         check_form(ctx, entity, current, {**current, **record}, _sent(data), children)
         taken = self.workflow.resolve(ctx, entity, current, {**current, **record}, requested)
-        event = WriteEvent(app, entity.name, "update", record_id, before, record, children.current(),
-                           transition=taken.name if taken else None)  # fmt: skip
+        event = WriteEvent(
+            app,
+            entity.name,
+            "update",
+            record_id,
+            before,
+            record,
+            children.current(),
+            transition=taken.name if taken else None,
+        )
         self.rules.before_write(ctx, entity, event)
         self._compute(ctx, entity, event.after, children.current(), is_create=False)
         taken = self.workflow.settle(
@@ -142,8 +176,19 @@ class RecordService:
         child_diff = children.write(record_id)
         changes = {**audit.diff(before, event.after, list(changed)), **child_diff}
         audit.record_change(ctx, app, entity.name, record_id, new_version, "update", changes)
-        outbox.enqueue(ctx, app, entity.name, record_id, "updated", {"id": record_id, "version": new_version,
-                       "changes": changes, **({"transition": event.transition} if event.transition else {})})  # fmt: skip
+        outbox.enqueue(
+            ctx,
+            app,
+            entity.name,
+            record_id,
+            "updated",
+            {
+                "id": record_id,
+                "version": new_version,
+                "changes": changes,
+                **({"transition": event.transition} if event.transition else {}),
+            },
+        )
         written = {**current, **event.after, **system, **children.current()}
         if self.rules.after_write(ctx, entity, event):
             return self._as_stored(ctx, entity, written)
@@ -160,9 +205,17 @@ class RecordService:
         return self._set_deleted(ctx, app, entity_name, record_id, None, deleting=False)
 
     def update_where(
-        self, ctx: WriteContext, app: str, entity_name: str, match: dict[str, Any], variables: dict[str, Any],
-        set_exprs: dict[str, str], context: dict[str, Any], guard: str | None = None, max_rows: int | None = None,
-    ) -> AtomicResult:  # fmt: skip
+        self,
+        ctx: WriteContext,
+        app: str,
+        entity_name: str,
+        match: dict[str, Any],
+        variables: dict[str, Any],
+        set_exprs: dict[str, str],
+        context: dict[str, Any],
+        guard: str | None = None,
+        max_rows: int | None = None,
+    ) -> AtomicResult:
         """Guarded atomic update of every record matching ``match`` (see :mod:`lowcode.runtime.atomic`):
         the database computes the values; the steps of this path run on each real row around the UPDATE
         (:mod:`lowcode.runtime.atomic_checks`); after-rules see each changed row like any other update.
@@ -170,9 +223,14 @@ class RecordService:
         :raises TooManyRows: more than ``max_rows`` records match (nothing changed)."""
         entity = self._entity(ctx, app, entity_name)
         self.permissions.authorize(ctx.actor, entity, "update")
-        checks = AtomicRowChecks(ctx, entity, self.permissions,
-                                 lambda record, children: self._compute(ctx, entity, record, children, is_create=False),
-                                 frozenset(set_exprs), self.workflow)  # fmt: skip
+        checks = AtomicRowChecks(
+            ctx,
+            entity,
+            self.permissions,
+            lambda record, children: self._compute(ctx, entity, record, children, is_create=False),
+            frozenset(set_exprs),
+            self.workflow,
+        )
         result = apply_atomic(
             ctx, entity, AtomicUpdate(match, variables, set_exprs, context, guard, max_rows), checks
         )
@@ -240,13 +298,25 @@ class RecordService:
     def _compute(
         self, ctx: WriteContext, entity: CompiledEntity, record: dict, children: dict, is_create: bool
     ) -> None:
-        compute_ctx = ComputeContext(ctx.session, is_create, ctx.now,
-                                     lambda key: next_in_series(ctx.session, f"{entity.app}.{entity.name}.{key}"))  # fmt: skip
+        compute_ctx = ComputeContext(
+            ctx.session,
+            is_create,
+            ctx.now,
+            lambda key: next_in_series(ctx.session, f"{entity.app}.{entity.name}.{key}"),
+        )
         for cf in entity.computed:
             record[cf.name] = cf.ftype.compute(cf.fdef, {**record, **children}, children, compute_ctx)
 
-    def _check_integrity(self, ctx, entity, record, children: ChildRows, record_id, before=None,
-                         sent: frozenset[str] = frozenset()) -> None:  # fmt: skip
+    def _check_integrity(
+        self,
+        ctx,
+        entity,
+        record,
+        children: ChildRows,
+        record_id,
+        before=None,
+        sent: frozenset[str] = frozenset(),
+    ) -> None:
         """Link targets (those the writer ``sent``: records they may read) and unique values of the fields
         this write sets or changes, and the links of its child rows (one query per target entity)."""
         changed = {k: v for k, v in record.items() if before is None or before.get(k) != v}
@@ -286,8 +356,12 @@ class RecordService:
         if expected_version is not None:
             self._conflict(ctx, entity, current, expected_version)
         new_version = current["version"] + 1
-        values = {"deleted_at": ctx.now if deleting else None, "version": new_version,
-                  "updated_at": ctx.now, "updated_by": ctx.actor.user_id}  # fmt: skip
+        values = {
+            "deleted_at": ctx.now if deleting else None,
+            "version": new_version,
+            "updated_at": ctx.now,
+            "updated_by": ctx.actor.user_id,
+        }
         event = WriteEvent(
             app, entity.name, "delete" if deleting else "restore", record_id, current, {**current, **values}
         )
@@ -296,8 +370,15 @@ class RecordService:
         if deleting:
             forget_link_target(ctx.session, entity.table.name, record_id)
         action = "delete" if deleting else "restore"
-        audit.record_change(ctx, app, entity.name, record_id, new_version, action,
-                            {"deleted_at": [None, ctx.now.isoformat()] if deleting else [str(current["deleted_at"]), None]})  # fmt: skip
+        audit.record_change(
+            ctx,
+            app,
+            entity.name,
+            record_id,
+            new_version,
+            action,
+            {"deleted_at": [None, ctx.now.isoformat()] if deleting else [str(current["deleted_at"]), None]},
+        )
         outbox.enqueue(
             ctx, app, entity.name, record_id, f"{action}d", {"id": record_id, "version": new_version}
         )

@@ -68,8 +68,13 @@ class SavedViews:
         if view is None:
             if len(mine) >= MAX_VIEWS:
                 raise BadRequest(f"At most {MAX_VIEWS} saved views per list")
-            view = SavedView(app=self.entity.app, entity=self.entity.name, name=name,
-                             owner_id=self.ctx.actor.user_id, params={})  # fmt: skip
+            view = SavedView(
+                app=self.entity.app,
+                entity=self.entity.name,
+                name=name,
+                owner_id=self.ctx.actor.user_id,
+                params={},
+            )
             self.ctx.session.add(view)
         view.params, view.shared, view.updated_at = params, shared, utcnow()
         self.ctx.session.flush()

@@ -116,9 +116,12 @@ def widens(before: sa.types.TypeEngine, after: sa.types.TypeEngine) -> bool:
 
 
 def plan_entity(
-    connection: sa.Connection, old: CompiledEntity | None, new: CompiledEntity, options: PublishOptions,
+    connection: sa.Connection,
+    old: CompiledEntity | None,
+    new: CompiledEntity,
+    options: PublishOptions,
     trashed: Mapping[int, Any],
-) -> SchemaPlan:  # fmt: skip
+) -> SchemaPlan:
     """The plan that brings ``new.table`` in line with ``new`` (``old`` = the published version, if any).
 
     ``trashed`` maps trash ids to restorable :class:`~lowcode.core.models.TrashedColumn` rows of this entity.
@@ -267,6 +270,11 @@ def _index_steps(inspector, new: CompiledEntity, moved: set[str]) -> list[Step]:
     for name, ix in sorted(wanted.items()):
         if name not in have:
             columns = [c.name for c in ix.columns]
-            steps.append(Step("add_index", columns[0] if len(columns) == 1 else None,
-                              {"index": name, "columns": columns, "unique": bool(ix.unique)}))  # fmt: skip
+            steps.append(
+                Step(
+                    "add_index",
+                    columns[0] if len(columns) == 1 else None,
+                    {"index": name, "columns": columns, "unique": bool(ix.unique)},
+                )
+            )
     return steps

@@ -20,10 +20,13 @@ def _iso(value: dt.datetime | None) -> str | None:
 
 
 def record_to_json(
-    entity: CompiledEntity, record: Mapping[str, Any], hidden: frozenset[str] = frozenset(),
-    children: Mapping[str, list[Mapping[str, Any]]] | None = None, child_entities: Mapping[str, CompiledEntity] | None = None,
+    entity: CompiledEntity,
+    record: Mapping[str, Any],
+    hidden: frozenset[str] = frozenset(),
+    children: Mapping[str, list[Mapping[str, Any]]] | None = None,
+    child_entities: Mapping[str, CompiledEntity] | None = None,
     child_hidden: Mapping[str, frozenset[str]] | None = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """JSON form of a record: system fields, each visible field dumped by its type, and child rows
     (without the columns ``child_hidden`` names per child-table field)."""
     out: dict[str, Any] = {}
@@ -38,6 +41,8 @@ def record_to_json(
             out[cf.name] = cf.ftype.dump(cf.fdef, record.get(cf.name))
         elif children is not None and child_entities and cf.name in children:
             child = child_entities[cf.name]
-            out[cf.name] = [record_to_json(child, r, (child_hidden or {}).get(cf.name, frozenset()))
-                            for r in children[cf.name]]  # fmt: skip
+            out[cf.name] = [
+                record_to_json(child, r, (child_hidden or {}).get(cf.name, frozenset()))
+                for r in children[cf.name]
+            ]
     return out

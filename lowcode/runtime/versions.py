@@ -32,8 +32,11 @@ def raise_conflict(
     """Refuse a write based on version ``expected``, naming the fields (but ``hidden``) changed since, with
     their current values. :raises VersionConflict:"""
     names = audit.fields_changed_since(ctx.session, entity.app, entity.name, current["id"], expected) - hidden
-    changed = {n: entity.fields[n].ftype.dump(entity.fields[n].fdef, current.get(n))
-               for n in sorted(names) if n in entity.fields and entity.fields[n].has_column}  # fmt: skip
+    changed = {
+        n: entity.fields[n].ftype.dump(entity.fields[n].fdef, current.get(n))
+        for n in sorted(names)
+        if n in entity.fields and entity.fields[n].has_column
+    }
     raise VersionConflict(
         f"Record {current['id']} was changed by someone else (you edited version {expected}, "
         f"it is now version {current['version']})",

@@ -66,8 +66,12 @@ class WorkflowGuard:
             record[wf.state_field] = wf.initial[0]
         elif state not in wf.initial and not (ctx.actor.is_system and state in wf.automatic_initial):
             starts = ", ".join(f"'{wf.state_label(s, ctx.actor.language)}'" for s in wf.initial)
-            message = Text("A new {entity} starts in {starts}; '{state}' is reached by a transition",
-                           entity=entity.label_for(ctx.actor.language), starts=starts, state=wf.state_label(state, ctx.actor.language))  # fmt: skip
+            message = Text(
+                "A new {entity} starts in {starts}; '{state}' is reached by a transition",
+                entity=entity.label_for(ctx.actor.language),
+                starts=starts,
+                state=wf.state_label(state, ctx.actor.language),
+            )
             raise ValidationFailed(message, fields={wf.state_field: [message]})
 
     def check_delete(self, ctx: WriteContext, entity: CompiledEntity, current: dict[str, Any]) -> None:
@@ -76,9 +80,13 @@ class WorkflowGuard:
         state = wf.state(current.get(wf.state_field)) if wf is not None else None
         if state is not None and not state.deletable:
             raise WorkflowRefused(
-                Text("{entity} {id} is '{state}': it cannot be deleted in this state",
-                     entity=entity.label_for(ctx.actor.language), id=current["id"], state=state.label_for(ctx.actor.language))
-            )  # fmt: skip
+                Text(
+                    "{entity} {id} is '{state}': it cannot be deleted in this state",
+                    entity=entity.label_for(ctx.actor.language),
+                    id=current["id"],
+                    state=state.label_for(ctx.actor.language),
+                )
+            )
 
     # -- transitions ------------------------------------------------------------------------------
     def requested(
@@ -100,12 +108,23 @@ class WorkflowGuard:
         state = current.get(wf.state_field)
         if state not in step.sources:
             raise WorkflowRefused(
-                Text("{entity} {id} is '{state}': '{transition}' is not possible in this state",
-                     entity=entity.label_for(ctx.actor.language), id=current["id"], state=wf.state_label(state, ctx.actor.language),
-                     transition=step.label_for(ctx.actor.language)),
-                fields={wf.state_field: [Text("'{name}' starts from {sources}", name=name,
-                                              sources=", ".join(sorted(step.sources)))]},
-            )  # fmt: skip
+                Text(
+                    "{entity} {id} is '{state}': '{transition}' is not possible in this state",
+                    entity=entity.label_for(ctx.actor.language),
+                    id=current["id"],
+                    state=wf.state_label(state, ctx.actor.language),
+                    transition=step.label_for(ctx.actor.language),
+                ),
+                fields={
+                    wf.state_field: [
+                        Text(
+                            "'{name}' starts from {sources}",
+                            name=name,
+                            sources=", ".join(sorted(step.sources)),
+                        )
+                    ]
+                },
+            )
         return step
 
     def _authorize(
@@ -116,9 +135,11 @@ class WorkflowGuard:
         if step.automatic:
             if not ctx.actor.is_system:
                 raise PermissionDenied(
-                    Text("'{transition}' is taken by the app itself, not by hand",
-                         transition=step.label_for(ctx.actor.language))
-                )  # fmt: skip
+                    Text(
+                        "'{transition}' is taken by the app itself, not by hand",
+                        transition=step.label_for(ctx.actor.language),
+                    )
+                )
             return
         self.permissions.authorize_transition(ctx.actor, entity, step.name, record)
 
@@ -142,9 +163,13 @@ class WorkflowGuard:
         return {**data, entity.workflow.state_field: step.target}
 
     def resolve(
-        self, ctx: WriteContext, entity: CompiledEntity, before: dict[str, Any], after: dict[str, Any],
+        self,
+        ctx: WriteContext,
+        entity: CompiledEntity,
+        before: dict[str, Any],
+        after: dict[str, Any],
         requested: str | None = None,
-    ) -> Transition | None:  # fmt: skip
+    ) -> Transition | None:
         """The transition a write takes (None when the state field does not change): the one requested,
         else the first declared from the old to the new state that the caller may take.
 
@@ -159,8 +184,13 @@ class WorkflowGuard:
         candidates = [wf.transitions[requested]] if requested else wf.between(old, new)
         if not candidates or any(t.target != new for t in candidates):
             lang = ctx.actor.language
-            message = Text("{entity} {id} is '{state}': no transition leads to '{target}'", entity=entity.label_for(ctx.actor.language),
-                           id=before.get("id"), state=wf.state_label(old, lang), target=wf.state_label(new, lang))  # fmt: skip
+            message = Text(
+                "{entity} {id} is '{state}': no transition leads to '{target}'",
+                entity=entity.label_for(ctx.actor.language),
+                id=before.get("id"),
+                state=wf.state_label(old, lang),
+                target=wf.state_label(new, lang),
+            )
             raise WorkflowRefused(message, fields={wf.state_field: [message]})
         failure: LowcodeError | None = None
         for step in candidates:
@@ -171,9 +201,14 @@ class WorkflowGuard:
         raise failure
 
     def _refusal(
-        self, ctx: WriteContext, entity: CompiledEntity, wf: CompiledWorkflow, step: Transition,
-        before: dict[str, Any], after: dict[str, Any],
-    ) -> LowcodeError | None:  # fmt: skip
+        self,
+        ctx: WriteContext,
+        entity: CompiledEntity,
+        wf: CompiledWorkflow,
+        step: Transition,
+        before: dict[str, Any],
+        after: dict[str, Any],
+    ) -> LowcodeError | None:
         """Why the caller may not take ``step`` here (None when they may)."""
         lang = ctx.actor.language
         try:
@@ -194,20 +229,31 @@ class WorkflowGuard:
                 },
             )
         if step.condition is not None and not step.condition.matches(after, ctx.variables):
-            reason = step.condition_message and (step.condition_message.get(lang.replace("_", "-"))
-                                                 or step.condition_message.get("en"))  # fmt: skip
+            reason = step.condition_message and (
+                step.condition_message.get(lang.replace("_", "-")) or step.condition_message.get("en")
+            )
             return WorkflowRefused(
-                Text("{entity} {id} is '{state}': '{transition}' is refused: {reason}", entity=entity.label_for(ctx.actor.language),
-                     id=before.get("id"), state=wf.state_label(before.get(wf.state_field), lang),
-                     transition=step.label_for(lang), reason=reason or Text("its condition does not hold"))
-            )  # fmt: skip
+                Text(
+                    "{entity} {id} is '{state}': '{transition}' is refused: {reason}",
+                    entity=entity.label_for(ctx.actor.language),
+                    id=before.get("id"),
+                    state=wf.state_label(before.get(wf.state_field), lang),
+                    transition=step.label_for(lang),
+                    reason=reason or Text("its condition does not hold"),
+                )
+            )
         return None
 
     # -- locks ------------------------------------------------------------------------------------
     def check_locks(
-        self, ctx: WriteContext, entity: CompiledEntity, before: dict[str, Any], after: dict[str, Any],
-        children_changed: Iterable[str], taken: Transition | None,
-    ) -> None:  # fmt: skip
+        self,
+        ctx: WriteContext,
+        entity: CompiledEntity,
+        before: dict[str, Any],
+        after: dict[str, Any],
+        children_changed: Iterable[str],
+        taken: Transition | None,
+    ) -> None:
         """Refuse (409) changes of what the record's current state locks."""
         wf = entity.workflow
         state = wf.state(before.get(wf.state_field)) if wf is not None else None
@@ -219,16 +265,28 @@ class WorkflowGuard:
         if locked:
             label = state.label_for(ctx.actor.language)
             raise WorkflowRefused(
-                Text("{entity} {id} is '{state}': {fields} cannot be changed in this state",
-                     entity=entity.label_for(ctx.actor.language), id=before.get("id"), state=label,
-                     fields=_labels(entity, locked, ctx.actor.language)),
-                fields={name: [Text("Locked while the record is '{state}'.", state=label)] for name in locked},
-            )  # fmt: skip
+                Text(
+                    "{entity} {id} is '{state}': {fields} cannot be changed in this state",
+                    entity=entity.label_for(ctx.actor.language),
+                    id=before.get("id"),
+                    state=label,
+                    fields=_labels(entity, locked, ctx.actor.language),
+                ),
+                fields={
+                    name: [Text("Locked while the record is '{state}'.", state=label)] for name in locked
+                },
+            )
 
     def settle(
-        self, ctx: WriteContext, entity: CompiledEntity, before: dict[str, Any], after: dict[str, Any],
-        taken: Transition | None, children_changed: Iterable[str], requested: str | None = None,
-    ) -> Transition | None:  # fmt: skip
+        self,
+        ctx: WriteContext,
+        entity: CompiledEntity,
+        before: dict[str, Any],
+        after: dict[str, Any],
+        taken: Transition | None,
+        children_changed: Iterable[str],
+        requested: str | None = None,
+    ) -> Transition | None:
         """After the before-rules: resolve the transition again if they changed the state, then the locks.
         Returns the transition the write takes."""
         wf = entity.workflow

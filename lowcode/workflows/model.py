@@ -117,17 +117,28 @@ def compile_workflow(app: str, body: Mapping[str, Any], entity: CompiledEntity) 
     for i, doc in enumerate(body["transitions"]):
         condition = doc.get("condition")
         transitions[doc["name"]] = Transition(
-            name=doc["name"], label=normalise_label(doc.get("label"), doc["name"]),
-            sources=frozenset(as_list(doc["from"])), target=doc["to"],
-            condition=parse_condition(condition, entity.kinds, path=f"transitions/{i}/condition") if condition else None,
+            name=doc["name"],
+            label=normalise_label(doc.get("label"), doc["name"]),
+            sources=frozenset(as_list(doc["from"])),
+            target=doc["to"],
+            condition=parse_condition(condition, entity.kinds, path=f"transitions/{i}/condition")
+            if condition
+            else None,
             condition_message=normalise_label(doc.get("condition_message"), ""),
             required_fields=tuple(doc.get("required_fields", [])),
             confirm=normalise_label(doc["confirm"], "") if doc.get("confirm") else None,
             automatic=bool(doc.get("automatic", False)),
-        )  # fmt: skip
-    return CompiledWorkflow(app, body["name"], body["entity"], body["state_field"],
-                            tuple(as_list(body["initial"])), states, transitions,
-                            tuple(body.get("automatic_initial", ())))  # fmt: skip
+        )
+    return CompiledWorkflow(
+        app,
+        body["name"],
+        body["entity"],
+        body["state_field"],
+        tuple(as_list(body["initial"])),
+        states,
+        transitions,
+        tuple(body.get("automatic_initial", ())),
+    )
 
 
 def attach_workflows(

@@ -11,17 +11,13 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.conftest import ADMIN_PASSWORD
-from tests.dbs import skip_or_fail
-from tests.e2e.test_phone_width import CHROMIUM, FLAGS, ROOT, WATCH_CSP, _csp_violations
+from tests.e2e.live import CHROMIUM, live_server, require_browser
+from tests.e2e.test_phone_width import FLAGS, WATCH_CSP, _csp_violations
 
 DESKTOP = {"width": 1366, "height": 900}
 TYPES = ["money", "select", "date", "link", "child_table", "formula", "autonumber"]
@@ -29,16 +25,9 @@ TYPES = ["money", "select", "date", "link", "child_table", "formula", "autonumbe
 
 @pytest.fixture
 def server(app, api):
-    if CHROMIUM is None:
-        skip_or_fail("Chromium is not installed (make setup installs the chromium package)")
-    pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "build_assets.py"), "--no-npm"], check=False,
-                   capture_output=True)  # fmt: skip
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}"
-    http.shutdown()
+    require_browser()
+    with live_server(app) as url:
+        yield url
 
 
 @pytest.fixture

@@ -7,34 +7,20 @@ LOWCODE_REQUIRE_SERVICES=1)."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
-from tests.dbs import skip_or_fail
-from tests.e2e.test_phone_width import CHROMIUM, FLAGS, PHONE, ROOT, WATCH_CSP, _csp_violations
+from tests.e2e.live import CHROMIUM, live_server, require_browser
+from tests.e2e.test_phone_width import FLAGS, PHONE, WATCH_CSP, _csp_violations
 from tests.integration.forms.bundle import install
 
 
 @pytest.fixture
 def server(app, api):
-    if CHROMIUM is None:
-        skip_or_fail("Chromium is not installed (make setup installs the chromium package)")
-    pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "build_assets.py"), "--no-npm"],
-        check=False,
-        capture_output=True,
-    )
+    require_browser()
     install(app, api)
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}"
-    http.shutdown()
+    with live_server(app) as url:
+        yield url
 
 
 def test_choosing_a_kind_shows_the_severity_field_and_the_ticket_saves(server, api, tmp_path):

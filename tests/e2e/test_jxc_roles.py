@@ -15,21 +15,17 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import openpyxl
 import pytest
 from babel.messages.pofile import read_po
-from werkzeug.serving import make_server
 
 from lowcode.app import create_app
 from tests.conftest import ApiClient, login
-from tests.dbs import skip_or_fail
-from tests.e2e.test_phone_width import CHROMIUM, FLAGS, ROOT
+from tests.e2e.live import CHROMIUM, ROOT, live_server, require_browser
+from tests.e2e.test_phone_width import FLAGS
 from tests.integration.jxc.conftest import PASSWORD, _copy_of
 
 WIDTHS = {1366: {"width": 1366, "height": 900}, 390: {"width": 390, "height": 844}}
@@ -106,11 +102,7 @@ def _delivery(site: Site, qty: str) -> int:
 
 @pytest.fixture(scope="module")
 def site(jxc_seed, tmp_path_factory):
-    if CHROMIUM is None:
-        skip_or_fail("Chromium is not installed (make setup installs the chromium package)")
-    pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "build_assets.py"), "--no-npm"], check=False,
-                   capture_output=True)  # fmt: skip
+    require_browser()
     url, seed_ids = jxc_seed
     shots = Path(os.environ.get("LOWCODE_TEST_ARTIFACTS") or tmp_path_factory.mktemp("shots")) / "jxc_roles"
     shots.mkdir(parents=True, exist_ok=True)
@@ -120,13 +112,10 @@ def site(jxc_seed, tmp_path_factory):
         for role, password in [("admin", "root-pass-2026")] + [(r, PASSWORD) for r in ROLES[1:]]:
             client = app.test_client()
             api[role] = ApiClient(client, login(client, role, password))
-        http = make_server("127.0.0.1", 0, app, threaded=True)
-        threading.Thread(target=http.serve_forever, daemon=True).start()
-        site = Site(f"http://127.0.0.1:{http.server_port}", api, {**seed_ids, "product": dict(seed_ids["product"])},
-                    shots)  # fmt: skip
-        _stock(site)
-        yield site
-        http.shutdown()
+        with live_server(app) as base:
+            site = Site(base, api, {**seed_ids, "product": dict(seed_ids["product"])}, shots)
+            _stock(site)
+            yield site
         app.extensions["lowcode"].db.dispose()
 
 

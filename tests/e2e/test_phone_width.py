@@ -8,20 +8,12 @@ the reason - unless LOWCODE_REQUIRE_SERVICES=1 (CI), where that is a failure. `m
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import sys
-import threading
-from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from lowcode.commands import install_template
-from tests.dbs import skip_or_fail
+from tests.e2e.live import CHROMIUM, ROOT, live_server, require_browser
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PHONE = {"width": 375, "height": 812}
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]  # fmt: skip
@@ -29,20 +21,10 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "-
 
 @pytest.fixture
 def server(app):
-    if CHROMIUM is None:
-        skip_or_fail("Chromium is not installed (make setup installs the chromium package)")
-    pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "build_assets.py"), "--no-npm"],
-        check=False,
-        capture_output=True,
-    )
+    require_browser()
     install_template(app, ROOT / "app_templates" / "demo")
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}"
-    http.shutdown()
+    with live_server(app) as url:
+        yield url
 
 
 def _overflow(page) -> int:

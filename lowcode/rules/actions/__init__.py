@@ -18,9 +18,19 @@ def register_builtin_actions(registry: Registry[RuleAction] = rule_actions) -> R
     from lowcode.rules.actions.messaging import CallWebhookAction, NotifyAction, PublishEventAction
     from lowcode.rules.actions.writes import CreateRecordAction, UpdateRecordsAction, UpsertAction
 
-    for cls in (SetFieldsAction, RefuseAction, ForEachChildAction, ForEachRecordAction, CollectAction,
-                CreateRecordAction, UpdateRecordsAction, UpsertAction,
-                NotifyAction, CallWebhookAction, PublishEventAction):  # fmt: skip
+    for cls in (
+        SetFieldsAction,
+        RefuseAction,
+        ForEachChildAction,
+        ForEachRecordAction,
+        CollectAction,
+        CreateRecordAction,
+        UpdateRecordsAction,
+        UpsertAction,
+        NotifyAction,
+        CallWebhookAction,
+        PublishEventAction,
+    ):
         if cls.type not in registry:
             registry.register(cls.type, cls())
     return registry

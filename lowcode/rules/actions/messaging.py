@@ -187,9 +187,16 @@ class NotifyAction(RuleAction):
             title = render(pick_message(options["title"], language), scope, shown)
             body = render(pick_message(options.get("body", ""), language), scope, shown)
             count += notifications.notify(
-                session, ids, title, body, link,
-                app=run.rule.app, entity=run.rule.entity, record_id=record_id, rule=run.rule.name,
-            )  # fmt: skip
+                session,
+                ids,
+                title,
+                body,
+                link,
+                app=run.rule.app,
+                entity=run.rule.entity,
+                record_id=record_id,
+                rule=run.rule.name,
+            )
         run.done.append(f"notified {count} user{'' if count == 1 else 's'}")
 
     @staticmethod
@@ -197,8 +204,10 @@ class NotifyAction(RuleAction):
         entity = run.ctx.snapshot.entity(run.rule.app, run.rule.entity)
         cf = entity.fields.get(name)
         if cf is None or not getattr(cf.ftype, "references_user", False):
-            raise RuleRefused(f"Rule '{run.rule.name}': notify field '{name}' is not a user field of "
-                              f"{run.rule.entity}", rule=run.rule.name)  # fmt: skip
+            raise RuleRefused(
+                f"Rule '{run.rule.name}': notify field '{name}' is not a user field of {run.rule.entity}",
+                rule=run.rule.name,
+            )
         record = scope.get("record") or {}
         return record.get(name)
 
@@ -270,14 +279,23 @@ class CallWebhookAction(RuleAction):
         if "payload" in options:
             body = payload_values(options["payload"], scope)
         else:
-            body = {"app": run.rule.app, "entity": run.rule.entity, "event": run.event.kind,
-                    "record": to_jsonable({**(scope.get("record") or {}), "id": record_id})}  # fmt: skip
+            body = {
+                "app": run.rule.app,
+                "entity": run.rule.entity,
+                "event": run.event.kind,
+                "record": to_jsonable({**(scope.get("record") or {}), "id": record_id}),
+            }
         headers = {
             name: _header_value(render(value, scope))
             for name, value in (options.get("headers") or {}).items()
         }
-        message = {"url": options["url"], "method": options.get("method", "POST"), "headers": headers,
-                   "body": body, "rule": run.rule.name}  # fmt: skip
+        message = {
+            "url": options["url"],
+            "method": options.get("method", "POST"),
+            "headers": headers,
+            "body": body,
+            "rule": run.rule.name,
+        }
         run.count_rows(1)
         outbox.enqueue(run.ctx, run.rule.app, run.rule.entity, record_id, "webhook", message)
         run.done.append(f"queued webhook {options.get('method', 'POST')} {options['url']}")

@@ -16,10 +16,14 @@ from lowcode.runtime.atomic import AtomicResult
 ROWS_FROM = {
     "type": "object",
     "required": ["from", "values"],
-    "properties": {"from": {"type": "string"}, "as": {"type": "string"}, "when": {"type": "string"},
-                   "values": values_schema()},
+    "properties": {
+        "from": {"type": "string"},
+        "as": {"type": "string"},
+        "when": {"type": "string"},
+        "values": values_schema(),
+    },
     "additionalProperties": False,
-}  # fmt: skip
+}
 """One row per row of the trigger record's child list ``from`` (``$none``: no rows); ``when`` filters them."""
 ONE_ROW = {
     "type": "object",

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from lowcode.auth.users import create_user
-from lowcode.core.models import RoleAssignment
 from tests.integration.designer.test_entity_designer import base_of
-from tests.integration.pages.helpers import Browser, text
+from tests.integration.pages.helpers import Browser, add_role_users, signed_in, text
 
 PASSWORD = "user-pass-123"
 BUNDLE = {
@@ -30,17 +28,12 @@ BUNDLE = {
 @pytest.fixture
 def crm(app, api):
     assert api.post("/api/templates/import", json=BUNDLE).status_code == 201
-    with app.extensions["lowcode"].db.write() as s:
-        for name, role in (("bea", "builder"), ("vic", "viewer")):
-            user = create_user(s, name, PASSWORD)
-            s.add(RoleAssignment(user_id=user.id, app="crm", role=role, granted_by="test"))
+    add_role_users(app, "crm", {"bea": "builder", "vic": "viewer"}, PASSWORD)
     return api
 
 
 def _browser(app, username: str) -> Browser:
-    browser = Browser(app.test_client())
-    assert browser.login(username, PASSWORD).status_code == 303
-    return browser
+    return signed_in(app, username, PASSWORD)
 
 
 def test_a_table_designer_sees_and_publishes_only_her_table(app, crm):

@@ -8,9 +8,7 @@ import re
 
 import pytest
 
-from lowcode.auth.users import create_user
-from lowcode.core.models import RoleAssignment
-from tests.integration.pages.helpers import Browser, text
+from tests.integration.pages.helpers import Browser, add_role_users, signed_in, text
 
 VIEW = "/design/demo/view/order_list"
 PASSWORD = "user-pass-123"
@@ -222,17 +220,12 @@ BUNDLE = {
 @pytest.fixture
 def crm(app, api):
     assert api.post("/api/templates/import", json=BUNDLE).status_code == 201
-    with app.extensions["lowcode"].db.write() as s:
-        for name, role in (("vic", "viewer"), ("bea", "builder")):
-            user = create_user(s, name, PASSWORD)
-            s.add(RoleAssignment(user_id=user.id, app="crm", role=role, granted_by="test"))
+    add_role_users(app, "crm", {"vic": "viewer", "bea": "builder"}, PASSWORD)
     return api
 
 
 def _browser(app, username: str) -> Browser:
-    browser = Browser(app.test_client())
-    assert browser.login(username, PASSWORD).status_code == 303
-    return browser
+    return signed_in(app, username, PASSWORD)
 
 
 def test_only_who_may_configure_the_entity_designs_its_list(app, crm):

@@ -8,14 +8,11 @@ import pytest
 
 from tests.conftest import ADMIN_PASSWORD
 from tests.integration.jxc.conftest import PASSWORD, ROLES
-from tests.integration.pages.helpers import Browser, text
+from tests.integration.pages.helpers import Browser, signed_in, text
 
 
 def browser(app, username: str, password: str, lang: str) -> Browser:
-    page = Browser(app.test_client())
-    assert page.login(username, password).status_code == 303
-    assert page.post("/language", {"lang": lang, "next": "/"}).status_code == 303
-    return page
+    return signed_in(app, username, password, lang)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh_CN"])

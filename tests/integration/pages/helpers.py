@@ -80,3 +80,23 @@ def _multidict(pairs):
 def text(response) -> str:
     """The response body as text."""
     return response.get_data(as_text=True)
+
+
+def add_role_users(app, app_name: str, users: dict[str, str], password: str) -> None:
+    """Create users (name -> role of ``app_name``), each holding that role."""
+    from lowcode.auth.users import create_user
+    from lowcode.core.models import RoleAssignment
+
+    with app.extensions["lowcode"].db.write() as s:
+        for name, role in users.items():
+            user = create_user(s, name, password)
+            s.add(RoleAssignment(user_id=user.id, app=app_name, role=role, granted_by="test"))
+
+
+def signed_in(app, username: str, password: str, lang: str | None = None) -> Browser:
+    """A browser signed in as ``username`` (in ``lang``, when given)."""
+    browser = Browser(app.test_client())
+    assert browser.login(username, password).status_code == 303
+    if lang is not None:
+        assert browser.post("/language", {"lang": lang, "next": "/"}).status_code == 303
+    return browser

@@ -1,0 +1,44 @@
+"""The browser tests' live server: the app served on a free local port by a thread, with the front-end assets
+built; skipped without Chromium or Playwright (a failure instead when LOWCODE_REQUIRE_SERVICES=1)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.dbs import skip_or_fail
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def require_browser() -> None:
+    """Skip (or fail, where services are required) without Chromium or Playwright; build the assets."""
+    if CHROMIUM is None:
+        skip_or_fail("Chromium is not installed (make setup installs the chromium package)")
+    pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "build_assets.py"), "--no-npm"],
+        check=False,
+        capture_output=True,
+    )
+
+
+@contextmanager
+def live_server(app) -> Iterator[str]:
+    """``app`` served until the block ends; yields its base URL."""
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{http.server_port}"
+    finally:
+        http.shutdown()
