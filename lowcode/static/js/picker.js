@@ -26,7 +26,6 @@
       searchField: [],
       maxOptions: null,
       preload: "focus",
-      openOnFocus: false, // a click or typing opens the list; gaining the focus back after a choice does not
       loadThrottle: 250,
       dropdownParent: "body", // not clipped by a scrolling lines table
       placeholder: text(el, "data-placeholder"),
@@ -65,9 +64,6 @@
     });
     // typing a search is not an edit of the form: keep it from starting a compute round trip
     ts.control_input.addEventListener("input", function (event) { event.stopPropagation(); });
-    // A choice ends the search: the picker lets go of the focus, so that an answer to a search typed before
-    // the choice (late on a slow line) cannot open the list again and catch what is typed next.
-    ts.on("item_add", function () { ts.close(); ts.blur(); });
   }
 
   function setUp(root) {
