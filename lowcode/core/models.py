@@ -295,3 +295,32 @@ class DraftStep(Base):
     username: Mapped[str] = mapped_column(sa.String(150), default="")
     undone: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+
+class AppInstall(Base):
+    """Where an installed app came from: the template bundle (name, version) and its definitions as installed -
+    the common base of a three-way merge when the app is upgraded to a newer version of the template."""
+
+    __tablename__ = "lc_app_install"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    app: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    template: Mapped[str] = mapped_column(sa.String(64))
+    version: Mapped[str] = mapped_column(sa.String(64), default="")
+    documents: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    """The bundle's definitions as installed: ``{kind: {name: body}}``."""
+    installed_by: Mapped[str] = mapped_column(sa.String(150), default="")
+    installed_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+
+class Sandbox(Base):
+    """A sandbox app: a copy of a live app's definitions (and a sample of its data) made to try changes on
+    before they are published to the live app as one change set."""
+
+    __tablename__ = "lc_sandbox"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    app: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    live_app: Mapped[str] = mapped_column(sa.String(64), index=True)
+    live_versions: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    """The live app's published versions when the copy was made: ``{"kind/name": version}``."""
+    created_by: Mapped[str] = mapped_column(sa.String(150), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
