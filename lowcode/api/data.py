@@ -70,11 +70,14 @@ def list_records(app: str, entity: str):
             after=request.args.get("after") or None,
             deleted=request.args.get("deleted") == "1",
             with_total=not request.args.get("after"),
+            count_limit=services().settings["COUNT_LIMIT"],
         )
         page = services().queries.list(ctx, app, entity, query)
         hidden = services().permissions.hidden_fields(ctx.actor, compiled)
         items = [record_to_json(compiled, r, hidden) for r in page.records]
-    return jsonify({"data": items, "next": page.next_cursor, "total": page.total})
+    return jsonify(
+        {"data": items, "next": page.next_cursor, "total": page.total, "total_exact": page.total_exact}
+    )
 
 
 @bp.get("/<app>/<entity>/export.csv")

@@ -184,7 +184,13 @@ def entity_paths(entity: CompiledEntity, allowed: Allowed = EVERYTHING) -> dict[
             "tags": tag,
             "summary": f"List {entity.name}",
             "parameters": LIST_PARAMS,
-            "responses": {"200": {"description": "A page: {data, next, total}"}, **ERRORS, **COSTLY},
+            "responses": {
+                "200": {
+                    "description": "A page: {data, next, total, total_exact} (total counts at most COUNT_LIMIT rows; total_exact false: more match)"
+                },
+                **ERRORS,
+                **COSTLY,
+            },
         }
         ops[item]["get"] = {"tags": tag, "summary": f"Get {entity.name}", "responses": {"200": one, **ERRORS}}
         ops[f"{item}/history"] = {

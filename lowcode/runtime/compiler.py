@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from lowcode.fields import FieldDef, FieldType, field_types
 from lowcode.fields.base import SYSTEM_NAMES, normalise_label, pick_label
+from lowcode.runtime.indexes import composite_index
 
 ID_TYPE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 RESERVED_NAMES = SYSTEM_NAMES
@@ -183,6 +184,8 @@ def compile_entity(app: str, body: Mapping[str, Any], version: int, metadata: sa
         fields[fdef.name] = CompiledField(fdef, field_types.get(fdef.type))
     is_child = bool(body.get("child", False))
     table = _build_table(app, body["name"], fields, is_child, metadata, body.get("unique_together", []))
+    for group in body.get("indexes", []):
+        composite_index(table, group)  # attached to the table
     kinds = dict(SYSTEM_KINDS)
     for cf in fields.values():
         kind = cf.ftype.value_kind(cf.fdef)
