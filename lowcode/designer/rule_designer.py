@@ -8,6 +8,7 @@ Only the app's designers reach it (:func:`lowcode.designer.blueprint.design_work
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 from flask import redirect, render_template, request, url_for
@@ -189,21 +190,28 @@ def _walk(app: str, name: str, direction: str):
 @bp.post("/<app>/rule/<name>/check-expression")
 def rule_check_expression(app: str, name: str):
     """The live check of an expression typed in an action's panel (the input named by htmx's
-    ``HX-Trigger-Name``), judged where it stands in the rule as the publish would; nothing is saved."""
+    ``HX-Trigger-Name``: ``p:when``, or ``p:values/<i>/value`` of a map row with its key), put in place in the
+    stored draft and judged where it stands in the rule as the publish would; nothing is saved."""
     with design_work(app) as dc:
-        body = dc.history.state(KIND, name).body
+        body = copy.deepcopy(dc.history.state(KIND, name).body)
         at = _at()
+        field = request.headers.get("HX-Trigger-Name", "")
+        parts = field[2:].split("/") if field.startswith("p:") else []
+        text = request.form.get(field, "")
         try:
-            plugin = action_plugin(action_at(body, at).get("type", ""))
-            new = update_action(body, at, plugin, request.form)
+            action = action_at(body, at)
         except KeyError:
             raise NotFound(f"No action at '{at}' in rule '{name}'") from None
-        field = request.headers.get("HX-Trigger-Name", "")
-        path = field[2:] if field.startswith("p:") else ""
-        text = request.form.get(field, "")
-        parts = path.split("/")
         if len(parts) == 3 and parts[2] == "value":  # a row of a {key: expression} map
-            path = f"{parts[0]}/{(request.form.get(f'p:{parts[0]}/{parts[1]}/key') or '').strip()}"
-        docs = {**dc.workspace.docs, KIND: {**dc.workspace.docs.get(KIND, {}), name: new}}
-        problems, names = expression_check(new, docs, f"actions/{at}/{path}", text)
+            key = (request.form.get(f"p:{parts[0]}/{parts[1]}/key") or "").strip() or "_"
+            mapping = action.get(parts[0]) if isinstance(action.get(parts[0]), dict) else {}
+            action[parts[0]] = {**mapping, key: text}
+            path = f"{parts[0]}/{key}"
+        elif len(parts) == 1 and parts[0]:
+            action[parts[0]] = text
+            path = parts[0]
+        else:
+            raise BadRequest("Name the expression checked (the HX-Trigger-Name header, such as p:when)")
+        docs = {**dc.workspace.docs, KIND: {**dc.workspace.docs.get(KIND, {}), name: body}}
+        problems, names = expression_check(body, docs, f"actions/{at}/{path}", text)
         return render_template("designer/_expression_check.html", problems=problems, names=names)

@@ -91,7 +91,9 @@ def _panel(dc: DesignContext, doc: dict, selected: str | None, errors: dict) -> 
         "label": action_label(plugin.type),
         "inputs": build_inputs(action_panel_schema(plugin), action, dc.workspace.choices_for(doc["entity"])),
         "errors": own,
-        "keys": sorted(f["name"] for f in (dc.workspace.entities().get(target) or {}).get("fields") or ()),
+        "field_keys": sorted(
+            f["name"] for f in (dc.workspace.entities().get(target) or {}).get("fields") or ()
+        ),
     }
 
 

