@@ -233,3 +233,137 @@ def test_expressions_are_checked_live_with_the_rule_scope(demo):
         "2/actions/0", "p:values/0/value", "line.qty", [("n:values", "1"), ("p:values/0/key", "note")]
     )
     assert 'data-check="valid"' in inside and "line" in inside
+
+
+def order(api, number: int = 1) -> dict:
+    return api.get(f"/api/data/demo/order/{number}").get_json()
+
+
+def test_a_dry_run_of_the_draft_shows_the_changes_and_refusals_and_saves_nothing(demo, demo_api):
+    before_update_rule(demo)
+    options = demo.get(f"{RULE}/records?q=")
+    assert options.status_code == 200
+    items = options.get_json()["items"]
+    assert items and {"value", "text", "hint"} <= set(items[0])
+    record = order(demo_api, int(items[0]["value"]))
+    assert demo.get(f"{RULE}/records?q={'x' * 101}").status_code == 400
+    url = f"{RULE}/dry-run"
+    data = [("record_id", str(record["id"])), ("change_field", "discount"), ("change_value", "5")]
+    tried = demo.post(url, [*data, ("change_field", ""), ("change_value", "")], htmx=True)
+    assert tried.status_code == 200, text(tried)[-2000:]
+    page = text(tried)
+    assert 'data-outcome="ok"' in page and "note" in page and "checked" in page and "discount" in page
+    assert order(demo_api, record["id"])["note"] == record.get("note")  # nothing saved
+    refused = text(
+        demo.post(
+            url,
+            [("record_id", str(record["id"])), ("change_field", "status"), ("change_value", "cancelled")],
+            htmx=True,
+        )
+    )
+    assert 'data-outcome="refused"' in refused and f"No {record['number']}" in refused
+    assert order(demo_api, record["id"])["status"] == record["status"]
+    # the published rulebook is untouched: the rule is a draft
+    assert demo_api.get("/api/definitions/demo/rule/big_order").get_json()["published"] is None
+    assert demo.post(url, [("record_id", "abc")], htmx=True).status_code == 400
+    assert demo.post(url, [("record_id", "999999")], htmx=True).status_code == 404
+    # a draft the publish would refuse is not tried
+    post(demo, "/action", {"at": "1", "n:values": "1", "p:values/0/key": "nope", "p:values/0/value": "1"})
+    broken = demo.post(url, data, htmx=True)
+    assert broken.status_code == 422 and "actions/1/values/nope" in text(broken)
+
+
+def test_published_through_the_publish_page_it_fires_on_a_real_write_and_logs_its_runs(demo, demo_api):
+    before_update_rule(demo)
+    plan = text(demo.get("/design/demo/publish"))
+    assert "big_order" in plan
+    assert demo.post("/design/demo/publish", {}).status_code == 303
+    assert demo_api.get("/api/definitions/demo/rule/big_order").get_json()["published_version"] == 1
+    record = order(demo_api)
+    changed = demo_api.patch(
+        f"/api/data/demo/order/{record['id']}",
+        json={"discount": "5"},
+        headers={"If-Match": str(record["version"])},
+    )
+    assert changed.status_code == 200, changed.get_json()
+    assert changed.get_json()["note"] == "checked"
+    record = order(demo_api)
+    refused = demo_api.patch(
+        f"/api/data/demo/order/{record['id']}",
+        json={"status": "cancelled"},
+        headers={"If-Match": str(record["version"])},
+    )
+    assert refused.status_code == 422 and f"No {record['number']}" in refused.get_json()["error"]["message"]
+    # the run log, with the failure one click away from the list and the rule page
+    listed = text(demo.get(RULES))
+    assert f'href="{RULE}?runs=failed#runs"' in listed
+    failures = text(demo.get(f"{RULE}?runs=failed"))
+    assert 'data-outcome="refused"' in failures and 'data-outcome="ok"' not in failures
+    every = text(demo.get(RULE))
+    assert 'data-outcome="ok"' in every and f'href="/a/demo/order/{record["id"]}"' in every
+    # a published rule is not deleted (its versions are history)
+    assert demo.post(f"{RULE}/delete", {}).status_code == 400
+    assert "rule-delete" not in text(demo.get(RULES))
+
+
+BUNDLE = {
+    "app": {"name": "crm", "label": "CRM"},
+    "entities": [{"name": "deal", "label": "Deal", "fields": [{"name": "title", "type": "text"}]}],
+    "rules": [{"name": "deal_note", "entity": "deal", "trigger": {"events": ["create"]},
+               "actions": [{"type": "publish_event", "topic": "deal.created"}]}],
+    "roles": [
+        {"name": "viewer", "label": "Viewer", "grants": [{"entity": "deal", "actions": ["read", "update"]}]},
+        {"name": "builder", "label": "Builder", "grants": [{"entity": "deal", "actions": ["read", "configure"]}]},
+    ],
+}  # fmt: skip
+
+
+@pytest.fixture
+def crm(app, api):
+    response = api.post("/api/templates/import", json=BUNDLE)
+    assert response.status_code == 201, response.get_json()
+    add_role_users(app, "crm", {"vic": "viewer", "bea": "builder"}, PASSWORD)
+    return api
+
+
+def test_only_the_apps_designers_design_its_rules(app, crm, designer):
+    url = "/design/crm/rule/deal_note"
+    assert designer.get(url).status_code == 200
+    page = text(designer.get(url))
+    for username in ("vic", "bea"):  # bea may configure the table, not the app
+        browser = signed_in(app, username, PASSWORD)
+        assert browser.get("/design/crm/rules").status_code == 403
+        assert browser.get(url).status_code == 403
+        assert browser.get(f"{url}/records").status_code == 403
+        for path, data in (
+            ("/trigger", {"kind": "event", "events": "update"}),
+            ("/actions", {"type": "refuse"}),
+            ("/action", {"at": "0"}),
+            ("/action/move", {"at": "0", "direction": "down"}),
+            ("/action/remove", {"at": "0"}),
+            ("/undo", {}),
+            ("/dry-run", {}),
+            ("/delete", {}),
+        ):
+            assert browser.post(url + path, {"base": base_of(page), **data}).status_code == 403, path
+        assert (
+            browser.post("/design/crm/rules", {"name": "x", "entity": "deal", "type": "refuse"}).status_code
+            == 403
+        )
+    # without the CSRF token even the designer is refused; signed out, sent to sign in
+    assert (
+        designer.post(f"{url}/actions", {"base": base_of(page), "type": "refuse"}, csrf=False).status_code
+        == 403
+    )
+    assert Browser(app.test_client()).get(url).status_code in (302, 303)
+    assert crm.get("/api/definitions/crm/rule/deal_note").get_json()["draft"]["actions"] == [
+        {"type": "publish_event", "topic": "deal.created"}
+    ]
+
+
+def test_another_apps_rule_is_not_found_here(demo, crm):
+    assert demo.get("/design/demo/rule/deal_note").status_code == 404
+    assert demo.post("/design/demo/rule/deal_note/delete", {}).status_code == 404
+    assert demo.get("/design/crm/rule/big_order").status_code == 404
+    # a rule of the demo app cannot be made on another app's table
+    create(demo, name="cross", entity="deal", expect=422)
