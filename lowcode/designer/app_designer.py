@@ -21,7 +21,8 @@ from lowcode.pages.security import require_csrf
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 
 
-def _posted_key() -> str:
+def posted_key() -> str:
+    """The posted ``name`` of a new definition. :raises DefinitionInvalid: not a key."""
     key = request.form.get("name", "").strip()
     if not KEY.match(key):
         raise DefinitionInvalid(
@@ -51,7 +52,7 @@ def create_app():
     require_csrf()
     with unit_of_work(write=True, source="page") as ctx:
         services().permissions.authorize_platform(ctx.actor, "create apps")
-        name = _posted_key()
+        name = posted_key()
         body = {"schema_version": 1, "name": name, "label": read_label(request.form, "label") or {"en": name}}
         store.save_draft(ctx.session, name, "app", name, body)
         store.publish(ctx.session, name, "app", name, ctx.actor.username, "created in the designer")
@@ -119,7 +120,7 @@ def new_entity_documents(name: str, label: dict[str, str], child: bool) -> dict[
 def create_entity(app: str):
     """A new entity (with its form and list view) as drafts, opened in the entity designer."""
     with design_work(app) as dc:
-        name = _posted_key()
+        name = posted_key()
         if name in dc.workspace.entities():
             raise DefinitionInvalid(_("This app already has a table with that name"), {"name": [name]})
         for kind, body in new_entity_documents(

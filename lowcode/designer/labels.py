@@ -62,7 +62,52 @@ PROPERTY_LABELS = {
     "fetch_from": _l("Fetch from a linked record"),
     "link": _l("Through the link"),
     "max_files": _l("Most files"),
+    "when": _l("Only when (expression)"),
+    "values": _l("Values (field = expression)"),
+    "message": _l("Message"),
+    "where": _l("Which records (condition)"),
+    "as": _l("Name in later actions"),
+    "limit": _l("At most"),
+    "lock": _l("Lock the records"),
+    "expect": _l("Expected matches"),
+    "missing_message": _l("Message when none match"),
+    "into": _l("Into the list"),
+    "children": _l("Lines"),
+    "set": _l("Set (field = expression)"),
+    "guard": _l("Guard (expression)"),
+    "refuse_message": _l("Message when the guard refuses"),
+    "key": _l("Key (field = expression)"),
+    "insert": _l("Values of a new record"),
+    "to": _l("Recipients"),
+    "title": _l("Title"),
+    "body": _l("Text"),
+    "url": _l("Address (URL)"),
+    "method": _l("Method"),
+    "headers": _l("Headers"),
+    "payload": _l("Payload (name = expression)"),
+    "topic": _l("Topic"),
 }
+
+
+ACTION_LABELS = {
+    "set_fields": _l("Set fields of the record"),
+    "refuse": _l("Refuse the change"),
+    "for_each_child": _l("For each line"),
+    "for_each_record": _l("For each matching record"),
+    "collect": _l("Collect values"),
+    "create_record": _l("Create a record"),
+    "update_records": _l("Update matching records"),
+    "upsert": _l("Update or create a record"),
+    "notify": _l("Notify users"),
+    "call_webhook": _l("Call a webhook"),
+    "publish_event": _l("Publish an event"),
+}
+"""Names of the rule actions in the rule designer's palette (a new action shows by its key)."""
+
+
+def action_label(key: str) -> str:
+    """The palette's name of a rule action."""
+    return str(ACTION_LABELS.get(key) or key.replace("_", " ").capitalize())
 
 
 def type_label(key: str) -> str:

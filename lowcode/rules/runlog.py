@@ -24,9 +24,11 @@ def runs(
     rule: str | None = None,
     limit: int = 100,
     record_ids: sa.Select | None = None,
+    failed_only: bool = False,
 ) -> list[RuleRunEntry]:
     """Runs of an app, newest first, optionally for one record or one rule; ``record_ids`` (a subquery)
-    limits them to the runs of those records (a reader's record rules)."""
+    limits them to the runs of those records (a reader's record rules); ``failed_only``: the runs that did
+    not end ``ok`` (refused, invalid, failed, skipped)."""
     query = (
         sa.select(RuleRunEntry).where(RuleRunEntry.app == app).order_by(RuleRunEntry.id.desc()).limit(limit)
     )
@@ -36,6 +38,8 @@ def runs(
         query = query.where(RuleRunEntry.record_id == record_id)
     if rule is not None:
         query = query.where(RuleRunEntry.rule == rule)
+    if failed_only:
+        query = query.where(RuleRunEntry.outcome != "ok")
     if record_ids is not None:
         query = query.where(RuleRunEntry.record_id.in_(record_ids))
     return list(session.scalars(query))

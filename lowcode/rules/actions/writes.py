@@ -44,11 +44,12 @@ class CreateRecordAction(RuleAction):
     """Create a record (with child rows built from the trigger record's rows), e.g. a ledger entry."""
 
     type = "create_record"
+    starter_options = {"values": {}}
     options_schema = {
         "type": "object",
         "required": ["entity", "values"],
         "properties": {
-            "entity": {"type": "string"},
+            "entity": {"type": "string", "x-widget": "entity"},
             "values": values_schema(),
             "children": CHILD_ROWS,
             "as": {
@@ -177,14 +178,15 @@ class UpdateRecordsAction(RuleAction):
     """
 
     type = "update_records"
+    starter_options = {"where": {"field": "id", "op": "is_empty"}, "set": {}}
     options_schema = {
         "type": "object",
         "required": ["entity", "where", "set"],
         "properties": {
-            "entity": {"type": "string"},
+            "entity": {"type": "string", "x-widget": "entity"},
             "where": {"type": "object"},
             "set": values_schema(),
-            "guard": {"type": "string"},
+            "guard": {"type": "string", "x-widget": "expression"},
             "expect": {"enum": ["one", "some", "any"]},
             "refuse_message": MESSAGE,
             "missing_message": MESSAGE,
@@ -224,15 +226,16 @@ class UpsertAction(RuleAction):
     (e.g. the stock balance of a product in a warehouse)."""
 
     type = "upsert"
+    starter_options = {"key": {}, "set": {}}
     options_schema = {
         "type": "object",
         "required": ["entity", "key", "set"],
         "properties": {
-            "entity": {"type": "string"},
+            "entity": {"type": "string", "x-widget": "entity"},
             "key": values_schema(),
             "insert": values_schema(),
             "set": values_schema(),
-            "guard": {"type": "string"},
+            "guard": {"type": "string", "x-widget": "expression"},
             "refuse_message": MESSAGE,
         },
     }

@@ -316,6 +316,22 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("POST",   "/design/<app>/view/<name>/undo"):                     E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("POST",   "/design/<app>/view/<name>/redo"):                     E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("POST",   "/design/<app>/entity/<name>/condition-row"):          E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    # the rule designer: the app's designers only (administrators, the app's admin roles; an entity's configure
+    # grant is not enough - rules act for the whole app); its dry run rolls back, its record picker reads
+    ("GET",    "/design/<app>/rules"):                                E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/design/<app>/rules"):                                E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/design/<app>/rule/<name>"):                          E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/design/<app>/rule/<name>/delete"):                   E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/rule/<name>/trigger"):                  E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/rule/<name>/actions"):                  E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/rule/<name>/action"):                   E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/rule/<name>/action/move"):              E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/rule/<name>/action/remove"):            E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/rule/<name>/undo"):                     E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/rule/<name>/redo"):                     E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/rule/<name>/check-expression"):         E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/design/<app>/rule/<name>/records"):                  E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/design/<app>/rule/<name>/dry-run"):                  E(ADMIN,  401, 403, 403, _,   _,   403, 401),
 }
 # fmt: on
 

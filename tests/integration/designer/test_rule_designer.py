@@ -1,0 +1,369 @@
+"""The rule designer: the app's rules (new, delete a draft), a rule's trigger with the condition builder, its
+actions added from the palette of every registered action and edited in panels generated from their schemas
+(nested in loops, reordered, removed), every change a draft step with undo/redo and 409s, refusals that save
+nothing and name their JSON path, the live expression check, the dry run of the draft on a real record, the
+publish through the publish page, the run log with its failures, and who may use it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from lowcode.rules.actions.base import rule_actions
+from tests.integration.pages.helpers import Browser, add_role_users, signed_in, text
+
+RULES = "/design/demo/rules"
+RULE = "/design/demo/rule/big_order"
+PASSWORD = "user-pass-123"
+
+
+@pytest.fixture
+def demo(demo_api, designer):
+    """The administrator's designer on the demo app (orders with demo data)."""
+    return designer
+
+
+def base_of(page: str) -> str:
+    return re.search(r'name="base" value="(\d+)"', page).group(1)
+
+
+def draft(api, name="big_order") -> dict:
+    body = api.get(f"/api/definitions/demo/rule/{name}").get_json()
+    return body["draft"] or body["published"]
+
+
+def create(browser, name="big_order", entity="order", kind="refuse", expect=303):
+    data = {"name": name, "label:en": "Big order", "label:zh-CN": "大订单", "entity": entity, "type": kind}
+    response = browser.post(RULES, data)
+    assert response.status_code == expect, text(response)[-3000:]
+    return response
+
+
+def post(browser, path, data, expect=303, rule=RULE, headers=None):
+    pairs = list(data.items()) if isinstance(data, dict) else list(data)
+    response = browser.post(f"{rule}{path}", [("base", base_of(text(browser.get(rule)))), *pairs])
+    assert response.status_code == expect, text(response)[-3000:]
+    return response
+
+
+TRIGGER = {"kind": "event", "phase": "before", "transition_mode": "none", "enabled": "1"}
+
+
+def before_update_rule(demo):
+    """A before-rule on updates of orders: refuse a cancelled order, then note it was checked."""
+    create(demo)
+    post(demo, "/trigger", [*TRIGGER.items(), ("events", "update")])
+    post(demo, "/action", {"at": "0", "p:when": "status = 'cancelled'", "p:message:en": "No {number}"})
+    post(demo, "/actions", {"type": "set_fields"})
+    post(
+        demo,
+        "/action",
+        {"at": "1", "n:values": "2", "p:values/0/key": "note", "p:values/0/value": "'checked'"},
+    )
+
+
+def test_a_new_rule_opens_in_the_designer_and_a_draft_is_deleted(demo, demo_api):
+    page = text(demo.get(RULES))
+    assert "New rule" in page and 'value="order"' in page
+    assert 'href="/design/demo/rules"' in text(demo.get("/design/demo"))
+    response = create(demo)
+    assert response.headers["Location"].endswith("/design/demo/rule/big_order?action=0")
+    body = draft(demo_api)
+    assert body["entity"] == "order" and body["actions"] == [
+        {"type": "refuse", "message": {"en": "Not allowed"}}
+    ]
+    assert body["label"] == {"en": "Big order", "zh-CN": "大订单"}
+    listed = text(demo.get(RULES))
+    assert 'data-rule="big_order"' in listed and "rule-delete" in listed and "draft" in listed
+    create(demo, expect=422)  # the name is taken
+    create(demo, name="other", entity="nothing", expect=422)
+    create(demo, name="other", kind="no_such_action", expect=400)
+    assert demo.post("/design/demo/rule/big_order/delete", {}).status_code == 303
+    assert demo_api.get("/api/definitions/demo/rule/big_order").status_code == 404
+    assert 'data-rule="big_order"' not in text(demo.get(RULES))
+
+
+def test_the_palette_has_every_registered_action_with_translated_labels(demo):
+    create(demo)
+    page = text(demo.get(RULE))
+    for key in rule_actions:
+        assert f'data-type="{key}"' in page
+    assert "Set fields of the record" in page and "For each line" in page
+    demo.post("/language", {"lang": "zh_CN", "next": RULE})
+    zh = text(demo.get(RULE))
+    assert "设置记录字段" in zh and "拒绝此次更改" in zh and "试运行" in zh
+
+
+def test_trigger_and_condition_are_draft_steps_with_undo_redo_and_conflicts(demo, demo_api):
+    create(demo)
+    post(
+        demo,
+        "/trigger",
+        [*TRIGGER.items(), ("events", "update"), ("fields_changed", "status"), ("cadd:condition", "row")],
+        expect=303,
+    )
+    trigger = draft(demo_api)["trigger"]
+    assert trigger["phase"] == "before" and trigger["events"] == ["update"]
+    assert trigger["fields_changed"] == ["status"] and trigger["condition"] == {
+        "all": [{"field": "number", "op": "is_not_empty"}]
+    }
+    rows = [
+        ("c:condition/mode", "all"),
+        ("c:condition/0/field", "status"),
+        ("c:condition/0/op", "="),
+        ("c:condition/0/value", "cancelled"),
+    ]
+    post(demo, "/trigger", [*TRIGGER.items(), ("events", "update"), *rows])
+    assert draft(demo_api)["trigger"]["condition"] == {
+        "all": [{"field": "status", "op": "=", "value": "cancelled"}]
+    }
+    page = text(demo.get(RULE))
+    assert 'name="c:condition/0/field"' in page and "cond-row" in page
+    # a condition the parser refuses saves nothing and is shown at its row
+    bad = [("c:condition/0/field", "discount"), ("c:condition/0/op", ">"), ("c:condition/0/value", "lots")]
+    refused = post(demo, "/trigger", [*TRIGGER.items(), ("events", "update"), *bad], expect=422)
+    assert 'data-error-for="condition/0"' in text(refused)
+    assert draft(demo_api)["trigger"]["condition"]["all"][0]["field"] == "status"
+    # the schema refuses an unknown event at its path
+    refused = post(demo, "/trigger", [*TRIGGER.items(), ("events", "explode")], expect=422)
+    assert "trigger/events/0" in text(refused)
+    post(demo, "/undo", {})
+    assert "condition" in draft(demo_api)["trigger"]
+    assert draft(demo_api)["trigger"]["condition"]["all"][0]["field"] == "number"
+    post(demo, "/redo", {})
+    assert draft(demo_api)["trigger"]["condition"]["all"][0]["field"] == "status"
+    stale = demo.post(f"{RULE}/trigger", [("base", "1"), *TRIGGER.items(), ("events", "create")])
+    assert stale.status_code == 409 and draft(demo_api)["trigger"]["events"] == ["update"]
+    # a schedule where the schema allows one
+    post(demo, "/trigger", {"kind": "schedule", "cron": "0 8 * * 1", "timezone": "Asia/Shanghai"})
+    body = draft(demo_api)
+    assert "trigger" not in body and body["schedule"] == {"cron": "0 8 * * 1", "timezone": "Asia/Shanghai"}
+
+
+def test_actions_are_added_edited_nested_moved_and_removed(demo, demo_api):
+    before_update_rule(demo)
+    actions = draft(demo_api)["actions"]
+    assert actions[0] == {"type": "refuse", "when": "status = 'cancelled'", "message": {"en": "No {number}"}}
+    assert actions[1] == {"type": "set_fields", "values": {"note": "'checked'"}}
+    # a loop over the order's lines (its child table chosen), with an action inside it
+    post(demo, "/actions", {"type": "for_each_child"})
+    assert draft(demo_api)["actions"][2] == {"type": "for_each_child", "actions": [], "child": "lines"}
+    page = text(demo.get(f"{RULE}?action=2"))
+    assert "Add the actions to run for each row." in page and 'name="into" value="2"' in page
+    assert "rule:big_order/actions/2/actions" not in page or "publishing would report" in page.lower()
+    post(demo, "/actions", {"type": "refuse", "into": "2"})
+    post(demo, "/action", {"at": "2/actions/0", "p:when": "line.qty > 100", "p:message:en": "Too many"})
+    assert draft(demo_api)["actions"][2]["actions"] == [
+        {"type": "refuse", "when": "line.qty > 100", "message": {"en": "Too many"}}
+    ]
+    post(demo, "/action/move", {"at": "2", "direction": "up"})
+    assert [a["type"] for a in draft(demo_api)["actions"]] == ["refuse", "for_each_child", "set_fields"]
+    post(demo, "/action/remove", {"at": "0"})
+    assert [a["type"] for a in draft(demo_api)["actions"]] == ["for_each_child", "set_fields"]
+    page = text(demo.get(f"{RULE}?action=0/actions/0"))
+    assert 'name="p:when"' in page and "line.qty &gt; 100" in page
+    # the panel of a set_fields action: one row per value and a blank one
+    page = text(demo.get(f"{RULE}?action=1"))
+    assert 'name="p:values/0/key" value="note"' in page and 'name="p:values/1/key" value=""' in page
+
+
+def test_refusals_save_nothing_and_name_their_json_path(demo, demo_api):
+    before_update_rule(demo)
+    saved = draft(demo_api)
+    post(demo, "/actions", {"type": "explode"}, expect=400)
+    post(demo, "/actions", {"type": "refuse", "into": "0"}, expect=400)  # a refuse holds no actions
+    post(demo, "/actions", {"type": "refuse", "into": "../0"}, expect=400)
+    post(demo, "/action", {"at": "7"}, expect=404)
+    post(demo, "/action", {"at": "0/x"}, expect=400)
+    post(demo, "/action/move", {"at": "0", "direction": "sideways"}, expect=400)
+    refused = post(demo, "/action", {"at": "0", "p:when": "status = = 1"}, expect=422)
+    assert 'data-error-for="actions/0/when"' in text(refused)
+    post(demo, "/actions", {"type": "call_webhook"})
+    refused = post(demo, "/action", {"at": "2", "p:url": "ftp://example.com"}, expect=422)
+    assert 'data-error-for="actions/2/url"' in text(refused)
+    assert draft(demo_api)["actions"][2] == {"type": "call_webhook", "url": "https://example.com/hook"}
+    post(demo, "/actions", {"type": "notify"})  # recipients are edited as JSON
+    refused = post(demo, "/action", {"at": "3", "p:to": "{not json", "p:title:en": "Hi"}, expect=422)
+    assert 'data-error-for="actions/3/to"' in text(refused)
+    post(demo, "/action", {"at": "3", "p:to": '{"role": "nobody"}', "p:title:en": "Hi"})
+    assert draft(demo_api)["actions"][3] == {
+        "type": "notify",
+        "to": {"role": "nobody"},
+        "title": {"en": "Hi"},
+    }
+    # the publish's own name check reports the unknown role on the page, at its path
+    assert "actions/3/to/role" in text(demo.get(RULE))
+    # an after-only action in a before-rule is refused at its type
+    post(demo, "/trigger", [*{**TRIGGER, "phase": "after"}.items(), ("events", "update")], expect=422)
+    assert draft(demo_api)["trigger"]["phase"] == "before"
+    body = draft(demo_api)
+    assert body["actions"][:2] == saved["actions"]
+    # removing every action leaves no rule: the schema refuses the last removal
+    for _ in range(3):
+        post(demo, "/action/remove", {"at": "0"})
+    refused = post(demo, "/action/remove", {"at": "0"}, expect=422)
+    assert "actions" in text(refused) and len(draft(demo_api)["actions"]) == 1
+
+
+def test_expressions_are_checked_live_with_the_rule_scope(demo):
+    before_update_rule(demo)
+    post(demo, "/actions", {"type": "for_each_child"})
+    post(demo, "/actions", {"type": "set_fields", "into": "2"})
+
+    def check(at, name, value, extra=()):
+        page = text(demo.get(RULE))
+        data = [("base", base_of(page)), ("at", at), (name, value), *extra]
+        response = demo.post(f"{RULE}/check-expression", data, htmx=True, headers={"HX-Trigger-Name": name})
+        assert response.status_code == 200
+        return text(response)
+
+    assert 'data-check="valid"' in check("0", "p:when", "status = 'cancelled'")
+    assert "nope" in check("0", "p:when", "nope > 1") and 'data-check="invalid"' in check(
+        "0", "p:when", "nope"
+    )
+    assert 'data-check="invalid"' in check("0", "p:when", "1 +")
+    value = check("1", "p:values/0/value", "number + ' ok'", [("n:values", "1"), ("p:values/0/key", "note")])
+    assert 'data-check="valid"' in value and "number" in value
+    assert 'data-check="invalid"' in check(
+        "1", "p:values/0/value", "line.qty", [("n:values", "1"), ("p:values/0/key", "note")]
+    )
+    # inside the loop over the lines, the row is named: the same expression is sound there
+    inside = check(
+        "2/actions/0", "p:values/0/value", "line.qty", [("n:values", "1"), ("p:values/0/key", "note")]
+    )
+    assert 'data-check="valid"' in inside and "line" in inside
+
+
+def order(api, number: int = 1) -> dict:
+    return api.get(f"/api/data/demo/order/{number}").get_json()
+
+
+def test_a_dry_run_of_the_draft_shows_the_changes_and_refusals_and_saves_nothing(demo, demo_api):
+    before_update_rule(demo)
+    options = demo.get(f"{RULE}/records?q=")
+    assert options.status_code == 200
+    items = options.get_json()["items"]
+    assert items and {"value", "text", "hint"} <= set(items[0])
+    record = order(demo_api, int(items[0]["value"]))
+    assert demo.get(f"{RULE}/records?q={'x' * 101}").status_code == 400
+    url = f"{RULE}/dry-run"
+    data = [("record_id", str(record["id"])), ("change_field", "discount"), ("change_value", "5")]
+    tried = demo.post(url, [*data, ("change_field", ""), ("change_value", "")], htmx=True)
+    assert tried.status_code == 200, text(tried)[-2000:]
+    page = text(tried)
+    assert 'data-outcome="ok"' in page and "note" in page and "checked" in page and "discount" in page
+    assert order(demo_api, record["id"])["note"] == record.get("note")  # nothing saved
+    refused = text(
+        demo.post(
+            url,
+            [("record_id", str(record["id"])), ("change_field", "status"), ("change_value", "cancelled")],
+            htmx=True,
+        )
+    )
+    assert 'data-outcome="refused"' in refused and f"No {record['number']}" in refused
+    assert order(demo_api, record["id"])["status"] == record["status"]
+    # the published rulebook is untouched: the rule is a draft
+    assert demo_api.get("/api/definitions/demo/rule/big_order").get_json()["published"] is None
+    assert demo.post(url, [("record_id", "abc")], htmx=True).status_code == 400
+    assert demo.post(url, [("record_id", "999999")], htmx=True).status_code == 404
+    # a draft the publish would refuse is not tried
+    post(demo, "/action", {"at": "1", "n:values": "1", "p:values/0/key": "nope", "p:values/0/value": "1"})
+    broken = demo.post(url, data, htmx=True)
+    assert broken.status_code == 422 and "actions/1/values/nope" in text(broken)
+
+
+def test_published_through_the_publish_page_it_fires_on_a_real_write_and_logs_its_runs(demo, demo_api):
+    before_update_rule(demo)
+    plan = text(demo.get("/design/demo/publish"))
+    assert "big_order" in plan
+    assert demo.post("/design/demo/publish", {}).status_code == 303
+    assert demo_api.get("/api/definitions/demo/rule/big_order").get_json()["published_version"] == 1
+    record = order(demo_api)
+    changed = demo_api.patch(
+        f"/api/data/demo/order/{record['id']}",
+        json={"discount": "5"},
+        headers={"If-Match": str(record["version"])},
+    )
+    assert changed.status_code == 200, changed.get_json()
+    assert changed.get_json()["note"] == "checked"
+    record = order(demo_api)
+    refused = demo_api.patch(
+        f"/api/data/demo/order/{record['id']}",
+        json={"status": "cancelled"},
+        headers={"If-Match": str(record["version"])},
+    )
+    assert refused.status_code == 422 and f"No {record['number']}" in refused.get_json()["error"]["message"]
+    # the run log, with the failure one click away from the list and the rule page
+    listed = text(demo.get(RULES))
+    assert f'href="{RULE}?runs=failed#runs"' in listed
+    failures = text(demo.get(f"{RULE}?runs=failed"))
+    assert 'data-outcome="refused"' in failures and 'data-outcome="ok"' not in failures
+    every = text(demo.get(RULE))
+    assert 'data-outcome="ok"' in every and f'href="/a/demo/order/{record["id"]}"' in every
+    # a published rule is not deleted (its versions are history)
+    assert demo.post(f"{RULE}/delete", {}).status_code == 400
+    assert "rule-delete" not in text(demo.get(RULES))
+
+
+BUNDLE = {
+    "app": {"name": "crm", "label": "CRM"},
+    "entities": [{"name": "deal", "label": "Deal", "fields": [{"name": "title", "type": "text"}]}],
+    "rules": [{"name": "deal_note", "entity": "deal", "trigger": {"events": ["create"]},
+               "actions": [{"type": "publish_event", "topic": "deal.created"}]}],
+    "roles": [
+        {"name": "viewer", "label": "Viewer", "grants": [{"entity": "deal", "actions": ["read", "update"]}]},
+        {"name": "builder", "label": "Builder", "grants": [{"entity": "deal", "actions": ["read", "configure"]}]},
+    ],
+}  # fmt: skip
+
+
+@pytest.fixture
+def crm(app, api):
+    response = api.post("/api/templates/import", json=BUNDLE)
+    assert response.status_code == 201, response.get_json()
+    add_role_users(app, "crm", {"vic": "viewer", "bea": "builder"}, PASSWORD)
+    return api
+
+
+def test_only_the_apps_designers_design_its_rules(app, crm, designer):
+    url = "/design/crm/rule/deal_note"
+    assert designer.get(url).status_code == 200
+    page = text(designer.get(url))
+    for username in ("vic", "bea"):  # bea may configure the table, not the app
+        browser = signed_in(app, username, PASSWORD)
+        assert browser.get("/design/crm/rules").status_code == 403
+        assert browser.get(url).status_code == 403
+        assert browser.get(f"{url}/records").status_code == 403
+        for path, data in (
+            ("/trigger", {"kind": "event", "events": "update"}),
+            ("/actions", {"type": "refuse"}),
+            ("/action", {"at": "0"}),
+            ("/action/move", {"at": "0", "direction": "down"}),
+            ("/action/remove", {"at": "0"}),
+            ("/undo", {}),
+            ("/dry-run", {}),
+            ("/delete", {}),
+        ):
+            assert browser.post(url + path, {"base": base_of(page), **data}).status_code == 403, path
+        assert (
+            browser.post("/design/crm/rules", {"name": "x", "entity": "deal", "type": "refuse"}).status_code
+            == 403
+        )
+    # without the CSRF token even the designer is refused; signed out, sent to sign in
+    assert (
+        designer.post(f"{url}/actions", {"base": base_of(page), "type": "refuse"}, csrf=False).status_code
+        == 403
+    )
+    assert Browser(app.test_client()).get(url).status_code in (302, 303)
+    assert crm.get("/api/definitions/crm/rule/deal_note").get_json()["draft"]["actions"] == [
+        {"type": "publish_event", "topic": "deal.created"}
+    ]
+
+
+def test_another_apps_rule_is_not_found_here(demo, crm):
+    assert demo.get("/design/demo/rule/deal_note").status_code == 404
+    assert demo.post("/design/demo/rule/deal_note/delete", {}).status_code == 404
+    assert demo.get("/design/crm/rule/big_order").status_code == 404
+    # a rule of the demo app cannot be made on another app's table
+    create(demo, name="cross", entity="deal", expect=422)
