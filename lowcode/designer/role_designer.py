@@ -32,6 +32,8 @@ from lowcode.designer.role_edits import (
 from lowcode.errors import BadRequest, DefinitionInvalid, NotFound, UnknownType
 
 KIND = "role"
+COMMON_FACTS = ("id", "department", "level", "username")
+"""The ``$user`` facts a record rule uses most (named first in the hint)."""
 _UNSET = object()
 
 
@@ -182,7 +184,7 @@ def role_page(
             for op in sensitive_operations(docs)
         ],
         "panel": panel,
-        "user_facts": sorted(f"$user.{f}" for f in USER_FACTS),
+        "user_facts": [f"$user.{f}" for f in sorted(USER_FACTS, key=lambda f: (f not in COMMON_FACTS, f))],
     }
 
 
