@@ -113,7 +113,10 @@ def edit_grid(edit: RoleEdit) -> str:
             kept.append({**grant, "actions": actions})
     granted = {g["entity"] for g in kept}
     known = set(edit.docs.entities)
+    shown = {f"act:{i}" for i in range(len(edit.grants))}
     for key in edit.form:
+        if key.startswith("act:") and key not in shown and not key.startswith("act:+"):
+            raise refusal("grants", Text("No such grant: reload the role"))
         if not key.startswith("act:+"):
             continue
         entity = key[len("act:+") :]

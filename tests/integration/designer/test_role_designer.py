@@ -228,6 +228,7 @@ HOSTILE = [
     ("grid", {"act:+salary": "read"}),  # another app's table
     ("grid", {"act:+ghost": "read"}),  # no such table
     ("grid", {"act:0": "sudo"}),  # no such action
+    ("grid", {"act:5": "read"}),  # no such grant
     ("fields", {"grant": "0", "entity": "note", "f:ghost": "hidden"}),  # no such field
     ("fields", {"grant": "0", "entity": "note", "f:body": "secret"}),  # no such rule
     ("fields", {"grant": "7", "entity": "note", "f:body": "hidden"}),  # no such grant
@@ -296,6 +297,8 @@ def test_publishing_puts_the_role_in_force_and_logs_the_permission_change(app, c
     assert "Big one" in listed and "Margin" not in listed and "40.00" not in listed
     published = [e for e in events(app, "definition_published") if e.get("role") == "clerk"]
     assert published and published[-1]["app"] == "crm" and published[-1]["user"] == "admin"
+    versions = designer.get("/design/crm/role/clerk/versions?a=1&b=2")
+    assert versions.status_code == 200 and "margin" in text(versions)
 
 
 def test_explain_a_holder_on_a_record(app, crm, designer):
