@@ -6,6 +6,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from lowcode.api.edge import body_version, if_match_version, json_body, services, unit_of_work
 from lowcode.api.params import int_arg
+from lowcode.auth.security_log import log_event_now
 from lowcode.core.jsonutil import loads_exact, to_jsonable
 from lowcode.errors import BadRequest
 from lowcode.query_costs import costly_query
@@ -88,7 +89,22 @@ def export_records(app: str, entity: str):
             search=request.args.get("q", "")[:200],
             sort=parse_sort(compiled, request.args.get("sort")),
         )
-        chunks = list(export_csv(ctx, services().queries, app, entity, query))
+        rows: list[int] = []
+        chunks = list(export_csv(ctx, services().queries, app, entity, query, rows))
+        actor = ctx.actor
+    log_event_now(
+        services().db,
+        "data_exported",
+        username=actor.username,
+        user_id=actor.user_id,
+        ip=actor.ip,
+        app=app,
+        entity=entity,
+        rows=sum(rows),
+        format="csv",
+        selected=False,
+        api=True,
+    )
     response = Response("\ufeff" + "".join(chunks), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{app}-{entity}.csv"'
     return response

@@ -120,6 +120,13 @@ LIST_PARAMS = [
 ]
 
 
+COSTLY = {
+    "422": error("The filter or search is over a cost limit, or a statement ran over its budget"),
+    "503": error("Too many costly queries are running: try again after Retry-After seconds"),
+}
+"""The answers of the routes gated as costly queries (lists, exports)."""
+
+
 def _transition_path(entity: CompiledEntity, allowed: Allowed, ref: dict) -> dict[str, Any]:
     """``POST .../{id}/transitions/{name}`` for the transitions the caller may take."""
     wf = entity.workflow
@@ -177,7 +184,7 @@ def entity_paths(entity: CompiledEntity, allowed: Allowed = EVERYTHING) -> dict[
             "tags": tag,
             "summary": f"List {entity.name}",
             "parameters": LIST_PARAMS,
-            "responses": {"200": {"description": "A page: {data, next, total}"}, **ERRORS},
+            "responses": {"200": {"description": "A page: {data, next, total}"}, **ERRORS, **COSTLY},
         }
         ops[item]["get"] = {"tags": tag, "summary": f"Get {entity.name}", "responses": {"200": one, **ERRORS}}
         ops[f"{item}/history"] = {
@@ -233,7 +240,7 @@ def entity_paths(entity: CompiledEntity, allowed: Allowed = EVERYTHING) -> dict[
                 "tags": tag,
                 "summary": f"Export {entity.name} as CSV",
                 "parameters": [p for p in LIST_PARAMS if p["name"] != "limit" and p["name"] != "after"],
-                "responses": {"200": {"description": "CSV"}, **ERRORS},
+                "responses": {"200": {"description": "CSV"}, **ERRORS, **COSTLY},
             }
         }
     if allowed.transitions and entity.workflow is not None:
