@@ -160,3 +160,21 @@ KIND_LABELS = {
 def kind_label(key: str) -> str:
     """A definition kind as people call it (``entity`` -> table)."""
     return str(KIND_LABELS.get(key) or key)
+
+
+ACTION_LABELS = {
+    "read": _l("See"),
+    "create": _l("Add"),
+    "update": _l("Edit"),
+    "delete": _l("Delete"),
+    "export": _l("Export"),
+    "import": _l("Import"),
+    "approve": _l("Approve"),
+    "configure": _l("Design"),
+}
+"""The grant actions as the role designer's grid names them (the key is shown beside)."""
+
+
+def action_label(key: str) -> str:
+    """A grant action in the reader's language."""
+    return str(ACTION_LABELS.get(key) or key)

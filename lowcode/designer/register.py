@@ -14,6 +14,8 @@ def register_designer(app: Flask) -> None:
         form_designer,
         form_preview,
         publishing,
+        role_designer,
+        role_explain,
         rule_designer,
         rule_list,
         rule_runs,

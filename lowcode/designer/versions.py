@@ -16,7 +16,7 @@ from lowcode.designer.follow import follow_fields
 from lowcode.designer.view_access import part_work
 from lowcode.errors import NotFound
 
-KINDS = frozenset({"entity", "form", "view"})
+KINDS = frozenset({"entity", "form", "view", "role"})
 DRAFT = "draft"
 
 

@@ -332,6 +332,15 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("POST",   "/design/<app>/rule/<name>/check-expression"):         E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("GET",    "/design/<app>/rule/<name>/records"):                  E(ADMIN,  302, 403, 403, _,   _,   _,   302),
     ("POST",   "/design/<app>/rule/<name>/dry-run"):                  E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    # the role designer: app designers only (administrators, the app's admin roles) - a configure grant on one
+    # table is not enough, changing a role changes permissions
+    ("GET",    "/design/<app>/roles"):                                E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/design/<app>/roles"):                                E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/design/<app>/role/<name>"):                          E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/design/<app>/role/<name>/edit/<section>"):           E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/role/<name>/undo"):                     E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/role/<name>/redo"):                     E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/design/<app>/role/<name>/explain"):                  E(ADMIN,  302, 403, 403, _,   _,   _,   302),
 }
 # fmt: on
 
@@ -416,6 +425,11 @@ PARAM_OVERRIDES: dict[tuple[str, str], dict[str, Callable[[World], Any]]] = {
     ("POST", "/admin/roles/<app>/<name>/draft"): _EDITOR_ROLE,
     ("POST", "/admin/roles/<app>/<name>/publish"): _EDITOR_ROLE,
     ("POST", "/admin/roles/<app>/<name>/rollback/<int:version>"): _EDITOR_ROLE,
+    ("GET", "/design/<app>/role/<name>"): _EDITOR_ROLE,
+    ("POST", "/design/<app>/role/<name>/edit/<section>"): {**_EDITOR_ROLE, "section": lambda w: "grid"},
+    ("POST", "/design/<app>/role/<name>/undo"): _EDITOR_ROLE,
+    ("POST", "/design/<app>/role/<name>/redo"): _EDITOR_ROLE,
+    ("GET", "/design/<app>/role/<name>/explain"): _EDITOR_ROLE,
     ("DELETE", "/api/admin/departments/<int:dept_id>"): _EMPTY_DEPT,
     ("POST", "/admin/departments/<int:dept_id>/delete"): _EMPTY_DEPT,
 }
