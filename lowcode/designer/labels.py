@@ -89,7 +89,7 @@ PROPERTY_LABELS = {
 }
 
 
-ACTION_LABELS = {
+RULE_ACTION_LABELS = {
     "set_fields": _l("Set fields of the record"),
     "refuse": _l("Refuse the change"),
     "for_each_child": _l("For each line"),
@@ -105,9 +105,9 @@ ACTION_LABELS = {
 """Names of the rule actions in the rule designer's palette (a new action shows by its key)."""
 
 
-def action_label(key: str) -> str:
+def rule_action_label(key: str) -> str:
     """The palette's name of a rule action."""
-    return str(ACTION_LABELS.get(key) or key.replace("_", " ").capitalize())
+    return str(RULE_ACTION_LABELS.get(key) or key.replace("_", " ").capitalize())
 
 
 def type_label(key: str) -> str:
@@ -162,7 +162,7 @@ def kind_label(key: str) -> str:
     return str(KIND_LABELS.get(key) or key)
 
 
-ACTION_LABELS = {
+GRANT_ACTION_LABELS = {
     "read": _l("See"),
     "create": _l("Add"),
     "update": _l("Edit"),
@@ -175,6 +175,6 @@ ACTION_LABELS = {
 """The grant actions as the role designer's grid names them (the key is shown beside)."""
 
 
-def action_label(key: str) -> str:
+def grant_action_label(key: str) -> str:
     """A grant action in the reader's language."""
-    return str(ACTION_LABELS.get(key) or key)
+    return str(GRANT_ACTION_LABELS.get(key) or key)

@@ -20,7 +20,7 @@ from lowcode.definitions.checks import AppDocuments
 from lowcode.definitions.names import USER_FACTS
 from lowcode.designer.app_designer import KEY
 from lowcode.designer.blueprint import DesignContext, bp, design_work, posted_base
-from lowcode.designer.labels import action_label
+from lowcode.designer.labels import grant_action_label
 from lowcode.designer.panels import read_label
 from lowcode.designer.role_edits import (
     apply_edit,
@@ -177,7 +177,7 @@ def role_page(
         "state": state,
         "steps": dc.history.steps(KIND, name)[:20],
         "errors": errors,
-        "actions": [(a, action_label(a)) for a in ACTIONS],
+        "actions": [(a, grant_action_label(a)) for a in ACTIONS],
         "grid": _grid(dc, docs, grants),
         "operations": [
             (op["name"], ws.label(op, op["name"]), op["entity"], op["action"], op["name"] in chosen_ops)

@@ -12,7 +12,7 @@ from lowcode.core.models import RuleRunEntry
 from lowcode.definitions import store
 from lowcode.designer.app_designer import posted_key
 from lowcode.designer.blueprint import bp, design_work
-from lowcode.designer.labels import action_label
+from lowcode.designer.labels import rule_action_label
 from lowcode.designer.panels import read_label
 from lowcode.designer.rule_checks import save_errors
 from lowcode.designer.rule_designer import action_plugin
@@ -62,7 +62,7 @@ def rules(app: str):
             for n, b in sorted((ws.docs.get(KIND) or {}).items())
         ]
         entities = [(n, ws.label(b, n)) for n, b in sorted(ws.entities().items()) if not b.get("child")]
-        palette = [(key, action_label(key)) for key in rule_actions]
+        palette = [(key, rule_action_label(key)) for key in rule_actions]
         return render_template("designer/rules.html", app=app, rules=rows, entities=entities, palette=palette)
 
 

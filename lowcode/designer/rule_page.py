@@ -14,7 +14,7 @@ from lowcode.api.edge import services
 from lowcode.definitions.checks import AppDocuments
 from lowcode.designer.blueprint import DesignContext
 from lowcode.designer.conditions import ConditionBuilder
-from lowcode.designer.labels import action_label
+from lowcode.designer.labels import rule_action_label
 from lowcode.designer.panels import build_inputs
 from lowcode.designer.rule_checks import publish_problems
 from lowcode.designer.rule_edits import EVENTS, PHASES, action_at, action_panel_schema, holds_actions
@@ -58,7 +58,7 @@ def action_tree(doc: dict, phase: str, problems: dict, prefix: str = "", actions
             {
                 "at": at,
                 "type": kind,
-                "label": action_label(kind),
+                "label": rule_action_label(kind),
                 "when": action.get("when") if isinstance(action, dict) else None,
                 "allowed": plugin is not None and phase in plugin.phases,
                 "problems": sum(len(v) for k, v in problems.items() if k == here or k.startswith(here + "/")),
@@ -88,7 +88,7 @@ def _panel(dc: DesignContext, doc: dict, selected: str | None, errors: dict) -> 
     return {
         "at": selected,
         "type": plugin.type,
-        "label": action_label(plugin.type),
+        "label": rule_action_label(plugin.type),
         "inputs": build_inputs(action_panel_schema(plugin), action, dc.workspace.choices_for(doc["entity"])),
         "errors": own,
         "field_keys": sorted(
@@ -175,7 +175,9 @@ def rule_page(
         "condition": builder.rows(condition, "condition", condition_errors or {}),
         "row_url": url_for("designer.condition_row", app=ws.app, name=entity),
         "actions": action_tree(doc, phase, {**problems, **errors}),
-        "palette": [(key, action_label(key), phase in rule_actions.get(key).phases) for key in rule_actions],
+        "palette": [
+            (key, rule_action_label(key), phase in rule_actions.get(key).phases) for key in rule_actions
+        ],
         "panel": _panel(dc, doc, selected, {**problems, **errors}),
         "trigger_errors": {k: v for k, v in {**problems, **errors}.items() if not k.startswith("actions")},
         "runs": runs_model(dc, name, failed_only),
