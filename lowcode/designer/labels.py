@@ -62,6 +62,7 @@ PROPERTY_LABELS = {
     "fetch_from": _l("Fetch from a linked record"),
     "link": _l("Through the link"),
     "max_files": _l("Most files"),
+    "personal": _l("Personal data (masked in copies)"),
 }
 
 

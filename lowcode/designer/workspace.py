@@ -14,6 +14,7 @@ from lowcode.definitions.published import published_app_documents
 from lowcode.errors import PermissionDenied
 from lowcode.fields.base import normalise_label, pick_label
 from lowcode.runtime.context import WriteContext
+from lowcode.sandbox.access import may_design_whole_app
 
 
 @dataclass(frozen=True)
@@ -107,11 +108,8 @@ class Workspace:
 
 
 def may_design_app(permissions: PermissionService, ctx: WriteContext, app: str) -> bool:
-    """Platform administrators, and holders of one of the app's admin roles."""
-    if ctx.actor.is_admin:
-        return True
-    entities = [e for (a, _n), e in ctx.snapshot.entities.items() if a == app]
-    return any(permissions.is_app_admin(ctx.actor, e) for e in entities[:1])
+    """Platform administrators, and holders of one of the app's admin roles (of a sandbox: of its live app's)."""
+    return may_design_whole_app(permissions, ctx, app)
 
 
 def may_design_entity(permissions: PermissionService, ctx: WriteContext, app: str, entity: str) -> bool:
