@@ -128,7 +128,8 @@ def test_a_sandbox_sends_nothing_outside(app, api, shop):
     assert created.status_code == 201  # the sandbox's rule ran: it queued its webhook
     result = dispatch_pending(db)
     with db.read() as s:
-        events = s.execute(sa.select(OutboxEvent).where(OutboxEvent.app == "shop_sandbox")).scalars().all()
+        columns = (OutboxEvent.id, OutboxEvent.kind, OutboxEvent.payload, OutboxEvent.delivered_at, OutboxEvent.last_error)
+        events = s.execute(sa.select(*columns).where(OutboxEvent.app == "shop_sandbox")).all()
     hooks = [e for e in events if e.kind == "webhook"]
     assert len(hooks) == 1 and hooks[0].payload["url"] == "https://crm.example.com/hook"
     assert hooks[0].delivered_at is None and "sandbox" in hooks[0].last_error
