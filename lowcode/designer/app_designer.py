@@ -17,6 +17,8 @@ from lowcode.designer.workspace import design_scope
 from lowcode.errors import DefinitionInvalid
 from lowcode.pages.i18n import current_language
 from lowcode.pages.security import require_csrf
+from lowcode.sandbox.access import sandbox_of, sandboxes_of
+from lowcode.sandbox.making import DEFAULT_SAMPLE, default_name
 
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 
@@ -86,6 +88,10 @@ def app(app: str):
             entities=entities,
             pending=sorted(pending),
             app_wide=dc.scope is None,
+            sandbox=sandbox_of(dc.ctx.session, app),
+            sandboxes=sandboxes_of(dc.ctx.session, app) if dc.scope is None else [],
+            default_sandbox=default_name(app),
+            default_sample=DEFAULT_SAMPLE,
         )
 
 

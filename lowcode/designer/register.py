@@ -14,6 +14,7 @@ def register_designer(app: Flask) -> None:
         form_designer,
         form_preview,
         publishing,
+        sandbox,
         versions,
         view_designer,
         view_preview,

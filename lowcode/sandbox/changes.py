@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lowcode.core.models import Definition, DefinitionVersion, Sandbox
+from lowcode.core.texts import Text
 from lowcode.definitions import store
 from lowcode.errors import LiveChanged, NotFound
 from lowcode.runtime.context import WriteContext
@@ -82,7 +83,7 @@ def require_sandbox(session: Session, app: str) -> Sandbox:
     """The sandbox record of ``app``. :raises NotFound: when ``app`` is not a sandbox."""
     box = sandbox_of(session, app)
     if box is None:
-        raise NotFound(f"'{app}' is not a sandbox")
+        raise NotFound(Text("'{app}' is not a sandbox", app=app))
     return box
 
 
@@ -149,8 +150,12 @@ def publish_to_live(
     changes = change_set(session, sandbox_app)
     if changes.live_changes and not confirmed and not dry_run:
         raise LiveChanged(
-            f"The live app '{changes.live_app}' changed since the sandbox was made "
-            f"({', '.join(changes.live_changes)}): review the change set and confirm",
+            Text(
+                "The live app '{app}' changed since the sandbox was made ({changed}): review the change set "
+                "and confirm",
+                app=changes.live_app,
+                changed=", ".join(changes.live_changes),
+            ),
             changed=changes.live_changes,
         )
     if not changes.changes:

@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from lowcode.core.models import Sandbox
+from lowcode.core.texts import Text
 from lowcode.definitions import store
 from lowcode.definitions.templates import SECTIONS, export_bundle, renamed_bundle
 from lowcode.errors import BadRequest, DefinitionInvalid
@@ -45,15 +46,15 @@ def live_versions(session, app: str) -> dict[str, int]:
 
 def _check_request(session, live_app: str, name: str, per_entity: int) -> None:
     if sandbox_of(session, live_app) is not None:
-        raise BadRequest(f"'{live_app}' is a sandbox itself: make a sandbox of its live app")
+        raise BadRequest(Text("'{app}' is a sandbox itself: make a sandbox of its live app", app=live_app))
     if not NAME.match(name):
-        raise DefinitionInvalid(
-            "A name is lower-case letters, digits and _ and starts with a letter", {"name": [name or "-"]}
-        )
+        message = Text("A name is lower-case letters, digits and _ and starts with a letter")
+        raise DefinitionInvalid(message, {"name": [message]})
     if not 0 <= per_entity <= MAX_SAMPLE:
-        raise BadRequest(f"The sample is 0 to {MAX_SAMPLE} records per table")
+        raise BadRequest(Text("The sample is 0 to {most} records per table", most=MAX_SAMPLE))
     if store.list_definitions(session, name):
-        raise DefinitionInvalid(f"An app named '{name}' exists already", {"name": [name]})
+        message = Text("An app named '{app}' exists already", app=name)
+        raise DefinitionInvalid(message, {"name": [message]})
 
 
 def make_sandbox(

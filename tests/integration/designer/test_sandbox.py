@@ -15,44 +15,81 @@ PASSWORD = "user-pass-123"
 BUNDLE = {
     "app": {"name": "shop", "label": "Shop"},
     "entities": [
-        {"name": "customer", "label": "Customer", "title_field": "name", "fields": [
-            {"name": "name", "type": "text", "required": True},
-            {"name": "contact", "type": "text", "options": {"personal": True}},
-            {"name": "phone", "type": "phone", "options": {"personal": True}},
-            {"name": "email", "type": "email", "options": {"personal": True}},
-            {"name": "referrer", "type": "link", "options": {"entity": "customer"}},
-        ]},
-        {"name": "product", "label": "Product", "title_field": "sku", "fields": [
-            {"name": "sku", "type": "text", "required": True, "unique": True},
-            {"name": "price", "type": "money"},
-        ]},
-        {"name": "order", "label": "Order", "title_field": "number", "fields": [
-            {"name": "number", "type": "text", "required": True},
-            {"name": "customer", "type": "link", "required": True, "options": {"entity": "customer"}},
-            {"name": "lines", "type": "child_table", "options": {"entity": "order_line"}},
-            {"name": "total", "type": "rollup", "options": {"child": "lines", "function": "sum", "field": "amount"}},
-        ]},
-        {"name": "order_line", "label": "Line", "child": True, "fields": [
-            {"name": "product", "type": "link", "required": True, "options": {"entity": "product"}},
-            {"name": "qty", "type": "integer"},
-            {"name": "amount", "type": "money"},
-        ]},
+        {
+            "name": "customer",
+            "label": "Customer",
+            "title_field": "name",
+            "fields": [
+                {"name": "name", "type": "text", "required": True},
+                {"name": "contact", "type": "text", "options": {"personal": True}},
+                {"name": "phone", "type": "phone", "options": {"personal": True}},
+                {"name": "email", "type": "email", "options": {"personal": True}},
+                {"name": "referrer", "type": "link", "options": {"entity": "customer"}},
+            ],
+        },
+        {
+            "name": "product",
+            "label": "Product",
+            "title_field": "sku",
+            "fields": [
+                {"name": "sku", "type": "text", "required": True, "unique": True},
+                {"name": "price", "type": "money"},
+            ],
+        },
+        {
+            "name": "order",
+            "label": "Order",
+            "title_field": "number",
+            "fields": [
+                {"name": "number", "type": "text", "required": True},
+                {"name": "customer", "type": "link", "required": True, "options": {"entity": "customer"}},
+                {"name": "lines", "type": "child_table", "options": {"entity": "order_line"}},
+                {
+                    "name": "total",
+                    "type": "rollup",
+                    "options": {"child": "lines", "function": "sum", "field": "amount"},
+                },
+            ],
+        },
+        {
+            "name": "order_line",
+            "label": "Line",
+            "child": True,
+            "fields": [
+                {"name": "product", "type": "link", "required": True, "options": {"entity": "product"}},
+                {"name": "qty", "type": "integer"},
+                {"name": "amount", "type": "money"},
+            ],
+        },
     ],
     "forms": [
-        {"name": "customer_form", "entity": "customer", "sections": [{"fields": ["name", "contact", "phone"]}]},
+        {
+            "name": "customer_form",
+            "entity": "customer",
+            "sections": [{"fields": ["name", "contact", "phone"]}],
+        },
         {"name": "order_form", "entity": "order", "sections": [{"fields": ["number", "customer", "lines"]}]},
     ],
     "views": [{"name": "customer_list", "entity": "customer", "columns": ["name", "phone"]}],
-    "rules": [{
-        "name": "tell_crm", "entity": "customer", "trigger": {"events": ["create"], "phase": "after"},
-        "actions": [{"type": "call_webhook", "url": "https://crm.example.com/hook", "payload": {"name": "name"}}],
-    }],
+    "rules": [
+        {
+            "name": "tell_crm",
+            "entity": "customer",
+            "trigger": {"events": ["create"], "phase": "after"},
+            "actions": [
+                {"type": "call_webhook", "url": "https://crm.example.com/hook", "payload": {"name": "name"}}
+            ],
+        }
+    ],
     "roles": [
         {"name": "owner", "label": "Owner", "admin": True},
-        {"name": "clerk", "label": "Clerk", "grants": [
-            {"entity": "customer", "actions": ["read", "create", "update", "configure"]}]},
+        {
+            "name": "clerk",
+            "label": "Clerk",
+            "grants": [{"entity": "customer", "actions": ["read", "create", "update", "configure"]}],
+        },
     ],
-}  # fmt: skip
+}
 
 
 @pytest.fixture
@@ -61,14 +98,27 @@ def shop(app, api):
     assert api.post("/api/templates/import", json=BUNDLE).status_code == 201
     ids = {}
     for name, referrer in (("Ann", None), ("Bob", "Ann"), ("Carol", "Bob")):
-        body = {"name": name, "contact": f"{name} Smith", "phone": "+86 138 0000 0001",
-                "email": f"{name.lower()}@real.example.org", "referrer": ids.get(referrer)}  # fmt: skip
+        body = {
+            "name": name,
+            "contact": f"{name} Smith",
+            "phone": "+86 138 0000 0001",
+            "email": f"{name.lower()}@real.example.org",
+            "referrer": ids.get(referrer),
+        }
         ids[name] = api.post("/api/data/shop/customer", json=body).get_json()["id"]
     for sku in ("A-1", "B-2", "C-3"):
         ids[sku] = api.post("/api/data/shop/product", json={"sku": sku, "price": "9.50"}).get_json()["id"]
-    first = {"number": "SO-1", "customer": ids["Ann"], "lines": [{"product": ids["A-1"], "qty": 2, "amount": "19.00"}]}
+    first = {
+        "number": "SO-1",
+        "customer": ids["Ann"],
+        "lines": [{"product": ids["A-1"], "qty": 2, "amount": "19.00"}],
+    }
     ids["SO-1"] = api.post("/api/data/shop/order", json=first).get_json()["id"]
-    second = {"number": "SO-2", "customer": ids["Ann"], "lines": [{"product": ids["A-1"], "qty": 1, "amount": "9.50"}]}
+    second = {
+        "number": "SO-2",
+        "customer": ids["Ann"],
+        "lines": [{"product": ids["A-1"], "qty": 1, "amount": "9.50"}],
+    }
     ids["SO-2"] = api.post("/api/data/shop/order", json=second).get_json()["id"]
     add_role_users(app, "shop", {"olive": "owner", "clerk": "clerk"}, PASSWORD)
     return ids
@@ -89,7 +139,11 @@ def test_a_sandbox_copies_definitions_and_a_consistent_masked_sample(app, api, s
     assert made.get_json()["app"] == "shop_sandbox"
     assert made.get_json()["records"]["left_out_count"] == 0
     definitions = api.get("/api/definitions/shop_sandbox").get_json()["data"]
-    assert {(d["kind"], d["name"]) for d in definitions} >= {("entity", "order"), ("rule", "tell_crm"), ("role", "clerk")}
+    assert {(d["kind"], d["name"]) for d in definitions} >= {
+        ("entity", "order"),
+        ("rule", "tell_crm"),
+        ("role", "clerk"),
+    }
     # the latest order (SO-2) came with its customer Ann and its line's product A-1 (and no other order)
     orders = _records(api, "shop_sandbox", "order")
     assert [o["number"] for o in orders] == ["SO-2"]
@@ -116,7 +170,10 @@ def test_a_sandbox_copies_definitions_and_a_consistent_masked_sample(app, api, s
     # the live app is untouched, and the live data keeps its real values
     assert len(_records(api, "shop", "order")) == 2
     assert {c["email"] for c in _records(api, "shop", "customer")} == {
-        "ann@real.example.org", "bob@real.example.org", "carol@real.example.org"}  # fmt: skip
+        "ann@real.example.org",
+        "bob@real.example.org",
+        "carol@real.example.org",
+    }
 
 
 def test_a_sandbox_sends_nothing_outside(app, api, shop):
@@ -128,7 +185,13 @@ def test_a_sandbox_sends_nothing_outside(app, api, shop):
     assert created.status_code == 201  # the sandbox's rule ran: it queued its webhook
     result = dispatch_pending(db)
     with db.read() as s:
-        columns = (OutboxEvent.id, OutboxEvent.kind, OutboxEvent.payload, OutboxEvent.delivered_at, OutboxEvent.last_error)
+        columns = (
+            OutboxEvent.id,
+            OutboxEvent.kind,
+            OutboxEvent.payload,
+            OutboxEvent.delivered_at,
+            OutboxEvent.last_error,
+        )
         events = s.execute(sa.select(*columns).where(OutboxEvent.app == "shop_sandbox")).all()
     hooks = [e for e in events if e.kind == "webhook"]
     assert len(hooks) == 1 and hooks[0].payload["url"] == "https://crm.example.com/hook"
@@ -167,16 +230,22 @@ def test_publish_a_change_set_to_live_keeps_live_data(api, shop):
     _change_in_sandbox(api)
     changes = api.get("/api/sandboxes/shop_sandbox").get_json()
     assert [(c["kind"], c["name"], c["change"]) for c in changes["changes"]] == [
-        ("entity", "customer", "changed"), ("form", "customer_form", "changed")]  # fmt: skip
+        ("entity", "customer", "changed"),
+        ("form", "customer_form", "changed"),
+    ]
     assert changes["live_changes"] == [] and changes["unpublished"] == []
     dry = api.post("/api/sandboxes/shop_sandbox/publish", json={"dry_run": True}).get_json()
     plan = {p["name"]: p["plan"] for p in dry["published"]}
     assert [s["op"] for s in plan["customer"]["steps"]] == ["add_column"]
-    assert "vip" not in [f["name"] for f in api.get("/api/definitions/shop/entity/customer").get_json()["published"]["fields"]]
+    assert "vip" not in [
+        f["name"] for f in api.get("/api/definitions/shop/entity/customer").get_json()["published"]["fields"]
+    ]
     published = api.post("/api/sandboxes/shop_sandbox/publish", json={})
     assert published.status_code == 200, published.get_json()
     assert {(p["kind"], p["name"]) for p in published.get_json()["published"]} == {
-        ("entity", "customer"), ("form", "customer_form")}  # fmt: skip
+        ("entity", "customer"),
+        ("form", "customer_form"),
+    }
     live_form = api.get("/api/definitions/shop/form/customer_form").get_json()["published"]
     assert live_form["sections"] == [{"fields": ["name", "phone", "vip"]}]
     live = _records(api, "shop", "customer")
@@ -204,10 +273,12 @@ def test_a_live_change_since_the_copy_is_shown_and_needs_confirming(api, shop):
     refused = api.post("/api/sandboxes/shop_sandbox/publish", json={})
     assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "live_changed"
     assert api.get("/api/definitions/shop/form/customer_form").get_json()["published"]["sections"] == [
-        {"fields": ["phone", "name"]}]  # fmt: skip
+        {"fields": ["phone", "name"]}
+    ]
     assert api.post("/api/sandboxes/shop_sandbox/publish", json={"confirm": True}).status_code == 200
     assert api.get("/api/definitions/shop/form/customer_form").get_json()["published"]["sections"] == [
-        {"fields": ["name", "phone", "vip"]}]  # fmt: skip
+        {"fields": ["name", "phone", "vip"]}
+    ]
     assert api.get("/api/definitions/shop/view/customer_list").get_json()["published"]["columns"] == ["name"]
     assert api.get("/api/sandboxes/shop_sandbox").get_json()["live_changes"] == []
 
@@ -222,7 +293,11 @@ def test_throw_away_leaves_nothing(app, api, shop):
     gone = api.delete("/api/sandboxes/shop_sandbox")
     assert gone.status_code == 200
     assert sorted(gone.get_json()["tables"]) == [
-        "e_shop_sandbox_customer", "e_shop_sandbox_order", "e_shop_sandbox_order_line", "e_shop_sandbox_product"]  # fmt: skip
+        "e_shop_sandbox_customer",
+        "e_shop_sandbox_order",
+        "e_shop_sandbox_order_line",
+        "e_shop_sandbox_product",
+    ]
     db = app.extensions["lowcode"].db
     with db.read() as s:
         assert not s.scalars(sa.select(Definition).where(Definition.app == "shop_sandbox")).all()
@@ -257,3 +332,63 @@ def test_only_whole_app_designers(app, api, shop):
     assert clerk.get("/design/shop_sandbox").status_code == 403
     assert "shop_sandbox" in text(olive.get("/design"))
     assert client.delete("/api/sandboxes/shop_sandbox", headers=owner).status_code == 200
+
+
+def test_the_designer_makes_reviews_publishes_and_throws_away(app, api, shop, designer):
+    home = text(designer.get("/design/shop"))
+    assert "make-sandbox-form" in home and "sandbox-banner" not in home
+    made = designer.post("/design/shop/sandbox", {"name": "", "sample": "1"})
+    assert made.status_code == 303 and made.headers["Location"].startswith("/design/shop_sandbox")
+    page = text(designer.get("/design/shop_sandbox"))
+    assert "sandbox-banner" in page and "make-sandbox-form" not in page
+    assert 'href="/design/shop_sandbox"' in text(designer.get("/design/shop"))  # listed on the live app
+    assert "no-changes" in text(designer.get("/design/shop_sandbox/live"))
+    _change_in_sandbox(api)
+    review = text(designer.get("/design/shop_sandbox/live"))
+    assert 'data-name="customer"' in review and 'data-name="customer_form"' in review
+    assert 'data-item="vip"' in review and 'data-op="add_column"' in review
+    assert "live-changed" not in review
+    published = designer.post("/design/shop_sandbox/live", {})
+    assert published.status_code == 303 and published.headers["Location"].startswith("/design/shop?published=2")
+    assert "vip" in str(api.get("/api/definitions/shop/form/customer_form").get_json()["published"])
+    gone = designer.post("/design/shop_sandbox/discard", {})
+    assert gone.status_code == 303
+    assert 'href="/design/shop_sandbox"' not in text(designer.get("/design"))
+    assert "data-entity" not in text(designer.get("/design/shop_sandbox"))
+
+
+def test_the_review_shows_a_live_change_and_publishes_only_when_confirmed(api, shop, designer):
+    assert designer.post("/design/shop/sandbox", {"name": "trial", "sample": "0"}).status_code == 303
+    form = api.get("/api/definitions/trial/form/customer_form").get_json()["published"]
+    form["sections"] = [{"fields": ["name"]}]
+    assert api.put("/api/definitions/trial/form/customer_form", json=form).status_code == 200
+    assert api.post("/api/definitions/trial/publish").status_code == 200
+    live = api.get("/api/definitions/shop/form/customer_form").get_json()["published"]
+    live["sections"] = [{"fields": ["phone", "name"]}]
+    assert api.put("/api/definitions/shop/form/customer_form", json=live).status_code == 200
+    assert api.post("/api/definitions/shop/publish").status_code == 200
+    review = text(designer.get("/design/trial/live"))
+    assert "live-changed" in review and "conflict" in review and 'name="confirm"' in review
+    refused = designer.post("/design/trial/live", {})
+    assert refused.status_code == 409 and "publish-refused" in text(refused)
+    assert api.get("/api/definitions/shop/form/customer_form").get_json()["published"]["sections"] == [
+        {"fields": ["phone", "name"]}
+    ]
+    assert designer.post("/design/trial/live", {"confirm": "1"}).status_code == 303
+    assert api.get("/api/definitions/shop/form/customer_form").get_json()["published"]["sections"] == [
+        {"fields": ["name"]}
+    ]
+
+
+def test_designer_sandbox_pages_refuse_others(app, api, shop, designer):
+    clerk = signed_in(app, "clerk", PASSWORD)
+    assert clerk.post("/design/shop/sandbox", {"sample": "1"}).status_code == 403
+    assert designer.post("/design/shop/sandbox", {"sample": "1"}).status_code == 303
+    assert clerk.get("/design/shop_sandbox/live").status_code == 403
+    assert clerk.post("/design/shop_sandbox/live", {"confirm": "1"}).status_code == 403
+    assert clerk.post("/design/shop_sandbox/discard", {}).status_code == 403
+    assert designer.get("/design/shop/live").status_code == 404  # the live app is no sandbox
+    assert designer.post("/design/shop/discard", {}).status_code == 404
+    assert api.get("/api/definitions/shop").status_code == 200
+    assert designer.post("/design/shop/sandbox", {"sample": "many"}).status_code == 400
+    assert designer.post("/design/shop/sandbox", {"name": "shop_sandbox"}).status_code == 422
