@@ -12,6 +12,7 @@ from flask import current_app, redirect, render_template, request, url_for
 
 from lowcode.api.edge import services
 from lowcode.core.numbers import digits_to_int
+from lowcode.core.texts import Text
 from lowcode.designer.blueprint import DesignContext, bp, design_work
 from lowcode.designer.compare import RENAMED_PROBABLY, compare_versions
 from lowcode.errors import BadRequest, DefinitionInvalid, LiveChanged, SchemaChangeRefused
@@ -32,7 +33,7 @@ def sandbox_make(app: str):
         svc = services()
         sample = digits_to_int(request.form.get("sample", "") or str(DEFAULT_SAMPLE))
         if sample is None:
-            raise BadRequest("The sample is a whole number of records per table")
+            raise BadRequest(Text("The sample is a whole number of records per table"))
         made = make_sandbox(
             dc.ctx,
             svc.records,

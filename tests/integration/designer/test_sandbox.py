@@ -349,7 +349,9 @@ def test_the_designer_makes_reviews_publishes_and_throws_away(app, api, shop, de
     assert 'data-item="vip"' in review and 'data-op="add_column"' in review
     assert "live-changed" not in review
     published = designer.post("/design/shop_sandbox/live", {})
-    assert published.status_code == 303 and published.headers["Location"].startswith("/design/shop?published=2")
+    assert published.status_code == 303 and published.headers["Location"].startswith(
+        "/design/shop?published=2"
+    )
     assert "vip" in str(api.get("/api/definitions/shop/form/customer_form").get_json()["published"])
     gone = designer.post("/design/shop_sandbox/discard", {})
     assert gone.status_code == 303
