@@ -394,3 +394,26 @@ def test_designer_sandbox_pages_refuse_others(app, api, shop, designer):
     assert api.get("/api/definitions/shop").status_code == 200
     assert designer.post("/design/shop/sandbox", {"sample": "many"}).status_code == 400
     assert designer.post("/design/shop/sandbox", {"name": "shop_sandbox"}).status_code == 422
+
+
+def test_a_field_renamed_in_the_sandbox_is_published_as_a_rename_keeping_live_values(api, shop, designer):
+    assert _make(api, sample=0).status_code == 201
+    entity = api.get("/api/definitions/shop_sandbox/entity/customer").get_json()["published"]
+    for field in entity["fields"]:
+        if field["name"] == "contact":
+            field["name"] = "contact_name"
+    assert api.put("/api/definitions/shop_sandbox/entity/customer", json=entity).status_code == 200
+    form = api.get("/api/definitions/shop_sandbox/form/customer_form").get_json()["published"]
+    form["sections"] = [{"fields": ["name", "contact_name", "phone"]}]
+    assert api.put("/api/definitions/shop_sandbox/form/customer_form", json=form).status_code == 200
+    body = {"entities": {"customer": {"renames": {"contact": "contact_name"}}}}
+    assert api.post("/api/definitions/shop_sandbox/publish", json=body).status_code == 200
+    review = text(designer.get("/design/shop_sandbox/live"))
+    assert 'name="rename:customer:contact" value="contact_name" checked' in review
+    assert 'data-op="rename_column"' in review
+    assert (
+        designer.post("/design/shop_sandbox/live", {"rename:customer:contact": "contact_name"}).status_code
+        == 303
+    )
+    live = _records(api, "shop", "customer")
+    assert sorted(c["contact_name"] for c in live) == ["Ann Smith", "Bob Smith", "Carol Smith"]
