@@ -22,6 +22,7 @@ from lowcode.migrations import require_current_schema
 from lowcode.query_costs import register_request_costs
 from lowcode.rules.actions import register_builtin_actions
 from lowcode.rules.validate import rule_errors
+from lowcode.sandbox.masking import register_maskers
 from lowcode.security_headers import register_security_headers
 from lowcode.services import build_services
 from lowcode.workflows.validate import role_transition_errors, rule_transition_errors, workflow_check
@@ -51,6 +52,7 @@ def register_builtins() -> None:
     register_check("workflow", workflow_check)
     register_usage_finders()
     register_comparers()
+    register_maskers()
 
 
 class Int64Converter(IntegerConverter):
@@ -109,7 +111,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from lowcode.api import admin, auth, data, definitions, notifications, openapi, templates
+    from lowcode.api import admin, auth, data, definitions, notifications, openapi, sandboxes, templates
     from lowcode.api import rules as rules_api
     from lowcode.api.errors import register_error_handlers
     from lowcode.api.params import AsciiIntConverter
@@ -117,7 +119,7 @@ def _register_blueprints(app: Flask) -> None:
     from lowcode.pages import register_pages
 
     app.url_map.converters["int"] = AsciiIntConverter  # before any route is added
-    for module in (auth, data, definitions, templates, openapi, admin, notifications):
+    for module in (auth, data, definitions, templates, sandboxes, openapi, admin, notifications):
         app.register_blueprint(module.bp)
     app.register_blueprint(rules_api.bp)
     register_error_handlers(app)

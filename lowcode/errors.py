@@ -93,6 +93,13 @@ class VersionConflict(LowcodeError):
     code = "version_conflict"
 
 
+class LiveChanged(LowcodeError):
+    """A sandbox's changes were not published: the live app changed since the sandbox was made and the
+    publisher has not confirmed after seeing it. ``extra["changed"]`` lists the definitions changed live."""
+
+    code = "live_changed"
+
+
 class DefinitionInvalid(LowcodeError):
     """A definition document fails its JSON Schema or a semantic check; `fields` maps paths to messages."""
 

@@ -121,6 +121,15 @@ def export_bundle(session, app: str) -> dict[str, Any]:
     return bundle
 
 
+def renamed_bundle(bundle: dict[str, Any], new_name: str) -> dict[str, Any]:
+    """A copy of a bundle installed under another app name (the name appears only in ``app.name``)."""
+    import copy
+
+    renamed = copy.deepcopy(bundle)
+    renamed["app"]["name"] = new_name
+    return renamed
+
+
 def write_bundle(bundle: dict[str, Any], path: str | Path) -> None:
     """Write a bundle as a folder (``.json`` path: a single file)."""
     path = Path(path)

@@ -10,6 +10,7 @@ from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from lowcode.api.edge import services, unit_of_work
+from lowcode.auth.design_access import sandbox_of
 from lowcode.definitions import store
 from lowcode.designer.blueprint import bp, design_work, scoped_design_work
 from lowcode.designer.panels import read_label
@@ -17,6 +18,8 @@ from lowcode.designer.workspace import design_scope
 from lowcode.errors import DefinitionInvalid
 from lowcode.pages.i18n import current_language
 from lowcode.pages.security import require_csrf
+from lowcode.sandbox.access import sandboxes_of
+from lowcode.sandbox.making import DEFAULT_SAMPLE, default_name
 
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 
@@ -87,6 +90,10 @@ def app(app: str):
             entities=entities,
             pending=sorted(pending),
             app_wide=dc.scope is None,
+            sandbox=sandbox_of(dc.ctx.session, app),
+            sandboxes=sandboxes_of(dc.ctx.session, app) if dc.scope is None else [],
+            default_sandbox=default_name(app),
+            default_sample=DEFAULT_SAMPLE,
         )
 
 

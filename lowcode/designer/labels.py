@@ -86,6 +86,7 @@ PROPERTY_LABELS = {
     "headers": _l("Headers"),
     "payload": _l("Payload (name = expression)"),
     "topic": _l("Topic"),
+    "personal": _l("Personal data (masked in copies)"),
 }
 
 

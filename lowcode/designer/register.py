@@ -19,6 +19,7 @@ def register_designer(app: Flask) -> None:
         rule_designer,
         rule_list,
         rule_runs,
+        sandbox,
         versions,
         view_designer,
         view_preview,
