@@ -67,7 +67,7 @@ def upgrade_template(app: str):
         upgrade, published = upgrade_app(
             ctx, svc, app, bundle, choices, consent=request.args.get("consent") == "1", dry_run=dry_run
         )
-        answer = plan_json(upgrade, published)
+        answer = plan_json(upgrade, published, dry_run)
     return jsonify(to_jsonable(answer)), 200
 
 

@@ -84,8 +84,10 @@ def _top_folder(names: list[str]) -> str:
     if not names or "app.json" in names:
         return ""
     first = names[0].split("/", 1)[0]
-    if re.match(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}$", first) and all(
-        n.startswith(f"{first}/") for n in names
+    if (
+        first not in FOLDERS
+        and re.match(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}$", first)
+        and all(n.startswith(f"{first}/") for n in names)
     ):
         return f"{first}/"
     return ""

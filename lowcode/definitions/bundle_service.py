@@ -74,8 +74,8 @@ def upgrade_app(
     return upgrade, planned
 
 
-def plan_json(upgrade: Upgrade, published: list[store.Published]) -> dict[str, Any]:
-    """The plan (or outcome) of an upgrade for the API."""
+def plan_json(upgrade: Upgrade, published: list[store.Published], dry_run: bool = False) -> dict[str, Any]:
+    """The plan (``dry_run``: ``published`` lists nothing, ``planned`` what would be) or outcome of an upgrade."""
     plans = {(p.kind, p.name): p.plan for p in published}
     return {
         "app": upgrade.app,
@@ -100,7 +100,11 @@ def plan_json(upgrade: Upgrade, published: list[store.Published]) -> dict[str, A
             }
             for p in upgrade.plans
         ],
-        "published": [{"kind": p.kind, "name": p.name, "version": p.version} for p in published],
+        "dry_run": dry_run,
+        "planned" if dry_run else "published": [
+            {"kind": p.kind, "name": p.name, "version": p.version} for p in published
+        ],
+        **({"published": []} if dry_run else {}),
     }
 
 

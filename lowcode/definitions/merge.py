@@ -16,7 +16,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING"})()
+
+class _Missing:
+    """The one marker of an absent value; copies are itself (``is MISSING`` holds after a deep copy)."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __copy__(self) -> _Missing:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> _Missing:
+        return self
+
+
+MISSING: Any = _Missing()
 """A key or item absent from one version (added or removed by the other side)."""
 NAME_KEYS = ("name", "group", "value", "field", "entity")
 """Keys an item of a list may be named by, first found wins (fields and actions by ``name``, menu groups by
@@ -58,9 +72,9 @@ def _merge(base: Any, local: Any, new: Any, path: str, choices: Mapping[str, str
         return copy.deepcopy(new)
     if base == new:
         return copy.deepcopy(local)
-    if all(isinstance(v, dict) for v in (local, new)) and isinstance(base, dict | type(MISSING)):
+    if all(isinstance(v, dict) for v in (local, new)) and isinstance(base, dict | _Missing):
         return _merge_objects(base if isinstance(base, dict) else {}, local, new, path, choices, out)
-    if all(isinstance(v, list) for v in (local, new)) and isinstance(base, list | type(MISSING)):
+    if all(isinstance(v, list) for v in (local, new)) and isinstance(base, list | _Missing):
         base_list = base if isinstance(base, list) else []
         if _all_named(base_list, local, new):
             return _merge_named(base_list, local, new, path, choices, out)

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 
 from lowcode.api.edge import services, unit_of_work
 from lowcode.definitions import store
+from lowcode.definitions.installs import installed
 from lowcode.designer.blueprint import bp, design_work, scoped_design_work
 from lowcode.designer.panels import read_label
 from lowcode.designer.workspace import design_scope
@@ -86,6 +87,8 @@ def app(app: str):
             entities=entities,
             pending=sorted(pending),
             app_wide=dc.scope is None,
+            platform=dc.ctx.actor.is_admin,
+            installed=installed(dc.ctx.session, app) is not None,
         )
 
 
