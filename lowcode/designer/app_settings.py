@@ -31,7 +31,7 @@ def settings_page(dc: DesignContext, errors: dict, posted: dict | None = None) -
             "index": i,
             "group": m["group"],
             "label": m.get("label") if isinstance(m.get("label"), dict) else {"en": m.get("label") or ""},
-            "items": [item.get("entity") for item in m.get("items") or ()],
+            "chosen": [item.get("entity") for item in m.get("items") or ()],
         }
         for i, m in enumerate(m for m in doc.get("menu") or () if "group" in m)
     ]
