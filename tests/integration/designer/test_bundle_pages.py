@@ -48,7 +48,9 @@ def test_export_import_and_upgrade_in_the_browser(demo_api, designer):
     v2["manifest"]["version"] = "next"
     product = next(e for e in v2["entities"] if e["name"] == "product")
     product["fields"][1]["label"] = {"en": "Title", "zh-CN": "标题"}
-    product["fields"].append({"name": "weight", "type": "decimal", "label": {"en": "Weight", "zh-CN": "重量"}})
+    product["fields"].append(
+        {"name": "weight", "type": "decimal", "label": {"en": "Weight", "zh-CN": "重量"}}
+    )
 
     plan = upload(designer, "/design/shop/upgrade", bundle_zip(v2), stage="plan")
     assert plan.status_code == 200, text(plan)[-2000:]
@@ -78,7 +80,12 @@ def test_a_designer_who_is_no_administrator_gets_no_bundle_pages(app, demo_api, 
     owner = signed_in(app, "owner", PASSWORD)
     assert owner.get("/design/demo/export.zip").status_code == 403
     assert owner.get("/design/import").status_code == 403
-    assert upload(owner, "/design/import", designer.get("/design/demo/export.zip").get_data(), name="mine").status_code == 403
+    assert (
+        upload(
+            owner, "/design/import", designer.get("/design/demo/export.zip").get_data(), name="mine"
+        ).status_code
+        == 403
+    )
     assert demo_api.get("/api/definitions/mine").get_json()["data"] == []
 
 
@@ -90,7 +97,9 @@ def test_menu_groups_and_queues_are_edited_with_undo_and_published(demo_api, des
                                                ("items", "order"), ("items", "customer")])  # fmt: skip
     assert added.status_code == 303
     page = text(designer.get(url))
-    bad = designer.post(f"{url}/edit/menu", [("base", base_of(page)), ("index", ""), ("group", "x"), ("items", "nope")])
+    bad = designer.post(
+        f"{url}/edit/menu", [("base", base_of(page)), ("index", ""), ("group", "x"), ("items", "nope")]
+    )
     assert bad.status_code == 422 and "nope" in text(bad)
     queue = designer.post(f"{url}/edit/queue", {"base": base_of(page), "index": "", "name": "open_orders",
                                                 "label:en": "Open orders", "entity": "order"})  # fmt: skip
@@ -109,4 +118,9 @@ def test_menu_groups_and_queues_are_edited_with_undo_and_published(demo_api, des
     assert designer.post("/design/demo/publish", {}).status_code == 303
     home = text(designer.get("/a/demo"))
     assert "Open orders" in home
-    assert designer.post(f"{url}/edit/queue", {"base": "1", "index": "", "name": "x", "entity": "order"}).status_code == 409
+    assert (
+        designer.post(
+            f"{url}/edit/queue", {"base": "1", "index": "", "name": "x", "entity": "order"}
+        ).status_code
+        == 409
+    )
