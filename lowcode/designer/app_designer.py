@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from lowcode.api.edge import services, unit_of_work
 from lowcode.auth.design_access import sandbox_of
 from lowcode.definitions import store
+from lowcode.definitions.installs import installed
 from lowcode.designer.blueprint import bp, design_work, scoped_design_work
 from lowcode.designer.panels import read_label
 from lowcode.designer.workspace import design_scope
@@ -94,6 +95,8 @@ def app(app: str):
             sandboxes=sandboxes_of(dc.ctx.session, app) if dc.scope is None else [],
             default_sandbox=default_name(app),
             default_sample=DEFAULT_SAMPLE,
+            platform=dc.ctx.actor.is_admin,
+            installed=installed(dc.ctx.session, app) is not None,
         )
 
 

@@ -9,6 +9,8 @@ def register_designer(app: Flask) -> None:
     """Register ``/design/...`` (one module per designer attaches its views to the blueprint)."""
     from lowcode.designer import (  # noqa: F401 - the views
         app_designer,
+        app_settings,
+        bundles,
         condition_row,
         entity_designer,
         form_designer,

@@ -18,7 +18,8 @@ from lowcode.auth.design_access import sandbox_of
 from lowcode.core.models import Sandbox
 from lowcode.core.texts import Text
 from lowcode.definitions import store
-from lowcode.definitions.templates import SECTIONS, export_bundle, renamed_bundle
+from lowcode.definitions.bundle_files import renamed_bundle
+from lowcode.definitions.templates import SECTIONS, export_bundle
 from lowcode.errors import BadRequest, DefinitionInvalid
 from lowcode.runtime.context import Actor, WriteContext
 from lowcode.sandbox.copying import copy_sample

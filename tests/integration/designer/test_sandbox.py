@@ -209,7 +209,7 @@ def test_sample_zero_copies_no_data_and_names_are_checked(api, shop):
     assert api.post("/api/sandboxes/shop", json={"sample": 5000}).status_code == 400
     assert api.post("/api/sandboxes/shop", json={"sample": "5"}).status_code == 400
     assert api.post("/api/sandboxes/shop", json={"what": 1}).status_code == 400
-    assert api.post("/api/sandboxes/nosuchapp", json={}).status_code == 400
+    assert api.post("/api/sandboxes/nosuchapp", json={}).status_code == 404
     assert api.post("/api/sandboxes/trial", json={}).status_code == 400  # no sandbox of a sandbox
 
 

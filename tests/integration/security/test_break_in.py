@@ -180,6 +180,7 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("GET",    "/api/sandboxes/<app>"):                               E(ADMIN,  401, 403, 403, _,   _,   _,   401),
     ("POST",   "/api/sandboxes/<app>/publish"):                       E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("DELETE", "/api/sandboxes/<app>"):                               E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/api/templates/upgrade/<app>"):                       E(ADMIN,  401, 403, 403, _,   _,   403, 401),
 
     ("GET",    "/api/admin/departments"):                             E(ADMIN,  401, 403, 403, _,   _,   _,   401),
     ("POST",   "/api/admin/departments"):                             E(ADMIN,  401, 403, 403, _,   _,   403, 401),
@@ -349,6 +350,16 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("POST",   "/design/<app>/role/<name>/undo"):                     E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("POST",   "/design/<app>/role/<name>/redo"):                     E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("GET",    "/design/<app>/role/<name>/explain"):                  E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    # bundles: platform operations (import/export templates); the app settings page: the app's designers
+    ("GET",    "/design/<app>/export.zip"):                           E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("GET",    "/design/import"):                                     E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/design/import"):                                     E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/design/<app>/upgrade"):                              E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/design/<app>/upgrade"):                              E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/design/<app>/settings"):                             E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/design/<app>/settings/edit/<section>"):              E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/settings/undo"):                        E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/settings/redo"):                        E(ADMIN,  401, 403, 403, _,   _,   403, 401),
 }
 # fmt: on
 
@@ -475,6 +486,8 @@ BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
                                                          "ids": f"{w.ids['secret']}:{w.version('secret')}"},
     ("PUT", "/api/definitions/<app>/<kind>/<name>"): lambda w: BACKDOOR_ENTITY,
     ("POST", "/api/templates/import"): lambda w: EVIL_BUNDLE,
+    ("POST", "/api/templates/upgrade/<app>"): lambda w: {**BUNDLE, "entities": [BACKDOOR_ENTITY]},
+    ("POST", "/design/<app>/settings/edit/<section>"): lambda w: {"label:en": "Taken over"},
     ("POST", "/api/admin/departments"): lambda w: {"name": "Intruders"},
     ("PATCH", "/api/admin/departments/<int:dept_id>"): lambda w: {"name": "Taken over"},
     ("POST", "/api/admin/users"): lambda w: {"username": "intruder", "password": "intruder-pass-1", "is_admin": True},
