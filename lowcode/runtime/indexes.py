@@ -1,6 +1,6 @@
 """Composite indexes declared by entity definitions (``"indexes": [["status", "order_date"], ...]``).
 
-Each is built over its fields then ``id``, the list's tie-breaker and page cursor, so that a list filtered on
+Each is built over its fields then ``id`` (the list's tie-breaker and page cursor) and ``deleted_at``, so that a list filtered on
 the first fields and sorted by the next ones reads one index range in order and stops after a page, whatever
 the table's size. The list sorts ascending with NULLs first and descending with NULLs last
 (:mod:`lowcode.runtime.queries`): SQLite's own index order, read forwards or backwards. PostgreSQL
@@ -51,6 +51,8 @@ def index_name(table: str, fields: list[str]) -> str:
 
 
 def composite_index(table: sa.Table, fields: list[str]) -> sa.Index:
-    """Attach the declared index over ``fields`` then ``id`` to ``table``."""
-    keys = [IndexKey(table.c[name]) for name in (*fields, "id")]
+    """Attach the declared index over ``fields``, ``id`` and ``deleted_at`` to ``table``: ``id`` orders ties and
+    makes the page cursor, ``deleted_at`` (which every list tests) lets the index cover the list's capped count -
+    no row of the table is read to count a page's matches."""
+    keys = [IndexKey(table.c[name]) for name in (*fields, "id", "deleted_at")]
     return sa.Index(index_name(table.name, fields), *keys, _table=table)
