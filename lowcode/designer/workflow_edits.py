@@ -250,7 +250,7 @@ def edit_transition(edit: WorkflowEdit) -> str:
         raise refuse("to", Text("A transition leads to another state than the ones it starts from"))
     t["from"], t["to"] = (sources[0] if len(sources) == 1 else sources), target
     _set(t, "label", read_label(edit.form, "label"))
-    _set(t, "automatic", edit.form.get("automatic") == "1")
+    _set(t, "automatic", edit.form.get("automatic") == "1" or None)
     required = list(dict.fromkeys(edit.form.getlist("required_fields")))
     for f in required:
         if f not in edit.fillable():
@@ -294,13 +294,18 @@ def _refuse_if_triggering(edit: WorkflowEdit, name: str) -> None:
     rules = sorted(
         rule_name
         for rule_name, rule in edit.docs.get("rule", {}).items()
-        if rule.get("entity") == entity and name in as_list((rule.get("trigger") or {}).get("transition"))
+        if rule.get("entity") == entity and name in _named((rule.get("trigger") or {}).get("transition"))
     )
     if rules:
         raise refuse(
             "transition",
             Text("The rules {rules} run on '{name}': change them first", rules=", ".join(rules), name=name),
         )
+
+
+def _named(transition: Any) -> list[str]:
+    """The transition names a rule trigger lists (a ``{field, from, to}`` trigger names none)."""
+    return as_list(transition) if isinstance(transition, (str, list)) else []
 
 
 def set_roles(edit: WorkflowEdit, transition: str, chosen: list[str]) -> None:
