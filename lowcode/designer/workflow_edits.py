@@ -106,12 +106,20 @@ def apply_change(change: str, edit: WorkflowEdit) -> str:
     return changes.get(change)(edit)
 
 
-def _new_name(edit: WorkflowEdit, taken: list[str], what: str) -> str:
+def _state_taken(name: str) -> Text:
+    return Text("The workflow already has a state '{name}'", name=name)
+
+
+def _transition_taken(name: str) -> Text:
+    return Text("The workflow already has a transition '{name}'", name=name)
+
+
+def _new_name(edit: WorkflowEdit, taken: list[str], taken_message: Callable[[str], Text]) -> str:
     name = edit.form.get("name", "").strip()
     if not STATE_NAME.match(name):
         raise refuse("name", Text("A name is lower-case letters, digits and _ and starts with a letter"))
     if name in taken:
-        raise refuse("name", Text("The workflow already has a {what} '{name}'", what=what, name=name))
+        raise refuse("name", taken_message(name))
     return name
 
 
@@ -132,7 +140,7 @@ def _color(edit: WorkflowEdit) -> str | None:
 def add_state(edit: WorkflowEdit) -> str:
     """A new state (``name``, ``label:en``/``label:zh-CN``, ``color``), added as a choice of the state field
     too when the field lacks it."""
-    name = _new_name(edit, edit.states(), "state")
+    name = _new_name(edit, edit.states(), _state_taken)
     state: dict[str, Any] = {"name": name}
     _set(state, "label", read_label(edit.form, "label"))
     _set(state, "color", _color(edit))
@@ -216,7 +224,7 @@ def delete_state(edit: WorkflowEdit) -> str:
 
 def add_transition(edit: WorkflowEdit) -> str:
     """A new transition (``name``, ``label``, ``from`` - one or more states -, ``to``)."""
-    name = _new_name(edit, [t["name"] for t in edit.body["transitions"]], "transition")
+    name = _new_name(edit, [t["name"] for t in edit.body["transitions"]], _transition_taken)
     sources = edit.posted_states("from", "from")
     target = edit.form.get("to", "")
     if not sources:

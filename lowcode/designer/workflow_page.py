@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from lowcode.definitions.checks import AppDocuments
@@ -83,7 +84,7 @@ def list_page(dc: DesignContext) -> dict[str, Any]:
         for f in fields:
             targets.append((f"{name}/{f['name']}", f"{entity_label} · {ws.label(f, f['name'])}"))
         if not any(f["name"] == "status" for f in body.get("fields") or ()):
-            targets.append((f"{name}/status", f"{entity_label} · status (new)"))
+            targets.append((f"{name}/status", f"{entity_label} · {_('a new field status')}"))
     return {"app": ws.app, "workflows": rows, "targets": targets}
 
 

@@ -72,7 +72,9 @@ def flow(ops, designer):
     """The ticket workflow: open -> doing -> done, 'start' and 'finish'."""
     create(designer, states="open\ndoing\ndone")
     change(designer, "add_transition", {"name": "start", "label:en": "Start", "from": "open", "to": "doing"})
-    change(designer, "add_transition", {"name": "finish", "label:en": "Finish", "from": "doing", "to": "done"})
+    change(
+        designer, "add_transition", {"name": "finish", "label:en": "Finish", "from": "doing", "to": "done"}
+    )
     return designer
 
 
@@ -99,9 +101,12 @@ def test_the_list_offers_select_fields_and_a_new_state_field(ops, designer):
 
 def test_a_new_workflow_makes_the_state_field_and_its_choices(ops, designer):
     response = designer.post(
-        "/design/ops/workflows", {"target": "task/status", "states": "todo\nbusy\nclosed", "make_choices": "1"}
+        "/design/ops/workflows",
+        {"target": "task/status", "states": "todo\nbusy\nclosed", "make_choices": "1"},
     )
-    assert response.status_code == 303 and response.headers["Location"].endswith("/design/ops/workflow/task_flow")
+    assert response.status_code == 303 and response.headers["Location"].endswith(
+        "/design/ops/workflow/task_flow"
+    )
     body = draft(ops, "workflow", "task_flow")
     assert body["initial"] == "todo" and [s["name"] for s in body["states"]] == ["todo", "busy", "closed"]
     status = next(f for f in draft(ops, "entity", "task")["fields"] if f["name"] == "status")
@@ -117,7 +122,9 @@ def test_a_new_workflow_makes_the_state_field_and_its_choices(ops, designer):
 
 def test_a_new_state_missing_from_the_choices_is_added_to_them(ops, designer):
     create(designer, states="open\ndoing\ndone\narchived", make_choices="1")
-    choices = next(f for f in draft(ops, "entity", "ticket")["fields"] if f["name"] == "status")["options"]["choices"]
+    choices = next(f for f in draft(ops, "entity", "ticket")["fields"] if f["name"] == "status")["options"][
+        "choices"
+    ]
     assert [c["value"] for c in choices] == ["open", "doing", "done", "archived"]
 
 
@@ -179,7 +186,9 @@ def test_checks_flag_untakeable_transitions_and_unreachable_states(flow, ops):
     page = text(flow.get(WF))
     assert 'data-check="unreachable" data-name="limbo"' in page
     assert "wf-flagged" in page.split('data-state="limbo"')[0].rsplit("<g", 1)[1]
-    choices = next(f for f in draft(ops, "entity", "ticket")["fields"] if f["name"] == "status")["options"]["choices"]
+    choices = next(f for f in draft(ops, "entity", "ticket")["fields"] if f["name"] == "status")["options"][
+        "choices"
+    ]
     assert choices[-1] == {"value": "limbo", "label": {"en": "Limbo"}}
     # a role takes 'start', the app itself 'finish': both are fine now
     change(flow, "transition", transition_form(ops, "start", roles=["agent"]))
@@ -226,7 +235,9 @@ def test_the_transition_panel_saves_label_sources_condition_fields_and_confirmat
     assert t["condition_message"] == {"en": "A title first"}
     # adding a row to the condition saves the transition with a new valid row
     change(flow, "transition", transition_form(ops, "finish", **{"cadd:condition": "row"}))
-    assert transition_of(ops, "finish").get("condition") == {"all": [{"field": "title", "op": "is_not_empty"}]}
+    assert transition_of(ops, "finish").get("condition") == {
+        "all": [{"field": "title", "op": "is_not_empty"}]
+    }
 
 
 @pytest.mark.parametrize(
@@ -234,7 +245,10 @@ def test_the_transition_panel_saves_label_sources_condition_fields_and_confirmat
     [
         ({"required_fields": "status"}, "required_fields"),  # the state field is set by the transition
         ({"required_fields": "nothing"}, "required_fields"),
-        ({"c:condition/mode": "all", "c:condition/0/field": "nothing", "c:condition/0/op": "="}, "condition/0"),
+        (
+            {"c:condition/mode": "all", "c:condition/0/field": "nothing", "c:condition/0/op": "="},
+            "condition/0",
+        ),
     ],
 )
 def test_a_bad_transition_panel_is_refused_and_nothing_is_saved(flow, ops, extra, path):
@@ -276,10 +290,16 @@ def test_bad_requests(flow, ops):
     assert flow.post(f"{WF}/edit/explode", {"stamp": stamp_of(page)}).status_code == 400
     assert flow.post(f"{WF}/edit/add_state", {"name": "x"}).status_code == 400  # no stamp
     assert flow.get("/design/ops/workflow/nothing").status_code == 404
-    assert flow.post("/design/ops/workflow/nothing/edit/add_state", {"stamp": "", "name": "x"}).status_code == 404
+    assert (
+        flow.post("/design/ops/workflow/nothing/edit/add_state", {"stamp": "", "name": "x"}).status_code
+        == 404
+    )
     # another app's workflow is not reachable through this one
     assert ops.post("/api/templates/import", json=OTHER).status_code == 201
-    assert flow.post("/design/other/workflows", {"target": "thing/stage", "name": "thing_flow"}).status_code == 303
+    assert (
+        flow.post("/design/other/workflows", {"target": "thing/stage", "name": "thing_flow"}).status_code
+        == 303
+    )
     assert flow.get("/design/ops/workflow/thing_flow").status_code == 404
 
 
@@ -308,7 +328,9 @@ def test_removing_a_state_removes_its_transitions_grants_and_choice(flow, ops):
     assert [s["name"] for s in body["states"]] == ["open", "doing"]
     assert [t["name"] for t in body["transitions"]] == ["start"]
     assert "transitions" not in draft(ops, "role", "agent")["grants"][0]
-    choices = next(f for f in draft(ops, "entity", "ticket")["fields"] if f["name"] == "status")["options"]["choices"]
+    choices = next(f for f in draft(ops, "entity", "ticket")["fields"] if f["name"] == "status")["options"][
+        "choices"
+    ]
     assert [c["value"] for c in choices] == ["open", "doing"]
     change(flow, "delete_transition", {"transition": "start"})
     assert draft(ops, "workflow", "ticket_flow")["transitions"] == []
@@ -362,7 +384,9 @@ def test_only_app_designers_may_use_it(app, flow):
         assert browser.get(WF).status_code == 403
         assert browser.get(f"{WF}/panel?state=open").status_code == 403
         assert browser.post(f"{WF}/edit/add_state", {"stamp": "", "name": "x"}).status_code == 403
-        assert browser.post("/design/ops/workflows", {"target": "task/status", "states": "a"}).status_code == 403
+        assert (
+            browser.post("/design/ops/workflows", {"target": "task/status", "states": "a"}).status_code == 403
+        )
         assert browser.get("/design/ops/workflow/ticket_flow/versions").status_code == 403
     assert flow.post(f"{WF}/edit/add_state", {"name": "x", "stamp": ""}, csrf=False).status_code == 403
 
