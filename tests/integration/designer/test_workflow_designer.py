@@ -16,24 +16,62 @@ PASSWORD = "user-pass-123"
 BUNDLE = {
     "app": {"name": "ops", "label": "Ops"},
     "entities": [
-        {"name": "ticket", "label": {"en": "Ticket", "zh-CN": "工单"}, "title_field": "title", "fields": [
-            {"name": "title", "type": "text", "required": True},
-            {"name": "note", "type": "text"},
-            {"name": "status", "type": "select", "label": "Status", "default": "open", "options": {"choices": [
-                {"value": "open", "label": {"en": "Open", "zh-CN": "待办"}},
-                {"value": "doing", "label": {"en": "Doing", "zh-CN": "处理中"}},
-                {"value": "done", "label": {"en": "Done", "zh-CN": "完成"}}]}}]},
-        {"name": "task", "label": "Task", "title_field": "name", "fields": [{"name": "name", "type": "text"}]},
+        {
+            "name": "ticket",
+            "label": {"en": "Ticket", "zh-CN": "工单"},
+            "title_field": "title",
+            "fields": [
+                {"name": "title", "type": "text", "required": True},
+                {"name": "note", "type": "text"},
+                {
+                    "name": "status",
+                    "type": "select",
+                    "label": "Status",
+                    "default": "open",
+                    "options": {
+                        "choices": [
+                            {"value": "open", "label": {"en": "Open", "zh-CN": "待办"}},
+                            {"value": "doing", "label": {"en": "Doing", "zh-CN": "处理中"}},
+                            {"value": "done", "label": {"en": "Done", "zh-CN": "完成"}},
+                        ]
+                    },
+                },
+            ],
+        },
+        {
+            "name": "task",
+            "label": "Task",
+            "title_field": "name",
+            "fields": [{"name": "name", "type": "text"}],
+        },
     ],
     "roles": [
-        {"name": "agent", "label": "Agent", "grants": [{"entity": "ticket", "actions": ["read", "create", "update"]}]},
+        {
+            "name": "agent",
+            "label": "Agent",
+            "grants": [{"entity": "ticket", "actions": ["read", "create", "update"]}],
+        },
         {"name": "lead", "label": "Lead", "grants": [{"entity": "task", "actions": ["read"]}]},
         {"name": "boss", "label": "Boss", "admin": True},
-        {"name": "builder", "label": "Builder", "grants": [{"entity": "ticket", "actions": ["read", "configure"]}]},
+        {
+            "name": "builder",
+            "label": "Builder",
+            "grants": [{"entity": "ticket", "actions": ["read", "configure"]}],
+        },
     ],
-}  # fmt: skip
-OTHER = {"app": {"name": "other", "label": "Other"}, "entities": [{"name": "thing", "label": "Thing", "fields": [
-    {"name": "stage", "type": "select", "options": {"choices": [{"value": "a"}, {"value": "b"}]}}]}]}  # fmt: skip
+}
+OTHER = {
+    "app": {"name": "other", "label": "Other"},
+    "entities": [
+        {
+            "name": "thing",
+            "label": "Thing",
+            "fields": [
+                {"name": "stage", "type": "select", "options": {"choices": [{"value": "a"}, {"value": "b"}]}}
+            ],
+        }
+    ],
+}
 WF = "/design/ops/workflow/ticket_flow"
 
 
@@ -162,8 +200,10 @@ def test_the_diagram_draws_states_and_labelled_transitions(flow):
     assert ">Start<" in svg and ">Finish<" in svg and ">Open<" in svg
     assert 'hx-get="/design/ops/workflow/ticket_flow/panel?state=open"' in svg
     # the start state is left of the others, the end state right
-    xs = {s: int(re.search(rf'data-state="{s}"[^>]*>\s*<title>[^<]*</title>\s*<rect x="(\d+)"', svg).group(1))
-          for s in ("open", "doing", "done")}  # fmt: skip
+    xs = {
+        s: int(re.search(rf'data-state="{s}"[^>]*>\s*<title>[^<]*</title>\s*<rect x="(\d+)"', svg).group(1))
+        for s in ("open", "doing", "done")
+    }
     assert xs["open"] < xs["doing"] < xs["done"]
     assert "<circle" in svg  # the start marker
 
@@ -307,13 +347,24 @@ def test_the_state_panel_saves_label_colour_lock_delete_and_start(flow, ops):
     change(
         flow,
         "state",
-        [("state", "doing"), ("label:en", "Working"), ("color", "amber"), ("initial", "1"), ("lock", "record"),
-         ("lock_fields", "note")],
-    )  # fmt: skip
+        [
+            ("state", "doing"),
+            ("label:en", "Working"),
+            ("color", "amber"),
+            ("initial", "1"),
+            ("lock", "record"),
+            ("lock_fields", "note"),
+        ],
+    )
     body = draft(ops, "workflow", "ticket_flow")
     doing = next(s for s in body["states"] if s["name"] == "doing")
-    assert doing == {"name": "doing", "label": {"en": "Working"}, "color": "amber", "delete": False,
-                     "lock": {"record": True, "except": ["note"]}}  # fmt: skip
+    assert doing == {
+        "name": "doing",
+        "label": {"en": "Working"},
+        "color": "amber",
+        "delete": False,
+        "lock": {"record": True, "except": ["note"]},
+    }
     assert body["initial"] == ["open", "doing"]
     change(flow, "state", [("state", "doing"), ("delete", "1"), ("lock", "fields"), ("lock_fields", "title")])
     doing = next(s for s in draft(ops, "workflow", "ticket_flow")["states"] if s["name"] == "doing")

@@ -11,14 +11,17 @@ from lowcode.workflows.analysis import analyse, granting_roles, reachable_states
 ROOT = Path(__file__).resolve().parents[3]
 
 FLOW = {
-    "name": "f", "entity": "ticket", "state_field": "status", "initial": "open",
+    "name": "f",
+    "entity": "ticket",
+    "state_field": "status",
+    "initial": "open",
     "states": [{"name": "open"}, {"name": "doing"}, {"name": "done"}, {"name": "limbo"}, {"name": "lost"}],
     "transitions": [
         {"name": "start", "from": "open", "to": "doing"},
         {"name": "finish", "from": ["doing"], "to": "done", "automatic": True},
         {"name": "rescue", "from": "limbo", "to": "lost"},
     ],
-}  # fmt: skip
+}
 ROLES = {
     "agent": {
         "name": "agent",
@@ -64,11 +67,15 @@ def test_automatic_initial_states_are_starts_too():
 
 def test_granting_roles_reads_every_grant_of_the_entity():
     roles = {
-        "b": {"grants": [{"entity": "ticket", "actions": ["read"]},
-                         {"entity": "ticket", "actions": ["update"], "transitions": ["start"]}]},
+        "b": {
+            "grants": [
+                {"entity": "ticket", "actions": ["read"]},
+                {"entity": "ticket", "actions": ["update"], "transitions": ["start"]},
+            ]
+        },
         "a": {"grants": [{"entity": "ticket", "actions": ["read"], "transitions": ["start", "x"]}]},
         "c": {},
-    }  # fmt: skip
+    }
     assert granting_roles(roles, "ticket", "start") == ("a", "b")
     assert granting_roles(roles, "task", "start") == ()
 

@@ -31,15 +31,23 @@ def test_a_state_sits_right_of_the_furthest_state_leading_to_it():
     layers = layers_of(
         ["draft", "confirmed", "shipped", "cancelled"],
         ["draft"],
-        edges(("c", "draft", "confirmed"), ("s", "confirmed", "shipped"), ("x1", "draft", "cancelled"),
-              ("x2", "confirmed", "cancelled"), ("x3", "shipped", "cancelled")),
-    )  # fmt: skip
+        edges(
+            ("c", "draft", "confirmed"),
+            ("s", "confirmed", "shipped"),
+            ("x1", "draft", "cancelled"),
+            ("x2", "confirmed", "cancelled"),
+            ("x3", "shipped", "cancelled"),
+        ),
+    )
     assert layers == {"draft": 0, "confirmed": 1, "shipped": 2, "cancelled": 3}
 
 
 def test_a_cycle_is_broken_and_its_way_back_drawn_below():
-    d = layout(["open", "review", "done"], ["open"], edges(("send", "open", "review"), ("back", "review", "open"),
-                                                           ("ok", "review", "done")))  # fmt: skip
+    d = layout(
+        ["open", "review", "done"],
+        ["open"],
+        edges(("send", "open", "review"), ("back", "review", "open"), ("ok", "review", "done")),
+    )
     assert [b.layer for b in d.boxes] == [0, 1, 2]
     back = next(a for a in d.arrows if a.transition == "back")
     assert back.kind == "back"
@@ -77,13 +85,16 @@ def test_unknown_states_and_self_loops_are_left_out():
 
 
 def test_the_drawing_holds_every_box_and_label():
-    d = layout(["a", "b", "c", "d"], ["a"], edges(("x", "a", "b"), ("y", "a", "c"), ("z", "a", "d"),
-                                                   ("back", "d", "a")))  # fmt: skip
+    d = layout(
+        ["a", "b", "c", "d"],
+        ["a"],
+        edges(("x", "a", "b"), ("y", "a", "c"), ("z", "a", "d"), ("back", "d", "a")),
+    )
     for b in d.boxes:
-        assert 0 <= b.x and b.x + BOX_W <= d.width and 0 <= b.y and b.y + BOX_H <= d.height
+        assert b.x >= 0 and b.x + BOX_W <= d.width and b.y >= 0 and b.y + BOX_H <= d.height
     for a in d.arrows:
         assert a.label_x - a.label_w // 2 >= 0 and a.label_x + a.label_w // 2 <= d.width
-        assert 0 <= a.label_y - 10 and a.label_y + 10 <= d.height
+        assert a.label_y - 10 >= 0 and a.label_y + 10 <= d.height
 
 
 def test_label_widths_count_wide_characters_double():
