@@ -153,7 +153,10 @@ def workflow_page(
         "flagged": flagged,
         "labels": labels,
         "transitions": [(t["name"], _label(t, t["name"], language), t) for t in body["transitions"]],
-        "granted_by": analysis.granted_by,
+        "granted_by": {
+            t: [_label(roles.get(r, {}), r, language) for r in names]
+            for t, names in analysis.granted_by.items()
+        },
         "automatic": {t["name"] for t in body["transitions"] if t.get("automatic")},
         "checks": checks_of(dc, body, analysis),
         "color_names": [(c, str(COLOR_LABELS[c])) for c in COLORS],

@@ -78,6 +78,11 @@ def _open_panel(page, selector: str, panel: str) -> None:
     page.wait_for_selector(f"#wf-panel [data-panel='{panel}']")
 
 
+def _shot(page, path: Path) -> None:
+    """A full-page screenshot that leaves the caret alone (hiding it injects a style the CSP refuses)."""
+    page.screenshot(path=str(path), full_page=True, caret="initial")
+
+
 def _fits(page) -> None:
     """The page is not wider than the screen; the diagram scrolls inside its own frame instead."""
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
@@ -119,7 +124,7 @@ def test_draw_publish_and_take_a_three_state_workflow(server, shots):
                 page.click("form.wf-add-transition button[type=submit]")
         checks = page.locator(".wf-checks [data-check=untakeable]")
         expect(checks).to_have_count(2)
-        page.screenshot(path=str(shots / "workflow_untakeable_en_1366.png"), full_page=True)
+        _shot(page, shots / "workflow_untakeable_en_1366.png")
 
         # who may take each transition: opened by a click on its arrow, the agent ticked
         _open_panel(page, "g.wf-transition[data-transition=start] >> nth=0", "transition:start")
@@ -141,21 +146,21 @@ def test_draw_publish_and_take_a_three_state_workflow(server, shots):
         with page.expect_navigation():
             page.click("form.wf-state-form button[type=submit]")
         assert page.locator("g.wf-state[data-state=done] rect").first.get_attribute("fill") == "#e8f5ee"
-        page.screenshot(path=str(shots / "workflow_en_1366.png"), full_page=True)
+        _shot(page, shots / "workflow_en_1366.png")
 
         page.click(".language-switcher button[value=zh_CN]")
         page.wait_for_load_state()
         expect(page.locator("h2", has_text="发布前检查")).to_be_visible()
-        page.screenshot(path=str(shots / "workflow_zh_1366.png"), full_page=True)
+        _shot(page, shots / "workflow_zh_1366.png")
         page.set_viewport_size({"width": 390, "height": 844})
         page.goto(f"{server}{WF}?transition=start")
         _fits(page)
-        page.screenshot(path=str(shots / "workflow_zh_390.png"), full_page=True)
+        _shot(page, shots / "workflow_zh_390.png")
         page.click(".language-switcher button[value=en]")
         page.wait_for_load_state()
         _fits(page)
         _open_panel(page, "a.wf-state-link >> nth=1", "state:doing")
-        page.screenshot(path=str(shots / "workflow_en_390.png"), full_page=True)
+        _shot(page, shots / "workflow_en_390.png")
         page.set_viewport_size({"width": 1366, "height": 900})
 
         # published from the publish page
@@ -183,5 +188,5 @@ def test_draw_publish_and_take_a_three_state_workflow(server, shots):
         agent.wait_for_load_state()
         expect(agent.locator(".state-badge")).to_have_text("done")
         assert dialogs == ["Close this ticket?"]
-        agent.screenshot(path=str(shots / "record_done_en_1366.png"), full_page=True)
+        _shot(agent, shots / "record_done_en_1366.png")
         browser.close()
