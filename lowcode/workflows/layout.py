@@ -2,7 +2,9 @@
 
 States are boxes in columns (layers) read left to right: the states a record starts in come first, and each
 other state sits one column right of the furthest state a transition reaches it from (longest path, with the
-transitions that lead back - those closing a cycle - left out of the layering and drawn below the boxes).
+transitions that lead back - those closing a cycle - left out of the layering). An arrow to the next column
+goes straight across; one skipping columns runs along a lane of its own above the boxes, one going back along
+a lane below them, so that no arrow crosses a box.
 Within a column, start states come first, then states in the order of the states they are reached from
 (barycentre), then in declared order. Transitions are arrows, one per source state, labelled; several arrows
 between the same two states are spread apart.
@@ -25,8 +27,8 @@ GAP_X, GAP_Y = 120, 44
 MARGIN = 24
 SPREAD = 10
 """Distance between arrows joining the same two states."""
-LOOP_DEPTH = 36
-"""How far below the lowest box the arrows leading back to an earlier column run."""
+LANE = 30
+"""Distance between the lanes above the boxes (arrows skipping columns) and below them (arrows going back)."""
 SIDE_BULGE = 56
 """How far right of a column the arrows between two states of the same column bend."""
 
@@ -172,6 +174,8 @@ def layout(
     edges = [e for e in edges if e.source in known and e.target in known and e.source != e.target]
     layer = layers_of(states, starts, edges)
     row = _rows(states, starts, layer, edges)
+    over = [e for e in edges if layer[e.target] - layer[e.source] > 1]
+    top = MARGIN + (len(over) * LANE + LANE // 2 if over else 0)
     boxes = {
         s: Box(
             s,
@@ -179,20 +183,22 @@ def layout(
             layer[s],
             row[s],
             MARGIN + layer[s] * (BOX_W + GAP_X),
-            MARGIN + row[s] * (BOX_H + GAP_Y),
+            top + row[s] * (BOX_H + GAP_Y),
         )
         for s in states
     }
     columns = max(layer.values(), default=0) + 1
     rows = max(row.values(), default=0) + 1
-    bottom = MARGIN + rows * (BOX_H + GAP_Y) - GAP_Y
-    arrows = _arrows(edges, boxes, bottom)
+    bottom = top + rows * (BOX_H + GAP_Y) - GAP_Y
+    arrows = _arrows(edges, boxes, bottom, over)
     lowest = max([bottom] + [a.label_y + 12 for a in arrows])
     width = MARGIN * 2 + columns * (BOX_W + GAP_X) - GAP_X + SIDE_BULGE
     return Diagram(width, lowest + MARGIN, tuple(boxes[s] for s in states), tuple(arrows))
 
 
-def _arrows(edges: Sequence[Edge], boxes: Mapping[str, Box], bottom: int) -> list[Arrow]:
+def _arrows(edges: Sequence[Edge], boxes: Mapping[str, Box], bottom: int, over: list[Edge]) -> list[Arrow]:
+    """One arrow per edge: to the next column straight across, within a column bent to the side, further
+    right along a lane above the boxes, back to an earlier column along a lane below them."""
     pairs: dict[tuple[str, str], list[Edge]] = {}
     for e in edges:
         pairs.setdefault(tuple(sorted((e.source, e.target))), []).append(e)
@@ -202,13 +208,16 @@ def _arrows(edges: Sequence[Edge], boxes: Mapping[str, Box], bottom: int) -> lis
         group = pairs[tuple(sorted((e.source, e.target)))]
         shift = int((group.index(e) - (len(group) - 1) / 2) * SPREAD * 2)
         a, b = boxes[e.source], boxes[e.target]
-        if b.layer > a.layer:
+        if e in over:
+            lane = MARGIN + (len(over) - 1 - over.index(e)) * LANE + LANE // 2
+            arrows.append(_lane(e, a, b, lane, "over", over.index(e)))
+        elif b.layer > a.layer:
             arrows.append(_forward(e, a, b, shift))
         elif b.layer == a.layer:
             arrows.append(_side(e, a, b, shift))
         else:
             back_count += 1
-            arrows.append(_back(e, a, b, bottom + LOOP_DEPTH * back_count))
+            arrows.append(_lane(e, a, b, bottom + LANE * back_count, "back", back_count))
     return arrows
 
 
@@ -217,17 +226,8 @@ def _forward(e: Edge, a: Box, b: Box, shift: int) -> Arrow:
     x2, y2 = b.x, b.y + b.h // 2 + shift // 2
     dx = max(40, (x2 - x1) // 2)
     d = f"M{x1},{y1} C{x1 + dx},{y1} {x2 - dx},{y2} {x2},{y2}"
-    return Arrow(
-        e.transition,
-        e.source,
-        e.target,
-        e.label,
-        d,
-        (x1 + x2) // 2,
-        (y1 + y2) // 2 + shift,
-        text_width(e.label),
-        "forward",
-    )
+    middle = ((x1 + x2) // 2, (y1 + y2) // 2 + shift)
+    return Arrow(e.transition, e.source, e.target, e.label, d, *middle, text_width(e.label), "forward")
 
 
 def _side(e: Edge, a: Box, b: Box, shift: int) -> Arrow:
@@ -235,24 +235,53 @@ def _side(e: Edge, a: Box, b: Box, shift: int) -> Arrow:
     y1, y2 = a.y + a.h // 2 + shift // 2, b.y + b.h // 2 + shift // 2
     bulge = SIDE_BULGE + abs(a.row - b.row) * 8 + shift
     d = f"M{x},{y1} C{x + bulge},{y1} {x + bulge},{y2} {x},{y2}"
+    middle = (x + bulge * 3 // 4, (y1 + y2) // 2)
+    return Arrow(e.transition, e.source, e.target, e.label, d, *middle, text_width(e.label), "side")
+
+
+def _lane(e: Edge, a: Box, b: Box, lane: int, kind: str, index: int) -> Arrow:
+    """An arrow that leaves the source's right side into the gap after its column, runs along ``lane``
+    (above or below every box) and comes down (or up) the gap before the target's column into its left
+    side - or, going back, up into its bottom - so that it crosses no box on the way."""
+    y1 = a.y + a.h // 2 + 6
+    out = a.x + a.w + GAP_X // 4
+    if kind == "over":
+        into = b.x - GAP_X // 4
+        points = [
+            (a.x + a.w, y1),
+            (out, y1),
+            (out, lane),
+            (into, lane),
+            (into, b.y + b.h // 2 - 6),
+            (b.x, b.y + b.h // 2 - 6),
+        ]
+    else:
+        into = b.x + b.w // 2 - 16
+        points = [(a.x + a.w, y1), (out, y1), (out, lane), (into, lane), (into, b.y + b.h)]
+    middle = ((out + into) // 2, lane)
     return Arrow(
-        e.transition,
-        e.source,
-        e.target,
-        e.label,
-        d,
-        x + bulge * 3 // 4,
-        (y1 + y2) // 2,
-        text_width(e.label),
-        "side",
+        e.transition, e.source, e.target, e.label, rounded(points), *middle, text_width(e.label), kind
     )
 
 
-def _back(e: Edge, a: Box, b: Box, depth: int) -> Arrow:
-    x1, y1 = a.x + a.w // 2 + 12, a.y + a.h
-    x2, y2 = b.x + b.w // 2 - 12, b.y + b.h
-    d = f"M{x1},{y1} C{x1},{depth} {x2},{depth} {x2},{y2}"
-    label_y = (y1 + y2) // 8 + depth * 3 // 4
-    return Arrow(
-        e.transition, e.source, e.target, e.label, d, (x1 + x2) // 2, label_y, text_width(e.label), "back"
-    )
+def rounded(points: Sequence[tuple[int, int]], radius: int = 8) -> str:
+    """An SVG path through ``points`` (straight segments) with its corners rounded."""
+    d = f"M{points[0][0]},{points[0][1]}"
+    for prev, corner, nxt in zip(points, points[1:], points[2:], strict=False):
+        r_in = min(radius, _distance(prev, corner) // 2)
+        r_out = min(radius, _distance(corner, nxt) // 2)
+        before = _towards(corner, prev, r_in)
+        after = _towards(corner, nxt, r_out)
+        d += f" L{before[0]},{before[1]} Q{corner[0]},{corner[1]} {after[0]},{after[1]}"
+    return d + f" L{points[-1][0]},{points[-1][1]}"
+
+
+def _distance(p: tuple[int, int], q: tuple[int, int]) -> int:
+    return abs(p[0] - q[0]) + abs(p[1] - q[1])
+
+
+def _towards(p: tuple[int, int], q: tuple[int, int], step: int) -> tuple[int, int]:
+    """The point ``step`` px from ``p`` towards ``q`` (segments are horizontal or vertical)."""
+    dx = (q[0] > p[0]) - (q[0] < p[0])
+    dy = (q[1] > p[1]) - (q[1] < p[1])
+    return p[0] + dx * step, p[1] + dy * step
