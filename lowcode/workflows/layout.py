@@ -242,11 +242,12 @@ def _side(e: Edge, a: Box, b: Box, shift: int) -> Arrow:
 def _lane(e: Edge, a: Box, b: Box, lane: int, kind: str, index: int) -> Arrow:
     """An arrow that leaves the source's right side into the gap after its column, runs along ``lane``
     (above or below every box) and comes down (or up) the gap before the target's column into its left
-    side - or, going back, up into its bottom - so that it crosses no box on the way."""
+    side - or, going back, up into its bottom - so that it crosses no box on the way. The ``index``-th
+    lane runs up and down its own line in the gaps, nested: the lowest lane nearest to the boxes."""
     y1 = a.y + a.h // 2 + 6
-    out = a.x + a.w + GAP_X // 4
+    out = a.x + a.w + 16 + (index % 8) * 10
     if kind == "over":
-        into = b.x - GAP_X // 4
+        into = b.x - 16 - (index % 8) * 10
         points = [
             (a.x + a.w, y1),
             (out, y1),
