@@ -416,6 +416,7 @@ def test_published_from_the_publish_page_and_taken_by_the_granted_role(app, flow
     change(flow, "transition", transition_form(ops, "start", roles=["agent"]))
     change(flow, "transition", transition_form(ops, "finish", roles=["agent"]))
     assert 'data-name="ticket_flow"' in text(flow.get("/design/ops/publish"))
+    assert f'href="{WF}"' in text(flow.get(f"{WF}/versions"))
     assert flow.post("/design/ops/publish").status_code == 303
     published = ops.get("/api/definitions/ops/workflow/ticket_flow").get_json()["published"]
     assert [t["name"] for t in published["transitions"]] == ["start", "finish"]
