@@ -25,6 +25,7 @@ def register_designer(app: Flask) -> None:
         versions,
         view_designer,
         view_preview,
+        workflow_designer,
     )
     from lowcode.designer.blueprint import bp
 

@@ -360,6 +360,14 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("POST",   "/design/<app>/settings/edit/<section>"):              E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("POST",   "/design/<app>/settings/undo"):                        E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("POST",   "/design/<app>/settings/redo"):                        E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    # the workflow designer: the app's designers only (an entity's configure grant is not enough)
+    ("GET",    "/design/<app>/workflows"):                            E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/design/<app>/workflows"):                            E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/design/<app>/workflow/<name>"):                      E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("GET",    "/design/<app>/workflow/<name>/panel"):                E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/design/<app>/workflow/<name>/edit/<change>"):        E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/workflow/<name>/undo"):                 E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/workflow/<name>/redo"):                 E(ADMIN,  401, 403, 403, _,   _,   403, 401),
 }
 # fmt: on
 
@@ -430,16 +438,23 @@ PARAMS: dict[str, Callable[[World], Any]] = {
     "key": lambda w: "title",  # a field of the deal (the designer's field routes)
     "index": lambda w: 0,  # the first section of a form
     "section": lambda w: "page_size",  # a view designer section
+    "change": lambda w: "add_state",  # a workflow designer change
 }
 _EDITOR_ROLE = {"name": lambda w: "editor"}  # a role with a pending draft (publishing it widens the role)
 _EMPTY_DEPT = {"dept_id": lambda w: w.ids["empty_dept"]}  # one that deleting would really delete
 _CLOSE = {"name": lambda w: "close"}  # the deal workflow's transition
+_FLOW = {"name": lambda w: "deal_flow"}  # the deal workflow
 PARAM_OVERRIDES: dict[tuple[str, str], dict[str, Callable[[World], Any]]] = {
     ("POST", "/api/data/<app>/<entity>" + REC + "/restore"): {"record_id": lambda w: w.ids["deleted"]},
     ("POST", "/a/<app>/<entity>" + REC + "/restore"): {"record_id": lambda w: w.ids["deleted"]},
     ("POST", "/api/data/<app>/<entity>" + REC + "/transitions/<name>"): _CLOSE,
     ("GET", "/a/<app>/<entity>" + REC + "/transitions/<name>"): _CLOSE,
     ("POST", "/a/<app>/<entity>" + REC + "/transitions/<name>"): _CLOSE,
+    ("GET", "/design/<app>/workflow/<name>"): _FLOW,
+    ("GET", "/design/<app>/workflow/<name>/panel"): _FLOW,
+    ("POST", "/design/<app>/workflow/<name>/edit/<change>"): _FLOW,
+    ("POST", "/design/<app>/workflow/<name>/undo"): _FLOW,
+    ("POST", "/design/<app>/workflow/<name>/redo"): _FLOW,
     ("GET", "/admin/roles/<app>/<name>"): _EDITOR_ROLE,
     ("POST", "/admin/roles/<app>/<name>/draft"): _EDITOR_ROLE,
     ("POST", "/admin/roles/<app>/<name>/publish"): _EDITOR_ROLE,
