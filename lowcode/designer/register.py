@@ -13,6 +13,7 @@ def register_designer(app: Flask) -> None:
         bundles,
         condition_row,
         entity_designer,
+        entity_indexes,
         form_designer,
         form_preview,
         publishing,

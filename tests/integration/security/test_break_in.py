@@ -290,6 +290,8 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("POST",   "/design/<app>/entities"):                             E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("GET",    "/design/<app>/entity/<name>"):                        E(ADMIN,  302, 403, 403, _,   _,   _,   302),
     ("POST",   "/design/<app>/entity/<name>/fields"):                 E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/entity/<name>/indexes"):                E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/entity/<name>/indexes/<int:position>/delete"): E(ADMIN, 401, 403, 403, _, _, 403, 401),
     ("POST",   "/design/<app>/entity/<name>/fields/<key>"):           E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("POST",   "/design/<app>/entity/<name>/fields/<key>/move"):      E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("POST",   "/design/<app>/entity/<name>/fields/<key>/delete"):    E(ADMIN,  401, 403, 403, _,   _,   403, 401),
@@ -437,6 +439,7 @@ PARAMS: dict[str, Callable[[World], Any]] = {
     "field": lambda w: "title",  # not a link: no options
     "key": lambda w: "title",  # a field of the deal (the designer's field routes)
     "index": lambda w: 0,  # the first section of a form
+    "position": lambda w: 0,  # the first declared index of an entity
     "section": lambda w: "page_size",  # a view designer section
     "change": lambda w: "add_state",  # a workflow designer change
 }
