@@ -14,6 +14,7 @@ from lowcode.auth.grants import role_errors
 from lowcode.config import check_startup, load_settings
 from lowcode.core.jsonutil import to_jsonable
 from lowcode.definitions.app_checks import register_builtin_checks
+from lowcode.definitions.app_names import fixed_segments_beside
 from lowcode.definitions.checks import combined, register_check
 from lowcode.designer.compare import register_comparers
 from lowcode.designer.usages import register_usage_finders
@@ -100,6 +101,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         raise
     app.extensions["lowcode"] = services
     _register_blueprints(app)
+    services.reserved_app_names = fixed_segments_beside(rule.rule for rule in app.url_map.iter_rules())
     register_security_headers(app)
     register_request_costs(app, settings)
     try:

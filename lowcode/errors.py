@@ -100,6 +100,13 @@ class LiveChanged(LowcodeError):
     code = "live_changed"
 
 
+class NotNewer(LowcodeError):
+    """A template upgrade to a bundle whose version is not newer than the installed one (the same or older),
+    without the caller saying to install it anyway. ``extra``: ``installed`` and ``offered`` versions."""
+
+    code = "not_newer"
+
+
 class DefinitionInvalid(LowcodeError):
     """A definition document fails its JSON Schema or a semantic check; `fields` maps paths to messages."""
 

@@ -57,7 +57,8 @@ def upgrade_template(app: str):
     """Upgrade ``app`` to the bundle sent (JSON or zip): each definition three-way merged (installed version,
     local, new). ``?dry_run=1`` answers the plan only; conflicts keep the local value unless
     ``?choice=<kind>/<name>:<path>=new`` (or ``=base``) says otherwise; ``?consent=1`` consents to the lossy
-    conversions of the schema plan."""
+    conversions of the schema plan; a bundle whose version is not newer than the installed one is a 409
+    ``not_newer`` unless ``?force=1``."""
     with unit_of_work(write=True) as ctx:
         svc = services()
         svc.permissions.authorize_platform(ctx.actor, "import templates")
@@ -65,7 +66,14 @@ def upgrade_template(app: str):
         choices = _choices(request.args.getlist("choice"))
         dry_run = request.args.get("dry_run") == "1"
         upgrade, published = upgrade_app(
-            ctx, svc, app, bundle, choices, consent=request.args.get("consent") == "1", dry_run=dry_run
+            ctx,
+            svc,
+            app,
+            bundle,
+            choices,
+            consent=request.args.get("consent") == "1",
+            dry_run=dry_run,
+            force=request.args.get("force") == "1",
         )
         answer = plan_json(upgrade, published, dry_run)
     return jsonify(to_jsonable(answer)), 200

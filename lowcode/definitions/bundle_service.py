@@ -9,8 +9,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from lowcode.definitions import store
+from lowcode.definitions.app_names import require_free_app_name
 from lowcode.definitions.bundle_check import require_valid_bundle
 from lowcode.definitions.bundle_files import checked_app_name, manifest_of, parse_bundle, renamed_bundle
+from lowcode.definitions.bundle_versions import require_newer
 from lowcode.definitions.merge import MISSING
 from lowcode.definitions.templates import install_bundle
 from lowcode.definitions.upgrade import (
@@ -37,7 +39,10 @@ def import_bundle(
     if name:
         if not isinstance(bundle.get("app"), dict):
             raise BadRequest("A bundle needs an app definition", fields={"app.json": ["missing"]})
+        require_free_app_name(name, svc.reserved_app_names)
         bundle = renamed_bundle(bundle, checked_app_name(name))
+    elif isinstance(bundle.get("app"), dict) and isinstance(bundle["app"].get("name"), str):
+        require_free_app_name(bundle["app"]["name"], svc.reserved_app_names, "app.json: $.name")
     return install_bundle(
         ctx, svc.records, svc.snapshots, bundle, with_demo=with_demo, settings=svc.settings, new_app=True
     )
@@ -51,16 +56,19 @@ def upgrade_app(
     choices: Mapping[str, str],
     consent: bool = False,
     dry_run: bool = False,
+    force: bool = False,
 ) -> tuple[Upgrade, list[store.Published]]:
-    """Plan (``dry_run``: then everything a publish checks, rolled back) or apply the upgrade of ``app``.
+    """Plan (``dry_run``: then everything a publish checks, rolled back) or apply the upgrade of ``app``; a
+    bundle whose version is not newer than the installed one is refused unless ``force``.
 
-    :raises NotFound: :raises DefinitionInvalid: :raises SchemaChangeRefused:
+    :raises NotFound: :raises DefinitionInvalid: :raises NotNewer: :raises SchemaChangeRefused:
     """
     if not isinstance(bundle.get("app"), dict):
         raise BadRequest("A bundle needs an app definition", fields={"app.json": ["missing"]})
     bundle = renamed_bundle(bundle, app)
     require_valid_bundle(bundle, svc.settings)
     upgrade = prepare_upgrade(ctx.session, app, bundle, choices)
+    require_newer(upgrade.from_version, upgrade.to_version, force)
     if not dry_run:
         return upgrade, apply_upgrade(ctx.session, upgrade, bundle, ctx.actor.username, consent, svc.settings)
     savepoint = ctx.session.begin_nested()

@@ -10,7 +10,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from lowcode.core.jsonutil import dumps
 from lowcode.core.models import AppInstall, Definition, utcnow
+from lowcode.definitions.bundle_versions import default_export_version
 
 
 def installed(session: Session, app: str) -> AppInstall | None:
@@ -35,9 +37,12 @@ def record_install(
     return row
 
 
-def export_manifest(session: Session, app: str, version: str | None = None) -> dict[str, Any]:
+def export_manifest(
+    session: Session, app: str, version: str | None = None, documents: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The manifest of an export: the template's name (the one the app was installed from, else the app's),
-    its version (``version``, else the sum of the published versions - it grows with every publish) and the
+    its version (``version``, else :func:`~lowcode.definitions.bundle_versions.default_export_version`: the
+    installed version while ``documents`` - the published definitions - are still the installed ones) and the
     published version of each definition (``"entity/product": 3``)."""
     rows = session.execute(
         sa.select(Definition.kind, Definition.name, Definition.published_version)
@@ -48,7 +53,22 @@ def export_manifest(session: Session, app: str, version: str | None = None) -> d
     versions = {f"{kind}/{name}": number for kind, name, number in rows}
     return {
         "template": install.template if install is not None else app,
-        "version": version or str(sum(versions.values())),
+        "version": version
+        or default_export_version(
+            install.version if install is not None else None,
+            install is not None and documents is not None and _same(documents, install.documents),
+            versions,
+        ),
         "app": app,
         "definitions": versions,
     }
+
+
+def _same(published: dict[str, Any], installed_docs: dict[str, Any]) -> bool:
+    """Whether the published definitions are the installed bundle's (compared as canonical JSON, so a number
+    read back from the JSON column equals the one installed)."""
+
+    def canonical(docs: dict[str, Any]) -> str:
+        return dumps({k: v for k, v in docs.items() if v}, sort_keys=True)
+
+    return canonical(published) == canonical(installed_docs)

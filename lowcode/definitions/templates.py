@@ -135,7 +135,10 @@ def export_bundle(session, app: str, version: str | None = None) -> dict[str, An
     docs = store.published_app_documents(session, app)
     if app not in docs.get("app", {}):
         raise NotFound(f"No published app '{app}'")
-    bundle: dict[str, Any] = {"manifest": export_manifest(session, app, version), "app": docs["app"][app]}
+    bundle: dict[str, Any] = {
+        "manifest": export_manifest(session, app, version, docs),
+        "app": docs["app"][app],
+    }
     for section, kind in SECTIONS.items():
         bundle[section] = [docs.get(kind, {})[n] for n in sorted(docs.get(kind, {}))]
     return bundle

@@ -163,7 +163,9 @@ def edit_queue(edit: AppEdit) -> str:
     if current.get("entity") == entity and f"c:{prefix}/mode" in edit.form:
         parsed = builder.parse(edit.form, prefix)
         if parsed.errors:
-            raise DefinitionInvalid("The condition has problems", fields=parsed.errors, condition=parsed.doc)
+            raise DefinitionInvalid(
+                Text("The condition has problems"), fields=parsed.errors, condition=parsed.doc
+            )
         condition = parsed.doc
     else:
         condition = None

@@ -66,17 +66,25 @@ def settings_page(dc: DesignContext, errors: dict, posted: dict | None = None) -
 
 
 def render_settings(
-    dc: DesignContext, errors: dict | None = None, posted: dict | None = None, status: int = 200
+    dc: DesignContext,
+    errors: dict | None = None,
+    posted: dict | None = None,
+    status: int = 200,
+    created: bool = False,
 ):
-    """The settings page (``errors`` by path)."""
-    return render_template("designer/app_settings.html", p=settings_page(dc, errors or {}, posted)), status
+    """The settings page (``errors`` by path; ``created``: the app was just created - say what comes next)."""
+    page = {**settings_page(dc, errors or {}, posted), "created": created}
+    return render_template("designer/app_settings.html", p=page), status
 
 
 @bp.get("/<app>/settings")
 def app_settings(app: str):
     """The app's label, menu groups and work queues."""
     with design_work(app) as dc:
-        return render_settings(dc)
+        page, status = render_settings(dc)
+        if request.args.get("created") == "1":
+            page = render_template("designer/app_settings.html", p={**settings_page(dc, {}), "created": True})
+        return page, status
 
 
 @bp.post("/<app>/settings/edit/<section>")

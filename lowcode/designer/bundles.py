@@ -14,24 +14,38 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from lowcode.api.edge import services, unit_of_work
-from lowcode.core.jsonutil import dumps, loads_exact
-from lowcode.definitions.bundle_files import MAX_DEPTH, bundle_zip
+from lowcode.core.jsonutil import dumps
+from lowcode.core.texts import Text
+from lowcode.definitions.bundle_files import bundle_zip
 from lowcode.definitions.bundle_service import export_file_name, import_bundle, read_bundle, upgrade_app
 from lowcode.definitions.installs import installed
 from lowcode.definitions.merge import MISSING
 from lowcode.definitions.templates import export_bundle
+from lowcode.definitions.upgrade_uploads import drop_upload, keep_upload, kept_upload
 from lowcode.designer.blueprint import bp
 from lowcode.designer.labels import kind_label
-from lowcode.errors import BadRequest, DefinitionInvalid, NotFound, PayloadTooLarge, SchemaChangeRefused
+from lowcode.errors import (
+    BadRequest,
+    DefinitionInvalid,
+    NotFound,
+    NotNewer,
+    PayloadTooLarge,
+    SchemaChangeRefused,
+)
 from lowcode.pages.security import require_csrf
 
-REFUSALS = (BadRequest, DefinitionInvalid, PayloadTooLarge, SchemaChangeRefused)
+REFUSALS = (BadRequest, DefinitionInvalid, NotNewer, PayloadTooLarge, SchemaChangeRefused)
+
+
+def _shown(message: Any) -> str:
+    return message.localized() if isinstance(message, Text) else str(message)
 
 
 def _problems(exc) -> list[str]:
-    """Every problem of a refusal, one line each (``entities/product.json: $.fields[3].type: ...``)."""
-    lines = [f"{place}: {message}" for place, messages in exc.fields.items() for message in messages]
-    return lines or [str(exc.message)]
+    """Every problem of a refusal, one line each (``entities/product.json: $.fields[3].type: ...``), in the
+    reader's language where the message is a :class:`~lowcode.core.texts.Text`."""
+    lines = [f"{place}: {_shown(m)}" for place, messages in exc.fields.items() for m in messages]
+    return lines or [_shown(exc.message)]
 
 
 def _uploaded() -> bytes:
@@ -80,65 +94,89 @@ def import_post():
     return redirect(url_for("designer.app", app=summary["app"], imported=1), code=303)
 
 
+def _head(ctx, app: str) -> dict[str, Any]:
+    install = installed(ctx.session, app)
+    if install is None:
+        raise NotFound(_("App %(app)s was not installed from a bundle: there is nothing to upgrade", app=app))
+    return {"app": app, "template": install.template, "version": install.version}
+
+
 @bp.get("/<app>/upgrade")
 def upgrade_page(app: str):
     """The upgrade form: where the app came from, and a bundle to upload."""
     with unit_of_work(write=False, source="page") as ctx:
         services().permissions.authorize_platform(ctx.actor, "import templates")
-        install = installed(ctx.session, app)
-        if install is None:
-            raise NotFound(
-                _("App %(app)s was not installed from a bundle: there is nothing to upgrade", app=app)
-            )
-        page = {"app": app, "template": install.template, "version": install.version, "stage": "upload"}
+        page = {**_head(ctx, app), "stage": "upload"}
     return render_template("designer/upgrade.html", p=page)
 
 
 @bp.post("/<app>/upgrade")
 def upgrade_post(app: str):
-    """``stage=plan`` (a file uploaded): the plan, nothing changed. ``stage=apply`` (the bundle carried by the
-    plan page, the choices, the consent): save and publish, then back to the app."""
+    """``stage=plan`` (a file uploaded): the plan, nothing changed but the bundle kept server-side under a
+    token (:mod:`lowcode.definitions.upgrade_uploads`). ``stage=apply`` (that token, the choices, the consent):
+    save and publish, then back to the app; a refusal shows the plan again with the reason."""
     require_csrf()
     stage = request.form.get("stage", "plan")
     with unit_of_work(write=True, source="page") as ctx:
         svc = services()
         svc.permissions.authorize_platform(ctx.actor, "import templates")
-        install = installed(ctx.session, app)
-        if install is None:
-            raise NotFound(
-                _("App %(app)s was not installed from a bundle: there is nothing to upgrade", app=app)
-            )
-        head = {"app": app, "template": install.template, "version": install.version}
-        choices = {k[len("choice:") :]: v for k, v in request.form.items() if k.startswith("choice:")}
-        consent = request.form.get("consent") == "1"
-        try:
-            with ctx.session.begin_nested():
-                bundle = _posted_bundle(stage)
-                upgrade, outcome = upgrade_app(
-                    ctx, svc, app, bundle, choices, consent=consent, dry_run=stage != "apply"
-                )
-        except REFUSALS as exc:
-            page = {**head, "stage": "upload", "problems": _problems(exc)}
-            if stage == "apply" and isinstance(exc, SchemaChangeRefused | DefinitionInvalid):
-                page["problems"].insert(0, _("Nothing was changed."))
-            return render_template("designer/upgrade.html", p=page), 422
+        head = _head(ctx, app)
+        form = {
+            "choices": {k[len("choice:") :]: v for k, v in request.form.items() if k.startswith("choice:")},
+            "consent": request.form.get("consent") == "1",
+            "force": request.form.get("force") == "1",
+        }
+        user = ctx.actor.username
         if stage == "apply":
+            token = request.form.get("token", "")
+            try:
+                with ctx.session.begin_nested():
+                    bundle = kept_upload(ctx.session, token, app, user)
+                    _upgrade, outcome = upgrade_app(
+                        ctx, svc, app, bundle, form["choices"], consent=form["consent"], force=form["force"]
+                    )
+                    drop_upload(ctx.session, token, app, user)
+            except REFUSALS as exc:
+                problems = [_("Nothing was changed."), *_problems(exc)]
+                if isinstance(exc, BadRequest):
+                    return _upload_again(head, problems, 422)
+                return _planned(ctx, svc, head, bundle, token, form, problems)
             return redirect(url_for("designer.app", app=app, published=len(outcome), upgraded=1), code=303)
-        page = {**head, "stage": "plan", **_plan_page(upgrade, outcome, choices, consent)}
-        page["bundle"] = dumps(bundle)
-        return render_template("designer/upgrade.html", p=page)
+        try:
+            bundle = read_bundle(_uploaded())
+        except REFUSALS as exc:
+            return _upload_again(head, _problems(exc), 413 if isinstance(exc, PayloadTooLarge) else 422)
+        return _planned(ctx, svc, head, bundle, None, form, [])
 
 
-def _posted_bundle(stage: str) -> dict[str, Any]:
-    if stage == "apply":
-        raw = request.form.get("bundle", "")
-        if not raw:
-            raise BadRequest(_("The plan page's bundle is missing: upload it again"))
-        bundle = loads_exact(raw, MAX_DEPTH)
-        if not isinstance(bundle, dict):
-            raise BadRequest(_("The plan page's bundle is missing: upload it again"))
-        return bundle
-    return read_bundle(_uploaded())
+def _upload_again(head: dict[str, Any], problems: list[str], status: int):
+    page = {**head, "stage": "upload", "problems": problems}
+    return render_template("designer/upgrade.html", p=page), status
+
+
+def _planned(ctx, svc, head, bundle, token: str | None, form: dict[str, Any], problems: list[str]):
+    """The plan page of ``bundle`` (kept under ``token``; None: kept now, once the plan is made), or the upload
+    form with the refusal."""
+    try:
+        with ctx.session.begin_nested():
+            upgrade, outcome = upgrade_app(
+                ctx,
+                svc,
+                head["app"],
+                bundle,
+                form["choices"],
+                consent=form["consent"],
+                dry_run=True,
+                force=form["force"],
+            )
+    except REFUSALS as exc:
+        status = 409 if isinstance(exc, NotNewer) else 422
+        return _upload_again(head, [*problems, *_problems(exc)], status)
+    page = {**head, "stage": "plan", **_plan_page(upgrade, outcome, form["choices"], form["consent"])}
+    if token is None:
+        token = keep_upload(ctx.session, head["app"], ctx.actor.username, bundle)
+    page.update(token=token, force=form["force"], problems=problems)
+    return render_template("designer/upgrade.html", p=page), 422 if problems else 200
 
 
 STATUS_TEXT = {

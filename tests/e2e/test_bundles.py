@@ -142,8 +142,13 @@ def test_export_import_change_and_upgrade_keeping_the_local_change(site, shots, 
         # in Chinese, at both widths: the app page, the import page and the upgrade form
         with page.expect_navigation():
             page.click(".language-switcher button[value=zh_CN]")
-        for name, url in (("app", "/design/jxc2"), ("import", "/design/import"), ("upgrade", "/design/jxc2/upgrade"),
-                          ("settings", "/design/jxc2/settings")):  # fmt: skip
+        pages = {
+            "app": "/design/jxc2",
+            "import": "/design/import",
+            "upgrade": "/design/jxc2/upgrade",
+            "settings": "/design/jxc2/settings",
+        }
+        for name, url in pages.items():
             for size, viewport in (("1366", DESKTOP), ("390", PHONE)):
                 page.set_viewport_size(viewport)
                 page.goto(f"{server}{url}")
@@ -151,5 +156,27 @@ def test_export_import_change_and_upgrade_keeping_the_local_change(site, shots, 
                 assert "设计器" in page.locator("nav[aria-label] .breadcrumb").inner_text()
                 if size == "390":
                     assert page.evaluate("document.documentElement.scrollWidth") <= 390, name
+
+        # the same version again, in Chinese: refused (409) until "install anyway" is ticked, then the plan
+        page.set_viewport_size(DESKTOP)
+        page.goto(f"{server}/design/jxc2/upgrade")
+        page.set_input_files("#bundle-file", str(newer_zip))
+        with page.expect_navigation() as refused:
+            page.click("form.upgrade-upload button[type=submit]")
+        assert refused.value.status == 409
+        assert "版本 2 就是已安装的版本" in page.locator(".bundle-problems").inner_text()
+        page.screenshot(path=str(shots / "upgrade_refused_zh_1366.png"), full_page=True)
+        page.set_viewport_size(PHONE)
+        page.screenshot(path=str(shots / "upgrade_refused_zh_390.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.set_input_files("#bundle-file", str(newer_zip))
+        page.check("#upgrade-force")
+        with page.expect_navigation():
+            page.click("form.upgrade-upload button[type=submit]")
+        assert page.locator("form.upgrade-apply input[name=token]").count() == 1
+        page.screenshot(path=str(shots / "upgrade_plan_zh_390.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.set_viewport_size(DESKTOP)
+        page.screenshot(path=str(shots / "upgrade_plan_zh_1366.png"), full_page=True)
         assert _csp_violations(page, console) == []
         browser.close()
