@@ -84,15 +84,31 @@ def test_a_new_rule_opens_in_the_designer_and_a_draft_is_deleted(demo, demo_api)
     assert 'data-rule="big_order"' not in text(demo.get(RULES))
 
 
-def test_the_palette_has_every_registered_action_with_translated_labels(demo):
-    create(demo)
+def palette(page: str) -> str:
+    return page[page.index('id="action-palette"') : page.index('id="panel"')]
+
+
+def test_the_palette_offers_the_actions_of_the_rules_phase_and_explains_the_others(demo):
+    create(demo)  # after the save: set_fields cannot run there
     page = text(demo.get(RULE))
+    shown = palette(page)
     for key in rule_actions:
-        assert f'data-type="{key}"' in page
-    assert "Set fields of the record" in page and "For each line" in page
+        runs_after = "after" in rule_actions.get(key).phases
+        assert (f'data-type="{key}"' in shown) is runs_after, key
+        assert (f'data-unavailable="{key}"' in shown) is not runs_after, key
+    assert 'data-type="set_fields"' not in page  # not in the palette, nor in a loop's "add inside"
+    assert "Set fields of the record - only before the record is saved" in shown
+    assert "For each line" in shown
+    post(demo, "/trigger", [*TRIGGER.items(), ("events", "update")])  # before the save: every action
+    shown = palette(text(demo.get(RULE)))
+    assert all(f'data-type="{key}"' in shown for key in rule_actions) and "data-unavailable" not in shown
+    # an action the phase does not allow, posted anyway, is refused at its type and saves nothing
+    post(demo, "/trigger", [*{**TRIGGER, "phase": "after"}.items(), ("events", "update")])
+    refused = post(demo, "/actions", {"type": "set_fields"}, expect=422)
+    assert "cannot run in the after phase" in text(refused)
     demo.post("/language", {"lang": "zh_CN", "next": RULE})
     zh = text(demo.get(RULE))
-    assert "设置记录字段" in zh and "拒绝此次更改" in zh and "试运行" in zh
+    assert "拒绝此次更改" in zh and "试运行" in zh and "设置记录字段 - 仅在记录保存之前" in zh
 
 
 def test_trigger_and_condition_are_draft_steps_with_undo_redo_and_conflicts(demo, demo_api):
@@ -163,9 +179,26 @@ def test_actions_are_added_edited_nested_moved_and_removed(demo, demo_api):
     assert [a["type"] for a in draft(demo_api)["actions"]] == ["for_each_child", "set_fields"]
     page = text(demo.get(f"{RULE}?action=0/actions/0"))
     assert 'name="p:when"' in page and "line.qty &gt; 100" in page
-    # the panel of a set_fields action: one row per value and a blank one
+    # the panel of a set_fields action: one row per value and a blank one, keys chosen among the writable
+    # fields of the order (not the computed total, not the system fields)
     page = text(demo.get(f"{RULE}?action=1"))
-    assert 'name="p:values/0/key" value="note"' in page and 'name="p:values/1/key" value=""' in page
+    assert chosen(page, "p:values/0/key") == "note" and chosen(page, "p:values/1/key") == ""
+    keys = options_of(page, "p:values/1/key")
+    assert {"note", "discount", "status", "customer"} <= set(keys) and not {"total", "id", "lines"} & set(keys)
+
+
+def select_of(page: str, name: str) -> str:
+    start = page.index(f'name="{name}"')
+    return page[start : page.index("</select>", start)]
+
+
+def chosen(page: str, name: str) -> str:
+    found = re.search(r'<option value="([^"]*)" selected', select_of(page, name))
+    return found.group(1) if found else ""
+
+
+def options_of(page: str, name: str) -> list[str]:
+    return [v for v in re.findall(r'<option value="([^"]*)"', select_of(page, name)) if v]
 
 
 def test_refusals_save_nothing_and_name_their_json_path(demo, demo_api):
@@ -183,10 +216,12 @@ def test_refusals_save_nothing_and_name_their_json_path(demo, demo_api):
     refused = post(demo, "/action", {"at": "2", "p:url": "ftp://example.com"}, expect=422)
     assert 'data-error-for="actions/2/url"' in text(refused)
     assert draft(demo_api)["actions"][2] == {"type": "call_webhook", "url": "https://example.com/hook"}
-    post(demo, "/actions", {"type": "notify"})  # recipients are edited as JSON
-    refused = post(demo, "/action", {"at": "3", "p:to": "{not json", "p:title:en": "Hi"}, expect=422)
-    assert 'data-error-for="actions/3/to"' in text(refused)
-    post(demo, "/action", {"at": "3", "p:to": '{"role": "nobody"}', "p:title:en": "Hi"})
+    post(demo, "/actions", {"type": "notify"})
+    recipient = {"n:to": "2", "p:to/0/kind": "role", "p:to/0/role": "nobody", "p:title:en": "Hi"}
+    refused = post(demo, "/action", {"at": "3", **recipient, "p:to/0/kind": "boss"}, expect=422)
+    assert 'data-error-for="actions/3/to/0"' in text(refused) and "unknown kind of recipient" in text(refused)
+    post(demo, "/action", {"at": "3", **recipient, "del:to/0": "1"}, expect=422)  # notify needs someone
+    post(demo, "/action", {"at": "3", **recipient})
     assert draft(demo_api)["actions"][3] == {
         "type": "notify",
         "to": {"role": "nobody"},
