@@ -93,8 +93,11 @@ rule_widgets: Registry[RuleWidget] = Registry("rule panel widget")
 
 
 def _count(form, name: str) -> int:
+    """A posted row count (``n:<path>``), at most :data:`MAX_ROWS`; not a number: none."""
     raw = form.get(name) or "0"
-    return min(int_from_text(raw), MAX_ROWS) if raw.isdigit() and len(raw) < 4 else 0
+    if not raw.isdigit():
+        return 0
+    return MAX_ROWS if len(raw) > 6 else min(int_from_text(raw), MAX_ROWS)
 
 
 def _own(errors: Errors, key: str) -> list[str]:
