@@ -111,6 +111,23 @@ def rule_action_label(key: str) -> str:
     return str(RULE_ACTION_LABELS.get(key) or key.replace("_", " ").capitalize())
 
 
+ACTION_PROPERTY_LABELS = {
+    "collect": {"value": _l("Value collected from each record")},
+    "notify": {"link": _l("Link (empty: the record's page)")},
+    "update_records": {"set": _l("Set on each matching record")},
+    "upsert": {"key": _l("Find the record by (field = expression)")},
+    "create_record": {"children": _l("Lines of the new record")},
+}
+"""Property labels of rule actions where the shared :data:`PROPERTY_LABELS` (written for field panels) do not
+fit: per action type, per property."""
+
+
+def rule_property_label(action: str, key: str) -> str:
+    """The panel's name of property ``key`` of a rule action of type ``action``."""
+    own = ACTION_PROPERTY_LABELS.get(action, {}).get(key)
+    return str(own) if own is not None else property_label(key)
+
+
 def type_label(key: str) -> str:
     """The palette's name of a field type."""
     return str(TYPE_LABELS.get(key) or key.replace("_", " ").capitalize())

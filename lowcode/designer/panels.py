@@ -48,6 +48,12 @@ class Input:
     choices: list[tuple[str, str]] = field(default_factory=list)
     children: list[Input] = field(default_factory=list)
     rows: list[list[Input]] = field(default_factory=list)
+    key_choices: list[tuple[str, str]] = field(default_factory=list)
+    """A map's keys as a choice (its schema's ``x-keys`` names the designer's choices), else free text."""
+    label: str | None = None
+    """The panel's label, where its designer gives one (else the shared property label)."""
+    model: Any = None
+    """What a designer's own widget draws (the rule panel's condition builder, recipients, lines)."""
 
 
 def widget_of(schema: Mapping[str, Any]) -> str:
@@ -98,6 +104,7 @@ def build_inputs(schema: Mapping[str, Any], value: Any, choices: Choices, path: 
             item.value = dumps(item.value)
         elif widget == "map":
             item.value = dict(item.value) if isinstance(item.value, Mapping) else {}
+            item.key_choices = choices(sub["x-keys"]) if sub.get("x-keys") else []
         elif widget == "rows":
             rows = value.get(key) if isinstance(value.get(key), list) else []
             item.rows = [

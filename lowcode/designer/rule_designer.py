@@ -12,14 +12,16 @@ import copy
 from collections.abc import Callable
 
 from flask import redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from lowcode.definitions.checks import AppDocuments
 from lowcode.designer.blueprint import DesignContext, bp, design_work, posted_base
-from lowcode.designer.conditions import ConditionBuilder
+from lowcode.designer.conditions import ConditionBuilder, Parsed
 from lowcode.designer.rule_checks import expression_check, save_errors
 from lowcode.designer.rule_edits import (
     AT,
     action_at,
+    action_panel_schema,
     add_action,
     holds_actions,
     move_action,
@@ -29,6 +31,7 @@ from lowcode.designer.rule_edits import (
     update_trigger,
 )
 from lowcode.designer.rule_page import KIND, render_rule
+from lowcode.designer.rule_widgets import Place, read_widgets
 from lowcode.errors import BadRequest, DefinitionInvalid, NotFound, UnknownType
 from lowcode.rules.actions.base import RuleAction, rule_actions
 
@@ -103,9 +106,12 @@ def rule_trigger(app: str, name: str):
             AppDocuments(dc.workspace.docs), body["entity"], dc.workspace.language
         )
         parsed = builder.parse(request.form, "condition")
-        new = update_trigger(body, request.form, parsed.doc)
-        if parsed.errors:
-            raise _Refused(shown=new, condition_errors=parsed.errors)
+        old = builder.parse(request.form, "old_condition")
+        if "c:old_condition/mode" not in request.form:  # a post without that builder keeps it
+            old = Parsed((body.get("trigger") or {}).get("old_condition"), {})
+        new = update_trigger(body, request.form, parsed.doc, old.doc)
+        if parsed.errors or old.errors:
+            raise _Refused(shown=new, condition_errors={**parsed.errors, **old.errors})
         return new, "changed the trigger", None
 
     return _save(app, name, change, "trigger")
@@ -137,8 +143,16 @@ def rule_update_action(app: str, name: str):
 
     def change(dc, body):
         at = _at()
-        plugin = action_plugin(action_at(body, at).get("type", ""))
-        return update_action(body, at, plugin, request.form), f"changed action {at}", at
+        action = action_at(body, at)
+        plugin = action_plugin(action.get("type", ""))
+        target = request.form.get("p:entity")  # the loop's or write's table, as posted
+        place = Place(dc.workspace, body, at, {**action, "entity": target} if target else action)
+        extra, problems = read_widgets(place, action_panel_schema(plugin), request.form)
+        new = update_action(body, at, plugin, request.form, extra)
+        if problems:
+            errors = {f"actions/{at}/{path}": messages for path, messages in problems.items()}
+            raise _Refused(selected=at, errors=errors, shown=new)
+        return new, f"changed action {at}", at
 
     return _save(app, name, change, "panel")
 
@@ -214,4 +228,6 @@ def rule_check_expression(app: str, name: str):
             raise BadRequest("Name the expression checked (the HX-Trigger-Name header, such as p:when)")
         docs = {**dc.workspace.docs, KIND: {**dc.workspace.docs.get(KIND, {}), name: body}}
         problems, names = expression_check(body, docs, f"actions/{at}/{path}", text)
-        return render_template("designer/_expression_check.html", problems=problems, names=names)
+        return render_template(
+            "designer/_expression_check.html", problems=problems, names=names, valid=_("Valid expression")
+        )

@@ -123,12 +123,15 @@ def remove_action(body: Doc, at: str) -> Doc:
     return new
 
 
-def update_action(body: Doc, at: str, plugin: RuleAction, form: Mapping[str, str]) -> Doc:
-    """The action at ``at`` with its posted panel (its type and nested actions kept)."""
+def update_action(
+    body: Doc, at: str, plugin: RuleAction, form: Mapping[str, str], extra: Mapping[str, Any] | None = None
+) -> Doc:
+    """The action at ``at`` with its posted panel (its type and nested actions kept); ``extra``: the options
+    read by the rule panel's own widgets (None: left out)."""
     new = copy.deepcopy(body)
     actions, index = locate(new, at)
     old = actions[index]
-    posted = read_inputs(action_panel_schema(plugin), form)
+    posted = read_inputs(action_panel_schema(plugin), form) | dict(extra or {})
     action: Doc = {"type": old["type"]}
     action.update({k: v for k, v in posted.items() if v not in (None, "")})
     if NESTED in old:
@@ -141,10 +144,11 @@ def _words(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-def update_trigger(body: Doc, form, condition: Doc | None) -> Doc:
+def update_trigger(body: Doc, form, condition: Doc | None, old_condition: Doc | None = None) -> Doc:
     """The rule with its posted settings: label, enabled, order, then a record trigger (events, phase,
     fields changed, transition) or a schedule (cron, time zone), with ``condition`` (the condition builder's
-    document, None for none) on it. Values are passed through as posted; the schema judges them."""
+    document, None for none) on it and, for a record trigger, ``old_condition`` (on the record before the
+    write). Values are passed through as posted; the schema judges them."""
     new = copy.deepcopy(body)
     label = read_label(form, "label")
     if label:
@@ -165,7 +169,6 @@ def update_trigger(body: Doc, form, condition: Doc | None) -> Doc:
         new["schedule"] = schedule
         return new
     new.pop("schedule", None)
-    old = (body.get("trigger") or {}).get("old_condition")
     trigger: Doc = {"events": form.getlist("events"), "phase": form.get("phase") or "after"}
     if form.getlist("fields_changed"):
         trigger["fields_changed"] = form.getlist("fields_changed")
@@ -180,7 +183,7 @@ def update_trigger(body: Doc, form, condition: Doc | None) -> Doc:
         trigger["transition"] = change
     if condition:
         trigger["condition"] = condition
-    if old:
-        trigger["old_condition"] = old
+    if old_condition:
+        trigger["old_condition"] = old_condition
     new["trigger"] = trigger
     return new

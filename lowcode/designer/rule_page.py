@@ -15,10 +15,10 @@ from lowcode.definitions.checks import AppDocuments
 from lowcode.designer.blueprint import DesignContext
 from lowcode.designer.conditions import ConditionBuilder
 from lowcode.designer.labels import rule_action_label
-from lowcode.designer.panels import build_inputs
 from lowcode.designer.rule_checks import publish_problems
 from lowcode.designer.rule_edits import EVENTS, PHASES, action_at, action_panel_schema, holds_actions
 from lowcode.designer.rule_runs import runs_model
+from lowcode.designer.rule_widgets import Place, panel_inputs
 from lowcode.errors import BadRequest, UnknownType
 from lowcode.rules.actions.base import rule_actions
 
@@ -33,6 +33,17 @@ PHASE_LABELS = {
     "before": _l("before it is saved (may change or refuse it)"),
     "after": _l("after it is saved (same transaction)"),
 }
+
+PHASE_WORDS = {
+    "before": _l("before the record is saved"),
+    "after": _l("after the record is saved"),
+    "schedule": _l("on a schedule"),
+}
+
+
+def _only_in(phases) -> str:
+    """When an action may run, in words: "before the record is saved", ..."""
+    return ", ".join(str(PHASE_WORDS.get(p, p)) for p in sorted(phases, key=list(PHASE_WORDS).index))
 
 
 def _phase(doc: dict) -> str:
@@ -85,11 +96,12 @@ def _panel(dc: DesignContext, doc: dict, selected: str | None, errors: dict) -> 
     own = {path[len(head) :]: m for path, m in errors.items() if path.startswith(head)}
     own |= {"type": errors[f"actions/{selected}"]} if f"actions/{selected}" in errors else {}
     target = action.get("entity") if isinstance(action.get("entity"), str) else doc["entity"]
+    schema = action_panel_schema(plugin)
     return {
         "at": selected,
         "type": plugin.type,
         "label": rule_action_label(plugin.type),
-        "inputs": build_inputs(action_panel_schema(plugin), action, dc.workspace.choices_for(doc["entity"])),
+        "inputs": panel_inputs(Place(dc.workspace, doc, selected, action), plugin.type, schema, own),
         "errors": own,
         "field_keys": sorted(
             f["name"] for f in (dc.workspace.entities().get(target) or {}).get("fields") or ()
@@ -145,6 +157,7 @@ def rule_page(
     )
     builder = ConditionBuilder.for_entity(docs, entity, ws.language)
     condition = (schedule if "schedule" in doc else trigger).get("condition")
+    allowed = {key: phase in rule_actions.get(key).phases for key in rule_actions}
     published = dc.ctx.snapshot.entities.get((ws.app, entity))
     return {
         "app": ws.app,
@@ -159,6 +172,7 @@ def rule_page(
         "problems": problems,
         "kind": "schedule" if "schedule" in doc else "event",
         "phase": phase,
+        "phase_words": str(PHASE_WORDS.get(phase, phase)),
         "trigger": trigger,
         "schedule": schedule,
         "events": [(e, str(EVENT_LABELS[e])) for e in EVENTS],
@@ -173,10 +187,14 @@ def rule_page(
         "taken": _taken(transition),
         "change": transition if isinstance(transition, dict) else {},
         "condition": builder.rows(condition, "condition", condition_errors or {}),
+        "old_condition": builder.rows(trigger.get("old_condition"), "old_condition", condition_errors or {}),
         "row_url": url_for("designer.condition_row", app=ws.app, name=entity),
         "actions": action_tree(doc, phase, {**problems, **errors}),
-        "palette": [
-            (key, rule_action_label(key), phase in rule_actions.get(key).phases) for key in rule_actions
+        "palette": [(key, rule_action_label(key)) for key in rule_actions if allowed[key]],
+        "unavailable": [
+            (key, rule_action_label(key), _only_in(rule_actions.get(key).phases))
+            for key in rule_actions
+            if not allowed[key]
         ],
         "panel": _panel(dc, doc, selected, {**problems, **errors}),
         "trigger_errors": {k: v for k, v in {**problems, **errors}.items() if not k.startswith("actions")},

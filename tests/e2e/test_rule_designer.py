@@ -99,7 +99,7 @@ def test_a_rule_built_dry_run_published_and_obeyed(server, demo_api, shots):
 
         # a second action from the palette: set the order's note
         _submit(page, "#action-palette button[data-type=set_fields]")
-        page.fill("#action-panel input[name='p:values/0/key']", "note")
+        page.select_option("#action-panel select[name='p:values/0/key']", "note")
         page.fill("#action-panel input[name='p:values/0/value']", "'checked: ' + number")
         expect(page.locator("#action-panel [data-check=valid]")).to_be_visible(timeout=10000)
         _submit(page, "#action-panel button[type=submit]")
@@ -171,3 +171,81 @@ def test_a_rule_built_dry_run_published_and_obeyed(server, demo_api, shots):
     )
     assert refused.status_code == 422
     assert f"Discount of {target['number']} is over 50%" in refused.get_json()["error"]["message"]
+
+
+def test_an_update_chooses_its_records_with_the_condition_builder(server, demo_api, shots):
+    """update_records' ``where`` built in the action's panel over the customer table, its value taken from the
+    rule's record (``$record.customer``), the keys of ``set`` chosen from the customer's fields; notify's
+    recipients show the input of the kind chosen. Screenshots 1366/390 px in English and Chinese."""
+    from playwright.sync_api import expect, sync_playwright
+
+    rule = "/design/demo/rule/credit_bump"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        page = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
+        page.add_init_script(WATCH_CSP)
+        console: list[str] = []
+        page.on("console", lambda message: console.append(message.text))
+        page.goto(f"{server}/login?next=/design/demo/rules")
+        page.fill("input[name=username]", "admin")
+        page.fill("input[name=password]", ADMIN_PASSWORD)
+        page.click("form[action='/login'] button[type=submit]")
+        page.wait_for_url(f"{server}/design/demo/rules")
+        page.fill("#rule-name", "credit_bump")
+        page.fill("#rule-label-en", "Credit bump")
+        page.fill("#rule-label-zh", "提高信用额度")
+        page.select_option("#rule-entity", "order")
+        page.select_option("#rule-first", "update_records")
+        _submit(page, ".new-rule-form button[type=submit]")
+
+        panel = page.locator("#action-panel")
+        row = panel.locator("#c-where-0")
+        expect(row.locator("select.cond-field")).to_have_value("id")
+        with page.expect_response("**/entity/customer/condition-row"):
+            row.locator("select.cond-op").select_option("=")
+        value = panel.locator("#c-where-0 input.cond-value")
+        expect(value).to_have_attribute("list", "vars-where", timeout=10000)
+        value.fill("$record.customer")
+        panel.locator("select[name='p:set/0/key']").select_option("credit_limit")
+        panel.locator("input[name='p:set/0/value']").fill("credit_limit + 1")
+        expect(panel.locator("[data-check=valid]").first).to_contain_text("Valid expression", timeout=10000)
+        _submit(
+            page,
+            "#action-panel button[type=submit]:not(.cond-add-row):not(.cond-add-group):text('Save action')",
+        )
+        assert page.locator(".rule-errors").count() == 0
+        body = demo_api.get("/api/definitions/demo/rule/credit_bump").get_json()["draft"]
+        assert body["actions"][0]["where"] == {
+            "all": [{"field": "id", "op": "=", "value": "$record.customer"}]
+        }
+        assert body["actions"][0]["set"] == {"credit_limit": "credit_limit + 1"}
+        expect(page.locator("#c-where-0 input.cond-value")).to_have_value("$record.customer")
+        page.screenshot(path=str(shots / "rule-where-1366-en.png"), full_page=True)
+
+        # notify: the recipient row shows the input of its kind
+        _submit(page, "#action-palette button[data-type=notify]")
+        first = page.locator(".recipient-row").first
+        expect(first.locator(".recipient-user")).to_be_visible()
+        expect(first.locator(".recipient-role")).to_be_hidden()
+        last = page.locator(".recipient-row").last
+        last.locator(".recipient-kind").select_option("role")
+        expect(last.locator(".recipient-role")).to_be_visible()
+        expect(last.locator(".recipient-user")).to_be_hidden()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+        page.screenshot(path=str(shots / "rule-notify-1366-en.png"), full_page=True)
+
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.goto(f"{server}{rule}?action=0")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.screenshot(path=str(shots / "rule-where-390-en.png"), full_page=True)
+        with page.expect_navigation():
+            page.click(".language-switcher button[value=zh_CN]")
+        page.goto(f"{server}{rule}?action=0")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        expect(page.locator("#action-panel")).to_contain_text("高级：以 JSON 编辑条件")
+        page.screenshot(path=str(shots / "rule-where-390-zh.png"), full_page=True)
+        page.set_viewport_size({"width": 1366, "height": 900})
+        page.goto(f"{server}{rule}?action=0")
+        page.screenshot(path=str(shots / "rule-where-1366-zh.png"), full_page=True)
+        assert _csp_violations(page, console) == []
+        browser.close()

@@ -165,6 +165,8 @@ def expression_schema(description: str = "") -> dict[str, Any]:
     }
 
 
-def values_schema() -> dict[str, Any]:
-    """Schema of ``{field: expression}``."""
-    return {"type": "object", "additionalProperties": expression_schema()}
+def values_schema(keys: str = "") -> dict[str, Any]:
+    """Schema of ``{key: expression}``; ``keys="fields"`` says the keys are fields of the action's target
+    entity (the designer offers them as a choice; a payload's keys stay free text)."""
+    schema: dict[str, Any] = {"type": "object", "additionalProperties": expression_schema()}
+    return {**schema, "x-keys": keys} if keys else schema

@@ -35,7 +35,7 @@ class SetFieldsAction(RuleAction):
     options_schema = {
         "type": "object",
         "required": ["values"],
-        "properties": {"values": values_schema()},
+        "properties": {"values": values_schema("fields")},
     }
 
     def check_in_app(self, options, check):
@@ -177,7 +177,7 @@ class ForEachRecordAction(RuleAction):
         "required": ["entity", "actions"],
         "properties": {
             "entity": {"type": "string", "x-widget": "entity"},
-            "where": {"type": "object"},
+            "where": {"type": "object", "x-widget": "condition"},
             "as": {"type": "string", "pattern": "^[a-z_]+$"},
             "limit": {"type": "integer", "minimum": 1, "maximum": 10000},
             "lock": {"type": "boolean"},
@@ -251,7 +251,7 @@ class CollectAction(RuleAction):
         "required": ["entity", "value", "into"],
         "properties": {
             "entity": {"type": "string", "x-widget": "entity"},
-            "where": {"type": "object"},
+            "where": {"type": "object", "x-widget": "condition"},
             "as": {"type": "string", "pattern": "^[a-z_]+$"},
             "value": expression_schema("The value collected from each record (the record is `item`)"),
             "into": {"type": "string", "pattern": "^[a-z_]+$"},

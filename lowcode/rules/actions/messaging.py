@@ -134,7 +134,8 @@ class NotifyAction(RuleAction):
         "required": ["to", "title"],
         "properties": {
             "to": {
-                "oneOf": [RECIPIENT, {"type": "array", "minItems": 1, "maxItems": 20, "items": RECIPIENT}]
+                "oneOf": [RECIPIENT, {"type": "array", "minItems": 1, "maxItems": 20, "items": RECIPIENT}],
+                "x-widget": "recipients",
             },
             "title": {"oneOf": [{**TEMPLATE, "minLength": 1}, NOTICE["oneOf"][1]], "x-widget": "message"},
             "body": NOTICE,

@@ -34,6 +34,7 @@ ONE_ROW = {
 """One fixed row (e.g. the credit line of a voucher), left out when ``when`` is false."""
 CHILD_ROWS = {
     "type": "object",
+    "x-widget": "children",
     "additionalProperties": {
         "oneOf": [ROWS_FROM, {"type": "array", "maxItems": 100, "items": {"oneOf": [ROWS_FROM, ONE_ROW]}}]
     },
@@ -50,7 +51,7 @@ class CreateRecordAction(RuleAction):
         "required": ["entity", "values"],
         "properties": {
             "entity": {"type": "string", "x-widget": "entity"},
-            "values": values_schema(),
+            "values": values_schema("fields"),
             "children": CHILD_ROWS,
             "as": {
                 "type": "string",
@@ -184,8 +185,8 @@ class UpdateRecordsAction(RuleAction):
         "required": ["entity", "where", "set"],
         "properties": {
             "entity": {"type": "string", "x-widget": "entity"},
-            "where": {"type": "object"},
-            "set": values_schema(),
+            "where": {"type": "object", "x-widget": "condition"},
+            "set": values_schema("fields"),
             "guard": {"type": "string", "x-widget": "expression"},
             "expect": {"enum": ["one", "some", "any"]},
             "refuse_message": MESSAGE,
@@ -232,9 +233,9 @@ class UpsertAction(RuleAction):
         "required": ["entity", "key", "set"],
         "properties": {
             "entity": {"type": "string", "x-widget": "entity"},
-            "key": values_schema(),
-            "insert": values_schema(),
-            "set": values_schema(),
+            "key": values_schema("fields"),
+            "insert": values_schema("fields"),
+            "set": values_schema("fields"),
             "guard": {"type": "string", "x-widget": "expression"},
             "refuse_message": MESSAGE,
         },

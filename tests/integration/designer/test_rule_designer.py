@@ -84,15 +84,31 @@ def test_a_new_rule_opens_in_the_designer_and_a_draft_is_deleted(demo, demo_api)
     assert 'data-rule="big_order"' not in text(demo.get(RULES))
 
 
-def test_the_palette_has_every_registered_action_with_translated_labels(demo):
-    create(demo)
+def palette(page: str) -> str:
+    return page[page.index('id="action-palette"') : page.index('id="panel"')]
+
+
+def test_the_palette_offers_the_actions_of_the_rules_phase_and_explains_the_others(demo):
+    create(demo)  # after the save: set_fields cannot run there
     page = text(demo.get(RULE))
+    shown = palette(page)
     for key in rule_actions:
-        assert f'data-type="{key}"' in page
-    assert "Set fields of the record" in page and "For each line" in page
+        runs_after = "after" in rule_actions.get(key).phases
+        assert (f'data-type="{key}"' in shown) is runs_after, key
+        assert (f'data-unavailable="{key}"' in shown) is not runs_after, key
+    assert 'data-type="set_fields"' not in page  # not in the palette, nor in a loop's "add inside"
+    assert "Set fields of the record - only before the record is saved" in shown
+    assert "For each line" in shown
+    post(demo, "/trigger", [*TRIGGER.items(), ("events", "update")])  # before the save: every action
+    shown = palette(text(demo.get(RULE)))
+    assert all(f'data-type="{key}"' in shown for key in rule_actions) and "data-unavailable" not in shown
+    # an action the phase does not allow, posted anyway, is refused at its type and saves nothing
+    post(demo, "/trigger", [*{**TRIGGER, "phase": "after"}.items(), ("events", "update")])
+    refused = post(demo, "/actions", {"type": "set_fields"}, expect=422)
+    assert "cannot run in the after phase" in text(refused)
     demo.post("/language", {"lang": "zh_CN", "next": RULE})
     zh = text(demo.get(RULE))
-    assert "设置记录字段" in zh and "拒绝此次更改" in zh and "试运行" in zh
+    assert "拒绝此次更改" in zh and "试运行" in zh and "设置记录字段 - 仅在记录保存之前" in zh
 
 
 def test_trigger_and_condition_are_draft_steps_with_undo_redo_and_conflicts(demo, demo_api):
@@ -163,9 +179,28 @@ def test_actions_are_added_edited_nested_moved_and_removed(demo, demo_api):
     assert [a["type"] for a in draft(demo_api)["actions"]] == ["for_each_child", "set_fields"]
     page = text(demo.get(f"{RULE}?action=0/actions/0"))
     assert 'name="p:when"' in page and "line.qty &gt; 100" in page
-    # the panel of a set_fields action: one row per value and a blank one
+    # the panel of a set_fields action: one row per value and a blank one, keys chosen among the writable
+    # fields of the order (not the computed total, not the system fields)
     page = text(demo.get(f"{RULE}?action=1"))
-    assert 'name="p:values/0/key" value="note"' in page and 'name="p:values/1/key" value=""' in page
+    assert chosen(page, "p:values/0/key") == "note" and chosen(page, "p:values/1/key") == ""
+    keys = options_of(page, "p:values/1/key")
+    assert {"note", "discount", "status", "customer"} <= set(keys) and not {"total", "id", "lines"} & set(
+        keys
+    )
+
+
+def select_of(page: str, name: str) -> str:
+    start = page.index(f'name="{name}"')
+    return page[start : page.index("</select>", start)]
+
+
+def chosen(page: str, name: str) -> str:
+    found = re.search(r'<option value="([^"]*)" selected', select_of(page, name))
+    return found.group(1) if found else ""
+
+
+def options_of(page: str, name: str) -> list[str]:
+    return [v for v in re.findall(r'<option value="([^"]*)"', select_of(page, name)) if v]
 
 
 def test_refusals_save_nothing_and_name_their_json_path(demo, demo_api):
@@ -183,10 +218,12 @@ def test_refusals_save_nothing_and_name_their_json_path(demo, demo_api):
     refused = post(demo, "/action", {"at": "2", "p:url": "ftp://example.com"}, expect=422)
     assert 'data-error-for="actions/2/url"' in text(refused)
     assert draft(demo_api)["actions"][2] == {"type": "call_webhook", "url": "https://example.com/hook"}
-    post(demo, "/actions", {"type": "notify"})  # recipients are edited as JSON
-    refused = post(demo, "/action", {"at": "3", "p:to": "{not json", "p:title:en": "Hi"}, expect=422)
-    assert 'data-error-for="actions/3/to"' in text(refused)
-    post(demo, "/action", {"at": "3", "p:to": '{"role": "nobody"}', "p:title:en": "Hi"})
+    post(demo, "/actions", {"type": "notify"})
+    recipient = {"n:to": "2", "p:to/0/kind": "role", "p:to/0/role": "nobody", "p:title:en": "Hi"}
+    refused = post(demo, "/action", {"at": "3", **recipient, "p:to/0/kind": "boss"}, expect=422)
+    assert 'data-error-for="actions/3/to/0"' in text(refused) and "unknown kind of recipient" in text(refused)
+    post(demo, "/action", {"at": "3", **recipient, "del:to/0": "1"}, expect=422)  # notify needs someone
+    post(demo, "/action", {"at": "3", **recipient})
     assert draft(demo_api)["actions"][3] == {
         "type": "notify",
         "to": {"role": "nobody"},
@@ -367,3 +404,275 @@ def test_another_apps_rule_is_not_found_here(demo, crm):
     assert demo.get("/design/crm/rule/big_order").status_code == 404
     # a rule of the demo app cannot be made on another app's table
     create(demo, name="cross", entity="deal", expect=422)
+
+
+# -- the panels' own widgets: conditions over the target, recipients, lines ------------------------------
+
+
+def panel(browser, at="0") -> str:
+    return text(browser.get(f"{RULE}?action={at}"))
+
+
+def variables_offered(page: str, list_id: str = "vars-where") -> list[str]:
+    start = page.index(f'<datalist id="{list_id}">')
+    return re.findall(r'<option value="([^"]*)"', page[start : page.index("</datalist>", start)])
+
+
+WHERE_CUSTOMER = [
+    ("p:entity", "customer"),
+    ("c:where/mode", "all"),
+    ("c:where/0/field", "id"),
+    ("c:where/0/op", "="),
+    ("c:where/0/value", "$record.customer"),
+    ("n:set", "2"),
+    ("p:set/0/key", "credit_limit"),
+    ("p:set/0/value", "credit_limit + 1"),
+]
+
+
+def test_an_update_chooses_its_records_with_the_condition_builder_over_its_target(demo, demo_api):
+    create(demo, kind="update_records")
+    assert draft(demo_api)["actions"][0]["entity"] == "customer"  # the first table, where id is empty
+    page = panel(demo)
+    assert 'name="c:where/0/field"' in page and chosen(page, "c:where/0/field") == "id"
+    assert "/design/demo/entity/customer/condition-row" in page  # rows redrawn over the target's fields
+    assert 'list="vars-where"' not in page  # an "is empty" row has no value input
+    offered = variables_offered(page)
+    assert "$record.customer" in offered and "$user.id" in offered and "$today" in offered
+    assert not any(v.startswith("$line.") for v in offered)  # no loop around this action
+    assert "Which records (condition)" in page and "Set on each matching record" in page
+    post(demo, "/action", [("at", "0"), *WHERE_CUSTOMER])
+    action = draft(demo_api)["actions"][0]
+    assert action["where"] == {"all": [{"field": "id", "op": "=", "value": "$record.customer"}]}
+    assert action["set"] == {"credit_limit": "credit_limit + 1"}
+    page = panel(demo)
+    assert 'list="vars-where"' in page and 'value="$record.customer"' in page
+    assert "credit_limit" in options_of(page, "p:set/1/key")  # the keys are the customer's fields
+    assert "discount" not in options_of(page, "p:set/1/key")
+    assert 'data-problem-for="actions/0' not in page  # the publish would take it
+    # a variable the rule does not have, or a field of another table, saves nothing and names its row
+    for field, value in (("id", "$nothing.id"), ("discount", "5")):
+        bad = [
+            *WHERE_CUSTOMER[:2],
+            ("c:where/0/field", field),
+            ("c:where/0/op", "="),
+            ("c:where/0/value", value),
+        ]
+        refused = post(demo, "/action", [("at", "0"), *bad, *WHERE_CUSTOMER[5:]], expect=422)
+        assert 'data-error-for="where/0"' in text(refused), field
+    # an update without a condition would touch every record: the schema wants one
+    post(demo, "/action", [("at", "0"), *WHERE_CUSTOMER, ("cdel:where/0", "1")], expect=422)
+    assert draft(demo_api)["actions"][0]["where"] == action["where"]
+    # rows added by the builder's button, saved with the panel
+    post(demo, "/action", [("at", "0"), *WHERE_CUSTOMER, ("cadd:where", "row")])
+    assert len(draft(demo_api)["actions"][0]["where"]["all"]) == 2
+
+
+def test_what_the_builder_cannot_say_is_edited_as_json(demo, demo_api):
+    create(demo, kind="update_records")
+    post(demo, "/action", [("at", "0"), *WHERE_CUSTOMER])
+    page = panel(demo)
+    drawn = re.search(r'name="jbase:where" value="([^"]*)"', page).group(1).replace("&#34;", '"')
+    assert '"$record.customer"' in drawn and 'name="j:where"' in page
+    # unchanged JSON: the rows win (a row changed in the builder is saved)
+    rows = [*WHERE_CUSTOMER[:4], ("c:where/0/value", "$record.id"), *WHERE_CUSTOMER[5:]]
+    rows += [("jbase:where", drawn), ("j:where", drawn)]
+    post(demo, "/action", [("at", "0"), *rows])
+    assert draft(demo_api)["actions"][0]["where"]["all"][0]["value"] == "$record.id"
+    # changed JSON replaces the rows
+    doc = '{"not": {"field": "level", "op": "in", "value": ["vip", "$record.status"]}}'
+    post(demo, "/action", [("at", "0"), *WHERE_CUSTOMER, ("jbase:where", drawn), ("j:where", doc)])
+    assert draft(demo_api)["actions"][0]["where"] == {
+        "not": {"field": "level", "op": "in", "value": ["vip", "$record.status"]}
+    }
+    refused = post(
+        demo, "/action", [("at", "0"), *WHERE_CUSTOMER, ("jbase:where", ""), ("j:where", "{nope")], expect=422
+    )
+    assert 'data-error-for="actions/0/where"' in text(refused)
+    assert draft(demo_api)["actions"][0]["where"]["not"]["field"] == "level"
+
+
+def test_a_loop_inside_a_loop_offers_the_outer_row_as_values(demo, demo_api):
+    create(demo, kind="for_each_child")
+    post(demo, "/actions", {"type": "for_each_record", "into": "0"})
+    post(demo, "/actions", {"type": "collect", "into": "0"})
+    inner = [
+        ("p:entity", "product"),
+        ("c:where/mode", "all"),
+        ("c:where/0/field", "id"),
+        ("c:where/0/op", "="),
+        ("c:where/0/value", "$line.product"),
+    ]
+    post(demo, "/action", [("at", "0/actions/0"), *inner])
+    assert draft(demo_api)["actions"][0]["actions"][0]["where"] == {
+        "all": [{"field": "id", "op": "=", "value": "$line.product"}]
+    }
+    page = panel(demo, "0/actions/0")
+    assert "$line.product" in variables_offered(page) and "/entity/product/condition-row" in page
+    assert not any("0/actions/0/where" in p for p in re.findall(r'data-problem-for="([^"]*)"', page))
+    # a collect may filter its records too (optional: no rows, no condition), and its value has its label
+    post(
+        demo,
+        "/action",
+        [
+            ("at", "0/actions/1"),
+            ("p:entity", "order"),
+            ("p:value", "item.id"),
+            ("p:into", "ids"),
+            ("c:where/mode", "all"),
+        ],
+    )
+    collect = draft(demo_api)["actions"][0]["actions"][1]
+    assert "where" not in collect and collect["entity"] == "order"
+    page = panel(demo, "0/actions/1")
+    assert "Value collected from each record" in page and "$line.qty" in variables_offered(page)
+    # outside the loop the line is not there to read
+    create(demo, name="other", kind="collect")
+    assert not any(
+        v.startswith("$line") for v in variables_offered(text(demo.get("/design/demo/rule/other?action=0")))
+    )
+
+
+def test_the_trigger_condition_on_the_record_before_the_change(demo, demo_api):
+    create(demo)
+    old = [
+        ("c:old_condition/mode", "all"),
+        ("c:old_condition/0/field", "status"),
+        ("c:old_condition/0/op", "="),
+        ("c:old_condition/0/value", "draft"),
+    ]
+    post(demo, "/trigger", [*TRIGGER.items(), ("events", "update"), *old])
+    assert draft(demo_api)["trigger"]["old_condition"] == {
+        "all": [{"field": "status", "op": "=", "value": "draft"}]
+    }
+    page = text(demo.get(RULE))
+    assert chosen(page, "c:old_condition/0/value") == "draft" and "before the change" in page
+    post(demo, "/trigger", [*TRIGGER.items(), ("events", "update")])  # a post without it keeps it
+    assert "old_condition" in draft(demo_api)["trigger"]
+    bad = [old[0], ("c:old_condition/0/field", "discount"), ("c:old_condition/0/op", ">")]
+    bad += [("c:old_condition/0/value", "lots")]
+    refused = post(demo, "/trigger", [*TRIGGER.items(), ("events", "update"), *bad], expect=422)
+    assert 'data-error-for="old_condition/0"' in text(refused)
+    post(demo, "/trigger", [*TRIGGER.items(), ("events", "update"), *old, ("cdel:old_condition/0", "1")])
+    assert "old_condition" not in draft(demo_api)["trigger"]
+
+
+def with_user_field_and_role(demo_api) -> None:
+    """A draft of the order with a user field, and a role of the app."""
+    body = (
+        draft(demo_api, "order") if False else demo_api.get("/api/definitions/demo/entity/order").get_json()
+    )
+    order = body["draft"] or body["published"]
+    order["fields"].append({"name": "handler", "label": {"en": "Handler"}, "type": "user"})
+    assert demo_api.put("/api/definitions/demo/entity/order", json=order).status_code == 200
+    role = {"name": "clerk", "label": {"en": "Clerk"}, "grants": [{"entity": "order", "actions": ["read"]}]}
+    assert demo_api.put("/api/definitions/demo/role/clerk", json=role).status_code in (200, 201)
+
+
+def test_notify_chooses_roles_user_fields_or_an_expression(demo, demo_api):
+    with_user_field_and_role(demo_api)
+    create(demo, kind="notify")
+    page = panel(demo)
+    assert chosen(page, "p:to/0/kind") == "user" and 'name="p:to/0/user" value="user.id"' in page
+    assert options_of(page, "p:to/0/role") == ["clerk"] and options_of(page, "p:to/0/field") == ["handler"]
+    assert "Link (empty: the record&#39;s page)" in page
+    three = {
+        "n:to": "4",
+        "p:title:en": "Hi",
+        "p:to/0/kind": "role",
+        "p:to/0/role": "clerk",
+        "p:to/1/kind": "field",
+        "p:to/1/field": "handler",
+        "p:to/2/kind": "user",
+        "p:to/2/user": "record.handler",
+        "p:to/3/kind": "",
+        "p:to/3/user": "ignored",
+    }
+    post(demo, "/action", {"at": "0", **three})
+    assert draft(demo_api)["actions"][0]["to"] == [
+        {"role": "clerk"},
+        {"field": "handler"},
+        {"user": "record.handler"},
+    ]
+    page = panel(demo)
+    assert [chosen(page, f"p:to/{i}/kind") for i in range(4)] == ["role", "field", "user", ""]
+    assert chosen(page, "p:to/1/field") == "handler" and 'data-problem-for="actions/0' not in page
+    post(demo, "/action", {"at": "0", **three, "del:to/0": "1", "del:to/1": "1"})  # one left: an object
+    assert draft(demo_api)["actions"][0]["to"] == {"user": "record.handler"}
+    # a row count out of reason reads at most the rows there can be; nothing breaks
+    post(demo, "/action", {"at": "0", **three, "n:to": "99999999"})
+    assert len(draft(demo_api)["actions"][0]["to"]) == 3
+
+
+def test_create_record_lines_are_rows_from_a_list_with_values_by_field(demo, demo_api):
+    create(demo, kind="create_record")
+    base = {"p:entity": "order", "n:values": "1", "p:values/0/key": "note", "p:values/0/value": "'copy'"}
+    post(demo, "/action", {"at": "0", **base})
+    page = panel(demo)
+    assert options_of(page, "p:children/0/table") == ["lines"] and "Lines of the new record" in page
+    assert options_of(page, "p:children/0/from") == ["lines"]
+    assert "note" in options_of(page, "p:values/0/key") and "total" not in options_of(page, "p:values/0/key")
+    lines = {
+        "n:children": "2",
+        "p:children/0/table": "lines",
+        "p:children/0/from": "lines",
+        "n:children/0/values": "3",
+        "p:children/0/values/0/key": "product",
+        "p:children/0/values/0/value": "line.product",
+        "p:children/0/values/1/key": "qty",
+        "p:children/0/values/1/value": "line.qty",
+        "p:children/1/table": "",
+    }
+    post(demo, "/action", {"at": "0", **base, **lines})
+    assert draft(demo_api)["actions"][0]["children"] == {
+        "lines": [{"from": "lines", "values": {"product": "line.product", "qty": "line.qty"}}]
+    }
+    page = panel(demo)
+    assert chosen(page, "p:children/0/values/1/key") == "qty"
+    assert set(options_of(page, "p:children/0/values/2/key")) == {"product", "qty", "unit_price"}
+    assert not any("actions/0/children" in p for p in re.findall(r'data-problem-for="([^"]*)"', page))
+    # a fixed line beside the copied ones, then the copied ones removed
+    fixed = {
+        "n:children": "2",
+        "p:children/1/table": "lines",
+        "p:children/1/when": "discount > 0",
+        "n:children/1/values": "1",
+        "p:children/1/values/0/key": "qty",
+        "p:children/1/values/0/value": "1",
+    }
+    post(demo, "/action", {"at": "0", **base, **lines, **fixed})
+    assert draft(demo_api)["actions"][0]["children"]["lines"][1] == {
+        "when": "discount > 0",
+        "values": {"qty": "1"},
+    }
+    post(demo, "/action", {"at": "0", **base, **lines, **fixed, "del:children/0": "1"})
+    assert draft(demo_api)["actions"][0]["children"] == {
+        "lines": [{"when": "discount > 0", "values": {"qty": "1"}}]
+    }
+    # a table the new record does not have is posted anyway: the publish names it
+    post(demo, "/action", {"at": "0", **base, **lines, "p:children/0/table": "nothing"})
+    assert "actions/0/children/nothing" in text(demo.get(RULE))
+
+
+def test_rule_expressions_are_called_expressions_and_rows_offer_variables_only_when_asked(demo):
+    before_update_rule(demo)
+    page = text(demo.get(RULE))
+    data = [("base", base_of(page)), ("at", "0"), ("p:when", "status = 'cancelled'")]
+    checked = text(
+        demo.post(f"{RULE}/check-expression", data, htmx=True, headers={"HX-Trigger-Name": "p:when"})
+    )
+    assert "Valid expression" in checked and "formula" not in checked
+    demo.post("/language", {"lang": "zh_CN", "next": RULE})
+    checked = text(
+        demo.post(f"{RULE}/check-expression", data, htmx=True, headers={"HX-Trigger-Name": "p:when"})
+    )
+    assert "表达式有效" in checked
+    url = "/design/demo/entity/order/condition-row"
+    row = [("_row", "where/0"), ("c:where/0/field", "order_date"), ("c:where/0/op", "=")]
+    plain = text(demo.post(url, row, htmx=True))
+    assert 'type="date"' in plain and "list=" not in plain
+    offered = text(demo.post(url, [*row, ("_suggest", "vars-where")], htmx=True))
+    assert (
+        'type="text"' in offered and 'list="vars-where"' in offered and '"_suggest": "vars-where"' in offered
+    )
+    assert demo.post(url, [*row, ("_suggest", 'vars-x" onfocus="x')], htmx=True).status_code == 400
