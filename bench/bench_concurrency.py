@@ -31,6 +31,7 @@ import http.client
 import json
 import os
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
@@ -299,6 +300,32 @@ def table(title: str, results: dict[str, dict[str, Samples]], serial: bool) -> t
     return "\n".join(lines), data
 
 
+def probe_report(title: str, proc, probe: Path, n: int) -> str:
+    """Ask the probe server for its figures since the last call (SIGUSR1) and render them (ms)."""
+    proc.send_signal(signal.SIGUSR1)
+    path = Path(f"{probe}.{n}.json")
+    deadline = time.monotonic() + 10
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.1)
+    data = json.loads(path.read_text())["summary"]
+    keys = ("wall", "cpu", "open_write", "begin_immediate", "sql", "commit")
+    lines = [
+        f"#### where the platform's write time goes ({title}; ms; bench/concurrency_probe.py)",
+        "",
+        "| requests | n | " + " | ".join(keys) + " | rest (runnable, GIL) |",
+        "|---|---:|" + "---:|" * (len(keys) + 1),
+    ]
+    for group, row in data.items():
+        for stat in ("mean", "p99", "max"):
+            if group == "slowest 1%" and stat == "p99":
+                continue
+            cells = " | ".join(f"{row[k][stat]:.2f}" for k in keys)
+            rest = row["runnable_or_other_wait"].get(stat, float("nan"))
+            lines.append(f"| {group} {stat} | {row['n']} | {cells} | {rest:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="writes over HTTP: single client and concurrent writers")
     parser.add_argument("--clients", type=int, default=8, help="concurrent writers (default 8)")
@@ -317,6 +344,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--dir", help="folder for the SQLite files (default: a fresh temp folder, removed after)"
+    )
+    parser.add_argument(
+        "--probe", action="store_true", help="serve the platform with bench/concurrency_probe.py's timers"
     )
     parser.add_argument("--json", help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
@@ -344,17 +374,27 @@ def main(argv: list[str] | None = None) -> None:
         for t in targets.values():
             t.dispose()
         numbers = Numbers(args.records + 5_000_000)
+        probe = folder / "probe"
+        command = [sys.executable, "-m", "bench.concurrency_probe", "--port", "{port}", "--out", str(probe)]
         with contextlib.ExitStack() as stack:
-            ports = {name: stack.enter_context(server(t, folder))[1] for name, t in targets.items()}
+            procs = {
+                name: stack.enter_context(server(t, folder, command if args.probe else None))
+                for name, t in targets.items()
+            }
+            ports = {name: port for name, (_, port) in procs.items()}
             load0 = load_average()
             single = single_series(ports, targets, numbers, args.single, args.block)
             text, single_data = table("One client, keep-alive", single, serial=True)
             print(text + "\n")
+            if args.probe and "lowcode" in procs:
+                print(probe_report("one client", procs["lowcode"][0], probe, 1))
             conc = {name: {"create": Samples(), "update": Samples()} for name in targets}
             order = list(targets)
             for r in range(args.rounds):
                 for name in order if r % 2 == 0 else reversed(order):
                     got = concurrent(ports[name], targets[name], numbers, args.clients, args.seconds)
+                    if args.probe and name == "lowcode":
+                        print(probe_report(f"round {r + 1}", procs[name][0], probe, r + 2))
                     for op in ("create", "update"):
                         conc[name][op].add(got[op])
             text, conc_data = table(

@@ -1,0 +1,147 @@
+"""Where a write request's time goes under concurrency: ``lowcode serve`` with timers (for bench_concurrency).
+
+Serves the app the way ``lowcode serve`` does (werkzeug, threaded, scheduler thread) and times, per request:
+the wall time and the thread's CPU time (WSGI middleware), the wait in ``Database.write()`` before the
+transaction is open (pool checkout + ``BEGIN IMMEDIATE``, i.e. the SQLite write lock or a process queue in
+front of it), ``BEGIN IMMEDIATE`` alone, every other statement, and the commit (fsync). The rest of the wall
+time is time the thread was runnable but not running (the GIL, other processes on the CPUs). On SIGUSR1 it
+writes the figures since the last signal as JSON to ``<--out>.<n>.json``; ``python -m bench.bench_concurrency --probe`` prints them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+_local = threading.local()
+_lock = threading.Lock()
+_rows: list[dict[str, float]] = []
+
+
+def _now_ms() -> float:
+    return time.perf_counter() * 1000
+
+
+def _timing() -> dict[str, float] | None:
+    return getattr(_local, "row", None)
+
+
+def _add(key: str, ms: float) -> None:
+    row = _timing()
+    if row is not None:
+        row[key] = row.get(key, 0.0) + ms
+
+
+def instrument(app) -> None:
+    """Wrap the app's WSGI call, its ``Database.write`` and its engine's statements with timers."""
+    import sqlalchemy as sa
+
+    db = app.extensions["lowcode"].db
+    inner_write = db.write
+
+    @contextmanager
+    def timed_write():
+        t0 = _now_ms()
+        with inner_write() as session:
+            session.connection()  # opens the transaction: pool checkout + BEGIN IMMEDIATE
+            _add("open_write", _now_ms() - t0)
+            yield session
+            _local.commit_start = _now_ms()
+        _add("commit", _now_ms() - getattr(_local, "commit_start", _now_ms()))
+
+    db.write = timed_write
+
+    @sa.event.listens_for(db.engine, "before_cursor_execute")
+    def _before(conn, cursor, statement, params, context, many):
+        _local.stmt_start = _now_ms()
+
+    @sa.event.listens_for(db.engine, "after_cursor_execute")
+    def _after(conn, cursor, statement, params, context, many):
+        ms = _now_ms() - _local.stmt_start
+        _add("begin_immediate" if statement.startswith("BEGIN IMMEDIATE") else "sql", ms)
+
+    wsgi = app.wsgi_app
+
+    def middleware(environ, start_response):
+        _local.row = {}
+        t0, c0 = _now_ms(), time.thread_time() * 1000
+        try:
+            return list(wsgi(environ, start_response))
+        finally:
+            row = _local.row
+            row["wall"], row["cpu"] = _now_ms() - t0, time.thread_time() * 1000 - c0
+            row["method"] = environ["REQUEST_METHOD"]
+            with _lock:
+                _rows.append(row)
+            _local.row = None
+
+    app.wsgi_app = middleware
+
+
+def summary(rows: list[dict]) -> dict[str, dict[str, float]]:
+    """Per step: mean, p50, p99 and max (ms) over the write requests, for all of them and for the slowest 1 %."""
+    writes = [r for r in rows if r.get("method") in ("POST", "PATCH")]
+    if not writes:
+        return {}
+    writes.sort(key=lambda r: r["wall"])
+    slow = writes[-max(1, len(writes) // 100) :]
+    keys = ("wall", "cpu", "open_write", "begin_immediate", "sql", "commit")
+    out = {}
+    for name, group in (("all", writes), ("slowest 1%", slow)):
+        out[name] = {"n": len(group)}
+        for key in keys:
+            values = sorted(r.get(key, 0.0) for r in group)
+            out[name][key] = {
+                "mean": sum(values) / len(values),
+                "p50": values[len(values) // 2],
+                "p99": values[min(len(values) - 1, int(len(values) * 0.99))],
+                "max": values[-1],
+            }
+        rest = [r["wall"] - r["cpu"] - r.get("open_write", 0) - r.get("commit", 0) for r in group]
+        out[name]["runnable_or_other_wait"] = {"mean": sum(rest) / len(rest), "max": max(rest)}
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    from werkzeug.serving import make_server
+
+    from lowcode.app import create_app
+    from lowcode.worker import Scheduler
+
+    app = create_app()
+    Scheduler(app.extensions["lowcode"]).start_thread(threading.Event())
+    instrument(app)
+    server = make_server("127.0.0.1", args.port, app, threaded=True)
+
+    dumps = iter(range(1, 1000))
+
+    def dump(*_):
+        """SIGUSR1: write the figures since the last dump to ``<out>.<n>.json`` and start afresh."""
+        with _lock:
+            rows = list(_rows)
+            _rows.clear()
+        Path(f"{args.out}.{next(dumps)}.json").write_text(
+            json.dumps({"rows": len(rows), "summary": summary(rows)}, indent=2)
+        )
+
+    signal.signal(signal.SIGUSR1, dump)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
