@@ -309,7 +309,7 @@ def probe_report(title: str, proc, probe: Path, n: int) -> str:
         time.sleep(0.05)
     time.sleep(0.1)
     data = json.loads(path.read_text())["summary"]
-    keys = ("wall", "cpu", "open_write", "begin_immediate", "sql", "commit")
+    keys = ("wall", "cpu", "open_write", "begin_immediate", "held", "sql", "commit")
     lines = [
         f"#### where the platform's write time goes ({title}; ms; bench/concurrency_probe.py)",
         "",
@@ -348,8 +348,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--probe", action="store_true", help="serve the platform with bench/concurrency_probe.py's timers"
     )
+    parser.add_argument(
+        "--no-queue", action="store_true", help="with --probe: what-if without the process write queue"
+    )
     parser.add_argument("--json", help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
+    if args.no_queue and not args.probe:
+        parser.error("--no-queue needs --probe (the what-if is made in the probe server)")
     if args.quick:
         args.records, args.single, args.seconds, args.rounds = 200, 100, 3.0, 1
 
@@ -376,6 +381,7 @@ def main(argv: list[str] | None = None) -> None:
         numbers = Numbers(args.records + 5_000_000)
         probe = folder / "probe"
         command = [sys.executable, "-m", "bench.concurrency_probe", "--port", "{port}", "--out", str(probe)]
+        command += ["--no-queue"] if args.no_queue else []
         with contextlib.ExitStack() as stack:
             procs = {
                 name: stack.enter_context(server(t, folder, command if args.probe else None))

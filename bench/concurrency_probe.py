@@ -5,7 +5,9 @@ the wall time and the thread's CPU time (WSGI middleware), the wait in ``Databas
 transaction is open (pool checkout + ``BEGIN IMMEDIATE``, i.e. the SQLite write lock or a process queue in
 front of it), ``BEGIN IMMEDIATE`` alone, every other statement, and the commit (fsync). The rest of the wall
 time is time the thread was runnable but not running (the GIL, other processes on the CPUs). On SIGUSR1 it
-writes the figures since the last signal as JSON to ``<--out>.<n>.json``; ``python -m bench.bench_concurrency --probe`` prints them.
+writes the
+figures since the last signal to ``<--out>.<n>.json``; ``python -m bench.bench_concurrency --probe`` prints
+them. ``--no-queue`` is a what-if: no process write queue, as before it existed.
 """
 
 from __future__ import annotations
@@ -57,7 +59,12 @@ def instrument(app) -> None:
             _add("open_write", _now_ms() - t0)
             yield session
             _local.commit_start = _now_ms()
-        _add("commit", _now_ms() - getattr(_local, "commit_start", _now_ms()))
+        end = _now_ms()
+        _add("commit", end - getattr(_local, "commit_start", end))
+        held_start = getattr(_local, "held_start", None)
+        if held_start is not None:
+            _add("held", end - held_start)
+            _local.held_start = None
 
     db.write = timed_write
 
@@ -67,13 +74,17 @@ def instrument(app) -> None:
 
     @sa.event.listens_for(db.engine, "after_cursor_execute")
     def _after(conn, cursor, statement, params, context, many):
-        ms = _now_ms() - _local.stmt_start
-        _add("begin_immediate" if statement.startswith("BEGIN IMMEDIATE") else "sql", ms)
+        end = _now_ms()
+        if statement.startswith("BEGIN IMMEDIATE"):
+            _add("begin_immediate", end - _local.stmt_start)
+            _local.held_start = end  # SQLite's write lock is ours from here to the end of the commit
+        else:
+            _add("sql", end - _local.stmt_start)
 
     wsgi = app.wsgi_app
 
     def middleware(environ, start_response):
-        _local.row = {}
+        _local.row, _local.held_start = {}, None
         t0, c0 = _now_ms(), time.thread_time() * 1000
         try:
             return list(wsgi(environ, start_response))
@@ -95,7 +106,7 @@ def summary(rows: list[dict]) -> dict[str, dict[str, float]]:
         return {}
     writes.sort(key=lambda r: r["wall"])
     slow = writes[-max(1, len(writes) // 100) :]
-    keys = ("wall", "cpu", "open_write", "begin_immediate", "sql", "commit")
+    keys = ("wall", "cpu", "open_write", "begin_immediate", "held", "sql", "commit")
     out = {}
     for name, group in (("all", writes), ("slowest 1%", slow)):
         out[name] = {"n": len(group)}
@@ -116,6 +127,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--out", required=True)
+    parser.add_argument(
+        "--no-queue", action="store_true", help="what-if: no process write queue (SQLite's busy handler only)"
+    )
     args = parser.parse_args()
     from werkzeug.serving import make_server
 
@@ -124,6 +138,8 @@ def main() -> None:
 
     app = create_app()
     Scheduler(app.extensions["lowcode"]).start_thread(threading.Event())
+    if args.no_queue:
+        app.extensions["lowcode"].db.write_queue = None
     instrument(app)
     server = make_server("127.0.0.1", args.port, app, threaded=True)
 
