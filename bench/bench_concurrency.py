@@ -349,12 +349,15 @@ def main(argv: list[str] | None = None) -> None:
         "--probe", action="store_true", help="serve the platform with bench/concurrency_probe.py's timers"
     )
     parser.add_argument(
+        "--barging", action="store_true", help="with --probe: what-if with a plain (unfair) lock as the queue"
+    )
+    parser.add_argument(
         "--no-queue", action="store_true", help="with --probe: what-if without the process write queue"
     )
     parser.add_argument("--json", help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
-    if args.no_queue and not args.probe:
-        parser.error("--no-queue needs --probe (the what-if is made in the probe server)")
+    if (args.no_queue or args.barging) and not args.probe:
+        parser.error("--no-queue and --barging need --probe (the what-if is made in the probe server)")
     if args.quick:
         args.records, args.single, args.seconds, args.rounds = 200, 100, 3.0, 1
 
@@ -382,6 +385,7 @@ def main(argv: list[str] | None = None) -> None:
         probe = folder / "probe"
         command = [sys.executable, "-m", "bench.concurrency_probe", "--port", "{port}", "--out", str(probe)]
         command += ["--no-queue"] if args.no_queue else []
+        command += ["--barging"] if args.barging else []
         with contextlib.ExitStack() as stack:
             procs = {
                 name: stack.enter_context(server(t, folder, command if args.probe else None))

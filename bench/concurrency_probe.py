@@ -99,6 +99,26 @@ def instrument(app) -> None:
     app.wsgi_app = middleware
 
 
+class BargingQueue:
+    """What-if: the write queue's interface on a plain ``threading.Lock`` (a newcomer may overtake a waiter)."""
+
+    def __init__(self) -> None:
+        self._lock, self._owner = threading.Lock(), None
+
+    def acquire(self, timeout: float) -> bool:
+        if self._lock.acquire(timeout=timeout):
+            self._owner = threading.get_ident()
+            return True
+        return False
+
+    def release(self) -> None:
+        self._owner = None
+        self._lock.release()
+
+    def held_by_me(self) -> bool:
+        return self._owner == threading.get_ident()
+
+
 def summary(rows: list[dict]) -> dict[str, dict[str, float]]:
     """Per step: mean, p50, p99 and max (ms) over the write requests, for all of them and for the slowest 1 %."""
     writes = [r for r in rows if r.get("method") in ("POST", "PATCH")]
@@ -128,6 +148,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--out", required=True)
     parser.add_argument(
+        "--barging", action="store_true", help="what-if: a plain (unfair) lock instead of the FIFO queue"
+    )
+    parser.add_argument(
         "--no-queue", action="store_true", help="what-if: no process write queue (SQLite's busy handler only)"
     )
     args = parser.parse_args()
@@ -140,6 +163,8 @@ def main() -> None:
     Scheduler(app.extensions["lowcode"]).start_thread(threading.Event())
     if args.no_queue:
         app.extensions["lowcode"].db.write_queue = None
+    elif args.barging:
+        app.extensions["lowcode"].db.write_queue = BargingQueue()
     instrument(app)
     server = make_server("127.0.0.1", args.port, app, threaded=True)
 
