@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 
 from lowcode.core.models import RuleRunEntry, utcnow
 
-
 _INSERT = RuleRunEntry.__table__.insert()
 """One prebuilt Core insert (an ORM-enabled ``insert(RuleRunEntry).values(...)`` built a new statement and
 cache key for every run)."""

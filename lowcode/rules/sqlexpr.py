@@ -14,6 +14,7 @@ collected as checks: :attr:`UpdatePlan.where` leaves a failing row alone, :meth:
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -138,6 +139,7 @@ def _build(dialect, columns, set_exprs, guard, context, folded: dict[int, Any]) 
     return UpdatePlan(values, condition.sql if condition else None, tuple(checks))
 
 
+_LOCK = threading.Lock()
 _PLANS: OrderedDict[tuple, UpdatePlan] = OrderedDict()
 _SHAPES: OrderedDict[tuple, tuple] = OrderedDict()
 _KEYABLE = frozenset({Decimal, int, str, bool, type(None), dt.date, dt.datetime})
@@ -175,14 +177,17 @@ def table_update_plan(
         plan = _build(dialect, {c.name: c for c in table.columns}, set_exprs, guard, context, folded)
         _remember(_PLANS, key, plan)
     else:
-        _PLANS.move_to_end(key)
+        with _LOCK:
+            if key in _PLANS:
+                _PLANS.move_to_end(key)
     return plan
 
 
 def _remember(cache: OrderedDict, key: tuple, value: Any) -> None:
-    cache[key] = value
-    if len(cache) > PLAN_CACHE_SIZE:
-        cache.popitem(last=False)
+    with _LOCK:  # threads of one process share the caches
+        cache[key] = value
+        while len(cache) > PLAN_CACHE_SIZE:
+            cache.popitem(last=False)
 
 
 def _folded_parts(columns, set_exprs: Mapping[str, str], guard: str | None) -> tuple:

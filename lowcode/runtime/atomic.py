@@ -17,6 +17,7 @@ entry and outbox event like any other write.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -160,6 +161,7 @@ def _statement(ctx: WriteContext, t: sa.Table, plan: Any, ids: list[int], expect
 
 
 _ONE_ROW: OrderedDict[tuple, tuple] = OrderedDict()
+_LOCK = threading.Lock()
 
 
 def _one_row(t: sa.Table, plan: Any, names: tuple[str, ...]) -> sa.Update:
@@ -169,7 +171,6 @@ def _one_row(t: sa.Table, plan: Any, names: tuple[str, ...]) -> sa.Update:
     key = (id(plan), names)
     hit = _ONE_ROW.get(key)
     if hit is not None and hit[0] is plan:
-        _ONE_ROW.move_to_end(key)
         return hit[1]
     values = dict(plan.values)
     values |= {name: sa.bindparam(f"_lc_set_{name}", type_=t.c[name].type) for name in names}
@@ -182,9 +183,10 @@ def _one_row(t: sa.Table, plan: Any, names: tuple[str, ...]) -> sa.Update:
     if plan.where is not None:
         statement = statement.where(plan.where)
     statement = statement.returning(*t.columns)
-    _ONE_ROW[key] = (plan, statement)  # the plan is held, so its id is not reused while the entry lives
-    if len(_ONE_ROW) > 1024:
-        _ONE_ROW.popitem(last=False)
+    with _LOCK:  # the plan is held, so its id is not reused while the entry lives
+        _ONE_ROW[key] = (plan, statement)
+        while len(_ONE_ROW) > 1024:
+            _ONE_ROW.popitem(last=False)  # the oldest built (plans are few; a hit costs no reordering)
     return statement
 
 
