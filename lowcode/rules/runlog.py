@@ -9,10 +9,14 @@ from sqlalchemy.orm import Session
 
 from lowcode.core.models import RuleRunEntry, utcnow
 
+_INSERT = RuleRunEntry.__table__.insert()
+"""One prebuilt Core insert (an ORM-enabled ``insert(RuleRunEntry).values(...)`` built a new statement and
+cache key for every run)."""
+
 
 def log_run(session: Session, **entry: Any) -> None:
     """Append one run to ``session``'s transaction."""
-    session.execute(sa.insert(RuleRunEntry).values(at=utcnow(), **entry))
+    session.execute(_INSERT, {"at": utcnow(), **entry})
 
 
 def runs(
