@@ -64,7 +64,7 @@ from lowcode.app import create_app  # noqa: E402
 from lowcode.commands import ensure_admin, install_template, migrate_database  # noqa: E402
 
 BUNDLE = Path(__file__).resolve().parent / "bundle"
-ADMIN_PASSWORD = "bench-admin-pass"
+ADMIN_PASSWORD = "bench-secret-pass"
 STATUSES = baseline_app.STATUSES
 STATUS_WEIGHTS = (1, 5, 2, 2)
 WORDS = (
