@@ -87,9 +87,9 @@ class BulkOutcome:
 class BulkWrites:
     """Many writes of one entity through one :class:`RecordService` (see the module's docstring)."""
 
-    def __init__(self, records: RecordService, chunk: int = CHUNK):
+    def __init__(self, records: RecordService, chunk: int | None = None):
         self.records = records
-        self.chunk = chunk
+        self.chunk = chunk or CHUNK
 
     def create(self, ctx: WriteContext, app: str, name: str, items: list[Any], each: bool) -> BulkOutcome:
         """Create every item (JSON objects of field values)."""
