@@ -189,7 +189,9 @@ def test_record_rule_refuses_the_items_outside_it_and_the_denial_is_logged(app, 
     assert _stored(shop, ITEMS) == []
     with app.extensions["lowcode"].db.read() as s:
         events = s.execute(
-            sa.select(SecurityEvent.username, SecurityEvent.detail).where(SecurityEvent.kind == "permission_denied")
+            sa.select(SecurityEvent.username, SecurityEvent.detail).where(
+                SecurityEvent.kind == "permission_denied"
+            )
         ).all()
     assert ("cora", [2]) in [(name, detail.get("items")) for name, detail in events]
     each = cora.post(f"{ITEMS}?mode=each", json=[*_items(1), *_items(1, start=1, kind="b")])
