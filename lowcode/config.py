@@ -15,6 +15,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_JSON_DEPTH": 32,
     "PAGE_SIZE": 50,
     "MAX_PAGE_SIZE": 500,
+    "BULK_MAX_ITEMS": 1000,  # items of one bulk create/update/delete request (more: 413)
     "RULE_MAX_DEPTH": 8,
     "LANGUAGES": ["en", "zh_CN"],
     "DEFAULT_LANGUAGE": "en",

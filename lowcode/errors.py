@@ -181,3 +181,14 @@ class ServerBusy(LowcodeError):
     its turn; nothing was done and the client may try again shortly (``extra["retry_after"]`` seconds)."""
 
     code = "server_busy"
+
+
+class BulkFailed(LowcodeError):
+    """Some items of an all-or-nothing bulk write failed, so nothing was written. ``failures``: each failing
+    item's index in the request with its own error (the API answers them as ``items``)."""
+
+    code = "bulk_failed"
+
+    def __init__(self, message: str, failures: list[tuple[int, LowcodeError]]):
+        super().__init__(message)
+        self.failures = failures

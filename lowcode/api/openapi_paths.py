@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from lowcode.api.openapi_bulk import MODE, bulk_operations
 from lowcode.runtime.compiler import CompiledEntity
 
 ERROR_SCHEMA = {
@@ -201,13 +202,21 @@ def entity_paths(entity: CompiledEntity, allowed: Allowed = EVERYTHING) -> dict[
                 "responses": {"200": {"description": "{data: [entries]}, newest first"}, **ERRORS},
             },
         }
+    bulk = bulk_operations(tag[0], may, ref, ERRORS)
     if "create" in may:
         ops[base]["post"] = {
             "tags": tag,
-            "summary": f"Create {entity.name}",
-            "requestBody": body,
-            "responses": {"201": one, "422": error("Invalid fields"), **ERRORS},
+            "summary": f"Create {entity.name} (a list: many, see mode)",
+            "parameters": [MODE],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": bulk["post_body"]}}},
+            "responses": {
+                "201": {**one, "description": "The record (ETag = version); a list: {data: [records]}"},
+                "422": error("Invalid fields"),
+                **ERRORS,
+                **bulk["post_answers"],
+            },
         }
+    ops[base].update({k: v for k, v in bulk.items() if k in ("patch", "delete")})
     if "update" in may:
         ops[item]["patch"] = {
             "tags": tag,

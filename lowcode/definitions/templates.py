@@ -20,7 +20,7 @@ from lowcode.definitions import store
 from lowcode.definitions.bundle_check import require_valid_bundle
 from lowcode.definitions.bundle_files import MANIFEST, SECTIONS, bundle_documents, manifest_of
 from lowcode.definitions.installs import export_manifest, record_install
-from lowcode.errors import BadRequest, DefinitionInvalid, NotFound, ValidationFailed
+from lowcode.errors import BadRequest, BulkFailed, DefinitionInvalid, NotFound, ValidationFailed
 from lowcode.runtime.context import WriteContext
 
 __all__ = ["SECTIONS", "export_bundle", "install_bundle", "load_bundle", "write_bundle"]
@@ -99,23 +99,50 @@ def install_bundle(
 
 
 def _create_demo(ctx: WriteContext, records, app: str, demo: list[dict[str, Any]]) -> int:
+    """Create the demo records block by block through the record service's bulk creates (``create_many``,
+    all or nothing); a record naming a ``$key`` of a record still waiting in the batch sends the batch first."""
     keys: dict[str, int] = {}
     count = 0
     for block in demo:
         entity = block.get("entity")
+        batch: list[tuple[int, dict[str, Any], Any]] = []
         for i, raw in enumerate(block.get("records") or []):
+            if _keys_named(raw) & {key for _, _, key in batch}:
+                count += _send_demo(ctx, records, app, entity, batch, keys)
+                batch = []
             data = _resolve_keys(dict(raw), keys)
-            key = data.pop("_key", None)
-            try:
-                created = records.create(ctx, app, entity, data)
-            except ValidationFailed as exc:
-                raise ValidationFailed(
-                    f"Demo record {entity}[{i}] is not valid: {exc.fields}", exc.fields
-                ) from exc
-            if key:
-                keys[key] = created["id"]
-            count += 1
+            batch.append((i, data, data.pop("_key", None)))
+        count += _send_demo(ctx, records, app, entity, batch, keys)
     return count
+
+
+def _send_demo(ctx: WriteContext, records, app: str, entity: str, batch: list, keys: dict[str, int]) -> int:
+    """Create one batch of demo records (``(index, data, key)``); note each created key's id."""
+    if not batch:
+        return 0
+    try:
+        outcome = records.create_many(ctx, app, entity, [data for _, data, _ in batch])
+    except BulkFailed as exc:
+        index, error = exc.failures[0]
+        raise ValidationFailed(
+            f"Demo record {entity}[{batch[index][0]}] is not valid: {error.fields or error.message}",
+            error.fields,
+        ) from exc
+    for n, (_, _, key) in enumerate(batch):
+        if key:
+            keys[key] = outcome.records[n]["id"]
+    return len(batch)
+
+
+def _keys_named(value: Any) -> set[str]:
+    """The ``$key`` references inside a demo record."""
+    if isinstance(value, dict):
+        if set(value) == {"$key"}:
+            return {value["$key"]}
+        return set().union(*(_keys_named(v) for v in value.values()))
+    if isinstance(value, list):
+        return set().union(*(_keys_named(v) for v in value))
+    return set()
 
 
 def _resolve_keys(value: Any, keys: dict[str, int]) -> Any:

@@ -150,6 +150,8 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("GET",    "/api/data/<app>/<entity>"):                           E(DATA,   401, 403, 200, _,   _,   _,   401),
     ("POST",   "/api/data/<app>/<entity>"):                           E(DATA,   401, 403, 403, _,   422, 403, 401),
     ("GET",    "/api/data/<app>/<entity>/export.csv"):                E(DATA,   401, 403, 403, _,   _,   _,   401),
+    ("PATCH",  "/api/data/<app>/<entity>"):                           E(DATA,   401, 403, 403, _,   _,   403, 401),
+    ("DELETE", "/api/data/<app>/<entity>"):                           E(DATA,   401, 403, 403, _,   _,   403, 401),
     ("GET",    "/api/data/<app>/<entity>" + REC):                     E(DATA,   401, 403, 200, 404, _,   _,   401),
     ("PATCH",  "/api/data/<app>/<entity>" + REC):                     E(DATA,   401, 403, 403, 403, 422, 403, 401),
     ("PUT",    "/api/data/<app>/<entity>" + REC):                     E(DATA,   401, 403, 403, 403, 422, 403, 401),
@@ -491,6 +493,8 @@ BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
     ("POST", "/language"): lambda w: {"lang": "en", "next": "/"},  # the users' language already
     ("POST", "/api/data/<app>/<entity>"): lambda w: {"title": "intruder"},
     ("PATCH", "/api/data/<app>/<entity>" + REC): lambda w: {"title": "hijacked", "version": w.version("secret")},
+    ("PATCH", "/api/data/<app>/<entity>"): lambda w: [{"id": w.ids["secret"], "version": w.version("secret"), "title": "hijacked"}],
+    ("DELETE", "/api/data/<app>/<entity>"): lambda w: [{"id": w.ids["secret"], "version": w.version("secret")}],
     ("PUT", "/api/data/<app>/<entity>" + REC): lambda w: {"title": "hijacked", "version": w.version("secret")},
     ("POST", "/a/<app>/<entity>/new"): lambda w: {"title": "intruder"},
     ("POST", "/a/<app>/<entity>" + REC + "/edit"): lambda w: {"title": "hijacked", "version": w.version("secret")},
