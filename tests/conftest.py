@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from lowcode.app import create_app
+from lowcode.auth import users
 from lowcode.commands import ensure_admin
 from tests.dbs import fresh_database
 
@@ -16,6 +17,11 @@ ADMIN_PASSWORD = "root-pass-2026"
 # The suite runs as "testing": short secret keys and cookies over plain http (docs/SECURITY.md). Set here so
 # that the commands the tests run (CliRunner, subprocesses) inherit it.
 os.environ.setdefault("LOWCODE_ENV", "testing")
+# Every test signs someone in, most create users: the production scrypt cost (N=2**15, ~100 ms and 32 MB per
+# hash or check) was most of the suite's set-up time. The tests hash at N=2**10 - still scrypt, still salted,
+# checked by the same code; tests/unit/auth/test_password_hashing.py pins the production method.
+PRODUCTION_PASSWORD_METHOD = users.PASSWORD_METHOD
+users.PASSWORD_METHOD = "scrypt:1024:8:1"
 
 
 @pytest.fixture
