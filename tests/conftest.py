@@ -9,8 +9,8 @@ import pytest
 
 from lowcode.app import create_app
 from lowcode.auth import users
-from lowcode.commands import ensure_admin
-from tests.dbs import fresh_database
+from lowcode.commands import ensure_admin, install_template
+from tests.dbs import copy_of, fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_PASSWORD = "root-pass-2026"
@@ -30,10 +30,25 @@ def app_config() -> dict:
     return {}
 
 
+@pytest.fixture(scope="session")
+def demo_seed(tmp_path_factory) -> str:
+    """Once per test process: a database with the administrator and the demo template installed (definitions
+    and demo data); the ``app`` of a test that asks for ``demo_api`` starts on a copy of it."""
+    with fresh_database(tmp_path_factory.mktemp("demo_seed")) as url:
+        application = create_app({"DATABASE_URL": url, "SECRET_KEY": "test-secret"})
+        ensure_admin(application, "admin", ADMIN_PASSWORD)
+        install_template(application, ROOT / "app_templates" / "demo")
+        application.extensions["lowcode"].db.dispose()  # a copy needs the seed without connections
+        yield url
+
+
 @pytest.fixture
-def app(tmp_path, app_config):
-    """The app on a fresh database (SQLite file, or PostgreSQL with LOWCODE_TEST_DB=postgresql)."""
-    with fresh_database(tmp_path) as url:
+def app(request, tmp_path, app_config):
+    """The app on a fresh database (SQLite file, or PostgreSQL with LOWCODE_TEST_DB=postgresql) - a copy of
+    the demo seed when the test uses ``demo_api``."""
+    seeded = "demo_api" in request.fixturenames
+    database = copy_of(request.getfixturevalue("demo_seed"), tmp_path) if seeded else fresh_database(tmp_path)
+    with database as url:
         application = create_app({"DATABASE_URL": url, "SECRET_KEY": "test-secret", **app_config})
         ensure_admin(application, "admin", ADMIN_PASSWORD)
         yield application
@@ -83,8 +98,6 @@ def api(app) -> ApiClient:
 
 @pytest.fixture
 def demo_api(app, api) -> ApiClient:
-    """The admin client with the demo template installed (definitions and demo data)."""
-    from lowcode.commands import install_template
-
-    install_template(app, ROOT / "app_templates" / "demo")
+    """The admin client with the demo template installed (definitions and demo data): ``app`` is then a copy
+    of ``demo_seed``, installed once per test process."""
     return api
