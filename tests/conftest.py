@@ -11,6 +11,7 @@ from lowcode.app import create_app
 from lowcode.auth import users
 from lowcode.commands import ensure_admin, install_template
 from tests.dbs import copy_of, fresh_database
+from tests.route_builders import share_route_builders
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_PASSWORD = "root-pass-2026"
@@ -22,6 +23,7 @@ os.environ.setdefault("LOWCODE_ENV", "testing")
 # checked by the same code; tests/unit/auth/test_password_hashing.py pins the production method.
 PRODUCTION_PASSWORD_METHOD = users.PASSWORD_METHOD
 users.PASSWORD_METHOD = "scrypt:1024:8:1"
+share_route_builders()  # each app's routes compile their URL builders once per process (tests/route_builders.py)
 
 
 @pytest.fixture
