@@ -303,6 +303,7 @@ def _aware(value: dt.datetime) -> dt.datetime:
 AUDIT_INSERT = audit.insert()
 OUTBOX_INSERT = outbox.insert()
 ITEM_INSERT = items.insert().returning(*items.c)
+ITEM_INSERT_MANY = items.insert().returning(*items.c, sort_by_parameter_order=True)
 ITEM_UPDATE = (
     sa.update(items)
     .where(items.c.id == sa.bindparam("key_id"), items.c.version == sa.bindparam("key_version"))
@@ -382,6 +383,47 @@ def create_item():
     response = _with_etag(item_json(stored), 201)
     response.headers["Location"] = f"/api/items/{stored['id']}"
     return response
+
+
+@bp.post("/bulk")
+def create_items():
+    """Create many items (a JSON list, all or nothing): one marshmallow load per item, then one executemany
+    INSERT ... RETURNING, one for the audit rows and one for the outbox rows; 201 with ``{data: [items]}``."""
+    if not request.mimetype or "json" not in request.mimetype:
+        raise ApiError(400, "bad_request", "Send a JSON body with Content-Type: application/json")
+    try:
+        body = loads_exact(request.get_data(cache=True), MAX_JSON_DEPTH)
+    except BadRequest as exc:
+        raise ApiError(400, "bad_request", exc.message) from exc
+    if not isinstance(body, list) or not body or not all(isinstance(b, dict) for b in body):
+        raise ApiError(400, "bad_request", "Send a non-empty JSON list of objects")
+    try:
+        loaded = CREATE_SCHEMA.load(body, many=True)
+    except ma.ValidationError as exc:
+        raise ApiError(422, "validation_failed", "Some items are not valid", exc.messages) from exc
+    with _write_engine().begin() as conn:
+        user = _authenticate(conn, writing=True)
+        now, aware = utcnow(), dt.datetime.now(dt.UTC)
+        system = {"version": 1, "created_at": now, "updated_at": now, "created_by": user["user_id"],
+                  "updated_by": user["user_id"], "owner": user["user_id"], "deleted_at": None}  # fmt: skip
+        rows = [{**system, **dict.fromkeys(FIELDS), **values} for values in loaded]
+        try:
+            stored = conn.execute(ITEM_INSERT_MANY, rows).mappings().all()
+        except sa.exc.IntegrityError:
+            raise ApiError(422, "validation_failed", "A code is already used") from None
+        changes = [{k: [None, jsonable(v)] for k, v in values.items() if v is not None} for values in loaded]
+        conn.execute(AUDIT_INSERT, [
+            {"at": aware, "entity": "item", "record_id": row["id"], "version": 1, "action": "create",
+             "actor_id": user["user_id"], "actor_name": user["username"], "source": "api",
+             "ip": request.remote_addr or "", "diff": c, "schema_version": 1}
+            for row, c in zip(stored, changes, strict=True)
+        ])  # fmt: skip
+        conn.execute(OUTBOX_INSERT, [
+            {"created_at": aware, "entity": "item", "record_id": row["id"], "kind": "created", "schema_version": 1,
+             "payload": {"id": row["id"], "version": 1, "changes": c}}
+            for row, c in zip(stored, changes, strict=True)
+        ])  # fmt: skip
+    return jsonify({"data": [item_json(row) for row in stored]}), 201
 
 
 @bp.route("/<int:item_id>", methods=["PATCH", "PUT"])

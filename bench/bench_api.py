@@ -64,7 +64,7 @@ from lowcode.app import create_app  # noqa: E402
 from lowcode.commands import ensure_admin, install_template, migrate_database  # noqa: E402
 
 BUNDLE = Path(__file__).resolve().parent / "bundle"
-ADMIN_PASSWORD = "bench-admin-pass"
+ADMIN_PASSWORD = "bench-pass-2026"  # the password policy refuses one containing the username
 STATUSES = baseline_app.STATUSES
 STATUS_WEIGHTS = (1, 5, 2, 2)
 WORDS = (
@@ -431,8 +431,12 @@ def _http(port: int, method: str, path: str, headers: dict[str, str], body: byte
 
 
 @contextlib.contextmanager
-def server(target: Target, folder: Path) -> Iterator[tuple[subprocess.Popen, int]]:
-    """Serve ``target``'s database in a child process (werkzeug, threaded); stop it afterwards."""
+def server(
+    target: Target, folder: Path, command: list[str] | None = None
+) -> Iterator[tuple[subprocess.Popen, int]]:
+    """Serve ``target``'s database in a child process (werkzeug, threaded); stop it afterwards.
+
+    ``command`` replaces the platform's ``lowcode serve`` (``{port}`` in it is the port)."""
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     if target.name == "lowcode":
@@ -442,6 +446,8 @@ def server(target: Target, folder: Path) -> Iterator[tuple[subprocess.Popen, int
             "LOWCODE_ENV": "testing",
         }
         cmd = [str(Path(sys.executable).parent / "lowcode"), "serve", "--port", str(port)]
+        if command:
+            cmd = [part.replace("{port}", str(port)) for part in command]
     else:
         cmd = [
             sys.executable,

@@ -52,7 +52,7 @@ from lowcode.app import create_app  # noqa: E402
 from lowcode.commands import ensure_admin, migrate_database  # noqa: E402
 from tests.integration.rules.stock_bundle import BUNDLE  # noqa: E402
 
-ADMIN_PASSWORD = "bench-admin-pass"
+ADMIN_PASSWORD = "bench-root-secret-1"
 ON_HAND = Decimal("1000000")
 WARMUP = 10
 COUNTED = 10

@@ -14,6 +14,7 @@ from lowcode.auth.grants import role_errors
 from lowcode.config import check_startup, load_settings
 from lowcode.core.jsonutil import to_jsonable
 from lowcode.definitions.app_checks import register_builtin_checks
+from lowcode.definitions.app_names import fixed_segments_beside
 from lowcode.definitions.checks import combined, register_check
 from lowcode.designer.compare import register_comparers
 from lowcode.designer.usages import register_usage_finders
@@ -22,6 +23,7 @@ from lowcode.migrations import require_current_schema
 from lowcode.query_costs import register_request_costs
 from lowcode.rules.actions import register_builtin_actions
 from lowcode.rules.validate import rule_errors
+from lowcode.sandbox.masking import register_maskers
 from lowcode.security_headers import register_security_headers
 from lowcode.services import build_services
 from lowcode.workflows.validate import role_transition_errors, rule_transition_errors, workflow_check
@@ -51,6 +53,7 @@ def register_builtins() -> None:
     register_check("workflow", workflow_check)
     register_usage_finders()
     register_comparers()
+    register_maskers()
 
 
 class Int64Converter(IntegerConverter):
@@ -98,6 +101,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         raise
     app.extensions["lowcode"] = services
     _register_blueprints(app)
+    services.reserved_app_names = fixed_segments_beside(rule.rule for rule in app.url_map.iter_rules())
     register_security_headers(app)
     register_request_costs(app, settings)
     try:
@@ -109,7 +113,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from lowcode.api import admin, auth, data, definitions, notifications, openapi, templates
+    from lowcode.api import admin, auth, data, definitions, notifications, openapi, sandboxes, templates
     from lowcode.api import rules as rules_api
     from lowcode.api.errors import register_error_handlers
     from lowcode.api.params import AsciiIntConverter
@@ -117,7 +121,7 @@ def _register_blueprints(app: Flask) -> None:
     from lowcode.pages import register_pages
 
     app.url_map.converters["int"] = AsciiIntConverter  # before any route is added
-    for module in (auth, data, definitions, templates, openapi, admin, notifications):
+    for module in (auth, data, definitions, templates, sandboxes, openapi, admin, notifications):
         app.register_blueprint(module.bp)
     app.register_blueprint(rules_api.bp)
     register_error_handlers(app)

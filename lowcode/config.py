@@ -15,6 +15,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_JSON_DEPTH": 32,
     "PAGE_SIZE": 50,
     "MAX_PAGE_SIZE": 500,
+    "BULK_MAX_ITEMS": 1000,  # items of one bulk create/update/delete request (more: 413)
     "RULE_MAX_DEPTH": 8,
     "LANGUAGES": ["en", "zh_CN"],
     "DEFAULT_LANGUAGE": "en",
@@ -45,6 +46,7 @@ DEFAULTS: dict[str, Any] = {
     "FILTER_MAX_TEXT_LENGTH": 100,  # characters of one contains/starts_with value or of the search text
     "COSTLY_QUERY_SLOTS": 4,  # filtered/searched lists running at once per process (the rest wait)
     "COSTLY_QUERY_WAIT_MS": 10000,  # how long one waits for a slot before a 503 server_busy
+    "COUNT_LIMIT": 10000,  # rows a list counts exactly; beyond, it answers "more than N" (0 = always exact)
     "DB_POOL_SIZE": 10,  # database connections kept per process
     "DB_POOL_OVERFLOW": 20,  # extra connections opened under load
     "DB_POOL_TIMEOUT_S": 10,  # seconds a request waits for a connection before a 503 server_busy

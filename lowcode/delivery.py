@@ -14,6 +14,10 @@ pages and brokers come later - and are simply marked delivered, so they never pi
 3. record the outcomes: ``delivered_at``, or ``last_error`` and the next attempt after an exponential
    backoff; after :data:`MAX_ATTEMPTS` an event is given up (kept, with its last error, for inspection).
 
+Sandbox apps (``lc_sandbox``) never send anything outside: their events go to local channels only; an
+event for a channel that would leave the process (a webhook) is held - never attempted, kept undelivered
+with the reason and given up at once, so nobody outside hears of a sandbox's trial data.
+
 Delivery is at least once: a dispatcher that dies mid-delivery leaves its lease to expire and the event is
 delivered again. Webhooks follow the Standard Webhooks scheme (https://www.standardwebhooks.com): the
 ``webhook-id`` header names the event (the same on every attempt: receivers de-duplicate on it),
@@ -37,7 +41,7 @@ import sqlalchemy as sa
 from lowcode.auth.lifecycle import as_utc
 from lowcode.core.db import Database
 from lowcode.core.jsonutil import dumps
-from lowcode.core.models import OutboxEvent, utcnow
+from lowcode.core.models import OutboxEvent, Sandbox, utcnow
 from lowcode.registry import Registry
 from lowcode.webhook_signing import BadSecret, sign, signing_key, webhook_secret
 from lowcode.webhook_targets import Resolver, UnsafeTarget, pinned_opener, resolve_target, system_resolver
@@ -49,6 +53,7 @@ LEASE = dt.timedelta(minutes=5)
 """How long a claimed event is reserved for the dispatcher delivering it."""
 DEFAULT_TIMEOUT = 10.0
 MAX_ERROR = 1000
+SANDBOX_HELD = "held: app '{app}' is a sandbox, its events are not delivered outside"
 RECORD_KINDS = ("created", "updated", "deleted", "restored")
 
 _T = OutboxEvent.__table__
@@ -204,6 +209,7 @@ def dispatch_pending(
     with db.write() as session:
         rows = session.execute(_claim_query(now, limit)).mappings().all()
         result.claimed = len(rows)
+        sandboxes = set(session.scalars(sa.select(Sandbox.app))) if rows else set()
         local: list[int] = []
         for row in rows:
             event = PendingEvent(
@@ -221,6 +227,8 @@ def dispatch_pending(
                 result.failed[event.id] = _fail(
                     session, event, f"no delivery channel for kind '{event.kind}'", now
                 )
+            elif not channel.local and event.app in sandboxes:
+                result.failed[event.id] = _hold(session, event)
             elif channel.local:
                 try:
                     channel.deliver(event, settings)
@@ -356,6 +364,17 @@ def _fail(session, event: PendingEvent, error: str, now: dt.datetime) -> str:
         sa.update(_T)
         .where(_T.c.id == event.id, _T.c.delivered_at.is_(None))
         .values(attempts=event.attempts, last_error=error, next_attempt_at=retry_at)
+    )
+    return error
+
+
+def _hold(session, event: PendingEvent) -> str:
+    """Keep a sandbox's outgoing event undelivered for good (given up at once, never attempted)."""
+    error = SANDBOX_HELD.format(app=event.app)
+    session.execute(
+        sa.update(_T)
+        .where(_T.c.id == event.id, _T.c.delivered_at.is_(None))
+        .values(attempts=MAX_ATTEMPTS, last_error=error, next_attempt_at=None)
     )
     return error
 

@@ -93,6 +93,20 @@ class VersionConflict(LowcodeError):
     code = "version_conflict"
 
 
+class LiveChanged(LowcodeError):
+    """A sandbox's changes were not published: the live app changed since the sandbox was made and the
+    publisher has not confirmed after seeing it. ``extra["changed"]`` lists the definitions changed live."""
+
+    code = "live_changed"
+
+
+class NotNewer(LowcodeError):
+    """A template upgrade to a bundle whose version is not newer than the installed one (the same or older),
+    without the caller saying to install it anyway. ``extra``: ``installed`` and ``offered`` versions."""
+
+    code = "not_newer"
+
+
 class DefinitionInvalid(LowcodeError):
     """A definition document fails its JSON Schema or a semantic check; `fields` maps paths to messages."""
 
@@ -167,3 +181,14 @@ class ServerBusy(LowcodeError):
     its turn; nothing was done and the client may try again shortly (``extra["retry_after"]`` seconds)."""
 
     code = "server_busy"
+
+
+class BulkFailed(LowcodeError):
+    """Some items of an all-or-nothing bulk write failed, so nothing was written. ``failures``: each failing
+    item's index in the request with its own error (the API answers them as ``items``)."""
+
+    code = "bulk_failed"
+
+    def __init__(self, message: str, failures: list[tuple[int, LowcodeError]]):
+        super().__init__(message)
+        self.failures = failures

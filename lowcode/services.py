@@ -23,6 +23,8 @@ class Services:
     records: RecordService
     queries: QueryService
     settings: dict
+    reserved_app_names: frozenset[str] = frozenset()
+    """Names a route keeps for itself (:mod:`lowcode.definitions.app_names`), set once the routes exist."""
 
 
 def build_services(settings: dict, rules: RuleHooks | None = None) -> Services:

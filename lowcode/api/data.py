@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from lowcode.api.bulk import bulk_write
 from lowcode.api.edge import body_version, if_match_version, json_body, services, unit_of_work
 from lowcode.api.params import int_arg
+from lowcode.api.record_json import record_renderer
+from lowcode.auth.security_log import log_event_now
 from lowcode.core.jsonutil import loads_exact, to_jsonable
 from lowcode.errors import BadRequest
 from lowcode.query_costs import costly_query
@@ -19,27 +22,8 @@ bp = Blueprint("api_data", __name__, url_prefix="/api/data")
 
 
 def _record_json(ctx: WriteContext, app: str, entity_name: str, record: dict) -> dict:
-    """One record as JSON; with a workflow, ``_transitions``: what the caller may take on it now."""
-    entity = ctx.snapshot.entity(app, entity_name)
-    hidden = services().permissions.hidden_fields(ctx.actor, entity)
-    children = {cf.name: ctx.snapshot.entity(app, cf.fdef.options["entity"]) for cf in entity.child_fields}
-    rows = {name: record[name] for name in children if name in record}
-    child_hidden = {
-        name: services().permissions.hidden_fields(ctx.actor, child) for name, child in children.items()
-    }
-    out = record_to_json(entity, record, hidden, rows, children, child_hidden)
-    if entity.workflow is not None:
-        out["_transitions"] = [
-            {
-                "name": t.name,
-                "label": t.label,
-                "to": t.target,
-                "fields": list(t.required_fields),
-                "confirm": t.confirm,
-            }
-            for t in services().records.workflow.offers(ctx, entity, record)
-        ]
-    return out
+    """One record as JSON (see :func:`lowcode.api.record_json.record_renderer`)."""
+    return record_renderer(ctx, app, entity_name)(record)
 
 
 def _with_etag(body: dict, status: int = 200):
@@ -69,11 +53,14 @@ def list_records(app: str, entity: str):
             after=request.args.get("after") or None,
             deleted=request.args.get("deleted") == "1",
             with_total=not request.args.get("after"),
+            count_limit=services().settings["COUNT_LIMIT"],
         )
         page = services().queries.list(ctx, app, entity, query)
         hidden = services().permissions.hidden_fields(ctx.actor, compiled)
         items = [record_to_json(compiled, r, hidden) for r in page.records]
-    return jsonify({"data": items, "next": page.next_cursor, "total": page.total})
+    return jsonify(
+        {"data": items, "next": page.next_cursor, "total": page.total, "total_exact": page.total_exact}
+    )
 
 
 @bp.get("/<app>/<entity>/export.csv")
@@ -88,7 +75,22 @@ def export_records(app: str, entity: str):
             search=request.args.get("q", "")[:200],
             sort=parse_sort(compiled, request.args.get("sort")),
         )
-        chunks = list(export_csv(ctx, services().queries, app, entity, query))
+        rows: list[int] = []
+        chunks = list(export_csv(ctx, services().queries, app, entity, query, rows))
+        actor = ctx.actor
+    log_event_now(
+        services().db,
+        "data_exported",
+        username=actor.username,
+        user_id=actor.user_id,
+        ip=actor.ip,
+        app=app,
+        entity=entity,
+        rows=sum(rows),
+        format="csv",
+        selected=False,
+        api=True,
+    )
     response = Response("\ufeff" + "".join(chunks), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{app}-{entity}.csv"'
     return response
@@ -106,13 +108,28 @@ def _filter_param():
 
 @bp.post("/<app>/<entity>")
 def create_record(app: str, entity: str):
-    """Create a record (child rows included); 201 with the record and its ETag."""
+    """Create a record (child rows included); 201 with the record and its ETag. A JSON list creates many
+    (:mod:`lowcode.api.bulk`)."""
     body = json_body()
+    if isinstance(body, list):
+        return bulk_write("create", app, entity, body)
     with unit_of_work(write=True) as ctx:
         out = _record_json(ctx, app, entity, services().records.create(ctx, app, entity, body))
     response = _with_etag(out, 201)
     response.headers["Location"] = f"/api/data/{app}/{entity}/{out['id']}"
     return response
+
+
+@bp.patch("/<app>/<entity>")
+def update_records(app: str, entity: str):
+    """Update many records: a JSON list of ``{id, version, ...changes}`` (:mod:`lowcode.api.bulk`)."""
+    return bulk_write("update", app, entity, json_body())
+
+
+@bp.delete("/<app>/<entity>")
+def delete_records(app: str, entity: str):
+    """Soft-delete many records: a JSON list of ``{id, version}`` (:mod:`lowcode.api.bulk`)."""
+    return bulk_write("delete", app, entity, json_body())
 
 
 @bp.get("/<app>/<entity>/<int:record_id>")

@@ -7,6 +7,7 @@ from flask import Blueprint, jsonify, request
 from lowcode.api.edge import json_body, services, unit_of_work
 from lowcode.core.jsonutil import to_jsonable
 from lowcode.definitions import store, trash
+from lowcode.definitions.app_names import require_free_app_name
 from lowcode.definitions.validate import validator_for
 from lowcode.errors import BadRequest
 
@@ -58,6 +59,8 @@ def put_definition(app: str, kind: str, name: str):
     body = json_body()
     with unit_of_work(write=True) as ctx:
         services().permissions.authorize_platform(ctx.actor, "edit definitions")
+        if kind == "app" and not store.list_definitions(ctx.session, app):
+            require_free_app_name(app, services().reserved_app_names)
         store.save_draft(ctx.session, app, kind, name, body)
     return jsonify({"app": app, "kind": kind, "name": name, "draft": body})
 

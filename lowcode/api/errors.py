@@ -24,6 +24,8 @@ STATUS: dict[type[e.LowcodeError], int] = {
     e.VersionConflict: 409,
     e.WorkflowRefused: 409,
     e.SchemaChangeRefused: 409,
+    e.LiveChanged: 409,
+    e.NotNewer: 409,
     e.PayloadTooLarge: 413,
     e.ValidationFailed: 422,
     e.DefinitionInvalid: 422,

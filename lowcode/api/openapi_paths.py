@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from lowcode.api.openapi_bulk import MODE, bulk_operations
 from lowcode.runtime.compiler import CompiledEntity
 
 ERROR_SCHEMA = {
@@ -120,6 +121,13 @@ LIST_PARAMS = [
 ]
 
 
+COSTLY = {
+    "422": error("The filter or search is over a cost limit, or a statement ran over its budget"),
+    "503": error("Too many costly queries are running: try again after Retry-After seconds"),
+}
+"""The answers of the routes gated as costly queries (lists, exports)."""
+
+
 def _transition_path(entity: CompiledEntity, allowed: Allowed, ref: dict) -> dict[str, Any]:
     """``POST .../{id}/transitions/{name}`` for the transitions the caller may take."""
     wf = entity.workflow
@@ -177,7 +185,13 @@ def entity_paths(entity: CompiledEntity, allowed: Allowed = EVERYTHING) -> dict[
             "tags": tag,
             "summary": f"List {entity.name}",
             "parameters": LIST_PARAMS,
-            "responses": {"200": {"description": "A page: {data, next, total}"}, **ERRORS},
+            "responses": {
+                "200": {
+                    "description": "A page: {data, next, total, total_exact} (total counts at most COUNT_LIMIT rows; total_exact false: more match)"
+                },
+                **ERRORS,
+                **COSTLY,
+            },
         }
         ops[item]["get"] = {"tags": tag, "summary": f"Get {entity.name}", "responses": {"200": one, **ERRORS}}
         ops[f"{item}/history"] = {
@@ -188,13 +202,21 @@ def entity_paths(entity: CompiledEntity, allowed: Allowed = EVERYTHING) -> dict[
                 "responses": {"200": {"description": "{data: [entries]}, newest first"}, **ERRORS},
             },
         }
+    bulk = bulk_operations(tag[0], may, ref, ERRORS)
     if "create" in may:
         ops[base]["post"] = {
             "tags": tag,
-            "summary": f"Create {entity.name}",
-            "requestBody": body,
-            "responses": {"201": one, "422": error("Invalid fields"), **ERRORS},
+            "summary": f"Create {entity.name} (a list: many, see mode)",
+            "parameters": [MODE],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": bulk["post_body"]}}},
+            "responses": {
+                "201": {**one, "description": "The record (ETag = version); a list: {data: [records]}"},
+                "422": error("Invalid fields"),
+                **ERRORS,
+                **bulk["post_answers"],
+            },
         }
+    ops[base].update({k: v for k, v in bulk.items() if k in ("patch", "delete")})
     if "update" in may:
         ops[item]["patch"] = {
             "tags": tag,
@@ -233,7 +255,7 @@ def entity_paths(entity: CompiledEntity, allowed: Allowed = EVERYTHING) -> dict[
                 "tags": tag,
                 "summary": f"Export {entity.name} as CSV",
                 "parameters": [p for p in LIST_PARAMS if p["name"] != "limit" and p["name"] != "after"],
-                "responses": {"200": {"description": "CSV"}, **ERRORS},
+                "responses": {"200": {"description": "CSV"}, **ERRORS, **COSTLY},
             }
         }
     if allowed.transitions and entity.workflow is not None:

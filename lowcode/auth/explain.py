@@ -238,3 +238,58 @@ def review(session: Session, snapshot: Snapshot, now: dt.datetime) -> dict[str, 
         "unused_assignments": [{**assignment_json(r, now), "user": names.get(r.user_id)} for r in unused],
         "past_end_assignments": [{**assignment_json(r, now), "user": names.get(r.user_id)} for r in past_end],
     }
+
+
+RECORD_ACTIONS = ("read", "update", "delete", "approve")
+"""The actions that are taken on one record (its record rules decide them)."""
+
+
+def explain_record(
+    session: Session,
+    snapshot: Snapshot,
+    user: User,
+    app: str,
+    entity_name: str,
+    record: dict[str, Any],
+    *,
+    now: dt.datetime,
+    ip: str = "",
+) -> dict[str, Any]:
+    """What ``user`` may do on one stored ``record`` and why: per record action the permission service's own
+    verdict (the grant, its context and record rule on this record), and per workflow transition a person may
+    take whether a role grants it on this record and whether the record's state allows it now.
+
+    :raises NotFound: unknown app or entity.
+    """
+    entity = snapshot.entity(app, entity_name)
+    now = as_utc(now)
+    permissions = PermissionService(clock=lambda: now)
+    actor = actor_for_user(session, user, ip)
+    inactive = f"{user.username} is not active and cannot sign in"
+
+    def verdict(check) -> dict[str, Any]:
+        try:
+            check()
+        except PermissionDenied as exc:
+            return {"allowed": False, "reason": exc.message}
+        return {"allowed": user.active, "reason": None if user.active else inactive}
+
+    actions = {
+        action: verdict(lambda a=action: permissions.authorize(actor, entity, a, record))
+        for action in RECORD_ACTIONS
+    }
+    transitions = []
+    workflow = entity.workflow
+    if workflow is not None:
+        state = record.get(workflow.state_field)
+        for t in workflow.transitions.values():
+            if t.automatic:
+                continue
+            granted = verdict(lambda t=t: permissions.authorize_transition(actor, entity, t.name, record))
+            transitions.append({"name": t.name, "label": t.label, "from_here": state in t.sources, **granted})
+    return {
+        "record_id": record.get("id"),
+        "actions": actions,
+        "transitions": transitions,
+        "hidden_fields": sorted(permissions.hidden_fields(actor, entity)),
+    }

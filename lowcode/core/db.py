@@ -1,14 +1,17 @@
 """The database: engine set-up per dialect and explicit transactions.
 
 SQLite runs in WAL mode with ``synchronous=FULL`` and a busy timeout; write transactions start with
-``BEGIN IMMEDIATE`` so two writers queue instead of failing half-way with "database is locked".
+``BEGIN IMMEDIATE`` so two writers queue instead of failing half-way with "database is locked". Threads of
+one process queue first in the file's :class:`~lowcode.core.write_queue.WriteQueue` (arrival order), so
+they never sleep in SQLite's busy handler; other processes meet them at SQLite's lock.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -20,9 +23,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lowcode.core.budget import current_budget, install_budget, is_over_budget, spent_limit
 from lowcode.core.jsonutil import dumps
+from lowcode.core.write_queue import QueueSlot, WriteQueue, queue_for
 from lowcode.errors import QueryTooCostly, ServerBusy
 
 WRITE_OPTION = "lowcode_write"
+_slot: ContextVar[QueueSlot | None] = ContextVar("lowcode_write_slot", default=None)
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,8 @@ class Database:
         self.engine = _make_engine(url, busy_timeout_ms, echo, pool or PoolSettings())
         install_budget(self.engine, WRITE_OPTION)
         self.dialect = self.engine.dialect.name
+        self.write_queue: WriteQueue | None = _queue_of(self.engine)
+        self._queue_timeout_s = busy_timeout_ms / 1000
         self._reader = sessionmaker(bind=self.engine, expire_on_commit=False)
         self._writer = sessionmaker(
             bind=self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
@@ -57,15 +64,22 @@ class Database:
         transaction once the failed one is rolled back (e.g. logging why a rule refused the write).
         """
         try:
-            with _costs_mapped(write=True), self._writer() as session, session.begin():
+            with self._queued(), _costs_mapped(write=True), self._writer() as session, session.begin():
                 yield session
         except Exception as exc:
             pending = getattr(exc, "after_rollback", None)
             if pending:
-                with self._writer() as session, session.begin():
+                with self._queued(), self._writer() as session, session.begin():
                     for record in pending:
                         record(session)
             raise
+
+    def _queued(self):
+        """The transaction's place in the write queue: taken at its BEGIN (``_on_begin``), given back when
+        the session is closed - after COMMIT or ROLLBACK, however the block ends."""
+        if self.write_queue is None:
+            return nullcontext()
+        return _holding_slot(QueueSlot(self.write_queue, self._queue_timeout_s))
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -79,6 +93,23 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+@contextmanager
+def _holding_slot(slot: QueueSlot) -> Iterator[None]:
+    token = _slot.set(slot)
+    try:
+        yield
+    finally:
+        _slot.reset(token)
+        slot.give_back()
+
+
+def _queue_of(engine: sa.Engine) -> WriteQueue | None:
+    """The process-wide write queue of a SQLite file (none for PostgreSQL or an in-memory database)."""
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return None
+    return queue_for(engine.url.database)
 
 
 @contextmanager
@@ -148,4 +179,10 @@ def _configure_sqlite(engine: sa.Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         write = conn.get_execution_options().get(WRITE_OPTION, False)
+        slot = _slot.get() if write else None
+        if slot is not None:
+            try:
+                slot.take()
+            except sqlite3.OperationalError as exc:  # the turn did not come within the busy timeout
+                raise sa.exc.OperationalError("BEGIN IMMEDIATE", None, exc) from exc
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")

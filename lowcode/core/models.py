@@ -312,6 +312,22 @@ class AppInstall(Base):
     installed_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
 
+class UpgradeUpload(Base):
+    """A bundle uploaded for a template upgrade, kept between the plan page and the apply step so the page
+    posts back only a random token (stored as its SHA-256) and the choices. Owned by the user who uploaded it,
+    for one app, until ``expires_at``."""
+
+    __tablename__ = "lc_upgrade_upload"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    app: Mapped[str] = mapped_column(sa.String(64))
+    username: Mapped[str] = mapped_column(sa.String(150))
+    bundle: Mapped[str] = mapped_column(sa.Text)
+    """The bundle as JSON text (read back exactly: numbers as Decimal)."""
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), index=True)
+
+
 class Sandbox(Base):
     """A sandbox app: a copy of a live app's definitions (and a sample of its data) made to try changes on
     before they are published to the live app as one change set."""

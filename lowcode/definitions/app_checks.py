@@ -40,6 +40,11 @@ def entity_errors_in_app(doc: Mapping[str, Any], docs: AppDocuments) -> Errors:
         for name in group:
             if name not in fields:
                 _add(errors, f"{prefix}/unique_together/{i}", f"unknown field '{name}'")
+    columns = docs.columns(doc["name"])
+    for i, group in enumerate(doc.get("indexes", [])):
+        for name in group:
+            if name not in columns:
+                _add(errors, f"{prefix}/indexes/{i}", f"'{name}' is not a stored field of {doc['name']}")
     title = doc.get("title_field")
     if title and title not in fields:
         _add(errors, f"{prefix}/title_field", f"unknown field '{title}'")

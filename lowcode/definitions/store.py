@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from lowcode.core.models import Definition, DefinitionVersion, utcnow
+from lowcode.core.models import Definition, DefinitionVersion, DraftStep, utcnow
 from lowcode.definitions.checks import app_errors_for
 from lowcode.definitions.published import (
     DEFINITIONS_COUNTER,
@@ -25,7 +25,7 @@ from lowcode.definitions.published import (
 )
 from lowcode.definitions.tables import refuse_table_clash, restorable_trash
 from lowcode.definitions.validate import validate_document
-from lowcode.errors import DefinitionInvalid, NotFound, SchemaChangeRefused
+from lowcode.errors import BadRequest, DefinitionInvalid, NotFound, SchemaChangeRefused
 from lowcode.runtime.compiler import CompiledEntity, compile_entity
 from lowcode.runtime.ddl import apply_plan
 from lowcode.runtime.schema_plan import NO_OPTIONS, PublishOptions, SchemaPlan, plan_entity
@@ -121,6 +121,24 @@ def save_draft(session: Session, app: str, kind: str, name: str, body: Any) -> D
     found.updated_at = utcnow()
     session.flush()
     return found
+
+
+def delete_unpublished(session: Session, app: str, kind: str, name: str) -> None:
+    """Delete a definition that was never published (its draft and the designer's steps of it); a published
+    one is kept (its versions are history: disable or change it instead).
+
+    :raises NotFound: no such definition; :raises BadRequest: it has been published.
+    """
+    found = _require(session, app, kind, name)
+    if found.published_version is not None:
+        raise BadRequest(
+            f"{kind} '{name}' has been published: it cannot be deleted, only changed or disabled"
+        )
+    session.execute(
+        sa.delete(DraftStep).where(DraftStep.app == app, DraftStep.kind == kind, DraftStep.name == name)
+    )
+    session.delete(found)
+    session.flush()
 
 
 def publish(

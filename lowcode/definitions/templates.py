@@ -1,9 +1,12 @@
 """App templates: a bundle of definitions (+ demo data) imported, published and exported as JSON.
 
 A bundle on disk is a folder: ``app.json``, ``entities/*.json``, ``forms/*.json``, ``views/*.json``,
-``roles/*.json``, ``rules/*.json``, ``workflows/*.json``, ``demo_data/*.json`` (``{"entity": "...", "records": [...]}``). The same bundle travels over the API as one
-JSON document: ``{"app": {...}, "entities": [...], "forms": [...], "views": [...], "demo_data": [...]}``.
-Demo records may carry ``"_key"``; a link value ``{"$key": "k"}`` refers to the record with that key.
+``roles/*.json``, ``rules/*.json``, ``workflows/*.json``, ``demo_data/*.json`` (``{"entity": "...", "records":
+[...]}``), optionally ``manifest.json`` (template, version). The same bundle travels over the API as one JSON
+document (``{"app": {...}, "entities": [...], ..., "demo_data": [...]}``) or as a zip of those files
+(:mod:`lowcode.definitions.bundle_files`). Demo records may carry ``"_key"``; a link value ``{"$key": "k"}``
+refers to the record with that key. An install is checked whole first (:mod:`lowcode.definitions.bundle_check`)
+and recorded in ``lc_app_install`` (:mod:`lowcode.definitions.installs`), the base of later upgrades.
 """
 
 from __future__ import annotations
@@ -14,17 +17,13 @@ from typing import Any
 
 from lowcode.core.jsonutil import dumps, loads_exact
 from lowcode.definitions import store
-from lowcode.errors import BadRequest, ValidationFailed
+from lowcode.definitions.bundle_check import require_valid_bundle
+from lowcode.definitions.bundle_files import MANIFEST, SECTIONS, bundle_documents, manifest_of
+from lowcode.definitions.installs import export_manifest, record_install
+from lowcode.errors import BadRequest, BulkFailed, DefinitionInvalid, NotFound, ValidationFailed
 from lowcode.runtime.context import WriteContext
 
-SECTIONS = {
-    "entities": "entity",
-    "forms": "form",
-    "views": "view",
-    "roles": "role",
-    "rules": "rule",
-    "workflows": "workflow",
-}
+__all__ = ["SECTIONS", "export_bundle", "install_bundle", "load_bundle", "write_bundle"]
 
 
 def load_bundle(path: str | Path) -> dict[str, Any]:
@@ -39,6 +38,8 @@ def load_bundle(path: str | Path) -> dict[str, Any]:
         folder = path / section
         files = sorted(folder.glob("*.json")) if folder.is_dir() else []
         bundle[section] = [loads_exact(f.read_text(encoding="utf-8"), 64) for f in files]
+    if (path / MANIFEST).is_file():
+        bundle["manifest"] = loads_exact((path / MANIFEST).read_text(encoding="utf-8"), 64)
     return bundle
 
 
@@ -49,13 +50,22 @@ def install_bundle(
     bundle: Any,
     with_demo: bool = True,
     settings: Mapping[str, Any] | None = None,
+    new_app: bool = False,
 ) -> dict[str, Any]:
-    """Save every definition as a draft, publish them together, then create the demo records through
-    the record service. Runs in the caller's transaction: all or nothing. ``settings``: the deployment's
-    (the publish checks webhook URLs against its allow-list)."""
-    if not isinstance(bundle, dict) or not isinstance(bundle.get("app"), dict) or "name" not in bundle["app"]:
-        raise BadRequest("A template bundle needs an 'app' definition with a name")
+    """Check the whole bundle, save every definition as a draft, publish them together, record the install,
+    then create the demo records through the record service. Runs in the caller's transaction: all or
+    nothing. ``settings``: the deployment's (the publish checks webhook URLs against its allow-list);
+    ``new_app``: refuse an app name already in use (imports; the CLI and older callers may reinstall).
+
+    :raises DefinitionInvalid: every problem by file and JSON path, before anything changed.
+    """
+    require_valid_bundle(bundle, settings)
     app = bundle["app"]["name"]
+    if new_app and store.list_definitions(ctx.session, app):
+        raise DefinitionInvalid(
+            f"An app named '{app}' exists already: import under another name, or upgrade it",
+            fields={"app.json: $.name": [f"'{app}' is in use"]},
+        )
     store.save_draft(ctx.session, app, "app", app, bundle["app"])
     for section, kind in SECTIONS.items():
         for doc in bundle.get(section) or []:
@@ -64,6 +74,16 @@ def install_bundle(
             store.save_draft(ctx.session, app, kind, doc["name"], doc)
     published = store.publish_drafts(
         ctx.session, app, ctx.actor.username, note="template import", settings=settings
+    )
+    manifest = manifest_of(bundle)
+    documents = bundle_documents({k: v for k, v in bundle.items() if k != "demo_data"})
+    record_install(
+        ctx.session,
+        app,
+        str(manifest.get("template") or app),
+        str(manifest.get("version") or ""),
+        documents,
+        ctx.actor.username,
     )
     created = 0
     if with_demo and bundle.get("demo_data"):
@@ -79,23 +99,50 @@ def install_bundle(
 
 
 def _create_demo(ctx: WriteContext, records, app: str, demo: list[dict[str, Any]]) -> int:
+    """Create the demo records block by block through the record service's bulk creates (``create_many``,
+    all or nothing); a record naming a ``$key`` of a record still waiting in the batch sends the batch first."""
     keys: dict[str, int] = {}
     count = 0
     for block in demo:
         entity = block.get("entity")
+        batch: list[tuple[int, dict[str, Any], Any]] = []
         for i, raw in enumerate(block.get("records") or []):
+            if _keys_named(raw) & {key for _, _, key in batch}:
+                count += _send_demo(ctx, records, app, entity, batch, keys)
+                batch = []
             data = _resolve_keys(dict(raw), keys)
-            key = data.pop("_key", None)
-            try:
-                created = records.create(ctx, app, entity, data)
-            except ValidationFailed as exc:
-                raise ValidationFailed(
-                    f"Demo record {entity}[{i}] is not valid: {exc.fields}", exc.fields
-                ) from exc
-            if key:
-                keys[key] = created["id"]
-            count += 1
+            batch.append((i, data, data.pop("_key", None)))
+        count += _send_demo(ctx, records, app, entity, batch, keys)
     return count
+
+
+def _send_demo(ctx: WriteContext, records, app: str, entity: str, batch: list, keys: dict[str, int]) -> int:
+    """Create one batch of demo records (``(index, data, key)``); note each created key's id."""
+    if not batch:
+        return 0
+    try:
+        outcome = records.create_many(ctx, app, entity, [data for _, data, _ in batch])
+    except BulkFailed as exc:
+        index, error = exc.failures[0]
+        raise ValidationFailed(
+            f"Demo record {entity}[{batch[index][0]}] is not valid: {error.fields or error.message}",
+            error.fields,
+        ) from exc
+    for n, (_, _, key) in enumerate(batch):
+        if key:
+            keys[key] = outcome.records[n]["id"]
+    return len(batch)
+
+
+def _keys_named(value: Any) -> set[str]:
+    """The ``$key`` references inside a demo record."""
+    if isinstance(value, dict):
+        if set(value) == {"$key"}:
+            return {value["$key"]}
+        return set().union(*(_keys_named(v) for v in value.values()))
+    if isinstance(value, list):
+        return set().union(*(_keys_named(v) for v in value))
+    return set()
 
 
 def _resolve_keys(value: Any, keys: dict[str, int]) -> Any:
@@ -110,12 +157,15 @@ def _resolve_keys(value: Any, keys: dict[str, int]) -> Any:
     return value
 
 
-def export_bundle(session, app: str) -> dict[str, Any]:
-    """The published definitions of an app as a bundle (no data)."""
+def export_bundle(session, app: str, version: str | None = None) -> dict[str, Any]:
+    """The published definitions of an app as a bundle (no data), with its manifest. :raises NotFound:"""
     docs = store.published_app_documents(session, app)
     if app not in docs.get("app", {}):
-        raise BadRequest(f"No published app '{app}'")
-    bundle: dict[str, Any] = {"app": docs["app"][app]}
+        raise NotFound(f"No published app '{app}'")
+    bundle: dict[str, Any] = {
+        "manifest": export_manifest(session, app, version, docs),
+        "app": docs["app"][app],
+    }
     for section, kind in SECTIONS.items():
         bundle[section] = [docs.get(kind, {})[n] for n in sorted(docs.get(kind, {}))]
     return bundle
@@ -128,6 +178,8 @@ def write_bundle(bundle: dict[str, Any], path: str | Path) -> None:
         path.write_text(dumps(bundle, indent=2), encoding="utf-8")
         return
     path.mkdir(parents=True, exist_ok=True)
+    if bundle.get("manifest"):
+        (path / MANIFEST).write_text(dumps(bundle["manifest"], indent=2) + "\n", encoding="utf-8")
     (path / "app.json").write_text(dumps(bundle["app"], indent=2) + "\n", encoding="utf-8")
     for section in SECTIONS:
         folder = path / section

@@ -10,18 +10,26 @@ from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from lowcode.api.edge import services, unit_of_work
+from lowcode.auth.design_access import sandbox_of
 from lowcode.definitions import store
+from lowcode.definitions.app_names import require_free_app_name
+from lowcode.definitions.installs import installed
+from lowcode.designer.app_menu import menu_with_table
 from lowcode.designer.blueprint import bp, design_work, scoped_design_work
+from lowcode.designer.history import DraftHistory
 from lowcode.designer.panels import read_label
 from lowcode.designer.workspace import design_scope
 from lowcode.errors import DefinitionInvalid
 from lowcode.pages.i18n import current_language
 from lowcode.pages.security import require_csrf
+from lowcode.sandbox.access import sandboxes_of
+from lowcode.sandbox.making import DEFAULT_SAMPLE, default_name
 
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 
 
-def _posted_key() -> str:
+def posted_key() -> str:
+    """The posted ``name`` of a new definition. :raises DefinitionInvalid: not a key."""
     key = request.form.get("name", "").strip()
     if not KEY.match(key):
         raise DefinitionInvalid(
@@ -47,15 +55,33 @@ def apps():
 
 @bp.post("")
 def create_app():
-    """Create an app (administrators): its app definition as a draft, opened in the designer."""
+    """Create an app (administrators): its app definition, published; with a first table (``table``,
+    ``table_label:<lang>``) as drafts - the table, its form and list view - listed in the app's first menu
+    group. Then the app's settings page (menu groups, home work queues), where the creator goes on."""
     require_csrf()
     with unit_of_work(write=True, source="page") as ctx:
-        services().permissions.authorize_platform(ctx.actor, "create apps")
-        name = _posted_key()
+        svc = services()
+        svc.permissions.authorize_platform(ctx.actor, "create apps")
+        name = posted_key()
+        require_free_app_name(name, svc.reserved_app_names)
+        if store.list_definitions(ctx.session, name):
+            raise DefinitionInvalid(_("An app with this name exists already"), {"name": [name]})
+        table = request.form.get("table", "").strip()
+        if table and not KEY.match(table):
+            raise DefinitionInvalid(
+                _("A name is lower-case letters, digits and _ and starts with a letter"), {"table": [table]}
+            )
         body = {"schema_version": 1, "name": name, "label": read_label(request.form, "label") or {"en": name}}
+        if table:
+            body = menu_with_table(body, table)
         store.save_draft(ctx.session, name, "app", name, body)
         store.publish(ctx.session, name, "app", name, ctx.actor.username, "created in the designer")
-    return redirect(url_for("designer.app", app=name), code=303)
+        if table:
+            history = DraftHistory(ctx.session, name, ctx.actor.username)
+            label = read_label(request.form, "table_label")
+            for kind, doc in new_entity_documents(table, label, child=False).items():
+                history.create(kind, doc["name"], doc, f"created {kind} {doc['name']}")
+    return redirect(url_for("designer.app_settings", app=name, created=1), code=303)
 
 
 @bp.get("/<app>")
@@ -86,6 +112,12 @@ def app(app: str):
             entities=entities,
             pending=sorted(pending),
             app_wide=dc.scope is None,
+            sandbox=sandbox_of(dc.ctx.session, app),
+            sandboxes=sandboxes_of(dc.ctx.session, app) if dc.scope is None else [],
+            default_sandbox=default_name(app),
+            default_sample=DEFAULT_SAMPLE,
+            platform=dc.ctx.actor.is_admin,
+            installed=installed(dc.ctx.session, app) is not None,
         )
 
 
@@ -119,12 +151,16 @@ def new_entity_documents(name: str, label: dict[str, str], child: bool) -> dict[
 def create_entity(app: str):
     """A new entity (with its form and list view) as drafts, opened in the entity designer."""
     with design_work(app) as dc:
-        name = _posted_key()
+        name = posted_key()
         if name in dc.workspace.entities():
             raise DefinitionInvalid(_("This app already has a table with that name"), {"name": [name]})
-        for kind, body in new_entity_documents(
-            name, read_label(request.form, "label"), request.form.get("child") == "1"
-        ).items():
+        child = request.form.get("child") == "1"
+        for kind, body in new_entity_documents(name, read_label(request.form, "label"), child).items():
             dc.history.create(kind, body["name"], body, f"created {kind} {body['name']}")
             dc.audit(kind, body["name"], "created")
+        if not child:
+            state = dc.history.state("app", app)
+            listed = menu_with_table(state.body, name)
+            if listed != state.body:
+                dc.history.edit("app", app, state.seq, listed, f"listed {name} in the menu")
     return redirect(url_for("designer.entity", app=app, name=name), code=303)

@@ -15,6 +15,8 @@ from lowcode.errors import BadRequest
 
 PREFIX = re.compile(r"^[a-z][a-z0-9_]{0,47}(/[0-9]{1,3}){1,20}$")
 """A row's prefix: the condition's name and the row's place (``filter/1/0``)."""
+SUGGEST = re.compile(r"^vars-[a-z][a-z0-9_]{0,47}$")
+"""The id of a list of variables the row's value offers (``_suggest``, a rule's ``where``)."""
 
 
 def posted_values(form, prefix: str) -> list[str]:
@@ -31,7 +33,12 @@ def condition_row(app: str, name: str):
         prefix = request.form.get("_row", "")
         if not PREFIX.match(prefix):
             raise BadRequest("The row names no place in a condition ('_row', such as filter/0)")
-        builder = ConditionBuilder.for_entity(AppDocuments(dc.workspace.docs), name, dc.workspace.language)
+        suggest = request.form.get("_suggest", "")
+        if suggest and not SUGGEST.match(suggest):
+            raise BadRequest("'_suggest' names no list of variables (such as vars-where)")
+        builder = ConditionBuilder.for_entity(
+            AppDocuments(dc.workspace.docs), name, dc.workspace.language, suggest=suggest
+        )
         field, op = request.form.get(f"c:{prefix}/field", ""), request.form.get(f"c:{prefix}/op", "")
         row = builder.row(prefix, field, op, posted_values(request.form, prefix))
         draw = get_template_attribute("designer/_conditions.html", "condition_row")

@@ -90,6 +90,8 @@ class Row:
     input_type: str = "text"
     choices: list[tuple[str, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    suggest: str = ""
+    """The id of a list of variables offered as values (a rule's ``$record.x``); values are then text."""
     is_group = False
 
 
@@ -117,19 +119,29 @@ class ConditionBuilder:
     """Builds and reads the visual condition builder over the ``fields`` a condition may test."""
 
     def __init__(
-        self, fields: Sequence[ConditionField], language: str, scope: Mapping[str, Shape] = CONDITION_SCOPE
+        self,
+        fields: Sequence[ConditionField],
+        language: str,
+        scope: Mapping[str, Shape] = CONDITION_SCOPE,
+        suggest: str = "",
     ):
         self.fields = {f.name: f for f in fields}
         self.language = language
         self.scope = scope
         self.kinds = {f.name: f.kind for f in fields}
+        self.suggest = suggest
 
     @classmethod
     def for_entity(
-        cls, docs: AppDocuments, entity: str, language: str, scope: Mapping[str, Shape] = CONDITION_SCOPE
+        cls,
+        docs: AppDocuments,
+        entity: str,
+        language: str,
+        scope: Mapping[str, Shape] = CONDITION_SCOPE,
+        suggest: str = "",
     ) -> ConditionBuilder:
         """A builder over an entity's fields as the documents have them (drafts included), select fields
-        with their choices by label."""
+        with their choices by label; ``suggest``: the id of the list of variables its value inputs offer."""
         kinds = docs.kinds(entity)
         fields = []
         for name, cf in docs.typed_fields(entity).items():
@@ -142,7 +154,7 @@ class ConditionBuilder:
             )
             fields.append(ConditionField(name, cf.fdef.label_for(language), kinds[name], choices))
         fields += [ConditionField(n, n, k) for n, k in kinds.items() if n not in docs.typed_fields(entity)]
-        return cls(fields, language, scope)
+        return cls(fields, language, scope, suggest)
 
     # -- document -> rows ------------------------------------------------------------------------------
     def rows(self, doc: Any, prefix: str, errors: Mapping[str, list[str]] | None = None) -> GroupNode:
@@ -189,6 +201,7 @@ class ConditionBuilder:
         elif op not in allowed:
             operators.append((op, f"? {op}"))
         row = Row(prefix, name, op, values, field_list, operators, "none", errors=list(errors or ()))
+        row.suggest = self.suggest
         _shape_value(row, known, op)
         return row
 
@@ -307,7 +320,7 @@ def _shape_value(row: Row, known: ConditionField | None, op: str) -> None:
     if kind == "boolean":
         choices = [("true", str(_l("yes"))), ("false", str(_l("no")))]
     variable = any(v.startswith("$") for v in row.values)
-    row.input_type = "text" if variable else INPUT_TYPES.get(kind, "text")
+    row.input_type = "text" if variable or row.suggest else INPUT_TYPES.get(kind, "text")
     row.choices = choices
     if arity == "none":
         row.widget, row.values = "none", []

@@ -10,6 +10,7 @@ from typing import Any
 from flask import redirect, render_template, request, url_for
 
 from lowcode.core.numbers import digits_to_int
+from lowcode.definitions.checks import AppDocuments
 from lowcode.definitions.trash import list_trash
 from lowcode.designer import follow
 from lowcode.designer.app_designer import new_entity_documents
@@ -67,6 +68,8 @@ def render_entity(
     state = dc.history.state(KIND, name)
     doc = state.body
     ws = dc.workspace
+    stored = AppDocuments({**ws.docs, "entity": {**ws.docs.get("entity", {}), name: doc}}).columns(name)
+    labels = {f["name"]: ws.label(f, f["name"]) for f in doc.get("fields") or ()}
     fields = [
         {
             "key": f["name"],
@@ -89,6 +92,8 @@ def render_entity(
         "trash": _restorable(dc, name),
         "view": ws.view_of(name),
         "form": ws.form_of(name),
+        "indexes": [[labels.get(k, k) for k in group] for group in doc.get("indexes") or ()],
+        "index_fields": [(f["key"], f["label"]) for f in fields if f["key"] in stored],
     }
     return render_template("designer/entity.html", p=page), status
 
@@ -113,9 +118,10 @@ def entity(app: str, name: str):
         return render_entity(dc, name, request.args.get("field"))
 
 
-def _change(app: str, name: str, change, selected: str | None = None):
+def change_entity(app: str, name: str, change, selected: str | None = None, after=None):
     """Apply ``change(dc, body) -> (new body, summary, selected, rename)`` to the draft; a refusal shows the
-    designer again with every error at its path, nothing saved."""
+    designer again with every error at its path, nothing saved. ``after(dc)``: the response of a saved change
+    (default: the entity designer, with the selected field's panel)."""
     with design_work(app, name) as dc:
         base = posted_base()
         body = dc.history.state(KIND, name).body
@@ -123,6 +129,8 @@ def _change(app: str, name: str, change, selected: str | None = None):
             new_body, summary, selected, rename = change(dc, body)
         except KeyError as exc:
             raise NotFound(f"No field '{exc.args[0]}' in entity '{name}'") from None
+        except DefinitionInvalid as exc:
+            return render_entity(dc, name, selected, exc.fields, 422)
         try:
             with dc.ctx.session.begin_nested():
                 dc.history.edit(KIND, name, base, new_body, summary, rename)
@@ -130,7 +138,7 @@ def _change(app: str, name: str, change, selected: str | None = None):
         except DefinitionInvalid as exc:
             return render_entity(dc, name, selected, exc.fields, 422)
         dc.audit(KIND, name, summary)
-        return _after(dc, name, selected)
+        return after(dc) if after else _after(dc, name, selected)
 
 
 @bp.post("/<app>/entity/<name>/fields")
@@ -146,7 +154,7 @@ def add(app: str, name: str):
             _new_child_entity(dc, new, key, label)
         return new, f"added field {key}", key, None
 
-    return _change(app, name, change)
+    return change_entity(app, name, change)
 
 
 def _new_child_entity(dc: DesignContext, body: dict, key: str, label: dict) -> None:
@@ -173,7 +181,7 @@ def move(app: str, name: str, key: str):
             raise BadRequest("Say where the field goes: 'position' or 'direction' up/down")
         return move_field(body, key, position), f"moved field {key}", key, None
 
-    return _change(app, name, change)
+    return change_entity(app, name, change)
 
 
 @bp.post("/<app>/entity/<name>/fields/<key>")
@@ -188,7 +196,7 @@ def update(app: str, name: str, key: str):
         new, new_key = update_field(body, key, ftype, request.form)
         return new, f"changed field {key}", new_key, (key, new_key) if new_key != key else None
 
-    return _change(app, name, change, key)
+    return change_entity(app, name, change, key)
 
 
 @bp.post("/<app>/entity/<name>/fields/<key>/delete")
@@ -200,7 +208,7 @@ def delete(app: str, name: str, key: str):
             raise KeyError(key)
         return remove_field(body, key), f"removed field {key}", None, None
 
-    return _change(app, name, change)
+    return change_entity(app, name, change)
 
 
 @bp.post("/<app>/entity/<name>/undo")

@@ -125,7 +125,7 @@ def update_field(doc: Doc, key: str, ftype: FieldType, form: Mapping[str, str]) 
 
 def renamed_in_entity(doc: Doc, old: str, new: str) -> Doc:
     """What the entity itself says of a renamed field, said of its new key: formulas reading it (token by
-    token), the series' date field, fetch-from links, the title field and unique groups."""
+    token), the series' date field, fetch-from links, the title field, unique groups and indexes."""
     doc = copy.deepcopy(doc)
     for field in doc.get("fields") or ():
         options = field.get("options") or {}
@@ -138,8 +138,9 @@ def renamed_in_entity(doc: Doc, old: str, new: str) -> Doc:
             fetch["link"] = new
     if doc.get("title_field") == old:
         doc["title_field"] = new
-    if "unique_together" in doc:
-        doc["unique_together"] = [[new if k == old else k for k in group] for group in doc["unique_together"]]
+    for key in ("unique_together", "indexes"):
+        if key in doc:
+            doc[key] = [[new if k == old else k for k in group] for group in doc[key]]
     return doc
 
 

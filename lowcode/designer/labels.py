@@ -62,7 +62,70 @@ PROPERTY_LABELS = {
     "fetch_from": _l("Fetch from a linked record"),
     "link": _l("Through the link"),
     "max_files": _l("Most files"),
+    "when": _l("Only when (expression)"),
+    "values": _l("Values (field = expression)"),
+    "message": _l("Message"),
+    "where": _l("Which records (condition)"),
+    "as": _l("Name in later actions"),
+    "limit": _l("At most"),
+    "lock": _l("Lock the records"),
+    "expect": _l("Expected matches"),
+    "missing_message": _l("Message when none match"),
+    "into": _l("Into the list"),
+    "children": _l("Lines"),
+    "set": _l("Set (field = expression)"),
+    "guard": _l("Guard (expression)"),
+    "refuse_message": _l("Message when the guard refuses"),
+    "key": _l("Key (field = expression)"),
+    "insert": _l("Values of a new record"),
+    "to": _l("Recipients"),
+    "title": _l("Title"),
+    "body": _l("Text"),
+    "url": _l("Address (URL)"),
+    "method": _l("Method"),
+    "headers": _l("Headers"),
+    "payload": _l("Payload (name = expression)"),
+    "topic": _l("Topic"),
+    "personal": _l("Personal data (masked in copies)"),
 }
+
+
+RULE_ACTION_LABELS = {
+    "set_fields": _l("Set fields of the record"),
+    "refuse": _l("Refuse the change"),
+    "for_each_child": _l("For each line"),
+    "for_each_record": _l("For each matching record"),
+    "collect": _l("Collect values"),
+    "create_record": _l("Create a record"),
+    "update_records": _l("Update matching records"),
+    "upsert": _l("Update or create a record"),
+    "notify": _l("Notify users"),
+    "call_webhook": _l("Call a webhook"),
+    "publish_event": _l("Publish an event"),
+}
+"""Names of the rule actions in the rule designer's palette (a new action shows by its key)."""
+
+
+def rule_action_label(key: str) -> str:
+    """The palette's name of a rule action."""
+    return str(RULE_ACTION_LABELS.get(key) or key.replace("_", " ").capitalize())
+
+
+ACTION_PROPERTY_LABELS = {
+    "collect": {"value": _l("Value collected from each record")},
+    "notify": {"link": _l("Link (empty: the record's page)")},
+    "update_records": {"set": _l("Set on each matching record")},
+    "upsert": {"key": _l("Find the record by (field = expression)")},
+    "create_record": {"children": _l("Lines of the new record")},
+}
+"""Property labels of rule actions where the shared :data:`PROPERTY_LABELS` (written for field panels) do not
+fit: per action type, per property."""
+
+
+def rule_property_label(action: str, key: str) -> str:
+    """The panel's name of property ``key`` of a rule action of type ``action``."""
+    own = ACTION_PROPERTY_LABELS.get(action, {}).get(key)
+    return str(own) if own is not None else property_label(key)
 
 
 def type_label(key: str) -> str:
@@ -115,3 +178,21 @@ KIND_LABELS = {
 def kind_label(key: str) -> str:
     """A definition kind as people call it (``entity`` -> table)."""
     return str(KIND_LABELS.get(key) or key)
+
+
+GRANT_ACTION_LABELS = {
+    "read": _l("See"),
+    "create": _l("Add"),
+    "update": _l("Edit"),
+    "delete": _l("Delete"),
+    "export": _l("Export"),
+    "import": _l("Import"),
+    "approve": _l("Approve"),
+    "configure": _l("Design"),
+}
+"""The grant actions as the role designer's grid names them (the key is shown beside)."""
+
+
+def grant_action_label(key: str) -> str:
+    """A grant action in the reader's language."""
+    return str(GRANT_ACTION_LABELS.get(key) or key)

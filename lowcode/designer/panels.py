@@ -6,11 +6,14 @@ the designer without designer code. The widget of a property follows from its sc
 ``boolean`` -> a checkbox, ``integer`` -> a whole number, a label (``lowcode:common#/$defs/label``) -> one box
 per language, an array of objects -> rows with add and remove, a nested object -> a group; an ``x-widget``
 annotation names what the schema cannot say (``entity``: an entity of the app, ``expression``: a formula
-checked as you type, ``field``: a field of the same entity, ...), and the designer supplies the choices.
+checked as you type, ``field``: a field of the same entity, ``message``: a text per language, ...), and the
+designer supplies the choices. An object whose values are expressions (``{field: expression}``) is a ``map``
+of key/value rows; what no widget fits (a condition, ``oneOf`` shapes) is edited as ``json`` text.
 
 Posted names are ``p:<path>`` (``p:options/choices/0/value``); labels add ``:<language>``; a checkbox posts
 ``b:<path>`` beside it so that "unticked" is known; a row list posts ``n:<path>`` (its row count) and
-``del:<path>/<i>`` for rows to drop. Reading back never judges values: the definition's JSON Schema does that
+``del:<path>/<i>`` for rows to drop; a map posts ``p:<path>/<i>/key`` and ``p:<path>/<i>/value`` (a blank key
+drops the row). Reading back never judges values: the definition's JSON Schema does that
 when the draft is saved, and its errors come back by the same paths.
 """
 
@@ -20,7 +23,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from lowcode.core.jsonutil import dumps, loads_exact
 from lowcode.core.numbers import int_from_text
+from lowcode.errors import LowcodeError
 
 LABEL_REF = "lowcode:common#/$defs/label"
 LANGUAGES = ("en", "zh-CN")
@@ -43,6 +48,12 @@ class Input:
     choices: list[tuple[str, str]] = field(default_factory=list)
     children: list[Input] = field(default_factory=list)
     rows: list[list[Input]] = field(default_factory=list)
+    key_choices: list[tuple[str, str]] = field(default_factory=list)
+    """A map's keys as a choice (its schema's ``x-keys`` names the designer's choices), else free text."""
+    label: str | None = None
+    """The panel's label, where its designer gives one (else the shared property label)."""
+    model: Any = None
+    """What a designer's own widget draws (the rule panel's condition builder, recipients, lines)."""
 
 
 def widget_of(schema: Mapping[str, Any]) -> str:
@@ -64,6 +75,11 @@ def widget_of(schema: Mapping[str, Any]) -> str:
         return "rows" if items.get("type") == "object" else "tags"
     if kind == "object" and "properties" in schema:
         return "group"
+    if kind == "object":
+        extra = schema.get("additionalProperties")
+        return "map" if isinstance(extra, Mapping) and "type" in extra and _accepts_string(extra) else "json"
+    if kind is None and ("oneOf" in schema or "anyOf" in schema):
+        return "json"
     if schema.get("maxLength", 0) > 200:
         return "textarea"
     return "text"
@@ -84,6 +100,11 @@ def build_inputs(schema: Mapping[str, Any], value: Any, choices: Choices, path: 
             item.choices = choices(widget)
         if widget == "group":
             item.children = build_inputs(sub, value.get(key), choices, sub_path)
+        elif widget == "json" and item.value is not None:
+            item.value = dumps(item.value)
+        elif widget == "map":
+            item.value = dict(item.value) if isinstance(item.value, Mapping) else {}
+            item.key_choices = choices(sub["x-keys"]) if sub.get("x-keys") else []
         elif widget == "rows":
             rows = value.get(key) if isinstance(value.get(key), list) else []
             item.rows = [
@@ -93,7 +114,10 @@ def build_inputs(schema: Mapping[str, Any], value: Any, choices: Choices, path: 
     return inputs
 
 
-_STRUCTURED = frozenset({"group", "rows", "label", "checkbox", "integer", "text", "textarea", "tags"})
+_STRUCTURED = frozenset(
+    {"group", "rows", "label", "message", "checkbox", "integer", "text", "textarea", "tags", "json", "map"}
+)
+MAX_JSON_DEPTH = 32
 
 
 def read_inputs(schema: Mapping[str, Any], form: Mapping[str, str], path: str = "") -> dict[str, Any]:
@@ -115,8 +139,10 @@ def _read_one(schema: Mapping[str, Any], widget: str, form: Mapping[str, str], p
         if f"b:{path}" not in form:
             return _ABSENT
         return f"p:{path}" in form
-    if widget == "label":
+    if widget in ("label", "message"):
         return read_label(form, f"p:{path}") or _ABSENT
+    if widget == "map":
+        return _read_map(form, path)
     if widget == "group":
         if not any(name.startswith(f"p:{path}/") or name.startswith(f"b:{path}/") for name in form):
             return _ABSENT
@@ -132,6 +158,11 @@ def _read_one(schema: Mapping[str, Any], widget: str, form: Mapping[str, str], p
         return _integer(raw)
     if widget == "tags":
         return [part.strip() for part in raw.split(",") if part.strip()]
+    if widget == "json":
+        try:
+            return loads_exact(raw, MAX_JSON_DEPTH)
+        except LowcodeError:
+            return raw  # the schema refuses text where it wants an object, with its path
     if _accepts_integer(schema) and not _accepts_string(schema):
         return _integer(raw)
     return raw
@@ -157,6 +188,20 @@ def _read_rows(schema: Mapping[str, Any], form: Mapping[str, str], path: str) ->
     if f"add:{path}" in form:
         rows.append(new_row(schema.get("items") or {}, len(rows) + 1))
     return rows if rows or f"n:{path}" in form else _ABSENT
+
+
+def _read_map(form: Mapping[str, str], path: str) -> Any:
+    """A ``{key: value}`` object posted as rows (``n:<path>`` of them); rows with a blank key are left out."""
+    raw_count = form.get(f"n:{path}")
+    if raw_count is None:
+        return _ABSENT
+    count = int_from_text(raw_count) if raw_count.isdigit() else 0
+    result: dict[str, str] = {}
+    for i in range(min(count, MAX_ROWS)):
+        key = (form.get(f"p:{path}/{i}/key") or "").strip()
+        if key and f"del:{path}/{i}" not in form:
+            result[key] = (form.get(f"p:{path}/{i}/value") or "").strip()
+    return result
 
 
 def _integer(raw: str) -> Any:

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import current_app, redirect, render_template, request, url_for
 
+from lowcode.auth.security_log import log_event
 from lowcode.core.numbers import digits_to_int
 from lowcode.definitions import store
 from lowcode.definitions.tables import restorable_trash
@@ -144,7 +145,25 @@ def publish(app: str):
             return render_plan(dc, request.form, exc.message, exc.fields, 422)
         for outcome in published:
             dc.audit(outcome.kind, outcome.name, "published", version=outcome.version)
+            if outcome.kind == "role":  # a permission change: logged as the role editor logs it
+                log_role_published(dc, outcome.name, outcome.version)
     return redirect(url_for("designer.app", app=app, published=len(published)), code=303)
+
+
+def log_role_published(dc: DesignContext, role: str, version: int) -> None:
+    """The ``definition_published`` security event of a role (what its holders may do changed)."""
+    actor = dc.ctx.actor
+    log_event(
+        dc.ctx.session,
+        "definition_published",
+        username=actor.username,
+        user_id=actor.user_id,
+        ip=actor.ip,
+        app=dc.workspace.app,
+        role=role,
+        version=version,
+        rolled_back_to=None,
+    )
 
 
 @bp.post("/<app>/entity/<name>/trash/<int:trash_id>/restore")

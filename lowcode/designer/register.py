@@ -9,14 +9,24 @@ def register_designer(app: Flask) -> None:
     """Register ``/design/...`` (one module per designer attaches its views to the blueprint)."""
     from lowcode.designer import (  # noqa: F401 - the views
         app_designer,
+        app_settings,
+        bundles,
         condition_row,
         entity_designer,
+        entity_indexes,
         form_designer,
         form_preview,
         publishing,
+        role_designer,
+        role_explain,
+        rule_designer,
+        rule_list,
+        rule_runs,
+        sandbox,
         versions,
         view_designer,
         view_preview,
+        workflow_designer,
     )
     from lowcode.designer.blueprint import bp
 

@@ -79,6 +79,8 @@ def entity_usages(name: str, doc: Mapping[str, Any], search: Search) -> None:
     search.name("/title_field", name, doc.get("title_field"), Text("title field"))
     for i, group in enumerate(doc.get("unique_together") or []):
         search.names(f"/unique_together/{i}", name, group, Text("unique_together"))
+    for i, group in enumerate(doc.get("indexes") or []):
+        search.names(f"/indexes/{i}", name, group, Text("index"))
 
 
 def form_usages(name: str, doc: Mapping[str, Any], search: Search) -> None:

@@ -16,7 +16,7 @@ from lowcode.designer.follow import follow_fields
 from lowcode.designer.view_access import part_work
 from lowcode.errors import NotFound
 
-KINDS = frozenset({"entity", "form", "view"})
+KINDS = frozenset({"entity", "form", "view", "role", "workflow"})
 DRAFT = "draft"
 
 
@@ -37,7 +37,9 @@ def _side(dc, kind: str, name: str, which: str | None, bodies: dict[int, dict]):
 
 
 def _work(app: str, kind: str, name: str):
-    """An entity's designers, or its form's and list's, see their versions."""
+    """An entity's designers, or its form's and list's, see their versions; a workflow's, the app's designers."""
+    if kind == "workflow":
+        return design_work(app)
     return design_work(app, name) if kind == "entity" else part_work(app, kind, name)
 
 

@@ -13,6 +13,7 @@ from flask import redirect, render_template, request, url_for
 from lowcode.definitions.checks import AppDocuments
 from lowcode.designer.blueprint import DesignContext, bp, posted_base
 from lowcode.designer.conditions import ConditionBuilder
+from lowcode.designer.index_advice import wanted_index
 from lowcode.designer.view_access import KIND, view_work
 from lowcode.designer.view_edits import apply_edit, date_fields, kanban_fields, related_sources
 from lowcode.designer.view_preview import unpublished_fields
@@ -91,7 +92,17 @@ def view_page(dc: DesignContext, name: str, errors: dict, condition: Any = _UNSE
         "runtime_view": runtime_view[0] if runtime_view else None,
         "preview_url": url_for("designer.view_preview", app=ws.app, name=name),
         "row_url": url_for("designer.condition_row", app=ws.app, name=entity),
+        "index_advice": _index_advice(dc, doc, docs, label),
     }
+
+
+def _index_advice(dc: DesignContext, doc: dict, docs: AppDocuments, label) -> dict[str, Any] | None:
+    """The index this list wants and the table lacks (fields, their labels, the entity draft's step)."""
+    wanted = wanted_index(doc, docs)
+    if wanted is None:
+        return None
+    step = dc.history.state("entity", doc["entity"]).seq
+    return {"fields": wanted, "labels": [label(n) for n in wanted], "base": step}
 
 
 def _related(docs: AppDocuments, entry: dict, index: int, language: str) -> dict[str, Any]:

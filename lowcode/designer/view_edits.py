@@ -125,7 +125,7 @@ def edit_filter(edit: ViewEdit) -> str:
     builder = ConditionBuilder.for_entity(edit.docs, edit.entity, edit.language)
     parsed = builder.parse(edit.form, "filter")
     if parsed.errors:
-        raise DefinitionInvalid("The filter has problems", fields=parsed.errors, condition=parsed.doc)
+        raise DefinitionInvalid(Text("The filter has problems"), fields=parsed.errors, condition=parsed.doc)
     _set(edit.body, "filter", parsed.doc)
     return "changed the filter"
 

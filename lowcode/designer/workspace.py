@@ -1,5 +1,6 @@
 """What the designer works on: an app's definitions as they stand in the designer (each draft, else its
-published body), the choices its panels offer, and who may design what."""
+published body) and the choices its panels offer. Who may design what: :mod:`lowcode.auth.design_access`
+(re-exported here for the designer's modules)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from lowcode.auth.permissions import PermissionService
-from lowcode.core.texts import Text
+from lowcode.auth.design_access import design_scope, may_design_app, may_design_entity, require_design
 from lowcode.definitions import store
 from lowcode.definitions.published import published_app_documents
-from lowcode.errors import PermissionDenied
 from lowcode.fields.base import normalise_label, pick_label
 from lowcode.runtime.context import WriteContext
+
+__all__ = [
+    "Workspace",
+    "design_scope",
+    "in_scope",
+    "may_design_app",
+    "may_design_entity",
+    "require_design",
+]
 
 
 @dataclass(frozen=True)
@@ -104,53 +112,6 @@ class Workspace:
             return provider() if provider else []
 
         return choices
-
-
-def may_design_app(permissions: PermissionService, ctx: WriteContext, app: str) -> bool:
-    """Platform administrators, and holders of one of the app's admin roles."""
-    if ctx.actor.is_admin:
-        return True
-    entities = [e for (a, _n), e in ctx.snapshot.entities.items() if a == app]
-    return any(permissions.is_app_admin(ctx.actor, e) for e in entities[:1])
-
-
-def may_design_entity(permissions: PermissionService, ctx: WriteContext, app: str, entity: str) -> bool:
-    """App designers, and holders of a ``configure`` grant on the (published) entity."""
-    if may_design_app(permissions, ctx, app):
-        return True
-    compiled = ctx.snapshot.entities.get((app, entity))
-    return compiled is not None and permissions.may_configure(ctx.actor, compiled)
-
-
-def require_design(
-    permissions: PermissionService, ctx: WriteContext, app: str, entity: str | None = None
-) -> None:
-    """Refuse a user who may not design the app (or the entity). :raises PermissionDenied:"""
-    allowed = (
-        may_design_app(permissions, ctx, app)
-        if entity is None
-        else may_design_entity(permissions, ctx, app, entity)
-    )
-    if not allowed:
-        raise PermissionDenied(
-            Text(
-                "{user} may not design app '{app}': it needs the app's configure grant",
-                user=ctx.actor.username,
-                app=app,
-            )
-        )
-
-
-def design_scope(permissions: PermissionService, ctx: WriteContext, app: str) -> frozenset[str] | None:
-    """What of the app the user may design: None for all of it (app designers), else the names of the
-    published entities they hold a ``configure`` grant on (possibly none)."""
-    if may_design_app(permissions, ctx, app):
-        return None
-    return frozenset(
-        name
-        for (a, name), entity in ctx.snapshot.entities.items()
-        if a == app and permissions.may_configure(ctx.actor, entity)
-    )
 
 
 def in_scope(scope: frozenset[str] | None, kind: str, body: Mapping[str, Any]) -> bool:

@@ -12,6 +12,16 @@ from lowcode.fields.conversion import to_text
 
 PHONE_PATTERN = r"^\+?[0-9][0-9 \-().]{2,30}\Z"  # \Z, not $: $ also matches before a trailing newline
 
+PERSONAL = {
+    "personal": {
+        "type": "boolean",
+        "description": "Personal data: masked (a stable stand-in) where the app's data is copied, e.g. into a "
+        "sandbox",
+    }
+}
+"""The ``personal`` option of the text-like types (masked by :mod:`lowcode.sandbox.masking`)."""
+PERSONAL_ONLY = {"type": "object", "properties": PERSONAL, "additionalProperties": False}
+
 NO_NUL = ma.validate.Regexp(r"^[^\x00]*\Z", error="Text may not contain NUL characters.")
 """PostgreSQL text cannot hold NUL; refuse it on every database (a 422, not a database error)."""
 
@@ -45,6 +55,7 @@ class TextFieldType(FieldType):
                 "properties": {"en": {"type": "string"}, "zh-CN": {"type": "string"}},
                 "additionalProperties": False,
             },
+            **PERSONAL,
         },
         "additionalProperties": False,
     }
@@ -83,6 +94,8 @@ class LongTextFieldType(FieldType):
     kind = "text"
     widget = "textarea"
 
+    options_schema = PERSONAL_ONLY
+
     def column_type(self, fdef):
         return sa.Text()
 
@@ -100,6 +113,8 @@ class EmailFieldType(FieldType):
     kind = "text"
     widget = "email"
 
+    options_schema = PERSONAL_ONLY
+
     def column_type(self, fdef):
         return sa.String(254)
 
@@ -116,6 +131,8 @@ class PhoneFieldType(FieldType):
     type = "phone"
     kind = "text"
     widget = "tel"
+
+    options_schema = PERSONAL_ONLY
 
     def column_type(self, fdef):
         return sa.String(32)

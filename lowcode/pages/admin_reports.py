@@ -133,7 +133,7 @@ def admin_explain():
                 body = explain(
                     ctx.session, snapshot, user, args["app"], args["entity"], now=utcnow(), ip=args["ip"]
                 )
-                result = _readable(body, snapshot.entity(args["app"], args["entity"]), lang)
+                result = readable_explain(body, snapshot.entity(args["app"], args["entity"]), lang)
             except NotFound as exc:
                 message, status = exc.message, 404
     page = {
@@ -147,7 +147,7 @@ def admin_explain():
     return render_template("admin/explain.html", p=page), status
 
 
-def _readable(body: dict[str, Any], entity: CompiledEntity, lang: str) -> dict[str, Any]:
+def readable_explain(body: dict[str, Any], entity: CompiledEntity, lang: str) -> dict[str, Any]:
     """The explain answer with its conditions as sentences and its field keys as labels."""
 
     def labels(names) -> list[str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from babel import support
 from flask import has_request_context, request, session
-from flask_babel import Babel, Domain, get_locale, gettext
+from flask_babel import Babel, Domain, format_number, get_locale, gettext
 
 from lowcode.core.texts import use_language, use_translator
 
@@ -88,6 +88,7 @@ def init_babel(app) -> Babel:
     babel.domain_instance = CatalogDomain()
     use_translator(_request_gettext)
     use_language(lambda: current_language() if has_request_context() else None)
+    app.add_template_filter(format_number, "number")  # counts in the reader's locale: 10,000
     return babel
 
 

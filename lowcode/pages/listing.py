@@ -151,6 +151,7 @@ def build_query(entity: CompiledEntity, view: dict | None, params: ListParams, s
         after=params.after or None,
         deleted=params.deleted,
         title_matches=title_matches,
+        count_limit=settings["COUNT_LIMIT"],
     )
 
 
@@ -181,13 +182,13 @@ def list_model(
     hidden = services().permissions.hidden_fields(ctx.actor, entity)
     columns = list_columns(entity, view, hidden, params.cols)
     settings = services().settings
-    error, records, next_cursor, total, sort, totals = None, [], None, 0, (), None
+    error, records, next_cursor, total, sort, totals, exact = None, [], None, 0, (), None, True
     lookups = Lookups(ctx, language)
     try:
         query = build_query(entity, view, params, settings)
         sort = query.sort
         page = services().queries.list(ctx, app, entity_name, query)
-        records, next_cursor, total = page.records, page.next_cursor, page.total or 0
+        records, next_cursor, total, exact = page.records, page.next_cursor, page.total or 0, page.total_exact
         if not params.after:
             totals = totals_row(ctx, entity, query, columns, lookups)
     except (ConditionInvalid, BadRequest) as exc:
@@ -214,6 +215,7 @@ def list_model(
         "columns": [_header(app, entity, cf, params, sort, language) for cf in columns],
         "rows": rows,
         "total": total,
+        "total_exact": exact,
         "totals": totals,
         "more_url": more_url,
         "error": error,

@@ -13,6 +13,7 @@ from flask import url_for
 from flask_babel import gettext as _
 
 from lowcode.api.edge import services
+from lowcode.auth.design_access import design_scope
 from lowcode.errors import PermissionDenied
 from lowcode.fields.base import normalise_label, pick_label
 from lowcode.pages.access import allowed
@@ -160,4 +161,11 @@ def app_nav(ctx: WriteContext, app: str, language: str) -> dict[str, Any]:
         "url": url_for("pages.app_home", app=app),
         "menu": [e for g in groups for e in g["entries"]],
         "top": top_menu(groups),
+        "design_url": url_for("designer.app", app=app) if _may_design(ctx, app) else None,
     }
+
+
+def _may_design(ctx: WriteContext, app: str) -> bool:
+    """Whether the reader may design the app or any of its entities (the "Design" link)."""
+    scope = design_scope(services().permissions, ctx, app)
+    return scope is None or bool(scope)

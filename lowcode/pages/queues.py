@@ -24,9 +24,11 @@ def queue_entries(ctx: WriteContext, info: AppInfo, language: str) -> list[dict[
         entity = ctx.snapshot.entities.get((info.name, queue["entity"]))
         if entity is None or entity.is_child or not allowed(ctx, entity, "read"):
             continue
-        query = ListQuery(condition=queue["condition"], limit=1)
+        query = ListQuery(
+            condition=queue["condition"], limit=1, count_limit=services().settings["COUNT_LIMIT"]
+        )
         try:
-            count = services().queries.list(ctx, info.name, entity.name, query).total or 0
+            page = services().queries.list(ctx, info.name, entity.name, query)
         except LowcodeError:
             continue  # a condition on a field the reader may not filter by: the queue is not theirs
         flt = json.dumps(queue["condition"], separators=(",", ":"), ensure_ascii=False)
@@ -35,7 +37,8 @@ def queue_entries(ctx: WriteContext, info: AppInfo, language: str) -> list[dict[
                 "name": queue["name"],
                 "label": pick_label(normalise_label(queue["label"], queue["name"]), language, queue["name"]),
                 "entity_label": entity.label_for(language),
-                "count": count,
+                "count": page.total or 0,
+                "count_exact": page.total_exact,
                 "url": url_for("pages.list_view", app=info.name, entity=entity.name, filter=flt),
             }
         )

@@ -46,6 +46,13 @@ class RuleEngine:
         """Run the after-rules of this write; True when any ran."""
         return self._fire(ctx, event, "after")
 
+    def has_rules(self, ctx: WriteContext, entity, kind: str) -> bool:
+        """Whether a published before- or after-rule listens to ``kind`` writes of ``entity``."""
+        rulebook = getattr(ctx.snapshot, "rulebook", None)
+        if rulebook is None:
+            return False
+        return any(rulebook.for_event(entity.app, entity.name, kind, phase) for phase in ("before", "after"))
+
     def _fire(self, ctx: WriteContext, event: WriteEvent, phase: str) -> bool:
         rulebook = getattr(ctx.snapshot, "rulebook", None)
         if rulebook is None:

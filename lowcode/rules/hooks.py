@@ -43,6 +43,10 @@ class RuleHooks(Protocol):
 
         Returns whether any rule ran (it may have changed the written record again)."""
 
+    def has_rules(self, ctx, entity, kind: str) -> bool:
+        """Whether any before- or after-rule listens to ``kind`` writes of ``entity`` (bulk writes batch
+        only writes no rule sees)."""
+
 
 class NoRules:
     """Rule hooks that do nothing."""
@@ -52,4 +56,8 @@ class NoRules:
 
     def after_write(self, ctx, entity, event: WriteEvent) -> bool:
         """Nothing to run."""
+        return False
+
+    def has_rules(self, ctx, entity, kind: str) -> bool:
+        """No rules."""
         return False

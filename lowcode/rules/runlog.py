@@ -9,10 +9,14 @@ from sqlalchemy.orm import Session
 
 from lowcode.core.models import RuleRunEntry, utcnow
 
+_INSERT = RuleRunEntry.__table__.insert()
+"""One prebuilt Core insert (an ORM-enabled ``insert(RuleRunEntry).values(...)`` built a new statement and
+cache key for every run)."""
+
 
 def log_run(session: Session, **entry: Any) -> None:
     """Append one run to ``session``'s transaction."""
-    session.execute(sa.insert(RuleRunEntry).values(at=utcnow(), **entry))
+    session.execute(_INSERT, {"at": utcnow(), **entry})
 
 
 def runs(
@@ -24,9 +28,11 @@ def runs(
     rule: str | None = None,
     limit: int = 100,
     record_ids: sa.Select | None = None,
+    failed_only: bool = False,
 ) -> list[RuleRunEntry]:
     """Runs of an app, newest first, optionally for one record or one rule; ``record_ids`` (a subquery)
-    limits them to the runs of those records (a reader's record rules)."""
+    limits them to the runs of those records (a reader's record rules); ``failed_only``: the runs that did
+    not end ``ok`` (refused, invalid, failed, skipped)."""
     query = (
         sa.select(RuleRunEntry).where(RuleRunEntry.app == app).order_by(RuleRunEntry.id.desc()).limit(limit)
     )
@@ -36,6 +42,8 @@ def runs(
         query = query.where(RuleRunEntry.record_id == record_id)
     if rule is not None:
         query = query.where(RuleRunEntry.rule == rule)
+    if failed_only:
+        query = query.where(RuleRunEntry.outcome != "ok")
     if record_ids is not None:
         query = query.where(RuleRunEntry.record_id.in_(record_ids))
     return list(session.scalars(query))

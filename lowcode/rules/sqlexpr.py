@@ -13,6 +13,9 @@ collected as checks: :attr:`UpdatePlan.where` leaves a failing row alone, :meth:
 
 from __future__ import annotations
 
+import datetime as dt
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -24,7 +27,18 @@ from lowcode.core.exactsql import Check, Checked, Scaled, arithmetics
 from lowcode.core.exactsql.scaled import MIRROR, ORDER
 from lowcode.errors import ExpressionEvaluationError, ExpressionSyntaxError
 from lowcode.expressions import compile_expression
-from lowcode.expressions.parser import Arithmetic, Attribute, Call, Comparison, Logical, Name, Node, Unary
+from lowcode.expressions.evaluator import _Evaluation
+from lowcode.expressions.parser import (
+    Arithmetic,
+    Attribute,
+    Call,
+    Comparison,
+    Literal,
+    Logical,
+    Name,
+    Node,
+    Unary,
+)
 
 _ROUND_PLACES = range(0, 19)
 
@@ -108,24 +122,117 @@ def update_plan(
     :raises ExpressionSyntaxError: for constructs that cannot run in SQL (most functions over columns).
     :raises ExpressionEvaluationError: for a value that cannot be computed exactly or stored in its field.
     """
+    return _build(dialect, columns, set_exprs, guard, context, {})
+
+
+def _build(dialect, columns, set_exprs, guard, context, folded: dict[int, Any]) -> UpdatePlan:
     arithmetic = arithmetics.get(dialect)
-    condition = _Compiler(arithmetic, columns, context, guard).condition() if guard else None
+    condition = _Compiler(arithmetic, columns, context, guard, folded).condition() if guard else None
     checks = list(condition.checks) if condition else []
     values: dict[str, Any] = {}
     for name, text in set_exprs.items():
         if name not in columns:
             raise ExpressionSyntaxError(f"'{name}' is not a field of the updated entity")
-        value = _Compiler(arithmetic, columns, context, text).assignment(columns[name])
+        value = _Compiler(arithmetic, columns, context, text, folded).assignment(columns[name])
         values[name] = value.sql
         checks += [_only_where(condition.sql, check) if condition else check for check in value.checks]
     return UpdatePlan(values, condition.sql if condition else None, tuple(checks))
 
 
+_LOCK = threading.Lock()
+_PLANS: OrderedDict[tuple, UpdatePlan] = OrderedDict()
+_SHAPES: OrderedDict[tuple, tuple] = OrderedDict()
+_KEYABLE = frozenset({Decimal, int, str, bool, type(None), dt.date, dt.datetime})
+PLAN_CACHE_SIZE = 1024
+"""Compiled plans kept (least recently used dropped); a table of an older snapshot ages out with its plans."""
+
+
+def table_update_plan(
+    dialect: str, table: sa.Table, set_exprs: Mapping[str, str], guard: str | None, context: Mapping[str, Any]
+) -> UpdatePlan:
+    """:func:`update_plan` over ``table``'s columns, compiled once per shape and folded values.
+
+    A plan depends on the texts, the table and the values of the sub-expressions that read no column (they
+    are evaluated in memory and folded into the SQL as constants, with the bounds and checks that follow
+    from them). Those values are evaluated first and, with the texts and the table, key a cache of plans,
+    so a rule updating rows with the same quantities again gets the same plan (and the same SQL
+    statements, whose compiled forms SQLAlchemy caches) without compiling anything. A value that is not
+    hashable, or an evaluation that fails, compiles as before (and raises as before)."""
+    shape = (dialect, table, tuple(set_exprs.items()), guard)
+    parts = _SHAPES.get(shape)
+    if parts is None:
+        parts = _folded_parts(table.c, set_exprs, guard)
+        _remember(_SHAPES, shape, parts)
+    folded: dict[int, Any] = {}
+    try:
+        for node, functions in parts:
+            folded[id(node)] = _Evaluation(context, functions).eval(node)
+        if not all(type(v) in _KEYABLE for v in folded.values()):
+            raise TypeError("a folded value of a type whose repr may not tell values apart")
+        key = (shape, tuple((type(v), repr(v)) for v in folded.values()))
+    except Exception:  # noqa: BLE001 - compiled below, which raises the error as an uncached plan would
+        return update_plan(dialect, {c.name: c for c in table.columns}, set_exprs, guard, context)
+    plan = _PLANS.get(key)
+    if plan is None:
+        plan = _build(dialect, {c.name: c for c in table.columns}, set_exprs, guard, context, folded)
+        _remember(_PLANS, key, plan)
+    else:
+        with _LOCK:
+            if key in _PLANS:
+                _PLANS.move_to_end(key)
+    return plan
+
+
+def _remember(cache: OrderedDict, key: tuple, value: Any) -> None:
+    with _LOCK:  # threads of one process share the caches
+        cache[key] = value
+        while len(cache) > PLAN_CACHE_SIZE:
+            cache.popitem(last=False)
+
+
+def _folded_parts(columns, set_exprs: Mapping[str, str], guard: str | None) -> tuple:
+    """The largest sub-expressions of ``guard`` and the ``set`` texts that read no column (literals aside,
+    which are the same every time), in the order the compiler reaches them, with their function registry."""
+    parts: list[tuple[Node, Any]] = []
+    for text in ([guard] if guard else []) + list(set_exprs.values()):
+        expression = compile_expression(text)
+        reads = _Compiler(None, columns, {}, text, {}).uses_columns
+        _walk(expression.tree, reads, expression._functions, parts)
+    return tuple(parts)
+
+
+def _walk(node: Node, reads, functions, parts: list) -> None:
+    if isinstance(node, Literal):
+        return
+    if not reads(node):
+        parts.append((node, functions))
+        return
+    for child in _children(node):
+        _walk(child, reads, functions, parts)
+
+
+def _children(node: Node) -> tuple:
+    match node:
+        case Attribute(target=target):
+            return (target,)
+        case Unary(operand=operand):
+            return (operand,)
+        case Arithmetic(operands=ops) | Logical(operands=ops):
+            return tuple(ops)
+        case Comparison(left=left, right=right):
+            return (left, right)
+        case Call(args=args):
+            return tuple(args)
+    return ()
+
+
 class _Compiler:
-    def __init__(self, arithmetic, columns, context, text: str):
+    def __init__(self, arithmetic, columns, context, text: str, folded: dict[int, Any]):
         self.arithmetic = arithmetic
         self.columns = columns
         self.context = context
+        self.folded = folded
+        """Values of column-free sub-expressions already evaluated (by node id), see table_update_plan."""
         self.expression = compile_expression(text)
         self.source = self.expression.source
 
@@ -163,8 +270,8 @@ class _Compiler:
 
     def value(self, node) -> Any:
         """Evaluate a column-free sub-expression in memory (with the rule's context)."""
-        from lowcode.expressions.evaluator import _Evaluation
-
+        if id(node) in self.folded:
+            return self.folded[id(node)]
         return _Evaluation(self.context, self.expression._functions).eval(node)
 
     def node(self, node: Node) -> Scaled | Plain:

@@ -68,10 +68,10 @@ def _check_actions(actions: list, phase: str, entity_names: set[str], path: str,
             continue
         if phase not in plugin.phases:
             errors.setdefault(f"{here}/type", []).append(f"'{plugin.type}' cannot run in the {phase} phase")
-        for err in _options_validator(plugin).iter_errors(action):
+        for err in options_validator(plugin).iter_errors(action):
             where = "/".join(str(p) for p in err.absolute_path)
             errors.setdefault(f"{here}/{where}".rstrip("/"), []).append(err.message)
-        errors.update({f"{here}/{k}": v for k, v in _expression_errors(action).items()})
+        errors.update({f"{here}/{k}": v for k, v in expression_errors(action).items()})
         for message in plugin.check(action, entity_names):
             errors.setdefault(here, []).append(message)
         if isinstance(action.get("actions"), list):
@@ -79,7 +79,7 @@ def _check_actions(actions: list, phase: str, entity_names: set[str], path: str,
 
 
 @functools.cache
-def _options_validator(plugin: RuleAction) -> Draft202012Validator:
+def options_validator(plugin: RuleAction) -> Draft202012Validator:
     """The validator of an action's options (its schema plus ``type`` and ``when``), built once per plugin."""
     properties = {
         **plugin.options_schema.get("properties", {}),
@@ -91,7 +91,9 @@ def _options_validator(plugin: RuleAction) -> Draft202012Validator:
     )
 
 
-def _expression_errors(action: Mapping[str, Any]) -> dict[str, list[str]]:
+def expression_errors(action: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The syntax errors of an action's own expressions (``when``, ``guard``, ``value``, the values of
+    ``values``/``set``/``key``/``insert``), by path within the action."""
     errors: dict[str, list[str]] = {}
     texts = [(k, action[k]) for k in EXPRESSION_KEYS if isinstance(action.get(k), str)]
     for key in EXPRESSION_MAPS:

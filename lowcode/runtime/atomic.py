@@ -17,6 +17,8 @@ entry and outbox event like any other write.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Protocol
@@ -79,14 +81,12 @@ def apply_atomic(
     ctx: WriteContext, entity: CompiledEntity, update: AtomicUpdate, checks: RowChecks
 ) -> AtomicResult:
     """Run the guarded update (caller has authorized the action) with ``checks`` on every row."""
-    from lowcode.rules.sqlexpr import update_plan
+    from lowcode.rules.sqlexpr import table_update_plan
 
     _refuse_unsettable(entity, update.set_exprs)
     t = entity.table
     dialect = ctx.session.get_bind().dialect.name
-    plan = update_plan(
-        dialect, {c.name: c for c in t.columns}, update.set_exprs, update.guard, update.context
-    )
+    plan = table_update_plan(dialect, t, update.set_exprs, update.guard, update.context)
     where = [
         t.c.deleted_at.is_(None),
         entity.condition(update.match, "where").to_sql({n: t.c[n] for n in entity.kinds}, update.variables),
@@ -108,16 +108,8 @@ def apply_atomic(
         produced = _predict(entity, update, row)
         if produced is not None:
             expected[row["id"]] = {**produced, **checks.planned(row, produced)}
-    values = dict(plan.values)
-    values |= _per_row(
-        t, {rid: {k: v for k, v in e.items() if k not in values} for rid, e in expected.items()}
-    )
-    values |= {"version": t.c.version + 1, "updated_at": ctx.now, "updated_by": ctx.actor.user_id}
-    statement = sa.update(t).where(t.c.id.in_(list(before))).values(values)
-    if plan.where is not None:  # the guard, and the checks of division by zero, overflow and range
-        statement = statement.where(plan.where)
     with guard_constraints(ctx, entity, {}):
-        returned = ctx.session.execute(statement.returning(*t.columns)).mappings().all()
+        returned = ctx.session.execute(*_statement(ctx, t, plan, list(before), expected)).mappings().all()
     changed_ids = {r["id"] for r in returned}
     # a row left alone for a division by zero or an overflow is an error, not a refusal by the guard
     plan.verify(ctx.session, t.c.id, [rid for rid in before if rid not in changed_ids], entity.name)
@@ -149,6 +141,53 @@ def apply_atomic(
         )
     result.refused = [row for rid, row in before.items() if rid not in result.before]
     return result
+
+
+def _statement(ctx: WriteContext, t: sa.Table, plan: Any, ids: list[int], expected: dict) -> tuple:
+    """The UPDATE (and its parameters) of the locked rows ``ids``: the plan's values, the stored formulas
+    predicted per row, the version, time and user; where the plan's guard and checks hold."""
+    planned = {rid: {k: v for k, v in e.items() if k not in plan.values} for rid, e in expected.items()}
+    if len(ids) == 1:  # the usual case (a keyed row): one prebuilt statement per plan, values bound
+        values = planned.get(ids[0], {})
+        params = {f"_lc_set_{k}": v for k, v in values.items()}
+        params |= {"_lc_id": ids[0], "_lc_now": ctx.now, "_lc_user": ctx.actor.user_id}
+        return _one_row(t, plan, tuple(sorted(values))), params
+    values = dict(plan.values) | _per_row(t, planned)
+    values |= {"version": t.c.version + 1, "updated_at": ctx.now, "updated_by": ctx.actor.user_id}
+    statement = sa.update(t).where(t.c.id.in_(ids)).values(values)
+    if plan.where is not None:  # the guard, and the checks of division by zero, overflow and range
+        statement = statement.where(plan.where)
+    return (statement.returning(*t.columns),)
+
+
+_ONE_ROW: OrderedDict[tuple, tuple] = OrderedDict()
+_LOCK = threading.Lock()
+
+
+def _one_row(t: sa.Table, plan: Any, names: tuple[str, ...]) -> sa.Update:
+    """``UPDATE t SET <plan's values>, <names> = :_lc_set_<name>, version = version + 1, ... WHERE id = :_lc_id
+    AND <plan's condition> RETURNING *``, built once per plan (plans are cached, see
+    :func:`lowcode.rules.sqlexpr.table_update_plan`) and set of per-row names."""
+    key = (id(plan), names)
+    hit = _ONE_ROW.get(key)
+    if hit is not None and hit[0] is plan:
+        return hit[1]
+    values = dict(plan.values)
+    values |= {name: sa.bindparam(f"_lc_set_{name}", type_=t.c[name].type) for name in names}
+    values |= {
+        "version": t.c.version + 1,
+        "updated_at": sa.bindparam("_lc_now", type_=t.c.updated_at.type),
+        "updated_by": sa.bindparam("_lc_user", type_=t.c.updated_by.type),
+    }
+    statement = sa.update(t).where(t.c.id == sa.bindparam("_lc_id")).values(values)
+    if plan.where is not None:
+        statement = statement.where(plan.where)
+    statement = statement.returning(*t.columns)
+    with _LOCK:  # the plan is held, so its id is not reused while the entry lives
+        _ONE_ROW[key] = (plan, statement)
+        while len(_ONE_ROW) > 1024:
+            _ONE_ROW.popitem(last=False)  # the oldest built (plans are few; a hit costs no reordering)
+    return statement
 
 
 def _refuse_unsettable(entity: CompiledEntity, set_exprs: dict[str, str]) -> None:

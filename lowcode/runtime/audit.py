@@ -60,6 +60,32 @@ def record_change(
     )
 
 
+def record_changes(
+    ctx: WriteContext, app: str, entity: str, entries: list[tuple[int, int, str, dict[str, list]]]
+) -> None:
+    """Append one audit row per ``(record_id, version, action, changes)`` in one statement (bulk writes)."""
+    if not entries:
+        return
+    common = dict(
+        app=app,
+        entity=entity,
+        actor_id=ctx.actor.user_id,
+        actor_name=ctx.actor.username,
+        source=ctx.source[:_SOURCE_LENGTH],
+        ip=ctx.ip,
+        schema_version=AUDIT_SCHEMA_VERSION,
+        unit=ctx.unit,
+        at=utcnow(),
+    )
+    ctx.session.execute(
+        _INSERT,
+        [
+            {**common, "record_id": record_id, "version": version, "action": action, "diff": changes}
+            for record_id, version, action, changes in entries
+        ],
+    )
+
+
 def history(session: Session, app: str, entity: str, record_id: int, limit: int = 200) -> list[AuditEntry]:
     """Audit rows of one record, newest first."""
     return list(

@@ -15,6 +15,8 @@ import sqlalchemy as sa
 
 from lowcode.fields import FieldDef, FieldType, field_types
 from lowcode.fields.base import SYSTEM_NAMES, normalise_label, pick_label
+from lowcode.fields.fetch import fetch_spec
+from lowcode.runtime.indexes import composite_index
 
 ID_TYPE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 RESERVED_NAMES = SYSTEM_NAMES
@@ -61,14 +63,16 @@ class EntityStatements:
     """
 
     insert: sa.Insert
+    insert_many: sa.Insert
     guarded_update: sa.Update
 
     @classmethod
     def for_table(cls, table: sa.Table) -> EntityStatements:
-        """``INSERT ... RETURNING id`` and ``UPDATE ... WHERE id = :b_id AND version = :b_version``
+        """``INSERT ... RETURNING id`` (one row; many rows with their ids in parameter order) and ``UPDATE ... WHERE id = :b_id AND version = :b_version``
         (the SET clause comes from the keys of the parameters)."""
         return cls(
             insert=table.insert().returning(table.c.id),
+            insert_many=table.insert().returning(table.c.id, sort_by_parameter_order=True),
             guarded_update=table.update().where(
                 table.c.id == sa.bindparam("b_id"), table.c.version == sa.bindparam("b_version")
             ),
@@ -102,18 +106,45 @@ class CompiledEntity:
 
     @property
     def writable(self) -> list[CompiledField]:
-        """Fields a client may send (stored, not computed, not child tables)."""
-        return [f for f in self.fields.values() if f.has_column and not f.ftype.computed]
+        """Fields a client may send (stored, not computed, not child tables); worked out once."""
+        return self._once(
+            "_writable", lambda: [f for f in self.fields.values() if f.has_column and not f.ftype.computed]
+        )
 
     @property
     def child_fields(self) -> list[CompiledField]:
-        """Child-table fields (line items)."""
-        return [f for f in self.fields.values() if getattr(f.ftype, "holds_children", False)]
+        """Child-table fields (line items); worked out once."""
+        return self._once(
+            "_child_fields",
+            lambda: [f for f in self.fields.values() if getattr(f.ftype, "holds_children", False)],
+        )
 
     @property
     def computed(self) -> list[CompiledField]:
-        """Computed fields in dependency order (a field after the fields it is computed from)."""
-        return _dependency_order([f for f in self.fields.values() if f.ftype.computed])
+        """Computed fields in dependency order (a field after the fields it is computed from); worked out
+        once."""
+        return self._once(
+            "_computed", lambda: _dependency_order([f for f in self.fields.values() if f.ftype.computed])
+        )
+
+    @property
+    def fetches(self) -> bool:
+        """Whether a write may fill fields from linked records (``fetch_from`` here, or child rows, whose
+        entities may fetch): if not, the write path skips the fetch step."""
+        return self._once(
+            "_fetches",
+            lambda: (
+                bool(self.child_fields)
+                or any(fetch_spec(f.fdef.options) is not None for f in self.fields.values() if f.has_column)
+            ),
+        )
+
+    def _once(self, key: str, build: Any) -> Any:
+        """A value derived from the (never changed) fields, built on first use and kept on the instance."""
+        cached = self.__dict__.get(key)
+        if cached is None:
+            cached = self.__dict__[key] = build()
+        return cached
 
     @property
     def statements(self) -> EntityStatements:
@@ -183,6 +214,8 @@ def compile_entity(app: str, body: Mapping[str, Any], version: int, metadata: sa
         fields[fdef.name] = CompiledField(fdef, field_types.get(fdef.type))
     is_child = bool(body.get("child", False))
     table = _build_table(app, body["name"], fields, is_child, metadata, body.get("unique_together", []))
+    for group in body.get("indexes", []):
+        composite_index(table, group)  # attached to the table
     kinds = dict(SYSTEM_KINDS)
     for cf in fields.values():
         kind = cf.ftype.value_kind(cf.fdef)

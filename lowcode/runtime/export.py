@@ -24,9 +24,15 @@ def escape_cell(text: str) -> str:
 
 
 def export_csv(
-    ctx: WriteContext, queries: QueryService, app: str, entity_name: str, query: ListQuery
+    ctx: WriteContext,
+    queries: QueryService,
+    app: str,
+    entity_name: str,
+    query: ListQuery,
+    counted: list[int] | None = None,
 ) -> Iterator[str]:
-    """Yield the CSV text (header first) of every record the query matches, in chunks.
+    """Yield the CSV text (header first) of every record the query matches, in chunks; the number of rows of
+    each chunk is appended to ``counted`` (for the export's audit event).
 
     :raises PermissionDenied: before anything is produced, if the actor may not export.
     """
@@ -46,6 +52,8 @@ def export_csv(
         page = queries.list(ctx, app, entity_name, page_query)
         for record in page.records:
             writer.writerow([_cell(record.get(name), cf, ctx.actor.language) for name, cf in columns])
+        if counted is not None:
+            counted.append(len(page.records))
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

@@ -10,6 +10,7 @@ exist (an edit of an order is not refused for a line whose product the writer no
 
 from __future__ import annotations
 
+import weakref
 from collections import defaultdict
 from typing import Any
 
@@ -23,6 +24,19 @@ LINK_CACHE = "lowcode_live_links"
 """``session.info`` key: (table, id) pairs known to exist in this transaction, found by a writer without
 record rules on the table (soft deletes discard them). Scoped answers are never cached: a record rule may
 depend on values the transaction changes."""
+
+
+_LIVE_IDS: weakref.WeakKeyDictionary[sa.Table, sa.Select] = weakref.WeakKeyDictionary()
+"""Per table, the prebuilt ``SELECT id ... WHERE id IN (:ids) AND deleted_at IS NULL`` (one statement object,
+so SQLAlchemy neither rebuilds nor re-keys it on every write)."""
+
+
+def _live_ids(t: sa.Table) -> sa.Select:
+    statement = _LIVE_IDS.get(t)
+    if statement is None:
+        ids = sa.bindparam("ids", expanding=True)
+        statement = _LIVE_IDS[t] = sa.select(t.c.id).where(t.c.id.in_(ids), t.c.deleted_at.is_(None))
+    return statement
 
 
 def link_message(target: str, value: Any) -> str:
@@ -91,8 +105,10 @@ class LinkCheck:
             cached = set()
         if not ids:
             return cached
-        query = sa.select(t.c.id).where(t.c.id.in_(ids), t.c.deleted_at.is_(None))
-        found = set(self.ctx.session.scalars(query if where is None else query.where(where)))
+        query = _live_ids(t)
+        found = set(
+            self.ctx.session.scalars(query if where is None else query.where(where), {"ids": list(ids)})
+        )
         if where is None:
             seen.update((t.name, v) for v in found)
         return cached | found

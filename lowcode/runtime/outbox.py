@@ -30,3 +30,28 @@ def enqueue(
             created_at=utcnow(),
         ),
     )
+
+
+def enqueue_many(
+    ctx: WriteContext, app: str, entity: str, events: list[tuple[int, str, dict[str, Any]]]
+) -> None:
+    """Append one event per ``(record_id, kind, payload)`` in one statement (bulk writes). The payloads
+    must be JSON-safe already (built from :func:`lowcode.runtime.audit.diff`'s values)."""
+    if not events:
+        return
+    now = utcnow()
+    ctx.session.execute(
+        _INSERT,
+        [
+            dict(
+                app=app,
+                entity=entity,
+                record_id=record_id,
+                kind=kind,
+                payload=payload,
+                schema_version=EVENT_SCHEMA_VERSION,
+                created_at=now,
+            )
+            for record_id, kind, payload in events
+        ],
+    )

@@ -41,7 +41,10 @@ class ListQuery:
     title_matches: tuple[TitleMatch, ...] = ()
     """Filters on link fields by the linked record's title (see :mod:`lowcode.runtime.search`)."""
     with_total: bool = True
-    """Count every matching row (a full scan); the list API asks for it on the first page only."""
+    """Count the matching rows; the list API asks for it on the first page only."""
+    count_limit: int = 0
+    """Count at most this many rows (0: all of them): a first page of a million-row table does not scan it;
+    the page's total is then a lower bound (``Page.total_exact`` false)."""
 
 
 @dataclass
@@ -52,6 +55,8 @@ class Page:
     next_cursor: str | None
     total: int | None = None
     sort: tuple[SortKey, ...] = field(default_factory=tuple)
+    total_exact: bool = True
+    """False when more rows match than the query's ``count_limit``: ``total`` is that limit."""
 
 
 def parse_sort(entity: CompiledEntity, text: str | None) -> tuple[SortKey, ...]:
@@ -154,11 +159,8 @@ class QueryService:
             (k for k in q.sort if k.field == "id"), SortKey("id", keys[-1].descending if keys else False)
         )
         keys = (*keys, id_key)
-        total = (
-            ctx.session.scalar(sa.select(sa.func.count()).select_from(t).where(*where))
-            if q.with_total
-            else None
-        )
+        total = self._count(ctx, t, where, q.count_limit) if q.with_total else None
+        exact = total is None or not q.count_limit or total <= q.count_limit
         query = sa.select(t).where(*where).order_by(*[_order(t.c[k.field], k.descending) for k in keys])
         if q.after:
             query = query.where(_after(t, keys, _decode(q.after, entity, keys)))
@@ -166,7 +168,17 @@ class QueryService:
         more = len(rows) > q.limit
         rows = rows[: q.limit]
         cursor = _encode([rows[-1][k.field] for k in keys]) if more and rows else None
-        return Page(rows, cursor, total, q.sort)
+        if not exact:
+            total = q.count_limit
+        return Page(rows, cursor, total, q.sort, exact)
+
+    @staticmethod
+    def _count(ctx: WriteContext, t: sa.Table, where: list, limit: int) -> int:
+        """The number of matching rows, or ``limit + 1`` when more match (the count stops there)."""
+        if not limit:
+            return ctx.session.scalar(sa.select(sa.func.count()).select_from(t).where(*where))
+        capped = sa.select(t.c.id).where(*where).limit(limit + 1).subquery()
+        return ctx.session.scalar(sa.select(sa.func.count()).select_from(capped))
 
     def totals(
         self, ctx: WriteContext, app: str, entity_name: str, q: ListQuery, fields: tuple[str, ...]

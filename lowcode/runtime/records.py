@@ -27,6 +27,7 @@ from lowcode.rules.hooks import NoRules, RuleHooks, WriteEvent
 from lowcode.runtime import audit, outbox
 from lowcode.runtime.atomic import AtomicResult, AtomicUpdate, apply_atomic
 from lowcode.runtime.atomic_checks import AtomicRowChecks
+from lowcode.runtime.bulk import BulkOutcome, BulkWrites, NewRecord
 from lowcode.runtime.children import ChildRows
 from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.context import WriteContext
@@ -55,18 +56,39 @@ class RecordService:
         """Insert a record (with its child rows); returns the stored record with id and version 1."""
         entity = self._entity(ctx, app, entity_name)
         self.permissions.authorize(ctx.actor, entity, "create")
-        values, children = self._load(ctx, entity, data, None)
+        new = self.prepare_create(ctx, entity, data)
+        self._check_integrity(ctx, entity, new.event.after, new.children, None, sent=new.sent)
+        with guard_constraints(ctx, entity, new.row):
+            record_id = ctx.session.execute(entity.statements.insert, new.row).scalar_one()
+        new.event.record_id = record_id
+        child_diff = new.children.write(record_id)
+        changes = {**audit.diff(None, new.event.after, list(new.event.after)), **child_diff}
+        audit.record_change(ctx, app, entity.name, record_id, 1, "create", changes)
+        outbox.enqueue(
+            ctx, app, entity.name, record_id, "created", {"id": record_id, "version": 1, "changes": changes}
+        )
+        written = {"id": record_id, **new.row, "deleted_at": None, **new.children.current()}
+        if self.rules.after_write(ctx, entity, new.event):
+            return self._as_stored(ctx, entity, written)
+        return written
+
+    def prepare_create(
+        self, ctx: WriteContext, entity: CompiledEntity, data: Any, hidden: frozenset[str] | None = None
+    ) -> NewRecord:
+        """The steps of a create before its integrity checks and INSERT: validate, workflow, compute, form,
+        before-rules, record rules (``authorize`` of the entity is the caller's). ``hidden``: the actor's
+        hidden fields when the caller has them (bulk writes look them up once)."""
+        values, children = self._load(ctx, entity, data, None, hidden)
         record = {cf.name: values.get(cf.name) for cf in entity.writable}
         self.workflow.on_create(ctx, entity, record)
         self._compute(ctx, entity, record, children.current(), is_create=True)
         check_form(ctx, entity, None, record, _sent(data), children)
-        event = WriteEvent(app, entity.name, "create", None, None, record, children.current())
+        event = WriteEvent(entity.app, entity.name, "create", None, None, record, children.current())
         self.rules.before_write(ctx, entity, event)
         self._compute(ctx, entity, event.after, children.current(), is_create=True)
         self.workflow.on_create(ctx, entity, event.after)
         owned = {**event.after, "owner": ctx.actor.user_id, "created_by": ctx.actor.user_id}
         self.permissions.check_write(ctx.actor, entity, "create", None, owned, _sent(data))
-        self._check_integrity(ctx, entity, event.after, children, None, sent=_sent(data))
         system = {
             "version": 1,
             "created_at": ctx.now,
@@ -75,20 +97,26 @@ class RecordService:
             "updated_by": ctx.actor.user_id,
             "owner": ctx.actor.user_id,
         }
-        row = {**event.after, **system}
-        with guard_constraints(ctx, entity, row):
-            record_id = ctx.session.execute(entity.statements.insert, row).scalar_one()
-        event.record_id = record_id
-        child_diff = children.write(record_id)
-        changes = {**audit.diff(None, event.after, list(event.after)), **child_diff}
-        audit.record_change(ctx, app, entity.name, record_id, 1, "create", changes)
-        outbox.enqueue(
-            ctx, app, entity.name, record_id, "created", {"id": record_id, "version": 1, "changes": changes}
-        )
-        written = {"id": record_id, **row, "deleted_at": None, **children.current()}
-        if self.rules.after_write(ctx, entity, event):
-            return self._as_stored(ctx, entity, written)
-        return written
+        return NewRecord(event, children, {**event.after, **system}, _sent(data))
+
+    def create_many(
+        self, ctx: WriteContext, app: str, entity_name: str, items: list[Any], each: bool = False
+    ) -> BulkOutcome:
+        """Create many records of one entity in chunks (:mod:`lowcode.runtime.bulk`): all or nothing
+        (:class:`~lowcode.errors.BulkFailed` naming each failing item), or ``each`` item on its own."""
+        return BulkWrites(self).create(ctx, app, entity_name, items, each)
+
+    def update_many(
+        self, ctx: WriteContext, app: str, entity_name: str, items: list[Any], each: bool = False
+    ) -> BulkOutcome:
+        """Update many records (items ``{id, version, ...changes}``), like :meth:`create_many`."""
+        return BulkWrites(self).update(ctx, app, entity_name, items, each)
+
+    def delete_many(
+        self, ctx: WriteContext, app: str, entity_name: str, items: list[Any], each: bool = False
+    ) -> BulkOutcome:
+        """Soft-delete many records (items ``{id, version}``), like :meth:`create_many`."""
+        return BulkWrites(self).delete(ctx, app, entity_name, items, each)
 
     def update(
         self,
@@ -196,9 +224,9 @@ class RecordService:
 
     def delete(
         self, ctx: WriteContext, app: str, entity_name: str, record_id: int, expected_version: int | None
-    ) -> None:
-        """Soft-delete a record (it can be restored); child rows stay with it."""
-        self._set_deleted(ctx, app, entity_name, record_id, expected_version, deleting=True)
+    ) -> dict[str, Any]:
+        """Soft-delete a record (it can be restored); child rows stay with it. Returns it as deleted."""
+        return self._set_deleted(ctx, app, entity_name, record_id, expected_version, deleting=True)
 
     def restore(self, ctx: WriteContext, app: str, entity_name: str, record_id: int) -> dict[str, Any]:
         """Undo a soft delete; returns the restored record."""
@@ -271,10 +299,19 @@ class RecordService:
             raise NotFound(f"No {state}{entity.name} record with id {record_id}")
         return row_to_record(entity, row)
 
-    def _load(self, ctx: WriteContext, entity: CompiledEntity, data: Any, record_id: int | None):
+    def _load(
+        self,
+        ctx: WriteContext,
+        entity: CompiledEntity,
+        data: Any,
+        record_id: int | None,
+        hidden: frozenset[str] | None = None,
+    ):
         """Validate the body and its child rows together; every message is reported at once."""
-        hidden = self.permissions.hidden_fields(ctx.actor, entity)
-        data, _filled = Fetcher(ctx, self.permissions).fill(entity, data)
+        if hidden is None:
+            hidden = self.permissions.hidden_fields(ctx.actor, entity)
+        if entity.fetches:
+            data, _filled = Fetcher(ctx, self.permissions).fill(entity, data)
         values, raw_children, errors = parse_input(ctx, entity, data, record_id is not None, hidden)
         children = ChildRows(ctx, entity)
         guarded = children.guards(self.permissions, ctx.actor, raw_children)

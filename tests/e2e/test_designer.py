@@ -84,6 +84,8 @@ def test_build_publish_use_rename_restore_and_undo_in_the_browser(server, api, s
         page.fill("#app-label-en", "Shop")
         with page.expect_navigation():
             page.click(".new-app-form button[type=submit]")
+        page.wait_for_url(f"{server}/design/shop/settings*")  # a new app opens on its menu and queues
+        page.goto(f"{server}/design/shop")
         page.fill("#entity-name", "item")
         page.fill("#entity-label-en", "Item")
         with page.expect_navigation():

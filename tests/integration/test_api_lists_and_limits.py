@@ -126,6 +126,10 @@ def test_openapi_document_describes_entities(items):
     assert schema["properties"]["kind"]["enum"] == ["a", "b", None]
     assert set(doc["paths"]["/api/data/inv/item/{id}"]) >= {"get", "patch", "delete"}
     assert "409" in doc["paths"]["/api/data/inv/item/{id}"]["patch"]["responses"]
+    # the costly-query gate's answers are documented where the gate stands, and only there
+    for path in ("/api/data/inv/item", "/api/data/inv/item/export.csv"):
+        assert {"422", "503"} <= set(doc["paths"][path]["get"]["responses"]), path
+    assert "503" not in doc["paths"]["/api/data/inv/item/{id}"]["get"]["responses"]
 
 
 def test_error_shape_for_unknown_routes_and_methods(api):

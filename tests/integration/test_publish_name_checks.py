@@ -179,7 +179,7 @@ def test_a_template_whose_rule_names_an_unknown_field_installs_nothing(api):
     response = api.post("/api/templates/import", json=bundle)
     assert response.status_code == 422, response.get_json()
     assert response.get_json()["error"]["fields"] == {
-        "rule:price_total/actions/0/values/totl": ["'totl' is not a writable field of item"]
+        "rules/price_total.json: $.actions[0].values.totl": ["'totl' is not a writable field of item"]
     }
     assert api.get("/api/definitions/tpl").get_json()["data"] == []
 

@@ -62,7 +62,12 @@ class RuleAction:
 
     type: ClassVar[str] = ""
     options_schema: ClassVar[dict[str, Any]] = {"type": "object"}
-    """JSON Schema of the action object (``type`` and ``when`` are always allowed)."""
+    """JSON Schema of the action object (``type`` and ``when`` are always allowed). ``x-widget`` annotations
+    tell the designer's property panel what a property names (``entity``, ``child_table``, ``expression``,
+    ``message``); the validators ignore them."""
+    starter_options: ClassVar[dict[str, Any]] = {}
+    """Options a new action starts with in the designer (its required options the designer cannot choose
+    from the app's definitions), so that the action is valid as soon as it is added."""
     phases: ClassVar[frozenset[str]] = frozenset({"before", "after", "schedule"})
     """Phases in which the action may be used."""
 
@@ -111,6 +116,7 @@ MESSAGE = {
         },
     ],
     "description": 'A message template, or one per language like labels: {"en": ..., "zh-CN": ...}',
+    "x-widget": "message",
 }
 """Schema of a rule message (``refuse``'s ``message``, ``refuse_message``, ``missing_message``)."""
 
@@ -152,9 +158,15 @@ def render(template: str, scope: Mapping[str, Any], show: Show | None = None) ->
 
 def expression_schema(description: str = "") -> dict[str, Any]:
     """Schema of an expression-or-literal value."""
-    return {"type": ["string", "number", "boolean", "null"], "description": description}
+    return {
+        "type": ["string", "number", "boolean", "null"],
+        "description": description,
+        "x-widget": "expression",
+    }
 
 
-def values_schema() -> dict[str, Any]:
-    """Schema of ``{field: expression}``."""
-    return {"type": "object", "additionalProperties": expression_schema()}
+def values_schema(keys: str = "") -> dict[str, Any]:
+    """Schema of ``{key: expression}``; ``keys="fields"`` says the keys are fields of the action's target
+    entity (the designer offers them as a choice; a payload's keys stay free text)."""
+    schema: dict[str, Any] = {"type": "object", "additionalProperties": expression_schema()}
+    return {**schema, "x-keys": keys} if keys else schema

@@ -30,11 +30,12 @@ class SetFieldsAction(RuleAction):
     """Before-rules only: set fields of the record being written, e.g. ``{"total": "subtotal * 1.13"}``."""
 
     type = "set_fields"
+    starter_options = {"values": {}}
     phases = frozenset({"before"})
     options_schema = {
         "type": "object",
         "required": ["values"],
-        "properties": {"values": values_schema()},
+        "properties": {"values": values_schema("fields")},
     }
 
     def check_in_app(self, options, check):
@@ -69,6 +70,7 @@ class RefuseAction(RuleAction):
     refusal is about (of the row, inside ``for_each_child``), so forms show it next to that field."""
 
     type = "refuse"
+    starter_options = {"message": {"en": "Not allowed"}}
     options_schema = {
         "type": "object",
         "required": ["message"],
@@ -92,11 +94,12 @@ class ForEachChildAction(RuleAction):
     """Run nested actions once per child row of the record (``as`` names the row, default ``line``)."""
 
     type = "for_each_child"
+    starter_options = {"actions": []}
     options_schema = {
         "type": "object",
         "required": ["child", "actions"],
         "properties": {
-            "child": {"type": "string"},
+            "child": {"type": "string", "x-widget": "child_table"},
             "as": {"type": "string", "pattern": "^[a-z_]+$"},
             "actions": NESTED,
         },
@@ -168,12 +171,13 @@ class ForEachRecordAction(RuleAction):
     """
 
     type = "for_each_record"
+    starter_options = {"actions": []}
     options_schema = {
         "type": "object",
         "required": ["entity", "actions"],
         "properties": {
-            "entity": {"type": "string"},
-            "where": {"type": "object"},
+            "entity": {"type": "string", "x-widget": "entity"},
+            "where": {"type": "object", "x-widget": "condition"},
             "as": {"type": "string", "pattern": "^[a-z_]+$"},
             "limit": {"type": "integer", "minimum": 1, "maximum": 10000},
             "lock": {"type": "boolean"},
@@ -241,12 +245,13 @@ class CollectAction(RuleAction):
     ``join(drafts, ', ', 10)`` in a ``refuse``. The list is started empty when ``into`` is not yet named."""
 
     type = "collect"
+    starter_options = {"value": "item.id", "into": "collected"}
     options_schema = {
         "type": "object",
         "required": ["entity", "value", "into"],
         "properties": {
-            "entity": {"type": "string"},
-            "where": {"type": "object"},
+            "entity": {"type": "string", "x-widget": "entity"},
+            "where": {"type": "object", "x-widget": "condition"},
             "as": {"type": "string", "pattern": "^[a-z_]+$"},
             "value": expression_schema("The value collected from each record (the record is `item`)"),
             "into": {"type": "string", "pattern": "^[a-z_]+$"},

@@ -59,6 +59,7 @@ NOTICE = {
         },
     ],
     "description": 'A template, or one per language ({"en": ..., "zh-CN": ...}): each user gets theirs',
+    "x-widget": "message",
 }
 HEADER_NAME = "^[A-Za-z0-9-]{1,64}$"
 MAX_USER_ID = 2**31 - 1
@@ -127,14 +128,16 @@ class NotifyAction(RuleAction):
     ``to`` may also be a list of such recipients; each user is notified once."""
 
     type = "notify"
+    starter_options = {"to": {"user": "user.id"}, "title": {"en": "Record changed"}}
     options_schema = {
         "type": "object",
         "required": ["to", "title"],
         "properties": {
             "to": {
-                "oneOf": [RECIPIENT, {"type": "array", "minItems": 1, "maxItems": 20, "items": RECIPIENT}]
+                "oneOf": [RECIPIENT, {"type": "array", "minItems": 1, "maxItems": 20, "items": RECIPIENT}],
+                "x-widget": "recipients",
             },
-            "title": {"oneOf": [{**TEMPLATE, "minLength": 1}, NOTICE["oneOf"][1]]},
+            "title": {"oneOf": [{**TEMPLATE, "minLength": 1}, NOTICE["oneOf"][1]], "x-widget": "message"},
             "body": NOTICE,
             "link": {**TEMPLATE, "description": "Where the notification leads (default: the record's page)"},
         },
@@ -244,6 +247,7 @@ class CallWebhookAction(RuleAction):
     Without ``payload`` the body is the app, entity, event and the record."""
 
     type = "call_webhook"
+    starter_options = {"url": "https://example.com/hook"}
     options_schema = {
         "type": "object",
         "required": ["url"],
@@ -311,6 +315,7 @@ class PublishEventAction(RuleAction):
     ``{"type": "publish_event", "topic": "sales.order.confirmed", "payload": {"id": "id"}}``."""
 
     type = "publish_event"
+    starter_options = {"topic": "record.changed"}
     options_schema = {
         "type": "object",
         "required": ["topic"],

@@ -34,6 +34,7 @@ ONE_ROW = {
 """One fixed row (e.g. the credit line of a voucher), left out when ``when`` is false."""
 CHILD_ROWS = {
     "type": "object",
+    "x-widget": "children",
     "additionalProperties": {
         "oneOf": [ROWS_FROM, {"type": "array", "maxItems": 100, "items": {"oneOf": [ROWS_FROM, ONE_ROW]}}]
     },
@@ -44,12 +45,13 @@ class CreateRecordAction(RuleAction):
     """Create a record (with child rows built from the trigger record's rows), e.g. a ledger entry."""
 
     type = "create_record"
+    starter_options = {"values": {}}
     options_schema = {
         "type": "object",
         "required": ["entity", "values"],
         "properties": {
-            "entity": {"type": "string"},
-            "values": values_schema(),
+            "entity": {"type": "string", "x-widget": "entity"},
+            "values": values_schema("fields"),
             "children": CHILD_ROWS,
             "as": {
                 "type": "string",
@@ -177,14 +179,15 @@ class UpdateRecordsAction(RuleAction):
     """
 
     type = "update_records"
+    starter_options = {"where": {"field": "id", "op": "is_empty"}, "set": {}}
     options_schema = {
         "type": "object",
         "required": ["entity", "where", "set"],
         "properties": {
-            "entity": {"type": "string"},
-            "where": {"type": "object"},
-            "set": values_schema(),
-            "guard": {"type": "string"},
+            "entity": {"type": "string", "x-widget": "entity"},
+            "where": {"type": "object", "x-widget": "condition"},
+            "set": values_schema("fields"),
+            "guard": {"type": "string", "x-widget": "expression"},
             "expect": {"enum": ["one", "some", "any"]},
             "refuse_message": MESSAGE,
             "missing_message": MESSAGE,
@@ -224,15 +227,16 @@ class UpsertAction(RuleAction):
     (e.g. the stock balance of a product in a warehouse)."""
 
     type = "upsert"
+    starter_options = {"key": {}, "set": {}}
     options_schema = {
         "type": "object",
         "required": ["entity", "key", "set"],
         "properties": {
-            "entity": {"type": "string"},
-            "key": values_schema(),
-            "insert": values_schema(),
-            "set": values_schema(),
-            "guard": {"type": "string"},
+            "entity": {"type": "string", "x-widget": "entity"},
+            "key": values_schema("fields"),
+            "insert": values_schema("fields"),
+            "set": values_schema("fields"),
+            "guard": {"type": "string", "x-widget": "expression"},
             "refuse_message": MESSAGE,
         },
     }

@@ -194,6 +194,13 @@ def test_export_needs_the_action_hides_fields_and_escapes_formulas(app, crm):
     assert lines[2] == f'{lines[2].split(",")[0]},"plain, with comma",2.00,open'
     full = admin.get("/api/data/crm/deal/export.csv").get_data(as_text=True)
     assert "cost" in full.splitlines()[0] and "0.70" in full
+    with app.extensions["lowcode"].db.read() as s:
+        events = s.execute(
+            sa.text("SELECT username, detail FROM lc_security_event WHERE kind = 'data_exported' ORDER BY id")
+        ).all()
+    assert [e.username for e in events] == ["ana", "admin"]  # the refused export is not an export
+    detail = events[0].detail if isinstance(events[0].detail, dict) else json.loads(events[0].detail)
+    assert detail["rows"] == 2 and detail["entity"] == "deal" and detail["api"] is True
 
 
 def test_using_a_role_records_the_assignment_use_for_the_review(app, crm):

@@ -41,6 +41,7 @@ def test_a_table_designer_sees_and_publishes_only_her_table(app, crm):
     assert 'href="/design/crm"' in text(bea.get("/design"))
     assert 'href="/design/crm"' not in text(vic.get("/design"))
     assert vic.get("/design/crm").status_code == 403
+    assert "design-link" in text(bea.get("/a/crm/deal")) and "design-link" not in text(vic.get("/a/crm/deal"))
     home = text(bea.get("/design/crm"))
     assert 'data-entity="deal"' in home and 'data-entity="secret"' not in home
     assert "new-entity-form" not in home

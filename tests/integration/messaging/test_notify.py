@@ -123,4 +123,4 @@ def test_publishing_checks_recipients_templates_urls_and_topics(api, hook):
     fields = response.get_json()["error"]["fields"]
     paths = " ".join(fields)
     for index in range(5):
-        assert f"rule:tell_on_confirm/actions/{index}" in paths, (index, fields)
+        assert f"rules/tell_on_confirm.json: $.actions[{index}]" in paths, (index, fields)

@@ -60,9 +60,18 @@ class Browser:
         headers = {**(headers or {}), **({"HX-Request": "true"} if htmx else {})}
         return self.client.get(url, headers=headers, **kw)
 
-    def post(self, url: str, data: dict | list | None = None, htmx: bool = False, csrf: bool = True, **kw):
-        """POST a form; ``csrf`` adds the session's token (as the hidden field, or the htmx header)."""
-        headers = {"HX-Request": "true"} if htmx else {}
+    def post(
+        self,
+        url: str,
+        data: dict | list | None = None,
+        htmx: bool = False,
+        csrf: bool = True,
+        headers: dict | None = None,
+        **kw,
+    ):
+        """POST a form; ``csrf`` adds the session's token (as the hidden field, or the htmx header);
+        ``headers`` are sent too (``HX-Trigger-Name``)."""
+        headers = {**(headers or {}), **({"HX-Request": "true"} if htmx else {})}
         data = list(data.items()) if isinstance(data, dict) else list(data or [])
         if csrf and htmx:
             headers["X-CSRF-Token"] = self.token

@@ -220,8 +220,8 @@ def test_a_bad_cron_or_time_zone_is_refused_at_publish_time(api):
     response = api.post("/api/templates/import", json=bundle)
     assert response.status_code == 422, response.get_json()
     fields = response.get_json()["error"]["fields"]
-    assert fields["rule:half_hourly/schedule/cron"] == ["hour: '25' is outside 0-23"]
-    assert fields["rule:half_hourly/schedule/timezone"] == ["unknown time zone 'Mars/Olympus'"]
+    assert fields["rules/half_hourly.json: $.schedule.cron"] == ["hour: '25' is outside 0-23"]
+    assert fields["rules/half_hourly.json: $.schedule.timezone"] == ["unknown time zone 'Mars/Olympus'"]
 
 
 def test_without_a_rule_engine_nothing_runs(shop, monkeypatch):

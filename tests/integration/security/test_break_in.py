@@ -150,6 +150,8 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("GET",    "/api/data/<app>/<entity>"):                           E(DATA,   401, 403, 200, _,   _,   _,   401),
     ("POST",   "/api/data/<app>/<entity>"):                           E(DATA,   401, 403, 403, _,   422, 403, 401),
     ("GET",    "/api/data/<app>/<entity>/export.csv"):                E(DATA,   401, 403, 403, _,   _,   _,   401),
+    ("PATCH",  "/api/data/<app>/<entity>"):                           E(DATA,   401, 403, 403, _,   _,   403, 401),
+    ("DELETE", "/api/data/<app>/<entity>"):                           E(DATA,   401, 403, 403, _,   _,   403, 401),
     ("GET",    "/api/data/<app>/<entity>" + REC):                     E(DATA,   401, 403, 200, 404, _,   _,   401),
     ("PATCH",  "/api/data/<app>/<entity>" + REC):                     E(DATA,   401, 403, 403, 403, 422, 403, 401),
     ("PUT",    "/api/data/<app>/<entity>" + REC):                     E(DATA,   401, 403, 403, 403, 422, 403, 401),
@@ -176,6 +178,11 @@ EXPECTED: dict[tuple[str, str], E] = {
                                                                       E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("POST",   "/api/templates/import"):                              E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("GET",    "/api/templates/export/<app>"):                        E(ADMIN,  401, 403, 403, _,   _,   _,   401),
+    ("POST",   "/api/sandboxes/<app>"):                               E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/api/sandboxes/<app>"):                               E(ADMIN,  401, 403, 403, _,   _,   _,   401),
+    ("POST",   "/api/sandboxes/<app>/publish"):                       E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("DELETE", "/api/sandboxes/<app>"):                               E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/api/templates/upgrade/<app>"):                       E(ADMIN,  401, 403, 403, _,   _,   403, 401),
 
     ("GET",    "/api/admin/departments"):                             E(ADMIN,  401, 403, 403, _,   _,   _,   401),
     ("POST",   "/api/admin/departments"):                             E(ADMIN,  401, 403, 403, _,   _,   403, 401),
@@ -285,6 +292,8 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("POST",   "/design/<app>/entities"):                             E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("GET",    "/design/<app>/entity/<name>"):                        E(ADMIN,  302, 403, 403, _,   _,   _,   302),
     ("POST",   "/design/<app>/entity/<name>/fields"):                 E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/entity/<name>/indexes"):                E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/entity/<name>/indexes/<int:position>/delete"): E(ADMIN, 401, 403, 403, _, _, 403, 401),
     ("POST",   "/design/<app>/entity/<name>/fields/<key>"):           E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("POST",   "/design/<app>/entity/<name>/fields/<key>/move"):      E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("POST",   "/design/<app>/entity/<name>/fields/<key>/delete"):    E(ADMIN,  401, 403, 403, _,   _,   403, 401),
@@ -295,6 +304,10 @@ EXPECTED: dict[tuple[str, str], E] = {
                                                                       E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("GET",    "/design/<app>/publish"):                              E(ADMIN,  302, 403, 403, _,   _,   _,   302),
     ("POST",   "/design/<app>/publish"):                              E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/sandbox"):                              E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/design/<app>/live"):                                 E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/design/<app>/live"):                                 E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/discard"):                              E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("GET",    "/design/<app>/form/<name>"):                          E(ADMIN,  302, 403, 403, _,   _,   _,   302),
     ("GET",    "/design/<app>/form/<name>/preview"):                  E(ADMIN,  302, 403, 403, _,   _,   _,   302),
     ("POST",   "/design/<app>/form/<name>/place"):                    E(ADMIN,  401, 403, 403, _,   _,   403, 401),
@@ -316,6 +329,49 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("POST",   "/design/<app>/view/<name>/undo"):                     E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("POST",   "/design/<app>/view/<name>/redo"):                     E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("POST",   "/design/<app>/entity/<name>/condition-row"):          E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    # the rule designer: the app's designers only (administrators, the app's admin roles; an entity's configure
+    # grant is not enough - rules act for the whole app); its dry run rolls back, its record picker reads
+    ("GET",    "/design/<app>/rules"):                                E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/design/<app>/rules"):                                E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/design/<app>/rule/<name>"):                          E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/design/<app>/rule/<name>/delete"):                   E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/rule/<name>/trigger"):                  E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/rule/<name>/actions"):                  E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/rule/<name>/action"):                   E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/rule/<name>/action/move"):              E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/rule/<name>/action/remove"):            E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/rule/<name>/undo"):                     E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/rule/<name>/redo"):                     E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/rule/<name>/check-expression"):         E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/design/<app>/rule/<name>/records"):                  E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/design/<app>/rule/<name>/dry-run"):                  E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    # the role designer: app designers only (administrators, the app's admin roles) - a configure grant on one
+    # table is not enough, changing a role changes permissions
+    ("GET",    "/design/<app>/roles"):                                E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/design/<app>/roles"):                                E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/design/<app>/role/<name>"):                          E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/design/<app>/role/<name>/edit/<section>"):           E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/role/<name>/undo"):                     E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/role/<name>/redo"):                     E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/design/<app>/role/<name>/explain"):                  E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    # bundles: platform operations (import/export templates); the app settings page: the app's designers
+    ("GET",    "/design/<app>/export.zip"):                           E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("GET",    "/design/import"):                                     E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/design/import"):                                     E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/design/<app>/upgrade"):                              E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/design/<app>/upgrade"):                              E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/design/<app>/settings"):                             E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/design/<app>/settings/edit/<section>"):              E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/settings/undo"):                        E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/settings/redo"):                        E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    # the workflow designer: the app's designers only (an entity's configure grant is not enough)
+    ("GET",    "/design/<app>/workflows"):                            E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/design/<app>/workflows"):                            E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/design/<app>/workflow/<name>"):                      E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("GET",    "/design/<app>/workflow/<name>/panel"):                E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/design/<app>/workflow/<name>/edit/<change>"):        E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/workflow/<name>/undo"):                 E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/workflow/<name>/redo"):                 E(ADMIN,  401, 403, 403, _,   _,   403, 401),
 }
 # fmt: on
 
@@ -385,21 +441,34 @@ PARAMS: dict[str, Callable[[World], Any]] = {
     "field": lambda w: "title",  # not a link: no options
     "key": lambda w: "title",  # a field of the deal (the designer's field routes)
     "index": lambda w: 0,  # the first section of a form
+    "position": lambda w: 0,  # the first declared index of an entity
     "section": lambda w: "page_size",  # a view designer section
+    "change": lambda w: "add_state",  # a workflow designer change
 }
 _EDITOR_ROLE = {"name": lambda w: "editor"}  # a role with a pending draft (publishing it widens the role)
 _EMPTY_DEPT = {"dept_id": lambda w: w.ids["empty_dept"]}  # one that deleting would really delete
 _CLOSE = {"name": lambda w: "close"}  # the deal workflow's transition
+_FLOW = {"name": lambda w: "deal_flow"}  # the deal workflow
 PARAM_OVERRIDES: dict[tuple[str, str], dict[str, Callable[[World], Any]]] = {
     ("POST", "/api/data/<app>/<entity>" + REC + "/restore"): {"record_id": lambda w: w.ids["deleted"]},
     ("POST", "/a/<app>/<entity>" + REC + "/restore"): {"record_id": lambda w: w.ids["deleted"]},
     ("POST", "/api/data/<app>/<entity>" + REC + "/transitions/<name>"): _CLOSE,
     ("GET", "/a/<app>/<entity>" + REC + "/transitions/<name>"): _CLOSE,
     ("POST", "/a/<app>/<entity>" + REC + "/transitions/<name>"): _CLOSE,
+    ("GET", "/design/<app>/workflow/<name>"): _FLOW,
+    ("GET", "/design/<app>/workflow/<name>/panel"): _FLOW,
+    ("POST", "/design/<app>/workflow/<name>/edit/<change>"): _FLOW,
+    ("POST", "/design/<app>/workflow/<name>/undo"): _FLOW,
+    ("POST", "/design/<app>/workflow/<name>/redo"): _FLOW,
     ("GET", "/admin/roles/<app>/<name>"): _EDITOR_ROLE,
     ("POST", "/admin/roles/<app>/<name>/draft"): _EDITOR_ROLE,
     ("POST", "/admin/roles/<app>/<name>/publish"): _EDITOR_ROLE,
     ("POST", "/admin/roles/<app>/<name>/rollback/<int:version>"): _EDITOR_ROLE,
+    ("GET", "/design/<app>/role/<name>"): _EDITOR_ROLE,
+    ("POST", "/design/<app>/role/<name>/edit/<section>"): {**_EDITOR_ROLE, "section": lambda w: "grid"},
+    ("POST", "/design/<app>/role/<name>/undo"): _EDITOR_ROLE,
+    ("POST", "/design/<app>/role/<name>/redo"): _EDITOR_ROLE,
+    ("GET", "/design/<app>/role/<name>/explain"): _EDITOR_ROLE,
     ("DELETE", "/api/admin/departments/<int:dept_id>"): _EMPTY_DEPT,
     ("POST", "/admin/departments/<int:dept_id>/delete"): _EMPTY_DEPT,
 }
@@ -424,6 +493,8 @@ BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
     ("POST", "/language"): lambda w: {"lang": "en", "next": "/"},  # the users' language already
     ("POST", "/api/data/<app>/<entity>"): lambda w: {"title": "intruder"},
     ("PATCH", "/api/data/<app>/<entity>" + REC): lambda w: {"title": "hijacked", "version": w.version("secret")},
+    ("PATCH", "/api/data/<app>/<entity>"): lambda w: [{"id": w.ids["secret"], "version": w.version("secret"), "title": "hijacked"}],
+    ("DELETE", "/api/data/<app>/<entity>"): lambda w: [{"id": w.ids["secret"], "version": w.version("secret")}],
     ("PUT", "/api/data/<app>/<entity>" + REC): lambda w: {"title": "hijacked", "version": w.version("secret")},
     ("POST", "/a/<app>/<entity>/new"): lambda w: {"title": "intruder"},
     ("POST", "/a/<app>/<entity>" + REC + "/edit"): lambda w: {"title": "hijacked", "version": w.version("secret")},
@@ -437,6 +508,8 @@ BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
                                                          "ids": f"{w.ids['secret']}:{w.version('secret')}"},
     ("PUT", "/api/definitions/<app>/<kind>/<name>"): lambda w: BACKDOOR_ENTITY,
     ("POST", "/api/templates/import"): lambda w: EVIL_BUNDLE,
+    ("POST", "/api/templates/upgrade/<app>"): lambda w: {**BUNDLE, "entities": [BACKDOOR_ENTITY]},
+    ("POST", "/design/<app>/settings/edit/<section>"): lambda w: {"label:en": "Taken over"},
     ("POST", "/api/admin/departments"): lambda w: {"name": "Intruders"},
     ("PATCH", "/api/admin/departments/<int:dept_id>"): lambda w: {"name": "Taken over"},
     ("POST", "/api/admin/users"): lambda w: {"username": "intruder", "password": "intruder-pass-1", "is_admin": True},

@@ -100,7 +100,7 @@ def test_a_field_nothing_uses_has_no_usages_and_unknown_names_find_nothing(jxc):
 
 
 ORDER = {"name": "order", "label": "Order", "title_field": "number", "unique_together": [["customer", "ref"]],
-         "fields": [
+         "indexes": [["state", "ref"]], "fields": [
              {"name": "number", "type": "autonumber", "options": {"pattern": "O-{####}", "date_field": "day"}},
              {"name": "day", "type": "date"},
              {"name": "ref", "type": "text"},
@@ -163,6 +163,7 @@ def shop() -> dict:
 def test_every_place_a_small_app_names_a_field_is_found(shop):
     assert whats(shop, "order", "ref") == {
         "entity:order/unique_together/0/1": "unique_together",
+        "entity:order/indexes/0/1": "index",
         "form:order_form/sections/1/fields/0/field": "form field (section 2)",
         "form:order_form/sections/1/fields/1/required_when/any/0/not/field": "condition of form field 'owner'",
         "view:customer_list/related/0/columns/1": "related list column",
@@ -171,6 +172,7 @@ def test_every_place_a_small_app_names_a_field_is_found(shop):
         "workflow:order_flow/states/1/lock/except/0": "lock of state 'done'",
     }
     assert whats(shop, "order", "state") == {
+        "entity:order/indexes/0/0": "index",
         "form:order_form/sections/1/fields/0/visible_when/field": "condition of form field 'ref'",
         "view:order_board/kanban/group_by": "kanban group_by",
         "workflow:order_flow/state_field": "workflow state field",

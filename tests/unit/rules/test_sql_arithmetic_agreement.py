@@ -24,7 +24,7 @@ from lowcode.core.types import ExactDecimal
 from lowcode.errors import ExpressionEvaluationError, ExpressionSyntaxError
 from lowcode.fields.base import FieldDef
 from lowcode.fields.computed import FormulaFieldType
-from lowcode.rules.sqlexpr import update_plan
+from lowcode.rules.sqlexpr import table_update_plan, update_plan
 from tests.dbs import postgres_database
 
 SCALES = range(0, 7)
@@ -96,7 +96,8 @@ def run(engine: sa.Engine, row: dict, target: str, expression: str, guard: str |
         conn.execute(TABLE.delete())
         conn.execute(TABLE.insert(), [{"id": 1, **row}])
         try:
-            plan = update_plan(engine.dialect.name, COLUMNS, {target: expression}, guard, context or {})
+            # the cached plans the write path uses (cases with the same texts and values share one)
+            plan = table_update_plan(engine.dialect.name, TABLE, {target: expression}, guard, context or {})
             update = TABLE.update().where(TABLE.c.id == 1).values(plan.values)
             if plan.where is not None:
                 update = update.where(plan.where)
@@ -522,3 +523,33 @@ def test_what_cannot_run_in_the_database_is_a_clear_error(
     context = {"ctx": {"third": Decimal(1) / Decimal(3)}}
     got = run(request.getfixturevalue(backend), LANGUAGE_ROW, target, expression, guard, context)
     assert isinstance(got, str) and message in got, got
+
+
+def test_cached_plans_are_keyed_by_the_folded_values():
+    """The same texts with the same values of the column-free parts give the same plan; another value, or the
+    same number at another scale, another plan; and each plan is the one update_plan compiles."""
+    set_exprs, guard = {"x3": "x3 + line.qty"}, "x3 - y3 >= line.qty"
+
+    def plan(qty):
+        return table_update_plan("sqlite", TABLE, set_exprs, guard, {"line": {"qty": qty}})
+
+    one = plan(Decimal("1"))
+    assert plan(Decimal("1")) is one
+    assert plan(Decimal("2")) is not one
+    assert plan(Decimal("1.5")) is not one and plan(Decimal("1.0")) is not one
+    dialect = sa.create_engine("sqlite://").dialect
+    for qty in (Decimal("1"), Decimal("2"), Decimal("1.5"), Decimal("1.0")):
+        fresh = update_plan("sqlite", COLUMNS, set_exprs, guard, {"line": {"qty": qty}})
+        statement = TABLE.update().values(plan(qty).values).where(plan(qty).where)
+        expected = TABLE.update().values(fresh.values).where(fresh.where)
+        compiled, wanted = statement.compile(dialect=dialect), expected.compile(dialect=dialect)
+        assert str(compiled) == str(wanted) and compiled.params == wanted.params
+
+
+def test_values_that_cannot_key_a_plan_compile_as_before():
+    """A failing evaluation raises as the uncached compiler does."""
+    with pytest.raises(ExpressionEvaluationError) as cached:
+        table_update_plan("sqlite", TABLE, {"x3": "x3 + line.qty"}, None, {"line": {}})
+    with pytest.raises(ExpressionEvaluationError) as fresh:
+        update_plan("sqlite", COLUMNS, {"x3": "x3 + line.qty"}, None, {"line": {}})
+    assert cached.value.message == fresh.value.message
