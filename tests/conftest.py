@@ -8,14 +8,22 @@ from pathlib import Path
 import pytest
 
 from lowcode.app import create_app
-from lowcode.commands import ensure_admin
-from tests.dbs import fresh_database
+from lowcode.auth import users
+from lowcode.commands import ensure_admin, install_template
+from tests.dbs import copy_of, fresh_database
+from tests.route_builders import share_route_builders
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_PASSWORD = "root-pass-2026"
 # The suite runs as "testing": short secret keys and cookies over plain http (docs/SECURITY.md). Set here so
 # that the commands the tests run (CliRunner, subprocesses) inherit it.
 os.environ.setdefault("LOWCODE_ENV", "testing")
+# Every test signs someone in, most create users: the production scrypt cost (N=2**15, ~100 ms and 32 MB per
+# hash or check) was most of the suite's set-up time. The tests hash at N=2**10 - still scrypt, still salted,
+# checked by the same code; tests/unit/auth/test_password_hashing.py pins the production method.
+PRODUCTION_PASSWORD_METHOD = users.PASSWORD_METHOD
+users.PASSWORD_METHOD = "scrypt:1024:8:1"
+share_route_builders()  # each app's routes compile their URL builders once per process (tests/route_builders.py)
 
 
 @pytest.fixture
@@ -24,10 +32,25 @@ def app_config() -> dict:
     return {}
 
 
+@pytest.fixture(scope="session")
+def demo_seed(tmp_path_factory) -> str:
+    """Once per test process: a database with the administrator and the demo template installed (definitions
+    and demo data); the ``app`` of a test that asks for ``demo_api`` starts on a copy of it."""
+    with fresh_database(tmp_path_factory.mktemp("demo_seed")) as url:
+        application = create_app({"DATABASE_URL": url, "SECRET_KEY": "test-secret"})
+        ensure_admin(application, "admin", ADMIN_PASSWORD)
+        install_template(application, ROOT / "app_templates" / "demo")
+        application.extensions["lowcode"].db.dispose()  # a copy needs the seed without connections
+        yield url
+
+
 @pytest.fixture
-def app(tmp_path, app_config):
-    """The app on a fresh database (SQLite file, or PostgreSQL with LOWCODE_TEST_DB=postgresql)."""
-    with fresh_database(tmp_path) as url:
+def app(request, tmp_path, app_config):
+    """The app on a fresh database (SQLite file, or PostgreSQL with LOWCODE_TEST_DB=postgresql) - a copy of
+    the demo seed when the test uses ``demo_api``."""
+    seeded = "demo_api" in request.fixturenames
+    database = copy_of(request.getfixturevalue("demo_seed"), tmp_path) if seeded else fresh_database(tmp_path)
+    with database as url:
         application = create_app({"DATABASE_URL": url, "SECRET_KEY": "test-secret", **app_config})
         ensure_admin(application, "admin", ADMIN_PASSWORD)
         yield application
@@ -77,8 +100,6 @@ def api(app) -> ApiClient:
 
 @pytest.fixture
 def demo_api(app, api) -> ApiClient:
-    """The admin client with the demo template installed (definitions and demo data)."""
-    from lowcode.commands import install_template
-
-    install_template(app, ROOT / "app_templates" / "demo")
+    """The admin client with the demo template installed (definitions and demo data): ``app`` is then a copy
+    of ``demo_seed``, installed once per test process."""
     return api

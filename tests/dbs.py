@@ -89,6 +89,19 @@ def fresh_database(tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{target}"
 
 
+@contextmanager
+def copy_of(seed_url: str, tmp_path: Path) -> Iterator[str]:
+    """A fresh database holding a copy of the seed database at ``seed_url`` (made by a session fixture and no
+    longer connected to): a file copy, or ``CREATE DATABASE ... TEMPLATE``; dropped afterwards."""
+    if backend() == "postgresql":
+        with postgres_database(seed_url.rsplit("/", 1)[1]) as url:
+            yield url
+    else:
+        target = tmp_path / "test.db"
+        shutil.copyfile(seed_url.removeprefix("sqlite:///"), target)
+        yield f"sqlite:///{target}"
+
+
 def migrate_url(url: str) -> str:
     """Run ``lowcode migrate`` on the database at ``url``; returns its one-line summary."""
     return migrate_database(url)

@@ -14,13 +14,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
-from werkzeug.security import generate_password_hash
 
 from lowcode.auth.lifecycle import ENDED_MARK, as_utc, start_grace, with_note
 from lowcode.auth.passwords import password_problems
 from lowcode.auth.security_log import log_event
 from lowcode.auth.sessions import SIGN_IN_TOKENS, end_user_sessions, sessions_ended_by
-from lowcode.auth.users import create_user, hash_token, issue_token
+from lowcode.auth.users import create_user, hash_password, hash_token, issue_token
 from lowcode.core.models import ApiToken, Department, RoleAssignment, User
 from lowcode.errors import NotFound, ValidationFailed
 from lowcode.runtime.context import Actor
@@ -189,7 +188,7 @@ def _apply_user_fields(session: Session, user: User, data: Mapping[str, Any], la
     changes: dict[str, Any] = {}
     for key, value in data.items():
         if key == "password":
-            user.password_hash = generate_password_hash(value)
+            user.password_hash = hash_password(value)
             changes["password"] = "changed"
         elif key != "username" and getattr(user, key) != value:
             setattr(user, key, value)

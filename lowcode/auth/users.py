@@ -16,13 +16,22 @@ from lowcode.core.models import ApiToken, User, utcnow
 from lowcode.errors import Unauthenticated, ValidationFailed
 
 TOKEN_PREFIX = "lc_"
+# werkzeug's method string for new password hashes: "scrypt" is scrypt with N=2**15, r=8, p=1 (~100 ms, 32 MB).
+# Only the test suite lowers the cost (tests/conftest.py); a hash records its own parameters, so checking one
+# made at any cost keeps working.
+PASSWORD_METHOD = "scrypt"
 
 
 # A hash to compare against when the user does not exist, so timing does not reveal usernames.
 @functools.cache
 def _dummy_hash() -> str:
     """A hash to check against when the user does not exist (made on first use, not at import)."""
-    return generate_password_hash("not-a-real-password-0")
+    return hash_password("not-a-real-password-0")
+
+
+def hash_password(password: str) -> str:
+    """The stored form of a password (salted scrypt, parameters in the string)."""
+    return generate_password_hash(password, method=PASSWORD_METHOD)
 
 
 def hash_token(token: str) -> str:
@@ -47,7 +56,7 @@ def create_user(
         raise ValidationFailed("Cannot create the user", fields=errors)
     user = User(
         username=username,
-        password_hash=generate_password_hash(password),
+        password_hash=hash_password(password),
         is_admin=is_admin,
         language=language,
         display_name=username,

@@ -16,9 +16,9 @@ import pytest
 from lowcode.app import create_app
 from lowcode.definitions.bundle_files import bundle_zip, parse_bundle
 from tests.conftest import ADMIN_PASSWORD, ApiClient, login
+from tests.dbs import copy_of
 from tests.e2e.live import CHROMIUM, live_server, require_browser
 from tests.e2e.test_phone_width import FLAGS, WATCH_CSP, _csp_violations
-from tests.integration.jxc.conftest import _copy_of
 
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -28,7 +28,7 @@ PHONE = {"width": 390, "height": 844}
 def site(jxc_seed, tmp_path_factory):
     require_browser()
     url, _ids = jxc_seed
-    with _copy_of(url, tmp_path_factory.mktemp("e2e_bundles")) as copy:
+    with copy_of(url, tmp_path_factory.mktemp("e2e_bundles")) as copy:
         app = create_app({"DATABASE_URL": copy, "SECRET_KEY": "test-secret"})
         client = app.test_client()
         api = ApiClient(client, login(client, "admin", ADMIN_PASSWORD))

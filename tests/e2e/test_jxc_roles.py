@@ -24,9 +24,10 @@ from babel.messages.pofile import read_po
 
 from lowcode.app import create_app
 from tests.conftest import ApiClient, login
+from tests.dbs import copy_of
 from tests.e2e.live import CHROMIUM, ROOT, live_server, require_browser
 from tests.e2e.test_phone_width import FLAGS
-from tests.integration.jxc.conftest import PASSWORD, _copy_of
+from tests.integration.jxc.conftest import PASSWORD
 
 WIDTHS = {1366: {"width": 1366, "height": 900}, 390: {"width": 390, "height": 844}}
 CATALOGUE = ROOT / "lowcode" / "translations" / "zh_CN" / "LC_MESSAGES" / "messages.po"
@@ -106,7 +107,7 @@ def site(jxc_seed, tmp_path_factory):
     url, seed_ids = jxc_seed
     shots = Path(os.environ.get("LOWCODE_TEST_ARTIFACTS") or tmp_path_factory.mktemp("shots")) / "jxc_roles"
     shots.mkdir(parents=True, exist_ok=True)
-    with _copy_of(url, tmp_path_factory.mktemp("e2e_jxc")) as copy:
+    with copy_of(url, tmp_path_factory.mktemp("e2e_jxc")) as copy:
         app = create_app({"DATABASE_URL": copy, "SECRET_KEY": "test-secret"})
         api = {}
         for role, password in [("admin", "root-pass-2026")] + [(r, PASSWORD) for r in ROLES[1:]]:

@@ -7,7 +7,7 @@ import pytest
 
 from lowcode.app import create_app
 from lowcode.config import DEFAULTS
-from tests.integration.jxc.conftest import _copy_of
+from tests.dbs import copy_of
 
 BUDGET = 60
 LINES_THAT_MUST_FIT = 1000
@@ -17,7 +17,7 @@ LINES_THAT_MUST_FIT = 1000
 def app(jxc_seed, tmp_path):
     """The seed copy with a small row budget (the tallies below do not depend on it)."""
     url, _ = jxc_seed
-    with _copy_of(url, tmp_path) as copy:
+    with copy_of(url, tmp_path) as copy:
         application = create_app(
             {"DATABASE_URL": copy, "SECRET_KEY": "test-secret", "RULE_ROW_BUDGET": BUDGET}
         )
