@@ -80,7 +80,7 @@ def read_zip(data: bytes) -> dict[str, bytes]:
 
 
 def _top_folder(names: list[str]) -> str:
-    """The one folder every entry lies under (``jxc/``), if the archive has one and no ``app.json`` at its root."""
+    """The one folder every entry lies under (``shop/``), if the archive has one and no ``app.json`` at its root."""
     if not names or "app.json" in names:
         return ""
     first = names[0].split("/", 1)[0]
