@@ -240,3 +240,9 @@ def future_time(value: dt.datetime | None, now: dt.datetime, field: str = "ends_
     if value is not None and value <= as_utc(now):
         raise invalid(f"'{field}' is in the past", field, "Give a future date-time or null.")
     return value
+
+
+def log_admin_event(session: Session, actor: Actor, kind: str, user_id: int, **details: Any) -> None:
+    """Log an administrator's change concerning user ``user_id`` as security event ``kind``, by ``actor``."""
+    username = session.scalar(sa.select(User.username).where(User.id == user_id)) or ""
+    log_event(session, kind, username=username, user_id=user_id, ip=actor.ip, by=actor.username, **details)

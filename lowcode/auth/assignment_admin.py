@@ -13,9 +13,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from lowcode.auth.admin import MAX_NOTE, check_role, future_time, get_row, invalid, parse_time
+from lowcode.auth.admin import (
+    MAX_NOTE,
+    check_role,
+    future_time,
+    get_row,
+    invalid,
+    log_admin_event,
+    parse_time,
+)
 from lowcode.auth.lifecycle import ENDED_MARK, as_utc, with_note
-from lowcode.auth.security_log import log_event
 from lowcode.auth.sessions import SIGN_IN_TOKENS, end_user_sessions
 from lowcode.core.models import ApiToken, RoleAssignment, User
 from lowcode.runtime.context import Actor
@@ -56,17 +63,8 @@ def assign_role(
     )
     session.add(row)
     session.flush()
-    log_event(
-        session,
-        "role_assigned",
-        username=user.username,
-        user_id=user.id,
-        ip=actor.ip,
-        by=actor.username,
-        assignment=row.id,
-        app=app,
-        role=role,
-        ends_at=ends_at,
+    log_admin_event(
+        session, actor, "role_assigned", user.id, assignment=row.id, app=app, role=role, ends_at=ends_at
     )
     return row
 
@@ -110,14 +108,11 @@ def _open_assignment(session: Session, assignment_id: int, now: dt.datetime) -> 
 
 
 def _log_assignment(session: Session, actor: Actor, kind: str, row: RoleAssignment, **extra: Any) -> None:
-    username = session.scalar(sa.select(User.username).where(User.id == row.user_id)) or ""
-    log_event(
+    log_admin_event(
         session,
+        actor,
         kind,
-        username=username,
-        user_id=row.user_id,
-        ip=actor.ip,
-        by=actor.username,
+        row.user_id,
         assignment=row.id,
         app=row.app,
         role=row.role,

@@ -12,9 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from lowcode.auth.admin import check_role, future_time, get_row, invalid, parse_time
+from lowcode.auth.admin import check_role, future_time, get_row, invalid, log_admin_event, parse_time
 from lowcode.auth.lifecycle import as_utc
-from lowcode.auth.security_log import log_event
 from lowcode.auth.users import hash_token, issue_token
 from lowcode.core.models import ApiToken, User
 from lowcode.runtime.context import Actor
@@ -40,19 +39,7 @@ def create_scoped_token(
     row = session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_token(plain)))
     row.app, row.role, row.expires_at, row.created_by = data["app"], data["role"], expires_at, actor.username
     session.flush()
-    log_event(
-        session,
-        "token_created",
-        username=user.username,
-        user_id=user.id,
-        ip=actor.ip,
-        by=actor.username,
-        token=row.id,
-        name=row.name,
-        app=row.app,
-        role=row.role,
-        expires_at=expires_at,
-    )
+    _log_token(session, actor, "token_created", row, expires_at=expires_at)
     return row, plain
 
 
@@ -63,17 +50,11 @@ def revoke_token_by_id(session: Session, actor: Actor, token_id: int, now: dt.da
         raise invalid(f"Token {row.id} is already revoked", "token", "Nothing to do.")
     row.revoked_at = as_utc(now)
     session.flush()
-    username = session.scalar(sa.select(User.username).where(User.id == row.user_id)) or ""
-    log_event(
-        session,
-        "token_revoked",
-        username=username,
-        user_id=row.user_id,
-        ip=actor.ip,
-        by=actor.username,
-        token=row.id,
-        name=row.name,
-        app=row.app,
-        role=row.role,
-    )
+    _log_token(session, actor, "token_revoked", row)
     return row
+
+
+def _log_token(session: Session, actor: Actor, kind: str, row: ApiToken, **extra: Any) -> None:
+    log_admin_event(
+        session, actor, kind, row.user_id, token=row.id, name=row.name, app=row.app, role=row.role, **extra
+    )
