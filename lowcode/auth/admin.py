@@ -88,16 +88,7 @@ def create_user_account(
     changes = _apply_user_fields(
         session, user, {**rest, "display_name": data.get("display_name") or user.username}, languages
     )
-    log_event(
-        session,
-        "user_changed",
-        username=user.username,
-        user_id=user.id,
-        ip=actor.ip,
-        by=actor.username,
-        created=True,
-        changes=changes,
-    )
+    log_admin_event(session, actor, "user_changed", user.id, created=True, changes=changes)
     return user
 
 
@@ -139,16 +130,7 @@ def update_user(
     if moved:
         grace = start_grace(session, snapshot.apps, user, now, f"{', '.join(moved)} changed")
     if changes:
-        log_event(
-            session,
-            "user_changed",
-            username=user.username,
-            user_id=user.id,
-            ip=actor.ip,
-            by=actor.username,
-            changes=changes,
-            grace=grace,
-        )
+        log_admin_event(session, actor, "user_changed", user.id, changes=changes, grace=grace)
     return user, grace
 
 
