@@ -16,6 +16,7 @@ from lowcode.runtime.audit import history
 from lowcode.runtime.context import WriteContext
 from lowcode.runtime.export import export_csv
 from lowcode.runtime.queries import ListQuery, parse_sort
+from lowcode.runtime.reconcile import reconcile
 from lowcode.runtime.serialize import record_to_json
 
 bp = Blueprint("api_data", __name__, url_prefix="/api/data")
@@ -181,6 +182,19 @@ def restore_record(app: str, entity: str, record_id: int):
         services().records.restore(ctx, app, entity, record_id)
         out = _record_json(ctx, app, entity, services().queries.get(ctx, app, entity, record_id))
     return _with_etag(out)
+
+
+@bp.post("/<app>/<entity>/reconcile")
+@costly_query
+def reconcile_records(app: str, entity: str):
+    """Compare an external system's ``(key, version or checksum)`` list with the records (see
+    :mod:`lowcode.runtime.reconcile`): ``{"missing", "extra", "extra_truncated", "differing", "same"}``."""
+    with unit_of_work(write=False) as ctx:  # the caller (and a cookie's CSRF token) before the body
+        compiled = ctx.snapshot.entity(app, entity)
+        services().permissions.authorize(ctx.actor, compiled, "read")
+        hidden = services().permissions.hidden_fields(ctx.actor, compiled)
+        answer = reconcile(ctx, services().queries, app, entity, json_body(), hidden)
+    return jsonify(to_jsonable(answer.as_json()))
 
 
 @bp.get("/<app>/<entity>/<int:record_id>/history")

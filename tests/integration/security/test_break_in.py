@@ -157,6 +157,7 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("PUT",    "/api/data/<app>/<entity>" + REC):                     E(DATA,   401, 403, 403, 403, 422, 403, 401),
     ("DELETE", "/api/data/<app>/<entity>" + REC):                     E(DATA,   401, 403, 403, 403, _,   403, 401),
     ("GET",    "/api/data/<app>/<entity>" + REC + "/history"):        E(DATA,   401, 403, 200, 404, _,   _,   401),
+    ("POST",   "/api/data/<app>/<entity>/reconcile"):                 E(DATA,   401, 403, 400, _,   _,   403, 401),
     ("POST",   "/api/data/<app>/<entity>" + REC + "/restore"):        E(DATA,   401, 403, 403, 403, _,   403, 401),
     # workflow transitions (the deal's 'close'): a role must grant the transition, on a record of its record rule
     ("POST",   "/api/data/<app>/<entity>" + REC + "/transitions/<name>"):
