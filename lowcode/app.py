@@ -19,6 +19,7 @@ from lowcode.definitions.checks import combined, register_check
 from lowcode.designer.compare import register_comparers
 from lowcode.designer.usages import register_usage_finders
 from lowcode.fields import register_builtin_field_types
+from lowcode.integrations.subscriptions import subscription_check
 from lowcode.migrations import require_current_schema
 from lowcode.query_costs import register_request_costs
 from lowcode.rules.actions import register_builtin_actions
@@ -51,6 +52,7 @@ def register_builtins() -> None:
     register_check("role", combined(role_errors, role_transition_errors))
     register_check("rule", combined(rule_errors, rule_transition_errors))
     register_check("workflow", workflow_check)
+    register_check("subscription", subscription_check)
     register_usage_finders()
     register_comparers()
     register_maskers()
