@@ -121,6 +121,7 @@ def _register_blueprints(app: Flask) -> None:
         changes,
         data,
         definitions,
+        integrations,
         notifications,
         openapi,
         sandboxes,
@@ -133,7 +134,18 @@ def _register_blueprints(app: Flask) -> None:
     from lowcode.pages import register_pages
 
     app.url_map.converters["int"] = AsciiIntConverter  # before any route is added
-    for module in (auth, data, changes, definitions, templates, sandboxes, openapi, admin, notifications):
+    for module in (
+        auth,
+        data,
+        changes,
+        definitions,
+        templates,
+        sandboxes,
+        openapi,
+        admin,
+        notifications,
+        integrations,
+    ):
         app.register_blueprint(module.bp)
     app.register_blueprint(rules_api.bp)
     register_error_handlers(app)
