@@ -47,17 +47,21 @@ def _text(body: dict, key: str) -> str | None:
 def post_replay():
     """Replay ``{"dead": true}`` (dead letters) or ``{"since": ..., "until": ...}`` (every delivery of the
     range), optionally of one ``app`` / ``subscription``; answers how many were put back."""
+    with unit_of_work(write=True) as ctx:
+        services().permissions.authorize_platform(ctx.actor, "replay deliveries")
+        count = replay(ctx.session, _replay_request(), utcnow())
+    return jsonify({"replayed": count})
+
+
+def _replay_request() -> ReplayRequest:
     body = json_body()
     if not isinstance(body, dict):
         raise BadRequest("Send a JSON object")
     dead = body.get("dead", False)
     if not isinstance(dead, bool):
         raise BadRequest("dead: true or false")
-    request = ReplayRequest(
+    wanted = ReplayRequest(
         dead, _text(body, "app"), _text(body, "subscription"), _time(body, "since"), _time(body, "until")
     )
-    request.check()
-    with unit_of_work(write=True) as ctx:
-        services().permissions.authorize_platform(ctx.actor, "replay deliveries")
-        count = replay(ctx.session, request, utcnow())
-    return jsonify({"replayed": count})
+    wanted.check()
+    return wanted

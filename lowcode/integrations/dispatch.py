@@ -85,6 +85,7 @@ class Dispatcher:
         self._lock = threading.Lock()
         self._busy: dict[tuple[str, str], set[int]] = {}
         self._renewed = self.clock()
+        self._stopping = threading.Event()
 
     # -- the loop's step ---------------------------------------------------------------------------
     def tick(self) -> int:
@@ -124,6 +125,7 @@ class Dispatcher:
 
     def close(self) -> None:
         """Stop: wait for tasks in flight (each bounded by its channel's timeout), close connections."""
+        self._stopping.set()  # tasks release the rows they have not started
         self.pool.shutdown(wait=True)
         for channel in self.channels.all():
             channel.close()
@@ -189,7 +191,7 @@ class Dispatcher:
         try:
             failed_records: set[str] = set()
             for row in rows:
-                if row["record_key"] in failed_records:
+                if row["record_key"] in failed_records or self._stopping.is_set():
                     self._release([row["id"]])
                 else:
                     error = self._send(row)
