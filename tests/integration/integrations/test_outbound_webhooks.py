@@ -7,7 +7,8 @@ import time
 
 import sqlalchemy as sa
 
-from lowcode.core.models import Delivery
+from lowcode.core.models import Delivery, User
+from tests.integration.pages.helpers import Browser
 
 from .conftest import create, update, webhook
 
@@ -131,3 +132,32 @@ def test_health_and_replay_refuse_a_non_admin(app, api, install):
     carol = ApiClient(client, login(client, "carol", "user-pass-123"))
     assert carol.get("/api/integrations/health").status_code == 403
     assert carol.post("/api/integrations/replay", json={"dead": True}).status_code == 403
+
+
+def test_the_health_page_shows_dead_letters_in_both_languages_to_admins_only(
+    app, api, install, receivers, loop
+):
+    from lowcode.auth.users import create_user
+
+    loop.dispatcher.numbers.max_attempts = 1
+    install([webhook("all_items", receivers["a"].url)])
+    receivers["a"].down = True
+    create(api, name="x", qty=1)
+    loop.until(lambda: any(r.status == "dead" for r in _rows(app)))
+    with app.extensions["lowcode"].db.write() as s:
+        create_user(s, "carol", "user-pass-123")
+    for language, title in (("en", "Integration health"), ("zh_CN", "集成健康状况")):
+        with app.extensions["lowcode"].db.write() as s:
+            s.execute(sa.update(User).where(User.username == "admin").values(language=language))
+        admin = Browser(app.test_client())
+        assert admin.login("admin", "root-pass-2026").status_code == 303
+        html = admin.get("/admin/integrations").get_data(as_text=True)
+        assert title in html and "shop/all_items" in html and "HTTP 503" in html
+    receivers["a"].down = False
+    form = {"what": "dead", "subscription": "shop/all_items"}
+    assert admin.post("/admin/integrations/replay", form).status_code == 303
+    loop.until(lambda: [r.status for r in _rows(app)] == ["delivered"])
+    carol = Browser(app.test_client())
+    assert carol.login("carol", "user-pass-123").status_code == 303
+    assert carol.get("/admin/integrations").status_code == 403
+    assert carol.post("/admin/integrations/replay", form).status_code == 403
