@@ -3,12 +3,17 @@ lease (seconds, not minutes), the receiver (de-duplicating on the event id) sees
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
 import sys
 import time
 
+import sqlalchemy as sa
+
+from lowcode.auth.lifecycle import as_utc
+from lowcode.core.models import Delivery, utcnow
 from tests.conftest import ROOT
 
 from .conftest import create, webhook
@@ -52,22 +57,24 @@ def test_a_killed_worker_loses_nothing_and_its_claims_come_free_in_seconds(app, 
     finally:
         worker.send_signal(signal.SIGKILL)
         worker.wait()
-    killed_at = time.monotonic()
+    killed_at = utcnow()
+    with app.extensions["lowcode"].db.read() as s:
+        leases = [
+            as_utc(t)
+            for t in s.scalars(sa.select(Delivery.lease_until).where(Delivery.lease_until.is_not(None)))
+        ]
+    assert leases  # the dead worker held claims
+    assert max(leases) - killed_at <= dt.timedelta(seconds=2.5)  # free again within its 2 s lease
     received_before = len(receivers["a"].seen)
     assert received_before < 30
     worker = _start(url)
     try:
         deadline = time.monotonic() + 30
-        while len(receivers["a"].seen) == received_before:
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
-        resumed_after = time.monotonic() - killed_at
         while len(receivers["a"].seen) < 30:
             assert time.monotonic() < deadline
             time.sleep(0.01)
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait()
-    assert resumed_after < 6  # the 2 s lease of the dead worker's claim, plus start-up
     assert sorted(e["record_id"] for e in receivers["a"].seen.values()) == sorted(m["id"] for m in made)
     assert receivers["a"].duplicates <= 1  # at most the one in flight when it was killed, dropped by id
