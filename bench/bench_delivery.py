@@ -1,6 +1,7 @@
 """Outbound delivery benchmark: change -> webhook receipt and change -> MQTT receipt latency under a steady
 rate of changes (default 50/s), with the integration loop (fan-out + concurrent dispatcher) running in this
-process, as ``lowcode worker`` runs it. Next to it, in the same run, the yardstick: the same body sent
+process (as the in-process scheduler of ``lowcode serve`` runs it) or, with ``--worker-process``, in a
+process of its own (``lowcode worker``). Next to it, in the same run, the yardstick: the same body sent
 straight to the same receivers (one signed POST, one MQTT publish) right after each change - what the
 network and receivers cost without the platform's outbox, fan-out and claims.
 
@@ -20,6 +21,8 @@ import argparse
 import json
 import os
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -42,6 +45,16 @@ from lowcode.integrations.loop import IntegrationLoop  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("LOWCODE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 PASSWORD = "bench-root-secret-1"
+WORKER = """
+import signal, threading
+from lowcode.app import create_app
+from lowcode.integrations.loop import IntegrationLoop
+app = create_app({"DATABASE_URL": %r})
+stop = threading.Event()
+signal.signal(signal.SIGTERM, lambda *_a: stop.set())
+print("ready", flush=True)
+IntegrationLoop(app.extensions["lowcode"]).run_forever(stop)
+"""
 
 
 class Arrivals:
@@ -108,7 +121,7 @@ def _percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def run(url: str, seconds: float, rate: float) -> dict[str, dict[str, float]]:
+def run(url: str, seconds: float, rate: float, separate_worker: bool) -> dict[str, dict[str, float]]:
     """Drive ``rate`` creates per second for ``seconds``; returns latency figures (ms) per channel."""
     migrate_database(url)
     arrivals = Arrivals()
@@ -120,12 +133,25 @@ def run(url: str, seconds: float, rate: float) -> dict[str, dict[str, float]]:
                       "RATE_LIMIT_ENABLED": False, "INTEGRATION_POLL_SECONDS": "0.01"})  # fmt: skip
     ensure_admin(app, "admin", PASSWORD)
     client = app.test_client()
-    token = client.post("/api/auth/login", json={"username": "admin", "password": PASSWORD}).get_json()["token"]
+    token = client.post("/api/auth/login", json={"username": "admin", "password": PASSWORD}).get_json()[
+        "token"
+    ]
     headers = {"Authorization": f"Bearer {token}"}
-    assert client.post("/api/templates/import", json=_bundle(f"{base}/in", topic), headers=headers).status_code == 201
+    assert (
+        client.post("/api/templates/import", json=_bundle(f"{base}/in", topic), headers=headers).status_code
+        == 201
+    )
     services = app.extensions["lowcode"]
     stop = threading.Event()
-    loop_thread = IntegrationLoop(services).start_thread(stop)
+    if not separate_worker:
+        loop_thread = IntegrationLoop(services).start_thread(stop)
+    worker = None if not separate_worker else subprocess.Popen(
+        [sys.executable, "-c", WORKER % url],
+        env={**os.environ, "PYTHONPATH": str(ROOT), "LOWCODE_WEBHOOK_ALLOW": "127.0.0.1",
+             "LOWCODE_INTEGRATION_POLL_SECONDS": "0.01", "LOWCODE_SECRET_KEY": "bench-secret-" + "x" * 32},
+        stdout=subprocess.PIPE,
+    )  # fmt: skip
+    assert worker is None or worker.stdout.readline().strip() == b"ready"
     direct = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
     direct.connect("127.0.0.1", 1883)
     direct.loop_start()
@@ -157,8 +183,12 @@ def run(url: str, seconds: float, rate: float) -> dict[str, dict[str, float]]:
             if sum(1 for (c, _i) in arrivals.at if c in ("webhook", "mqtt")) >= 2 * n:
                 break
         time.sleep(0.05)
-    stop.set()
-    loop_thread.join(30)
+    if worker is not None:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(30)
+    else:
+        stop.set()
+        loop_thread.join(30)
     subscriber.loop_stop()
     direct.loop_stop()
     server.shutdown()
@@ -186,6 +216,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--rate", type=float, default=50)
     parser.add_argument("--pg", action="store_true", help="a fresh PostgreSQL database instead of SQLite")
+    parser.add_argument(
+        "--worker-process",
+        action="store_true",
+        help="run the loop in a process of its own (`lowcode worker`)",
+    )
     args = parser.parse_args()
     print(f"load average before: {load_average()}")
     if args.pg:
@@ -195,14 +230,14 @@ def main() -> None:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
         url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
         try:
-            results = run(url, args.seconds, args.rate)
+            results = run(url, args.seconds, args.rate, args.worker_process)
         finally:
             with admin.connect() as conn:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     else:
         folder = tempfile.mkdtemp(prefix="lc_bench_delivery_")
         try:
-            results = run(f"sqlite:///{folder}/bench.db", args.seconds, args.rate)
+            results = run(f"sqlite:///{folder}/bench.db", args.seconds, args.rate, args.worker_process)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
     print(f"load average after: {load_average()}")
@@ -210,7 +245,9 @@ def main() -> None:
     print(f"{'channel':16} {'received':>9} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for channel in ("webhook", "mqtt", "direct-webhook", "direct-mqtt"):
         r = results[channel]
-        print(f"{channel:16} {r['received']:>4}/{r['sent']:<4} {r['p50_ms']:>8} {r['p95_ms']:>8} {r['max_ms']:>8}")
+        print(
+            f"{channel:16} {r['received']:>4}/{r['sent']:<4} {r['p50_ms']:>8} {r['p95_ms']:>8} {r['max_ms']:>8}"
+        )
 
 
 if __name__ == "__main__":

@@ -118,6 +118,31 @@ class Dispatcher:
             self._release([r["id"] for r in group])
         return len(rows)
 
+    # -- direct hand-off from the fan-out (no claim round trip for a subscription that is free) ---------
+    def reserve(self, key: tuple[str, str]) -> bool:
+        """Reserve a free subscription for rows the fan-out is about to lease to this dispatcher."""
+        with self._lock:
+            if key in self._busy or len(self._busy) >= self.numbers.workers:
+                return False
+            self._busy[key] = set()
+            return True
+
+    def lease_values(self, now: dt.datetime) -> dict[str, Any]:
+        """The columns that lease a new row to this dispatcher."""
+        return {"lease_until": now + self.numbers.lease, "lease_token": self.token}
+
+    def start(self, key: tuple[str, str], rows: list[Mapping[str, Any]]) -> None:
+        """Send rows leased (committed) to this dispatcher, on a reserved subscription."""
+        with self._lock:
+            self._busy[key] = {r["id"] for r in rows}
+        self.pool.submit(self._run, key, rows)
+
+    def unreserve(self, key: tuple[str, str]) -> None:
+        """Give back a reservation whose rows were never committed."""
+        with self._lock:
+            if not self._busy.get(key, {0}):
+                self._busy.pop(key, None)
+
     def idle(self) -> bool:
         """No task in flight."""
         with self._lock:

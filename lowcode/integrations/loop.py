@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from lowcode.core.models import OutboxEvent, utcnow
 from lowcode.delivery import MAX_ATTEMPTS, dispatch_pending
 from lowcode.integrations.dispatch import Dispatcher
-from lowcode.integrations.fanout import outbox_channels
+from lowcode.integrations.fanout import FanOutChannel, outbox_channels
 
 _O = OutboxEvent.__table__
 
@@ -21,15 +21,23 @@ class IntegrationLoop:
 
     def __init__(self, services, dispatcher: Dispatcher | None = None):
         self.services = services
-        self.channels = outbox_channels(services.snapshots)
         self.dispatcher = dispatcher or Dispatcher(services.db, services.settings)
+        self.fan_out = FanOutChannel(services.snapshots, self.dispatcher)
+        self.channels = outbox_channels(services.snapshots, self.fan_out)
         self.poll = float(services.settings.get("INTEGRATION_POLL_SECONDS") or 0.05)
 
     def step(self) -> int:
         """One round: outbox events due (fan-out, rule webhooks) then deliveries; returns the work done."""
         done = 0
         if self._outbox_due():
-            result = dispatch_pending(self.services.db, utcnow(), 200, self.services.settings, self.channels)
+            try:
+                result = dispatch_pending(
+                    self.services.db, utcnow(), 200, self.services.settings, self.channels
+                )
+            except BaseException:
+                self.fan_out.drop_adopted()
+                raise
+            self.fan_out.start_adopted()
             done += result.claimed
         done += self.dispatcher.tick()
         return done
