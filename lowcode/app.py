@@ -19,6 +19,7 @@ from lowcode.definitions.checks import combined, register_check
 from lowcode.designer.compare import register_comparers
 from lowcode.designer.usages import register_usage_finders
 from lowcode.fields import register_builtin_field_types
+from lowcode.integrations.subscriptions import subscription_check
 from lowcode.migrations import require_current_schema
 from lowcode.query_costs import register_request_costs
 from lowcode.rules.actions import register_builtin_actions
@@ -51,6 +52,7 @@ def register_builtins() -> None:
     register_check("role", combined(role_errors, role_transition_errors))
     register_check("rule", combined(rule_errors, rule_transition_errors))
     register_check("workflow", workflow_check)
+    register_check("subscription", subscription_check)
     register_usage_finders()
     register_comparers()
     register_maskers()
@@ -119,6 +121,7 @@ def _register_blueprints(app: Flask) -> None:
         changes,
         data,
         definitions,
+        integrations,
         notifications,
         openapi,
         sandboxes,
@@ -131,7 +134,18 @@ def _register_blueprints(app: Flask) -> None:
     from lowcode.pages import register_pages
 
     app.url_map.converters["int"] = AsciiIntConverter  # before any route is added
-    for module in (auth, data, changes, definitions, templates, sandboxes, openapi, admin, notifications):
+    for module in (
+        auth,
+        data,
+        changes,
+        definitions,
+        templates,
+        sandboxes,
+        openapi,
+        admin,
+        notifications,
+        integrations,
+    ):
         app.register_blueprint(module.bp)
     app.register_blueprint(rules_api.bp)
     register_error_handlers(app)

@@ -140,9 +140,12 @@ def worker(tick: float) -> None:
         app = _app()
     except Exception as exc:  # noqa: BLE001 - any set-up failure becomes a one-line reason
         _fail(f"cannot start: {exc}")
+    from lowcode.integrations.loop import IntegrationLoop
+
     stop = threading.Event()
     click.echo("worker running (Ctrl-C stops it)")
     try:
+        IntegrationLoop(app.extensions["lowcode"]).start_thread(stop)
         Scheduler(app.extensions["lowcode"]).run_forever(stop, tick)
     except KeyboardInterrupt:
         stop.set()
@@ -208,3 +211,33 @@ def template_export(app_name: str, path: str) -> None:
     except LowcodeError as exc:
         _fail(exc.message)
     click.echo(f"exported {app_name} to {path}")
+
+
+@main.group()
+def deliveries() -> None:
+    """Outbound deliveries of subscriptions."""
+
+
+@deliveries.command("replay")
+@click.option("--dead", "dead_only", is_flag=True, help="Replay dead letters.")
+@click.option("--since", type=click.DateTime(), default=None, help="Range start (UTC).")
+@click.option("--until", type=click.DateTime(), default=None, help="Range end (UTC).")
+@click.option("--app", "app_name", default=None)
+@click.option("--subscription", default=None)
+def deliveries_replay(dead_only: bool, since, until, app_name: str | None, subscription: str | None) -> None:
+    """Put dead letters (--dead) or a time range's deliveries back to pending."""
+    import datetime as dt
+
+    from lowcode.core.models import utcnow
+    from lowcode.errors import BadRequest
+    from lowcode.integrations.replay import ReplayRequest, replay
+
+    utc = [None if t is None else t.replace(tzinfo=dt.UTC) for t in (since, until)]
+    request = ReplayRequest(dead_only, app_name, subscription, utc[0], utc[1])
+    try:
+        request.check()
+    except BadRequest as exc:
+        _fail(str(exc))
+    with _app().extensions["lowcode"].db.write() as session:
+        count = replay(session, request, utcnow())
+    click.echo(f"replayed {count} deliveries")

@@ -26,6 +26,17 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_SECRET": "",  # whsec_<base64 of 24-64 random bytes>: signs outgoing webhooks; empty: unsigned
     "WEBHOOK_TIMEOUT": 10,  # seconds
     "WEBHOOK_ALLOW": "",  # hosts/CIDRs webhooks may call although local or private (comma or space separated)
+    # outbound deliveries of subscriptions (lowcode/integrations); numbers as text so env values parse alike
+    "DELIVERY_LEASE_SECONDS": "15",  # a claim lasts this long unless the dispatcher's heartbeat renews it
+    "DELIVERY_MAX_ATTEMPTS": 12,  # then the delivery is a dead letter
+    "DELIVERY_BACKOFF_SECONDS": "5",  # first retry after 2.5-5 s, doubling (with jitter)
+    "DELIVERY_BACKOFF_MAX_SECONDS": "3600",
+    "DELIVERY_WORKERS": 8,  # subscriptions sent to at once
+    "DELIVERY_BATCH": 50,
+    "INTEGRATION_POLL_SECONDS": "0.05",  # how often an idle integration loop looks for work
+    "MQTT_URL": "mqtt://127.0.0.1:1883",
+    "INTEGRATION_REDIS_URL": "redis://127.0.0.1:6379/0",
+    "AMQP_URL": "amqp://guest:guest@127.0.0.1:5672/%2F",
     "TOKEN_TTL_HOURS": 12,  # a sign-in (bearer token and cookie) ends this long after it began; refresh renews
     "RATE_LIMIT_ENABLED": True,  # request rate limits on /api/ (lowcode/api/ratelimit.py, docs/SECURITY.md)
     "RATE_LIMIT": "600/minute",  # every API request, per credential (token, cookie user, else client address)

@@ -28,10 +28,7 @@ captured request cannot be replayed later with a fresh timestamp (the receiver e
 from __future__ import annotations
 
 import datetime as dt
-import http.client
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -42,9 +39,11 @@ from lowcode.auth.lifecycle import as_utc
 from lowcode.core.db import Database
 from lowcode.core.jsonutil import dumps
 from lowcode.core.models import OutboxEvent, Sandbox, utcnow
+from lowcode.integrations.channels.base import DeliveryFailed
+from lowcode.integrations.channels.http_post import post_signed
 from lowcode.registry import Registry
-from lowcode.webhook_signing import BadSecret, sign, signing_key, webhook_secret
-from lowcode.webhook_targets import Resolver, UnsafeTarget, pinned_opener, resolve_target, system_resolver
+from lowcode.webhook_signing import webhook_secret
+from lowcode.webhook_targets import Resolver, system_resolver
 
 MAX_ATTEMPTS = 12
 BACKOFF_BASE = dt.timedelta(seconds=10)
@@ -57,10 +56,6 @@ SANDBOX_HELD = "held: app '{app}' is a sandbox, its events are not delivered out
 RECORD_KINDS = ("created", "updated", "deleted", "restored")
 
 _T = OutboxEvent.__table__
-
-
-class DeliveryFailed(Exception):
-    """A channel could not deliver an event; the message is recorded as the event's ``last_error``."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +89,10 @@ class Channel:
         """Deliver one event. :raises DeliveryFailed: (any other exception counts as a failure too)"""
         raise NotImplementedError
 
+    def deliver_in(self, session, event: PendingEvent, settings: Mapping[str, Any]) -> None:
+        """A local channel's delivery inside the claiming transaction (``session``); default: :meth:`deliver`."""
+        self.deliver(event, settings)
+
 
 class LocalChannel(Channel):
     """Nothing to deliver to yet (realtime pages, brokers): the event is marked delivered."""
@@ -104,20 +103,13 @@ class LocalChannel(Channel):
         return None
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A webhook answering with a redirect has failed (a POST must not silently turn into a GET elsewhere)."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
 class WebhookChannel(Channel):
     """An HTTP call with the event's JSON body (decimals as strings) and the Standard Webhooks headers
     ``webhook-id``, ``webhook-timestamp`` and - when a secret is configured (``WEBHOOK_SECRET`` setting or
     ``LOWCODE_WEBHOOK_SECRET``) - ``webhook-signature: v1,<base64 HMAC-SHA256 of id.timestamp.body>``.
     A 2xx answer is success. ``clock`` gives the attempt's Unix time. The host must not resolve to a local
     or private address unless ``WEBHOOK_ALLOW`` allows it (:mod:`lowcode.webhook_targets`); the call goes
-    to the address that was checked."""
+    to the address that was checked (:func:`lowcode.integrations.channels.http_post.post_signed`)."""
 
     def __init__(self, clock: Callable[[], float] = time.time, resolver: Resolver = system_resolver):
         self.clock = clock
@@ -125,51 +117,30 @@ class WebhookChannel(Channel):
 
     def deliver(self, event, settings):
         message = event.payload
-        url, method = str(message.get("url", "")), str(message.get("method") or "POST")
-        if not url.lower().startswith(("http://", "https://")):
-            raise DeliveryFailed(f"not an http(s) URL: {url[:200]!r}")
-        try:
-            address = resolve_target(url, settings, self.resolver)
-        except UnsafeTarget as exc:
-            raise DeliveryFailed(f"refused: {exc}") from exc
-        body = dumps(message.get("body", {})).encode("utf-8")
-        try:
-            key = signing_key(webhook_secret(settings))
-        except BadSecret as exc:
-            raise DeliveryFailed(str(exc)) from exc
-        timestamp = str(int(self.clock()))
         headers = {str(k): str(v) for k, v in (message.get("headers") or {}).items()}
-        headers.update(
-            {
-                "Content-Type": "application/json; charset=utf-8",
-                "User-Agent": "lowcode-webhook/1",
-                "webhook-id": event.message_id,
-                "webhook-timestamp": timestamp,
-                "X-Lowcode-Delivery-Attempt": str(event.attempts),
-            }
+        headers["X-Lowcode-Delivery-Attempt"] = str(event.attempts)
+        post_signed(
+            str(message.get("url", "")),
+            dumps(message.get("body", {})).encode("utf-8"),
+            event.message_id,
+            str(int(self.clock())),
+            webhook_secret(settings),
+            headers,
+            settings,
+            self.resolver,
+            float(settings.get("WEBHOOK_TIMEOUT") or DEFAULT_TIMEOUT),
+            str(message.get("method") or "POST"),
         )
-        if key:
-            headers["webhook-signature"] = sign(key, event.message_id, timestamp, body)
-        request = urllib.request.Request(url, data=body, method=method, headers=headers)
-        timeout = float(settings.get("WEBHOOK_TIMEOUT") or DEFAULT_TIMEOUT)
-        try:
-            with pinned_opener(address, _NoRedirect()).open(request, timeout=timeout) as response:
-                response.read(65536)
-        except urllib.error.HTTPError as exc:
-            detail = exc.read(300).decode("utf-8", "replace").strip() if exc.fp else ""
-            raise DeliveryFailed(f"HTTP {exc.code} {exc.reason}" + (f": {detail}" if detail else "")) from exc
-        except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
-            reason = getattr(exc, "reason", None) or exc
-            raise DeliveryFailed(f"{type(exc).__name__}: {reason}") from exc
 
 
-def builtin_channels() -> Registry[Channel]:
-    """A registry holding the built-in channels, keyed by outbox kind."""
+def builtin_channels(record_channel: Channel | None = None) -> Registry[Channel]:
+    """A registry holding the built-in channels, keyed by outbox kind; the record kinds go to
+    ``record_channel`` (the subscriptions' fan-out, :mod:`lowcode.integrations.fanout`) or nowhere."""
     channels: Registry[Channel] = Registry("delivery channel")
     channels.register("webhook", WebhookChannel())
-    channels.register("event", LocalChannel())  # brokers (MQTT, Redis Streams, Kafka) come later
+    channels.register("event", LocalChannel())  # published events: realtime pages and brokers come later
     for kind in RECORD_KINDS:
-        channels.register(kind, LocalChannel())  # realtime pages come later
+        channels.register(kind, record_channel or LocalChannel())
     return channels
 
 
@@ -231,7 +202,7 @@ def dispatch_pending(
                 result.failed[event.id] = _hold(session, event)
             elif channel.local:
                 try:
-                    channel.deliver(event, settings)
+                    channel.deliver_in(session, event, settings)
                     local.append(event.id)
                 except Exception as exc:  # noqa: BLE001 - recorded on the event, retried later
                     result.failed[event.id] = _fail(session, event, _describe(exc), now)
@@ -270,11 +241,12 @@ def dispatch_rounds(
     settings: Mapping[str, Any] | None = None,
     limit: int = 200,
     max_rounds: int = 10,
+    channels: Registry[Channel] | None = None,
 ) -> dict[str, int]:
     """Dispatch until a round finds fewer than ``limit`` due events (the worker job); returns counts."""
     summary = {"delivered": 0, "failed": 0}
     for _ in range(max_rounds):
-        result = dispatch_pending(db, now, limit, settings)
+        result = dispatch_pending(db, now, limit, settings, channels)
         summary["delivered"] += len(result.delivered)
         summary["failed"] += len(result.failed)
         if result.claimed < limit:

@@ -182,9 +182,15 @@ class _PinnedHTTPHandler(urllib.request.HTTPHandler):
         return self.do_open(functools.partial(_PinnedHTTPConnection, address=self.address), req)
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """The default TLS context (system CAs), built once: loading the CAs costs ~100 ms per call."""
+    return ssl.create_default_context()
+
+
 class _PinnedHTTPSHandler(urllib.request.HTTPSHandler):
     def __init__(self, address: str):
-        super().__init__(context=ssl.create_default_context())
+        super().__init__(context=_tls_context())
         self.address = address
 
     def https_open(self, req):

@@ -47,8 +47,9 @@ def _scheduled_rules(services, now: dt.datetime) -> dict[str, Any]:
 
 def _deliver_outbox(services, now: dt.datetime) -> dict[str, int]:
     from lowcode.delivery import dispatch_rounds
+    from lowcode.integrations.fanout import outbox_channels
 
-    return dispatch_rounds(services.db, now, services.settings)
+    return dispatch_rounds(services.db, now, services.settings, channels=outbox_channels(services.snapshots))
 
 
 def builtin_jobs() -> Registry[Job]:

@@ -27,6 +27,7 @@ SECTIONS = {
     "roles": "role",
     "rules": "rule",
     "workflows": "workflow",
+    "subscriptions": "subscription",
 }
 """Bundle sections (folders) and the definition kind of their documents."""
 FOLDERS = (*SECTIONS, "demo_data")

@@ -16,12 +16,20 @@
 ``GET /admin/explain``                                      what a user may do on an entity, and why
 ``GET /admin/review``                                       the permission review report
 ``GET /admin/security``                                     recent security events, by kind
+``GET /admin/integrations``, ``POST .../replay``             delivery health, dead letters; replay
 ==========================================================  ===========================================
 """
 
 from __future__ import annotations
 
-from lowcode.pages import admin_assignments, admin_org, admin_reports, admin_roles, admin_users
+from lowcode.pages import (
+    admin_assignments,
+    admin_integrations,
+    admin_org,
+    admin_reports,
+    admin_roles,
+    admin_users,
+)
 
-MODULES = (admin_users, admin_assignments, admin_org, admin_roles, admin_reports)
+MODULES = (admin_users, admin_assignments, admin_org, admin_roles, admin_reports, admin_integrations)
 """The modules whose views make up the administration pages."""

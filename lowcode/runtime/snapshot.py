@@ -48,6 +48,8 @@ class Snapshot:
     roles: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     rules: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     workflows: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    subscriptions: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    """Outbound delivery subscriptions (``lowcode/integrations``) by (app, name)."""
     rulebook: Rulebook = field(default_factory=Rulebook)
 
     def entity(self, app: str, name: str) -> CompiledEntity:
@@ -98,6 +100,8 @@ def build_snapshot(session: Session) -> Snapshot:
             snap.rules[(app, name)] = body
         elif kind == "workflow":
             snap.workflows[(app, name)] = body
+        elif kind == "subscription":
+            snap.subscriptions[(app, name)] = body
     attach_grants(snap.entities, {a: info.definition for a, info in snap.apps.items()}, snap.roles)
     attach_workflows(snap.entities, snap.workflows)
     attach_form_rules(snap.entities, snap.form_for)

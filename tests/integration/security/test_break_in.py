@@ -203,6 +203,8 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("GET",    "/api/admin/explain"):                                 E(ADMIN,  401, 403, 403, _,   _,   _,   401),
     ("GET",    "/api/admin/review"):                                  E(ADMIN,  401, 403, 403, _,   _,   _,   401),
     ("GET",    "/api/admin/security-events"):                         E(ADMIN,  401, 403, 403, _,   _,   _,   401),
+    ("GET",    "/api/integrations/health"):                           E(ADMIN,  401, 403, 403, _,   _,   _,   401),
+    ("POST",   "/api/integrations/replay"):                           E(ADMIN,  401, 403, 403, _,   _,   403, 401),
 
     # pages: anonymous GETs go to /login (302), anonymous posts get 401; a bearer token counts for nothing
     ("GET",    "/login"):                                             E(PUBLIC, 200, 200, 200, _,   _,   _,   200),
@@ -285,6 +287,8 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("GET",    "/admin/explain"):                                     E(ADMIN,  302, 403, 403, _,   _,   _,   302),
     ("GET",    "/admin/review"):                                      E(ADMIN,  302, 403, 403, _,   _,   _,   302),
     ("GET",    "/admin/security"):                                    E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("GET",    "/admin/integrations"):                                E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/admin/integrations/replay"):                         E(ADMIN,  401, 403, 403, _,   _,   403, 401),
 
     # the designer: the apps one may design (none without a configure grant); everything else needs the
     # app's configure grant (administrators, the app's admin roles; an entity's designer: configure on it)
