@@ -354,8 +354,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--no-queue", action="store_true", help="with --probe: what-if without the process write queue"
     )
+    parser.add_argument(
+        "--sync",
+        choices=("full", "normal"),
+        default="full",
+        help="what-if: SQLite synchronous=NORMAL on both servers (needs --probe; default full)",
+    )
     parser.add_argument("--json", help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
+    if args.sync != "full" and not args.probe:
+        parser.error("--sync needs --probe (plain lowcode serve always runs synchronous=FULL)")
+    os.environ["BENCH_SQLITE_SYNC"] = args.sync
     if (args.no_queue or args.barging) and not args.probe:
         parser.error("--no-queue and --barging need --probe (the what-if is made in the probe server)")
     if args.quick:
