@@ -134,7 +134,10 @@ def summary(rows: list[dict]) -> dict[str, dict[str, float]]:
     slow = writes[-max(1, len(writes) // 100) :]
     keys = ("wall", "cpu", "open_write", "begin_immediate", "held", "sql", "commit")
     out = {}
-    for name, group in (("all", writes), ("slowest 1%", slow)):
+    creates = [r for r in writes if r["method"] == "POST"]
+    updates = [r for r in writes if r["method"] == "PATCH"]
+    groups = [("all", writes), ("slowest 1%", slow), ("create", creates), ("update", updates)]
+    for name, group in [(n, g) for n, g in groups if g]:
         out[name] = {"n": len(group)}
         for key in keys:
             values = sorted(r.get(key, 0.0) for r in group)
