@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from lowcode.auth.access_version import access_version
+from lowcode.commands import migrate_database
 from lowcode.core.models import ApiToken, RoleAssignment, User, utcnow
 from tests.conftest import ApiClient, login
 
@@ -129,3 +130,24 @@ def test_access_version_moves_on_access_changes_only(app, writer):
     assert revoked > start
     moved = version_after(lambda s: s.execute(sa.update(User).where(User.id == user).values(level=3)))
     assert moved > revoked
+
+
+def test_lowcode_migrate_puts_back_access_triggers_a_table_rebuild_dropped(app, writer):
+    """SQLite loses a table's triggers when Alembic's batch mode rebuilds it; ``lowcode migrate`` puts them
+    back (PostgreSQL: the same repair), and the access version moves again."""
+    _api, user = writer
+    db = app.extensions["lowcode"].db
+    on_table = " ON lc_user" if db.dialect == "postgresql" else ""
+    with db.write() as s:
+        s.execute(sa.text(f"DROP TRIGGER lc_user_access_upd{on_table}"))
+    with db.read() as s:
+        start = access_version(s)
+    with db.write() as s:
+        s.execute(sa.update(User).where(User.id == user).values(level=4))
+    with db.read() as s:
+        assert access_version(s) == start  # the hole the repair closes
+    assert "put back 1 access triggers" in migrate_database(db.url)
+    with db.write() as s:
+        s.execute(sa.update(User).where(User.id == user).values(level=5))
+    with db.read() as s:
+        assert access_version(s) > start
