@@ -25,6 +25,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import os
 import secrets
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -611,9 +612,11 @@ def main() -> None:
     args = parser.parse_args()
     from werkzeug.serving import run_simple
 
-    run_simple(
-        args.host, args.port, create_baseline_app(args.database_url), threaded=True, use_reloader=False
-    )
+    from bench.bench_api import _apply_sync
+
+    app = create_baseline_app(args.database_url)
+    _apply_sync(app.extensions["baseline"].engine, os.environ.get("BENCH_SQLITE_SYNC", "full"))
+    run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
 
 
 if __name__ == "__main__":

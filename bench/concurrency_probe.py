@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -24,6 +25,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from bench.bench_api import _apply_sync  # noqa: E402
+
+SYNC_ENV = "BENCH_SQLITE_SYNC"
+"""``bench_concurrency --sync normal`` sets it: a what-if of both servers with ``synchronous=NORMAL``."""
 
 _local = threading.local()
 _lock = threading.Lock()
@@ -128,7 +134,10 @@ def summary(rows: list[dict]) -> dict[str, dict[str, float]]:
     slow = writes[-max(1, len(writes) // 100) :]
     keys = ("wall", "cpu", "open_write", "begin_immediate", "held", "sql", "commit")
     out = {}
-    for name, group in (("all", writes), ("slowest 1%", slow)):
+    creates = [r for r in writes if r["method"] == "POST"]
+    updates = [r for r in writes if r["method"] == "PATCH"]
+    groups = [("all", writes), ("slowest 1%", slow), ("create", creates), ("update", updates)]
+    for name, group in [(n, g) for n, g in groups if g]:
         out[name] = {"n": len(group)}
         for key in keys:
             values = sorted(r.get(key, 0.0) for r in group)
@@ -160,6 +169,7 @@ def main() -> None:
     from lowcode.worker import Scheduler
 
     app = create_app()
+    _apply_sync(app.extensions["lowcode"].db.engine, os.environ.get(SYNC_ENV, "full"))
     Scheduler(app.extensions["lowcode"]).start_thread(threading.Event())
     if args.no_queue:
         app.extensions["lowcode"].db.write_queue = None

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app, g, request, session
 from sqlalchemy.exc import IntegrityError
 
+from lowcode.auth.access_version import access_version
 from lowcode.auth.actors import actor_for_user, touch_assignments
 from lowcode.auth.security_log import log_event
 from lowcode.auth.sessions import sign_in_token_live
@@ -35,14 +37,52 @@ def resolve_actor(db_session, required: bool = True, writing: bool = False) -> A
     ``writing`` says ``db_session`` is a write transaction (a token's last use is recorded in it);
     otherwise that small write gets a transaction of its own, so reads never upgrade to writes.
     """
+    uses = UsesToRecord()
+    actor = _identify(db_session, required, uses)
+    if writing:
+        uses.record(db_session)
+    elif uses:
+        with services().db.write() as own:
+            uses.record(own)
+    return actor
+
+
+@dataclass
+class UsesToRecord:
+    """A stale token's and role assignments' last use, seen while resolving an actor; recorded later in a
+    write transaction (for the permission review), never in the read that saw them."""
+
+    token_user: Any = None
+    ip: str = ""
+    assignments: list[int] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return self.token_user is not None or bool(self.assignments)
+
+    def record(self, write_session) -> None:
+        """Write the uses in ``write_session`` (the caller's write transaction)."""
+        user = self.token_user
+        if user is not None:
+            touch_token(write_session, user.token_id)
+            log_event(
+                write_session, "token_used", username=user.username, user_id=user.id, ip=self.ip,
+                token=user.token_name,
+            )  # fmt: skip
+        if self.assignments:
+            touch_assignments(write_session, self.assignments)
+
+
+def _identify(db_session, required: bool, uses: UsesToRecord) -> Actor | None:
+    """The actor of the request; the uses to record are added to ``uses``."""
     ip = request.remote_addr or ""
     token = bearer_token()
     if token is not None:
         user, stale = user_for_token(db_session, token)
         if stale:
-            _record_token_use(db_session if writing else None, user, ip)
-        recorder = _assignment_use_recorder(db_session if writing else None)
-        return actor_for_user(db_session, user, ip, user.token_app, user.token_role, on_stale=recorder)
+            uses.token_user, uses.ip = user, ip
+        return actor_for_user(
+            db_session, user, ip, user.token_app, user.token_role, on_stale=uses.assignments.extend
+        )
     user_id = session.get("user_id")
     user = db_session.get(User, user_id) if user_id else None
     if user is not None and not _cookie_live(db_session, user):
@@ -54,9 +94,7 @@ def resolve_actor(db_session, required: bool = True, writing: bool = False) -> A
         return None
     if request.method not in SAFE_METHODS:
         check_csrf()
-    return actor_for_user(
-        db_session, user, ip, on_stale=_assignment_use_recorder(db_session if writing else None)
-    )
+    return actor_for_user(db_session, user, ip, on_stale=uses.assignments.extend)
 
 
 def bearer_token() -> str | None:
@@ -73,31 +111,6 @@ def _cookie_live(db_session, user: User) -> bool:
     return token_id is None or sign_in_token_live(db_session, token_id)
 
 
-def _assignment_use_recorder(write_session):
-    """Record role-assignment use (for the permission review) without making a read transaction write."""
-
-    def record(ids: list[int]) -> None:
-        if write_session is not None:
-            touch_assignments(write_session, ids)
-        else:
-            with services().db.write() as own:
-                touch_assignments(own, ids)
-
-    return record
-
-
-def _record_token_use(write_session, user, ip: str) -> None:
-    def record(s):
-        touch_token(s, user.token_id)
-        log_event(s, "token_used", username=user.username, user_id=user.id, ip=ip, token=user.token_name)
-
-    if write_session is not None:
-        record(write_session)
-    else:
-        with services().db.write() as own:
-            record(own)
-
-
 def check_csrf() -> None:
     """Cookie-authenticated writes must echo the session's CSRF token (header or form field)."""
     sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token")
@@ -109,6 +122,11 @@ def check_csrf() -> None:
 def unit_of_work(write: bool, source: str = "api") -> Iterator[WriteContext]:
     """One transaction for the request: the caller's actor, the current snapshot; commit on success.
 
+    A write resolves its actor in a read transaction first, so the write transaction (SQLite's write lock)
+    holds only the write itself; inside it the access version is read again and, if a permission change
+    committed in between, the actor is resolved anew on the write's own state (see
+    :mod:`lowcode.auth.access_version`).
+
     An integrity error that reaches here (a deferred constraint at commit, a write outside the record
     service's guard) becomes a per-field validation error when it belongs to an entity's table; the
     transaction is already rolled back. Others go on to the last-resort 409 of ``api/errors.py``.
@@ -116,8 +134,9 @@ def unit_of_work(write: bool, source: str = "api") -> Iterator[WriteContext]:
     svc = services()
     snapshot = None
     try:
+        prepared = _actor_before_write(svc) if write else None
         with svc.db.write() if write else svc.db.read() as db_session:
-            actor = resolve_actor(db_session, writing=write)
+            actor = prepared.actor_in(db_session) if prepared else resolve_actor(db_session)
             snapshot = svc.snapshots.get(db_session)
             ctx = WriteContext(db_session, actor, snapshot, source=source, ip=request.remote_addr or "")
             g.lowcode_ctx = ctx
@@ -127,6 +146,34 @@ def unit_of_work(write: bool, source: str = "api") -> Iterator[WriteContext]:
         if mapped is None:
             raise
         raise mapped from exc
+
+
+@dataclass
+class PreparedActor:
+    """A write's actor resolved before its write transaction, with the access version it was built on."""
+
+    seen: int
+    actor: Actor
+    uses: UsesToRecord
+
+    def actor_in(self, write_session) -> Actor:
+        """The actor for the write transaction ``write_session``: the prepared one if the access version
+        has not moved since, else resolved anew in it (a permission change committed in between); the
+        token's and assignments' uses are recorded there."""
+        if access_version(write_session) != self.seen:
+            self.uses = UsesToRecord()
+            self.actor = _identify(write_session, True, self.uses)
+        self.uses.record(write_session)
+        return self.actor
+
+
+def _actor_before_write(svc: Services) -> PreparedActor:
+    """Resolve a write's actor in a read transaction (the access version read first: a change committed
+    after it makes the write resolve again)."""
+    with svc.db.read() as read_session:
+        seen = access_version(read_session)
+        uses = UsesToRecord()
+        return PreparedActor(seen, _identify(read_session, True, uses), uses)
 
 
 def json_body() -> Any:

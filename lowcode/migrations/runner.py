@@ -22,6 +22,7 @@ from alembic.script import ScriptDirectory
 
 from lowcode.core.db import WRITE_OPTION, Database
 from lowcode.errors import LowcodeError
+from lowcode.migrations.access_triggers import install as install_access_triggers
 
 FOLDER = Path(__file__).resolve().parent
 VERSION_TABLE = "lc_alembic_version"
@@ -103,7 +104,9 @@ class Migrations:
             if not state.known:
                 raise SchemaOutOfDate(state.problem())
             if state.current == head:
-                return f"the database is up to date (revision {head})"
+                repaired = install_access_triggers(conn)  # a table rebuild drops SQLite's triggers
+                note = f"; put back {repaired} access triggers" if repaired else ""
+                return f"the database is up to date (revision {head}){note}"
             context = self._context(conn, self._steps_to(head))
             lines = []
             start = state.current
@@ -113,6 +116,7 @@ class Migrations:
                 lines.append(f"recorded the system tables made before migrations as revision {start}")
             with Operations.context(context):
                 context.run_migrations()
+            install_access_triggers(conn)  # those a later revision's table rebuild dropped
             if start != head:
                 lines.append(f"migrated the database from {start or 'empty'} to revision {head}")
         return "; ".join(lines)

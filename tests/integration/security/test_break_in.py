@@ -417,11 +417,12 @@ CSRF_EXEMPT = {
     ): "bearer token only: a cookie alone is 401, so a cross-site post gets nothing",
 }
 ENDS_SESSION = {
-    ("POST", "/api/auth/logout"): {"lc_api_token"},  # the token used is revoked
-    ("POST", "/api/auth/refresh"): {"lc_api_token"},  # the token used is revoked, a new one issued
+    # the token used is revoked (and the access version, lc_counter 'access', moves with it)
+    ("POST", "/api/auth/logout"): {"lc_api_token", "lc_counter"},
+    ("POST", "/api/auth/refresh"): {"lc_api_token", "lc_counter"},  # ... and a new one issued
     # the session epoch moves on (every cookie session of the user ends), and the bearer token of the
     # cookie's own sign-in (the probes' cookies come from /api/auth/login) is revoked
-    ("POST", "/logout"): {"lc_user", "lc_api_token"},
+    ("POST", "/logout"): {"lc_user", "lc_api_token", "lc_counter"},
 }
 """Self-service routes that end the caller's session: allowed calls use a throwaway sign-in (and may change
 only these tables); the session or token is checked dead afterwards."""
