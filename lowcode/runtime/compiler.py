@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from lowcode.fields import FieldDef, FieldType, field_types
 from lowcode.fields.base import SYSTEM_NAMES, normalise_label, pick_label
 from lowcode.fields.fetch import fetch_spec
+from lowcode.runtime.fast_input import FastInput
 from lowcode.runtime.indexes import composite_index
 
 ID_TYPE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
@@ -171,6 +172,14 @@ class CompiledEntity:
         cache = self.__dict__.setdefault("_schemas", {})
         if partial not in cache:
             cache[partial] = _build_schema(self, partial)
+        return cache[partial]
+
+    def input_loader(self, partial: bool) -> FastInput:
+        """The input schema behind the fast path of :mod:`lowcode.runtime.fast_input` (built once)."""
+        cache = self.__dict__.setdefault("_loaders", {})
+        if partial not in cache:
+            hooks = {cf.name: cf.ftype.coerce(cf.fdef) for cf in self.writable}
+            cache[partial] = FastInput(self.input_schema(partial), hooks)
         return cache[partial]
 
 
