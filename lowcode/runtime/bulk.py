@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 
+from lowcode.core.jsonutil import dumps
 from lowcode.core.texts import Text
 from lowcode.errors import (
     BadRequest,
@@ -190,18 +191,33 @@ class BulkWrites:
             prepared.append((index, new))
         if links.errors():
             return None
-        rows = [new.row for _, new in prepared]
-        ids = ctx.session.execute(entity.statements.insert_many, rows).scalars().all()
+        ids = _insert_rows(ctx, entity, [new.row for _, new in prepared])
         entries, events, out = [], [], {}
         for (index, new), record_id in zip(prepared, ids, strict=True):
-            after = new.event.after
-            changes = audit.diff(None, after, list(after))
+            changes = dumps(audit.created(new.event.after))  # encoded once: audit row and event
             entries.append((record_id, 1, "create", changes))
-            events.append((record_id, "created", {"id": record_id, "version": 1, "changes": changes}))
+            events.append(
+                (record_id, "created", f'{{"id": {record_id}, "version": 1, "changes": {changes}}}')
+            )
             out[index] = {"id": record_id, **new.row, "deleted_at": None}
-        audit.record_changes(ctx, entity.app, entity.name, entries)
-        outbox.enqueue_many(ctx, entity.app, entity.name, events)
+        audit.record_changes_encoded(ctx, entity.app, entity.name, entries)
+        outbox.enqueue_many_encoded(ctx, entity.app, entity.name, events)
         return out
+
+
+def _insert_rows(ctx: WriteContext, entity: CompiledEntity, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert ``rows`` in one statement; their ids in order. On SQLite the ids are the table's highest id
+    plus 1, 2, ... - what SQLite gives rows inserted without one (a table without ``AUTOINCREMENT``), read
+    inside the write transaction, which holds the database's only write lock - so the rows go in one plain
+    ``executemany`` (SQLAlchemy sends ``INSERT ... RETURNING`` in parameter order there one row at a
+    time); elsewhere ``INSERT ... RETURNING id`` in parameter order (the sequence gives the ids)."""
+    statements = entity.statements
+    if ctx.session.get_bind().dialect.name != "sqlite":
+        return list(ctx.session.execute(statements.insert_many, rows).scalars().all())
+    top = ctx.session.execute(statements.top_id).scalar() or 0
+    ids = list(range(top + 1, top + 1 + len(rows)))
+    ctx.session.execute(statements.insert_rows, [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
+    return ids
 
 
 def _id_and_version(item: Any) -> tuple[int, int]:

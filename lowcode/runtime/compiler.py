@@ -65,6 +65,8 @@ class EntityStatements:
 
     insert: sa.Insert
     insert_many: sa.Insert
+    insert_rows: sa.Insert
+    top_id: sa.Select
     guarded_update: sa.Update
 
     @classmethod
@@ -74,6 +76,8 @@ class EntityStatements:
         return cls(
             insert=table.insert().returning(table.c.id),
             insert_many=table.insert().returning(table.c.id, sort_by_parameter_order=True),
+            insert_rows=table.insert(),
+            top_id=sa.select(sa.func.max(table.c.id)),
             guarded_update=table.update().where(
                 table.c.id == sa.bindparam("b_id"), table.c.version == sa.bindparam("b_version")
             ),
@@ -118,6 +122,18 @@ class CompiledEntity:
         return self._once(
             "_child_fields",
             lambda: [f for f in self.fields.values() if getattr(f.ftype, "holds_children", False)],
+        )
+
+    @property
+    def references(self) -> list[CompiledField]:
+        """Link and user fields (values naming a record or a user that writes check); worked out once."""
+        return self._once(
+            "_references",
+            lambda: [
+                f
+                for f in self.fields.values()
+                if getattr(f.ftype, "references_entity", False) or getattr(f.ftype, "references_user", False)
+            ],
         )
 
     @property

@@ -28,7 +28,7 @@ from lowcode.runtime import audit, outbox
 from lowcode.runtime.atomic import AtomicResult, AtomicUpdate, apply_atomic
 from lowcode.runtime.atomic_checks import AtomicRowChecks
 from lowcode.runtime.bulk import BulkOutcome, BulkWrites, NewRecord
-from lowcode.runtime.children import ChildRows
+from lowcode.runtime.children import ChildRows, child_rows
 from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.context import WriteContext
 from lowcode.runtime.fetch import Fetcher
@@ -313,7 +313,7 @@ class RecordService:
         if entity.fetches:
             data, _filled = Fetcher(ctx, self.permissions).fill(entity, data)
         values, raw_children, errors = parse_input(ctx, entity, data, record_id is not None, hidden)
-        children = ChildRows(ctx, entity)
+        children = child_rows(ctx, entity)
         guarded = children.guards(self.permissions, ctx.actor, raw_children)
         try:
             children.load(raw_children, children.fetch(record_id) if record_id is not None else {}, guarded)
@@ -335,6 +335,8 @@ class RecordService:
     def _compute(
         self, ctx: WriteContext, entity: CompiledEntity, record: dict, children: dict, is_create: bool
     ) -> None:
+        if not entity.computed:
+            return
         compute_ctx = ComputeContext(
             ctx.session,
             is_create,

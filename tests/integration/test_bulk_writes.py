@@ -269,3 +269,15 @@ def test_template_demo_data_goes_through_bulk_creates(app, api):
     orders = api.get("/api/data/demo/order?limit=50").get_json()
     assert orders["total"] == 12 and all(o["customer"] for o in orders["data"])  # $key links resolved
     assert _count(app, AuditEntry, entity="order", action="create") == 12
+
+
+def test_bulk_and_single_creates_store_the_same_audit_diff_and_event(app, shop):
+    one = shop.post(ITEMS, json={"code": "S1", "qty": 2, "price": "2.50"}).get_json()
+    many = shop.post(ITEMS, json=[{"code": "S2", "qty": 2, "price": "2.50"}]).get_json()["data"]
+    with app.extensions["lowcode"].db.read() as s:
+        diffs = dict(s.execute(sa.select(AuditEntry.record_id, AuditEntry.diff)).all())
+        payloads = dict(s.execute(sa.select(OutboxEvent.record_id, OutboxEvent.payload)).all())
+    single, batched = diffs[one["id"]], diffs[many[0]["id"]]
+    assert single == {**batched, "code": [None, "S1"]} and batched["price"] == [None, "2.50"]
+    assert payloads[many[0]["id"]] == {"id": many[0]["id"], "version": 1, "changes": batched}
+    assert payloads[one["id"]]["changes"] == single
