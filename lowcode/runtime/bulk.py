@@ -41,6 +41,7 @@ from lowcode.errors import (
 )
 from lowcode.rules.hooks import WriteEvent
 from lowcode.runtime import audit, outbox
+from lowcode.runtime.bulk_changes import delete_chunk, update_chunk
 from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.context import WriteContext
 from lowcode.runtime.links import LinkCheck
@@ -78,6 +79,19 @@ class NewRecord:
 
 
 @dataclass
+class ChangedRecord:
+    """An update prepared up to its UPDATE: the rules' event, the child rows, the stored values before,
+    the changed fields' new values, the system columns (version, updated_at/by) and the fields sent."""
+
+    event: WriteEvent
+    children: ChildRows
+    before: dict[str, Any]
+    changed: dict[str, Any]
+    system: dict[str, Any]
+    sent: frozenset[str]
+
+
+@dataclass
 class BulkOutcome:
     """What a bulk write did: per item (by index) the stored record (None for deletes) or its error."""
 
@@ -96,7 +110,7 @@ class BulkWrites:
         """Create every item (JSON objects of field values)."""
         entity = self.records._entity(ctx, app, name)
         self.records.permissions.authorize(ctx.actor, entity, "create")
-        batched = not entity.child_fields and not self.records.rules.has_rules(ctx, entity, "create")
+        batched = self._batched_kind(ctx, entity, "create")
         hidden = self.records.permissions.hidden_fields(ctx.actor, entity)
 
         def one(item: Any) -> dict[str, Any]:
@@ -117,7 +131,10 @@ class BulkWrites:
             changes = {k: v for k, v in item.items() if k not in ("id", "version")}
             return self.records.update(ctx, app, name, record_id, changes, version)
 
-        return self._run(ctx, items, one, None, each)
+        def chunk(part: list[tuple[int, Any]]) -> dict[int, dict[str, Any]] | None:
+            return update_chunk(self.records, ctx, entity, part, _id_and_version)
+
+        return self._run(ctx, items, one, chunk if self._batched_kind(ctx, entity, "update") else None, each)
 
     def delete(self, ctx: WriteContext, app: str, name: str, items: list[Any], each: bool) -> BulkOutcome:
         """Soft-delete every item ``{"id", "version"}`` (the version is required)."""
@@ -128,7 +145,14 @@ class BulkWrites:
             record_id, version = _id_and_version(item)
             return self.records.delete(ctx, app, name, record_id, version)
 
-        return self._run(ctx, items, one, None, each)
+        def chunk(part: list[tuple[int, Any]]) -> dict[int, dict[str, Any]] | None:
+            return delete_chunk(self.records, ctx, entity, part, _id_and_version)
+
+        return self._run(ctx, items, one, chunk if self._batched_kind(ctx, entity, "delete") else None, each)
+
+    def _batched_kind(self, ctx: WriteContext, entity: CompiledEntity, kind: str) -> bool:
+        """Whether ``kind`` writes of ``entity`` take the batched path: no child tables, no rule on them."""
+        return not entity.child_fields and not self.records.rules.has_rules(ctx, entity, kind)
 
     # -- the chunks ------------------------------------------------------------------------------------
     def _run(
