@@ -45,14 +45,12 @@ class CompiledField:
     ftype: FieldType
     has_column: bool = field(init=False)
     """Whether the field is stored in a column of the entity's table (decided once, at compile time)."""
+    name: str = field(init=False)
+    """The field key (also its column name); a plain attribute, read for every field of every write."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "has_column", self.ftype.column_type(self.fdef) is not None)
-
-    @property
-    def name(self) -> str:
-        """The field key (also its column name)."""
-        return self.fdef.name
+        object.__setattr__(self, "name", self.fdef.name)
 
 
 @dataclass(frozen=True)
