@@ -39,5 +39,7 @@ def install_commit_clock(writers: sessionmaker) -> None:
 
 
 def _stamp(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint's release: SQLAlchemy calls before_commit for it too; the real COMMIT comes later
     if session.info.pop(CHANGED, False):
         session.execute(_STAMP)

@@ -11,6 +11,10 @@ from typing import Any
 from lowcode.errors import BadRequest
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+"""Where a JSON text may spell a surrogate (a backslash escape ``\\ud800``-``\\udfff``)."""
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_BRACKETS = re.compile(r"[\[\]{}]")
 
 
 def to_jsonable(value: Any) -> Any:
@@ -40,7 +44,23 @@ def _default(value: Any) -> Any:
 
 
 def json_depth(text: str) -> int:
-    """Deepest nesting of arrays/objects in a JSON text, computed without parsing (strings are skipped)."""
+    """Deepest nesting of arrays/objects in a JSON text, computed without parsing (strings are skipped):
+    the strings cut out by a regular expression, then the brackets left counted; a text with a string
+    the expression cannot close is scanned character by character."""
+    bare = _STRING.sub("", text)
+    if '"' in bare:
+        return _scanned_depth(text)
+    depth = deepest = 0
+    for ch in _BRACKETS.findall(bare):
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def _scanned_depth(text: str) -> int:
     depth = deepest = 0
     in_string = escaped = False
     for ch in text:
@@ -77,7 +97,9 @@ def loads_exact(text: str | bytes, max_depth: int = 32) -> Any:
         value = json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
     except ValueError as exc:
         raise BadRequest(f"Malformed JSON: {exc}") from exc
-    if "\\u" in text or has_lone_surrogate(text):  # only an escape can make one in text read from UTF-8
+    if _SURROGATE_ESCAPE.search(text) or has_lone_surrogate(
+        text
+    ):  # only an escape can make one in text read from UTF-8
         refuse_lone_surrogates(value)
     return value
 

@@ -106,12 +106,16 @@ def _create_demo(ctx: WriteContext, records, app: str, demo: list[dict[str, Any]
     for block in demo:
         entity = block.get("entity")
         batch: list[tuple[int, dict[str, Any], Any]] = []
+        waiting: set[Any] = set()  # the keys of the batch's records (kept as the batch grows, not rebuilt)
         for i, raw in enumerate(block.get("records") or []):
-            if _keys_named(raw) & {key for _, _, key in batch}:
+            if waiting and _keys_named(raw) & waiting:
                 count += _send_demo(ctx, records, app, entity, batch, keys)
-                batch = []
+                batch, waiting = [], set()
             data = _resolve_keys(dict(raw), keys)
-            batch.append((i, data, data.pop("_key", None)))
+            key = data.pop("_key", None)
+            batch.append((i, data, key))
+            if key is not None:
+                waiting.add(key)
         count += _send_demo(ctx, records, app, entity, batch, keys)
     return count
 

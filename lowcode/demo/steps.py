@@ -64,6 +64,29 @@ def _create(run: Run, step: dict, scope: ChainMap) -> None:
         scope[step["collect"]].append(record)
 
 
+def _create_many(run: Run, step: dict, scope: ChainMap) -> None:
+    """Records independent of each other (``values``: a list, e.g. ``{"$each": ...}``) in one bulk write;
+    ``bind`` gets the list (None for a refused item), ``collect`` each created record. A refused item is
+    counted; with ``if_refused`` ``stop`` (the default) the others are still kept, then the step stops."""
+    items = run.values.eval(step.get("values", []), scope)
+    if not isinstance(items, list):
+        raise TypeError(f"create_many {step['create_many']}: 'values' must give a list")
+    who = step.get("as", run.default_user)
+    try:
+        created = run.writer.write_many(
+            who, step["create_many"], run.moment(step, scope), [as_input(i) for i in items]
+        )
+    except Refused:
+        if step.get("if_refused", "stop") == "stop":
+            raise Stop from None
+        return
+    _bind(step, scope, created)
+    if "collect" in step:
+        scope[step["collect"]].extend(r for r in created if r is not None)
+    if None in created and step.get("if_refused", "stop") == "stop":
+        raise Stop
+
+
 def _update(run: Run, step: dict, scope: ChainMap) -> None:
     record = run.values.eval(step["record"], scope)
     data = as_input(run.values.eval(step.get("values", {}), scope))
@@ -176,6 +199,7 @@ def _calendar(run: Run, step: dict, scope: ChainMap) -> None:
 
 for _word, _handler in {
     "create": _create,
+    "create_many": _create_many,
     "update": _update,
     "transition": _transition,
     "find": _find,

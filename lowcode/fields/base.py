@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -81,6 +81,15 @@ def pick_label(label: Mapping[str, str], language: str, fallback: str) -> str:
     return label.get(lang) or label.get(lang.split("-")[0]) or label.get("en") or fallback
 
 
+class Doubt(Exception):  # noqa: N818 - not an error: a request to let the marshmallow field decide
+    """Raised by a fast ``coerce`` converter that cannot decide a value alone: the field's marshmallow input
+    then decides (and words any message), so fast and slow paths answer alike."""
+
+
+Coerce = Callable[[Any], Any]
+"""A fast converter of one field's non-null input: the typed value, or :class:`Doubt`."""
+
+
 class ComputeContext:
     """What a computed field may use: the session, whether the write is a create, and the clock."""
 
@@ -118,6 +127,12 @@ class FieldType:
     def marshmallow_field(self, fdef: FieldDef) -> ma.fields.Field:
         """The marshmallow field used to validate and convert input."""
         return ma.fields.String(allow_none=True)
+
+    def coerce(self, fdef: FieldDef) -> Coerce | None:
+        """A fast converter of plain input (built once per compiled entity) taking exactly the values the
+        marshmallow field would take to the same result, raising :class:`Doubt` for anything else; None:
+        the marshmallow field converts every value of this type."""
+        return None
 
     def dump(self, fdef: FieldDef, value: Any) -> Any:
         """Python value -> JSON value for API output (Decimal as string, dates ISO)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 import sqlalchemy as sa
 
+from lowcode.fields import fast
 from lowcode.fields.base import FieldDef, FieldType, normalise_label, pick_label
 from lowcode.fields.conversion import Converted, as_text
 
@@ -61,6 +62,9 @@ class BooleanFieldType(FieldType):
     def marshmallow_field(self, fdef):
         return ma.fields.Boolean(allow_none=True)
 
+    def coerce(self, fdef):
+        return fast.boolean
+
     def format(self, fdef, value, language):
         if value is None:
             return ""
@@ -88,6 +92,9 @@ class SelectFieldType(FieldType):
         return ma.fields.String(
             allow_none=True, validate=ma.validate.OneOf(allowed, error="Must be one of: {choices}.")
         )
+
+    def coerce(self, fdef):
+        return fast.one_of(choice_values(fdef))
 
     def format(self, fdef, value, language):
         return "" if value is None else choice_label(fdef, value, language)

@@ -6,11 +6,13 @@ import sqlalchemy as sa
 
 from lowcode.core.number_styles import NumberStyle, format_number
 from lowcode.core.types import ExactDecimal
+from lowcode.fields import fast
 from lowcode.fields.base import FieldDef, FieldType
 from lowcode.fields.bounds import (
     DECIMAL_BOUND_SCHEMA,
     INTEGER_BOUND_SCHEMA,
     bound_problems,
+    bounds,
     range_validators,
 )
 from lowcode.fields.conversion import to_decimal, to_integer
@@ -43,6 +45,9 @@ class IntegerFieldType(FieldType):
 
     def marshmallow_field(self, fdef):
         return IntegerInput(allow_none=True, validate=range_validators(fdef))
+
+    def coerce(self, fdef):
+        return fast.whole(*bounds(fdef))
 
     def check_definition(self, fdef, entity_names):
         return bound_problems(fdef, 0)
@@ -85,6 +90,9 @@ class DecimalFieldType(FieldType):
         return ExactDecimalInput(
             *self.precision_scale(fdef), allow_none=True, validate=range_validators(fdef)
         )
+
+    def coerce(self, fdef):
+        return fast.decimal(*self.precision_scale(fdef), *bounds(fdef))
 
     def check_definition(self, fdef, entity_names):
         return bound_problems(fdef, self.precision_scale(fdef)[1])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 import sqlalchemy as sa
 
+from lowcode.fields import fast
 from lowcode.fields.base import FieldDef, FieldType
 from lowcode.fields.inputs import IntegerInput
 
@@ -34,6 +35,9 @@ class LinkFieldType(FieldType):
     def marshmallow_field(self, fdef):
         return IntegerInput(allow_none=True)
 
+    def coerce(self, fdef):
+        return fast.whole(None, None)
+
     def check_definition(self, fdef, entity_names):
         target = fdef.options.get("entity")
         return [] if target in entity_names else [f"link target entity '{target}' does not exist"]
@@ -60,6 +64,9 @@ class UserFieldType(FieldType):
             allow_none=True,
             validate=ma.validate.Range(min=1, max=MAX_USER_ID, error="No user with id {input}."),
         )
+
+    def coerce(self, fdef):
+        return fast.whole(1, MAX_USER_ID)
 
     def json_schema(self, fdef):
         return {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_USER_ID, "description": "user id"}

@@ -7,6 +7,7 @@ import datetime as dt
 import marshmallow as ma
 import sqlalchemy as sa
 
+from lowcode.fields import fast
 from lowcode.fields.base import FieldType
 from lowcode.fields.conversion import EXACT, LOSSY, Converted
 
@@ -33,6 +34,9 @@ class DateFieldType(FieldType):
 
     def marshmallow_field(self, fdef):
         return ma.fields.Date(allow_none=True)
+
+    def coerce(self, fdef):
+        return fast.date
 
     def dump(self, fdef, value):
         return None if value is None else value.isoformat()

@@ -7,6 +7,7 @@ import re
 import marshmallow as ma
 import sqlalchemy as sa
 
+from lowcode.fields import fast
 from lowcode.fields.base import FieldDef, FieldType
 from lowcode.fields.conversion import to_text
 
@@ -73,6 +74,9 @@ class TextFieldType(FieldType):
             checks.append(WholeMatch(fdef.options["pattern"], fdef.options.get("pattern_message", {})))
         return ma.fields.String(allow_none=True, validate=checks)
 
+    def coerce(self, fdef):
+        return fast.text(self.max_length(fdef), fdef.options.get("pattern"))
+
     def check_definition(self, fdef, entity_names):
         try:
             re.compile(fdef.options.get("pattern", ""))
@@ -101,6 +105,9 @@ class LongTextFieldType(FieldType):
 
     def marshmallow_field(self, fdef):
         return ma.fields.String(allow_none=True, validate=[ma.validate.Length(max=1_000_000), NO_NUL])
+
+    def coerce(self, fdef):
+        return fast.text(1_000_000)
 
     def convert_from(self, fdef, value, source):
         return to_text(value, 1_000_000)

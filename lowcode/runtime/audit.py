@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,6 +32,68 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any] | None, names: lis
         for n in names
         if before.get(n) != after.get(n)
     }
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _iso(value: dt.date) -> str:
+    return value.isoformat()
+
+
+_JSONABLE_BY_TYPE = {
+    str: _same,
+    int: _same,
+    bool: _same,
+    Decimal: lambda value: format(value, "f"),
+    dt.date: _iso,
+    dt.datetime: _iso,
+}
+"""The common values' JSON forms by exact type (as :func:`to_jsonable` gives them); others go through it."""
+
+
+def created(after: dict[str, Any]) -> dict[str, list]:
+    """The diff of a create, ``diff(None, after, list(after))``, for the plain values a create holds."""
+    by_type = _JSONABLE_BY_TYPE
+    return {n: [None, by_type.get(type(v), to_jsonable)(v)] for n, v in after.items() if v is not None}
+
+
+@functools.cache
+def encoded_insert(table: sa.Table, column: str, dialect: str) -> sa.Insert:
+    """``INSERT`` into ``table`` whose JSON ``column`` is bound as JSON text already encoded (parameter
+    ``<column>_json``), so a bulk write encodes a diff once for its audit row and its outbox event."""
+    text = sa.bindparam(f"{column}_json", type_=sa.Text())
+    value = sa.cast(text, table.c[column].type) if dialect == "postgresql" else text
+    return table.insert().values({column: value})
+
+
+def record_changes_encoded(
+    ctx: WriteContext, app: str, entity: str, entries: list[tuple[int, int, str, str]]
+) -> None:
+    """Like :func:`record_changes` with each diff as JSON text (``jsonutil.dumps`` of it)."""
+    if not entries:
+        return
+    mark_changed(ctx.session)
+    statement = encoded_insert(AuditEntry.__table__, "diff", ctx.session.get_bind().dialect.name)
+    common = dict(
+        app=app,
+        entity=entity,
+        actor_id=ctx.actor.user_id,
+        actor_name=ctx.actor.username,
+        source=ctx.source[:_SOURCE_LENGTH],
+        ip=ctx.ip,
+        schema_version=AUDIT_SCHEMA_VERSION,
+        unit=ctx.unit,
+        at=utcnow(),
+    )
+    ctx.session.execute(
+        statement,
+        [
+            {**common, "record_id": record_id, "version": version, "action": action, "diff_json": text}
+            for record_id, version, action, text in entries
+        ],
+    )
 
 
 def record_change(

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 
+from lowcode.core.jsonutil import dumps
 from lowcode.core.texts import Text
 from lowcode.errors import (
     BadRequest,
@@ -40,6 +41,7 @@ from lowcode.errors import (
 )
 from lowcode.rules.hooks import WriteEvent
 from lowcode.runtime import audit, outbox
+from lowcode.runtime.bulk_changes import delete_chunk, update_chunk
 from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.context import WriteContext
 from lowcode.runtime.links import LinkCheck
@@ -77,6 +79,19 @@ class NewRecord:
 
 
 @dataclass
+class ChangedRecord:
+    """An update prepared up to its UPDATE: the rules' event, the child rows, the stored values before,
+    the changed fields' new values, the system columns (version, updated_at/by) and the fields sent."""
+
+    event: WriteEvent
+    children: ChildRows
+    before: dict[str, Any]
+    changed: dict[str, Any]
+    system: dict[str, Any]
+    sent: frozenset[str]
+
+
+@dataclass
 class BulkOutcome:
     """What a bulk write did: per item (by index) the stored record (None for deletes) or its error."""
 
@@ -95,7 +110,7 @@ class BulkWrites:
         """Create every item (JSON objects of field values)."""
         entity = self.records._entity(ctx, app, name)
         self.records.permissions.authorize(ctx.actor, entity, "create")
-        batched = not entity.child_fields and not self.records.rules.has_rules(ctx, entity, "create")
+        batched = self._batched_kind(ctx, entity, "create")
         hidden = self.records.permissions.hidden_fields(ctx.actor, entity)
 
         def one(item: Any) -> dict[str, Any]:
@@ -116,7 +131,10 @@ class BulkWrites:
             changes = {k: v for k, v in item.items() if k not in ("id", "version")}
             return self.records.update(ctx, app, name, record_id, changes, version)
 
-        return self._run(ctx, items, one, None, each)
+        def chunk(part: list[tuple[int, Any]]) -> dict[int, dict[str, Any]] | None:
+            return update_chunk(self.records, ctx, entity, part, _id_and_version)
+
+        return self._run(ctx, items, one, chunk if self._batched_kind(ctx, entity, "update") else None, each)
 
     def delete(self, ctx: WriteContext, app: str, name: str, items: list[Any], each: bool) -> BulkOutcome:
         """Soft-delete every item ``{"id", "version"}`` (the version is required)."""
@@ -127,7 +145,14 @@ class BulkWrites:
             record_id, version = _id_and_version(item)
             return self.records.delete(ctx, app, name, record_id, version)
 
-        return self._run(ctx, items, one, None, each)
+        def chunk(part: list[tuple[int, Any]]) -> dict[int, dict[str, Any]] | None:
+            return delete_chunk(self.records, ctx, entity, part, _id_and_version)
+
+        return self._run(ctx, items, one, chunk if self._batched_kind(ctx, entity, "delete") else None, each)
+
+    def _batched_kind(self, ctx: WriteContext, entity: CompiledEntity, kind: str) -> bool:
+        """Whether ``kind`` writes of ``entity`` take the batched path: no child tables, no rule on them."""
+        return not entity.child_fields and not self.records.rules.has_rules(ctx, entity, kind)
 
     # -- the chunks ------------------------------------------------------------------------------------
     def _run(
@@ -190,18 +215,33 @@ class BulkWrites:
             prepared.append((index, new))
         if links.errors():
             return None
-        rows = [new.row for _, new in prepared]
-        ids = ctx.session.execute(entity.statements.insert_many, rows).scalars().all()
+        ids = _insert_rows(ctx, entity, [new.row for _, new in prepared])
         entries, events, out = [], [], {}
         for (index, new), record_id in zip(prepared, ids, strict=True):
-            after = new.event.after
-            changes = audit.diff(None, after, list(after))
+            changes = dumps(audit.created(new.event.after))  # encoded once: audit row and event
             entries.append((record_id, 1, "create", changes))
-            events.append((record_id, "created", {"id": record_id, "version": 1, "changes": changes}))
+            events.append(
+                (record_id, "created", f'{{"id": {record_id}, "version": 1, "changes": {changes}}}')
+            )
             out[index] = {"id": record_id, **new.row, "deleted_at": None}
-        audit.record_changes(ctx, entity.app, entity.name, entries)
-        outbox.enqueue_many(ctx, entity.app, entity.name, events)
+        audit.record_changes_encoded(ctx, entity.app, entity.name, entries)
+        outbox.enqueue_many_encoded(ctx, entity.app, entity.name, events)
         return out
+
+
+def _insert_rows(ctx: WriteContext, entity: CompiledEntity, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert ``rows`` in one statement; their ids in order. On SQLite the ids are the table's highest id
+    plus 1, 2, ... - what SQLite gives rows inserted without one (a table without ``AUTOINCREMENT``), read
+    inside the write transaction, which holds the database's only write lock - so the rows go in one plain
+    ``executemany`` (SQLAlchemy sends ``INSERT ... RETURNING`` in parameter order there one row at a
+    time); elsewhere ``INSERT ... RETURNING id`` in parameter order (the sequence gives the ids)."""
+    statements = entity.statements
+    if ctx.session.get_bind().dialect.name != "sqlite":
+        return list(ctx.session.execute(statements.insert_many, rows).scalars().all())
+    top = ctx.session.execute(statements.top_id).scalar() or 0
+    ids = list(range(top + 1, top + 1 + len(rows)))
+    ctx.session.execute(statements.insert_rows, [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
+    return ids
 
 
 def _id_and_version(item: Any) -> tuple[int, int]:

@@ -178,3 +178,43 @@ class ChildRows:
             if old != new:
                 changes[name] = [old, new]
         return changes
+
+
+class NoChildRows(ChildRows):
+    """The child rows of an entity without child tables: nothing to load, check, compute or store, so a
+    write of such an entity (a bulk create's every item) does no child work at all."""
+
+    def __init__(self) -> None:
+        self.entities = {}
+        self._rows = self._before = {}
+        self._touched = set()
+
+    def guards(self, permissions, actor, sent) -> dict[str, FieldGuard]:
+        return {}
+
+    def fetch(self, parent_id: int) -> dict[str, list[dict[str, Any]]]:
+        return {}
+
+    def load(self, raw, existing, guarded=None) -> None:
+        return None
+
+    def current(self) -> dict[str, list[dict[str, Any]]]:
+        return {}
+
+    def changed(self) -> set[str]:
+        return set()
+
+    def add_links(self, links) -> None:
+        return None
+
+    def write(self, parent_id: int) -> dict[str, list]:
+        return {}
+
+
+NO_CHILD_ROWS = NoChildRows()
+"""Shared by every write of an entity without child tables (it holds no state)."""
+
+
+def child_rows(ctx: WriteContext, entity: CompiledEntity) -> ChildRows:
+    """The child rows of one write of ``entity``: :data:`NO_CHILD_ROWS` when it has no child tables."""
+    return ChildRows(ctx, entity) if entity.child_fields else NO_CHILD_ROWS

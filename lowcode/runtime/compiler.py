@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from lowcode.fields import FieldDef, FieldType, field_types
 from lowcode.fields.base import SYSTEM_NAMES, normalise_label, pick_label
 from lowcode.fields.fetch import fetch_spec
+from lowcode.runtime.fast_input import FastInput
 from lowcode.runtime.indexes import composite_index
 
 ID_TYPE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
@@ -44,14 +45,12 @@ class CompiledField:
     ftype: FieldType
     has_column: bool = field(init=False)
     """Whether the field is stored in a column of the entity's table (decided once, at compile time)."""
+    name: str = field(init=False)
+    """The field key (also its column name); a plain attribute, read for every field of every write."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "has_column", self.ftype.column_type(self.fdef) is not None)
-
-    @property
-    def name(self) -> str:
-        """The field key (also its column name)."""
-        return self.fdef.name
+        object.__setattr__(self, "name", self.fdef.name)
 
 
 @dataclass(frozen=True)
@@ -64,6 +63,8 @@ class EntityStatements:
 
     insert: sa.Insert
     insert_many: sa.Insert
+    insert_rows: sa.Insert
+    top_id: sa.Select
     guarded_update: sa.Update
 
     @classmethod
@@ -73,6 +74,8 @@ class EntityStatements:
         return cls(
             insert=table.insert().returning(table.c.id),
             insert_many=table.insert().returning(table.c.id, sort_by_parameter_order=True),
+            insert_rows=table.insert(),
+            top_id=sa.select(sa.func.max(table.c.id)),
             guarded_update=table.update().where(
                 table.c.id == sa.bindparam("b_id"), table.c.version == sa.bindparam("b_version")
             ),
@@ -117,6 +120,18 @@ class CompiledEntity:
         return self._once(
             "_child_fields",
             lambda: [f for f in self.fields.values() if getattr(f.ftype, "holds_children", False)],
+        )
+
+    @property
+    def references(self) -> list[CompiledField]:
+        """Link and user fields (values naming a record or a user that writes check); worked out once."""
+        return self._once(
+            "_references",
+            lambda: [
+                f
+                for f in self.fields.values()
+                if getattr(f.ftype, "references_entity", False) or getattr(f.ftype, "references_user", False)
+            ],
         )
 
     @property
@@ -171,6 +186,14 @@ class CompiledEntity:
         cache = self.__dict__.setdefault("_schemas", {})
         if partial not in cache:
             cache[partial] = _build_schema(self, partial)
+        return cache[partial]
+
+    def input_loader(self, partial: bool) -> FastInput:
+        """The input schema behind the fast path of :mod:`lowcode.runtime.fast_input` (built once)."""
+        cache = self.__dict__.setdefault("_loaders", {})
+        if partial not in cache:
+            hooks = {cf.name: cf.ftype.coerce(cf.fdef) for cf in self.writable}
+            cache[partial] = FastInput(self.input_schema(partial), hooks)
         return cache[partial]
 
 

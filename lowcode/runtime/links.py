@@ -65,7 +65,7 @@ class LinkCheck:
         writer's own choices are held to their record rules, the others only have to exist: ``kept``, the
         values the row held before this write (an unchanged link), and ``sent``, the fields the writer sent
         (None: all of them; a default or a before-rule's value is not the writer's)."""
-        for cf in entity.fields.values():
+        for cf in entity.references:
             value = values.get(cf.name)
             if value is None:
                 continue

@@ -6,6 +6,7 @@ from typing import Any
 
 from lowcode.core.jsonutil import to_jsonable
 from lowcode.core.models import OutboxEvent, utcnow
+from lowcode.runtime.audit import encoded_insert
 from lowcode.runtime.context import WriteContext
 
 EVENT_SCHEMA_VERSION = 1
@@ -53,5 +54,30 @@ def enqueue_many(
                 created_at=now,
             )
             for record_id, kind, payload in events
+        ],
+    )
+
+
+def enqueue_many_encoded(
+    ctx: WriteContext, app: str, entity: str, events: list[tuple[int, str, str]]
+) -> None:
+    """Like :func:`enqueue_many` with each payload as JSON text already encoded."""
+    if not events:
+        return
+    now = utcnow()
+    statement = encoded_insert(OutboxEvent.__table__, "payload", ctx.session.get_bind().dialect.name)
+    ctx.session.execute(
+        statement,
+        [
+            dict(
+                app=app,
+                entity=entity,
+                record_id=record_id,
+                kind=kind,
+                payload_json=text,
+                schema_version=EVENT_SCHEMA_VERSION,
+                created_at=now,
+            )
+            for record_id, kind, text in events
         ],
     )

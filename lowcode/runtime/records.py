@@ -27,8 +27,8 @@ from lowcode.rules.hooks import NoRules, RuleHooks, WriteEvent
 from lowcode.runtime import audit, outbox
 from lowcode.runtime.atomic import AtomicResult, AtomicUpdate, apply_atomic
 from lowcode.runtime.atomic_checks import AtomicRowChecks
-from lowcode.runtime.bulk import BulkOutcome, BulkWrites, NewRecord
-from lowcode.runtime.children import ChildRows
+from lowcode.runtime.bulk import BulkOutcome, BulkWrites, ChangedRecord, NewRecord
+from lowcode.runtime.children import ChildRows, child_rows
 from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.context import WriteContext
 from lowcode.runtime.fetch import Fetcher
@@ -165,6 +165,50 @@ class RecordService:
     ) -> dict[str, Any]:
         """An update (``requested``: the transition endpoint's transition), authorized by the caller."""
         app, record_id = entity.app, current["id"]
+        change = self.prepare_update(ctx, entity, current, data, expected_version, requested)
+        event, children, before, changed, system = (
+            change.event,
+            change.children,
+            change.before,
+            change.changed,
+            change.system,
+        )
+        self._check_integrity(ctx, entity, event.after, children, record_id, before, change.sent)
+        new_version = system["version"]
+        self._guarded_update(ctx, entity, record_id, current["version"], {**changed, **system})
+        child_diff = children.write(record_id)
+        changes = {**audit.diff(before, event.after, list(changed)), **child_diff}
+        audit.record_change(ctx, app, entity.name, record_id, new_version, "update", changes)
+        outbox.enqueue(
+            ctx,
+            app,
+            entity.name,
+            record_id,
+            "updated",
+            {
+                "id": record_id,
+                "version": new_version,
+                "changes": changes,
+                **({"transition": event.transition} if event.transition else {}),
+            },
+        )
+        written = {**current, **event.after, **system, **children.current()}
+        if self.rules.after_write(ctx, entity, event):
+            return self._as_stored(ctx, entity, written)
+        return written
+
+    def prepare_update(
+        self,
+        ctx: WriteContext,
+        entity: CompiledEntity,
+        current: dict,
+        data: Any,
+        expected_version: int | None,
+        requested: str | None,
+    ) -> ChangedRecord:
+        """The steps of an update before its integrity checks and UPDATE: version, validate, compute, form,
+        workflow, before-rules, record rules (``authorize`` of the entity is the caller's)."""
+        app, record_id = entity.app, current["id"]
         self._conflict(ctx, entity, current, expected_version)
         values, children = self._load(ctx, entity, data, record_id)
         before = {cf.name: current.get(cf.name) for cf in entity.fields.values() if cf.has_column}
@@ -196,31 +240,9 @@ class RecordService:
             self.permissions.check_transition_write(
                 ctx.actor, entity, requested, current, {**current, **event.after}
             )
-        self._check_integrity(ctx, entity, event.after, children, record_id, before, _sent(data))
         changed = {k: v for k, v in event.after.items() if before.get(k) != v}
-        new_version = current["version"] + 1
-        system = {"version": new_version, "updated_at": ctx.now, "updated_by": ctx.actor.user_id}
-        self._guarded_update(ctx, entity, record_id, current["version"], {**changed, **system})
-        child_diff = children.write(record_id)
-        changes = {**audit.diff(before, event.after, list(changed)), **child_diff}
-        audit.record_change(ctx, app, entity.name, record_id, new_version, "update", changes)
-        outbox.enqueue(
-            ctx,
-            app,
-            entity.name,
-            record_id,
-            "updated",
-            {
-                "id": record_id,
-                "version": new_version,
-                "changes": changes,
-                **({"transition": event.transition} if event.transition else {}),
-            },
-        )
-        written = {**current, **event.after, **system, **children.current()}
-        if self.rules.after_write(ctx, entity, event):
-            return self._as_stored(ctx, entity, written)
-        return written
+        system = {"version": current["version"] + 1, "updated_at": ctx.now, "updated_by": ctx.actor.user_id}
+        return ChangedRecord(event, children, before, changed, system, _sent(data))
 
     def delete(
         self, ctx: WriteContext, app: str, entity_name: str, record_id: int, expected_version: int | None
@@ -313,7 +335,7 @@ class RecordService:
         if entity.fetches:
             data, _filled = Fetcher(ctx, self.permissions).fill(entity, data)
         values, raw_children, errors = parse_input(ctx, entity, data, record_id is not None, hidden)
-        children = ChildRows(ctx, entity)
+        children = child_rows(ctx, entity)
         guarded = children.guards(self.permissions, ctx.actor, raw_children)
         try:
             children.load(raw_children, children.fetch(record_id) if record_id is not None else {}, guarded)
@@ -335,6 +357,8 @@ class RecordService:
     def _compute(
         self, ctx: WriteContext, entity: CompiledEntity, record: dict, children: dict, is_create: bool
     ) -> None:
+        if not entity.computed:
+            return
         compute_ctx = ComputeContext(
             ctx.session,
             is_create,

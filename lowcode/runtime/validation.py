@@ -57,7 +57,7 @@ def parse_input(
             if cf.name not in body and cf.fdef.default is not None:
                 body[cf.name] = cf.fdef.default
     try:
-        values = entity.input_schema(partial).load(body)
+        values = entity.input_loader(partial).load(body)
     except ma.ValidationError as exc:
         errors.update({k: v if isinstance(v, list) else [v] for k, v in _flatten(exc.messages).items()})
         values = {}

@@ -184,3 +184,11 @@ def test_a_transaction_that_commits_last_is_not_skipped(app, feed):
     assert not errors, errors
     later, _ = _all(feed, position)
     assert [e["changes"]["title"][1] for e in later] == ["first drawn"]
+
+
+def test_bulk_writes_are_in_the_feed_in_their_order(feed):
+    _, start = _all(feed, app="feed")
+    made = feed.post(ITEMS, json=[{"code": f"Z{i}"} for i in range(5)]).get_json()
+    ids = [r["id"] for r in (made["data"] if isinstance(made, dict) else made)]
+    whole, _ = _all(feed, start, app="feed")
+    assert [(e["id"], e["action"]) for e in whole] == [(i, "create") for i in ids]

@@ -175,3 +175,49 @@ def test_a_bad_scenario_is_refused_before_anything_is_written(tmp_path, change, 
         with pytest.raises(ValidationFailed, match=message):
             run_scenario(app, scenario, today=TODAY)
         assert _rows(app, "fruit") == []
+
+
+def test_create_many_writes_independent_records_in_one_bulk_write(tmp_path, monkeypatch):
+    from lowcode.runtime.records import RecordService
+
+    scenario = copy.deepcopy(SCENARIO)
+    scenario["steps"][1] = {
+        "create_many": "fruit", "as": "sally", "collect": "fruits", "bind": "made",
+        "values": {"$each": "=fruit_names", "as": "f", "value": {"name": "=upper(f)", "price": "=randint(1, 9)"}},
+    }  # fmt: skip
+    scenario["procedures"]["sell"][0]["values"]["customer"] = (
+        "=concat(choice(fruits).name, '-', pad(randint(1, 99), 3))"
+    )
+
+    def one_by_one(*args, **kwargs):
+        raise AssertionError("created one by one")
+
+    with stall(tmp_path) as app:
+        with monkeypatch.context() as patched:
+            patched.setattr(RecordService, "create", one_by_one)
+            patched.setitem(scenario["procedures"], "sell", [])  # the baskets: one by one, not here
+            run_scenario(app, copy.deepcopy(scenario), today=TODAY)
+        fruits = _rows(app, "fruit")
+        assert [f["name"] for f in fruits] == ["APPLE", "PEAR", "PLUM"]
+        with app.extensions["lowcode"].db.read() as s:
+            sally = s.scalar(sa.text("select id from lc_user where username = 'sally'"))
+            audited = s.scalar(
+                sa.text("select count(*) from lc_audit where entity = 'fruit' and action = 'create'")
+            )
+        assert {f["created_by"] for f in fruits} == {sally} and audited == 3
+
+
+def test_create_many_counts_a_refused_item_and_keeps_the_others(tmp_path):
+    scenario = copy.deepcopy(SCENARIO)
+    scenario["steps"][1] = {
+        "create_many": "fruit", "as": "sally", "collect": "fruits", "if_refused": "continue",
+        "values": [{"name": "fig", "price": "1"}, {"price": "2"}, {"name": "kiwi", "price": "3"}],
+    }  # fmt: skip
+    scenario["procedures"]["sell"][0]["values"]["customer"] = (
+        "=concat(choice(fruits).name, '-', pad(randint(1, 99), 3))"
+    )
+    with stall(tmp_path) as app:
+        summary = run_scenario(app, scenario, today=TODAY)
+        assert [f["name"] for f in _rows(app, "fruit")] == ["fig", "kiwi"]
+        assert {c[1] for c in _content(app)} <= {"fig", "kiwi"} and len(_rows(app, "basket")) == 8
+        assert "create fruit 1" in summary
