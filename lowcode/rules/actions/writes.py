@@ -114,6 +114,20 @@ class CreateRecordAction(RuleAction):
                     continue
         yield from plan.created(options["entity"], record)
 
+    def link_values(self, run, options, scope):
+        target = run.ctx.snapshot.entity(run.rule.app, options["entity"])
+        for name, expr in options["values"].items():
+            cf = target.fields.get(name)
+            if cf is None or not getattr(cf.ftype, "references_entity", False):
+                continue
+            value = known(expr, scope)
+            if value is UNKNOWN or value is None:
+                continue
+            try:
+                yield cf.fdef.options["entity"], _typed(target, name, value)
+            except ma.ValidationError:
+                continue  # the write itself reports it
+
 
 def _check_rows(check, where: str, spec, row_entity: str) -> None:
     """Names of one ``children`` item: ``from`` is a child table of the trigger record, whose rows the
