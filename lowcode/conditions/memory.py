@@ -16,12 +16,15 @@ per evaluation:
 * ``not`` is pushed down to the leaves (De Morgan: not-all is any-of-nots) and each leaf produces its
   exact complement (``=``/``!=``, ``<``/``>=``, ``in``/``not in`` ...). That is exact because a leaf
   reaching the engine never holds None, and it keeps the whole tree in one engine call;
+* blocks of ``=``, ``!=``, ``in`` and ``not in`` only are decided directly (:func:`decide`, the engine's
+  own comparisons without its per-leaf objects); others go to the engine;
 * ``between`` becomes two comparisons; ``starts_with`` compares a derived variable holding the
   record's ASCII-lower-cased prefix; ``contains`` tests a derived boolean (see ``TextMatch``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -37,7 +40,53 @@ def evaluate(node: Leaf | Group | Not, record: Mapping[str, Any], variables: Map
     """True when ``record`` satisfies ``node``; evaluated by py-rules-engine on an adapted block."""
     context: dict[str, Any] = {}
     block = build_block(node, record, variables, context)
+    decided = decide(block, context)
+    if decided is not None:
+        return decided
     return bool(RuleEngine(context).evaluate_condition_block(block))
+
+
+_DIRECT = {
+    "=": lambda left, right: left == right,
+    "!=": lambda left, right: left != right,
+    "in": lambda left, right: left in right,
+    "not in": lambda left, right: left not in right,
+}
+"""The engine's own handlers of the operators that compare any two values (no type check first)."""
+_PLAIN = frozenset({bool, int, str, dt.date, dt.datetime, type(None)})
+"""Value types the engine passes through unchanged (``bool(x)``, ``int(x)``, ``str(x)``, dates as they are)."""
+
+
+def decide(block: dict, context: Mapping[str, Any]) -> bool | None:
+    """The engine's answer for ``block`` computed directly when every leaf is ``=``, ``!=``, ``in`` or ``not
+    in`` over plain values (the usual trigger condition ``status = 'confirmed'``): the same comparisons
+    the engine makes, without building its objects. None when another operator or value type is in the
+    block (the engine decides those, with its type checks)."""
+    if "condition" in block:
+        leaf = block["condition"]
+        handler = _DIRECT.get(leaf["operator"])
+        left, right = context.get(leaf["variable"]), _plain(leaf["value"])
+        if handler is None or right is _UNDECIDED or type(left) not in _PLAIN:
+            return None
+        if leaf["operator"] in ("in", "not in") and not isinstance(right, list):
+            return None
+        return bool(handler(left, right))
+    results = [decide(item, context) for item in block.get("and", block.get("or", []))]
+    if None in results:
+        return None
+    return all(results) if "and" in block else any(results)
+
+
+_UNDECIDED = object()
+
+
+def _plain(typed: dict) -> Any:
+    """The value of a typed engine value (``{"type": "int", "value": 3}``), or ``_UNDECIDED``."""
+    value = typed["value"]
+    if typed["type"] == "list":
+        items = [_plain(item) for item in value]
+        return _UNDECIDED if any(item is _UNDECIDED for item in items) else items
+    return value if type(value) in _PLAIN and type(value).__name__ == typed["type"] else _UNDECIDED
 
 
 def build_block(

@@ -105,6 +105,8 @@ class Operator:
     """Field kinds the operator applies to."""
     arity: ClassVar[str]
     """What ``value`` is: ``"none"`` (absent), ``"one"``, ``"list"`` or ``"pair"`` (``[low, high]``)."""
+    bindable: ClassVar[bool] = False
+    """Whether :meth:`bound_sql` compiles the operator with its value as a bind parameter."""
 
     def to_sql(self, column: ColumnElement, value: Any, *, kind: str | None = None) -> ColumnElement:
         """Two-valued SQL for ``column <op> value``: FALSE when the column is NULL."""
@@ -112,6 +114,12 @@ class Operator:
 
     def sql(self, column: ColumnElement, value: Any) -> ColumnElement:
         """The comparison itself, for a non-NULL column."""
+        raise NotImplementedError
+
+    def bound_sql(self, column: ColumnElement, param: Any, kind: str) -> ColumnElement | None:
+        """Like :meth:`to_sql` with the value a bind parameter (``param``, expanding for lists) of a
+        ``kind`` field, for statements built once and run with many values (see
+        :mod:`lowcode.conditions.bound`); only where :attr:`bindable`."""
         raise NotImplementedError
 
     def to_rules(self, variable: str, value: Any, context: dict, negate: bool = False) -> dict:
@@ -123,6 +131,7 @@ class Comparison(Operator):
     """``=``, ``!=``, ``<``, ``<=``, ``>``, ``>=``; ordering applies to every kind but boolean."""
 
     arity = "one"
+    bindable = True
 
     def __init__(self, name: str):
         self.name = name
@@ -133,6 +142,10 @@ class Comparison(Operator):
             column = CodePointOrder(column)
         return _SQL_OPS[self.name](column, value)
 
+    def bound_sql(self, column, param, kind):
+        compared = CodePointOrder(column) if kind == "text" and self.name not in ("=", "!=") else column
+        return sa.and_(column.is_not(None), _SQL_OPS[self.name](compared, param))
+
     def to_rules(self, variable, value, context, negate=False):
         return rule(variable, _COMPLEMENT[self.name] if negate else self.name, value)
 
@@ -142,6 +155,7 @@ class In(Operator):
 
     arity = "list"
     kinds = ALL_KINDS
+    bindable = True
 
     def __init__(self, name: str, engine_op: str):
         self.name = name
@@ -149,6 +163,9 @@ class In(Operator):
 
     def sql(self, column, value):
         return column.in_(value) if self.engine_op == "in" else column.not_in(value)
+
+    def bound_sql(self, column, param, kind):
+        return self.to_sql(column, param)
 
     def to_rules(self, variable, value, context, negate=False):
         return rule(variable, _COMPLEMENT[self.engine_op] if negate else self.engine_op, list(value))
@@ -206,6 +223,7 @@ class Emptiness(Operator):
 
     arity = "none"
     kinds = ALL_KINDS
+    bindable = True
 
     def __init__(self, name: str):
         self.name = name
@@ -215,6 +233,9 @@ class Emptiness(Operator):
         text = kind == "text" if kind else isinstance(column.type, sa.String)
         empty = sa.or_(column.is_(None), column == "") if text else column.is_(None)
         return empty if self.name == "is_empty" else sa.not_(empty)
+
+    def bound_sql(self, column, param, kind):
+        return self.to_sql(column, None, kind=kind)
 
     def to_rules(self, variable, value, context, negate=False):
         """Unlike the others, accepts a None ``context[variable]`` (only text can equal ``''``)."""

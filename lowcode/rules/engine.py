@@ -22,6 +22,7 @@ from lowcode.rules.hooks import WriteEvent
 from lowcode.rules.messages import SOURCES, trigger_sources
 from lowcode.rules.model import CompiledRule
 from lowcode.rules.runlog import log_run
+from lowcode.runtime import row_buffer
 from lowcode.runtime.children import ChildRows
 from lowcode.runtime.context import Actor, WriteContext
 
@@ -90,7 +91,11 @@ class RuleEngine:
         run = RuleRun(system, self, rule, event)
         started = time.perf_counter()
         try:
-            self.run_actions(run, list(rule.actions), self.scope(ctx, event))
+            with row_buffer.collecting(ctx.session):  # the run's audit, outbox and log rows written together
+                self.run_actions(run, list(rule.actions), self.scope(ctx, event))
+                log_run(
+                    ctx.session, **_entry(rule, event, trigger or event.kind, "ok", "", started, run.done)
+                )
         except LowcodeError as exc:
             refused = (
                 exc
@@ -103,7 +108,6 @@ class RuleEngine:
             if refused is exc:
                 raise
             raise refused from exc
-        log_run(ctx.session, **_entry(rule, event, trigger or event.kind, "ok", "", started, run.done))
         return run
 
     def run_actions(self, run: RuleRun, actions: list[dict[str, Any]], scope: dict[str, Any]) -> None:

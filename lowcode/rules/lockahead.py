@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from lowcode.errors import LowcodeError
 from lowcode.rules.actions.base import RuleRun, evaluate, rule_actions
 from lowcode.rules.hooks import WriteEvent
+from lowcode.runtime.links import prefetch_live
 
 UNKNOWN = object()
 """The value of an expression that cannot be evaluated before the loop."""
@@ -87,6 +88,25 @@ def lock_ahead(run: RuleRun, actions: list[Mapping[str, Any]], scopes: Iterable[
         t = entity.table
         query = sa.select(t.c.id).where(t.c.deleted_at.is_(None), sa.or_(*clauses[entity.name]))
         run.ctx.session.execute(query.order_by(t.c.id).with_for_update())
+
+
+def prefetch_links(run: RuleRun, actions: list[Mapping[str, Any]], scopes: list[Mapping[str, Any]]) -> None:
+    """Check in one query per target the link values the records ``actions`` create when run once in each
+    of ``scopes`` will hold (:func:`lowcode.runtime.links.prefetch_live`), where the rule's identity may
+    point at every record of the target."""
+    wanted: dict[str, set[Any]] = {}
+    for action in actions:
+        if action.get("when"):
+            continue  # run or not per line: its values need not be checked
+        handler = rule_actions.get(action["type"])
+        for scope in scopes:
+            for target, value in handler.link_values(run, action, scope):
+                wanted.setdefault(target, set()).add(value)
+    permissions = run.engine.records.permissions
+    for name, ids in wanted.items():
+        target = run.ctx.snapshot.entity(run.rule.app, name)
+        if permissions.read_filter(run.ctx.actor, target, run.ctx.variables) is None:
+            prefetch_live(run.ctx, target, ids)
 
 
 def known(expression: Any, scope: Mapping[str, Any]) -> Any:

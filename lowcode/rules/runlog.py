@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lowcode.core.models import RuleRunEntry, utcnow
+from lowcode.runtime import row_buffer
 
 _INSERT = RuleRunEntry.__table__.insert()
 """One prebuilt Core insert (an ORM-enabled ``insert(RuleRunEntry).values(...)`` built a new statement and
@@ -15,8 +16,9 @@ cache key for every run)."""
 
 
 def log_run(session: Session, **entry: Any) -> None:
-    """Append one run to ``session``'s transaction."""
-    session.execute(_INSERT, {"at": utcnow(), **entry})
+    """Append one run to ``session``'s transaction (at the end of the collecting block it is in, see
+    :mod:`lowcode.runtime.row_buffer`)."""
+    row_buffer.insert(session, _INSERT, {"at": utcnow(), **entry})
 
 
 def runs(
@@ -33,6 +35,7 @@ def runs(
     """Runs of an app, newest first, optionally for one record or one rule; ``record_ids`` (a subquery)
     limits them to the runs of those records (a reader's record rules); ``failed_only``: the runs that did
     not end ``ok`` (refused, invalid, failed, skipped)."""
+    row_buffer.flush(session)
     query = (
         sa.select(RuleRunEntry).where(RuleRunEntry.app == app).order_by(RuleRunEntry.id.desc()).limit(limit)
     )

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from lowcode.core.commit_clock import mark_changed
 from lowcode.core.jsonutil import to_jsonable
 from lowcode.core.models import AuditEntry, utcnow
+from lowcode.runtime import row_buffer
 from lowcode.runtime.context import WriteContext
 
 AUDIT_SCHEMA_VERSION = 1
@@ -105,9 +106,11 @@ def record_change(
     action: str,
     changes: dict[str, list],
 ) -> None:
-    """Append one audit row to the current transaction."""
+    """Append one audit row to the current transaction (at the end of a rule run's collecting block, see
+    :mod:`lowcode.runtime.row_buffer`)."""
     mark_changed(ctx.session)
-    ctx.session.execute(
+    row_buffer.insert(
+        ctx.session,
         _INSERT,
         dict(
             app=app,
@@ -145,7 +148,8 @@ def record_changes(
         unit=ctx.unit,
         at=utcnow(),
     )
-    ctx.session.execute(
+    row_buffer.insert_many(
+        ctx.session,
         _INSERT,
         [
             {**common, "record_id": record_id, "version": version, "action": action, "diff": changes}
@@ -156,6 +160,7 @@ def record_changes(
 
 def history(session: Session, app: str, entity: str, record_id: int, limit: int = 200) -> list[AuditEntry]:
     """Audit rows of one record, newest first."""
+    row_buffer.flush(session)
     return list(
         session.scalars(
             sa.select(AuditEntry)
@@ -168,6 +173,7 @@ def history(session: Session, app: str, entity: str, record_id: int, limit: int 
 
 def fields_changed_since(session: Session, app: str, entity: str, record_id: int, version: int) -> set[str]:
     """Names of the fields changed by writes after ``version`` (for a 409's merge hint)."""
+    row_buffer.flush(session)
     rows = session.scalars(
         sa.select(AuditEntry.diff).where(
             AuditEntry.app == app,

@@ -121,6 +121,18 @@ def check_links(ctx: WriteContext, permissions: Any, entity: CompiledEntity, val
     return links.errors()
 
 
+def prefetch_live(ctx: WriteContext, target: CompiledEntity, ids: set[Any]) -> None:
+    """Note in the transaction's cache which of ``ids`` are live records of ``target``, in one query (a loop
+    of a rule creating a record per line, before it runs). Only for writers the target's record rules do
+    not limit (the cache holds only their answers); ids not found are checked again by the write itself."""
+    seen = ctx.session.info.setdefault(LINK_CACHE, set())
+    t = target.table
+    wanted = [v for v in ids if (t.name, v) not in seen]
+    if len(wanted) < 2:  # the write's own check costs the same one query
+        return
+    seen.update((t.name, v) for v in ctx.session.scalars(_live_ids(t), {"ids": wanted}))
+
+
 def forget_link_target(session, table_name: str, record_id: int) -> None:
     """A record stopped being a valid link target in this transaction (it was soft-deleted)."""
     session.info.get(LINK_CACHE, set()).discard((table_name, record_id))

@@ -6,6 +6,7 @@ from typing import Any
 
 from lowcode.core.jsonutil import to_jsonable
 from lowcode.core.models import OutboxEvent, utcnow
+from lowcode.runtime import row_buffer
 from lowcode.runtime.audit import encoded_insert
 from lowcode.runtime.context import WriteContext
 
@@ -18,8 +19,10 @@ _INSERT = OutboxEvent.__table__.insert()
 def enqueue(
     ctx: WriteContext, app: str, entity: str, record_id: int | None, kind: str, payload: dict[str, Any]
 ) -> None:
-    """Append one event (``kind`` = created/updated/deleted/restored) to the current transaction."""
-    ctx.session.execute(
+    """Append one event (``kind`` = created/updated/deleted/restored) to the current transaction (at the end
+    of a rule run's collecting block, see :mod:`lowcode.runtime.row_buffer`)."""
+    row_buffer.insert(
+        ctx.session,
         _INSERT,
         dict(
             app=app,
@@ -41,7 +44,8 @@ def enqueue_many(
     if not events:
         return
     now = utcnow()
-    ctx.session.execute(
+    row_buffer.insert_many(
+        ctx.session,
         _INSERT,
         [
             dict(

@@ -91,6 +91,13 @@ class RuleAction:
         known before a loop runs (see :mod:`lowcode.rules.lockahead`; ``plan`` is its ``LockPlan``)."""
         return ()
 
+    def link_values(
+        self, run: RuleRun, options: Mapping[str, Any], scope: Mapping[str, Any]
+    ) -> Iterable[Any]:
+        """The ``(target entity, id)`` link values the records this action writes in ``scope`` will hold, as
+        far as they are known before a loop runs (their link checks are then made in one query)."""
+        return ()
+
 
 rule_actions: Registry[RuleAction] = Registry("rule action")
 

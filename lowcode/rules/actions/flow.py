@@ -19,7 +19,7 @@ from lowcode.rules.actions.base import (
     expression_schema,
     values_schema,
 )
-from lowcode.rules.lockahead import LockTarget, lock_ahead
+from lowcode.rules.lockahead import LockTarget, lock_ahead, prefetch_links
 from lowcode.rules.messages import SOURCES, Source, bind_source, refusal, with_source
 from lowcode.runtime.serialize import row_to_record
 
@@ -125,6 +125,7 @@ class ForEachChildAction(RuleAction):
         run.count_rows(len(rows or []))
         scopes = [_line_scope(options, scope, row) for row in rows or []]
         lock_ahead(run, options["actions"], scopes)
+        prefetch_links(run, options["actions"], scopes)
         for i, line_scope in enumerate(scopes):
             try:
                 run.engine.run_actions(run, options["actions"], line_scope)

@@ -11,6 +11,7 @@ from lowcode.errors import TooManyRows, ValidationFailed
 from lowcode.rules.actions.base import MESSAGE, RuleAction, RuleRun, evaluate, evaluate_values, values_schema
 from lowcode.rules.lockahead import UNKNOWN, LockTarget, known
 from lowcode.rules.messages import Source, bind_source, refusal, with_source
+from lowcode.runtime import row_buffer
 from lowcode.runtime.atomic import AtomicResult
 
 ROWS_FROM = {
@@ -112,6 +113,20 @@ class CreateRecordAction(RuleAction):
                 except ma.ValidationError:
                     continue
         yield from plan.created(options["entity"], record)
+
+    def link_values(self, run, options, scope):
+        target = run.ctx.snapshot.entity(run.rule.app, options["entity"])
+        for name, expr in options["values"].items():
+            cf = target.fields.get(name)
+            if cf is None or not getattr(cf.ftype, "references_entity", False):
+                continue
+            value = known(expr, scope)
+            if value is UNKNOWN or value is None:
+                continue
+            try:
+                yield cf.fdef.options["entity"], _typed(target, name, value)
+            except ma.ValidationError:
+                continue  # the write itself reports it
 
 
 def _check_rows(check, where: str, spec, row_entity: str) -> None:
@@ -306,7 +321,7 @@ def _create_unless_raced(run: RuleRun, entity: str, initial: dict) -> None:
     """Create the keyed record in a savepoint; if a concurrent transaction created it first (unique key
     violated), carry on - the following guarded update then applies to that record."""
     try:
-        with run.ctx.session.begin_nested():
+        with row_buffer.savepoint(run.ctx.session):
             run.records.create(run.ctx, run.rule.app, entity, initial)
     except (IntegrityError, ValidationFailed) as exc:
         if isinstance(exc, ValidationFailed) and not _only_unique_errors(exc):

@@ -1,4 +1,6 @@
-"""Property: the SQL compilation and the in-memory (py-rules-engine) evaluation select the same records.
+"""Property: the SQL compilation and the in-memory (py-rules-engine) evaluation select the same records;
+so does the SQL with bind parameters (``conditions/bound.py``) wherever its operators can be bound, and the
+direct decision of ``=``/``in`` blocks agrees with py-rules-engine's.
 
 Random records (every kind, with NULLs) go into a real table - in-memory SQLite, and a fresh PostgreSQL
 database when one is reachable - and random condition trees (all/any/not, every operator, values and
@@ -16,8 +18,11 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from py_rules import RuleEngine
 
 from lowcode.conditions import OPERATORS, parse_condition
+from lowcode.conditions.bound import bind_values, bound_clause
+from lowcode.conditions.memory import build_block, decide
 from lowcode.core.types import ExactDecimal
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -175,6 +180,17 @@ def check_agreement(engine: sa.Engine, records: list[dict], conditions: list) ->
             selected = set(conn.scalars(sa.select(TABLE.c.id).where(condition.to_sql(COLUMNS, VARIABLES))))
             matched = {row["id"] for row in rows if condition.matches(row, VARIABLES)}
             assert selected == matched, (doc, [dict(r) for r in rows])
+            for row in rows:  # where the direct decision applies, the engine gives the same answer
+                context: dict = {}
+                block = build_block(condition.root, row, VARIABLES, context)
+                decided = decide(block, context)
+                if decided is not None:
+                    assert decided == bool(RuleEngine(context).evaluate_condition_block(block)), doc
+            bound = bind_values(condition.root, COLUMNS, VARIABLES)
+            if bound is not None:  # the statement built once with bind parameters selects the same rows
+                shape, params = bound
+                clause = bound_clause(condition.root, COLUMNS, shape)
+                assert set(conn.scalars(sa.select(TABLE.c.id).where(clause), params)) == matched, doc
             # the Python values as generated agree too (not only the values read back)
             assert matched == {n for n, r in enumerate(records) if condition.matches(r, VARIABLES)}
 
