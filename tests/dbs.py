@@ -144,9 +144,9 @@ class _Graveyard:
         self.at_end: list[str] = []
         self.lock = threading.Lock()
         self.worker: threading.Thread | None = None
-        atexit.register(
-            self.flush
-        )  # in case the process ends without pytest_sessionfinish (tests/conftest.py)
+        self.failed: list[str] = []  # drops of a background batch that raised: tried again by ``flush``
+        # in case the process ends without pytest_sessionfinish (tests/conftest.py)
+        atexit.register(self.flush)
 
     def bury(self, name: str) -> None:
         """Schedule ``name`` to be dropped; starts a batch in the background once enough are waiting."""
@@ -168,13 +168,20 @@ class _Graveyard:
             self.worker.join()
         spares = SPARES.settle()
         with self.lock:
-            batch, self.names, self.at_end = self.names + spares + self.at_end, [], []
+            batch = self.names + self.failed + spares + self.at_end
+            self.names, self.failed, self.at_end = [], [], []
         self._drop_all(batch)
+        if self.failed:  # a second failure is the suite's to report: databases were left behind
+            left, self.failed = self.failed, []
+            raise RuntimeError(f"test databases not dropped: {', '.join(left)}")
 
     def _drop_all(self, names: list[str]) -> None:
         SPARES.wait()  # no copy of a template is still being made when the template is dropped
         with ThreadPoolExecutor(self.THREADS) as pool:
-            list(pool.map(_drop, names))
+            futures = {name: pool.submit(_drop, name) for name in names}
+        failed = [name for name, future in futures.items() if future.exception() is not None]
+        with self.lock:
+            self.failed += failed
 
 
 GRAVEYARD = _Graveyard()
