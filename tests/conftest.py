@@ -10,7 +10,7 @@ import pytest
 from lowcode.app import create_app
 from lowcode.auth import users
 from lowcode.commands import ensure_admin, install_template
-from tests.dbs import copy_of, fresh_database
+from tests.dbs import GRAVEYARD, copy_of, fresh_database
 from tests.route_builders import share_route_builders
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +24,11 @@ os.environ.setdefault("LOWCODE_ENV", "testing")
 PRODUCTION_PASSWORD_METHOD = users.PASSWORD_METHOD
 users.PASSWORD_METHOD = "scrypt:1024:8:1"
 share_route_builders()  # each app's routes compile their URL builders once per process (tests/route_builders.py)
+
+
+def pytest_sessionfinish(session):
+    """Drop the PostgreSQL databases of this test process that are still waiting (tests/dbs.py)."""
+    GRAVEYARD.flush()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ built; skipped without Chromium or Playwright (a failure instead when LOWCODE_RE
 
 from __future__ import annotations
 
+import functools
 import shutil
 import subprocess
 import sys
@@ -25,6 +26,12 @@ def require_browser() -> None:
     if CHROMIUM is None:
         skip_or_fail("Chromium is not installed (make setup installs the chromium package)")
     pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    _build_assets()
+
+
+@functools.cache
+def _build_assets() -> None:
+    """Once per test process (it took ~1 s a browser test): compile the message catalogs."""
     subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "build_assets.py"), "--no-npm"],
         check=False,
