@@ -27,6 +27,7 @@ SECTIONS = {
     "roles": "role",
     "rules": "rule",
     "workflows": "workflow",
+    "mappings": "mapping",
 }
 """Bundle sections (folders) and the definition kind of their documents."""
 FOLDERS = (*SECTIONS, "demo_data")

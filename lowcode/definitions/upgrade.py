@@ -29,7 +29,7 @@ STATUSES = ("unchanged", "new", "added", "local", "merged", "conflict", "removed
 bundle; local: kept local (the bundle did not change it, or only the app has it); merged: both changed,
 merged without conflict; conflict: both changed the same value (each decided by a choice, else local);
 removed: the bundle dropped it, the app keeps it."""
-KIND_ORDER = {"app": 0, "entity": 1, "form": 2, "view": 3, "role": 4, "rule": 5, "workflow": 6}
+KIND_ORDER = {"app": 0, "entity": 1, "form": 2, "view": 3, "role": 4, "rule": 5, "workflow": 6, "mapping": 7}
 Docs = Mapping[str, Mapping[str, Any]]
 
 
