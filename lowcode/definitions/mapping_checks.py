@@ -79,8 +79,12 @@ class _Check:
                 self.add(f"{here}/field", f"'{child['field']}' is not a child table of {target}")
                 continue
             self.path(child["source"], f"{here}/source", source_entity, list_path=True)
-            child_source = source_children.get(parse_path_or_none(child["source"]) or "") if source_entity else None
-            self.entries(child["fields"], f"{here}/fields", children[child["field"]], child_source, in_child=True)
+            child_source = (
+                source_children.get(parse_path_or_none(child["source"]) or "") if source_entity else None
+            )
+            self.entries(
+                child["fields"], f"{here}/fields", children[child["field"]], child_source, in_child=True
+            )
         self.outbound(doc.get("outbound", []), target)
         return self.errors
 

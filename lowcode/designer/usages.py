@@ -15,8 +15,8 @@ from typing import Any
 
 from lowcode.definitions.checks import AppDocuments
 from lowcode.designer.usages_access import app_usages, role_usages, workflow_usages
-from lowcode.designer.usages_mappings import mapping_usages
 from lowcode.designer.usages_entities import entity_usages, form_usages, register_field_finders, view_usages
+from lowcode.designer.usages_mappings import mapping_usages
 from lowcode.designer.usages_rules import rule_usages
 from lowcode.designer.usages_search import Search, Usage
 from lowcode.registry import Registry

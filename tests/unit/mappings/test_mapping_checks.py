@@ -93,11 +93,18 @@ def test_record_sources_name_the_source_entitys_fields():
 
 def test_the_json_schema_refuses_unknown_keys_and_sources():
     with pytest.raises(DefinitionInvalid) as caught:
-        validate_document("mapping", "m", {"name": "m", "source": {"kind": "ftp"}, "target": "t", "fields": []})
+        validate_document(
+            "mapping", "m", {"name": "m", "source": {"kind": "ftp"}, "target": "t", "fields": []}
+        )
     assert "source" in caught.value.fields
     with pytest.raises(DefinitionInvalid):
         validate_document(
             "mapping",
             "m",
-            {"name": "m", "source": {"kind": "payload"}, "target": "t", "fields": [{"field": "a", "sql": "x"}]},
+            {
+                "name": "m",
+                "source": {"kind": "payload"},
+                "target": "t",
+                "fields": [{"field": "a", "sql": "x"}],
+            },
         )
