@@ -114,6 +114,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from lowcode.api import admin, auth, data, definitions, notifications, openapi, sandboxes, templates
+    from lowcode.api import mappings as mappings_api
     from lowcode.api import rules as rules_api
     from lowcode.api.errors import register_error_handlers
     from lowcode.api.params import AsciiIntConverter
@@ -124,6 +125,7 @@ def _register_blueprints(app: Flask) -> None:
     for module in (auth, data, definitions, templates, sandboxes, openapi, admin, notifications):
         app.register_blueprint(module.bp)
     app.register_blueprint(rules_api.bp)
+    app.register_blueprint(mappings_api.bp)
     register_error_handlers(app)
     register_pages(app)
     register_designer(app)
