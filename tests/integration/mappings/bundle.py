@@ -131,3 +131,18 @@ PAYLOAD = {
         {"sku": "NEW-1", "qty": "1", "price": "10", "title": "Brand new"},
     ],
 }
+
+
+PASSWORD = "user-pass-123"
+
+
+def install(app, api) -> None:
+    """Import the bundle, two customers and a product; users kim (clerk) and bo (the app's admin role)."""
+    from tests.integration.pages.helpers import add_role_users
+
+    response = api.post("/api/templates/import", json=bundle())
+    assert response.status_code == 201, response.get_json()
+    for code in ("C1", "C2"):
+        assert api.post("/api/data/shop/customer", json={"code": code, "name": code}).status_code == 201
+    assert api.post("/api/data/shop/product", json={"sku": "A", "name": "Shirt"}).status_code == 201
+    add_role_users(app, "shop", {"kim": "clerk", "bo": "boss"}, PASSWORD)

@@ -13,21 +13,14 @@ import sqlalchemy as sa
 from lowcode.mappings.service import MappingService
 from lowcode.runtime.context import Actor, WriteContext
 from tests.conftest import ApiClient, login
-from tests.integration.mappings.bundle import PAYLOAD, SHOP_ORDER, bundle
-from tests.integration.pages.helpers import add_role_users
+from tests.integration.mappings.bundle import PASSWORD, PAYLOAD, SHOP_ORDER, bundle, install
 
-PASSWORD = "user-pass-123"
 PREVIEW = "/api/mappings/shop/shop_order/preview"
 
 
 @pytest.fixture
 def shop(app, api):
-    response = api.post("/api/templates/import", json=bundle())
-    assert response.status_code == 201, response.get_json()
-    for code in ("C1", "C2"):
-        assert api.post("/api/data/shop/customer", json={"code": code, "name": code}).status_code == 201
-    assert api.post("/api/data/shop/product", json={"sku": "A", "name": "Shirt"}).status_code == 201
-    add_role_users(app, "shop", {"kim": "clerk", "bo": "boss"}, PASSWORD)
+    install(app, api)
     return api
 
 

@@ -303,6 +303,13 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("POST",   "/design/<app>/entity/<name>/check-expression"):       E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("POST",   "/design/<app>/entity/<name>/trash/<int:trash_id>/restore"):
                                                                       E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/design/<app>/mappings"):                             E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/design/<app>/mappings"):                             E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/design/<app>/mappings/<name>"):                      E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/design/<app>/mappings/<name>"):                      E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/mappings/<name>/undo"):                 E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/mappings/<name>/redo"):                 E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/mappings/<name>/preview"):              E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("GET",    "/design/<app>/publish"):                              E(ADMIN,  302, 403, 403, _,   _,   _,   302),
     ("POST",   "/design/<app>/publish"):                              E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("POST",   "/design/<app>/sandbox"):                              E(ADMIN,  401, 403, 403, _,   _,   403, 401),
