@@ -151,6 +151,14 @@ def redo_mapping(app: str, name: str):
     return redirect(url_for("designer.mapping", app=app, name=name), 303)
 
 
+@bp.get("/<app>/mappings/<name>/preview")
+def preview_address(app: str, name: str):
+    """The preview's address reloaded (a language switch after a preview): the mapping's page."""
+    with design_work(app) as dc:
+        dc.history.state(KIND, name)
+    return redirect(url_for("designer.mapping", app=app, name=name), 303)
+
+
 @bp.post("/<app>/mappings/<name>/preview")
 def preview_mapping_page(app: str, name: str):
     """The draft run on the pasted sample (an object, or a list of rows) or on a record; nothing written."""

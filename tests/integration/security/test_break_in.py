@@ -310,6 +310,7 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("POST",   "/design/<app>/mappings/<name>/undo"):                 E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("POST",   "/design/<app>/mappings/<name>/redo"):                 E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("POST",   "/design/<app>/mappings/<name>/preview"):              E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/design/<app>/mappings/<name>/preview"):              E(ADMIN,  302, 403, 403, _,   _,   _,   302),
     ("GET",    "/design/<app>/publish"):                              E(ADMIN,  302, 403, 403, _,   _,   _,   302),
     ("POST",   "/design/<app>/publish"):                              E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("POST",   "/design/<app>/sandbox"):                              E(ADMIN,  401, 403, 403, _,   _,   403, 401),
