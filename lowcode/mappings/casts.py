@@ -73,9 +73,17 @@ def cast(value: Any, field: CompiledField) -> Any:
     if field.ftype.kind in TEXT_KINDS and isinstance(value, (int, Decimal)) and not isinstance(value, bool):
         value = code_text(value)
     try:
-        return field.ftype.marshmallow_field(field.fdef).deserialize(value)
+        return parser_of(field).deserialize(value)
     except ma.ValidationError as exc:
         raise CastError(_message(exc.messages)) from None
+
+
+def parser_of(field: CompiledField) -> ma.fields.Field:
+    """The field type's input parser, built once per compiled field (kept on it, like the entity's caches)."""
+    parser = field.__dict__.get("_mapping_parser")
+    if parser is None:
+        parser = field.__dict__["_mapping_parser"] = field.ftype.marshmallow_field(field.fdef)
+    return parser
 
 
 def _message(messages: Any) -> str:
