@@ -15,6 +15,7 @@ from tests.integration.mappings.bundle import PASSWORD, PAYLOAD, SHOP_ORDER, ins
 from tests.integration.pages.helpers import csrf_of, signed_in, text
 
 PAGE = "/design/shop/mappings/shop_order"
+PREVIEW_API = "/api/mappings/shop/shop_order/preview"
 
 
 @pytest.fixture
@@ -99,6 +100,26 @@ def test_a_draft_with_problems_lists_them_by_path(app, shop, designer):
     assert designer.post(PAGE, {"body": json.dumps(doc), "base": base}).status_code == 303
     page = html.unescape(text(designer.get(PAGE)))
     assert "mapping-problems" in page and "fields/0/lookup/by" in page
+    plan = designer.get("/design/shop/publish")  # the plan shows what its publish would refuse
+    assert plan.status_code == 422 and "fields/0/lookup/by" in html.unescape(text(plan))
+    refused = designer.post("/design/shop/publish")
+    assert refused.status_code == 422 and "lookup" in html.unescape(text(refused))
+    assert shop.get("/api/definitions/shop/mapping/shop_order").get_json()["published_version"] == 1
+
+
+def test_a_draft_saved_in_the_designer_is_published_from_the_publish_page(app, shop, designer):
+    page = text(designer.get(PAGE))
+    base = page.split('name="base" value="')[1].split('"')[0]
+    doc = json.loads(json.dumps(SHOP_ORDER))
+    doc["fields"][3]["default"] = "from the designer"
+    assert designer.post(PAGE, {"body": json.dumps(doc), "base": base}).status_code == 303
+    assert designer.post("/design/shop/publish").status_code == 303
+    found = shop.get("/api/definitions/shop/mapping/shop_order").get_json()
+    assert (
+        found["published_version"] == 2 and found["published"]["fields"][3]["default"] == "from the designer"
+    )
+    item = shop.post(PREVIEW_API, json={"payload": PAYLOAD}).get_json()["items"][0]
+    assert item["values"]["note"] == "from the designer"
 
 
 def test_the_preview_panel_maps_a_payload_and_a_record(app, shop, designer):

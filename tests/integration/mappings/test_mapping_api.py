@@ -189,3 +189,26 @@ def test_a_record_service_refusal_rejects_that_item_only(app, shop):
     assert outcomes[0].errors and outcomes[0].record_id is None
     assert [p["sku"] for p in shop.get("/api/data/shop/product").get_json()["data"]] == ["A"]
     assert [o["external_no"] for o in shop.get("/api/data/shop/order").get_json()["data"]] == ["W-2"]
+
+
+def test_a_deeply_nested_or_huge_preview_body_is_refused_and_the_server_keeps_serving(shop):
+    deep = '{"payload": ' + '{"a": ' * 10_000 + "1" + "}" * 10_001
+    response = shop.post(PREVIEW, data=deep, headers={"Content-Type": "application/json"})
+    assert response.status_code in (400, 413)
+    three_places = {**PAYLOAD, "items": [{"sku": "A", "qty": 1, "price": "1.999"}]}
+    item = shop.post(PREVIEW, json={"payload": three_places}).get_json()["items"][0]
+    assert [(e["source"], e["field"]) for e in item["errors"]] == [("items[0].price", "lines[0].price")]
+
+
+def test_the_bundle_export_keeps_the_mappings(shop):
+    response = shop.get("/api/templates/export/shop")
+    assert response.status_code == 200
+    exported = response.get_json() if response.is_json else None
+    if exported is None:  # a zip
+        import io
+        import zipfile
+
+        names = zipfile.ZipFile(io.BytesIO(response.data)).namelist()
+        assert "mappings/shop_order.json" in names and "mappings/copy_order.json" in names
+    else:
+        assert {m["name"] for m in exported["mappings"]} == {"shop_order", "copy_order"}

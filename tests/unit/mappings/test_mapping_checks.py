@@ -108,3 +108,15 @@ def test_the_json_schema_refuses_unknown_keys_and_sources():
                 "fields": [{"field": "a", "sql": "x"}],
             },
         )
+
+
+def test_the_designer_finds_the_fields_a_mapping_uses():
+    from lowcode.designer.usages import find_usages
+
+    docs = {"entity": copy.deepcopy(ENTITY_DOCS), "mapping": {"shop_order": SHOP_ORDER}}
+    paths = {u.path for u in find_usages(docs, "product", "sku") if u.kind == "mapping"}
+    assert paths == {"/children/0/fields/0/lookup/by"}
+    paths = {u.path for u in find_usages(docs, "order", "external_no") if u.kind == "mapping"}
+    assert paths == {"/key/field"}
+    paths = {u.path for u in find_usages(docs, "order_line", "qty") if u.kind == "mapping"}
+    assert paths == {"/children/0/fields/1/field"}
