@@ -156,12 +156,17 @@ class _Check:
 
     def outbound(self, entries, target: str) -> None:
         fields = self.field_docs(target)
+        written: list[tuple] = []
         for i, out in enumerate(entries):
             here = f"outbound/{i}"
             try:
                 steps = parse_path(out["path"]).steps
                 if not steps or not all(isinstance(s, str) and s != EVERY for s in steps):
                     self.add(f"{here}/path", "an outbound path is keys only (a.b.c)")
+                clash = [w for w in written if w[: len(steps)] == steps or steps[: len(w)] == w]
+                if clash:
+                    self.add(f"{here}/path", f"'{out['path']}' overlaps another outbound path")
+                written.append(steps)
             except PathError as exc:
                 self.add(f"{here}/path", str(exc))
             if ("field" in out) == ("expression" in out):

@@ -69,10 +69,10 @@ def _payload(mapping: CompiledMapping, record: Mapping[str, Any], keys) -> dict[
                 value = record.get(out.field.name)
             else:
                 value = out.expression.evaluate(dict(record))  # type: ignore[union-attr]
-            write_path(payload, out.path, to_jsonable(value))
+            _put(payload, out.path, to_jsonable(value))
     else:
         if mapping.key is not None and _keys_only(mapping.key[0]):
-            write_path(payload, mapping.key[0], to_jsonable(record.get(mapping.key[1].name)))
+            _put(payload, mapping.key[0], to_jsonable(record.get(mapping.key[1].name)))
         _reverse_entries(payload, mapping.entries, record, keys)
     for child in mapping.children:
         if not _keys_only(child.path):
@@ -82,8 +82,16 @@ def _payload(mapping: CompiledMapping, record: Mapping[str, Any], keys) -> dict[
             out: dict[str, Any] = {}
             _reverse_entries(out, child.entries, row, keys)
             rows.append(out)
-        write_path(payload, child.path, rows)
+        _put(payload, child.path, rows)
     return payload
+
+
+def _put(payload: dict[str, Any], path: SourcePath, value: Any) -> None:
+    """Write a value; a path that crosses another entry's value is left out (never an error mid-payload)."""
+    try:
+        write_path(payload, path, value)
+    except PathError:
+        return
 
 
 def _keys_only(path: SourcePath) -> bool:
@@ -101,10 +109,7 @@ def _reverse_entries(payload: dict[str, Any], entries, record: Mapping[str, Any]
             value = value.strftime(entry.date_format)
         if entry.values is not None:
             value = _inverse_code(entry.values, value)
-        try:
-            write_path(payload, entry.path, to_jsonable(value))  # type: ignore[arg-type]
-        except PathError:
-            continue  # a path that crosses another entry's value is left out
+        _put(payload, entry.path, to_jsonable(value))  # type: ignore[arg-type]
 
 
 def _inverse_code(values: Mapping[str, Any], value: Any) -> Any:

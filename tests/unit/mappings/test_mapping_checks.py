@@ -69,6 +69,11 @@ P = "mapping:shop_order"
         ),
         (lambda d: d.update(outbound=[{"path": "a[0]", "field": "note"}]), "outbound/0/path", "keys only"),
         (lambda d: d.update(outbound=[{"path": "a", "field": "zzz"}]), "outbound/0/field", "unknown field"),
+        (
+            lambda d: d.update(outbound=[{"path": "a", "field": "note"}, {"path": "$.a.b", "field": "note"}]),
+            "outbound/1/path",
+            "overlaps",
+        ),
     ],
 )
 def test_problems_are_reported_at_their_json_paths(edit, path, message):

@@ -193,3 +193,10 @@ def test_declared_outbound_entries_replace_the_reversed_top_level():
         compiled(doc), {"external_no": "X1", "total": Decimal("1.25"), "lines": []}, lookups()
     )
     assert payload == {"id": "X1", "money": {"total": "125.00"}, "items": []}
+
+
+def test_reverse_leaves_out_an_entry_whose_path_crosses_another_value():
+    doc = copy.deepcopy(SHOP_ORDER)
+    doc["fields"].append({"field": "note", "source": "state.note"})  # state holds a text already
+    payload = to_payload(compiled(doc), {"status": "confirmed", "note": "x", "lines": []}, lookups())
+    assert payload["state"] == "PAID" and payload["items"] == []
