@@ -91,10 +91,13 @@ class MappingService:
                 outcomes.append(Outcome(item.index, REJECTED, errors=item.errors))
                 continue
             savepoint = ctx.session.begin_nested()
+            known = set(created)
             try:
                 outcome = self._write(ctx, mapping, item, created)
             except LowcodeError as exc:
                 savepoint.rollback()
+                for ident in set(created) - known:  # rolled back with the item: made again when needed
+                    del created[ident]
                 outcomes.append(Outcome(item.index, REJECTED, errors=_errors_of(exc)))
             else:
                 savepoint.commit()

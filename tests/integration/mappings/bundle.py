@@ -112,6 +112,14 @@ BUNDLE = {
         },
         {"name": "boss", "label": "Boss", "admin": True},
     ],
+    "rules": [
+        {
+            "name": "no_refused_notes",
+            "entity": "order",
+            "trigger": {"events": ["create"], "phase": "before"},
+            "actions": [{"type": "refuse", "when": "note = 'refuse'", "message": "This order is refused"}],
+        }
+    ],
     "mappings": [SHOP_ORDER, COPY_ORDER],
 }
 

@@ -212,3 +212,20 @@ def test_the_bundle_export_keeps_the_mappings(shop):
         assert "mappings/shop_order.json" in names and "mappings/copy_order.json" in names
     else:
         assert {m["name"] for m in exported["mappings"]} == {"shop_order", "copy_order"}
+
+
+def test_a_lookup_record_made_for_a_refused_item_is_made_again_for_the_next(app, shop):
+    """The first order's rule refuses it after its new product was created: both roll back together, and the
+    second order, needing the same product, creates it again rather than linking to a record that is gone."""
+    new_line = [{"sku": "NEW-9", "qty": 1, "price": "3", "title": "Nine"}]
+    items = [
+        {**PAYLOAD, "order_id": "W-1", "remark": "refuse", "items": new_line},
+        {**PAYLOAD, "order_id": "W-2", "items": new_line},
+    ]
+    _q, _m, outcomes = _write(app, items)
+    assert [o.status for o in outcomes] == ["rejected", "created"]
+    assert "refused" in outcomes[0].errors[0].message
+    products = {p["sku"]: p["id"] for p in shop.get("/api/data/shop/product").get_json()["data"]}
+    assert set(products) == {"A", "NEW-9"}
+    order = shop.get(f"/api/data/shop/order/{outcomes[1].record_id}").get_json()
+    assert order["lines"][0]["product"] == products["NEW-9"]
