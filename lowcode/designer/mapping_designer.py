@@ -23,9 +23,11 @@ from lowcode.designer.mapping_page import (
     problems_by_path,
     starter,
 )
-from lowcode.errors import BadRequest, DefinitionInvalid, LowcodeError, NotFound
+from lowcode.errors import BadRequest, DefinitionInvalid, LowcodeError, NotFound, PermissionDenied
 from lowcode.mappings.preview import checked_mapping, preview
+from lowcode.pages.display import record_title
 from lowcode.pages.i18n import current_language
+from lowcode.runtime.queries import ListQuery, SortKey
 
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 MAX_BODY_CHARS = 200_000
@@ -85,6 +87,7 @@ def _page(dc: DesignContext, name: str, **extra):
         except DefinitionInvalid as exc:
             problems = problems_by_path(exc.fields, name)
     source = state.body.get("source") or {}
+    record_source = source.get("kind") == "record"
     page = {
         "app": dc.workspace.app,
         "name": name,
@@ -92,7 +95,8 @@ def _page(dc: DesignContext, name: str, **extra):
         "text": extra.pop("text", None) or _pretty(state.body),
         "rows": entry_rows(state.body),
         "problems": problems,
-        "record_source": source.get("kind") == "record",
+        "record_source": record_source,
+        "records": _record_choices(dc, source.get("entity", "")) if record_source else [],
         "source_entity": source.get("entity", ""),
         "preview": None,
         "preview_error": None,
@@ -101,6 +105,27 @@ def _page(dc: DesignContext, name: str, **extra):
         **extra,
     }
     return render_template("designer/mapping.html", p=page)
+
+
+def _record_choices(dc: DesignContext, entity_name: str) -> list[tuple[int, str]]:
+    """The newest records of the source table the designer may read (at most 50), for the preview's picker:
+    ``(id, "#id title")`` - a title hidden from them is left out."""
+    app = dc.workspace.app
+    try:
+        entity = dc.ctx.snapshot.entity(app, entity_name)
+        hidden = mapping_service().permissions.hidden_fields(dc.ctx.actor, entity)
+        query = ListQuery(sort=(SortKey("id", descending=True),), limit=50, with_total=False)
+        records = mapping_service().queries.list(dc.ctx, app, entity_name, query).records
+    except (NotFound, PermissionDenied):
+        return []
+    language = current_language()
+    shown = entity.title_field not in hidden
+
+    def label(record: dict) -> str:
+        title = record_title(entity, record, language) if shown else ""
+        return f"#{record['id']}" if title in ("", f"#{record['id']}") else f"#{record['id']} {title}"
+
+    return [(r["id"], label(r)) for r in records]
 
 
 def _pretty(body) -> str:

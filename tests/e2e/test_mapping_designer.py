@@ -94,7 +94,7 @@ def test_preview_a_payload_and_a_record_in_the_mapping_designer(server, shots):
         page.wait_for_load_state()
 
         page.goto(f"{server}/design/shop/mappings/copy_order")
-        page.fill("#mapping-record", "1")
+        page.select_option("#mapping-record", "1")
         with page.expect_navigation():
             page.click("form.mapping-preview-form button[type=submit]")
         expect(page.locator(".preview-values")).to_contain_text("copy of first")

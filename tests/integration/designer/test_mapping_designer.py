@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 
 import pytest
 
@@ -133,6 +134,7 @@ def test_the_preview_panel_maps_a_payload_and_a_record(app, shop, designer):
     shop.post("/api/data/shop/order", json={"customer": 1, "note": "n", "lines": [{"qty": 3}]})
     order_id = shop.get("/api/data/shop/order").get_json()["data"][0]["id"]
     copy_page = "/design/shop/mappings/copy_order"
+    assert re.search(rf'<option value="{order_id}"[^>]*>#{order_id}</option>', text(designer.get(copy_page)))
     page = html.unescape(text(designer.post(f"{copy_page}/preview", {"record_id": str(order_id)})))
     assert "copy of n" in page
     missing = designer.post(f"{copy_page}/preview", {"record_id": "999999"})
