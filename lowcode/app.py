@@ -113,7 +113,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from lowcode.api import admin, auth, data, definitions, notifications, openapi, sandboxes, templates
+    from lowcode.api import (
+        admin,
+        auth,
+        changes,
+        data,
+        definitions,
+        notifications,
+        openapi,
+        sandboxes,
+        templates,
+    )
     from lowcode.api import mappings as mappings_api
     from lowcode.api import rules as rules_api
     from lowcode.api.errors import register_error_handlers
@@ -122,7 +132,7 @@ def _register_blueprints(app: Flask) -> None:
     from lowcode.pages import register_pages
 
     app.url_map.converters["int"] = AsciiIntConverter  # before any route is added
-    for module in (auth, data, definitions, templates, sandboxes, openapi, admin, notifications):
+    for module in (auth, data, changes, definitions, templates, sandboxes, openapi, admin, notifications):
         app.register_blueprint(module.bp)
     app.register_blueprint(rules_api.bp)
     app.register_blueprint(mappings_api.bp)

@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from lowcode.api.edge import json_body, services, unit_of_work
 from lowcode.api.params import int_arg
-from lowcode.auth import admin, departments
+from lowcode.auth import admin, assignment_admin, departments, token_admin
 from lowcode.auth.explain import assignment_json, explain, find_user, review
 from lowcode.auth.lifecycle import as_utc
 from lowcode.auth.security_log import KINDS, recent_events
@@ -187,7 +187,7 @@ def create_assignment():
     with unit_of_work(write=True) as ctx:
         _authorize(ctx, "assign roles")
         now = utcnow()
-        row = admin.assign_role(ctx.session, ctx.actor, ctx.snapshot, _object_body(), now)
+        row = assignment_admin.assign_role(ctx.session, ctx.actor, ctx.snapshot, _object_body(), now)
         return jsonify(assignment_json(row, now)), 201
 
 
@@ -198,7 +198,7 @@ def renew_assignment(assignment_id: int):
         _authorize(ctx, "assign roles")
         now = utcnow()
         ends_at = admin.parse_time(_object_body(optional=True).get("ends_at"), "ends_at")
-        row = admin.renew_assignment(ctx.session, ctx.actor, assignment_id, ends_at, now)
+        row = assignment_admin.renew_assignment(ctx.session, ctx.actor, assignment_id, ends_at, now)
         return jsonify(assignment_json(row, now))
 
 
@@ -208,7 +208,7 @@ def end_assignment(assignment_id: int):
     with unit_of_work(write=True) as ctx:
         _authorize(ctx, "assign roles")
         now = utcnow()
-        row = admin.end_assignment(ctx.session, ctx.actor, assignment_id, now)
+        row = assignment_admin.end_assignment(ctx.session, ctx.actor, assignment_id, now)
         return jsonify(assignment_json(row, now))
 
 
@@ -231,7 +231,9 @@ def create_token():
     """``{"user_id", "app", "role", "name", "expires_at"?}`` -> the token, shown this once."""
     with unit_of_work(write=True) as ctx:
         _authorize(ctx, "create tokens")
-        row, plain = admin.create_scoped_token(ctx.session, ctx.actor, ctx.snapshot, _object_body(), utcnow())
+        row, plain = token_admin.create_scoped_token(
+            ctx.session, ctx.actor, ctx.snapshot, _object_body(), utcnow()
+        )
         return jsonify({**_token_json(row), "token": plain}), 201
 
 
@@ -240,7 +242,7 @@ def revoke_token(token_id: int):
     """Revoke a token (any token, sign-in ones included)."""
     with unit_of_work(write=True) as ctx:
         _authorize(ctx, "revoke tokens")
-        row = admin.revoke_token_by_id(ctx.session, ctx.actor, token_id, utcnow())
+        row = token_admin.revoke_token_by_id(ctx.session, ctx.actor, token_id, utcnow())
         return jsonify(_token_json(row))
 
 

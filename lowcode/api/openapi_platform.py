@@ -39,7 +39,7 @@ def _post(summary: str, *params: dict[str, Any], tag: str, body: dict | None = N
 
 
 def user_paths() -> dict[str, Any]:
-    """The caller's own notifications."""
+    """The caller's own notifications and the changes feed."""
     tag = "notifications"
     return {
         "/api/notifications": _get(
@@ -53,6 +53,14 @@ def user_paths() -> dict[str, Any]:
             "Mark one notification read", _param("id", "integer", "path"), tag=tag
         ),
         "/api/notifications/read-all": _post("Mark every notification read", tag=tag),
+        "/api/changes": _get(
+            "Changes after a position, in commit order, as far as the caller may read them",
+            _param("since", pattern=r"^\d{1,19}-\d{1,19}$"),
+            _param("limit", "integer", maximum=1000),
+            _param("app"),
+            _param("entity"),
+            tag="changes",
+        ),
     }
 
 

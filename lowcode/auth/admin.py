@@ -1,4 +1,6 @@
-"""Administration of users, role assignments and integrator tokens (departments: :mod:`lowcode.auth.departments`).
+"""Administration of users, and the checks shared by the admin services (role assignments:
+:mod:`lowcode.auth.assignment_admin`, integrator tokens: :mod:`lowcode.auth.token_admin`, departments:
+:mod:`lowcode.auth.departments`).
 
 Plain functions: each takes the caller's ``session`` (the request's transaction - they never commit) and
 the acting ``actor`` explicitly, raises :mod:`lowcode.errors` domain errors, and logs permission-relevant
@@ -15,12 +17,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from lowcode.auth.lifecycle import ENDED_MARK, as_utc, start_grace, with_note
+from lowcode.auth.lifecycle import as_utc, start_grace
 from lowcode.auth.passwords import password_problems
 from lowcode.auth.security_log import log_event
-from lowcode.auth.sessions import SIGN_IN_TOKENS, end_user_sessions, sessions_ended_by
-from lowcode.auth.users import create_user, hash_password, hash_token, issue_token
-from lowcode.core.models import ApiToken, Department, RoleAssignment, User
+from lowcode.auth.sessions import end_user_sessions, sessions_ended_by
+from lowcode.auth.users import create_user, hash_password
+from lowcode.core.models import Department, User
 from lowcode.errors import NotFound, ValidationFailed
 from lowcode.runtime.context import Actor
 from lowcode.runtime.snapshot import Snapshot
@@ -86,16 +88,7 @@ def create_user_account(
     changes = _apply_user_fields(
         session, user, {**rest, "display_name": data.get("display_name") or user.username}, languages
     )
-    log_event(
-        session,
-        "user_changed",
-        username=user.username,
-        user_id=user.id,
-        ip=actor.ip,
-        by=actor.username,
-        created=True,
-        changes=changes,
-    )
+    log_admin_event(session, actor, "user_changed", user.id, created=True, changes=changes)
     return user
 
 
@@ -137,16 +130,7 @@ def update_user(
     if moved:
         grace = start_grace(session, snapshot.apps, user, now, f"{', '.join(moved)} changed")
     if changes:
-        log_event(
-            session,
-            "user_changed",
-            username=user.username,
-            user_id=user.id,
-            ip=actor.ip,
-            by=actor.username,
-            changes=changes,
-            grace=grace,
-        )
+        log_admin_event(session, actor, "user_changed", user.id, changes=changes, grace=grace)
     return user, grace
 
 
@@ -227,176 +211,20 @@ def _manages(session: Session, user_id: int, manager_id: int) -> bool:
     return False
 
 
-# -- role assignments ----------------------------------------------------------------------------
-def assign_role(
-    session: Session, actor: Actor, snapshot: Snapshot, data: Mapping[str, Any], now: dt.datetime
-) -> RoleAssignment:
-    """Give a user a published role of an app, optionally until ``ends_at``. :raises ValidationFailed, NotFound:"""
-    user = get_row(session, User, data.get("user_id"), "user", "user_id")
-    app, role = data.get("app"), data.get("role")
-    _check_role(snapshot, app, role)
-    ends_at = _future(parse_time(data.get("ends_at"), "ends_at"), now)
-    note = data.get("note") or ""
-    if not isinstance(note, str) or len(note) > MAX_NOTE or ENDED_MARK in note:
-        raise invalid("The note is not valid", "note", f"Text of up to {MAX_NOTE} characters.")
-    held = session.scalar(
-        sa.select(RoleAssignment.id).where(
-            RoleAssignment.user_id == user.id,
-            RoleAssignment.app == app,
-            RoleAssignment.role == role,
-            sa.or_(RoleAssignment.ends_at.is_(None), RoleAssignment.ends_at > as_utc(now)),
-        )
-    )
-    if held is not None:
-        raise invalid(
-            f"{user.username} already holds {app}.{role}", "role", f"Renew assignment {held} instead."
-        )
-    row = RoleAssignment(
-        user_id=user.id,
-        app=app,
-        role=role,
-        starts_at=as_utc(now),
-        ends_at=ends_at,
-        note=note,
-        granted_by=actor.username,
-    )
-    session.add(row)
-    session.flush()
-    log_event(
-        session,
-        "role_assigned",
-        username=user.username,
-        user_id=user.id,
-        ip=actor.ip,
-        by=actor.username,
-        assignment=row.id,
-        app=app,
-        role=role,
-        ends_at=ends_at,
-    )
-    return row
-
-
-def end_assignment(session: Session, actor: Actor, assignment_id: int, now: dt.datetime) -> RoleAssignment:
-    """End an assignment now (``role_unassigned``): every session and sign-in token of the user ends, and
-    so do their integrator tokens acting with that app role. :raises ValidationFailed: if it has ended.
-
-    The end is audited here, so the expiry job's mark is set at once (it logs no ``assignment_ended``).
-    """
-    row = _open_assignment(session, assignment_id, now)
-    row.ends_at = as_utc(now)
-    row.note = with_note(row.note, ENDED_MARK)
-    session.flush()
-    role_tokens = (ApiToken.app == row.app) & (ApiToken.role == row.role)
-    revoked = end_user_sessions(session, row.user_id, as_utc(now), SIGN_IN_TOKENS | role_tokens)
-    _log_assignment(session, actor, "role_unassigned", row, tokens_revoked=revoked)
-    return row
-
-
-def renew_assignment(
-    session: Session, actor: Actor, assignment_id: int, ends_at: dt.datetime | None, now: dt.datetime
-) -> RoleAssignment:
-    """Keep an assignment that has not ended yet: a new end date, or open-ended when None."""
-    row = _open_assignment(session, assignment_id, now)
-    row.ends_at = _future(ends_at, now)
-    session.flush()
-    _log_assignment(session, actor, "role_assigned", row, renewed=True)
-    return row
-
-
-def _open_assignment(session: Session, assignment_id: int, now: dt.datetime) -> RoleAssignment:
-    row = get_row(session, RoleAssignment, assignment_id, "role assignment")
-    if row.ends_at is not None and as_utc(row.ends_at) <= as_utc(now):
-        raise invalid(
-            f"Assignment {row.id} ended at {as_utc(row.ends_at).isoformat()}",
-            "ends_at",
-            "An ended assignment stays ended: assign the role again.",
-        )
-    return row
-
-
-def _log_assignment(session: Session, actor: Actor, kind: str, row: RoleAssignment, **extra: Any) -> None:
-    username = session.scalar(sa.select(User.username).where(User.id == row.user_id)) or ""
-    log_event(
-        session,
-        kind,
-        username=username,
-        user_id=row.user_id,
-        ip=actor.ip,
-        by=actor.username,
-        assignment=row.id,
-        app=row.app,
-        role=row.role,
-        ends_at=as_utc(row.ends_at),
-        **extra,
-    )
-
-
-def _check_role(snapshot: Snapshot, app: Any, role: Any) -> None:
+def check_role(snapshot: Snapshot, app: Any, role: Any) -> None:
+    """Refuse an (app, role) pair that is not a published role. :raises ValidationFailed:"""
     if (app, role) not in snapshot.roles:
         raise invalid(f"'{role}' is not a published role of app '{app}'", "role", "Publish the role first.")
 
 
-def _future(value: dt.datetime | None, now: dt.datetime, field: str = "ends_at") -> dt.datetime | None:
+def future_time(value: dt.datetime | None, now: dt.datetime, field: str = "ends_at") -> dt.datetime | None:
+    """``value`` when it is None or later than ``now``. :raises ValidationFailed: naming ``field``"""
     if value is not None and value <= as_utc(now):
         raise invalid(f"'{field}' is in the past", field, "Give a future date-time or null.")
     return value
 
 
-# -- integrator tokens ---------------------------------------------------------------------------
-def create_scoped_token(
-    session: Session, actor: Actor, snapshot: Snapshot, data: Mapping[str, Any], now: dt.datetime
-) -> tuple[ApiToken, str]:
-    """Issue a token that acts only with one role of one app; the plain token is returned once.
-
-    :raises ValidationFailed, NotFound:
-    """
-    user = get_row(session, User, data.get("user_id"), "user", "user_id")
-    if not user.active:
-        raise invalid(f"{user.username} is not active", "user_id", "Activate the user first.")
-    _check_role(snapshot, data.get("app"), data.get("role"))
-    name = data.get("name")
-    if not isinstance(name, str) or not name.strip() or len(name) > 200:
-        raise invalid("A token needs a name", "name", "1 to 200 characters, e.g. the integrating system.")
-    expires_at = _future(parse_time(data.get("expires_at"), "expires_at"), now, "expires_at")
-    plain = issue_token(session, user, name=name.strip())
-    row = session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_token(plain)))
-    row.app, row.role, row.expires_at, row.created_by = data["app"], data["role"], expires_at, actor.username
-    session.flush()
-    log_event(
-        session,
-        "token_created",
-        username=user.username,
-        user_id=user.id,
-        ip=actor.ip,
-        by=actor.username,
-        token=row.id,
-        name=row.name,
-        app=row.app,
-        role=row.role,
-        expires_at=expires_at,
-    )
-    return row, plain
-
-
-def revoke_token_by_id(session: Session, actor: Actor, token_id: int, now: dt.datetime) -> ApiToken:
-    """Revoke a token. :raises ValidationFailed: if it is already revoked; :raises NotFound:"""
-    row = get_row(session, ApiToken, token_id, "token")
-    if row.revoked_at is not None:
-        raise invalid(f"Token {row.id} is already revoked", "token", "Nothing to do.")
-    row.revoked_at = as_utc(now)
-    session.flush()
-    username = session.scalar(sa.select(User.username).where(User.id == row.user_id)) or ""
-    log_event(
-        session,
-        "token_revoked",
-        username=username,
-        user_id=row.user_id,
-        ip=actor.ip,
-        by=actor.username,
-        token=row.id,
-        name=row.name,
-        app=row.app,
-        role=row.role,
-    )
-    return row
+def log_admin_event(session: Session, actor: Actor, kind: str, user_id: int, **details: Any) -> None:
+    """Log an administrator's change concerning user ``user_id`` as security event ``kind``, by ``actor``."""
+    username = session.scalar(sa.select(User.username).where(User.id == user_id)) or ""
+    log_event(session, kind, username=username, user_id=user_id, ip=actor.ip, by=actor.username, **details)

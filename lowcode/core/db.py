@@ -22,6 +22,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from lowcode.core.budget import current_budget, install_budget, is_over_budget, spent_limit
+from lowcode.core.commit_clock import install_commit_clock
 from lowcode.core.jsonutil import dumps
 from lowcode.core.write_queue import QueueSlot, WriteQueue, queue_for
 from lowcode.errors import QueryTooCostly, ServerBusy
@@ -55,6 +56,8 @@ class Database:
         self._writer = sessionmaker(
             bind=self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
         )
+        if self.dialect == "postgresql":
+            install_commit_clock(self._writer)
 
     @contextmanager
     def write(self) -> Iterator[Session]:

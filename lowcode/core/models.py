@@ -145,7 +145,10 @@ class AuditEntry(Base):
     """Who changed which record when, from where, and the before/after of each changed field."""
 
     __tablename__ = "lc_audit"
-    __table_args__ = (sa.Index("ix_lc_audit_record", "app", "entity", "record_id", "version"),)
+    __table_args__ = (
+        sa.Index("ix_lc_audit_record", "app", "entity", "record_id", "version"),
+        sa.Index("ix_lc_audit_tx", "tx", "id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     app: Mapped[str] = mapped_column(sa.String(64))
@@ -162,6 +165,19 @@ class AuditEntry(Base):
     unit: Mapped[str] = mapped_column(sa.String(32), default="", server_default="")
     """The unit of work (request, job) that wrote the row: a user's write and the rule-made changes it set
     off share it, so the record page folds them into one history entry ("" on rows from before it existed)."""
+    tx: Mapped[int | None] = mapped_column(sa.BigInteger)
+    """PostgreSQL: the writing transaction's id (a server default), joined to ``lc_commit`` for commit order;
+    None on SQLite, where the row ids follow commit order (:mod:`lowcode.core.commit_clock`)."""
+
+
+class CommitStamp(Base):
+    """PostgreSQL: the commit clock's tick of one write transaction that changed records (see
+    :mod:`lowcode.core.commit_clock`); ``seq`` follows commit order."""
+
+    __tablename__ = "lc_commit"
+    seq: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True)
+    tx: Mapped[int] = mapped_column(sa.BigInteger, unique=True)
+    at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
 
 
 class OutboxEvent(Base):

@@ -16,7 +16,8 @@ from flask import redirect, render_template, request, url_for
 from lowcode.core.texts import Text
 from lowcode.designer.blueprint import DesignContext, bp, design_work
 from lowcode.designer.panels import read_label
-from lowcode.designer.workflow_edits import STATE_NAME, WorkflowEdit, apply_change
+from lowcode.designer.workflow_changes import apply_change
+from lowcode.designer.workflow_edits import STATE_NAME, WorkflowEdit
 from lowcode.designer.workflow_links import KIND, marker, require_stamp, save, walk
 from lowcode.designer.workflow_page import list_page, workflow_page
 from lowcode.errors import BadRequest, DefinitionInvalid, NotFound, UnknownType

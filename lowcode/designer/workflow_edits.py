@@ -1,4 +1,5 @@
-"""The edits of the workflow designer: add, change and remove states and transitions, each read from its posted
+"""The edits of the workflow designer (states and settings here, transitions in
+:mod:`lowcode.designer.workflow_transition_edits`, the registry in :mod:`lowcode.designer.workflow_changes`): each read from its posted
 panel into changed copies of the documents it touches - the workflow, the entity (a state is a choice of the
 state field) and the app's roles (who may take a transition is the list of roles whose grants name it).
 
@@ -17,10 +18,8 @@ from typing import Any
 
 from lowcode.core.texts import Text
 from lowcode.definitions.checks import AppDocuments
-from lowcode.designer.conditions import ConditionBuilder
 from lowcode.designer.panels import read_label
 from lowcode.errors import DefinitionInvalid
-from lowcode.registry import Registry
 from lowcode.workflows.model import COLORS, as_list
 
 STATE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
@@ -96,25 +95,17 @@ def refuse(path: str, message: Text) -> DefinitionInvalid:
     return DefinitionInvalid(message, fields={path: [message]})
 
 
-Change = Callable[[WorkflowEdit], str]
-"""Changes the edit's documents from its form; returns the summary of the change."""
-changes: Registry[Change] = Registry("workflow designer change")
-
-
-def apply_change(change: str, edit: WorkflowEdit) -> str:
-    """The summary of a posted change, applied to ``edit``'s copies. :raises UnknownType: :raises DefinitionInvalid:"""
-    return changes.get(change)(edit)
-
-
 def _state_taken(name: str) -> Text:
     return Text("The workflow already has a state '{name}'", name=name)
 
 
-def _transition_taken(name: str) -> Text:
+def transition_taken(name: str) -> Text:
+    """The refusal of a transition name already used."""
     return Text("The workflow already has a transition '{name}'", name=name)
 
 
-def _new_name(edit: WorkflowEdit, taken: list[str], taken_message: Callable[[str], Text]) -> str:
+def new_name(edit: WorkflowEdit, taken: list[str], taken_message: Callable[[str], Text]) -> str:
+    """The posted ``name`` of a new state or transition. :raises DefinitionInvalid: malformed or taken"""
     name = edit.form.get("name", "").strip()
     if not STATE_NAME.match(name):
         raise refuse("name", Text("A name is lower-case letters, digits and _ and starts with a letter"))
@@ -123,7 +114,8 @@ def _new_name(edit: WorkflowEdit, taken: list[str], taken_message: Callable[[str
     return name
 
 
-def _set(doc: dict, key: str, value: Any) -> None:
+def set_or_drop(doc: dict, key: str, value: Any) -> None:
+    """Set ``doc[key]``, or drop the key when the value is empty (the documents keep no empty keys)."""
     if value in (None, [], {}, ""):
         doc.pop(key, None)
     else:
@@ -140,10 +132,10 @@ def _color(edit: WorkflowEdit) -> str | None:
 def add_state(edit: WorkflowEdit) -> str:
     """A new state (``name``, ``label:en``/``label:zh-CN``, ``color``), added as a choice of the state field
     too when the field lacks it."""
-    name = _new_name(edit, edit.states(), _state_taken)
+    name = new_name(edit, edit.states(), _state_taken)
     state: dict[str, Any] = {"name": name}
-    _set(state, "label", read_label(edit.form, "label"))
-    _set(state, "color", _color(edit))
+    set_or_drop(state, "label", read_label(edit.form, "label"))
+    set_or_drop(state, "color", _color(edit))
     edit.body["states"].append(state)
     select = edit.state_field()
     if select is not None:
@@ -158,8 +150,8 @@ def edit_state(edit: WorkflowEdit) -> str:
     ticked ``lock_fields``, or the ticked ``fields``)."""
     name = edit.form.get("state", "")
     state = edit.state(name)
-    _set(state, "label", read_label(edit.form, "label"))
-    _set(state, "color", _color(edit))
+    set_or_drop(state, "label", read_label(edit.form, "label"))
+    set_or_drop(state, "color", _color(edit))
     if edit.form.get("delete") == "1":
         state.pop("delete", None)
     else:
@@ -205,12 +197,14 @@ def delete_state(edit: WorkflowEdit) -> str:
         )
     edit.body["initial"] = initial[0] if len(initial) == 1 else initial
     edit.body["states"] = [s for s in edit.body["states"] if s["name"] != name]
-    _set(edit.body, "automatic_initial", [s for s in edit.body.get("automatic_initial", []) if s != name])
+    set_or_drop(
+        edit.body, "automatic_initial", [s for s in edit.body.get("automatic_initial", []) if s != name]
+    )
     kept = []
     for t in edit.body["transitions"]:
         sources = [s for s in as_list(t["from"]) if s != name]
         if t["to"] == name or not sources:
-            _refuse_if_triggering(edit, t["name"])
+            refuse_if_triggering(edit, t["name"])
             set_roles(edit, t["name"], [])
             continue
         t["from"] = sources[0] if len(sources) == 1 else sources
@@ -222,82 +216,14 @@ def delete_state(edit: WorkflowEdit) -> str:
     return f"removed state {name}"
 
 
-def add_transition(edit: WorkflowEdit) -> str:
-    """A new transition (``name``, ``label``, ``from`` - one or more states -, ``to``)."""
-    name = _new_name(edit, [t["name"] for t in edit.body["transitions"]], _transition_taken)
-    sources = edit.posted_states("from", "from")
-    target = edit.form.get("to", "")
-    if not sources:
-        raise refuse("from", Text("Tick the states the transition starts from"))
-    if target not in edit.states():
-        raise refuse("to", Text("The workflow has no state '{name}'", name=target))
-    if target in sources:
-        raise refuse("to", Text("A transition leads to another state than the ones it starts from"))
-    transition: dict[str, Any] = {
-        "name": name,
-        "from": sources[0] if len(sources) == 1 else sources,
-        "to": target,
-    }
-    _set(transition, "label", read_label(edit.form, "label"))
-    edit.body["transitions"].append(transition)
-    return f"added transition {name}"
-
-
-def edit_transition(edit: WorkflowEdit) -> str:
-    """A transition's panel: label, sources, target, taken by the app only, who may (``roles``), condition
-    (the condition builder, prefix ``condition``) with its message, required fields, confirmation."""
-    name = edit.form.get("transition", "")
-    t = edit.transition(name)
-    sources = edit.posted_states("from", "from")
-    target = edit.form.get("to", "")
-    if not sources:
-        raise refuse("from", Text("Tick the states the transition starts from"))
-    if target not in edit.states():
-        raise refuse("to", Text("The workflow has no state '{name}'", name=target))
-    if target in sources:
-        raise refuse("to", Text("A transition leads to another state than the ones it starts from"))
-    t["from"], t["to"] = (sources[0] if len(sources) == 1 else sources), target
-    _set(t, "label", read_label(edit.form, "label"))
-    _set(t, "automatic", edit.form.get("automatic") == "1" or None)
-    required = list(dict.fromkeys(edit.form.getlist("required_fields")))
-    for f in required:
-        if f not in edit.fillable():
-            raise refuse("required_fields", Text("'{name}' is not a field this setting can use", name=f))
-    _set(t, "required_fields", required)
-    _set(t, "confirm", read_label(edit.form, "confirm"))
-    builder = ConditionBuilder.for_entity(AppDocuments(edit.docs), edit.body["entity"], edit.language)
-    parsed = builder.parse(edit.form, "condition")
-    if parsed.errors:
-        raise DefinitionInvalid(
-            Text("The condition has problems"), fields=parsed.errors, condition=parsed.doc
-        )
-    _set(t, "condition", parsed.doc)
-    _set(t, "condition_message", read_label(edit.form, "condition_message") if parsed.doc else None)
-    roles = list(dict.fromkeys(edit.form.getlist("roles")))
-    for role in roles:
-        if role not in edit.roles:
-            raise refuse("roles", Text("The app has no role '{name}'", name=role))
-    set_roles(edit, name, [] if t.get("automatic") else roles)
-    return f"changed transition {name}"
-
-
-def delete_transition(edit: WorkflowEdit) -> str:
-    """Remove a transition, and its name from the roles' grants; refused while a rule is triggered by it."""
-    name = edit.form.get("transition", "")
-    edit.transition(name)
-    _refuse_if_triggering(edit, name)
-    edit.body["transitions"] = [t for t in edit.body["transitions"] if t["name"] != name]
-    set_roles(edit, name, [])
-    return f"removed transition {name}"
-
-
 def edit_settings(edit: WorkflowEdit) -> str:
     """The workflow's label in each language."""
-    _set(edit.body, "label", read_label(edit.form, "label"))
+    set_or_drop(edit.body, "label", read_label(edit.form, "label"))
     return "changed the label"
 
 
-def _refuse_if_triggering(edit: WorkflowEdit, name: str) -> None:
+def refuse_if_triggering(edit: WorkflowEdit, name: str) -> None:
+    """Refuse removing transition ``name`` while a rule of the entity is triggered by it."""
     entity = edit.body["entity"]
     rules = sorted(
         rule_name
@@ -338,15 +264,3 @@ def set_roles(edit: WorkflowEdit, transition: str, chosen: list[str]) -> None:
                     g["transitions"].remove(transition)
                     if not g["transitions"]:
                         del g["transitions"]
-
-
-for _key, _change in (
-    ("add_state", add_state),
-    ("state", edit_state),
-    ("delete_state", delete_state),
-    ("add_transition", add_transition),
-    ("transition", edit_transition),
-    ("delete_transition", delete_transition),
-    ("settings", edit_settings),
-):
-    changes.register(_key, _change)

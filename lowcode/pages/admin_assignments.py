@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import flash, redirect, url_for
 from flask_babel import gettext as _
 
-from lowcode.auth import admin
+from lowcode.auth import admin, assignment_admin
 from lowcode.core.models import RoleAssignment, utcnow
 from lowcode.errors import NotFound, ValidationFailed
 from lowcode.pages.admin_common import admin_work, app_role, form_text, form_time
@@ -42,7 +42,7 @@ def admin_assign_role(user_id: int):
     }
     try:
         with admin_work("assign roles", write=True) as ctx:
-            admin.assign_role(ctx.session, ctx.actor, ctx.snapshot, data, utcnow())
+            assignment_admin.assign_role(ctx.session, ctx.actor, ctx.snapshot, data, utcnow())
     except ValidationFailed as exc:
         assign = {
             "errors": exc.fields,
@@ -64,7 +64,7 @@ def admin_renew_assignment(assignment_id: int):
         with admin_work("assign roles", write=True) as ctx:
             user_id = _owner(ctx, assignment_id)
             ends_at = admin.parse_time(form_time("ends_at"), "ends_at")
-            admin.renew_assignment(ctx.session, ctx.actor, assignment_id, ends_at, utcnow())
+            assignment_admin.renew_assignment(ctx.session, ctx.actor, assignment_id, ends_at, utcnow())
     except ValidationFailed as exc:
         assign = {"errors": {}, "problems": exc.fields, "message": exc.message, "failed": assignment_id}
         return render_user(user_id, 422, assign=assign)
@@ -79,7 +79,7 @@ def admin_end_assignment(assignment_id: int):
     try:
         with admin_work("assign roles", write=True) as ctx:
             user_id = _owner(ctx, assignment_id)
-            admin.end_assignment(ctx.session, ctx.actor, assignment_id, utcnow())
+            assignment_admin.end_assignment(ctx.session, ctx.actor, assignment_id, utcnow())
     except ValidationFailed as exc:
         return render_user(
             user_id,

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from lowcode.auth import admin, departments
+from lowcode.auth import departments, token_admin
 from lowcode.auth.lifecycle import as_utc
 from lowcode.core.models import ApiToken, User, utcnow
 from lowcode.errors import ValidationFailed
@@ -173,7 +173,7 @@ def admin_create_token():
     }
     try:
         with admin_work("create tokens", write=True) as ctx:
-            row, plain = admin.create_scoped_token(ctx.session, ctx.actor, ctx.snapshot, data, utcnow())
+            row, plain = token_admin.create_scoped_token(ctx.session, ctx.actor, ctx.snapshot, data, utcnow())
             username = ctx.session.get(User, row.user_id).username
             token = _token_row(row, username, utcnow())
     except ValidationFailed as exc:
@@ -189,7 +189,7 @@ def admin_revoke_token(token_id: int):
     """Revoke a token at once."""
     try:
         with admin_work("revoke tokens", write=True) as ctx:
-            admin.revoke_token_by_id(ctx.session, ctx.actor, token_id, utcnow())
+            token_admin.revoke_token_by_id(ctx.session, ctx.actor, token_id, utcnow())
     except ValidationFailed as exc:
         return render_tokens(422, exc.message)
     flash(_("Token %(id)s revoked.", id=token_id), "success")

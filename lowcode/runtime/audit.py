@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from lowcode.core.commit_clock import mark_changed
 from lowcode.core.jsonutil import to_jsonable
 from lowcode.core.models import AuditEntry, utcnow
 from lowcode.runtime.context import WriteContext
@@ -40,6 +41,7 @@ def record_change(
     changes: dict[str, list],
 ) -> None:
     """Append one audit row to the current transaction."""
+    mark_changed(ctx.session)
     ctx.session.execute(
         _INSERT,
         dict(
@@ -66,6 +68,7 @@ def record_changes(
     """Append one audit row per ``(record_id, version, action, changes)`` in one statement (bulk writes)."""
     if not entries:
         return
+    mark_changed(ctx.session)
     common = dict(
         app=app,
         entity=entity,

@@ -253,6 +253,7 @@ EXPECTED: dict[tuple[str, str], E] = {
 
     # notifications: one's own only; <notification_id> is olga's, so every prober gets 404 there
     ("GET",    "/api/notifications"):                                 E(SELF,   401, 200, 200, _,   _,   _,   401),
+    ("GET",    "/api/changes"):                                       E(SELF,   401, 200, 200, _,   _,   _,   401),
     ("POST",   "/api/notifications/<int:notification_id>/read"):      E(SELF,   401, 404, 404, _,   _,   403, 401),
     ("POST",   "/api/notifications/read-all"):                        E(SELF,   401, 200, 200, _,   _,   403, 401),
     ("GET",    "/inbox"):                                             E(SELF,   302, 200, 200, _,   _,   _,   302),
@@ -398,6 +399,7 @@ SELF_SERVICE_ROUTES = {
     ("POST", "/logout"): "signing oneself out",
     ("GET", "/"): "the apps one may see (none without a role)",
     ("GET", "/api/notifications"): "one's own notifications",
+    ("GET", "/api/changes"): "the changes feed, filtered to what the reader may read (none without a role)",
     ("POST", "/api/notifications/<int:notification_id>/read"): "marking one's own notification read",
     ("POST", "/api/notifications/read-all"): "marking one's own notifications read",
     ("GET", "/inbox"): "one's own notifications",

@@ -37,7 +37,7 @@ BUNDLE = {
 DEAL, ITEM = "/api/data/crm/deal", "/api/data/crm/deal/{id}"
 SIGN_IN = {"/api/auth/login", "/api/auth/refresh"}
 SELF = {"/api/auth/logout", "/api/auth/me", "/api/notifications", "/api/notifications/{id}/read",
-        "/api/notifications/read-all"}  # fmt: skip
+        "/api/notifications/read-all", "/api/changes"}  # fmt: skip
 
 
 @pytest.fixture
@@ -81,7 +81,8 @@ def test_a_user_sees_only_granted_operations_and_no_hidden_field(app, crm):
     assert _operations(doc) == {
         ("post", "/api/auth/login"), ("post", "/api/auth/refresh"), ("post", "/api/auth/logout"),
         ("get", "/api/auth/me"), ("get", "/api/notifications"), ("post", "/api/notifications/{id}/read"),
-        ("post", "/api/notifications/read-all"), ("get", DEAL), ("post", DEAL), ("get", ITEM), ("patch", ITEM), ("patch", DEAL),
+        ("post", "/api/notifications/read-all"), ("get", "/api/changes"), ("get", DEAL), ("post", DEAL), ("get", ITEM),
+        ("patch", ITEM), ("patch", DEAL),
         ("get", ITEM + "/history"), ("post", ITEM + "/restore"),
     }  # fmt: skip
     assert set(doc["components"]["schemas"]) == {"Error", "crm.deal", "crm.deal_line"}
