@@ -39,5 +39,7 @@ def install_commit_clock(writers: sessionmaker) -> None:
 
 
 def _stamp(session: Session) -> None:
+    if session.in_nested_transaction():  # a SAVEPOINT released: the clock is taken once, at the real COMMIT
+        return
     if session.info.pop(CHANGED, False):
         session.execute(_STAMP)
