@@ -127,6 +127,7 @@ def _register_blueprints(app: Flask) -> None:
         sandboxes,
         templates,
     )
+    from lowcode.api import mappings as mappings_api
     from lowcode.api import rules as rules_api
     from lowcode.api.errors import register_error_handlers
     from lowcode.api.params import AsciiIntConverter
@@ -148,6 +149,7 @@ def _register_blueprints(app: Flask) -> None:
     ):
         app.register_blueprint(module.bp)
     app.register_blueprint(rules_api.bp)
+    app.register_blueprint(mappings_api.bp)
     register_error_handlers(app)
     register_pages(app)
     register_designer(app)

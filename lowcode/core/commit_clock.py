@@ -39,7 +39,7 @@ def install_commit_clock(writers: sessionmaker) -> None:
 
 
 def _stamp(session: Session) -> None:
-    if session.in_nested_transaction():
-        return  # a savepoint's release: SQLAlchemy calls before_commit for it too; the real COMMIT comes later
+    if session.in_nested_transaction():  # a SAVEPOINT released: the clock is taken once, at the real COMMIT
+        return
     if session.info.pop(CHANGED, False):
         session.execute(_STAMP)

@@ -8,6 +8,7 @@ from typing import Any
 
 from lowcode.definitions.checks import AppDocuments, DefinitionCheck, definition_checks, register_check
 from lowcode.definitions.form_checks import form_errors
+from lowcode.definitions.mapping_checks import mapping_errors
 from lowcode.definitions.names import CONDITION_SCOPE, condition_problems, join
 from lowcode.definitions.page_checks import navigation_errors, related_errors
 from lowcode.fields import field_types
@@ -116,7 +117,13 @@ def app_errors(doc: Mapping[str, Any], docs: AppDocuments) -> Errors:
 
 
 def register_builtin_checks(registry: Registry[DefinitionCheck] = definition_checks) -> None:
-    """Register the checks of entities, forms, views and app definitions (idempotent)."""
-    checks = {"entity": entity_errors_in_app, "form": form_errors, "view": view_errors, "app": app_errors}
+    """Register the checks of entities, forms, views, mappings and app definitions (idempotent)."""
+    checks = {
+        "entity": entity_errors_in_app,
+        "form": form_errors,
+        "view": view_errors,
+        "app": app_errors,
+        "mapping": mapping_errors,
+    }
     for kind, check in checks.items():
         register_check(kind, check, registry)

@@ -28,6 +28,7 @@ SECTIONS = {
     "rules": "rule",
     "workflows": "workflow",
     "subscriptions": "subscription",
+    "mappings": "mapping",
 }
 """Bundle sections (folders) and the definition kind of their documents."""
 FOLDERS = (*SECTIONS, "demo_data")

@@ -37,7 +37,8 @@ KIND_ORDER = {
     "role": 4,
     "rule": 5,
     "workflow": 6,
-    "subscription": 7,
+    "mapping": 7,
+    "subscription": 8,
 }
 Docs = Mapping[str, Mapping[str, Any]]
 

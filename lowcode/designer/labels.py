@@ -172,6 +172,7 @@ KIND_LABELS = {
     "rule": _l("rule"),
     "role": _l("role"),
     "workflow": _l("workflow"),
+    "mapping": _l("mapping"),
 }
 
 

@@ -16,6 +16,7 @@ def register_designer(app: Flask) -> None:
         entity_indexes,
         form_designer,
         form_preview,
+        mapping_designer,
         publishing,
         role_designer,
         role_explain,

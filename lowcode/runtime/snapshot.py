@@ -16,6 +16,7 @@ from lowcode.auth.grants import attach_grants
 from lowcode.definitions.published import DEFINITIONS_COUNTER, all_published, read_counter
 from lowcode.errors import NotFound
 from lowcode.fields.base import normalise_label, pick_label
+from lowcode.mappings.compiled import CompiledMapping, MappingInvalid, compile_mapping
 from lowcode.rules.model import Rulebook, build_rulebook
 from lowcode.runtime.compiler import CompiledEntity, compile_entity
 from lowcode.runtime.form_rules import attach_form_rules
@@ -51,6 +52,7 @@ class Snapshot:
     subscriptions: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     """Outbound delivery subscriptions (``lowcode/integrations``) by (app, name)."""
     rulebook: Rulebook = field(default_factory=Rulebook)
+    mappings: dict[tuple[str, str], CompiledMapping] = field(default_factory=dict)
 
     def entity(self, app: str, name: str) -> CompiledEntity:
         """A published entity. :raises NotFound:"""
@@ -65,6 +67,13 @@ class Snapshot:
             return self.apps[name]
         except KeyError:
             raise NotFound(f"No published app '{name}'") from None
+
+    def mapping(self, app: str, name: str) -> CompiledMapping:
+        """A published mapping, compiled. :raises NotFound:"""
+        try:
+            return self.mappings[(app, name)]
+        except KeyError:
+            raise NotFound(f"No published mapping '{name}' in app '{app}'") from None
 
     def form_for(self, app: str, entity: str) -> dict[str, Any] | None:
         """The first form defined for an entity (by name order), if any."""
@@ -102,11 +111,22 @@ def build_snapshot(session: Session) -> Snapshot:
             snap.workflows[(app, name)] = body
         elif kind == "subscription":
             snap.subscriptions[(app, name)] = body
+    _compile_mappings(snap, published)
     attach_grants(snap.entities, {a: info.definition for a, info in snap.apps.items()}, snap.roles)
     attach_workflows(snap.entities, snap.workflows)
     attach_form_rules(snap.entities, snap.form_for)
     snap.rulebook = build_rulebook(snap.entities, snap.rules, version)
     return snap
+
+
+def _compile_mappings(snap: Snapshot, published: dict[tuple[str, str, str], dict[str, Any]]) -> None:
+    """Each published mapping compiled once; one its publish checks would now refuse is left out (404)."""
+    for (app, kind, name), body in sorted(published.items()):
+        if kind == "mapping" and app in snap.apps:
+            try:
+                snap.mappings[(app, name)] = compile_mapping(app, body, snap.entities)
+            except MappingInvalid:
+                continue
 
 
 class SnapshotCache:

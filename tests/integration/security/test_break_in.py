@@ -252,6 +252,7 @@ EXPECTED: dict[tuple[str, str], E] = {
     # probed as ?entity=deal&record_id=<olga's record>, see QUERIES); a dry run needs update (or create)
     ("GET",    "/api/rules/<app>/runs"):                              E(DATA,   401, 403, 200, _,   _,   _,   401),
     ("POST",   "/api/rules/<app>/dry-run"):                           E(DATA,   401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/api/mappings/<app>/<name>/preview"):                 E(ADMIN,  401, 403, 403, _,   _,   403, 401),
 
     # notifications: one's own only; <notification_id> is olga's, so every prober gets 404 there
     ("GET",    "/api/notifications"):                                 E(SELF,   401, 200, 200, _,   _,   _,   401),
@@ -308,6 +309,14 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("POST",   "/design/<app>/entity/<name>/check-expression"):       E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("POST",   "/design/<app>/entity/<name>/trash/<int:trash_id>/restore"):
                                                                       E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/design/<app>/mappings"):                             E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/design/<app>/mappings"):                             E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/design/<app>/mappings/<name>"):                      E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/design/<app>/mappings/<name>"):                      E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/mappings/<name>/undo"):                 E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/mappings/<name>/redo"):                 E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/mappings/<name>/preview"):              E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/design/<app>/mappings/<name>/preview"):              E(ADMIN,  302, 403, 403, _,   _,   _,   302),
     ("GET",    "/design/<app>/publish"):                              E(ADMIN,  302, 403, 403, _,   _,   _,   302),
     ("POST",   "/design/<app>/publish"):                              E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("POST",   "/design/<app>/sandbox"):                              E(ADMIN,  401, 403, 403, _,   _,   403, 401),
@@ -527,6 +536,7 @@ BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
     ("POST", "/api/admin/tokens"): lambda w: {"user_id": w.ids["no_role"], "app": "sec", "role": "editor", "name": "backdoor"},
     ("POST", "/api/rules/<app>/dry-run"): lambda w: {"entity": "deal", "record_id": w.ids["secret"],
                                                      "changes": {"title": "hijacked"}, "version": w.version("secret")},
+    ("POST", "/api/mappings/<app>/<name>/preview"): lambda w: {"payload": {"title": "x"}},
     ("POST", "/a/<app>/<entity>" + REC + "/dry-run"): lambda w: {"changes": '{"title": "hijacked"}'},
     ("POST", "/admin/users"): lambda w: {"username": "intruder", "password": "intruder-pass-1", "is_admin": "on"},
     ("POST", "/admin/users/<int:user_id>"): lambda w: {"display_name": "x", "active": "on", "is_admin": "on",

@@ -1,0 +1,61 @@
+"""Where a mapping uses a field (the designer's usages, renames and deletes): its target entries, external
+key, lookups (the key field and the fields a lookup creates), outbound fields, and for a record source the
+source entity's fields its paths start with."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from lowcode.core.texts import Text
+from lowcode.designer.usages_search import Search
+from lowcode.mappings.paths import PathError, parse_path
+
+
+def _first_key(text: Any) -> str | None:
+    try:
+        steps = parse_path(text).steps
+    except (PathError, TypeError):
+        return None
+    return steps[0] if steps and isinstance(steps[0], str) else None
+
+
+def _entries(search: Search, where: str, entries: Any, entity: str, source: str | None, what: str) -> None:
+    for i, entry in enumerate(entries if isinstance(entries, list) else []):
+        if not isinstance(entry, Mapping):
+            continue
+        search.name(f"{where}/{i}/field", entity, entry.get("field"), what)
+        if source and "source" in entry:
+            search.name(f"{where}/{i}/source", source, _first_key(entry["source"]), what)
+        lookup = entry.get("lookup")
+        if isinstance(lookup, Mapping):
+            search.name(f"{where}/{i}/lookup/by", lookup.get("entity", ""), lookup.get("by"), what)
+            for name in lookup.get("create") or {}:
+                search.name(f"{where}/{i}/lookup/create/{name}", lookup.get("entity", ""), name, what)
+
+
+def mapping_usages(name: str, doc: Mapping[str, Any], search: Search) -> None:
+    """The fields a mapping reads or writes."""
+    what = Text("mapping '{mapping}'", mapping=name)
+    target = doc.get("target", "")
+    source_doc = doc.get("source")
+    source = source_doc.get("entity") if isinstance(source_doc, Mapping) else None
+    key = doc.get("key")
+    if isinstance(key, Mapping):
+        search.name("/key/field", target, key.get("field"), what)
+    _entries(search, "/fields", doc.get("fields"), target, source, what)
+    children = search.docs.children(target) if target in search.docs.entities else {}
+    source_children = search.docs.children(source) if source in search.docs.entities else {}
+    for i, child in enumerate(doc.get("children") or []):
+        if not isinstance(child, Mapping):
+            continue
+        search.name(f"/children/{i}/field", target, child.get("field"), what)
+        first = _first_key(child.get("source"))
+        if source:
+            search.name(f"/children/{i}/source", source, first, what)
+        child_entity = children.get(child.get("field"), "")
+        child_source = source_children.get(first or "")
+        _entries(search, f"/children/{i}/fields", child.get("fields"), child_entity, child_source, what)
+    for i, out in enumerate(doc.get("outbound") or []):
+        if isinstance(out, Mapping):
+            search.name(f"/outbound/{i}/field", target, out.get("field"), what)

@@ -1,0 +1,172 @@
+"""Mappings at work: map sources (lookups in the database of the unit of work) and write the results through
+the record service - never directly. The seam the ingestion API, spreadsheet import and "create from" build
+on: ``map_items`` (no writes), ``create_from_source`` (per-item outcomes, each item in a savepoint), and the
+designer's ``preview`` of a draft or published mapping.
+
+Upserts: with an external ``key``, an item whose key names a live record updates it (the record's current
+version: the source is the newer truth), else it is created. Lookup records to create (``missing: create``)
+are created once per batch through the record service before the items that need them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from lowcode.auth.permissions import PermissionService
+from lowcode.core.jsonutil import to_jsonable
+from lowcode.errors import LowcodeError, PermissionDenied
+from lowcode.mappings.compiled import CompiledMapping
+from lowcode.mappings.engine import MappedItem, MappingError, NewLookup, map_rows
+from lowcode.mappings.lookups import SqlLookups
+from lowcode.runtime.compiler import CompiledEntity
+from lowcode.runtime.context import WriteContext
+from lowcode.runtime.queries import QueryService
+from lowcode.runtime.records import RecordService
+
+CREATED, UPDATED, REJECTED = "created", "updated", "rejected"
+
+
+@dataclass
+class Outcome:
+    """What became of one source item: created / updated (with the record id) or rejected (with errors)."""
+
+    index: int
+    status: str
+    record_id: int | None = None
+    errors: list[MappingError] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        """The outcome as JSON."""
+        return {
+            "index": self.index,
+            "status": self.status,
+            "id": self.record_id,
+            "errors": [e.as_json() for e in self.errors],
+        }
+
+
+class MappingService:
+    """Maps sources with a compiled mapping and writes the results through the record service."""
+
+    def __init__(self, records: RecordService, queries: QueryService, permissions: PermissionService):
+        self.records = records
+        self.queries = queries
+        self.permissions = permissions
+
+    def writer_lookups(self, ctx: WriteContext) -> SqlLookups:
+        """Lookups for writes: every live record (the record service checks the links the writer may set)."""
+        return SqlLookups(ctx.session)
+
+    def reader_lookups(self, ctx: WriteContext) -> SqlLookups:
+        """Lookups for previews: only the records the actor may read (none of an entity they may not read)."""
+
+        def scope(entity: CompiledEntity) -> sa.Select | None:
+            try:
+                return self.queries.visible_ids(ctx, entity)
+            except PermissionDenied:
+                return sa.select(entity.table.c.id).where(sa.false())
+
+        return SqlLookups(ctx.session, scope)
+
+    def map_items(
+        self, ctx: WriteContext, mapping: CompiledMapping, items: Sequence[Any], lookups: SqlLookups
+    ) -> list[MappedItem]:
+        """Map a batch without writing (one query per lookup for the batch)."""
+        return map_rows(mapping, items, lookups)
+
+    def create_from_source(
+        self, ctx: WriteContext, mapping: CompiledMapping, items: Sequence[Any]
+    ) -> list[Outcome]:
+        """Map ``items`` and write each through the record service in its own savepoint: one item's refusal
+        (mapping errors, validation, permissions, rules) rejects that item only, with its errors."""
+        mapped = self.map_items(ctx, mapping, items, self.writer_lookups(ctx))
+        created: dict[tuple[str, str, Any], int] = {}
+        outcomes = []
+        for item in mapped:
+            if not item.ok:
+                outcomes.append(Outcome(item.index, REJECTED, errors=item.errors))
+                continue
+            savepoint = ctx.session.begin_nested()
+            known = set(created)
+            try:
+                outcome = self._write(ctx, mapping, item, created)
+            except LowcodeError as exc:
+                savepoint.rollback()
+                for ident in set(created) - known:  # rolled back with the item: made again when needed
+                    del created[ident]
+                outcomes.append(Outcome(item.index, REJECTED, errors=_errors_of(exc)))
+            else:
+                savepoint.commit()
+                outcomes.append(outcome)
+        return outcomes
+
+    def _write(self, ctx: WriteContext, mapping: CompiledMapping, item: MappedItem, created: dict) -> Outcome:
+        for new in item.creates:
+            ident = (new.entity, new.by, new.key)
+            if ident not in created:
+                record = self.records.create(ctx, mapping.app, new.entity, {**new.values, new.by: new.key})
+                created[ident] = record["id"]
+        data = _with_ids(item.data(), created)
+        existing = self._existing(ctx, mapping, item)
+        if existing is not None:
+            record_id, version = existing
+            self.records.update(ctx, mapping.app, mapping.target.name, record_id, data, version)
+            return Outcome(item.index, UPDATED, record_id)
+        record = self.records.create(ctx, mapping.app, mapping.target.name, data)
+        return Outcome(item.index, CREATED, record["id"])
+
+    @staticmethod
+    def _existing(ctx: WriteContext, mapping: CompiledMapping, item: MappedItem) -> tuple[int, int] | None:
+        if mapping.key is None or item.key is None:
+            return None
+        table = mapping.target.table
+        row = ctx.session.execute(
+            sa.select(table.c.id, table.c.version).where(
+                table.c[mapping.key[1].name] == item.key, table.c.deleted_at.is_(None)
+            )
+        ).first()
+        return (row[0], row[1]) if row is not None else None
+
+
+def _with_ids(data: Mapping[str, Any], created: Mapping[tuple[str, str, Any], int]) -> dict[str, Any]:
+    def one(value: Any) -> Any:
+        if isinstance(value, NewLookup):
+            return created[(value.entity, value.by, value.key)]
+        if isinstance(value, list):
+            return [{k: one(v) for k, v in row.items()} for row in value]
+        return value
+
+    return {k: one(v) for k, v in data.items()}
+
+
+def _errors_of(exc: LowcodeError) -> list[MappingError]:
+    if exc.fields:
+        return [
+            MappingError("", name, "; ".join(map(str, msgs)) if isinstance(msgs, list) else str(msgs))
+            for name, msgs in exc.fields.items()
+        ]
+    return [MappingError("", "", str(exc.message))]
+
+
+def item_json(item: MappedItem) -> dict[str, Any]:
+    """A mapped item as JSON for previews: values and lines (a record to create shown as ``{"new": ...}``)."""
+
+    def shown(value: Any) -> Any:
+        return value.as_json() if isinstance(value, NewLookup) else to_jsonable(value)
+
+    return {
+        "index": item.index,
+        "ok": item.ok,
+        "key": to_jsonable(item.key),
+        "values": {k: shown(v) for k, v in item.values.items()},
+        "children": {
+            name: [{k: shown(v) for k, v in row.items()} for row in rows]
+            for name, rows in item.children.items()
+        },
+        "creates": [{"entity": c.entity, c.by: c.key, **to_jsonable(dict(c.values))} for c in item.creates],
+        "errors": [e.as_json() for e in item.errors],
+    }
