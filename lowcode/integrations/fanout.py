@@ -4,7 +4,9 @@
 restored): it runs inside the outbox dispatcher's claiming transaction, so an event is fanned out exactly
 once, in outbox (= commit, per record) order. A subscription's condition is checked against the record as
 stored when the event is fanned out; the message carries the event's own version and changes plus that
-record as the API shows it to an administrator (child rows included).
+record as the API shows it to an administrator (child rows included). A subscription that names a mapping
+also carries ``payload``: the record in the external system's shape, made by the mapping's outbound direction
+(:mod:`lowcode.mappings.reverse`), with the lookups read in the same transaction.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from lowcode.core.models import Delivery, utcnow
 from lowcode.delivery import Channel, PendingEvent, builtin_channels
 from lowcode.errors import NotFound
 from lowcode.integrations.subscriptions import Subscription, subscriptions_for
+from lowcode.mappings.lookups import SqlLookups
+from lowcode.mappings.reverse import to_payload
 from lowcode.registry import Registry
 from lowcode.runtime.children import ChildRows
 from lowcode.runtime.context import Actor, WriteContext
@@ -67,7 +71,7 @@ class FanOutChannel(Channel):
             )
         now = utcnow()
         for sub in wanted:
-            row = _delivery_row(event, sub, record, now)
+            row = _delivery_row(event, sub, record, now, _mapped(session, snapshot, sub, record))
             key = (sub.app, sub.name)
             adopt = self.handoff is not None and self._may_adopt(session, key, row)
             if adopt:
@@ -122,7 +126,17 @@ def _matches(ctx, entity, sub: Subscription, record_id: int, stored) -> bool:
     return found.first() is not None
 
 
-def _delivery_row(event: PendingEvent, sub: Subscription, record: Any, now: dt.datetime) -> dict[str, Any]:
+def _mapped(session, snapshot, sub: Subscription, record: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The record in the shape of the subscription's mapping (None without a mapping or a record)."""
+    mapping = snapshot.mappings.get((sub.app, sub.mapping)) if sub.mapping else None
+    if mapping is None or record is None:
+        return None
+    return to_payload(mapping, record, SqlLookups(session))
+
+
+def _delivery_row(
+    event: PendingEvent, sub: Subscription, record: Any, now: dt.datetime, payload: dict[str, Any] | None
+) -> dict[str, Any]:
     occurred = as_utc(event.created_at) if event.created_at else now
     message = {
         "id": event.message_id,
@@ -137,7 +151,7 @@ def _delivery_row(event: PendingEvent, sub: Subscription, record: Any, now: dt.d
         "record": record,
     }
     if sub.mapping:
-        message["mapping"] = sub.mapping  # applied once mapping definitions exist (issue 15 item 1)
+        message["mapping"], message["payload"] = sub.mapping, payload
     return {
         "app": sub.app,
         "subscription": sub.name,

@@ -3,7 +3,7 @@
 A subscription is a definition kind (``definitions/schemas/subscription.json``: versioned, published, in
 bundles under ``subscriptions/``). Its publish check (:func:`subscription_check`) makes sure the entity
 exists, the condition parses over the entity's fields (``$user``-free: there is no user at delivery) and the
-mapping, when named, exists once mapping definitions exist. Secrets are never in a definition: a webhook
+mapping, when named, is a mapping of the app whose target is the subscription's entity. Secrets are never in a definition: a webhook
 names its secret (:func:`webhook_secret_for`).
 """
 
@@ -72,9 +72,14 @@ def subscription_check(doc: Mapping[str, Any], docs: AppDocuments) -> dict[str, 
         except LowcodeError as exc:
             for path, messages in (getattr(exc, "fields", None) or {"$.condition": [str(exc)]}).items():
                 errors.setdefault(path, []).extend(messages)
-    mappings = docs.of("mapping")
-    if doc.get("mapping") and mappings and doc["mapping"] not in mappings:
-        errors["$.mapping"] = [f"unknown mapping '{doc['mapping']}'"]
+    if doc.get("mapping"):
+        mapping = docs.of("mapping").get(doc["mapping"])
+        if mapping is None:
+            errors["$.mapping"] = [f"unknown mapping '{doc['mapping']}'"]
+        elif mapping.get("target") != entity:
+            errors["$.mapping"] = [
+                f"mapping '{doc['mapping']}' makes records of '{mapping.get('target')}', not '{entity}'"
+            ]
     return errors
 
 
