@@ -121,6 +121,7 @@ def _register_blueprints(app: Flask) -> None:
         changes,
         data,
         definitions,
+        ingest,
         integrations,
         notifications,
         openapi,
@@ -146,6 +147,7 @@ def _register_blueprints(app: Flask) -> None:
         admin,
         notifications,
         integrations,
+        ingest,
     ):
         app.register_blueprint(module.bp)
     app.register_blueprint(rules_api.bp)

@@ -391,3 +391,18 @@ class Delivery(Base):
     last_error: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     delivered_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class IngestKey(Base):
+    """An idempotency key of the inbound API (``lowcode/mappings/ingest.py``): the first request that claims
+    ``(app, mapping, key)`` applies the record; any later one answers "duplicate" with the stored outcome."""
+
+    __tablename__ = "lc_ingest_key"
+    __table_args__ = (sa.UniqueConstraint("app", "mapping", "key", name="uq_lc_ingest_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    app: Mapped[str] = mapped_column(sa.String(64))
+    mapping: Mapped[str] = mapped_column(sa.String(64))
+    key: Mapped[str] = mapped_column(sa.String(200))
+    status: Mapped[str] = mapped_column(sa.String(16))
+    record_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))

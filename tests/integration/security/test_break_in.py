@@ -253,6 +253,7 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("GET",    "/api/rules/<app>/runs"):                              E(DATA,   401, 403, 200, _,   _,   _,   401),
     ("POST",   "/api/rules/<app>/dry-run"):                           E(DATA,   401, 403, 403, _,   _,   403, 401),
     ("POST",   "/api/mappings/<app>/<name>/preview"):                 E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/api/integrations/<app>/<name>/ingest"):              E(DATA,   401, 403, 403, _,   _,   403, 401),
 
     # notifications: one's own only; <notification_id> is olga's, so every prober gets 404 there
     ("GET",    "/api/notifications"):                                 E(SELF,   401, 200, 200, _,   _,   _,   401),
@@ -537,6 +538,7 @@ BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
     ("POST", "/api/rules/<app>/dry-run"): lambda w: {"entity": "deal", "record_id": w.ids["secret"],
                                                      "changes": {"title": "hijacked"}, "version": w.version("secret")},
     ("POST", "/api/mappings/<app>/<name>/preview"): lambda w: {"payload": {"title": "x"}},
+    ("POST", "/api/integrations/<app>/<name>/ingest"): lambda w: {"idempotency_key": "k", "data": {"title": "x"}},
     ("POST", "/a/<app>/<entity>" + REC + "/dry-run"): lambda w: {"changes": '{"title": "hijacked"}'},
     ("POST", "/admin/users"): lambda w: {"username": "intruder", "password": "intruder-pass-1", "is_admin": "on"},
     ("POST", "/admin/users/<int:user_id>"): lambda w: {"display_name": "x", "active": "on", "is_admin": "on",
