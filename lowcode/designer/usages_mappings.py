@@ -1,4 +1,4 @@
-"""Where a mapping uses a field (the designer's usages, renames and deletes): its target entries, external
+"""Where a mapping or a subscription uses a field (the designer's usages, renames and deletes): its target entries, external
 key, lookups (the key field and the fields a lookup creates), outbound fields, and for a record source the
 source entity's fields its paths start with."""
 
@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from lowcode.core.texts import Text
+from lowcode.definitions.names import CONDITION_SCOPE
 from lowcode.designer.usages_search import Search
 from lowcode.mappings.paths import PathError, parse_path
 
@@ -59,3 +60,9 @@ def mapping_usages(name: str, doc: Mapping[str, Any], search: Search) -> None:
     for i, out in enumerate(doc.get("outbound") or []):
         if isinstance(out, Mapping):
             search.name(f"/outbound/{i}/field", target, out.get("field"), what)
+
+
+def subscription_usages(name: str, doc: Mapping[str, Any], search: Search) -> None:
+    """The fields a subscription's condition reads (its mapping's fields are the mapping's usages)."""
+    what = Text("subscription '{subscription}'", subscription=name)
+    search.condition("/condition", doc.get("condition"), doc.get("entity", ""), CONDITION_SCOPE, what)

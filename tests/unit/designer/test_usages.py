@@ -237,3 +237,16 @@ def test_every_definition_kind_has_a_finder():
         for p in (ROOT / "lowcode/definitions/schemas").glob("*.json")
     }
     assert kinds - {"common"} <= set(usage_finders.keys())
+
+
+def test_a_subscription_condition_is_a_usage():
+    docs = {
+        "entity": {"item": {"name": "item", "fields": [{"name": "qty", "type": "integer"}]}},
+        "subscription": {
+            "big": {"name": "big", "entity": "item", "condition": {"field": "qty", "op": ">", "value": 9}}
+        },
+    }
+    found = find_usages(docs, "item", "qty")
+    assert [(u.kind, u.name, u.path) for u in found if u.kind == "subscription"] == [
+        ("subscription", "big", "/condition/field")
+    ]
