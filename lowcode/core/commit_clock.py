@@ -24,8 +24,11 @@ CLOCK_LOCK = 7_310_431_112_004_551
 
 _STAMP = sa.text(
     "INSERT INTO lc_commit (tx, at) "
-    "SELECT (pg_current_xact_id()::text)::bigint, now() FROM (SELECT pg_advisory_xact_lock(:key)) AS clock"
+    "SELECT written.tx, now() FROM (SELECT pg_advisory_xact_lock(:key)) AS clock, "
+    "(SELECT tx FROM lc_audit WHERE tx = (pg_current_xact_id()::text)::bigint LIMIT 1) AS written"
 ).bindparams(key=CLOCK_LOCK)
+"""One tick, only when audit rows of this transaction are still there (a dry run's savepoint rolled them
+back: then nothing is stamped, and a dry run leaves no trace). ``nextval`` of ``seq`` runs after the lock."""
 
 
 def mark_changed(session: Session) -> None:
