@@ -84,6 +84,12 @@ class WorkflowRefused(LowcodeError):
     code = "workflow_refused"
 
 
+class NotOffered(LowcodeError):
+    """A "create from" asked of a record its offer's condition does not hold on (a draft order, say)."""
+
+    code = "not_offered"
+
+
 class VersionConflict(LowcodeError):
     """Optimistic concurrency: the record changed since the client read it.
 

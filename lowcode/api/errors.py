@@ -23,6 +23,7 @@ STATUS: dict[type[e.LowcodeError], int] = {
     e.NotFound: 404,
     e.VersionConflict: 409,
     e.WorkflowRefused: 409,
+    e.NotOffered: 409,
     e.SchemaChangeRefused: 409,
     e.LiveChanged: 409,
     e.NotNewer: 409,

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from lowcode.definitions.checks import AppDocuments
+from lowcode.definitions.names import CONDITION_SCOPE, condition_problems, join
 from lowcode.errors import LowcodeError
 from lowcode.expressions import compile_expression
 from lowcode.fields.base import SYSTEM_NAMES
@@ -70,7 +71,7 @@ class _Check:
                 self.add("key/field", f"unknown field '{key['field']}' of {target}")
             elif not fdoc.get("unique"):
                 self.add("key/field", f"'{key['field']}' is not a unique field of {target}: no upserts by it")
-        self.entries(doc["fields"], "fields", target, source_entity, in_child=False)
+        self.entries(doc["fields"], "fields", target, source_entity, False)
         children = self.docs.children(target)
         source_children = self.docs.children(source_entity) if source_entity else {}
         for i, child in enumerate(doc.get("children", [])):
@@ -78,20 +79,74 @@ class _Check:
             if child["field"] not in children:
                 self.add(f"{here}/field", f"'{child['field']}' is not a child table of {target}")
                 continue
-            self.path(child["source"], f"{here}/source", source_entity, list_path=True)
-            child_source = (
-                source_children.get(parse_path_or_none(child["source"]) or "") if source_entity else None
-            )
+            extra: set[str] = set()
+            if "related" in child:
+                child_source = self.related(child["related"], f"{here}/related", source_entity)
+                extra = {"record", *(["matched"] if child["related"].get("match") else [])}
+            else:
+                self.path(child["source"], f"{here}/source", source_entity, list_path=True)
+                child_source = (
+                    source_children.get(parse_path_or_none(child["source"]) or "") if source_entity else None
+                )
             self.entries(
-                child["fields"], f"{here}/fields", children[child["field"]], child_source, in_child=True
+                child["fields"], f"{here}/fields", children[child["field"]], child_source, True, extra
             )
         self.outbound(doc.get("outbound", []), target)
+        if "offer" in doc:
+            self.offer(doc["offer"], source_entity)
         return self.errors
 
-    def entries(self, entries, where: str, entity: str, source_entity: str | None, *, in_child: bool) -> None:
+    def offer(self, offer: Mapping[str, Any], source_entity: str | None) -> None:
+        """A "create from" button: a record source, a condition over the source entity's fields."""
+        if self.doc["source"]["kind"] != "record":
+            self.add("offer", "only a mapping whose source is a record can be offered on a record page")
+            return
+        if source_entity and "when" in offer:
+            kinds = self.docs.kinds(source_entity)
+            for path, messages in condition_problems(offer["when"], kinds, CONDITION_SCOPE).items():
+                for message in messages:
+                    self.add(join("offer/when", path), message)
+
+    def related(self, spec: Mapping[str, Any], here: str, source_entity: str | None) -> str | None:
+        """Related rows: a record source, an entity linking to it by ``link``, a condition over that entity,
+        a child table of the source and a field both have for ``match``. The related entity, if it exists."""
+        if self.doc["source"]["kind"] != "record":
+            self.add(here, "related rows need a record source")
+        entity = spec["entity"]
+        if entity not in self.docs.entities:
+            self.add(f"{here}/entity", f"unknown entity '{entity}'")
+            return None
+        link = self.field_docs(entity).get(spec["link"])
+        if link is None or link["type"] != "link" or link.get("options", {}).get("entity") != source_entity:
+            self.add(f"{here}/link", f"'{spec['link']}' is not a link of {entity} to {source_entity}")
+        if "where" in spec:
+            kinds = self.docs.kinds(entity)
+            for path, messages in condition_problems(spec["where"], kinds, CONDITION_SCOPE).items():
+                for message in messages:
+                    self.add(join(f"{here}/where", path), message)
+        match = spec.get("match")
+        if match and source_entity:
+            child_entity = self.docs.children(source_entity).get(match["child"])
+            if child_entity is None:
+                self.add(f"{here}/match/child", f"'{match['child']}' is not a child table of {source_entity}")
+            elif match["on"] not in self.docs.fields(entity) & self.docs.fields(child_entity):
+                self.add(
+                    f"{here}/match/on", f"'{match['on']}' is not a field of both {entity} and {child_entity}"
+                )
+        return entity
+
+    def entries(
+        self,
+        entries,
+        where: str,
+        entity: str,
+        source_entity: str | None,
+        in_child: bool,
+        extra: set[str] = frozenset(),  # type: ignore[assignment]
+    ) -> None:
         fields = self.field_docs(entity)
         writable = self.docs.writable(entity)
-        names = {"source", *fields, *(["parent"] if in_child else [])}
+        names = {"source", *fields, *(["parent"] if in_child else []), *extra}
         for i, entry in enumerate(entries):
             here = f"{where}/{i}"
             name = entry["field"]

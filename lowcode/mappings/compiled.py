@@ -56,13 +56,36 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class RelatedSource:
+    """A child table's rows read from another entity: its rows whose ``link`` names the source record and
+    that meet ``where`` (a condition document); ``match`` = (child table of the source, field) pairs each
+    row with the first source child row having the same value of that field."""
+
+    entity: str
+    link: str
+    where: Mapping[str, Any] | None
+    match: tuple[str, str] | None
+
+
+@dataclass(frozen=True)
 class ChildMapping:
-    """A source list mapped to a child table of the target."""
+    """A source list (or the rows of a related entity) mapped to a child table of the target."""
 
     field: str
     entity: CompiledEntity
     path: SourcePath
     entries: tuple[Entry, ...]
+    related: RelatedSource | None = None
+
+
+@dataclass(frozen=True)
+class Offer:
+    """The "create from" button of a record source: its label, the condition the source record must meet
+    (a condition document, None: always) and its place among the record page's buttons."""
+
+    label: Any
+    when: Mapping[str, Any] | None
+    order: int
 
 
 @dataclass(frozen=True)
@@ -88,6 +111,7 @@ class CompiledMapping:
     children: tuple[ChildMapping, ...]
     key: tuple[SourcePath, CompiledField] | None
     outbound: tuple[OutboundEntry, ...]
+    offer: Offer | None = None
 
     @property
     def lookups(self) -> list[LookupSpec]:
@@ -128,19 +152,7 @@ class _Compiler:
         key = None
         if doc.get("key"):
             key = (self.path(doc["key"]["source"]), target.fields[doc["key"]["field"]])
-        children = tuple(
-            ChildMapping(
-                child["field"],
-                self.entity(target.fields[child["field"]].fdef.options["entity"]),
-                parse_path(child["source"]).without_every,
-                (),
-            )
-            for child in doc.get("children", [])
-        )
-        children = tuple(
-            ChildMapping(c.field, c.entity, c.path, tuple(self.entry(e, c.entity) for e in child["fields"]))
-            for c, child in zip(children, doc.get("children", []), strict=True)
-        )
+        children = tuple(self.child(child, target) for child in doc.get("children", []))
         outbound = tuple(
             OutboundEntry(
                 parse_path(o["path"]),
@@ -160,7 +172,19 @@ class _Compiler:
             children,
             key,
             outbound,
+            _offer(doc.get("offer")),
         )
+
+    def child(self, doc: Mapping[str, Any], target: CompiledEntity) -> ChildMapping:
+        entity = self.entity(target.fields[doc["field"]].fdef.options["entity"])
+        entries = tuple(self.entry(e, entity) for e in doc["fields"])
+        spec = doc.get("related")
+        if spec is None:
+            return ChildMapping(doc["field"], entity, parse_path(doc["source"]).without_every, entries)
+        self.entity(spec["entity"]).fields[spec["link"]]  # noqa: B018 - KeyError: does not fit
+        match = (spec["match"]["child"], spec["match"]["on"]) if spec.get("match") else None
+        related = RelatedSource(spec["entity"], spec["link"], spec.get("where"), match)
+        return ChildMapping(doc["field"], entity, parse_path(spec["entity"]), entries, related)
 
     def entry(self, doc: Mapping[str, Any], entity: CompiledEntity) -> Entry:
         lookup = None
@@ -183,3 +207,9 @@ class _Compiler:
             values=doc.get("values"),
             lookup=lookup,
         )
+
+
+def _offer(doc: Mapping[str, Any] | None) -> Offer | None:
+    if not doc:
+        return None
+    return Offer(doc["label"], doc.get("when"), int(doc.get("order", 100)))

@@ -16,7 +16,7 @@ from typing import Any
 
 from lowcode.errors import LowcodeError
 from lowcode.mappings.casts import CastError, cast, map_value, parse_date
-from lowcode.mappings.compiled import CompiledMapping, Entry, LookupSpec
+from lowcode.mappings.compiled import ChildMapping, CompiledMapping, Entry, LookupSpec, RelatedSource
 from lowcode.mappings.lookups import Lookups
 from lowcode.mappings.paths import MISSING, PathError, read_path
 
@@ -91,6 +91,8 @@ class _Row:
     source_prefix: str
     field_prefix: str
     fields: tuple[str, ...] = ()
+    names: Mapping[str, Any] = field(default_factory=dict)
+    """Further names its expressions read (related rows: ``record``, ``matched``)."""
 
     def error(self, entry: Entry | None, source: str, message: str, field_name: str = "") -> None:
         name = entry.field.name if entry is not None else field_name
@@ -103,15 +105,27 @@ def map_payload(mapping: CompiledMapping, payload: Any, lookups: Lookups) -> Map
     return map_rows(mapping, [payload], lookups)[0]
 
 
-def map_record(mapping: CompiledMapping, record: Mapping[str, Any], lookups: Lookups) -> MappedItem:
-    """Map one record of the mapping's source entity (as the query service reads it, child rows included)."""
+def map_record(
+    mapping: CompiledMapping,
+    record: Mapping[str, Any],
+    lookups: Lookups,
+    related: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+) -> MappedItem:
+    """Map one record of the mapping's source entity (as the query service reads it, child rows included);
+    ``related``: the rows of each child fed by related rows (child field -> rows), read by the caller."""
     if mapping.source_kind != "record":
         raise LowcodeError(f"mapping '{mapping.name}' does not map records")
-    return map_rows(mapping, [record], lookups)[0]
+    return map_rows(mapping, [record], lookups, [related or {}])[0]
 
 
-def map_rows(mapping: CompiledMapping, items: Sequence[Any], lookups: Lookups) -> list[MappedItem]:
-    """Map a batch; one result per item, in order. Lookups: one ``lookups.ids`` call per lookup."""
+def map_rows(
+    mapping: CompiledMapping,
+    items: Sequence[Any],
+    lookups: Lookups,
+    related: Sequence[Mapping[str, Sequence[Mapping[str, Any]]]] | None = None,
+) -> list[MappedItem]:
+    """Map a batch; one result per item, in order. Lookups: one ``lookups.ids`` call per lookup.
+    ``related[i]``: item i's related rows per child field (children with a ``related`` source)."""
     results: list[MappedItem] = []
     rows: list[tuple[_Row, tuple[Entry, ...]]] = []
     for index, source in enumerate(items):
@@ -123,8 +137,9 @@ def map_rows(mapping: CompiledMapping, items: Sequence[Any], lookups: Lookups) -
         top = _Row(item, item.values, source, None, "", "", tuple(mapping.target.fields))
         rows.append((top, mapping.entries))
         _read_key(mapping, top)
+        found = related[index] if related is not None and index < len(related) else {}
         for child in mapping.children:
-            rows.extend((row, child.entries) for row in _child_rows(child, top))
+            rows.extend((row, child.entries) for row in _child_rows(child, top, found))
     pending: dict[tuple[str, str], list[tuple[_Row, Entry, Any]]] = {}
     for row, entries in rows:
         for entry in entries:
@@ -153,12 +168,15 @@ def _read_key(mapping: CompiledMapping, row: _Row) -> None:
         row.error(None, path.text, str(exc), key_field.name)
 
 
-def _child_rows(child, top: _Row) -> list[_Row]:
-    try:
-        found = read_path(top.source, child.path)
-    except PathError as exc:
-        top.error(None, child.path.text, str(exc), child.field)
-        return []
+def _child_rows(child: ChildMapping, top: _Row, related: Mapping[str, Sequence[Any]]) -> list[_Row]:
+    if child.related is not None:
+        found = related.get(child.field, [])
+    else:
+        try:
+            found = read_path(top.source, child.path)
+        except PathError as exc:
+            top.error(None, child.path.text, str(exc), child.field)
+            return []
     if found is MISSING or found is None:
         top.item.children[child.field] = []
         return []
@@ -178,8 +196,20 @@ def _child_rows(child, top: _Row) -> list[_Row]:
         if not isinstance(element, Mapping):
             row.error(None, "", "the row is not an object", "")
             continue
+        if child.related is not None:
+            row.names = {"record": top.source, **_matched(child.related, top.source, element)}
         rows.append(row)
     return rows
+
+
+def _matched(related: RelatedSource, record: Mapping[str, Any], row: Mapping[str, Any]) -> dict[str, Any]:
+    """``matched``: the first row of the source record's child table with the related row's value."""
+    if related.match is None:
+        return {}
+    child, on = related.match
+    rows = record.get(child) or []
+    found = next((r for r in rows if isinstance(r, Mapping) and r.get(on) == row.get(on)), None)
+    return {"matched": found}
 
 
 def _empty(value: Any) -> bool:
@@ -265,6 +295,7 @@ def _compute(row: _Row, entry: Entry) -> None:
         **values,
         "source": row.source,
         "parent": row.parent or {},
+        **row.names,
     }
     try:
         value = entry.expression.evaluate(names)  # type: ignore[union-attr]

@@ -75,7 +75,7 @@ def _payload(mapping: CompiledMapping, record: Mapping[str, Any], keys) -> dict[
             _put(payload, mapping.key[0], to_jsonable(record.get(mapping.key[1].name)))
         _reverse_entries(payload, mapping.entries, record, keys)
     for child in mapping.children:
-        if not _keys_only(child.path):
+        if child.related is not None or not _keys_only(child.path):  # related rows: nothing to write back
             continue
         rows = []
         for row in record.get(child.field) or []:

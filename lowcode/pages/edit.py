@@ -13,6 +13,7 @@ from lowcode.pages.access import FieldRules
 from lowcode.pages.binding import bind_form, posted_version
 from lowcode.pages.blueprint import bp
 from lowcode.pages.browse import is_htmx_partial
+from lowcode.pages.create_from import made_from_note, requested_draft
 from lowcode.pages.display import record_title
 from lowcode.pages.form_layout import drop_fixed, form_fields, form_states, laid_out_fields
 from lowcode.pages.forms import conflict_summary, entity_defaults, form_model
@@ -47,8 +48,13 @@ def _render_form(
         entity = top_entity(ctx, app, entity_name)
         permissions = services().permissions
         stored = None
+        made_from = None
         if record_id is None:
             permissions.authorize(ctx.actor, entity, "create")
+            draft = requested_draft(ctx, entity) if values is None else None
+            if draft is not None:
+                values = {**entity_defaults(entity), **draft.data()}
+                made_from = made_from_note(ctx, draft, lang)
         else:
             stored = services().queries.get(ctx, app, entity_name, record_id)
             permissions.authorize(ctx.actor, entity, "update", stored)
@@ -61,6 +67,7 @@ def _render_form(
             "is_new": record_id is None,
             "version": version,
             "message": message,
+            "made_from": made_from,
             "title": _("New %(entity)s", entity=label)
             if record_id is None
             else _("Edit %(title)s", title=record_title(entity, stored, lang)),

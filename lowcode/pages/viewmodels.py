@@ -12,6 +12,7 @@ from lowcode.api.edge import services
 from lowcode.errors import NotFound
 from lowcode.pages.access import FieldRules, allowed
 from lowcode.pages.binding import is_child_table
+from lowcode.pages.create_from import offer_buttons
 from lowcode.pages.display import Lookups, is_numeric, record_title
 from lowcode.pages.history import history_model
 from lowcode.pages.navigation import app_list, app_nav, home_model, menu_entries  # noqa: F401 - re-exported
@@ -122,4 +123,5 @@ def detail_model(
         "list_url": url_for("pages.list_view", app=app, entity=entity_name),
         "badge": state_badge(entity, {k: v for k, v in record.items() if k not in hidden}, language),
         "transitions": [] if deleted else transition_buttons(ctx, entity, record, language),
+        "offers": [] if deleted else offer_buttons(ctx, entity, record, language),
     }
