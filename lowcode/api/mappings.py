@@ -1,5 +1,5 @@
 """``/api/mappings/<app>/<name>/preview``: a mapping's preview for its designers (nothing is written);
-``/api/mappings/<app>/<name>/draft-from/<id>``: "create from" - the new record a mapping offered on records
+``GET /api/mappings/<app>/<name>/draft-from/<id>``: "create from" - the new record a mapping offered on records
 makes of record ``id`` (nothing is written: the client saves it through the data API).
 
 ``POST`` with ``{"payload": {...}}``, ``{"rows": [...]}`` or ``{"record_id": n}`` (a record of the mapping's
@@ -39,7 +39,7 @@ def preview_mapping(app: str, name: str):
     return jsonify(answer)
 
 
-@bp.post("/<app>/<name>/draft-from/<int:record_id>")
+@bp.get("/<app>/<name>/draft-from/<int:record_id>")
 def draft_from(app: str, name: str, record_id: int):
     """The draft of a new target record made from a source record: values, child rows and the values that
     could not be mapped. Needs read on the source (its record rules: else 404) and create on the target; a

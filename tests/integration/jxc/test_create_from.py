@@ -15,7 +15,7 @@ DRAFT = "/api/mappings/jxc/{name}/draft-from/{id}"
 
 
 def draft(client, name: str, record_id: int, expect: int = 200) -> dict:
-    response = client.post(DRAFT.format(name=name, id=record_id))
+    response = client.get(DRAFT.format(name=name, id=record_id))
     assert response.status_code == expect, response.get_json()
     return response.get_json()
 
@@ -135,7 +135,7 @@ def test_hostile_requests_get_a_clear_4xx(stocked, api):  # noqa: F811
     assert draft(j.warehouse, "deliver_sales_order", 999999, 404)["error"]["code"] == "not_found"
     assert draft(j.warehouse, "no_such_mapping", so["id"], 404)["error"]["code"] == "not_found"
     assert draft(j.warehouse, "deliver_sales_order", 0, 404)
-    response = j.warehouse.post(f"/api/mappings/demo/deliver_sales_order/draft-from/{so['id']}")
+    response = j.warehouse.get(f"/api/mappings/demo/deliver_sales_order/draft-from/{so['id']}")
     assert response.status_code == 404  # another (or no) app: its mappings are not this one's
     assert j.rows("delivery") == []
     j.set_status(j.sales, "sales_order", so["id"], "confirmed")  # now it may be delivered

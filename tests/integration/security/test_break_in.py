@@ -99,6 +99,11 @@ BUNDLE = {
             "entity": "deal", "actions": ["read"], "fields": {"cost": "hidden"}}]},
         {"name": "nobody", "label": "No grants"},
     ],
+    "mappings": [{
+        "name": "copy_deal", "source": {"kind": "record", "entity": "deal"}, "target": "deal",
+        "offer": {"label": "Copy", "when": {"field": "stage", "op": "=", "value": "open"}},
+        "fields": [{"field": "title", "source": "title"}, {"field": "amount", "source": "amount"}],
+    }],
 }  # fmt: skip
 EVIL_BUNDLE = {
     "app": {"name": "evil", "label": "Evil"},
@@ -253,6 +258,7 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("GET",    "/api/rules/<app>/runs"):                              E(DATA,   401, 403, 200, _,   _,   _,   401),
     ("POST",   "/api/rules/<app>/dry-run"):                           E(DATA,   401, 403, 403, _,   _,   403, 401),
     ("POST",   "/api/mappings/<app>/<name>/preview"):                 E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/api/mappings/<app>/<name>/draft-from" + REC):        E(DATA,   401, 403, 403, 404, _,   _,   401),
     ("POST",   "/api/integrations/<app>/<name>/ingest"):              E(DATA,   401, 403, 403, _,   _,   403, 401),
 
     # notifications: one's own only; <notification_id> is olga's, so every prober gets 404 there
@@ -468,6 +474,7 @@ _EMPTY_DEPT = {"dept_id": lambda w: w.ids["empty_dept"]}  # one that deleting wo
 _CLOSE = {"name": lambda w: "close"}  # the deal workflow's transition
 _FLOW = {"name": lambda w: "deal_flow"}  # the deal workflow
 PARAM_OVERRIDES: dict[tuple[str, str], dict[str, Callable[[World], Any]]] = {
+    ("GET", "/api/mappings/<app>/<name>/draft-from" + REC): {"name": lambda w: "copy_deal"},
     ("POST", "/api/data/<app>/<entity>" + REC + "/restore"): {"record_id": lambda w: w.ids["deleted"]},
     ("POST", "/a/<app>/<entity>" + REC + "/restore"): {"record_id": lambda w: w.ids["deleted"]},
     ("POST", "/api/data/<app>/<entity>" + REC + "/transitions/<name>"): _CLOSE,
