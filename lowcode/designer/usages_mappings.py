@@ -1,6 +1,6 @@
 """Where a mapping or a subscription uses a field (the designer's usages, renames and deletes): its target entries, external
-key, lookups (the key field and the fields a lookup creates), outbound fields, and for a record source the
-source entity's fields its paths start with."""
+key, lookups (the key field and the fields a lookup creates), outbound fields, for a record source the
+source entity's fields its paths start with, its offer's condition and its related rows (link, filter, match)."""
 
 from __future__ import annotations
 
@@ -51,15 +51,35 @@ def mapping_usages(name: str, doc: Mapping[str, Any], search: Search) -> None:
         if not isinstance(child, Mapping):
             continue
         search.name(f"/children/{i}/field", target, child.get("field"), what)
-        first = _first_key(child.get("source"))
-        if source:
-            search.name(f"/children/{i}/source", source, first, what)
         child_entity = children.get(child.get("field"), "")
-        child_source = source_children.get(first or "")
+        related = child.get("related")
+        if isinstance(related, Mapping):
+            child_source = _related(search, f"/children/{i}/related", related, source, source_children, what)
+        else:
+            first = _first_key(child.get("source"))
+            if source:
+                search.name(f"/children/{i}/source", source, first, what)
+            child_source = source_children.get(first or "")
         _entries(search, f"/children/{i}/fields", child.get("fields"), child_entity, child_source, what)
     for i, out in enumerate(doc.get("outbound") or []):
         if isinstance(out, Mapping):
             search.name(f"/outbound/{i}/field", target, out.get("field"), what)
+    offer = doc.get("offer")
+    if isinstance(offer, Mapping) and source:
+        search.condition("/offer/when", offer.get("when"), source, CONDITION_SCOPE, what)
+
+
+def _related(search: Search, where: str, related: Mapping[str, Any], source, source_children, what) -> str:
+    """A child's related rows: their link and filter fields, the matched child table and field."""
+    entity = str(related.get("entity", ""))
+    search.name(f"{where}/link", entity, related.get("link"), what)
+    search.condition(f"{where}/where", related.get("where"), entity, CONDITION_SCOPE, what)
+    match = related.get("match")
+    if isinstance(match, Mapping) and source:
+        search.name(f"{where}/match/child", source, match.get("child"), what)
+        search.name(f"{where}/match/on", entity, match.get("on"), what)
+        search.name(f"{where}/match/on", source_children.get(match.get("child"), ""), match.get("on"), what)
+    return entity
 
 
 def subscription_usages(name: str, doc: Mapping[str, Any], search: Search) -> None:
