@@ -13,7 +13,7 @@ from flask import Blueprint, jsonify
 
 from lowcode.api.edge import resolve_actor, services
 from lowcode.api.openapi_paths import ERROR_SCHEMA, Allowed, auth_paths, entity_paths, entity_schema
-from lowcode.api.openapi_platform import admin_paths, user_paths
+from lowcode.api.openapi_platform import admin_paths, create_from_paths, user_paths
 from lowcode.auth.permissions import PermissionService
 from lowcode.errors import PermissionDenied, Unauthenticated
 from lowcode.runtime.compiler import CompiledEntity
@@ -70,6 +70,24 @@ def _qualify_refs(schemas: dict[str, Any], snapshot: Snapshot) -> None:
                     items["$ref"] = f"#/components/schemas/{app}.{target}"
 
 
+def _offered(
+    snapshot: Snapshot, actor: Actor, permissions: PermissionService
+) -> list[tuple[str, str, str, str]]:
+    """The "create from" mappings the actor may use: read their source, create their target."""
+    found = []
+    for (app, name), mapping in sorted(snapshot.mappings.items()):
+        source = snapshot.entities.get((app, mapping.source_entity or ""))
+        if mapping.offer is None or source is None:
+            continue
+        try:
+            permissions.authorize(actor, mapping.target, "create")
+            permissions.authorize(actor, source, "read")
+        except PermissionDenied:
+            continue
+        found.append((app, name, source.name, mapping.target.name))
+    return found
+
+
 def build_openapi(
     snapshot: Snapshot | None, actor: Actor | None, permissions: PermissionService
 ) -> dict[str, Any]:
@@ -86,6 +104,7 @@ def build_openapi(
             paths.update(entity_paths(entity, allowed))
         _qualify_refs(schemas, snapshot)
         paths.update(user_paths())
+        paths.update(create_from_paths(_offered(snapshot, actor, permissions)))
         if actor.is_admin:
             paths.update(admin_paths(sorted({a for a, _ in snapshot.entities})))
     return {

@@ -126,3 +126,16 @@ def admin_paths(apps: list[str]) -> dict[str, Any]:
         ),
         "/api/templates/export/{app}": _get("An app as a template bundle", app, tag="templates"),
     }
+
+
+def create_from_paths(offered: list[tuple[str, str, str, str]]) -> dict[str, Any]:
+    """``GET /api/mappings/<app>/<mapping>/draft-from/{id}`` of each (app, mapping, source, target) the caller
+    may use: the draft of a new target record made from a source record (nothing written)."""
+    return {
+        f"/api/mappings/{app}/{name}/draft-from/{{id}}": _get(
+            f"The draft of a new {target} made from a {source} (values, lines, errors; nothing written)",
+            _param("id", "integer", "path"),
+            tag="create from",
+        )
+        for app, name, source, target in offered
+    }

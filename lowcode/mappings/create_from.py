@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lowcode.core.texts import Text
+from lowcode.core.texts import Text, Versions
 from lowcode.errors import NotFound, NotOffered, PermissionDenied
 from lowcode.mappings.compiled import ChildMapping, CompiledMapping
 from lowcode.mappings.engine import MAX_CHILD_ROWS, MappedItem, map_record
@@ -110,11 +110,12 @@ class CreateFrom:
         """Why the offer's condition does not hold on the record as stored (None: it holds)."""
         when = mapping.offer.when if mapping.offer is not None else None
         if when is not None and not source.condition(when).matches(record, ctx.variables):
+            title = record.get(source.title_field) if source.title_field else None
             return Text(
-                "{entity} {id} is not in a state to make a {target} from",
-                entity=source.name,
-                id=record.get("id"),
-                target=mapping.target.name,
+                "{entity} {title} is not in a state to make a {target} from",
+                entity=Versions(dict(source.label), "en"),
+                title=title if title not in (None, "") else f"#{record.get('id')}",
+                target=Versions(dict(mapping.target.label), "en"),
             )
         return None
 

@@ -131,7 +131,9 @@ def test_hostile_requests_get_a_clear_4xx(stocked, api):  # noqa: F811
     so = j.create(j.sales, "sales_order", {"customer": j.customer, "warehouse": j.wh["WH-SH"], "order_date": "2026-11-10",
                                            "lines": [{"product": j.product["TS-WHT-M"], "qty": "2", "unit_price": "29.90"}]})  # fmt: skip
     answer = draft(j.warehouse, "deliver_sales_order", so["id"], 409)
-    assert "not in a state" in answer["error"]["message"]
+    assert (
+        answer["error"]["message"] == f"销售订单 {so['number']} 的当前状态不能生成销售出库单"
+    )  # the clerk reads Chinese
     assert draft(j.warehouse, "deliver_sales_order", 999999, 404)["error"]["code"] == "not_found"
     assert draft(j.warehouse, "no_such_mapping", so["id"], 404)["error"]["code"] == "not_found"
     assert draft(j.warehouse, "deliver_sales_order", 0, 404)
@@ -172,3 +174,18 @@ def test_a_record_outside_the_readers_record_rule_is_not_found(stocked):  # noqa
     assert draft(j.warehouse, "deliver_sales_order", old["id"])["children"]["lines"][0]["qty"] == "3.000"
     outside = draft(clerk, "deliver_sales_order", old["id"], 404)
     assert set(outside) == {"error"} and "3.000" not in str(outside)
+
+
+def test_openapi_lists_the_drafts_each_role_may_make(jxc):
+    def drafts(client) -> set[str]:
+        paths = client.get("/api/openapi.json").get_json()["paths"]
+        return {p.split("/")[4] for p in paths if "/draft-from/" in p}
+
+    assert drafts(jxc.warehouse) == {
+        "deliver_sales_order",
+        "receive_purchase_order",
+        "return_purchase_receipt",
+    }
+    assert drafts(jxc.sales) == {"return_delivery"}
+    assert drafts(jxc.finance) == set() and drafts(jxc.purchaser) == set()
+    assert len(drafts(jxc.admin)) == 4

@@ -170,3 +170,22 @@ def test_related_rows_need_a_record_source():
     del doc["offer"]
     errors = mapping_errors(doc, docs())
     assert errors["mapping:follow_up/children/0/related"] == ["related rows need a record source"]
+
+
+def test_the_designer_finds_fields_used_by_the_offer_and_related_rows():
+    from lowcode.designer.usages import find_usages
+
+    found = {"entity": copy.deepcopy(DOCS), "mapping": {"follow_up": follow_up()}}
+
+    def paths(entity: str, field: str) -> set[str]:
+        return {u.path for u in find_usages(found, entity, field) if u.kind == "mapping"}
+
+    assert paths("order", "status") == {"/offer/when/field"}
+    assert paths("order_progress", "order") == {"/children/0/related/link"}
+    assert paths("order_progress", "ordered") == {"/children/0/related/where/field"}
+    assert paths("order_progress", "product") == {
+        "/children/0/related/match/on",
+        "/children/0/fields/0/source",
+    }
+    assert paths("order_line", "product") >= {"/children/0/related/match/on", "/children/0/fields/0/field"}
+    assert paths("order", "lines") >= {"/children/0/related/match/child", "/children/0/field"}
