@@ -101,6 +101,13 @@ class _Check:
         if self.doc["source"]["kind"] != "record":
             self.add("offer", "only a mapping whose source is a record can be offered on a record page")
             return
+        related = {c["field"] for c in self.doc.get("children", []) if "related" in c}
+        for i, name in enumerate(offer.get("require_rows", [])):
+            if name not in related:
+                self.add(
+                    f"offer/require_rows/{i}",
+                    f"'{name}' is not a child table this mapping fills from related rows",
+                )
         if source_entity and "when" in offer:
             kinds = self.docs.kinds(source_entity)
             for path, messages in condition_problems(offer["when"], kinds, CONDITION_SCOPE).items():

@@ -86,6 +86,8 @@ class Offer:
     label: Any
     when: Mapping[str, Any] | None
     order: int
+    require_rows: tuple[str, ...] = ()
+    """Child tables fed by related rows that must get at least one (else nothing is left to make)."""
 
 
 @dataclass(frozen=True)
@@ -212,4 +214,6 @@ class _Compiler:
 def _offer(doc: Mapping[str, Any] | None) -> Offer | None:
     if not doc:
         return None
-    return Offer(doc["label"], doc.get("when"), int(doc.get("order", 100)))
+    return Offer(
+        doc["label"], doc.get("when"), int(doc.get("order", 100)), tuple(doc.get("require_rows", ()))
+    )

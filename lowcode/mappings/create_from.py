@@ -72,7 +72,9 @@ class CreateFrom:
                 self._authorize(ctx, mapping, entity)
             except PermissionDenied:
                 continue
-            if self._refusal(ctx, mapping, entity, record) is None:
+            if self._refusal(ctx, mapping, entity, record) is None and self._rows_left(
+                ctx, mapping, record["id"]
+            ):
                 found.append(mapping)
         return sorted(found, key=lambda m: (m.offer.order, m.name))  # type: ignore[union-attr]
 
@@ -94,6 +96,15 @@ class CreateFrom:
             raise NotOffered(refusal)
         record = readable_record(ctx, self.mappings, app, source.name, record_id)
         related = {c.field: self._related_rows(ctx, c, record_id) for c in mapping.children if c.related}
+        if any(not related.get(name) for name in mapping.offer.require_rows):
+            raise NotOffered(
+                Text(
+                    "Nothing is left to make a {target} from {entity} {title}",
+                    target=Versions(dict(mapping.target.label), "en"),
+                    entity=Versions(dict(source.label), "en"),
+                    title=_title(source, stored),
+                )
+            )
         item = map_record(mapping, record, self.mappings.reader_lookups(ctx), related)
         self._drop_unwritable(ctx, mapping, item)
         return Draft(mapping, record_id, item)
@@ -110,16 +121,23 @@ class CreateFrom:
         """Why the offer's condition does not hold on the record as stored (None: it holds)."""
         when = mapping.offer.when if mapping.offer is not None else None
         if when is not None and not source.condition(when).matches(record, ctx.variables):
-            title = record.get(source.title_field) if source.title_field else None
             return Text(
                 "{entity} {title} is not in a state to make a {target} from",
                 entity=Versions(dict(source.label), "en"),
-                title=title if title not in (None, "") else f"#{record.get('id')}",
+                title=_title(source, record),
                 target=Versions(dict(mapping.target.label), "en"),
             )
         return None
 
-    def _related_rows(self, ctx: WriteContext, child: ChildMapping, record_id: int) -> list[dict[str, Any]]:
+    def _rows_left(self, ctx: WriteContext, mapping: CompiledMapping, record_id: int) -> bool:
+        """Whether each child the offer requires has a related row left (one row read per child)."""
+        required = set(mapping.offer.require_rows) if mapping.offer is not None else set()
+        children = [c for c in mapping.children if c.field in required and c.related is not None]
+        return all(self._related_rows(ctx, c, record_id, limit=1) for c in children)
+
+    def _related_rows(
+        self, ctx: WriteContext, child: ChildMapping, record_id: int, limit: int = MAX_CHILD_ROWS
+    ) -> list[dict[str, Any]]:
         """The related entity's rows linking to the record, meeting ``where``, read as the actor may."""
         spec = child.related
         assert spec is not None
@@ -130,7 +148,7 @@ class CreateFrom:
             ctx,
             entity.app,
             entity.name,
-            ListQuery(condition=condition, limit=MAX_CHILD_ROWS, with_total=False),
+            ListQuery(condition=condition, limit=limit, with_total=False),
         )
         hidden = self.permissions.hidden_fields(ctx.actor, entity)
         return [{k: v for k, v in row.items() if k not in hidden} for row in page.records]
@@ -154,3 +172,9 @@ class CreateFrom:
             for row in item.children.get(child.field, []):
                 for name in [n for n in row if n in locked]:
                     del row[name]
+
+
+def _title(entity: CompiledEntity, record: Mapping[str, Any]) -> str:
+    """How a message names a record: its title field, else ``#id``."""
+    title = record.get(entity.title_field) if entity.title_field else None
+    return str(title) if title not in (None, "") else f"#{record.get('id')}"

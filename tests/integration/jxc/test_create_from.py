@@ -65,8 +65,8 @@ def test_deliver_twice_offers_only_what_remains(stocked):  # noqa: F811
     ]
     sr = j.create(j.sales, "sales_return", {**back["values"], **back["children"], "reason": "尺码不合"})
     j.set_status(j.warehouse, "sales_return", sr["id"], "posted")
-    returned = draft(j.sales, "return_delivery", first["id"])
-    assert returned["children"]["lines"] == []  # all 4 returned: nothing left to return
+    nothing = draft(j.sales, "return_delivery", first["id"], 409)  # all 4 returned: nothing left to return
+    assert nothing["error"]["message"] == f"销售出库单 {first['number']} 已没有可生成销售退货单的明细"
 
 
 def test_receive_and_return_a_receipt(jxc):

@@ -139,6 +139,12 @@ def test_return_buttons_on_posted_documents_only(app, stocked):  # noqa: F811
     form = text(sales.get(buttons(page)["return_delivery"][0]))
     fields = dict(form_fields(form))
     assert fields["delivery"] == str(dn["id"]) and fields["lines-0-qty"] == "10"
+    keep = ("product", "qty", "unit_price")
+    lines = [{k: line[k] for k in keep} for line in j.get("delivery", dn["id"])["lines"]]
+    sr = j.create(j.sales, "sales_return", {"delivery": dn["id"], "customer": j.customer, "warehouse": j.wh["WH-SH"],
+                                            "return_date": "2026-11-15", "lines": lines})  # fmt: skip
+    j.set_status(j.warehouse, "sales_return", sr["id"], "posted")
+    assert buttons(text(sales.get(f"/a/jxc/delivery/{dn['id']}"))) == {}  # everything returned: no Return
     # the receipt of the stock: Return for the warehouse, nothing for the sales role
     (gr,) = j.rows("purchase_receipt")
     assert set(buttons(text(warehouse.get(f"/a/jxc/purchase_receipt/{gr['id']}")))) == {

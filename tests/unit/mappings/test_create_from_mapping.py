@@ -87,7 +87,10 @@ def follow_up(**changes) -> dict:
 def test_the_offer_and_related_rows_compile():
     mapping = compile_mapping("shop", follow_up(), entities())
     assert mapping.offer.when == {"field": "status", "op": "=", "value": "confirmed"}
-    assert mapping.offer.order == 100
+    assert mapping.offer.order == 100 and mapping.offer.require_rows == ()
+    assert compile_mapping(
+        "shop", follow_up(offer={"label": "x", "require_rows": ["lines"]}), entities()
+    ).offer.require_rows == ("lines",)
     (child,) = mapping.children
     assert child.related.entity == "order_progress" and child.related.match == ("lines", "product")
 
@@ -154,6 +157,7 @@ def test_the_json_schema_takes_a_source_or_related_rows_not_both():
         (lambda d: d["children"][0]["related"]["match"].update(child="customer"), "children/0/related/match/child", "'customer' is not a child table of order"),
         (lambda d: d["children"][0]["related"]["match"].update(on="qty"), "children/0/related/match/on", "'qty' is not a field of both order_progress and order_line"),
         (lambda d: d["children"][0]["fields"][0].update(source="nothing"), "children/0/fields/0/source", "'nothing' is not a field of order_progress"),
+        (lambda d: d["offer"].update(require_rows=["nope"]), "offer/require_rows/0", "'nope' is not a child table this mapping fills from related rows"),
         (lambda d: d["children"][0]["fields"][1].update(expression="sauce.ordered"), "children/0/fields/1/expression", "unknown name 'sauce'"),
     ],
 )  # fmt: skip
