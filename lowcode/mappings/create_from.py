@@ -22,7 +22,6 @@ from lowcode.mappings.preview import readable_record
 from lowcode.mappings.service import MappingService, item_json
 from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.context import WriteContext
-from lowcode.runtime.queries import ListQuery
 
 
 @dataclass(frozen=True)
@@ -139,19 +138,7 @@ class CreateFrom:
         self, ctx: WriteContext, child: ChildMapping, record_id: int, limit: int = MAX_CHILD_ROWS
     ) -> list[dict[str, Any]]:
         """The related entity's rows linking to the record, meeting ``where``, read as the actor may."""
-        spec = child.related
-        assert spec is not None
-        entity = ctx.snapshot.entity(child.entity.app, spec.entity)
-        link = {"field": spec.link, "op": "=", "value": record_id}
-        condition = {"all": [link, dict(spec.where)]} if spec.where else link
-        page = self.queries.list(
-            ctx,
-            entity.app,
-            entity.name,
-            ListQuery(condition=condition, limit=limit, with_total=False),
-        )
-        hidden = self.permissions.hidden_fields(ctx.actor, entity)
-        return [{k: v for k, v in row.items() if k not in hidden} for row in page.records]
+        return self.mappings.related_rows(ctx, child, record_id, limit)
 
     def _drop_unwritable(self, ctx: WriteContext, mapping: CompiledMapping, item: MappedItem) -> None:
         """Leave out what the actor may not write: the target's read-only or hidden fields, child tables

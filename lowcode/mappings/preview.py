@@ -58,7 +58,13 @@ def preview(ctx: WriteContext, service: MappingService, app: str, name: str, req
     ctx.snapshot.app(app)
     mapping = checked_mapping(ctx, app, name, mapping_body(ctx, app, name, request.get("definition")))
     items = _items(ctx, service, mapping, request, given[0])
-    results = service.map_items(ctx, mapping, items, service.reader_lookups(ctx))
+    related = None
+    if given[0] == "record_id":  # children fed by related rows: read them as the caller may
+        rows = {
+            c.field: service.related_rows(ctx, c, request["record_id"]) for c in mapping.children if c.related
+        }
+        related = [rows]
+    results = service.map_items(ctx, mapping, items, service.reader_lookups(ctx), related)
     answers = []
     for item in results:
         shown = item_json(item)

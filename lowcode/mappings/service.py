@@ -19,12 +19,12 @@ import sqlalchemy as sa
 from lowcode.auth.permissions import PermissionService
 from lowcode.core.jsonutil import to_jsonable
 from lowcode.errors import LowcodeError, PermissionDenied
-from lowcode.mappings.compiled import CompiledMapping
-from lowcode.mappings.engine import MappedItem, MappingError, NewLookup, map_rows
+from lowcode.mappings.compiled import ChildMapping, CompiledMapping
+from lowcode.mappings.engine import MAX_CHILD_ROWS, MappedItem, MappingError, NewLookup, map_rows
 from lowcode.mappings.lookups import SqlLookups
 from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.context import WriteContext
-from lowcode.runtime.queries import QueryService
+from lowcode.runtime.queries import ListQuery, QueryService
 from lowcode.runtime.records import RecordService
 
 CREATED, UPDATED, REJECTED = "created", "updated", "rejected"
@@ -72,11 +72,33 @@ class MappingService:
 
         return SqlLookups(ctx.session, scope)
 
+    def related_rows(
+        self, ctx: WriteContext, child: ChildMapping, record_id: int, limit: int = MAX_CHILD_ROWS
+    ) -> list[dict[str, Any]]:
+        """A related child's source rows: the related entity's rows linking to record ``record_id`` and
+        meeting ``where``, read with the actor's record rules and without their hidden fields."""
+        spec = child.related
+        if spec is None:
+            return []
+        entity = ctx.snapshot.entity(child.entity.app, spec.entity)
+        link = {"field": spec.link, "op": "=", "value": record_id}
+        condition = {"all": [link, dict(spec.where)]} if spec.where else link
+        query = ListQuery(condition=condition, limit=limit, with_total=False)
+        page = self.queries.list(ctx, entity.app, entity.name, query)
+        hidden = self.permissions.hidden_fields(ctx.actor, entity)
+        return [{k: v for k, v in row.items() if k not in hidden} for row in page.records]
+
     def map_items(
-        self, ctx: WriteContext, mapping: CompiledMapping, items: Sequence[Any], lookups: SqlLookups
+        self,
+        ctx: WriteContext,
+        mapping: CompiledMapping,
+        items: Sequence[Any],
+        lookups: SqlLookups,
+        related: Sequence[Mapping[str, Sequence[Any]]] | None = None,
     ) -> list[MappedItem]:
-        """Map a batch without writing (one query per lookup for the batch)."""
-        return map_rows(mapping, items, lookups)
+        """Map a batch without writing (one query per lookup for the batch); ``related``: per item, the rows
+        of the children fed by related rows (:meth:`related_rows`)."""
+        return map_rows(mapping, items, lookups, related)
 
     def create_from_source(
         self, ctx: WriteContext, mapping: CompiledMapping, items: Sequence[Any]

@@ -189,3 +189,17 @@ def test_openapi_lists_the_drafts_each_role_may_make(jxc):
     assert drafts(jxc.sales) == {"return_delivery"}
     assert drafts(jxc.finance) == set() and drafts(jxc.purchaser) == set()
     assert len(drafts(jxc.admin)) == 4
+
+
+def test_the_designers_preview_of_a_record_reads_its_related_rows(stocked):  # noqa: F811
+    j = stocked
+    so = confirmed_order(j, qty="7", price="25.00")
+    response = j.admin.post("/api/mappings/jxc/deliver_sales_order/preview", json={"record_id": so["id"]})
+    assert response.status_code == 200, response.get_json()
+    (item,) = response.get_json()["items"]
+    assert item["errors"] == [] and item["values"]["sales_order"] == so["id"]
+    assert item["children"]["lines"] == [
+        {"product": j.product["TS-WHT-M"], "qty": "7.000", "unit_price": "25.00"}
+    ]
+    assert "lines" not in item["outbound"]  # related rows are not written back
+    assert j.rows("delivery") == []
