@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from decimal import Decimal
@@ -14,6 +15,7 @@ from lowcode.commands import ensure_admin, ensure_template_users
 from lowcode.definitions.templates import load_bundle
 from tests.conftest import ADMIN_PASSWORD, ApiClient, login
 from tests.dbs import copy_of, fresh_database
+from tests.integration.jxc.stages import STAGES
 
 TEMPLATE = Path(__file__).resolve().parents[3] / "app_templates" / "jxc"
 PASSWORD = "role-pass-123"
@@ -141,10 +143,43 @@ def jxc_seed(tmp_path_factory):
         yield url, ids
 
 
+def _signed_in(application, ids) -> Jxc:
+    clients = {}
+    for name in ("admin", *ROLES):
+        client = application.test_client()
+        password = ADMIN_PASSWORD if name == "admin" else PASSWORD
+        clients[name] = ApiClient(client, login(client, name, password))
+    return Jxc(application, clients["admin"], clients["purchaser"], clients["warehouse"], clients["sales"],
+               clients["finance"], ids["wh"], ids["supplier"], ids["customer"], ids["product"], ids["users"])  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def jxc_stages(jxc_seed, tmp_path_factory):
+    """name -> (template url, builder's value), each built on first use and kept for the test process."""
+    seed_url, ids = jxc_seed
+    built: dict[str, tuple[str, dict]] = {}
+    with contextlib.ExitStack() as keep:
+
+        def stage(name: str) -> tuple[str, dict]:
+            if name not in built:
+                url = keep.enter_context(copy_of(seed_url, tmp_path_factory.mktemp(f"jxc_{name}")))
+                application = create_app({"DATABASE_URL": url, "SECRET_KEY": "test-secret"})
+                value = STAGES[name](_signed_in(application, ids))
+                application.extensions["lowcode"].db.dispose()
+                built[name] = (url, value)
+            return built[name]
+
+        yield stage
+
+
 @pytest.fixture
-def app(jxc_seed, tmp_path):
-    """The app on a fresh copy of the seed database (overrides the suite's empty-database app)."""
+def app(jxc_seed, jxc_stages, request, tmp_path):
+    """The app on a fresh copy of the seed database (overrides the suite's empty-database app); a test using a
+    staged fixture starts on a copy of that stage instead."""
     url, _ = jxc_seed
+    for name in STAGES:
+        if name in request.fixturenames:
+            url = jxc_stages(name)[0]
     with copy_of(url, tmp_path) as copy:
         application = create_app({"DATABASE_URL": copy, "SECRET_KEY": "test-secret"})
         yield application

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from tests.conftest import ADMIN_PASSWORD
 from tests.integration.jxc.conftest import PASSWORD
+from tests.integration.jxc.stages import staged
 from tests.integration.pages.helpers import Browser, row_ids, text
 
 DAY = "2026-11-12"
@@ -33,8 +34,7 @@ def totals(page: str) -> dict[str, str]:
     return {m.group(1): html.unescape(m.group(2)) for m in re.finditer(r'data-total="(\w+)">([^<]*)<', page)}
 
 
-@pytest.fixture
-def orders(jxc):
+def orders_documents(jxc) -> dict:
     """100 TS-WHT-M and 10 JN-BLU-32 in Shanghai; three sales orders: A (华联服饰, 10 x 29.90 = 299.00, confirmed),
     B (华联服饰, 2 x 119.00 = 238.00, draft), C (重庆山城商贸, 3 x 29.90 + 1 x 119.00 = 208.70, draft;
     its note starts with '=' like a spreadsheet formula)."""
@@ -57,6 +57,9 @@ def orders(jxc):
     assert (a["total"], b["total"], c["total"]) == ("299.00", "238.00", "208.70")
     return {"a": j.get("sales_order", a["id"]), "b": j.get("sales_order", b["id"]),
             "c": j.get("sales_order", c["id"]), "chongqing": cq}  # fmt: skip
+
+
+orders = staged("orders", orders_documents)
 
 
 @pytest.mark.parametrize(("role", "lang", "label"), [("sales", "en", "Draft"), ("sales", "zh_CN", "草稿"),

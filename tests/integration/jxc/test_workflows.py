@@ -10,6 +10,7 @@ import json
 import pytest
 
 from tests.integration.jxc.conftest import PASSWORD, TEMPLATE
+from tests.integration.jxc.stages import staged
 from tests.integration.pages.helpers import Browser
 
 WORKFLOWS = {
@@ -43,8 +44,7 @@ def automatic() -> list[tuple[str, str]]:
     )
 
 
-@pytest.fixture
-def world(jxc):
+def world_documents(jxc) -> dict:
     """100 TS-WHT-M received in Shanghai (a payable of 1,000.00), 10 delivered (a receivable of 299.00)."""
     j, sh, ts = jxc, jxc.wh["WH-SH"], jxc.product["TS-WHT-M"]
     gr = j.create(j.warehouse, "purchase_receipt", {"supplier": j.supplier, "warehouse": sh, "receipt_date": DAY,
@@ -56,6 +56,9 @@ def world(jxc):
     (receivable,) = j.rows("receivable")
     (payable,) = j.rows("payable")
     return {"delivery": dn["id"], "receivable": receivable["id"], "payable": payable["id"]}
+
+
+world = staged("world", world_documents)
 
 
 def draft_body(j, world: dict, entity: str) -> dict:
