@@ -20,7 +20,7 @@ from lowcode.api.edge import json_body, services, unit_of_work
 from lowcode.api.mappings import mapping_service
 from lowcode.errors import BadRequest
 from lowcode.imports.service import ImportPlan, ImportService, sheet_mappings
-from lowcode.imports.sheets import MAX_FILE_BYTES
+from lowcode.imports.sheets import MAX_FILE_BYTES, read_sheet
 from lowcode.jobs import store
 
 bp = Blueprint("api_imports", __name__, url_prefix="/api")
@@ -72,10 +72,13 @@ def _plan_json(ctx, service: ImportService, job: store.Job) -> dict:
 @bp.post("/imports/<app>/<entity>")
 def upload(app: str, entity: str):
     """Keep an uploaded spreadsheet as an import job (started at once with ``start=1``)."""
-    name, content = uploaded_file()
     service = import_service()
+    with unit_of_work(write=False) as ctx:
+        service.target(ctx, app, entity)  # who may not import hears so before the file is read
+    name, content = uploaded_file()
+    sheet = read_sheet(name, content)  # outside the write transaction: a large file takes a while
     with unit_of_work(write=True, source="import") as ctx:
-        job_id = service.upload(ctx, app, entity, name, content)
+        job_id = service.upload(ctx, app, entity, name, content, sheet)
         job = store.get_job(ctx.session, job_id)
         mapping, columns = request.form.get("mapping"), _columns(request.form.get("columns"))
         if mapping or columns is not None:
@@ -101,15 +104,15 @@ def preview(job_id: int):
 @bp.put("/import-jobs/<int:job_id>")
 def choose(job_id: int):
     """``{"mapping": name}`` or ``{"columns": {header: field}}`` for a job not yet started."""
-    body = json_body()
-    if not isinstance(body, dict) or set(body) - {"mapping", "columns"}:
-        raise BadRequest('Send {"mapping": name} or {"columns": {header: field}}')
-    columns = body.get("columns")
-    if columns is not None and not isinstance(columns, dict):
-        raise BadRequest("columns: an object {header: field}")
     service = import_service()
     with unit_of_work(write=True, source="import") as ctx:
         job = service.job(ctx, job_id)
+        body = json_body()
+        if not isinstance(body, dict) or set(body) - {"mapping", "columns"}:
+            raise BadRequest('Send {"mapping": name} or {"columns": {header: field}}')
+        columns = body.get("columns")
+        if columns is not None and not isinstance(columns, dict):
+            raise BadRequest("columns: an object {header: field}")
         service.choose(ctx, job, body.get("mapping"), columns)
         answer = _plan_json(ctx, service, store.get_job(ctx.session, job_id))
     return jsonify(answer)

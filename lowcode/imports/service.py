@@ -87,12 +87,19 @@ class ImportService:
         self.permissions.authorize(ctx.actor, compiled, "create")
         return compiled
 
-    def upload(self, ctx: WriteContext, app: str, entity: str, file_name: str, content: bytes) -> int:
-        """Keep the file as a ``new`` import job with the inferred columns; returns the job id.
-
-        :raises BadRequest: :raises PayloadTooLarge: (the file)"""
+    def upload(
+        self,
+        ctx: WriteContext,
+        app: str,
+        entity: str,
+        file_name: str,
+        content: bytes,
+        sheet: Sheet | None = None,
+    ) -> int:
+        """Keep the file (``sheet``: already read) as a ``new`` import job with the inferred columns; returns
+        the job id. :raises BadRequest: :raises PayloadTooLarge: (the file)"""
         target = self.target(ctx, app, entity)
-        sheet = read_sheet(file_name, content)
+        sheet = sheet or read_sheet(file_name, content)
         columns = guess_columns(target, ctx.snapshot.entities, sheet.headers)
         plan = ImportPlan(entity, file_name, list(sheet.headers), len(sheet.rows), None, columns)
         return store.create_job(
