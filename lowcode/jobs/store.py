@@ -241,3 +241,14 @@ def visible_job(session: Session, actor: Any, job_id: int) -> Job:
     if job.owner != actor.username and not actor.is_admin:
         raise NotFound(f"No job {job_id}")
     return job
+
+
+def recent_jobs(session: Session, owner: str, app: str, kind: str, limit: int = 10) -> list[Job]:
+    """The owner's newest jobs of a kind in an app."""
+    rows = session.execute(
+        sa.select(_J)
+        .where(_J.c.owner == owner, _J.c.app == app, _J.c.kind == kind)
+        .order_by(_J.c.created_at.desc(), _J.c.id.desc())
+        .limit(limit)
+    ).mappings()
+    return [_job(r) for r in rows]

@@ -268,6 +268,16 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("GET",    "/api/jobs/<int:job_id>"):                             E(SELF,   401, 404, 404, _,   _,   _,   401),
     ("POST",   "/api/jobs/<int:job_id>/cancel"):                      E(SELF,   401, 404, 404, _,   _,   403, 401),
     ("GET",    "/api/jobs/<int:job_id>/result"):                      E(SELF,   401, 404, 404, _,   _,   _,   401),
+    # the import pages: the upload form needs create on the entity; a job's pages are its owner's
+    ("GET",    "/a/<app>/<entity>/import"):                           E(DATA,   302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/a/<app>/<entity>/import"):                           E(DATA,   401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/a/<app>/<entity>/import/<int:job_id>"):              E(SELF,   302, 404, 404, _,   _,   _,   302),
+    ("POST",   "/a/<app>/<entity>/import/<int:job_id>"):              E(SELF,   401, 404, 404, _,   _,   403, 401),
+    ("POST",   "/a/<app>/<entity>/import/<int:job_id>/start"):        E(SELF,   401, 404, 404, _,   _,   403, 401),
+    ("POST",   "/a/<app>/<entity>/import/<int:job_id>/draft"):        E(SELF,   401, 404, 404, _,   _,   403, 401),
+    ("GET",    "/a/<app>/<entity>/import/<int:job_id>/status"):       E(SELF,   302, 404, 404, _,   _,   _,   302),
+    ("POST",   "/a/<app>/<entity>/import/<int:job_id>/cancel"):       E(SELF,   401, 404, 404, _,   _,   403, 401),
+    ("GET",    "/a/<app>/<entity>/import/<int:job_id>/results.csv"):  E(SELF,   302, 404, 404, _,   _,   _,   302),
 
     # notifications: one's own only; <notification_id> is olga's, so every prober gets 404 there
     ("GET",    "/api/notifications"):                                 E(SELF,   401, 200, 200, _,   _,   _,   401),
@@ -432,6 +442,13 @@ SELF_SERVICE_ROUTES = {
     ("GET", "/api/jobs/<int:job_id>"): "one's own background job",
     ("POST", "/api/jobs/<int:job_id>/cancel"): "one's own background job",
     ("GET", "/api/jobs/<int:job_id>/result"): "one's own background job",
+    ("GET", "/a/<app>/<entity>/import/<int:job_id>"): "one's own import",
+    ("POST", "/a/<app>/<entity>/import/<int:job_id>"): "one's own import",
+    ("POST", "/a/<app>/<entity>/import/<int:job_id>/start"): "one's own import",
+    ("POST", "/a/<app>/<entity>/import/<int:job_id>/draft"): "one's own import",
+    ("GET", "/a/<app>/<entity>/import/<int:job_id>/status"): "one's own import",
+    ("POST", "/a/<app>/<entity>/import/<int:job_id>/cancel"): "one's own import",
+    ("GET", "/a/<app>/<entity>/import/<int:job_id>/results.csv"): "one's own import",
 }
 OTHERS_OBJECTS = {
     ("POST", "/api/notifications/<int:notification_id>/read"): "olga's notification",
@@ -442,6 +459,13 @@ OTHERS_OBJECTS = {
     ("GET", "/api/jobs/<int:job_id>"): "olga's import job",
     ("POST", "/api/jobs/<int:job_id>/cancel"): "olga's import job",
     ("GET", "/api/jobs/<int:job_id>/result"): "olga's import job",
+    ("GET", "/a/<app>/<entity>/import/<int:job_id>"): "olga's import",
+    ("POST", "/a/<app>/<entity>/import/<int:job_id>"): "olga's import",
+    ("POST", "/a/<app>/<entity>/import/<int:job_id>/start"): "olga's import",
+    ("POST", "/a/<app>/<entity>/import/<int:job_id>/draft"): "olga's import",
+    ("GET", "/a/<app>/<entity>/import/<int:job_id>/status"): "olga's import",
+    ("POST", "/a/<app>/<entity>/import/<int:job_id>/cancel"): "olga's import",
+    ("GET", "/a/<app>/<entity>/import/<int:job_id>/results.csv"): "olga's import",
 }
 """Self-service routes probed on another user's object (the URL parameter names it): every signed-in
 prober is refused - 404 (or 403) - and nothing changes."""
