@@ -7,7 +7,9 @@ formula): the first sheet; numbers stay numbers - a float cell becomes ``Decimal
 text that round-trips, so ``19.99`` stays ``19.99``; the money cast refuses more places than the field
 keeps) - and date cells become ISO dates (datetimes at midnight as dates). The zip is checked before openpyxl
 inflates it (total inflated size and compression ratio), so a zip bomb is refused cheaply. Empty rows are
-skipped; each row keeps its number in the file (the header is row 1).
+skipped; each row keeps its number in the file (the header is row 1). An empty cell is left out of its row
+(the mapping sees the column as missing: the entry's or the field's default applies on create, and an
+update leaves the field as it is - a spreadsheet cannot tell "empty" from "not given").
 """
 
 from __future__ import annotations
@@ -70,7 +72,8 @@ def read_sheet(name: str, content: bytes) -> Sheet:
             continue
         if len(rows) >= MAX_ROWS:
             raise PayloadTooLarge(Text("At most {n} rows per file", n=MAX_ROWS))
-        rows.append((number, {h: _cell(cells, i) for i, h in enumerate(headers) if h}))
+        values = {h: _cell(cells, i) for i, h in enumerate(headers) if h}
+        rows.append((number, {h: v for h, v in values.items() if v is not None}))
     if not rows:
         raise BadRequest(Text("The file has a header but no rows"))
     return Sheet(tuple(h for h in headers if h), tuple(rows))
