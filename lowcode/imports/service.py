@@ -156,7 +156,8 @@ class ImportService:
         """The first rows mapped (nothing written): per row its number, cells and per-column errors (errors
         not tied to a column under ``""``)."""
         mapping = self.compiled(ctx, job)
-        rows = self.sheet(ctx, job).rows[:PREVIEW_ROWS]
+        sheet = self.sheet(ctx, job)
+        rows, headers = sheet.rows[:PREVIEW_ROWS], set(sheet.headers)
         mapped = self.mappings.map_items(
             ctx, mapping, [r for _, r in rows], self.mappings.reader_lookups(ctx)
         )
@@ -164,7 +165,7 @@ class ImportService:
         for (number, cells), item in zip(rows, mapped, strict=True):
             errors: dict[str, list[str]] = {}
             for e in item.errors:
-                errors.setdefault(e.source if e.source in cells else "", []).append(str(e.message))
+                errors.setdefault(e.source if e.source in headers else "", []).append(str(e.message))
             out.append({"row": number, "cells": cells, "errors": errors, "ok": item.ok})
         return out
 
