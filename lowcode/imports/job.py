@@ -95,7 +95,11 @@ class ImportJob(JobKind):
                 repeated[i] = rows[first_at[keys[i]]][0]
             else:
                 items.append(IngestItem(i, keys[i], cells))
-        answers = {a["index"]: a for a in ingest_chunk(ctx, mappings, mapping, items)} if items else {}
+        answers = (
+            {a["index"]: a for a in ingest_chunk(ctx, mappings, mapping, items, batched=True)}
+            if items
+            else {}
+        )
         lines = []
         for i in range(start, min(start + CHUNK, len(rows))):
             number = rows[i][0]
