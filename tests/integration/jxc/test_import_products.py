@@ -77,11 +77,24 @@ def test_a_changed_row_updates_by_sku_and_a_row_repeated_in_the_file_is_applied_
         jxc.purchaser, "a.csv", (header + "IMP-9,一,10.00\n").encode(), mapping="product_sheet", start="1"
     )
     _run(jxc.app)
-    body = header + "IMP-9,一,12.00\nIMP-8,二,5.00\nIMP-8,二,5.00\n"
+    body = header + "IMP-9,一,12.00\nIMP-8,二,5.00\nIMP-8,二,5.00\nIMP-7,三,1.00\nIMP-7,三改,2.00\n"
     job = _upload(jxc.purchaser, "b.csv", body.encode(), mapping="product_sheet", start="1").get_json()
     _run(jxc.app)
-    assert [r["outcome"] for r in _results(jxc.purchaser, job["id"])] == ["updated", "created", "duplicate"]
-    assert _products(jxc)["IMP-9"]["sale_price"] == "12.00"
+    outcomes = [r["outcome"] for r in _results(jxc.purchaser, job["id"])]
+    assert outcomes == ["updated", "created", "duplicate", "created", "updated"]
+    products = _products(jxc)
+    assert products["IMP-9"]["sale_price"] == "12.00"
+    assert (products["IMP-7"]["name"], products["IMP-7"]["sale_price"]) == ("三改", "2.00")
+
+
+def test_a_row_the_record_service_refuses_is_rejected_alone(jxc):
+    body = "货号,品名,条码\nIMP-40,甲,690001\nIMP-41,乙,690001\nIMP-42,丙,690002\n"  # a unique barcode twice
+    job = _upload(jxc.purchaser, "u.csv", body.encode(), mapping="product_sheet", start="1").get_json()
+    _run(jxc.app)
+    results = _results(jxc.purchaser, job["id"])
+    assert [r["outcome"] for r in results] == ["created", "rejected", "created"]
+    assert "barcode" in results[1]["errors"]
+    assert set(_products(jxc)) == {"IMP-40", "IMP-42"}
 
 
 def test_a_role_that_may_not_create_products_cannot_import(jxc):
