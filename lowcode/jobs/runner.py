@@ -119,7 +119,7 @@ class JobRunner:
         return claim.job.id
 
     def run_all(self) -> list[int]:
-        """Run jobs until none is due (tests; the CLI's ``--once``)."""
+        """Run jobs until none is due (tests, benchmarks)."""
         ran = []
         while (job_id := self.run_next()) is not None:
             ran.append(job_id)

@@ -259,3 +259,36 @@ def test_the_runner_thread_runs_a_queued_job(jxc):
     assert len(_products(jxc)) == 3
     assert Decimal(_products(jxc)["IMP-001"]["purchase_cost"]) == Decimal("12.50")
     assert json.loads(json.dumps(_products(jxc)["IMP-002"]["barcode"])) == "6900000000012"
+
+
+class _Crash(BaseException):
+    """The runner's process dying mid-job (not an error the runner could record)."""
+
+
+def test_a_job_whose_runner_died_resumes_after_its_last_committed_chunk(jxc, monkeypatch):
+    from lowcode.imports import job as import_job
+
+    monkeypatch.setattr(import_job, "CHUNK", 2)
+    real, calls = import_job.ImportJob._chunk, []
+
+    def dying(*args):
+        calls.append(args[6])  # the chunk's first row
+        if len(calls) == 2:
+            raise _Crash
+        return real(*args)
+
+    monkeypatch.setattr(import_job.ImportJob, "_chunk", staticmethod(dying))
+    job = _upload(jxc.purchaser, "p.csv", SAMPLE.read_bytes(), mapping="product_sheet", start="1").get_json()
+    with pytest.raises(_Crash):
+        _run(jxc.app)
+    status = jxc.purchaser.get(f"/api/jobs/{job['id']}").get_json()
+    assert (status["status"], status["done"], status["counts"]["created"]) == ("running", 2, 2)
+    assert set(_products(jxc)) == {"IMP-001", "IMP-002"}  # the second chunk was rolled back with the crash
+    services = jxc.app.extensions["lowcode"]
+    with services.db.write() as session:
+        claim = store.claim_next(session, store.utcnow() + store.dt.timedelta(seconds=61), 60, ["import"])
+    JobRunner(services)._run(claim)
+    assert calls == [0, 2, 2, 4]  # resumed at row 2, not from the start
+    results = _results(jxc.purchaser, job["id"])
+    assert [r["outcome"] for r in results] == ["created", "created", "created", "rejected", "rejected"]
+    assert jxc.purchaser.get(f"/api/jobs/{job['id']}").get_json()["counts"]["created"] == 3
