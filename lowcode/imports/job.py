@@ -76,9 +76,13 @@ class ImportJob(JobKind):
             first_at.setdefault(key, i)
         counts = {k: int(job.counts.get(k, 0)) for k in OUTCOMES}
         total = len(sheet.rows)
+        compiled: tuple[Any, Any] = (None, None)  # (snapshot, mapping): compiled again only after a publish
         for start in range(job.progress_done, total, CHUNK):
             with handle.chunk() as ctx:
-                mapping = replace(service.compiled(ctx, job), name=f"import:{plan.entity}"[:64])
+                if compiled[0] is not ctx.snapshot:
+                    scoped = replace(service.compiled(ctx, job), name=f"import:{plan.entity}"[:64])
+                    compiled = (ctx.snapshot, scoped)
+                mapping = compiled[1]
                 lines = self._chunk(ctx, mappings, mapping, sheet.rows, keys, first_at, start, counts)
                 done = min(start + CHUNK, total)
                 part = (start // CHUNK, csv_part(lines, header=start == 0))

@@ -252,3 +252,20 @@ def recent_jobs(session: Session, owner: str, app: str, kind: str, limit: int = 
         .limit(limit)
     ).mappings()
     return [_job(r) for r in rows]
+
+
+KEEP_FINISHED = dt.timedelta(days=7)
+KEEP_UNSTARTED = dt.timedelta(days=1)
+
+
+def purge(session: Session, now: dt.datetime) -> int:
+    """Delete jobs (with their files) ended more than :data:`KEEP_FINISHED` ago and uploads never started
+    within :data:`KEEP_UNSTARTED`; returns how many. Run by the worker's scheduler."""
+    old = ((_J.c.status.in_(FINISHED)) & (_J.c.finished_at < now - KEEP_FINISHED)) | (
+        (_J.c.status == NEW) & (_J.c.created_at < now - KEEP_UNSTARTED)
+    )
+    ids = list(session.scalars(sa.select(_J.c.id).where(old).limit(500)))
+    if ids:
+        session.execute(_F.delete().where(_F.c.job_id.in_(ids)))  # SQLite does not cascade without the pragma
+        session.execute(_J.delete().where(_J.c.id.in_(ids)))
+    return len(ids)

@@ -292,3 +292,23 @@ def test_a_job_whose_runner_died_resumes_after_its_last_committed_chunk(jxc, mon
     results = _results(jxc.purchaser, job["id"])
     assert [r["outcome"] for r in results] == ["created", "created", "created", "rejected", "rejected"]
     assert jxc.purchaser.get(f"/api/jobs/{job['id']}").get_json()["counts"]["created"] == 3
+
+
+def test_old_jobs_and_their_files_are_purged_by_the_scheduler(jxc):
+    from lowcode.worker import Scheduler
+
+    done = _upload(jxc.purchaser, "p.csv", SAMPLE.read_bytes(), mapping="product_sheet", start="1").get_json()
+    _run(jxc.app)
+    fresh = _upload(jxc.purchaser, "q.csv", b"sku\nA\n").get_json()  # uploaded, never started
+    services = jxc.app.extensions["lowcode"]
+    now = store.utcnow()
+    assert Scheduler(services).run_pending(now)["purge_jobs"] == 0
+    assert (
+        Scheduler(services).run_pending(now + store.dt.timedelta(days=2))["purge_jobs"] == 1
+    )  # the unstarted
+    assert jxc.purchaser.get(f"/api/jobs/{fresh['id']}").status_code == 404
+    assert jxc.purchaser.get(f"/api/jobs/{done['id']}").status_code == 200
+    assert Scheduler(services).run_pending(now + store.dt.timedelta(days=8))["purge_jobs"] == 1
+    with services.db.read() as session:
+        assert session.scalar(store.sa.select(store.sa.func.count()).select_from(store._F)) == 0
+    assert len(_products(jxc)) == 3  # the records stay
