@@ -121,6 +121,7 @@ def _register_blueprints(app: Flask) -> None:
         changes,
         data,
         definitions,
+        imports,
         ingest,
         integrations,
         notifications,
@@ -148,6 +149,7 @@ def _register_blueprints(app: Flask) -> None:
         notifications,
         integrations,
         ingest,
+        imports,
     ):
         app.register_blueprint(module.bp)
     app.register_blueprint(rules_api.bp)

@@ -102,6 +102,10 @@ def serve(host: str, port: int, workers: int, no_scheduler: bool) -> None:
         from lowcode.worker import Scheduler
 
         Scheduler(app.extensions["lowcode"]).start_thread(threading.Event())
+        if app.config["LOWCODE"].get("JOBS_IN_PROCESS"):
+            from lowcode.jobs.runner import JobRunner
+
+            JobRunner(app.extensions["lowcode"]).start_thread(threading.Event())
     if workers > 1:
         from lowcode.commands import run_gunicorn, shared_store_warning
 
@@ -141,11 +145,13 @@ def worker(tick: float) -> None:
     except Exception as exc:  # noqa: BLE001 - any set-up failure becomes a one-line reason
         _fail(f"cannot start: {exc}")
     from lowcode.integrations.loop import IntegrationLoop
+    from lowcode.jobs.runner import JobRunner
 
     stop = threading.Event()
     click.echo("worker running (Ctrl-C stops it)")
     try:
         IntegrationLoop(app.extensions["lowcode"]).start_thread(stop)
+        JobRunner(app.extensions["lowcode"]).start_thread(stop)
         Scheduler(app.extensions["lowcode"]).run_forever(stop, tick)
     except KeyboardInterrupt:
         stop.set()

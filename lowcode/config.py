@@ -33,7 +33,9 @@ DEFAULTS: dict[str, Any] = {
     "DELIVERY_BACKOFF_MAX_SECONDS": "3600",
     "DELIVERY_WORKERS": 8,  # subscriptions sent to at once
     "DELIVERY_BATCH": 50,
-    "INTEGRATION_POLL_SECONDS": "0.05",  # how often an idle integration loop looks for work
+    "INTEGRATION_POLL_SECONDS": "0.05",
+    "JOB_LEASE_SECONDS": "60",  # a background job's claim lasts this long unless a chunk renews it
+    "JOBS_IN_PROCESS": True,  # `lowcode serve` runs background jobs (imports) in a thread of its own  # how often an idle integration loop looks for work
     "MQTT_URL": "mqtt://127.0.0.1:1883",
     "INTEGRATION_REDIS_URL": "redis://127.0.0.1:6379/0",
     "AMQP_URL": "amqp://guest:guest@127.0.0.1:5672/%2F",
@@ -74,7 +76,7 @@ an environment variable or an override still wins, so a test can set a small lim
 
 ENVIRONMENTS = ("production", "development", "testing")
 RELAXED_ENVIRONMENTS = frozenset({"development", "testing"})  # plain-http cookies and short keys allowed
-BOOLEAN_SETTINGS = frozenset({"SECURE_COOKIES", "RATE_LIMIT_ENABLED"})
+BOOLEAN_SETTINGS = frozenset({"SECURE_COOKIES", "RATE_LIMIT_ENABLED", "JOBS_IN_PROCESS"})
 MIN_SECRET_KEY_BYTES = 32
 
 

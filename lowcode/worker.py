@@ -52,6 +52,13 @@ def _deliver_outbox(services, now: dt.datetime) -> dict[str, int]:
     return dispatch_rounds(services.db, now, services.settings, channels=outbox_channels(services.snapshots))
 
 
+def _purge_jobs(services, now: dt.datetime) -> int:
+    from lowcode.jobs.store import purge
+
+    with services.db.write() as session:
+        return purge(session, now)
+
+
 def builtin_jobs() -> Registry[Job]:
     """A registry holding the built-in jobs."""
     jobs: Registry[Job] = Registry("job")
@@ -60,6 +67,7 @@ def builtin_jobs() -> Registry[Job]:
     )
     jobs.register("scheduled_rules", Job("scheduled_rules", dt.timedelta(minutes=1), _scheduled_rules))
     jobs.register("deliver_outbox", Job("deliver_outbox", dt.timedelta(seconds=2), _deliver_outbox))
+    jobs.register("purge_jobs", Job("purge_jobs", dt.timedelta(hours=1), _purge_jobs))
     return jobs
 
 

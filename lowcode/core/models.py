@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lowcode.core.integration_models import CommitStamp, Delivery, IngestKey
+from lowcode.core.job_models import JobFile, JobRow
 from lowcode.core.model_base import Base, utcnow
 
 
@@ -340,4 +341,4 @@ class Sandbox(Base):
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
 
-__all__ = ["Base", "CommitStamp", "Delivery", "IngestKey", "utcnow"]
+__all__ = ["Base", "CommitStamp", "Delivery", "IngestKey", "JobFile", "JobRow", "utcnow"]

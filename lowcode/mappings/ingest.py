@@ -71,15 +71,22 @@ def parse_items(body: Any) -> list[IngestItem]:
 
 
 def ingest_chunk(
-    ctx: WriteContext, service: MappingService, mapping: CompiledMapping, items: Sequence[IngestItem]
+    ctx: WriteContext,
+    service: MappingService,
+    mapping: CompiledMapping,
+    items: Sequence[IngestItem],
+    batched: bool = False,
 ) -> list[dict[str, Any]]:
-    """Apply the items whose key is new, answer the others as duplicates; per-item answers in ``items`` order."""
+    """Apply the items whose key is new, answer the others as duplicates; per-item answers in ``items`` order.
+    ``batched``: plain creates through the bulk create (:meth:`MappingService.create_batch_from_source`)."""
     claimed = _claim(ctx, mapping, [i.key for i in items])
     fresh = [i for i in items if i.key in claimed]
     answers = {i.key: _duplicate(i, row) for i, row in _stored(ctx, mapping, items, claimed)}
-    outcomes = service.create_from_source(ctx, mapping, [i.data for i in fresh]) if fresh else []
+    write = service.create_batch_from_source if batched else service.create_from_source
+    outcomes = write(ctx, mapping, [i.data for i in fresh]) if fresh else []
     for item, outcome in zip(fresh, outcomes, strict=True):
-        answers[item.key] = _settle(ctx, mapping, item, outcome)
+        answers[item.key] = _answer(item, outcome)
+    _settle(ctx, mapping, fresh, outcomes)
     return [answers[i.key] for i in items]
 
 
@@ -119,15 +126,29 @@ def _duplicate(item: IngestItem, row: Any) -> dict[str, Any]:
 
 
 def _settle(
-    ctx: WriteContext, mapping: CompiledMapping, item: IngestItem, outcome: Outcome
-) -> dict[str, Any]:
-    where = (_K.c.app == mapping.app) & (_K.c.mapping == mapping.name) & (_K.c.key == item.key)
-    if outcome.status == REJECTED:
-        ctx.session.execute(_K.delete().where(where))  # not applied: the corrected item may come again
-    else:
-        ctx.session.execute(
-            _K.update().where(where).values(status=outcome.status, record_id=outcome.record_id)
+    ctx: WriteContext, mapping: CompiledMapping, items: Sequence[IngestItem], outcomes: Sequence[Outcome]
+) -> None:
+    """Keep the applied items' outcomes under their keys (one executemany); give the rejected ones' keys back
+    (not applied: the corrected item may come again)."""
+    scope = (_K.c.app == mapping.app) & (_K.c.mapping == mapping.name)
+    rejected = [i.key for i, o in zip(items, outcomes, strict=True) if o.status == REJECTED]
+    applied = [
+        {"k": i.key, "s": o.status, "r": o.record_id}
+        for i, o in zip(items, outcomes, strict=True)
+        if o.status != REJECTED
+    ]
+    if rejected:
+        ctx.session.execute(_K.delete().where(scope, _K.c.key.in_(rejected)))
+    if applied:
+        statement = (
+            _K.update()
+            .where(scope, _K.c.key == sa.bindparam("k"))
+            .values(status=sa.bindparam("s"), record_id=sa.bindparam("r"))
         )
+        ctx.session.connection().execute(statement, applied)
+
+
+def _answer(item: IngestItem, outcome: Outcome) -> dict[str, Any]:
     answer = outcome.as_json()
     return {
         "index": item.index,

@@ -105,7 +105,11 @@ class MappingService:
     ) -> list[Outcome]:
         """Map ``items`` and write each through the record service in its own savepoint: one item's refusal
         (mapping errors, validation, permissions, rules) rejects that item only, with its errors."""
-        mapped = self.map_items(ctx, mapping, items, self.writer_lookups(ctx))
+        return self._write_each(ctx, mapping, self.map_items(ctx, mapping, items, self.writer_lookups(ctx)))
+
+    def _write_each(
+        self, ctx: WriteContext, mapping: CompiledMapping, mapped: Sequence[MappedItem]
+    ) -> list[Outcome]:
         created: dict[tuple[str, str, Any], int] = {}
         outcomes = []
         for item in mapped:
@@ -125,6 +129,49 @@ class MappingService:
                 savepoint.commit()
                 outcomes.append(outcome)
         return outcomes
+
+    def create_batch_from_source(
+        self, ctx: WriteContext, mapping: CompiledMapping, items: Sequence[Any]
+    ) -> list[Outcome]:
+        """:meth:`create_from_source` for large batches (spreadsheet import): the items that are plain creates
+        (no lookup record to make, no live record under their key, no earlier item of the batch with the
+        same key) go through the record service's bulk create, each item on its own (``each``: a refused item
+        is left out with its error); the others follow one by one, in order, as in :meth:`create_from_source`."""
+        mapped = self.map_items(ctx, mapping, items, self.writer_lookups(ctx))
+        live = self._live_keys(ctx, mapping, [i.key for i in mapped if i.ok and i.key is not None])
+        seen: set[Any] = set()
+        plain, rest = [], []
+        for item in mapped:
+            simple = item.ok and not item.creates and item.key not in live and item.key not in seen
+            (plain if simple else rest).append(item)
+            if item.key is not None:
+                seen.add(item.key)
+        outcomes: dict[int, Outcome] = {}
+        if plain:
+            data = [_with_ids(i.data(), {}) for i in plain]
+            bulk = self.records.create_many(ctx, mapping.app, mapping.target.name, data, each=True)
+            for position, exc in bulk.failures:
+                outcomes[plain[position].index] = Outcome(
+                    plain[position].index, REJECTED, errors=_errors_of(exc)
+                )
+            for position, record in bulk.records.items():
+                outcomes[plain[position].index] = Outcome(plain[position].index, CREATED, record["id"])
+        for outcome in self._write_each(ctx, mapping, rest):
+            outcomes[outcome.index] = outcome
+        return [outcomes[i.index] for i in mapped]
+
+    @staticmethod
+    def _live_keys(ctx: WriteContext, mapping: CompiledMapping, keys: list[Any]) -> set[Any]:
+        if mapping.key is None or not keys:
+            return set()
+        column = mapping.target.table.c[mapping.key[1].name]
+        found: set[Any] = set()
+        for start in range(0, len(keys), 900):
+            query = sa.select(column).where(
+                column.in_(keys[start : start + 900]), mapping.target.table.c.deleted_at.is_(None)
+            )
+            found.update(ctx.session.scalars(query))
+        return found
 
     def _write(self, ctx: WriteContext, mapping: CompiledMapping, item: MappedItem, created: dict) -> Outcome:
         for new in item.creates:

@@ -35,6 +35,7 @@ def register_pages(app: Flask) -> None:
         browse,
         compute,
         edit,
+        imports,
         inbox,
         list_board,
         list_bulk,

@@ -204,6 +204,7 @@ def list_model(
         for r in records
     ]
     actions = list_actions(ctx, entity, params.args(after=""), params.deleted, language)
+    may_create = allowed(ctx, entity, "create")
     more_url = None
     if next_cursor:
         more_url = url_for("pages.list_view", app=app, entity=entity_name, **params.args(after=next_cursor))
@@ -230,9 +231,8 @@ def list_model(
         ],
         "operators": list(OPERATOR_LABELS.items()),
         "list_url": url_for("pages.list_view", app=app, entity=entity_name),
-        "new_url": url_for("pages.new_record", app=app, entity=entity_name)
-        if allowed(ctx, entity, "create")
-        else None,
+        "new_url": url_for("pages.new_record", app=app, entity=entity_name) if may_create else None,
+        "import_url": url_for("pages.import_upload", app=app, entity=entity_name) if may_create else None,
         "states": state_filter(
             entity, language, _state_value(entity, params), _state_link(app, entity, params)
         )

@@ -61,6 +61,7 @@ from lowcode.core.models import (
     SavedView,
     User,
 )
+from lowcode.jobs import store
 from lowcode.notifications import notify
 from tests.conftest import ADMIN_PASSWORD
 from tests.dbs import fresh_database, migrate_url
@@ -115,6 +116,11 @@ OPEN_EDITOR = {
 }  # fmt: skip
 """The editor role without its record rule nor its hidden field: the pending draft of ``editor`` (publishing
 it would let the outsider into olga's record) and the body the role-draft probes post."""
+OLGA_IMPORT = {
+    "entity": "deal", "file_name": "deals.csv", "headers": ["title"], "rows": 1, "mapping": None,
+    "columns": {"title": "title"},
+}  # fmt: skip
+"""The parameters of olga's import job (not started): starting or previewing it is hers alone."""
 SECRET_NOTE = "Note for olga only 5b2e"
 """The title of olga's notification; no response to anyone else may contain it."""
 SECRET_RUN = "run on olga's deal 9c41"
@@ -260,6 +266,24 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("POST",   "/api/mappings/<app>/<name>/preview"):                 E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("GET",    "/api/mappings/<app>/<name>/draft-from" + REC):        E(DATA,   401, 403, 403, 404, _,   _,   401),
     ("POST",   "/api/integrations/<app>/<name>/ingest"):              E(DATA,   401, 403, 403, _,   _,   403, 401),
+    # spreadsheet import: uploading needs create on the entity; a job is its owner's (<job_id> is olga's: 404)
+    ("POST",   "/api/imports/<app>/<entity>"):                        E(DATA,   401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/api/import-jobs/<int:job_id>/preview"):              E(SELF,   401, 404, 404, _,   _,   _,   401),
+    ("PUT",    "/api/import-jobs/<int:job_id>"):                      E(SELF,   401, 404, 404, _,   _,   403, 401),
+    ("POST",   "/api/import-jobs/<int:job_id>/start"):                E(SELF,   401, 404, 404, _,   _,   403, 401),
+    ("GET",    "/api/jobs/<int:job_id>"):                             E(SELF,   401, 404, 404, _,   _,   _,   401),
+    ("POST",   "/api/jobs/<int:job_id>/cancel"):                      E(SELF,   401, 404, 404, _,   _,   403, 401),
+    ("GET",    "/api/jobs/<int:job_id>/result"):                      E(SELF,   401, 404, 404, _,   _,   _,   401),
+    # the import pages: the upload form needs create on the entity; a job's pages are its owner's
+    ("GET",    "/a/<app>/<entity>/import"):                           E(DATA,   302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/a/<app>/<entity>/import"):                           E(DATA,   401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/a/<app>/<entity>/import/<int:job_id>"):              E(SELF,   302, 404, 404, _,   _,   _,   302),
+    ("POST",   "/a/<app>/<entity>/import/<int:job_id>"):              E(SELF,   401, 404, 404, _,   _,   403, 401),
+    ("POST",   "/a/<app>/<entity>/import/<int:job_id>/start"):        E(SELF,   401, 404, 404, _,   _,   403, 401),
+    ("POST",   "/a/<app>/<entity>/import/<int:job_id>/draft"):        E(SELF,   401, 404, 404, _,   _,   403, 401),
+    ("GET",    "/a/<app>/<entity>/import/<int:job_id>/status"):       E(SELF,   302, 404, 404, _,   _,   _,   302),
+    ("POST",   "/a/<app>/<entity>/import/<int:job_id>/cancel"):       E(SELF,   401, 404, 404, _,   _,   403, 401),
+    ("GET",    "/a/<app>/<entity>/import/<int:job_id>/results.csv"):  E(SELF,   302, 404, 404, _,   _,   _,   302),
 
     # notifications: one's own only; <notification_id> is olga's, so every prober gets 404 there
     ("GET",    "/api/notifications"):                                 E(SELF,   401, 200, 200, _,   _,   _,   401),
@@ -418,10 +442,36 @@ SELF_SERVICE_ROUTES = {
     ("GET", "/design"): "the apps one may design (none without a configure grant)",
     ("POST", "/inbox/<int:notification_id>/read"): "marking one's own notification read",
     ("POST", "/inbox/read-all"): "marking one's own notifications read",
+    ("GET", "/api/import-jobs/<int:job_id>/preview"): "one's own import",
+    ("PUT", "/api/import-jobs/<int:job_id>"): "one's own import",
+    ("POST", "/api/import-jobs/<int:job_id>/start"): "one's own import",
+    ("GET", "/api/jobs/<int:job_id>"): "one's own background job",
+    ("POST", "/api/jobs/<int:job_id>/cancel"): "one's own background job",
+    ("GET", "/api/jobs/<int:job_id>/result"): "one's own background job",
+    ("GET", "/a/<app>/<entity>/import/<int:job_id>"): "one's own import",
+    ("POST", "/a/<app>/<entity>/import/<int:job_id>"): "one's own import",
+    ("POST", "/a/<app>/<entity>/import/<int:job_id>/start"): "one's own import",
+    ("POST", "/a/<app>/<entity>/import/<int:job_id>/draft"): "one's own import",
+    ("GET", "/a/<app>/<entity>/import/<int:job_id>/status"): "one's own import",
+    ("POST", "/a/<app>/<entity>/import/<int:job_id>/cancel"): "one's own import",
+    ("GET", "/a/<app>/<entity>/import/<int:job_id>/results.csv"): "one's own import",
 }
 OTHERS_OBJECTS = {
     ("POST", "/api/notifications/<int:notification_id>/read"): "olga's notification",
     ("POST", "/inbox/<int:notification_id>/read"): "olga's notification",
+    ("GET", "/api/import-jobs/<int:job_id>/preview"): "olga's import",
+    ("PUT", "/api/import-jobs/<int:job_id>"): "olga's import",
+    ("POST", "/api/import-jobs/<int:job_id>/start"): "olga's import",
+    ("GET", "/api/jobs/<int:job_id>"): "olga's import job",
+    ("POST", "/api/jobs/<int:job_id>/cancel"): "olga's import job",
+    ("GET", "/api/jobs/<int:job_id>/result"): "olga's import job",
+    ("GET", "/a/<app>/<entity>/import/<int:job_id>"): "olga's import",
+    ("POST", "/a/<app>/<entity>/import/<int:job_id>"): "olga's import",
+    ("POST", "/a/<app>/<entity>/import/<int:job_id>/start"): "olga's import",
+    ("POST", "/a/<app>/<entity>/import/<int:job_id>/draft"): "olga's import",
+    ("GET", "/a/<app>/<entity>/import/<int:job_id>/status"): "olga's import",
+    ("POST", "/a/<app>/<entity>/import/<int:job_id>/cancel"): "olga's import",
+    ("GET", "/a/<app>/<entity>/import/<int:job_id>/results.csv"): "olga's import",
 }
 """Self-service routes probed on another user's object (the URL parameter names it): every signed-in
 prober is refused - 404 (or 403) - and nothing changes."""
@@ -459,6 +509,7 @@ PARAMS: dict[str, Callable[[World], Any]] = {
     "assignment_id": lambda w: w.ids["reader_assignment"],
     "token_id": lambda w: w.ids["olga_token"],
     "notification_id": lambda w: w.ids["olga_note"],  # olga's: no prober's own
+    "job_id": lambda w: w.ids["olga_job"],  # olga's import: no prober's own
     "trash_id": lambda w: w.ids["trashed"],
     "fmt": lambda w: "xlsx",
     "view_id": lambda w: w.ids["olga_view"],  # olga's personal saved view
@@ -773,6 +824,9 @@ def build_world(app: Flask) -> World:
         s.add(view)
         s.flush()
         w.ids["olga_view"] = view.id
+        w.ids["olga_job"] = store.create_job(
+            s, "import", "olga", "sec", OLGA_IMPORT, ("deals.csv", b"title\nimported\n"), status=store.NEW
+        )
         for key, message in [("secret", SECRET_RUN), ("own", "run on eve's deal")]:
             s.add(RuleRunEntry(app="sec", rule="probe", entity="deal", record_id=w.ids[key], trigger="update",
                                phase="after", outcome="ok", message=message, actions=[]))  # fmt: skip
