@@ -43,6 +43,7 @@ from lowcode.integrations.channels.base import DeliveryFailed, Message
 from lowcode.integrations.lanes import Lane, Outcome, backoff_values, write_outcomes
 from lowcode.integrations.subscriptions import published_channels
 from lowcode.registry import Registry
+from lowcode.runtime.outbox_signal import OUTBOX_BELL, Bell
 
 log = logging.getLogger(__name__)
 _D = Delivery.__table__
@@ -73,6 +74,9 @@ class DeliverySettings:
         self.write_delay = float(0.02 if delay is None else delay)
         """How long noted outcomes may wait for a round that runs anyway (the next fan-out's) before one
         runs for them alone: short, as a crash re-sends what was sent but not written."""
+        self.ahead = int(settings.get("DELIVERY_AHEAD") or 1)
+        """How many sent rows a lane may have whose outcome is not written yet when it sends another: a
+        killed worker re-sends at most this many plus the one in flight."""
 
 
 @dataclass
@@ -94,8 +98,11 @@ class Dispatcher:
         settings: Mapping[str, Any],
         channels: Registry | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
+        bell: Bell = OUTBOX_BELL,
     ):
         self.db = db
+        self.bell = bell
+        """Rung when a lane waits for its outcomes to be written (the loop runs a round at once)."""
         self.settings = settings
         self.numbers = DeliverySettings(settings)
         self.channels = channels if channels is not None else builtin_outbound_channels()
@@ -103,6 +110,7 @@ class Dispatcher:
         self.token = secrets.token_hex(8)
         self.pool = ThreadPoolExecutor(self.numbers.workers, thread_name_prefix="lowcode-delivery")
         self._lock = threading.Lock()
+        self._written = threading.Condition(self._lock)
         self._lanes: dict[tuple[str, str], Lane] = {}
         self._outcomes: list[Outcome] = []
         self._renewed = self.clock()
@@ -181,6 +189,7 @@ class Dispatcher:
             for key, ids in written.items():
                 if key in self._lanes:
                     self._lanes[key].forget_written(ids)
+            self._written.notify_all()
         for key, rows in round_.claimed.items():
             self.start(key, rows)
         with self._lock:
@@ -237,8 +246,8 @@ class Dispatcher:
         with self._lock:
             lane = self._lanes.setdefault(key, Lane())
             lane.reserved = False
-            lane.queue.extend(rows)
-            lane.unwritten.update((r["id"], r["record_key"]) for r in rows)
+            for row in lane.join(rows):
+                self._note(lane, Outcome(row, None, self.clock(), released=True))
             if lane.running or not lane.queue:
                 return
             lane.running = True
@@ -314,18 +323,27 @@ class Dispatcher:
                     if not lane.queue:
                         lane.running = False
                         return
+                    while lane.noted > self.numbers.ahead and not self._stopping.is_set():
+                        self.bell.ring()  # a round now, not after DELIVERY_WRITE_SECONDS
+                        self._written.wait(0.1)
                     row = lane.queue.popleft()
-                    hold = row["record_key"] in lane.held or self._stopping.is_set()
+                    hold = self._stopping.is_set()
                 error = None if hold else self._send(row)
                 with self._lock:
-                    if error is not None:
-                        lane.held.add(row["record_key"])
-                    self._outcomes.append(Outcome(row, error, self.clock(), released=hold))
+                    now = self.clock()
+                    self._note(lane, Outcome(row, error, now, released=hold))
+                    for later in lane.fail(row) if error is not None else []:
+                        self._note(lane, Outcome(later, None, now, released=True))
         except Exception:  # noqa: BLE001 - the lane must not stay marked running; leases expire
             log.exception("delivery task of %s failed", key)
             with self._lock:
                 if key in self._lanes:
                     self._lanes[key].running = False
+
+    def _note(self, lane: Lane, outcome: Outcome) -> None:
+        """(Under the lock.) Keep ``outcome`` for the next round."""
+        self._outcomes.append(outcome)
+        lane.noted += 1
 
     def _send(self, row: Mapping[str, Any]) -> str | None:
         payload = row["payload"] or {}

@@ -5,8 +5,9 @@ Sending never waits for the database: a task sends a row, notes its :class:`Outc
 integration loop writes the outcomes of every lane in its next round's one transaction (group commit). Until
 then an outcome's row stays leased to this dispatcher (the heartbeat renews it), so no other claimer sends
 it and no later event of its record overtakes it. A row that failed puts its record on the lane's ``held``
-list: the lane's later rows of that record are released unsent, and no new row of it joins the lane until
-the failure (with its backoff) is written and none of its rows is left in the lane.
+list until the failure (with its backoff, which then holds the record's later rows in the database) is
+written: the lane's queued later rows of that record are released unsent at once, rows of it leased to the
+lane meanwhile are released as they arrive, and no new row of it is adopted.
 """
 
 from __future__ import annotations
@@ -45,10 +46,12 @@ class Lane:
     """A task of the pool is sending this lane's queue."""
     reserved: bool = False
     """The fan-out's open transaction is leasing rows to this lane (they join it after the commit)."""
-    held: set[str] = field(default_factory=set)
-    """Record keys whose row failed here: later rows of them are released, not sent."""
+    held: dict[str, int] = field(default_factory=dict)
+    """Record key -> the id of its row that failed here, until that failure is written."""
     unwritten: dict[int, str] = field(default_factory=dict)
     """Leased row id -> record key, until the row's outcome is written."""
+    noted: int = 0
+    """Outcomes noted by the lane's task and not written yet."""
 
     def idle(self) -> bool:
         """Nothing queued, sending, reserved or waiting to be written: the lane can go."""
@@ -59,12 +62,27 @@ class Lane:
         already in this lane (``pending_ids``: the record's pending rows as the database has them)."""
         return record_key not in self.held and pending_ids <= set(self.unwritten)
 
+    def join(self, rows: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """Queue rows leased to this lane; returns those of a held record (to be released unsent)."""
+        self.unwritten.update((row["id"], row["record_key"]) for row in rows)
+        self.queue.extend(row for row in rows if row["record_key"] not in self.held)
+        return [row for row in rows if row["record_key"] in self.held]
+
+    def fail(self, row: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+        """``row`` failed: hold its record; returns the queued later rows of it (to be released unsent)."""
+        key = row["record_key"]
+        self.held[key] = row["id"]
+        later = [queued for queued in self.queue if queued["record_key"] == key]
+        if later:
+            self.queue = deque(queued for queued in self.queue if queued["record_key"] != key)
+        return later
+
     def forget_written(self, ids: set[int]) -> None:
-        """Outcomes of ``ids`` are committed: drop them, and the holds nothing in the lane needs any more."""
+        """Outcomes of ``ids`` are committed: drop them, and the holds of the failures among them."""
         for row_id in ids:
             self.unwritten.pop(row_id, None)
-        waiting = {row["record_key"] for row in self.queue} | set(self.unwritten.values())
-        self.held &= waiting
+        self.noted = max(self.noted - len(ids), 0)
+        self.held = {key: row_id for key, row_id in self.held.items() if row_id not in ids}
 
 
 def backoff_values(outcome: Outcome, attempts: int, max_attempts: int, wait: float) -> dict[str, Any]:

@@ -77,4 +77,5 @@ def test_a_killed_worker_loses_nothing_and_its_claims_come_free_in_seconds(app, 
         worker.send_signal(signal.SIGTERM)
         worker.wait()
     assert sorted(e["record_id"] for e in receivers["a"].seen.values()) == sorted(m["id"] for m in made)
-    assert receivers["a"].duplicates <= 1  # at most the one in flight when it was killed, dropped by id
+    assert receivers["a"].duplicates <= 2  # the one in flight and at most one sent (DELIVERY_AHEAD) whose
+    # outcome was not written yet when it was killed (outcomes are group-committed); dropped by id
