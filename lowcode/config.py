@@ -33,7 +33,9 @@ DEFAULTS: dict[str, Any] = {
     "DELIVERY_BACKOFF_MAX_SECONDS": "3600",
     "DELIVERY_WORKERS": 8,  # subscriptions sent to at once
     "DELIVERY_BATCH": 50,
-    "INTEGRATION_POLL_SECONDS": "0.05",  # how often an idle integration loop looks for work
+    "DELIVERY_AHEAD": 16,  # rows a lane may send beyond its written outcomes (a crash re-sends that many + 1)
+    "DELIVERY_WRITE_SECONDS": "0.02",  # outcomes wait at most this long for a round to write them
+    "INTEGRATION_POLL_SECONDS": "0.05",  # idle loop's look for work (commits with outbox rows wake it sooner)
     "MQTT_URL": "mqtt://127.0.0.1:1883",
     "INTEGRATION_REDIS_URL": "redis://127.0.0.1:6379/0",
     "AMQP_URL": "amqp://guest:guest@127.0.0.1:5672/%2F",

@@ -35,6 +35,7 @@ def _start(url: str) -> subprocess.Popen:
         "LOWCODE_WEBHOOK_ALLOW": "127.0.0.1",
         "LOWCODE_WEBHOOK_TIMEOUT": "2",
         "LOWCODE_DELIVERY_LEASE_SECONDS": "2",
+        "LOWCODE_DELIVERY_AHEAD": "1",
         "LOWCODE_DELIVERY_BACKOFF_SECONDS": "0.05",
         "LOWCODE_INTEGRATION_POLL_SECONDS": "0.01",
     }
