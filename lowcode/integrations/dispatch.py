@@ -40,6 +40,7 @@ from lowcode.core.jsonutil import dumps
 from lowcode.core.models import Delivery, utcnow
 from lowcode.integrations.channels import builtin_outbound_channels
 from lowcode.integrations.channels.base import DeliveryFailed, Message
+from lowcode.integrations.claims import claim_query, due_query
 from lowcode.integrations.lanes import Lane, Outcome, backoff_values, write_outcomes
 from lowcode.integrations.subscriptions import published_channels
 from lowcode.registry import Registry
@@ -283,32 +284,10 @@ class Dispatcher:
     # -- claiming -----------------------------------------------------------------------------------
     def _any_due(self, now: dt.datetime) -> bool:
         with self.db.read() as session:
-            return session.execute(self._due_query(now).limit(1)).first() is not None
-
-    def _due_query(self, now: dt.datetime) -> sa.Select:
-        earlier = _D.alias("earlier")
-        blocked = (
-            sa.select(earlier.c.id)
-            .where(
-                earlier.c.app == _D.c.app,
-                earlier.c.subscription == _D.c.subscription,
-                earlier.c.record_key == _D.c.record_key,
-                earlier.c.event_id < _D.c.event_id,
-                earlier.c.status == "pending",
-                sa.or_(earlier.c.next_attempt_at > now, earlier.c.lease_until >= now),
-            )
-            .exists()
-        )
-        return sa.select(_D.c.id).where(
-            _D.c.status == "pending",
-            sa.or_(_D.c.next_attempt_at.is_(None), _D.c.next_attempt_at <= now),
-            sa.or_(_D.c.lease_until.is_(None), _D.c.lease_until < now),
-            ~blocked,
-        )
+            return session.execute(due_query(now).limit(1)).first() is not None
 
     def _claim_query(self, now: dt.datetime) -> sa.Select:
-        ids = self._due_query(now).order_by(_D.c.event_id).limit(self.numbers.batch).subquery()
-        return sa.select(_D).where(_D.c.id.in_(sa.select(ids.c.id))).order_by(_D.c.event_id, _D.c.id)
+        return claim_query(now, self.numbers.batch)
 
     def _drop_idle(self) -> None:
         for key in [k for k, lane in self._lanes.items() if lane.idle()]:
