@@ -89,7 +89,8 @@ def backoff_values(outcome: Outcome, attempts: int, max_attempts: int, wait: flo
     """The columns a failed attempt writes: ``dead`` after ``max_attempts``, else due again after ``wait`` s."""
     error = outcome.error or ""
     if attempts >= max_attempts:
-        return {"status": "dead", "last_error": f"{error} (gave up after {attempts} attempts)"[:MAX_ERROR]}
+        tries = "1 attempt" if attempts == 1 else f"{attempts} attempts"
+        return {"status": "dead", "last_error": f"{error} (gave up after {tries})"[:MAX_ERROR]}
     return {"last_error": error[:MAX_ERROR], "next_attempt_at": outcome.at + dt.timedelta(seconds=wait)}
 
 
