@@ -6,7 +6,8 @@ straight to the same receivers (one signed POST, one MQTT publish) right after e
 network and receivers cost without the platform's outbox, fan-out and claims.
 
 Latency = receipt time at the receiver (its thread, ``time.monotonic``) - the time the write's API call
-returned (its commit). The receiver and the MQTT subscriber run in this process (127.0.0.1; Mosquitto at
+returned (its commit); the stages of it (commit -> fan-out, fan-out -> receipt, receipt -> the channel's
+call returned) come from the times stored on the ``lc_delivery`` rows. The receiver and the MQTT subscriber run in this process (127.0.0.1; Mosquitto at
 127.0.0.1:1883). SQLite file (WAL, ``synchronous=FULL``) by default, ``--pg`` for a fresh PostgreSQL
 database. Run from the project root::
 
