@@ -6,7 +6,8 @@ straight to the same receivers (one signed POST, one MQTT publish) right after e
 network and receivers cost without the platform's outbox, fan-out and claims.
 
 Latency = receipt time at the receiver (its thread, ``time.monotonic``) - the time the write's API call
-returned (its commit). The receiver and the MQTT subscriber run in this process (127.0.0.1; Mosquitto at
+returned (its commit); the stages of it (commit -> fan-out, fan-out -> receipt, receipt -> the channel's
+call returned) come from the times stored on the ``lc_delivery`` rows. The receiver and the MQTT subscriber run in this process (127.0.0.1; Mosquitto at
 127.0.0.1:1883). SQLite file (WAL, ``synchronous=FULL``) by default, ``--pg`` for a fresh PostgreSQL
 database. Run from the project root::
 
@@ -63,12 +64,15 @@ class Arrivals:
     def __init__(self):
         self.lock = threading.Lock()
         self.at: dict[tuple[str, int], float] = {}
+        self.wall: dict[tuple[str, int], float] = {}
+        """Receipt as Unix time (compared with the times the database stored)."""
 
     def note(self, channel: str, body: bytes) -> None:
-        now = time.monotonic()
+        now, wall = time.monotonic(), time.time()
         event = json.loads(body)
         with self.lock:
             self.at.setdefault((channel, int(event["record_id"])), now)
+            self.wall.setdefault((channel, int(event["record_id"])), wall)
 
 
 def _receiver(arrivals: Arrivals) -> ThreadingHTTPServer:
@@ -121,6 +125,45 @@ def _percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
+def _figures(values: list[float], sent: int) -> dict[str, float]:
+    if not values:
+        return {"received": 0, "sent": sent, "p50_ms": float("nan"), "p95_ms": float("nan"),
+                "p99_ms": float("nan"), "max_ms": float("nan")}  # fmt: skip
+    return {
+        "received": len(values),
+        "sent": sent,
+        "p50_ms": round(_percentile(values, 50), 1),
+        "p95_ms": round(_percentile(values, 95), 1),
+        "p99_ms": round(_percentile(values, 99), 1),
+        "max_ms": round(max(values), 1),
+    }
+
+
+def _stages(services, arrivals: Arrivals, committed_wall: dict[int, float]) -> dict[str, dict[str, float]]:
+    """Where a subscription's latency goes, from the times stored on its ``lc_delivery`` rows: commit ->
+    fan-out (row made), fan-out -> receipt, receipt -> outcome recorded (``delivered_at``)."""
+    from lowcode.auth.lifecycle import as_utc
+    from lowcode.core.models import Delivery
+
+    table = Delivery.__table__
+    with services.db.read() as session:
+        rows = session.execute(sa.select(table.c.subscription, table.c.record_key, table.c.created_at,
+                                         table.c.delivered_at)).all()  # fmt: skip
+    stages: dict[str, list[float]] = {}
+    for subscription, record_key, made, recorded in rows:
+        channel = "webhook" if subscription == "to_webhook" else "mqtt"
+        rid = int(record_key.split(":")[1])
+        received = arrivals.wall.get((channel, rid))
+        if rid not in committed_wall or received is None or recorded is None:
+            continue
+        made_s, recorded_s = as_utc(made).timestamp(), as_utc(recorded).timestamp()
+        for stage, value in (("commit->fan-out", made_s - committed_wall[rid]),
+                             ("fan-out->receipt", received - made_s),
+                             ("receipt->recorded", recorded_s - received)):  # fmt: skip
+            stages.setdefault(f"{channel} {stage}", []).append(value * 1000)
+    return {name: _figures(values, len(values)) for name, values in sorted(stages.items())}
+
+
 def run(url: str, seconds: float, rate: float, separate_worker: bool) -> dict[str, dict[str, float]]:
     """Drive ``rate`` creates per second for ``seconds``; returns latency figures (ms) per channel."""
     migrate_database(url)
@@ -156,6 +199,7 @@ def run(url: str, seconds: float, rate: float, separate_worker: bool) -> dict[st
     direct.connect("127.0.0.1", 1883)
     direct.loop_start()
     committed: dict[int, float] = {}
+    committed_wall: dict[int, float] = {}
     from lowcode.integrations.channels.http_post import post_signed
     from lowcode.webhook_targets import system_resolver
 
@@ -170,6 +214,7 @@ def run(url: str, seconds: float, rate: float, separate_worker: bool) -> dict[st
         assert response.status_code == 201, response.get_json()
         record_id = response.get_json()["id"]
         committed[record_id] = time.monotonic()
+        committed_wall[record_id] = time.time()
         body = json.dumps({"record_id": record_id, "k": k}).encode()
         # the yardstick: the same receivers, reached directly (no outbox, fan-out or claim)
         direct_at = time.monotonic()
@@ -199,13 +244,8 @@ def run(url: str, seconds: float, rate: float, separate_worker: bool) -> dict[st
             for (c, rid), at in arrivals.at.items()
             if c == channel and sign * rid in committed
         ]
-        results[channel] = {
-            "received": len(lat),
-            "sent": n,
-            "p50_ms": round(_percentile(lat, 50), 1) if lat else float("nan"),
-            "p95_ms": round(_percentile(lat, 95), 1) if lat else float("nan"),
-            "max_ms": round(max(lat), 1) if lat else float("nan"),
-        }
+        results[channel] = _figures(lat, n)
+    results["_stages"] = _stages(services, arrivals, committed_wall)
     results["_run"] = {"changes": n, "rate": rate, "writer_behind_s": round(max(behind, 0), 2)}
     services.db.dispose()
     return results
@@ -242,11 +282,13 @@ def main() -> None:
             shutil.rmtree(folder, ignore_errors=True)
     print(f"load average after: {load_average()}")
     print(json.dumps(results["_run"]))
-    print(f"{'channel':16} {'received':>9} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
-    for channel in ("webhook", "mqtt", "direct-webhook", "direct-mqtt"):
-        r = results[channel]
+    print(f"{'channel':30} {'received':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+    rows = [(c, results[c]) for c in ("webhook", "mqtt", "direct-webhook", "direct-mqtt")]
+    rows += [(f"  {name}", r) for name, r in results["_stages"].items()]
+    for channel, r in rows:
         print(
-            f"{channel:16} {r['received']:>4}/{r['sent']:<4} {r['p50_ms']:>8} {r['p95_ms']:>8} {r['max_ms']:>8}"
+            f"{channel:30} {r['received']:>4}/{r['sent']:<4} {r['p50_ms']:>8} {r['p95_ms']:>8} "
+            f"{r['p99_ms']:>8} {r['max_ms']:>8}"
         )
 
 

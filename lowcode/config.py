@@ -33,9 +33,11 @@ DEFAULTS: dict[str, Any] = {
     "DELIVERY_BACKOFF_MAX_SECONDS": "3600",
     "DELIVERY_WORKERS": 8,  # subscriptions sent to at once
     "DELIVERY_BATCH": 50,
-    "INTEGRATION_POLL_SECONDS": "0.05",
+    "DELIVERY_AHEAD": 16,  # rows a lane may send beyond its written outcomes (a crash re-sends that many + 1)
+    "DELIVERY_WRITE_SECONDS": "0.02",  # outcomes wait at most this long for a round to write them
+    "INTEGRATION_POLL_SECONDS": "0.05",  # idle loop's look for work (commits with outbox rows wake it sooner)
     "JOB_LEASE_SECONDS": "60",  # a background job's claim lasts this long unless a chunk renews it
-    "JOBS_IN_PROCESS": True,  # `lowcode serve` runs background jobs (imports) in a thread of its own  # how often an idle integration loop looks for work
+    "JOBS_IN_PROCESS": True,  # `lowcode serve` runs background jobs (imports) in a thread of its own
     "MQTT_URL": "mqtt://127.0.0.1:1883",
     "INTEGRATION_REDIS_URL": "redis://127.0.0.1:6379/0",
     "AMQP_URL": "amqp://guest:guest@127.0.0.1:5672/%2F",

@@ -174,48 +174,72 @@ def dispatch_pending(
     """Claim up to ``limit`` due events, deliver them, record the outcomes (see the module docstring)."""
     now = as_utc(now or utcnow())
     settings = settings or {}
+    with db.write() as session:
+        result, remote = claim_events(session, now, limit, settings, channels)
+    return deliver_claimed(db, remote, now, settings, result)
+
+
+def claim_events(
+    session,
+    now: dt.datetime,
+    limit: int,
+    settings: Mapping[str, Any],
+    channels: Registry[Channel] | None = None,
+) -> tuple[DispatchResult, list[tuple[PendingEvent, Channel]]]:
+    """Step 1 in the caller's write transaction: claim due events, deliver the local ones there, lease the
+    others; returns the result so far and the leased remote events (for :func:`deliver_claimed`)."""
     channels = channels if channels is not None else CHANNELS
     result = DispatchResult()
     remote: list[tuple[PendingEvent, Channel]] = []
-    with db.write() as session:
-        rows = session.execute(_claim_query(now, limit)).mappings().all()
-        result.claimed = len(rows)
-        sandboxes = set(session.scalars(sa.select(Sandbox.app))) if rows else set()
-        local: list[int] = []
-        for row in rows:
-            event = PendingEvent(
-                row["id"],
-                row["kind"],
-                row["app"],
-                row["entity"],
-                row["record_id"],
-                row["payload"] or {},
-                row["attempts"] + 1,
-                row["created_at"],
+    rows = session.execute(_claim_query(now, limit)).mappings().all()
+    result.claimed = len(rows)
+    sandboxes = set(session.scalars(sa.select(Sandbox.app))) if rows else set()
+    local: list[int] = []
+    for row in rows:
+        event = PendingEvent(
+            row["id"],
+            row["kind"],
+            row["app"],
+            row["entity"],
+            row["record_id"],
+            row["payload"] or {},
+            row["attempts"] + 1,
+            row["created_at"],
+        )
+        channel = channels.get(event.kind) if event.kind in channels else None
+        if channel is None:
+            result.failed[event.id] = _fail(
+                session, event, f"no delivery channel for kind '{event.kind}'", now
             )
-            channel = channels.get(event.kind) if event.kind in channels else None
-            if channel is None:
-                result.failed[event.id] = _fail(
-                    session, event, f"no delivery channel for kind '{event.kind}'", now
-                )
-            elif not channel.local and event.app in sandboxes:
-                result.failed[event.id] = _hold(session, event)
-            elif channel.local:
-                try:
-                    channel.deliver_in(session, event, settings)
-                    local.append(event.id)
-                except Exception as exc:  # noqa: BLE001 - recorded on the event, retried later
-                    result.failed[event.id] = _fail(session, event, _describe(exc), now)
-            else:
-                remote.append((event, channel))
-        _mark_delivered(session, local, now, claimed=True)
-        if remote:
-            session.execute(
-                sa.update(_T)
-                .where(_T.c.id.in_([e.id for e, _ in remote]))
-                .values(attempts=_T.c.attempts + 1, next_attempt_at=now + LEASE)
-            )
-        result.delivered.extend(local)
+        elif not channel.local and event.app in sandboxes:
+            result.failed[event.id] = _hold(session, event)
+        elif channel.local:
+            try:
+                channel.deliver_in(session, event, settings)
+                local.append(event.id)
+            except Exception as exc:  # noqa: BLE001 - recorded on the event, retried later
+                result.failed[event.id] = _fail(session, event, _describe(exc), now)
+        else:
+            remote.append((event, channel))
+    _mark_delivered(session, local, now, claimed=True)
+    if remote:
+        session.execute(
+            sa.update(_T)
+            .where(_T.c.id.in_([e.id for e, _ in remote]))
+            .values(attempts=_T.c.attempts + 1, next_attempt_at=now + LEASE)
+        )
+    result.delivered.extend(local)
+    return result, remote
+
+
+def deliver_claimed(
+    db: Database,
+    remote: list[tuple[PendingEvent, Channel]],
+    now: dt.datetime,
+    settings: Mapping[str, Any],
+    result: DispatchResult,
+) -> DispatchResult:
+    """Steps 2 and 3: deliver the leased remote events outside any transaction, then record the outcomes."""
     if not remote:
         return result
     outcomes = _deliver_all(remote, settings, result)

@@ -42,7 +42,8 @@ class FanOutChannel(Channel):
         self.snapshots = snapshots
         self.handoff = handoff
         """A :class:`~lowcode.integrations.dispatch.Dispatcher` new rows are leased to at once when their
-        subscription is free and no earlier event of the record waits (saves a claim round trip)."""
+        subscription's lane may take them (no earlier event of the record waits outside the lane): no claim
+        round trip, and the lane sends them as soon as the fan-out commits."""
         self.adopted: dict[tuple[str, str], list[dict[str, Any]]] = {}
 
     def deliver(self, event, settings):
@@ -73,32 +74,13 @@ class FanOutChannel(Channel):
         for sub in wanted:
             row = _delivery_row(event, sub, record, now, _mapped(session, snapshot, sub, record))
             key = (sub.app, sub.name)
-            adopt = self.handoff is not None and self._may_adopt(session, key, row)
+            joining = {r["id"] for r in self.adopted.get(key, [])}
+            adopt = self.handoff is not None and self.handoff.adopt(session, key, row["record_key"], joining)
             if adopt:
                 row.update(self.handoff.lease_values(now))
-            try:
-                row["id"] = session.execute(_D.insert().returning(_D.c.id), row).scalar_one()
-            except BaseException:
-                if adopt and key not in self.adopted:
-                    self.handoff.unreserve(key)
-                raise
+            row["id"] = session.execute(_D.insert().returning(_D.c.id), row).scalar_one()
             if adopt:
                 self.adopted.setdefault(key, []).append(row)
-
-    def _may_adopt(self, session, key: tuple[str, str], row: dict[str, Any]) -> bool:
-        if key in self.adopted:
-            return True  # the same task sends them in event order
-        waiting = session.execute(
-            sa.select(_D.c.id)
-            .where(
-                _D.c.app == key[0],
-                _D.c.subscription == key[1],
-                _D.c.record_key == row["record_key"],
-                _D.c.status == "pending",
-            )
-            .limit(1)
-        ).first()
-        return waiting is None and self.handoff.reserve(key)
 
     def start_adopted(self) -> int:
         """After the fan-out's transaction committed: send the rows leased to the hand-off dispatcher."""
@@ -108,10 +90,10 @@ class FanOutChannel(Channel):
         return sum(len(rows) for rows in adopted.values())
 
     def drop_adopted(self) -> None:
-        """The fan-out's transaction rolled back: give the reservations back."""
-        adopted, self.adopted = self.adopted, {}
-        for key in adopted:
-            self.handoff.unreserve(key)
+        """The fan-out's transaction rolled back: its rows and the lanes' reservations are void."""
+        self.adopted = {}
+        if self.handoff is not None:
+            self.handoff.drop_reservations()
 
 
 def _matches(ctx, entity, sub: Subscription, record_id: int, stored) -> bool:

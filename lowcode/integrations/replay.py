@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from lowcode.core.models import Delivery
 from lowcode.errors import BadRequest
+from lowcode.runtime.outbox_signal import ring_after_commit
 
 _D = Delivery.__table__
 MAX_RANGE = dt.timedelta(days=31)
@@ -63,4 +64,7 @@ def replay(session: Session, request: ReplayRequest, now: dt.datetime) -> int:
             delivered_at=None,
         )
     )
-    return result.rowcount or 0
+    count = result.rowcount or 0
+    if count:
+        ring_after_commit(session)  # the loop picks them up at once
+    return count

@@ -7,6 +7,7 @@ import datetime as dt
 
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from lowcode.core.models import utcnow
 from lowcode.errors import BadRequest
@@ -44,5 +45,8 @@ def admin_integrations_replay():
         wanted = ReplayRequest(dead, app or None, name or None, _when("since"), _when("until"))
         wanted.check()
         count = replay(ctx.session, wanted, utcnow())
-    flash(_("%(count)s deliveries will be sent again.", count=count), "success")
+    flash(
+        ngettext("%(num)d delivery will be sent again.", "%(num)d deliveries will be sent again.", count),
+        "success",
+    )
     return redirect(url_for("pages.admin_integrations"), code=303)

@@ -1,4 +1,5 @@
-"""The outbox: events written in the writing transaction, delivered by a worker only after commit."""
+"""The outbox: events written in the writing transaction, delivered by a worker only after commit (which
+rings :data:`lowcode.runtime.outbox_signal.OUTBOX_BELL`, so the worker's loop does not wait for its poll)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from lowcode.core.models import OutboxEvent, utcnow
 from lowcode.runtime import row_buffer
 from lowcode.runtime.audit import encoded_insert
 from lowcode.runtime.context import WriteContext
+from lowcode.runtime.outbox_signal import ring_after_commit
 
 EVENT_SCHEMA_VERSION = 1
 
@@ -21,6 +23,7 @@ def enqueue(
 ) -> None:
     """Append one event (``kind`` = created/updated/deleted/restored) to the current transaction (at the end
     of a rule run's collecting block, see :mod:`lowcode.runtime.row_buffer`)."""
+    ring_after_commit(ctx.session)
     row_buffer.insert(
         ctx.session,
         _INSERT,
@@ -44,6 +47,7 @@ def enqueue_many(
     if not events:
         return
     now = utcnow()
+    ring_after_commit(ctx.session)
     row_buffer.insert_many(
         ctx.session,
         _INSERT,
@@ -69,6 +73,7 @@ def enqueue_many_encoded(
     if not events:
         return
     now = utcnow()
+    ring_after_commit(ctx.session)
     statement = encoded_insert(OutboxEvent.__table__, "payload", ctx.session.get_bind().dialect.name)
     ctx.session.execute(
         statement,
