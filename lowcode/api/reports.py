@@ -24,7 +24,7 @@ def list_reports(app: str):
     """The app's published reports the caller may run."""
     with unit_of_work(write=False) as ctx:
         ctx.snapshot.app(app)
-        found = report_service().runnable(ctx, app)
+        found = report_service().runnable(ctx, app, required=True)
         data = [
             {
                 "name": r.name,

@@ -43,10 +43,15 @@ class ReportService:
         roles = actor.roles.get(report.app, ())
         return any(report.name in snapshot.roles.get((report.app, r), {}).get("reports", ()) for r in roles)
 
-    def runnable(self, ctx: WriteContext, app: str) -> list[CompiledReport]:
-        """The app's reports the reader may run, by name."""
+    def runnable(self, ctx: WriteContext, app: str, required: bool = False) -> list[CompiledReport]:
+        """The app's reports the reader may run, by name.
+
+        :raises PermissionDenied: with ``required``, when a reader other than an administrator may run none."""
         found = [r for (a, _n), r in sorted(ctx.snapshot.reports.items()) if a == app]
-        return [r for r in found if self.may_run(ctx, r)]
+        runnable = [r for r in found if self.may_run(ctx, r)]
+        if required and not runnable and not ctx.actor.is_admin:
+            raise PermissionDenied(Text("{user} may run no report of the app '{app}'", user=ctx.actor.username, app=app))
+        return runnable
 
     def authorize(self, ctx: WriteContext, report: CompiledReport) -> None:
         """:raises PermissionDenied: without a role granting the report, or when it reads an entity the reader

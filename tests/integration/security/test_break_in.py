@@ -95,10 +95,12 @@ BUNDLE = {
         {"name": "editor", "label": "Editor (own records)", "grants": [{
             "entity": "deal", "actions": ["read", "create", "update", "delete"], "transitions": ["close"],
             "record_rule": {"field": "owner", "op": "=", "value": "$user.id"}, "fields": {"cost": "hidden"}}]},
-        {"name": "reader", "label": "Reader", "grants": [{
+        {"name": "reader", "label": "Reader", "reports": ["deal_totals"], "grants": [{
             "entity": "deal", "actions": ["read"], "fields": {"cost": "hidden"}}]},
         {"name": "nobody", "label": "No grants"},
     ],
+    "reports": [{"name": "deal_totals", "source": "deal", "dimensions": [{"name": "stage", "field": "stage"}],
+                 "measures": [{"name": "amount", "agg": "sum", "field": "amount"}]}],
 }  # fmt: skip
 EVIL_BUNDLE = {
     "app": {"name": "evil", "label": "Evil"},
@@ -254,6 +256,9 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("POST",   "/api/rules/<app>/dry-run"):                           E(DATA,   401, 403, 403, _,   _,   403, 401),
     ("POST",   "/api/mappings/<app>/<name>/preview"):                 E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("POST",   "/api/integrations/<app>/<name>/ingest"):              E(DATA,   401, 403, 403, _,   _,   403, 401),
+    # reports: the list and a run need a role of the app; a run needs a role granting the report
+    ("GET",    "/api/reports/<app>"):                                 E(DATA,   401, 403, 200, _,   _,   _,   401),
+    ("GET",    "/api/reports/<app>/<name>"):                          E(DATA,   401, 403, 200, _,   _,   _,   401),
 
     # notifications: one's own only; <notification_id> is olga's, so every prober gets 404 there
     ("GET",    "/api/notifications"):                                 E(SELF,   401, 200, 200, _,   _,   _,   401),
@@ -467,12 +472,14 @@ _EDITOR_ROLE = {"name": lambda w: "editor"}  # a role with a pending draft (publ
 _EMPTY_DEPT = {"dept_id": lambda w: w.ids["empty_dept"]}  # one that deleting would really delete
 _CLOSE = {"name": lambda w: "close"}  # the deal workflow's transition
 _FLOW = {"name": lambda w: "deal_flow"}  # the deal workflow
+_REPORT = {"name": lambda w: "deal_totals"}  # the reader's report
 PARAM_OVERRIDES: dict[tuple[str, str], dict[str, Callable[[World], Any]]] = {
     ("POST", "/api/data/<app>/<entity>" + REC + "/restore"): {"record_id": lambda w: w.ids["deleted"]},
     ("POST", "/a/<app>/<entity>" + REC + "/restore"): {"record_id": lambda w: w.ids["deleted"]},
     ("POST", "/api/data/<app>/<entity>" + REC + "/transitions/<name>"): _CLOSE,
     ("GET", "/a/<app>/<entity>" + REC + "/transitions/<name>"): _CLOSE,
     ("POST", "/a/<app>/<entity>" + REC + "/transitions/<name>"): _CLOSE,
+    ("GET", "/api/reports/<app>/<name>"): _REPORT,
     ("GET", "/design/<app>/workflow/<name>"): _FLOW,
     ("GET", "/design/<app>/workflow/<name>/panel"): _FLOW,
     ("POST", "/design/<app>/workflow/<name>/edit/<change>"): _FLOW,
