@@ -69,7 +69,9 @@ class Param:
             if isinstance(raw, str) and raw in periods:
                 start, end = periods.get(raw)(today)
                 return {"from": start, "to": end}
-            pair = raw if isinstance(raw, Mapping) else {}
+            if not isinstance(raw, Mapping):
+                raise ValueError(f"expected a date range (from, to) or one of: {', '.join(periods.keys())}")
+            pair = raw
             low = _date(pair.get("from"), today)
             high = _date(pair.get("to"), today)
             if low is None and high is None:
