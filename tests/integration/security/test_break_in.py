@@ -249,6 +249,10 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("POST",   "/a/<app>/<entity>" + REC + "/compute"):               E(DATA,   401, 403, 403, 403, _,   403, 401),
     ("GET",    "/a/<app>/<entity>" + REC + "/print"):                 E(DATA,   302, 403, 200, 404, _,   _,   302),
     ("GET",    "/a/<app>/<entity>" + REC + "/related/<name>"):        E(DATA,   302, 403, 404, 404, _,   _,   302),
+    # report pages: a role granting the report (the probe app's report has no link parameter: 404)
+    ("GET",    "/app/<app>/reports"):                                 E(DATA,   302, 403, 200, _,   _,   _,   302),
+    ("GET",    "/app/<app>/reports/<name>"):                          E(DATA,   302, 403, 200, _,   _,   _,   302),
+    ("GET",    "/app/<app>/reports/<name>/options/<param>"):          E(DATA,   302, 403, 404, _,   _,   _,   302),
 
     # rules: the run log needs read on the entity (and on the record; app-wide: administrators only -
     # probed as ?entity=deal&record_id=<olga's record>, see QUERIES); a dry run needs update (or create)
@@ -467,6 +471,7 @@ PARAMS: dict[str, Callable[[World], Any]] = {
     "position": lambda w: 0,  # the first declared index of an entity
     "section": lambda w: "page_size",  # a view designer section
     "change": lambda w: "add_state",  # a workflow designer change
+    "param": lambda w: "stage",  # a report parameter (the probe app's report declares none)
 }
 _EDITOR_ROLE = {"name": lambda w: "editor"}  # a role with a pending draft (publishing it widens the role)
 _EMPTY_DEPT = {"dept_id": lambda w: w.ids["empty_dept"]}  # one that deleting would really delete
@@ -480,6 +485,8 @@ PARAM_OVERRIDES: dict[tuple[str, str], dict[str, Callable[[World], Any]]] = {
     ("GET", "/a/<app>/<entity>" + REC + "/transitions/<name>"): _CLOSE,
     ("POST", "/a/<app>/<entity>" + REC + "/transitions/<name>"): _CLOSE,
     ("GET", "/api/reports/<app>/<name>"): _REPORT,
+    ("GET", "/app/<app>/reports/<name>"): _REPORT,
+    ("GET", "/app/<app>/reports/<name>/options/<param>"): _REPORT,
     ("GET", "/design/<app>/workflow/<name>"): _FLOW,
     ("GET", "/design/<app>/workflow/<name>/panel"): _FLOW,
     ("POST", "/design/<app>/workflow/<name>/edit/<change>"): _FLOW,
