@@ -51,7 +51,7 @@ def report_page_model(
         model["table"] = None
         return model
     model["form"] = _form(ctx, report, given, result.params, language)
-    model["table"] = _table(result, report, language)
+    model["table"] = table_model(result, report, language)
     return model
 
 
@@ -97,7 +97,8 @@ def _text(value: Any) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
-def _table(result: ReportResult, report: CompiledReport, language: str) -> dict[str, Any]:
+def table_model(result: ReportResult, report: CompiledReport, language: str) -> dict[str, Any]:
+    """The result table formatted for ``language`` (also the designer's preview)."""
     dims = [c for c in result.columns if c.role == "dimension"]
     measures = [c for c in result.columns if c.role == "measure"]
     names = {m.name: label(m.label, language, m.name) for m in report.measures}
