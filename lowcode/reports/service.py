@@ -13,6 +13,8 @@ from lowcode.core.number_styles import NumberStyle
 from lowcode.core.texts import Text
 from lowcode.errors import PermissionDenied
 from lowcode.reports import assemble
+from lowcode.reports.drill import Drill, drill_statement
+from lowcode.reports.drill import finish as finish_drill
 from lowcode.reports.model import CompiledReport, Dimension, Measure
 from lowcode.reports.params import read_params
 from lowcode.reports.query import MAX_ROWS, ReportQuery
@@ -122,6 +124,18 @@ class ReportService:
         values = read_params(report.params, given, ctx.now.date())
         query = self.query(ctx, report, values)
         return _Run(ctx, report, query, values).result()
+
+    def drill_condition(
+        self, ctx: WriteContext, report: CompiledReport, given: Mapping[str, Any], cell: Mapping[str, Any]
+    ) -> Drill:
+        """The records behind one cell (``ResultRow.cell``) of a run with the parameters ``given``: the entity
+        whose list to open and the condition selecting them (see :mod:`lowcode.reports.drill`).
+
+        :raises PermissionDenied: as :meth:`authorize`; :raises BadRequest: a parameter or cell that does not fit."""
+        self.authorize(ctx, report)
+        query = self.query(ctx, report, read_params(report.params, given, ctx.now.date()))
+        stmt, entity = drill_statement(query, report, cell)
+        return finish_drill(list(ctx.session.scalars(stmt)), entity)
 
     def query(self, ctx: WriteContext, report: CompiledReport, values: Mapping[str, Any]) -> ReportQuery:
         """The run's FROM/WHERE with the reader's record rules (for callers that build their own SELECT)."""

@@ -172,3 +172,33 @@ def test_sales_report_is_exact_on_this_database(shop):
     body = shop.get(f"{URL}?{PERIOD}").get_json()
     assert body["totals"]["values"]["revenue"] == "93.33"
     assert SALES["measures"][0]["agg"] == "sum"
+
+
+def test_drill_condition_selects_the_records_behind_a_cell(app, shop):
+    import datetime as dt
+
+    from lowcode.reports.service import ReportService
+    from lowcode.runtime.context import Actor, WriteContext
+
+    svc = app.extensions["lowcode"]
+    ids = shop.get("/api/data/shop/order?sort=id").get_json()["data"]
+    orders = [o["id"] for o in ids]  # the four live orders, in the order they were made
+    given = {"period": {"from": "2026-01-01", "to": "2026-02-28"}}
+    with svc.db.read() as session:
+        snapshot = svc.snapshots.get(session)
+        admin = WriteContext(session, Actor(1, "admin", is_admin=True), snapshot)
+        service = ReportService(svc.permissions)
+        report = snapshot.report("shop", "sales")
+        cell = service.drill_condition(admin, report, given, {"customer": "Acme", "month": "2026-01"})
+        assert (cell.entity, cell.condition, cell.complete) == ("order", {"field": "id", "op": "in", "value": [orders[0]]}, True)
+        subtotal = service.drill_condition(admin, report, given, {"customer": "Acme"})
+        assert subtotal.condition["value"] == orders[:2]
+        by_status = snapshot.report("shop", "by_status")
+        assert service.drill_condition(admin, by_status, {}, {"status": "draft"}).condition["value"] == [orders[3]]
+        assert service.drill_condition(admin, by_status, {}, {"status": None}).condition["value"] == []
+        kim_id = next(u["id"] for u in shop.get("/api/admin/users").get_json()["data"] if u["username"] == "kim")
+        kim = WriteContext(session, Actor(kim_id, "kim", roles={"shop": ("clerk",)}), snapshot)
+        assert service.drill_condition(kim, report, given, {"customer": "Acme"}).condition["value"] == [orders[1]]
+        with pytest.raises(Exception, match="not a dimension"):
+            service.drill_condition(admin, report, given, {"ghost": 1})
+    assert dt.date  # the cells carry typed values (dates as dates) as ResultRow.cell does
