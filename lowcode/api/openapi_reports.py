@@ -23,8 +23,17 @@ def _parameters(report: CompiledReport) -> list[dict[str, Any]]:
             for part in ("from", "to"):
                 out.append({"name": f"param.{p.name}.{part}", "in": "query", "schema": _SCHEMAS["date"]})
             continue
-        schema = {"type": "string", "enum": [v for v, _ in p.choices]} if p.type == "choice" else _SCHEMAS[p.type]
-        out.append({"name": f"param.{p.name}", "in": "query", "required": p.required and p.default is None, "schema": schema})
+        schema = (
+            {"type": "string", "enum": [v for v, _ in p.choices]} if p.type == "choice" else _SCHEMAS[p.type]
+        )
+        out.append(
+            {
+                "name": f"param.{p.name}",
+                "in": "query",
+                "required": p.required and p.default is None,
+                "schema": schema,
+            }
+        )
     return out
 
 

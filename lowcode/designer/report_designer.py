@@ -10,6 +10,7 @@ import re
 
 from flask import redirect, render_template, request, url_for
 
+from lowcode.api.edge import services
 from lowcode.core.jsonutil import dumps, loads_exact
 from lowcode.core.texts import Text
 from lowcode.designer.blueprint import DesignContext, bp, design_work, posted_base
@@ -19,7 +20,6 @@ from lowcode.pages.i18n import current_language
 from lowcode.pages.report_view import table_model
 from lowcode.reports.params import params_from_query
 from lowcode.reports.service import ReportService
-from lowcode.api.edge import services
 
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 MAX_BODY_CHARS = 100_000

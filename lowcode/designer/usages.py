@@ -26,7 +26,18 @@ UsageFinder = Callable[[str, Mapping[str, Any], Search], None]
 """``(definition name, document, search)``: record the usages in one document."""
 usage_finders: Registry[UsageFinder] = Registry("usage finder")
 
-KIND_ORDER = ("entity", "form", "view", "rule", "role", "workflow", "mapping", "subscription", "report", "app")
+KIND_ORDER = (
+    "entity",
+    "form",
+    "view",
+    "rule",
+    "role",
+    "workflow",
+    "mapping",
+    "subscription",
+    "report",
+    "app",
+)
 """The order usages are listed in (kinds not named here come last, by name)."""
 
 

@@ -29,7 +29,11 @@ def label(value: Any, language: str, fallback: str) -> str:
 def report_links(ctx: WriteContext, service: ReportService, app: str, language: str) -> list[dict[str, str]]:
     """The "Reports" menu: the app's reports the reader may run."""
     return [
-        {"name": r.name, "label": label(r.label, language, r.name), "url": url_for("pages.report_page", app=app, name=r.name)}
+        {
+            "name": r.name,
+            "label": label(r.label, language, r.name),
+            "url": url_for("pages.report_page", app=app, name=r.name),
+        }
         for r in service.runnable(ctx, app)
     ]
 
@@ -41,7 +45,11 @@ def report_page_model(
     report = ctx.snapshot.report(app, name)
     service.authorize(ctx, report)
     given = params_from_query(args)
-    model: dict[str, Any] = {"report": report, "title": label(report.label, language, report.name), "error": None}
+    model: dict[str, Any] = {
+        "report": report,
+        "title": label(report.label, language, report.name),
+        "error": None,
+    }
     try:
         result = service.run(ctx, app, name, given)
     except BadRequest as exc:
@@ -60,7 +68,12 @@ def _form(ctx: WriteContext, report: CompiledReport, given, values, language: st
     for p in report.params:
         value = values.get(p.name)
         raw = given.get(p.name)
-        entry = {"name": p.name, "type": p.type, "label": label(p.label, language, p.name), "required": p.required}
+        entry = {
+            "name": p.name,
+            "type": p.type,
+            "label": label(p.label, language, p.name),
+            "required": p.required,
+        }
         if p.type == "date_range":
             pair = value or (raw if isinstance(raw, dict) else {})
             entry["from"] = _text(pair.get("from"))
@@ -105,25 +118,40 @@ def table_model(result: ReportResult, report: CompiledReport, language: str) -> 
     groups = []
     if result.pivot is not None:
         width = len(report.measures)
-        for i, value in enumerate(result.pivot_header):
+        for value in result.pivot_header:
             groups.append({"label": _pivot_label(report, value, language), "span": width})
         groups.append({"label": _("Total"), "span": width})
     head = [{"label": label(c.label, language, c.key), "numeric": False} for c in dims]
     head += [{"label": names.get(c.measure, c.key), "numeric": True} for c in measures]
     rows = [_row(r, dims, measures, language) for r in result.rows]
     totals = _row(result.totals, dims, measures, language) if result.totals else None
-    return {"groups": groups, "dim_count": len(dims), "head": head, "rows": rows, "totals": totals, "truncated": result.truncated}
+    return {
+        "groups": groups,
+        "dim_count": len(dims),
+        "head": head,
+        "rows": rows,
+        "totals": totals,
+        "truncated": result.truncated,
+    }
 
 
 def _pivot_label(report: CompiledReport, value: Any, language: str) -> str:
     dim = report.pivot_dimension
     if value is None:
         return _("(empty)")
-    choices = {str(c.get("value")): c.get("label") for c in (dim.path.compiled.fdef.options.get("choices", []) if dim.path.compiled and not dim.bucket else []) if isinstance(c, dict)}
+    choices = {
+        str(c.get("value")): c.get("label")
+        for c in (
+            dim.path.compiled.fdef.options.get("choices", []) if dim.path.compiled and not dim.bucket else []
+        )
+        if isinstance(c, dict)
+    }
     return label(choices.get(str(value)), language, str(value)) if str(value) in choices else str(value)
 
 
-def _row(row: ResultRow, dims: list[ResultColumn], measures: list[ResultColumn], language: str) -> dict[str, Any]:
+def _row(
+    row: ResultRow, dims: list[ResultColumn], measures: list[ResultColumn], language: str
+) -> dict[str, Any]:
     cells = []
     for i, c in enumerate(dims):
         value = row.values.get(c.key)

@@ -39,7 +39,9 @@ def columns(
 ) -> list[ResultColumn]:
     """The dimension columns, then each measure per pivot value (or once)."""
     cols = [
-        ResultColumn(d.name, d.label, "dimension", d.path.kind if not d.bucket else "text", choices=choices_of(d))
+        ResultColumn(
+            d.name, d.label, "dimension", d.path.kind if not d.bucket else "text", choices=choices_of(d)
+        )
         for d in report.row_dimensions
     ]
     for suffix in suffixes(report, header):

@@ -52,7 +52,10 @@ class WeekBucket(Bucket):
             return sa.func.to_char(monday, sa.literal_column("'YYYY-MM-DD'"), type_=sa.String())
         # 'weekday 0' moves to the next Sunday (or stays on one); six days back is that week's Monday
         return sa.func.strftime(
-            sa.literal_column("'%Y-%m-%d'"), column, sa.literal_column("'weekday 0'"), sa.literal_column("'-6 days'"),
+            sa.literal_column("'%Y-%m-%d'"),
+            column,
+            sa.literal_column("'weekday 0'"),
+            sa.literal_column("'-6 days'"),
             type_=sa.String(),
         )
 

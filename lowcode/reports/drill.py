@@ -29,7 +29,9 @@ class Drill:
     complete: bool
 
 
-def drill_statement(query: ReportQuery, report: CompiledReport, cell: Mapping[str, Any]) -> tuple[sa.Select, str]:
+def drill_statement(
+    query: ReportQuery, report: CompiledReport, cell: Mapping[str, Any]
+) -> tuple[sa.Select, str]:
     """The SELECT of the ids behind ``cell`` and the entity they are of: ``cell`` (dimension name -> value as in ``ResultRow.cell``; a dimension left out
     is not restricted, as in a subtotal). :raises BadRequest: for a name that is not a dimension."""
     dims = {d.name: d for d in report.dimensions}

@@ -201,7 +201,15 @@ def _measures(body, path, errors: _Errors) -> list[Measure]:
             for name in sorted(expr.names - known):
                 errors.add(f"measures/{i}/formula", f"'{name}' is not a measure defined before this one")
             measures.append(
-                Measure(doc["name"], doc.get("label"), None, None, expr, doc.get("scale", 2), doc.get("suffix", ""))
+                Measure(
+                    doc["name"],
+                    doc.get("label"),
+                    None,
+                    None,
+                    expr,
+                    doc.get("scale", 2),
+                    doc.get("suffix", ""),
+                )
             )
             continue
         agg, text = doc["agg"], doc.get("field")
@@ -215,7 +223,9 @@ def _measures(body, path, errors: _Errors) -> list[Measure]:
             continue
         kinds = AGGREGATES[agg]
         if kinds is not None and found.kind not in kinds:
-            errors.add(f"measures/{i}/agg", f"'{agg}' does not apply to '{text}' ({found.kind or 'no value'})")
+            errors.add(
+                f"measures/{i}/agg", f"'{agg}' does not apply to '{text}' ({found.kind or 'no value'})"
+            )
         measures.append(Measure(doc["name"], doc.get("label"), agg, found))
     return measures
 
@@ -270,9 +280,14 @@ def _leaf_fields(doc: Any) -> set[str]:
 
 def _check_names(dims: list[Dimension], measures: list[Measure], body, errors: _Errors) -> None:
     seen: set[str] = set()
-    for i, name in enumerate([d["name"] for d in body.get("dimensions", [])] + [m["name"] for m in body["measures"]]):
+    for i, name in enumerate(
+        [d["name"] for d in body.get("dimensions", [])] + [m["name"] for m in body["measures"]]
+    ):
         if name in seen:
-            errors.add("dimensions" if i < len(body.get("dimensions", [])) else "measures", f"'{name}' is named twice")
+            errors.add(
+                "dimensions" if i < len(body.get("dimensions", [])) else "measures",
+                f"'{name}' is named twice",
+            )
         seen.add(name)
     plain = {m.name for m in measures if m.formula is None}
     formulas = {m.name for m in measures if m.formula is not None}

@@ -39,7 +39,10 @@ periods: Registry[Period] = Registry("relative period")
 """Relative periods a date or date-range default may name: today -> (first day, last day)."""
 for _name, _period in {
     "today": lambda d: (d, d),
-    "this_week": lambda d: (d - dt.timedelta(days=d.weekday()), d - dt.timedelta(days=d.weekday()) + dt.timedelta(days=6)),
+    "this_week": lambda d: (
+        d - dt.timedelta(days=d.weekday()),
+        d - dt.timedelta(days=d.weekday()) + dt.timedelta(days=6),
+    ),
     "this_month": lambda d: (d.replace(day=1), _month_end(d)),
     "last_month": lambda d: (_add_months(d, -1), d.replace(day=1) - dt.timedelta(days=1)),
     "this_quarter": lambda d: (_quarter_start(d), _month_end(_add_months(_quarter_start(d), 2))),
@@ -137,7 +140,9 @@ def read_params(params: tuple[Param, ...], given: Mapping[str, Any], today: dt.d
     declared = {p.name for p in params}
     unknown = sorted(set(given) - declared)
     if unknown:
-        raise BadRequest(f"Unknown report parameter '{unknown[0]}'", fields={f"param.{unknown[0]}": ["unknown"]})
+        raise BadRequest(
+            f"Unknown report parameter '{unknown[0]}'", fields={f"param.{unknown[0]}": ["unknown"]}
+        )
     values: dict[str, Any] = {}
     for p in params:
         raw = given.get(p.name)
@@ -146,7 +151,9 @@ def read_params(params: tuple[Param, ...], given: Mapping[str, Any], today: dt.d
             if value is None and p.default is not None and p.name not in given:
                 value = p.read(p.default, today)
         except (ValueError, TypeError) as exc:
-            raise BadRequest(f"Report parameter '{p.name}': {exc}", fields={f"param.{p.name}": [str(exc)]}) from None
+            raise BadRequest(
+                f"Report parameter '{p.name}': {exc}", fields={f"param.{p.name}": [str(exc)]}
+            ) from None
         if value is None and p.required:
             raise BadRequest(
                 f"Report parameter '{p.name}' is required", fields={f"param.{p.name}": ["required"]}

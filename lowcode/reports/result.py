@@ -72,11 +72,17 @@ class ReportResult:
                     "pivot": c.pivot_index,
                     "style": None
                     if c.style is None
-                    else {"places": c.style.max_places, "currency": c.style.currency, "suffix": c.style.suffix},
+                    else {
+                        "places": c.style.max_places,
+                        "currency": c.style.currency,
+                        "suffix": c.style.suffix,
+                    },
                 }
                 for c in self.columns
             ],
-            "pivot": None if self.pivot is None else {"dimension": self.pivot, "values": [_text(v) for v in self.pivot_header]},
+            "pivot": None
+            if self.pivot is None
+            else {"dimension": self.pivot, "values": [_text(v) for v in self.pivot_header]},
             "rows": [_row(r) for r in self.rows],
             "totals": None if self.totals is None else _row(self.totals),
             "truncated": self.truncated,

@@ -52,7 +52,9 @@ class ReportService:
         found = [r for (a, _n), r in sorted(ctx.snapshot.reports.items()) if a == app]
         runnable = [r for r in found if self.may_run(ctx, r)]
         if required and not runnable and not ctx.actor.is_admin:
-            raise PermissionDenied(Text("{user} may run no report of the app '{app}'", user=ctx.actor.username, app=app))
+            raise PermissionDenied(
+                Text("{user} may run no report of the app '{app}'", user=ctx.actor.username, app=app)
+            )
         return runnable
 
     def authorize(self, ctx: WriteContext, report: CompiledReport) -> None:
@@ -60,7 +62,11 @@ class ReportService:
         may not read or a field hidden from them (nothing about the data is named)."""
         if not self.may_run(ctx, report):
             raise PermissionDenied(
-                Text("{user} has no role that may run the report '{report}'", user=ctx.actor.username, report=report.name)
+                Text(
+                    "{user} has no role that may run the report '{report}'",
+                    user=ctx.actor.username,
+                    report=report.name,
+                )
             )
         self.authorize_data(ctx, report)
 
@@ -73,7 +79,9 @@ class ReportService:
             entity = ctx.snapshot.entity(report.app, name)
             if not self._governed(ctx, entity) and not self._readable(ctx, entity):
                 raise PermissionDenied(
-                    Text("The report '{report}' reads data your roles do not let you read", report=report.name)
+                    Text(
+                        "The report '{report}' reads data your roles do not let you read", report=report.name
+                    )
                 )
         hidden = sorted({p.text for p in report.paths if self._hidden(ctx, report, p)})
         if hidden:
@@ -90,7 +98,9 @@ class ReportService:
         if not entity.is_child or self.permissions.is_app_admin(ctx.actor, entity):
             return False
         access = entity.access
-        return not any(access is not None and access.grants.get(r) for r in ctx.actor.roles.get(entity.app, ()))
+        return not any(
+            access is not None and access.grants.get(r) for r in ctx.actor.roles.get(entity.app, ())
+        )
 
     def _readable(self, ctx: WriteContext, entity: CompiledEntity) -> bool:
         try:
@@ -101,7 +111,9 @@ class ReportService:
 
     def _hidden(self, ctx: WriteContext, report: CompiledReport, path) -> bool:
         """Whether the path's field, or a link field it passes through, is hidden from the reader."""
-        steps = [(report.source if i == 0 else path.hops[i - 1].entity, h.via) for i, h in enumerate(path.hops)]
+        steps = [
+            (report.source if i == 0 else path.hops[i - 1].entity, h.via) for i, h in enumerate(path.hops)
+        ]
         steps.append((path.entity, path.field))
         for entity_name, field in steps:
             entity = ctx.snapshot.entity(report.app, entity_name)
@@ -119,7 +131,9 @@ class ReportService:
         self.authorize(ctx, report)
         return self.run_compiled(ctx, report, given)
 
-    def run_compiled(self, ctx: WriteContext, report: CompiledReport, given: Mapping[str, Any]) -> ReportResult:
+    def run_compiled(
+        self, ctx: WriteContext, report: CompiledReport, given: Mapping[str, Any]
+    ) -> ReportResult:
         """Run a compiled report (published, or a draft for its designer) whose authorization the caller did."""
         values = read_params(report.params, given, ctx.now.date())
         query = self.query(ctx, report, values)
@@ -242,7 +256,9 @@ def _choices(dim: Dimension) -> dict[str, Any]:
     cf = dim.path.compiled
     if cf is None or dim.bucket:
         return {}
-    return {str(c.get("value")): c.get("label") for c in cf.fdef.options.get("choices", []) if isinstance(c, dict)}
+    return {
+        str(c.get("value")): c.get("label") for c in cf.fdef.options.get("choices", []) if isinstance(c, dict)
+    }
 
 
 def _exact(value: Any) -> Any:

@@ -49,8 +49,9 @@ def _sign_in(page, server: str, user: str, password: str) -> None:
 
 
 def test_report_page_as_a_clerk_and_as_admin(server, shots):
-    from tests.conftest import ADMIN_PASSWORD
     from playwright.sync_api import expect, sync_playwright
+
+    from tests.conftest import ADMIN_PASSWORD
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)

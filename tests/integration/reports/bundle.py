@@ -114,7 +114,13 @@ BUNDLE = {
 
 ORDERS = [
     # (by, customer, date, status, [(product, qty, amount, cost)])
-    ("admin", "Acme", "2026-01-15", "confirmed", [("Shirt", "2", "20.00", "12.00"), ("Bag", "1", "33.33", "20.00")]),
+    (
+        "admin",
+        "Acme",
+        "2026-01-15",
+        "confirmed",
+        [("Shirt", "2", "20.00", "12.00"), ("Bag", "1", "33.33", "20.00")],
+    ),
     ("kim", "Acme", "2026-02-03", "confirmed", [("Shirt", "3", "30.00", "18.00")]),
     ("kim", "Beta", "2026-01-20", "confirmed", [("Bag", "1", "0.00", "0.00")]),
     ("admin", "Beta", "2026-02-28", "draft", [("Shirt", "1", "10.00", "6.00")]),
@@ -140,7 +146,9 @@ def install(app, api) -> dict:
 
     response = api.post("/api/templates/import", json=bundle())
     assert response.status_code == 201, response.get_json()
-    add_role_users(app, "shop", {"kim": "clerk", "nora": "nocost", "ned": "nocust", "vic": "viewer"}, PASSWORD)
+    add_role_users(
+        app, "shop", {"kim": "clerk", "nora": "nocost", "ned": "nocust", "vic": "viewer"}, PASSWORD
+    )
     ids: dict = {}
     for entity, names in (("customer", ["Acme", "Beta"]), ("category", ["Apparel", "Bags"])):
         for name in names:
@@ -160,5 +168,8 @@ def install(app, api) -> dict:
         assert response.status_code == 201, response.get_json()
         ids.setdefault("orders", []).append(response.get_json()["id"])
     deleted = ids["orders"][-1]
-    assert api.delete(f"/api/data/shop/order/{deleted}", headers={"If-Match": '"1"'}).status_code in (200, 204)
+    assert api.delete(f"/api/data/shop/order/{deleted}", headers={"If-Match": '"1"'}).status_code in (
+        200,
+        204,
+    )
     return ids

@@ -27,8 +27,14 @@ def test_bucket_keys_agree_on_this_database(app, kind):
     with db.read() as session:
         dialect = session.get_bind().dialect.name
         for case in CASES:
-            value = case[0] if isinstance(kind, sa.Date) and not isinstance(kind, sa.DateTime) else dt.datetime.combine(case[0], dt.time(23, 59, 59))
-            literal = sa.cast(sa.literal(value, kind), kind) if dialect == "postgresql" else sa.literal(value, kind)
+            value = (
+                case[0]
+                if isinstance(kind, sa.Date) and not isinstance(kind, sa.DateTime)
+                else dt.datetime.combine(case[0], dt.time(23, 59, 59))
+            )
+            literal = (
+                sa.cast(sa.literal(value, kind), kind) if dialect == "postgresql" else sa.literal(value, kind)
+            )
             keys = session.execute(sa.select(*[buckets.get(n).sql(literal, dialect) for n in NAMES])).one()
             assert tuple(keys) == case[1:], (dialect, case[0])
             for name, key in zip(NAMES, keys, strict=True):

@@ -87,7 +87,10 @@ def test_pivot_with_top_n_and_others(shop):
     rows = [(r["level"], r["values"]) for r in body["rows"]]
     # Apparel: 20.00 (Jan) + 30.00 + 10.00 (Feb) = 60.00 is the top category; Bags 33.33 + 0.00 the others
     assert rows == [
-        ("row", {"category": "Apparel", "revenue@0": "20.00", "revenue@1": "40.00", "revenue@total": "60.00"}),
+        (
+            "row",
+            {"category": "Apparel", "revenue@0": "20.00", "revenue@1": "40.00", "revenue@total": "60.00"},
+        ),
         ("others", {"revenue@0": "33.33", "revenue@total": "33.33"}),
     ]
     assert body["totals"]["values"] == {"revenue@0": "53.33", "revenue@1": "40.00", "revenue@total": "93.33"}
@@ -190,15 +193,25 @@ def test_drill_condition_selects_the_records_behind_a_cell(app, shop):
         service = ReportService(svc.permissions)
         report = snapshot.report("shop", "sales")
         cell = service.drill_condition(admin, report, given, {"customer": "Acme", "month": "2026-01"})
-        assert (cell.entity, cell.condition, cell.complete) == ("order", {"field": "id", "op": "in", "value": [orders[0]]}, True)
+        assert (cell.entity, cell.condition, cell.complete) == (
+            "order",
+            {"field": "id", "op": "in", "value": [orders[0]]},
+            True,
+        )
         subtotal = service.drill_condition(admin, report, given, {"customer": "Acme"})
         assert subtotal.condition["value"] == orders[:2]
         by_status = snapshot.report("shop", "by_status")
-        assert service.drill_condition(admin, by_status, {}, {"status": "draft"}).condition["value"] == [orders[3]]
+        assert service.drill_condition(admin, by_status, {}, {"status": "draft"}).condition["value"] == [
+            orders[3]
+        ]
         assert service.drill_condition(admin, by_status, {}, {"status": None}).condition["value"] == []
-        kim_id = next(u["id"] for u in shop.get("/api/admin/users").get_json()["data"] if u["username"] == "kim")
+        kim_id = next(
+            u["id"] for u in shop.get("/api/admin/users").get_json()["data"] if u["username"] == "kim"
+        )
         kim = WriteContext(session, Actor(kim_id, "kim", roles={"shop": ("clerk",)}), snapshot)
-        assert service.drill_condition(kim, report, given, {"customer": "Acme"}).condition["value"] == [orders[1]]
+        assert service.drill_condition(kim, report, given, {"customer": "Acme"}).condition["value"] == [
+            orders[1]
+        ]
         with pytest.raises(Exception, match="not a dimension"):
             service.drill_condition(admin, report, given, {"ghost": 1})
     assert dt.date  # the cells carry typed values (dates as dates) as ResultRow.cell does

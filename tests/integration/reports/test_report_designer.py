@@ -38,8 +38,15 @@ def test_list_new_edit_problems_and_preview(app, shop):
     not_json = browser.post("/design/shop/reports/per_status", {"body": "{", "base": base_of(page)})
     assert not_json.status_code == 422
     wrong = {**body, "measures": [{"name": "x", "agg": "median", "field": "amount"}]}
-    assert browser.post("/design/shop/reports/per_status", {"body": json.dumps(wrong), "base": base_of(page)}).status_code == 422
-    broken = browser.post("/design/shop/reports/per_status", {"body": json.dumps(body), "base": base_of(page)})
+    assert (
+        browser.post(
+            "/design/shop/reports/per_status", {"body": json.dumps(wrong), "base": base_of(page)}
+        ).status_code
+        == 422
+    )
+    broken = browser.post(
+        "/design/shop/reports/per_status", {"body": json.dumps(body), "base": base_of(page)}
+    )
     assert broken.status_code == 303  # a draft may be broken: its problems are shown, publishing refuses it
     page = browser.get("/design/shop/reports/per_status").get_data(as_text=True)
     assert "<code>measures/0/field</code>" in page and "report-preview" not in page

@@ -54,7 +54,9 @@ def test_bad_parameters_show_in_the_page_with_a_400(app, shop):
     browser = signed_in(app, "admin", ADMIN_PASSWORD)
     response = browser.get(f"{PAGE}?param.period.from=2026-02-30")
     assert response.status_code == 400
-    assert "period" in response.get_data(as_text=True) and "report-table" not in response.get_data(as_text=True)
+    assert "period" in response.get_data(as_text=True) and "report-table" not in response.get_data(
+        as_text=True
+    )
 
 
 def test_who_sees_the_page_and_the_menu(app, shop):

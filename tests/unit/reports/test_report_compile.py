@@ -93,12 +93,22 @@ def test_parameters_read_by_type_with_defaults_and_named_errors(entities):
     report = compiled(entities, SALES)
     today = dt.date(2026, 2, 14)
     values = read_params(report.params, {}, today)
-    assert values == {"period": {"from": dt.date(2026, 2, 1), "to": dt.date(2026, 2, 28)}, "customer": None, "status": None}
-    given = params_from_query({"param.period.from": "2025-12-30", "param.period.to": "this_month", "param.customer": "7", "x": "1"})
+    assert values == {
+        "period": {"from": dt.date(2026, 2, 1), "to": dt.date(2026, 2, 28)},
+        "customer": None,
+        "status": None,
+    }
+    given = params_from_query(
+        {"param.period.from": "2025-12-30", "param.period.to": "this_month", "param.customer": "7", "x": "1"}
+    )
     values = read_params(report.params, given, today)
     assert values["period"] == {"from": dt.date(2025, 12, 30), "to": dt.date(2026, 2, 1)}
     assert values["customer"] == 7
-    for bad, name in [({"customer": "0"}, "param.customer"), ({"status": "x"}, "param.status"), ({"ghost": "1"}, "param.ghost")]:
+    for bad, name in [
+        ({"customer": "0"}, "param.customer"),
+        ({"status": "x"}, "param.status"),
+        ({"ghost": "1"}, "param.ghost"),
+    ]:
         with pytest.raises(BadRequest) as caught:
             read_params(report.params, bad, today)
         assert name in caught.value.fields
@@ -108,8 +118,16 @@ def test_parameters_read_by_type_with_defaults_and_named_errors(entities):
 
 
 def test_unset_optional_parameters_drop_their_leaves():
-    doc = {"all": [{"field": "a", "op": "=", "value": "$param.x"}, {"any": [{"field": "b", "op": ">=", "value": "$param.r.from"}]}, {"not": {"field": "c", "op": "=", "value": 1}}]}
-    assert without_unset(doc, {"x": None, "r": {"from": None, "to": None}}) == {"all": [{"not": {"field": "c", "op": "=", "value": 1}}]}
+    doc = {
+        "all": [
+            {"field": "a", "op": "=", "value": "$param.x"},
+            {"any": [{"field": "b", "op": ">=", "value": "$param.r.from"}]},
+            {"not": {"field": "c", "op": "=", "value": 1}},
+        ]
+    }
+    assert without_unset(doc, {"x": None, "r": {"from": None, "to": None}}) == {
+        "all": [{"not": {"field": "c", "op": "=", "value": 1}}]
+    }
     assert without_unset(doc, {"x": 1, "r": {"from": dt.date(2026, 1, 1)}}) == doc
 
 
@@ -121,7 +139,9 @@ def scope(entity, columns):
 def test_the_sql_is_one_group_by_over_the_joins_with_the_rules(entities, dialect):
     report = compiled(entities, SALES)
     params = read_params(report.params, {}, dt.date(2026, 2, 14))
-    query = ReportQuery(report, lambda n: entities[("shop", n)], dialect.name, scope, params, {"user": {"id": 5}})
+    query = ReportQuery(
+        report, lambda n: entities[("shop", n)], dialect.name, scope, params, {"user": {"id": 5}}
+    )
     sql = str(query.grouped(report.dimensions, order=True).compile(dialect=dialect))
     assert sql.count("GROUP BY") == 1 and sql.count("SELECT") == 1
     assert "JOIN e_shop_order AS j1 ON j1.id = e_shop_order_line.parent_id AND j1.deleted_at IS NULL" in sql
@@ -145,7 +165,10 @@ def test_an_exact_average_on_sqlite_reads_the_scaled_integers(entities):
         order.metadata.create_all(conn, tables=[order, line])
         conn.execute(order.insert(), [{"id": 1, "version": 1, "status": "draft"}])
         amounts = ["0.01", "0.02", "0.02"]
-        conn.execute(line.insert(), [{"parent_id": 1, "idx": i, "version": 1, "amount": Decimal(a)} for i, a in enumerate(amounts)])
+        conn.execute(
+            line.insert(),
+            [{"parent_id": 1, "idx": i, "version": 1, "amount": Decimal(a)} for i, a in enumerate(amounts)],
+        )
         row = conn.execute(query.grouped(report.dimensions)).one()
     assert row.m1 == Decimal("0.05") and row.m2 == Decimal("0.02")  # 0.05 / 3 = 0.0167 -> 0.02
     assert isinstance(row.m1, Decimal)
