@@ -51,7 +51,9 @@ def test_a_line_quantity_is_used_by_the_line_formula_the_parent_rollup_and_the_r
 
 def test_a_report_uses_every_step_of_its_paths(jxc):
     """``parent.customer.name`` uses the line's parent (no field), the order's customer and the customer's name."""
-    assert ("report", "sales_by_customer_month", "/dimensions/0/field") in found(jxc, "sales_order", "customer")
+    assert ("report", "sales_by_customer_month", "/dimensions/0/field") in found(
+        jxc, "sales_order", "customer"
+    )
     assert ("report", "sales_by_customer_month", "/dimensions/0/field") in found(jxc, "customer", "name")
     assert ("report", "sales_by_customer_month", "/filter/all/0/field") in found(jxc, "sales_order", "status")
     assert ("report", "sales_by_category", "/dimensions/0/field") in found(jxc, "category", "name")
