@@ -16,6 +16,7 @@ from lowcode.core.jsonutil import to_jsonable
 from lowcode.definitions.app_checks import register_builtin_checks
 from lowcode.definitions.app_names import fixed_segments_beside
 from lowcode.definitions.checks import combined, register_check
+from lowcode.definitions.report_checks import report_errors, role_report_errors
 from lowcode.designer.compare import register_comparers
 from lowcode.designer.usages import register_usage_finders
 from lowcode.fields import register_builtin_field_types
@@ -49,10 +50,11 @@ def register_builtins() -> None:
     register_builtin_field_types()
     register_builtin_actions()
     register_builtin_checks()
-    register_check("role", combined(role_errors, role_transition_errors))
+    register_check("role", combined(role_errors, role_transition_errors, role_report_errors))
     register_check("rule", combined(rule_errors, rule_transition_errors))
     register_check("workflow", workflow_check)
     register_check("subscription", subscription_check)
+    register_check("report", report_errors)
     register_usage_finders()
     register_comparers()
     register_maskers()
@@ -130,6 +132,7 @@ def _register_blueprints(app: Flask) -> None:
         templates,
     )
     from lowcode.api import mappings as mappings_api
+    from lowcode.api import reports as reports_api
     from lowcode.api import rules as rules_api
     from lowcode.api.errors import register_error_handlers
     from lowcode.api.params import AsciiIntConverter
@@ -154,6 +157,7 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(module.bp)
     app.register_blueprint(rules_api.bp)
     app.register_blueprint(mappings_api.bp)
+    app.register_blueprint(reports_api.bp)
     register_error_handlers(app)
     register_pages(app)
     register_designer(app)

@@ -105,6 +105,7 @@ def build_openapi(
         _qualify_refs(schemas, snapshot)
         paths.update(user_paths())
         paths.update(create_from_paths(_offered(snapshot, actor, permissions)))
+        paths.update(_report_paths(snapshot, actor, permissions))
         if actor.is_admin:
             paths.update(admin_paths(sorted({a for a, _ in snapshot.entities})))
     return {
@@ -117,6 +118,16 @@ def build_openapi(
         "security": [{"bearer": []}],
         "paths": paths,
     }
+
+
+def _report_paths(snapshot: Snapshot, actor: Actor, permissions: PermissionService) -> dict[str, Any]:
+    """The runs of the reports the actor may run (their data permissions are checked when they run)."""
+    from lowcode.api.openapi_reports import report_paths
+    from lowcode.reports.service import ReportService
+
+    service = ReportService(permissions)
+    runnable = [r for r in snapshot.reports.values() if service.may_run_as(actor, snapshot, r)]
+    return report_paths(sorted(runnable, key=lambda r: (r.app, r.name)))
 
 
 @bp.get("/openapi.json")

@@ -29,6 +29,7 @@ SECTIONS = {
     "workflows": "workflow",
     "subscriptions": "subscription",
     "mappings": "mapping",
+    "reports": "report",
 }
 """Bundle sections (folders) and the definition kind of their documents."""
 FOLDERS = (*SECTIONS, "demo_data")

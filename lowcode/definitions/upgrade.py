@@ -39,6 +39,7 @@ KIND_ORDER = {
     "workflow": 6,
     "mapping": 7,
     "subscription": 8,
+    "report": 9,
 }
 Docs = Mapping[str, Mapping[str, Any]]
 

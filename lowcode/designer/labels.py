@@ -173,6 +173,7 @@ KIND_LABELS = {
     "role": _l("role"),
     "workflow": _l("workflow"),
     "mapping": _l("mapping"),
+    "report": _l("report"),
 }
 
 

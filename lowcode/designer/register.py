@@ -18,6 +18,7 @@ def register_designer(app: Flask) -> None:
         form_preview,
         mapping_designer,
         publishing,
+        report_designer,
         role_designer,
         role_explain,
         rule_designer,

@@ -17,6 +17,7 @@ from lowcode.definitions.checks import AppDocuments
 from lowcode.designer.usages_access import app_usages, role_usages, workflow_usages
 from lowcode.designer.usages_entities import entity_usages, form_usages, register_field_finders, view_usages
 from lowcode.designer.usages_mappings import mapping_usages, subscription_usages
+from lowcode.designer.usages_reports import report_usages
 from lowcode.designer.usages_rules import rule_usages
 from lowcode.designer.usages_search import Search, Usage
 from lowcode.registry import Registry
@@ -25,7 +26,18 @@ UsageFinder = Callable[[str, Mapping[str, Any], Search], None]
 """``(definition name, document, search)``: record the usages in one document."""
 usage_finders: Registry[UsageFinder] = Registry("usage finder")
 
-KIND_ORDER = ("entity", "form", "view", "rule", "role", "workflow", "mapping", "subscription", "app")
+KIND_ORDER = (
+    "entity",
+    "form",
+    "view",
+    "rule",
+    "role",
+    "workflow",
+    "mapping",
+    "subscription",
+    "report",
+    "app",
+)
 """The order usages are listed in (kinds not named here come last, by name)."""
 
 
@@ -40,6 +52,7 @@ def register_usage_finders(registry: Registry[UsageFinder] = usage_finders) -> N
         "workflow": workflow_usages,
         "mapping": mapping_usages,
         "subscription": subscription_usages,
+        "report": report_usages,
         "app": app_usages,
     }
     for kind, finder in finders.items():

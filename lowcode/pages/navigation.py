@@ -19,6 +19,8 @@ from lowcode.fields.base import normalise_label, pick_label
 from lowcode.pages.access import allowed
 from lowcode.pages.maintained import may_offer_new, rule_created
 from lowcode.pages.queues import queue_entries
+from lowcode.pages.report_view import report_links
+from lowcode.reports.service import ReportService
 from lowcode.runtime.context import WriteContext
 from lowcode.runtime.queries import ListQuery
 from lowcode.runtime.snapshot import AppInfo
@@ -162,7 +164,13 @@ def app_nav(ctx: WriteContext, app: str, language: str) -> dict[str, Any]:
         "menu": [e for g in groups for e in g["entries"]],
         "top": top_menu(groups),
         "design_url": url_for("designer.app", app=app) if _may_design(ctx, app) else None,
+        "reports": _reports(ctx, app, language),
     }
+
+
+def _reports(ctx: WriteContext, app: str, language: str) -> list[dict[str, str]]:
+    """The "Reports" menu entries: the app's reports the reader may run."""
+    return report_links(ctx, ReportService(services().permissions), app, language)
 
 
 def _may_design(ctx: WriteContext, app: str) -> bool:

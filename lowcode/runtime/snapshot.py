@@ -17,6 +17,8 @@ from lowcode.definitions.published import DEFINITIONS_COUNTER, all_published, re
 from lowcode.errors import NotFound
 from lowcode.fields.base import normalise_label, pick_label
 from lowcode.mappings.compiled import CompiledMapping, MappingInvalid, compile_mapping
+from lowcode.reports.model import CompiledReport, ReportInvalid, compile_report
+from lowcode.reports.paths import compiled_shapes
 from lowcode.rules.model import Rulebook, build_rulebook
 from lowcode.runtime.compiler import CompiledEntity, compile_entity
 from lowcode.runtime.form_rules import attach_form_rules
@@ -53,6 +55,7 @@ class Snapshot:
     """Outbound delivery subscriptions (``lowcode/integrations``) by (app, name)."""
     rulebook: Rulebook = field(default_factory=Rulebook)
     mappings: dict[tuple[str, str], CompiledMapping] = field(default_factory=dict)
+    reports: dict[tuple[str, str], CompiledReport] = field(default_factory=dict)
 
     def entity(self, app: str, name: str) -> CompiledEntity:
         """A published entity. :raises NotFound:"""
@@ -74,6 +77,13 @@ class Snapshot:
             return self.mappings[(app, name)]
         except KeyError:
             raise NotFound(f"No published mapping '{name}' in app '{app}'") from None
+
+    def report(self, app: str, name: str) -> CompiledReport:
+        """A published report, compiled. :raises NotFound:"""
+        try:
+            return self.reports[(app, name)]
+        except KeyError:
+            raise NotFound(f"No published report '{name}' in app '{app}'") from None
 
     def form_for(self, app: str, entity: str) -> dict[str, Any] | None:
         """The first form defined for an entity (by name order), if any."""
@@ -112,6 +122,7 @@ def build_snapshot(session: Session) -> Snapshot:
         elif kind == "subscription":
             snap.subscriptions[(app, name)] = body
     _compile_mappings(snap, published)
+    _compile_reports(snap, published)
     attach_grants(snap.entities, {a: info.definition for a, info in snap.apps.items()}, snap.roles)
     attach_workflows(snap.entities, snap.workflows)
     attach_form_rules(snap.entities, snap.form_for)
@@ -126,6 +137,19 @@ def _compile_mappings(snap: Snapshot, published: dict[tuple[str, str, str], dict
             try:
                 snap.mappings[(app, name)] = compile_mapping(app, body, snap.entities)
             except MappingInvalid:
+                continue
+
+
+def _compile_reports(snap: Snapshot, published: dict[tuple[str, str, str], dict[str, Any]]) -> None:
+    """Each published report bound to the compiled entities once; one that no longer fits is left out (404)."""
+    shapes = {}
+    for (app, kind, name), body in sorted(published.items()):
+        if kind == "report" and app in snap.apps:
+            if app not in shapes:
+                shapes[app] = compiled_shapes(snap.entities, app)
+            try:
+                snap.reports[(app, name)] = compile_report(app, body, *shapes[app], version=snap.version)
+            except ReportInvalid:
                 continue
 
 

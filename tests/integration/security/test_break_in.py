@@ -96,7 +96,7 @@ BUNDLE = {
         {"name": "editor", "label": "Editor (own records)", "grants": [{
             "entity": "deal", "actions": ["read", "create", "update", "delete"], "transitions": ["close"],
             "record_rule": {"field": "owner", "op": "=", "value": "$user.id"}, "fields": {"cost": "hidden"}}]},
-        {"name": "reader", "label": "Reader", "grants": [{
+        {"name": "reader", "label": "Reader", "reports": ["deal_totals"], "grants": [{
             "entity": "deal", "actions": ["read"], "fields": {"cost": "hidden"}}]},
         {"name": "nobody", "label": "No grants"},
     ],
@@ -105,6 +105,8 @@ BUNDLE = {
         "offer": {"label": "Copy", "when": {"field": "stage", "op": "=", "value": "open"}},
         "fields": [{"field": "title", "source": "title"}, {"field": "amount", "source": "amount"}],
     }],
+    "reports": [{"name": "deal_totals", "source": "deal", "dimensions": [{"name": "stage", "field": "stage"}],
+                 "measures": [{"name": "amount", "agg": "sum", "field": "amount"}]}],
 }  # fmt: skip
 EVIL_BUNDLE = {
     "app": {"name": "evil", "label": "Evil"},
@@ -258,6 +260,10 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("POST",   "/a/<app>/<entity>" + REC + "/compute"):               E(DATA,   401, 403, 403, 403, _,   403, 401),
     ("GET",    "/a/<app>/<entity>" + REC + "/print"):                 E(DATA,   302, 403, 200, 404, _,   _,   302),
     ("GET",    "/a/<app>/<entity>" + REC + "/related/<name>"):        E(DATA,   302, 403, 404, 404, _,   _,   302),
+    # report pages: a role granting the report (the probe app's report has no link parameter: 404)
+    ("GET",    "/app/<app>/reports"):                                 E(DATA,   302, 403, 200, _,   _,   _,   302),
+    ("GET",    "/app/<app>/reports/<name>"):                          E(DATA,   302, 403, 200, _,   _,   _,   302),
+    ("GET",    "/app/<app>/reports/<name>/options/<param>"):          E(DATA,   302, 403, 404, _,   _,   _,   302),
 
     # rules: the run log needs read on the entity (and on the record; app-wide: administrators only -
     # probed as ?entity=deal&record_id=<olga's record>, see QUERIES); a dry run needs update (or create)
@@ -284,6 +290,9 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("GET",    "/a/<app>/<entity>/import/<int:job_id>/status"):       E(SELF,   302, 404, 404, _,   _,   _,   302),
     ("POST",   "/a/<app>/<entity>/import/<int:job_id>/cancel"):       E(SELF,   401, 404, 404, _,   _,   403, 401),
     ("GET",    "/a/<app>/<entity>/import/<int:job_id>/results.csv"):  E(SELF,   302, 404, 404, _,   _,   _,   302),
+    # reports: the list and a run need a role of the app; a run needs a role granting the report
+    ("GET",    "/api/reports/<app>"):                                 E(DATA,   401, 403, 200, _,   _,   _,   401),
+    ("GET",    "/api/reports/<app>/<name>"):                          E(DATA,   401, 403, 200, _,   _,   _,   401),
 
     # notifications: one's own only; <notification_id> is olga's, so every prober gets 404 there
     ("GET",    "/api/notifications"):                                 E(SELF,   401, 200, 200, _,   _,   _,   401),
@@ -348,6 +357,12 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("POST",   "/design/<app>/mappings/<name>/redo"):                 E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("POST",   "/design/<app>/mappings/<name>/preview"):              E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("GET",    "/design/<app>/mappings/<name>/preview"):              E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("GET",    "/design/<app>/reports"):                              E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/design/<app>/reports"):                              E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/design/<app>/reports/<name>"):                       E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/design/<app>/reports/<name>"):                       E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/reports/<name>/undo"):                  E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/reports/<name>/redo"):                  E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("GET",    "/design/<app>/publish"):                              E(ADMIN,  302, 403, 403, _,   _,   _,   302),
     ("POST",   "/design/<app>/publish"):                              E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("POST",   "/design/<app>/sandbox"):                              E(ADMIN,  401, 403, 403, _,   _,   403, 401),
@@ -519,11 +534,13 @@ PARAMS: dict[str, Callable[[World], Any]] = {
     "position": lambda w: 0,  # the first declared index of an entity
     "section": lambda w: "page_size",  # a view designer section
     "change": lambda w: "add_state",  # a workflow designer change
+    "param": lambda w: "stage",  # a report parameter (the probe app's report declares none)
 }
 _EDITOR_ROLE = {"name": lambda w: "editor"}  # a role with a pending draft (publishing it widens the role)
 _EMPTY_DEPT = {"dept_id": lambda w: w.ids["empty_dept"]}  # one that deleting would really delete
 _CLOSE = {"name": lambda w: "close"}  # the deal workflow's transition
 _FLOW = {"name": lambda w: "deal_flow"}  # the deal workflow
+_REPORT = {"name": lambda w: "deal_totals"}  # the reader's report
 PARAM_OVERRIDES: dict[tuple[str, str], dict[str, Callable[[World], Any]]] = {
     ("GET", "/api/mappings/<app>/<name>/draft-from" + REC): {"name": lambda w: "copy_deal"},
     ("POST", "/api/data/<app>/<entity>" + REC + "/restore"): {"record_id": lambda w: w.ids["deleted"]},
@@ -531,6 +548,13 @@ PARAM_OVERRIDES: dict[tuple[str, str], dict[str, Callable[[World], Any]]] = {
     ("POST", "/api/data/<app>/<entity>" + REC + "/transitions/<name>"): _CLOSE,
     ("GET", "/a/<app>/<entity>" + REC + "/transitions/<name>"): _CLOSE,
     ("POST", "/a/<app>/<entity>" + REC + "/transitions/<name>"): _CLOSE,
+    ("GET", "/api/reports/<app>/<name>"): _REPORT,
+    ("GET", "/app/<app>/reports/<name>"): _REPORT,
+    ("GET", "/design/<app>/reports/<name>"): _REPORT,
+    ("POST", "/design/<app>/reports/<name>"): _REPORT,
+    ("POST", "/design/<app>/reports/<name>/undo"): _REPORT,
+    ("POST", "/design/<app>/reports/<name>/redo"): _REPORT,
+    ("GET", "/app/<app>/reports/<name>/options/<param>"): _REPORT,
     ("GET", "/design/<app>/workflow/<name>"): _FLOW,
     ("GET", "/design/<app>/workflow/<name>/panel"): _FLOW,
     ("POST", "/design/<app>/workflow/<name>/edit/<change>"): _FLOW,

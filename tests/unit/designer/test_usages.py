@@ -43,9 +43,21 @@ def test_a_line_quantity_is_used_by_the_line_formula_the_parent_rollup_and_the_r
         "rule:sales_order_reserve/actions/0/actions/0/actions/0/refuse_message":
             "rule 'sales_order_reserve': upsert refuse_message",
         "rule:sales_order_reserve/actions/0/actions/1/set/ordered_qty": "rule 'sales_order_reserve': upsert set",
+        "report:sales_by_customer_month/measures/1/field": "report 'sales_by_customer_month'",
     }  # fmt: skip
     # the delivery line's qty is another field: its usages are not these
     assert ("rule", "sales_order_reserve") not in {(k, n) for k, n, _ in found(jxc, "delivery_line", "qty")}
+
+
+def test_a_report_uses_every_step_of_its_paths(jxc):
+    """``parent.customer.name`` uses the line's parent (no field), the order's customer and the customer's name."""
+    assert ("report", "sales_by_customer_month", "/dimensions/0/field") in found(
+        jxc, "sales_order", "customer"
+    )
+    assert ("report", "sales_by_customer_month", "/dimensions/0/field") in found(jxc, "customer", "name")
+    assert ("report", "sales_by_customer_month", "/filter/all/0/field") in found(jxc, "sales_order", "status")
+    assert ("report", "sales_by_category", "/dimensions/0/field") in found(jxc, "category", "name")
+    assert ("report", "sales_by_category", "/dimensions/0/field") in found(jxc, "product", "category")
 
 
 def test_a_fetched_field_a_child_table_and_a_link_are_found_where_they_are_named(jxc):

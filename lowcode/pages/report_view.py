@@ -1,0 +1,175 @@
+"""The report page's model: the parameter form (inputs by type; a link parameter as the link picker), the
+result table formatted for the reader's language (numbers in each measure's style, select values by their
+labels, pivot values as a header row over their measures), subtotal / others / total rows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import url_for
+from flask_babel import gettext as _
+
+from lowcode.core.number_styles import format_number
+from lowcode.errors import BadRequest
+from lowcode.fields.base import normalise_label, pick_label
+from lowcode.pages.display import record_title
+from lowcode.reports.model import CompiledReport
+from lowcode.reports.params import Param, params_from_query
+from lowcode.reports.result import ReportResult, ResultColumn, ResultRow
+from lowcode.reports.service import ReportService
+from lowcode.runtime.context import WriteContext
+
+
+def label(value: Any, language: str, fallback: str) -> str:
+    """A definition label in ``language``."""
+    return pick_label(normalise_label(value, fallback), language, fallback) if value else fallback
+
+
+def report_links(ctx: WriteContext, service: ReportService, app: str, language: str) -> list[dict[str, str]]:
+    """The "Reports" menu: the app's reports the reader may run."""
+    return [
+        {
+            "name": r.name,
+            "label": label(r.label, language, r.name),
+            "url": url_for("pages.report_page", app=app, name=r.name),
+        }
+        for r in service.runnable(ctx, app)
+    ]
+
+
+def report_page_model(
+    ctx: WriteContext, service: ReportService, app: str, name: str, args: Mapping[str, str], language: str
+) -> dict[str, Any]:
+    """The page: the form and, unless a parameter does not fit (``error``), the result."""
+    report = ctx.snapshot.report(app, name)
+    service.authorize(ctx, report)
+    given = params_from_query(args)
+    model: dict[str, Any] = {
+        "report": report,
+        "title": label(report.label, language, report.name),
+        "error": None,
+    }
+    try:
+        result = service.run(ctx, app, name, given)
+    except BadRequest as exc:
+        model["error"] = str(exc)
+        model["errors"] = exc.fields or {}
+        model["form"] = _form(ctx, report, given, {}, language)
+        model["table"] = None
+        return model
+    model["form"] = _form(ctx, report, given, result.params, language)
+    model["table"] = table_model(result, report, language)
+    return model
+
+
+def _form(ctx: WriteContext, report: CompiledReport, given, values, language: str) -> list[dict[str, Any]]:
+    inputs = []
+    for p in report.params:
+        value = values.get(p.name)
+        raw = given.get(p.name)
+        entry = {
+            "name": p.name,
+            "type": p.type,
+            "label": label(p.label, language, p.name),
+            "required": p.required,
+        }
+        if p.type == "date_range":
+            pair = value or (raw if isinstance(raw, dict) else {})
+            entry["from"] = _text(pair.get("from"))
+            entry["to"] = _text(pair.get("to"))
+        elif p.type == "choice":
+            entry["value"] = _text(value if value is not None else raw)
+            entry["choices"] = [(v, label(lab, language, v)) for v, lab in p.choices]
+        elif p.type == "link":
+            entry["value"] = _text(value if value is not None else raw)
+            entry["title"] = _link_title(ctx, report, p, value, language)
+            entry["picker"] = url_for("pages.report_options", app=report.app, name=report.name, param=p.name)
+        else:
+            entry["value"] = _text(value if value is not None else raw)
+        inputs.append(entry)
+    return inputs
+
+
+def _link_title(ctx: WriteContext, report: CompiledReport, p: Param, value: Any, language: str) -> str:
+    if value is None:
+        return ""
+    from lowcode.api.edge import services
+
+    target = ctx.snapshot.entity(report.app, p.entity)
+    try:
+        record = services().queries.get(ctx, report.app, target.name, value)
+    except Exception:  # noqa: BLE001 - a record the reader may not read (or none) shows as its id
+        return f"#{value}"
+    return record_title(target, record, language)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def table_model(result: ReportResult, report: CompiledReport, language: str) -> dict[str, Any]:
+    """The result table formatted for ``language`` (also the designer's preview)."""
+    dims = [c for c in result.columns if c.role == "dimension"]
+    measures = [c for c in result.columns if c.role == "measure"]
+    names = {m.name: label(m.label, language, m.name) for m in report.measures}
+    groups = []
+    if result.pivot is not None:
+        width = len(report.measures)
+        for value in result.pivot_header:
+            groups.append({"label": _pivot_label(report, value, language), "span": width})
+        groups.append({"label": _("Total"), "span": width})
+    head = [{"label": label(c.label, language, c.key), "numeric": False} for c in dims]
+    head += [{"label": names.get(c.measure, c.key), "numeric": True} for c in measures]
+    rows = [_row(r, dims, measures, language) for r in result.rows]
+    totals = _row(result.totals, dims, measures, language) if result.totals else None
+    return {
+        "groups": groups,
+        "dim_count": len(dims),
+        "head": head,
+        "rows": rows,
+        "totals": totals,
+        "truncated": result.truncated,
+    }
+
+
+def _pivot_label(report: CompiledReport, value: Any, language: str) -> str:
+    dim = report.pivot_dimension
+    if value is None:
+        return _("(empty)")
+    choices = {
+        str(c.get("value")): c.get("label")
+        for c in (
+            dim.path.compiled.fdef.options.get("choices", []) if dim.path.compiled and not dim.bucket else []
+        )
+        if isinstance(c, dict)
+    }
+    return label(choices.get(str(value)), language, str(value)) if str(value) in choices else str(value)
+
+
+def _row(
+    row: ResultRow, dims: list[ResultColumn], measures: list[ResultColumn], language: str
+) -> dict[str, Any]:
+    cells = []
+    for i, c in enumerate(dims):
+        value = row.values.get(c.key)
+        if row.level == "total" and i == 0:
+            text = _("Total")
+        elif row.level == "others" and i == 0:
+            text = _("Others")
+        elif row.level == "subtotal" and i == 1:
+            text = _("Subtotal")
+        elif value is None:
+            text = "" if row.level != "row" else _("(empty)")
+        elif str(value) in c.choices:
+            text = label(c.choices[str(value)], language, str(value))
+        else:
+            text = _text(value)
+        cells.append({"text": text, "numeric": False})
+    for c in measures:
+        value = row.values.get(c.key)
+        text = format_number(value, c.style, language) if c.style is not None else _text(value)
+        cells.append({"text": text, "numeric": True})
+    return {"level": row.level, "cells": cells}

@@ -1,0 +1,62 @@
+"""Report pages: ``/app/<app>/reports`` (the reports the reader may run) and ``/app/<app>/reports/<name>``
+(parameters as a GET form, the result table; charts will take the place marked in the template), and the
+link picker of a report's link parameter."""
+
+from __future__ import annotations
+
+from flask import jsonify, render_template, request
+
+from lowcode.api.edge import services, unit_of_work
+from lowcode.errors import BadRequest, NotFound
+from lowcode.pages.blueprint import bp
+from lowcode.pages.i18n import current_language
+from lowcode.pages.navigation import app_nav
+from lowcode.pages.picker import MAX_QUERY, options_page
+from lowcode.pages.report_view import report_links, report_page_model
+from lowcode.reports.service import ReportService
+
+
+def _service() -> ReportService:
+    return ReportService(services().permissions)
+
+
+@bp.get("/app/<app>/reports")
+def report_list(app: str):
+    """The app's reports the reader may run."""
+    lang = current_language()
+    with unit_of_work(write=False, source="page") as ctx:
+        service = _service()
+        links = report_links(ctx, service, app, lang)
+        if not links:
+            service.runnable(ctx, app, required=True)
+        nav = app_nav(ctx, app, lang)
+    return render_template("pages/reports.html", nav=nav, links=links)
+
+
+@bp.get("/app/<app>/reports/<name>")
+def report_page(app: str, name: str):
+    """One report: its parameter form and result."""
+    lang = current_language()
+    with unit_of_work(write=False, source="page") as ctx:
+        model = report_page_model(ctx, _service(), app, name, request.args, lang)
+        nav = app_nav(ctx, app, lang)
+    return render_template("pages/report.html", nav=nav, m=model), 400 if model["error"] else 200
+
+
+@bp.get("/app/<app>/reports/<name>/options/<param>")
+def report_options(app: str, name: str, param: str):
+    """The link picker's JSON for a report's link parameter (the target's records the reader may read)."""
+    q = request.args.get("q", "").strip()
+    if len(q) > MAX_QUERY:
+        raise BadRequest(f"The search text is longer than {MAX_QUERY} characters")
+    with unit_of_work(write=False, source="page") as ctx:
+        report = ctx.snapshot.report(app, name)
+        _service().authorize(ctx, report)
+        declared = report.param(param)
+        if declared is None or declared.type != "link":
+            raise NotFound(f"No link parameter '{param}'")
+        target = ctx.snapshot.entity(app, declared.entity)
+        body = options_page(ctx, target, q, request.args.get("after") or None, current_language())
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response
