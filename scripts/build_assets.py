@@ -33,6 +33,7 @@ VENDOR = {
     "sortablejs/Sortable.min.js": "Sortable.min.js",
     "tom-select/dist/js/tom-select.complete.min.js": "tom-select.complete.min.js",
     "tom-select/dist/css/tom-select.bootstrap5.min.css": "tom-select.bootstrap5.min.css",
+    "echarts/dist/echarts.common.min.js": "echarts.common.min.js",
 }
 
 
