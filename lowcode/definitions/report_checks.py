@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from lowcode.definitions.checks import AppDocuments
+from lowcode.reports.chart import chart_errors
 from lowcode.reports.model import ReportInvalid, compile_report
 from lowcode.reports.paths import document_shapes
 
@@ -15,11 +16,13 @@ from lowcode.reports.paths import document_shapes
 def report_errors(doc: Mapping[str, Any], docs: AppDocuments) -> dict[str, list[str]]:
     """Every problem of one report at ``report:<name>/<JSON path>``."""
     prefix = f"report:{doc['name']}"
+    charted = chart_errors(doc.get("chart"), doc.get("dimensions", []), doc.get("measures", []), doc.get("pivot"))
+    errors = {f"{prefix}/chart" + (f"/{path}" if path else ""): msgs for path, msgs in charted.items()}
     try:
         compile_report("", doc, *document_shapes(docs))
     except ReportInvalid as exc:
-        return {f"{prefix}/{path}": list(messages) for path, messages in exc.fields.items()}
-    return {}
+        errors.update({f"{prefix}/{path}": list(messages) for path, messages in exc.fields.items()})
+    return errors
 
 
 def role_report_errors(role: Mapping[str, Any], docs: AppDocuments) -> dict[str, list[str]]:

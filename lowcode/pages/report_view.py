@@ -12,18 +12,14 @@ from flask_babel import gettext as _
 
 from lowcode.core.number_styles import format_number
 from lowcode.errors import BadRequest
-from lowcode.fields.base import normalise_label, pick_label
 from lowcode.pages.display import record_title
+from lowcode.pages.report_chart import chart_model, drill_url, label
+from lowcode.reports.chart import chart_spec
 from lowcode.reports.model import CompiledReport
 from lowcode.reports.params import Param, params_from_query
 from lowcode.reports.result import ReportResult, ResultColumn, ResultRow
 from lowcode.reports.service import ReportService
 from lowcode.runtime.context import WriteContext
-
-
-def label(value: Any, language: str, fallback: str) -> str:
-    """A definition label in ``language``."""
-    return pick_label(normalise_label(value, fallback), language, fallback) if value else fallback
 
 
 def report_links(ctx: WriteContext, service: ReportService, app: str, language: str) -> list[dict[str, str]]:
@@ -57,9 +53,13 @@ def report_page_model(
         model["errors"] = exc.fields or {}
         model["form"] = _form(ctx, report, given, {}, language)
         model["table"] = None
+        model["chart"] = None
         return model
     model["form"] = _form(ctx, report, given, result.params, language)
-    model["table"] = table_model(result, report, language)
+    drill = drill_url(report, result.params)
+    model["table"] = table_model(result, report, language, drill)
+    spec = chart_spec(report.definition.get("chart"), report.dimensions, report.measures, report.pivot)
+    model["chart"] = chart_model(result, report, spec, language, drill) if spec.type != "table" else None
     return model
 
 
@@ -110,8 +110,9 @@ def _text(value: Any) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
-def table_model(result: ReportResult, report: CompiledReport, language: str) -> dict[str, Any]:
-    """The result table formatted for ``language`` (also the designer's preview)."""
+def table_model(result: ReportResult, report: CompiledReport, language: str, drill=None) -> dict[str, Any]:
+    """The result table formatted for ``language`` (also the designer's preview); ``drill(cell)`` gives each
+    measure cell the address of the records behind it (none for "others")."""
     dims = [c for c in result.columns if c.role == "dimension"]
     measures = [c for c in result.columns if c.role == "measure"]
     names = {m.name: label(m.label, language, m.name) for m in report.measures}
@@ -123,8 +124,10 @@ def table_model(result: ReportResult, report: CompiledReport, language: str) -> 
         groups.append({"label": _("Total"), "span": width})
     head = [{"label": label(c.label, language, c.key), "numeric": False} for c in dims]
     head += [{"label": names.get(c.measure, c.key), "numeric": True} for c in measures]
-    rows = [_row(r, dims, measures, language) for r in result.rows]
-    totals = _row(result.totals, dims, measures, language) if result.totals else None
+    rows = [_row(r, dims, measures, language, _drills(result, report, r, measures, drill)) for r in result.rows]
+    totals = None
+    if result.totals:
+        totals = _row(result.totals, dims, measures, language, _drills(result, report, result.totals, measures, drill))
     return {
         "groups": groups,
         "dim_count": len(dims),
@@ -149,8 +152,21 @@ def _pivot_label(report: CompiledReport, value: Any, language: str) -> str:
     return label(choices.get(str(value)), language, str(value)) if str(value) in choices else str(value)
 
 
+def _drills(result: ReportResult, report: CompiledReport, row: ResultRow, measures, drill) -> list[Any]:
+    """Each measure cell's drill-down address (its row's dimension values, and its pivot value)."""
+    if drill is None or row.level == "others":
+        return [None] * len(measures)
+    out = []
+    for c in measures:
+        cell = dict(row.cell)
+        if c.pivot_index is not None and c.pivot_index != "total":
+            cell[report.pivot] = result.pivot_header[c.pivot_index]
+        out.append(drill(cell))
+    return out
+
+
 def _row(
-    row: ResultRow, dims: list[ResultColumn], measures: list[ResultColumn], language: str
+    row: ResultRow, dims: list[ResultColumn], measures: list[ResultColumn], language: str, drills: list[Any]
 ) -> dict[str, Any]:
     cells = []
     for i, c in enumerate(dims):
@@ -168,8 +184,8 @@ def _row(
         else:
             text = _text(value)
         cells.append({"text": text, "numeric": False})
-    for c in measures:
+    for c, link in zip(measures, drills, strict=True):
         value = row.values.get(c.key)
         text = format_number(value, c.style, language) if c.style is not None else _text(value)
-        cells.append({"text": text, "numeric": True})
+        cells.append({"text": text, "numeric": True, "drill": link if value not in (None, 0) else None})
     return {"level": row.level, "cells": cells}

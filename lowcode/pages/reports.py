@@ -1,18 +1,21 @@
-"""Report pages: ``/app/<app>/reports`` (the reports the reader may run) and ``/app/<app>/reports/<name>``
+"""Report pages: ``/a/<app>/reports`` (the reports the reader may run) and ``/a/<app>/reports/<name>``
 (parameters as a GET form, the result table; charts will take the place marked in the template), and the
 link picker of a report's link parameter."""
 
 from __future__ import annotations
 
-from flask import jsonify, render_template, request
+from flask import jsonify, redirect, render_template, request, url_for
 
 from lowcode.api.edge import services, unit_of_work
+from lowcode.core.jsonutil import dumps
 from lowcode.errors import BadRequest, NotFound
 from lowcode.pages.blueprint import bp
 from lowcode.pages.i18n import current_language
 from lowcode.pages.navigation import app_nav
 from lowcode.pages.picker import MAX_QUERY, options_page
 from lowcode.pages.report_view import report_links, report_page_model
+from lowcode.reports.cells import read_cell
+from lowcode.reports.params import params_from_query
 from lowcode.reports.service import ReportService
 
 
@@ -20,7 +23,7 @@ def _service() -> ReportService:
     return ReportService(services().permissions)
 
 
-@bp.get("/app/<app>/reports")
+@bp.get("/a/<app>/reports")
 def report_list(app: str):
     """The app's reports the reader may run."""
     lang = current_language()
@@ -33,7 +36,7 @@ def report_list(app: str):
     return render_template("pages/reports.html", nav=nav, links=links)
 
 
-@bp.get("/app/<app>/reports/<name>")
+@bp.get("/a/<app>/reports/<name>")
 def report_page(app: str, name: str):
     """One report: its parameter form and result."""
     lang = current_language()
@@ -43,7 +46,7 @@ def report_page(app: str, name: str):
     return render_template("pages/report.html", nav=nav, m=model), 400 if model["error"] else 200
 
 
-@bp.get("/app/<app>/reports/<name>/options/<param>")
+@bp.get("/a/<app>/reports/<name>/options/<param>")
 def report_options(app: str, name: str, param: str):
     """The link picker's JSON for a report's link parameter (the target's records the reader may read)."""
     q = request.args.get("q", "").strip()
@@ -60,3 +63,15 @@ def report_options(app: str, name: str, param: str):
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.get("/a/<app>/reports/<name>/drill")
+def report_drill(app: str, name: str):
+    """The records behind one cell of a run (``?param.x=...&cell={"dimension": value}``): the entity's list
+    filtered to them (the reader's own permissions apply there as on every list)."""
+    with unit_of_work(write=False, source="page") as ctx:
+        report = ctx.snapshot.report(app, name)
+        cell = read_cell(report, request.args.get("cell", ""))
+        drill = _service().drill_condition(ctx, report, params_from_query(request.args), cell)
+    target = url_for("pages.list_view", app=app, entity=drill.entity, filter=dumps(drill.condition))
+    return redirect(target, 303)

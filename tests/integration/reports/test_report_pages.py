@@ -12,7 +12,7 @@ from tests.conftest import ADMIN_PASSWORD
 from tests.integration.pages.helpers import signed_in
 from tests.integration.reports.bundle import PASSWORD, PERIOD, install
 
-PAGE = "/app/shop/reports/sales"
+PAGE = "/a/shop/reports/sales"
 
 
 @pytest.fixture
@@ -24,7 +24,8 @@ def rows(page: str) -> list[tuple[str, list[str]]]:
     """(level, cell texts) of the result table's body and foot."""
     found = []
     for level, body in re.findall(r'<tr class="report-\w+[^"]*" data-level="(\w+)">(.*?)</tr>', page, re.S):
-        found.append((level, [c.strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", body, re.S)]))
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", body, re.S)
+        found.append((level, [re.sub(r"<[^>]+>", "", c).strip() for c in cells]))
     return found
 
 
@@ -39,7 +40,7 @@ def test_admin_sees_the_figures_in_english(app, shop):
     assert rows(page)[-1] == ("total", ["Total", "", "93.33 CNY", "56.00 CNY", "8", "5", "40.00 %"])
     assert 'data-report="sales"' in page  # the Reports menu
     assert 'name="param.period.from" value="2026-01-01"' in page
-    assert 'class="form-select form-select-sm link-picker"' in page and 'id="report-chart"' in page
+    assert 'class="form-select form-select-sm link-picker"' in page
 
 
 def test_a_clerk_in_chinese_sees_own_orders_only(app, shop):
@@ -63,19 +64,19 @@ def test_who_sees_the_page_and_the_menu(app, shop):
     viewer = signed_in(app, "vic", PASSWORD)
     assert viewer.get(f"{PAGE}?{PERIOD}").status_code == 403
     assert "data-report=" not in viewer.get("/a/shop").get_data(as_text=True)
-    assert viewer.get("/app/shop/reports").status_code == 403
+    assert viewer.get("/a/shop/reports").status_code == 403
     nora = signed_in(app, "nora", PASSWORD)
     assert nora.get(f"{PAGE}?{PERIOD}").status_code == 403  # cost is hidden from her
     clerk = signed_in(app, "kim", PASSWORD)
-    listing = clerk.get("/app/shop/reports").get_data(as_text=True)
+    listing = clerk.get("/a/shop/reports").get_data(as_text=True)
     assert 'data-report="sales"' in listing and 'data-report="product_pivot"' not in listing
 
 
 def test_the_link_parameter_picker(app, shop):
     clerk = signed_in(app, "kim", PASSWORD)
-    body = clerk.get("/app/shop/reports/sales/options/customer?q=Be").get_json()
+    body = clerk.get("/a/shop/reports/sales/options/customer?q=Be").get_json()
     assert [i["text"] for i in body["items"]] == ["Beta"]
-    assert clerk.get("/app/shop/reports/sales/options/period").status_code == 404
+    assert clerk.get("/a/shop/reports/sales/options/period").status_code == 404
     page = clerk.get(f"{PAGE}?{PERIOD}&param.customer={shop['Beta']}").get_data(as_text=True)
     assert f'<option value="{shop["Beta"]}" selected>Beta</option>' in page
     assert [r[1][0] for r in rows(page) if r[0] == "row"] == ["Beta"]
@@ -83,6 +84,6 @@ def test_the_link_parameter_picker(app, shop):
 
 def test_pivot_page(app, shop):
     browser = signed_in(app, "admin", ADMIN_PASSWORD, lang="zh_CN")
-    page = browser.get("/app/shop/reports/product_pivot").get_data(as_text=True)
+    page = browser.get("/a/shop/reports/product_pivot").get_data(as_text=True)
     assert re.search(r'<tr class="report-pivot">.*2026-01.*2026-02.*合计', page, re.S)
     assert ("others", ["其他", "33.33 CNY", "", "33.33 CNY"]) in rows(page)

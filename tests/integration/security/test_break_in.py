@@ -261,9 +261,9 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("GET",    "/a/<app>/<entity>" + REC + "/print"):                 E(DATA,   302, 403, 200, 404, _,   _,   302),
     ("GET",    "/a/<app>/<entity>" + REC + "/related/<name>"):        E(DATA,   302, 403, 404, 404, _,   _,   302),
     # report pages: a role granting the report (the probe app's report has no link parameter: 404)
-    ("GET",    "/app/<app>/reports"):                                 E(DATA,   302, 403, 200, _,   _,   _,   302),
-    ("GET",    "/app/<app>/reports/<name>"):                          E(DATA,   302, 403, 200, _,   _,   _,   302),
-    ("GET",    "/app/<app>/reports/<name>/options/<param>"):          E(DATA,   302, 403, 404, _,   _,   _,   302),
+    ("GET",    "/a/<app>/reports"):                                   E(DATA,   302, 403, 200, _,   _,   _,   302),
+    ("GET",    "/a/<app>/reports/<name>"):                            E(DATA,   302, 403, 200, _,   _,   _,   302),
+    ("GET",    "/a/<app>/reports/<name>/options/<param>"):            E(DATA,   302, 403, 404, _,   _,   _,   302),
 
     # rules: the run log needs read on the entity (and on the record; app-wide: administrators only -
     # probed as ?entity=deal&record_id=<olga's record>, see QUERIES); a dry run needs update (or create)
@@ -549,12 +549,12 @@ PARAM_OVERRIDES: dict[tuple[str, str], dict[str, Callable[[World], Any]]] = {
     ("GET", "/a/<app>/<entity>" + REC + "/transitions/<name>"): _CLOSE,
     ("POST", "/a/<app>/<entity>" + REC + "/transitions/<name>"): _CLOSE,
     ("GET", "/api/reports/<app>/<name>"): _REPORT,
-    ("GET", "/app/<app>/reports/<name>"): _REPORT,
+    ("GET", "/a/<app>/reports/<name>"): _REPORT,
     ("GET", "/design/<app>/reports/<name>"): _REPORT,
     ("POST", "/design/<app>/reports/<name>"): _REPORT,
     ("POST", "/design/<app>/reports/<name>/undo"): _REPORT,
     ("POST", "/design/<app>/reports/<name>/redo"): _REPORT,
-    ("GET", "/app/<app>/reports/<name>/options/<param>"): _REPORT,
+    ("GET", "/a/<app>/reports/<name>/options/<param>"): _REPORT,
     ("GET", "/design/<app>/workflow/<name>"): _FLOW,
     ("GET", "/design/<app>/workflow/<name>/panel"): _FLOW,
     ("POST", "/design/<app>/workflow/<name>/edit/<change>"): _FLOW,
