@@ -16,6 +16,7 @@ from lowcode.core.jsonutil import to_jsonable
 from lowcode.definitions.app_checks import register_builtin_checks
 from lowcode.definitions.app_names import fixed_segments_beside
 from lowcode.definitions.checks import combined, register_check
+from lowcode.definitions.dashboard_checks import dashboard_errors, role_dashboard_errors
 from lowcode.definitions.report_checks import report_errors, role_report_errors
 from lowcode.designer.compare import register_comparers
 from lowcode.designer.usages import register_usage_finders
@@ -50,11 +51,14 @@ def register_builtins() -> None:
     register_builtin_field_types()
     register_builtin_actions()
     register_builtin_checks()
-    register_check("role", combined(role_errors, role_transition_errors, role_report_errors))
+    register_check(
+        "role", combined(role_errors, role_transition_errors, role_report_errors, role_dashboard_errors)
+    )
     register_check("rule", combined(rule_errors, rule_transition_errors))
     register_check("workflow", workflow_check)
     register_check("subscription", subscription_check)
     register_check("report", report_errors)
+    register_check("dashboard", dashboard_errors)
     register_usage_finders()
     register_comparers()
     register_maskers()

@@ -30,6 +30,7 @@ SECTIONS = {
     "subscriptions": "subscription",
     "mappings": "mapping",
     "reports": "report",
+    "dashboards": "dashboard",
 }
 """Bundle sections (folders) and the definition kind of their documents."""
 FOLDERS = (*SECTIONS, "demo_data")

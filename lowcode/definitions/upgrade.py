@@ -40,6 +40,7 @@ KIND_ORDER = {
     "mapping": 7,
     "subscription": 8,
     "report": 9,
+    "dashboard": 10,
 }
 Docs = Mapping[str, Mapping[str, Any]]
 

@@ -174,6 +174,7 @@ KIND_LABELS = {
     "workflow": _l("workflow"),
     "mapping": _l("mapping"),
     "report": _l("report"),
+    "dashboard": _l("dashboard"),
 }
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from lowcode.definitions.checks import AppDocuments
 from lowcode.designer.usages_access import app_usages, role_usages, workflow_usages
+from lowcode.designer.usages_dashboards import dashboard_usages
 from lowcode.designer.usages_entities import entity_usages, form_usages, register_field_finders, view_usages
 from lowcode.designer.usages_mappings import mapping_usages, subscription_usages
 from lowcode.designer.usages_reports import report_usages
@@ -36,6 +37,7 @@ KIND_ORDER = (
     "mapping",
     "subscription",
     "report",
+    "dashboard",
     "app",
 )
 """The order usages are listed in (kinds not named here come last, by name)."""
@@ -53,6 +55,7 @@ def register_usage_finders(registry: Registry[UsageFinder] = usage_finders) -> N
         "mapping": mapping_usages,
         "subscription": subscription_usages,
         "report": report_usages,
+        "dashboard": dashboard_usages,
         "app": app_usages,
     }
     for kind, finder in finders.items():

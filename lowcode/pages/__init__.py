@@ -43,6 +43,7 @@ def register_pages(app: Flask) -> None:
         list_export,
         list_filters,
         picker,
+        dashboards,
         reports,
         saved_views,
         transitions,

@@ -87,7 +87,7 @@ def chart_model(
             categories[key] = len(categories)
         index = categories[key]
         split = tuple(row.values.get(n) for n in rest)
-        for column in _measure_columns(result, spec):
+        for column in _measure_columns(result, spec, report.pivot is not None):
             sid = (split, column.key)
             if sid not in series:
                 series[sid] = {
@@ -116,13 +116,14 @@ def chart_model(
     return model
 
 
-def _measure_columns(result: ReportResult, spec: ChartSpec) -> list[ResultColumn]:
-    """The result columns of the drawn measures: one per pivot value under a pivot (not the total)."""
+def _measure_columns(result: ReportResult, spec: ChartSpec, pivoted: bool) -> list[ResultColumn]:
+    """The result columns of the drawn measures: under a pivot one per pivot value (a pie: the total)."""
     wanted = set(spec.series)
+    whole = pivoted and spec.type == "pie"
     return [
         c
         for c in result.columns
-        if c.role == "measure" and c.measure in wanted and c.pivot_index != "total"
+        if c.role == "measure" and c.measure in wanted and (c.pivot_index == "total") == whole
     ]
 
 

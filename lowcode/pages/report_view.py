@@ -64,8 +64,18 @@ def report_page_model(
 
 
 def _form(ctx: WriteContext, report: CompiledReport, given, values, language: str) -> list[dict[str, Any]]:
+    def picker(p: Param) -> str:
+        return url_for("pages.report_options", app=report.app, name=report.name, param=p.name)
+
+    return param_inputs(ctx, report.app, report.params, given, values, language, picker)
+
+
+def param_inputs(ctx: WriteContext, app: str, params, given, values, language: str, picker) -> list[dict[str, Any]]:
+    """The parameter form's inputs (a report's or a dashboard's): each parameter's label, type and value as
+    given or read (``values``; defaults filled), a link parameter's picker address (``picker(param)``) and the
+    chosen record's title."""
     inputs = []
-    for p in report.params:
+    for p in params:
         value = values.get(p.name)
         raw = given.get(p.name)
         entry = {
@@ -83,22 +93,22 @@ def _form(ctx: WriteContext, report: CompiledReport, given, values, language: st
             entry["choices"] = [(v, label(lab, language, v)) for v, lab in p.choices]
         elif p.type == "link":
             entry["value"] = _text(value if value is not None else raw)
-            entry["title"] = _link_title(ctx, report, p, value, language)
-            entry["picker"] = url_for("pages.report_options", app=report.app, name=report.name, param=p.name)
+            entry["title"] = _link_title(ctx, app, p, value, language)
+            entry["picker"] = picker(p)
         else:
             entry["value"] = _text(value if value is not None else raw)
         inputs.append(entry)
     return inputs
 
 
-def _link_title(ctx: WriteContext, report: CompiledReport, p: Param, value: Any, language: str) -> str:
+def _link_title(ctx: WriteContext, app: str, p: Param, value: Any, language: str) -> str:
     if value is None:
         return ""
     from lowcode.api.edge import services
 
-    target = ctx.snapshot.entity(report.app, p.entity)
+    target = ctx.snapshot.entity(app, p.entity)
     try:
-        record = services().queries.get(ctx, report.app, target.name, value)
+        record = services().queries.get(ctx, app, target.name, value)
     except Exception:  # noqa: BLE001 - a record the reader may not read (or none) shows as its id
         return f"#{value}"
     return record_title(target, record, language)

@@ -16,6 +16,7 @@ from lowcode.auth.grants import attach_grants
 from lowcode.definitions.published import DEFINITIONS_COUNTER, all_published, read_counter
 from lowcode.errors import NotFound
 from lowcode.fields.base import normalise_label, pick_label
+from lowcode.dashboards.model import CompiledDashboard, DashboardInvalid, compile_dashboard
 from lowcode.mappings.compiled import CompiledMapping, MappingInvalid, compile_mapping
 from lowcode.reports.model import CompiledReport, ReportInvalid, compile_report
 from lowcode.reports.paths import compiled_shapes
@@ -56,6 +57,7 @@ class Snapshot:
     rulebook: Rulebook = field(default_factory=Rulebook)
     mappings: dict[tuple[str, str], CompiledMapping] = field(default_factory=dict)
     reports: dict[tuple[str, str], CompiledReport] = field(default_factory=dict)
+    dashboards: dict[tuple[str, str], CompiledDashboard] = field(default_factory=dict)
 
     def entity(self, app: str, name: str) -> CompiledEntity:
         """A published entity. :raises NotFound:"""
@@ -123,6 +125,7 @@ def build_snapshot(session: Session) -> Snapshot:
             snap.subscriptions[(app, name)] = body
     _compile_mappings(snap, published)
     _compile_reports(snap, published)
+    _compile_dashboards(snap, published)
     attach_grants(snap.entities, {a: info.definition for a, info in snap.apps.items()}, snap.roles)
     attach_workflows(snap.entities, snap.workflows)
     attach_form_rules(snap.entities, snap.form_for)
@@ -151,6 +154,20 @@ def _compile_reports(snap: Snapshot, published: dict[tuple[str, str, str], dict[
                 snap.reports[(app, name)] = compile_report(app, body, *shapes[app], version=snap.version)
             except ReportInvalid:
                 continue
+
+
+def _compile_dashboards(snap: Snapshot, published: dict[tuple[str, str, str], dict[str, Any]]) -> None:
+    """Each published dashboard bound to the app's compiled reports (those left out of the snapshot count as
+    missing); one that no longer fits is left out (404)."""
+    for (app, kind, name), body in sorted(published.items()):
+        if kind != "dashboard" or app not in snap.apps:
+            continue
+        reports = {n: r.definition for (a, n), r in snap.reports.items() if a == app}
+        entities = {n for (a, n) in snap.entities if a == app}
+        try:
+            snap.dashboards[(app, name)] = compile_dashboard(app, body, reports, entities, version=snap.version)
+        except DashboardInvalid:
+            continue
 
 
 class SnapshotCache:
