@@ -12,6 +12,7 @@ def register_designer(app: Flask) -> None:
         app_settings,
         bundles,
         condition_row,
+        dashboard_designer,
         entity_designer,
         entity_indexes,
         form_designer,

@@ -96,7 +96,7 @@ BUNDLE = {
         {"name": "editor", "label": "Editor (own records)", "grants": [{
             "entity": "deal", "actions": ["read", "create", "update", "delete"], "transitions": ["close"],
             "record_rule": {"field": "owner", "op": "=", "value": "$user.id"}, "fields": {"cost": "hidden"}}]},
-        {"name": "reader", "label": "Reader", "reports": ["deal_totals"], "grants": [{
+        {"name": "reader", "label": "Reader", "reports": ["deal_totals"], "dashboards": ["deal_board"], "grants": [{
             "entity": "deal", "actions": ["read"], "fields": {"cost": "hidden"}}]},
         {"name": "nobody", "label": "No grants"},
     ],
@@ -107,6 +107,7 @@ BUNDLE = {
     }],
     "reports": [{"name": "deal_totals", "source": "deal", "dimensions": [{"name": "stage", "field": "stage"}],
                  "measures": [{"name": "amount", "agg": "sum", "field": "amount"}]}],
+    "dashboards": [{"name": "deal_board", "widgets": [{"report": "deal_totals", "chart": {"type": "bar"}}]}],
 }  # fmt: skip
 EVIL_BUNDLE = {
     "app": {"name": "evil", "label": "Evil"},
@@ -264,6 +265,12 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("GET",    "/a/<app>/reports"):                                   E(DATA,   302, 403, 200, _,   _,   _,   302),
     ("GET",    "/a/<app>/reports/<name>"):                            E(DATA,   302, 403, 200, _,   _,   _,   302),
     ("GET",    "/a/<app>/reports/<name>/options/<param>"):            E(DATA,   302, 403, 404, _,   _,   _,   302),
+    # drill-down: the records behind a cell, as the reader's list filtered to them (the list's rules apply)
+    ("GET",    "/a/<app>/reports/<name>/drill"):                      E(DATA,   302, 403, 303, _,   _,   _,   302),
+    # dashboards: a role granting the dashboard (its widgets each need the report's grant too)
+    ("GET",    "/a/<app>/dashboards"):                                E(DATA,   302, 403, 200, _,   _,   _,   302),
+    ("GET",    "/a/<app>/dashboards/<name>"):                         E(DATA,   302, 403, 200, _,   _,   _,   302),
+    ("GET",    "/a/<app>/dashboards/<name>/options/<param>"):         E(DATA,   302, 403, 404, _,   _,   _,   302),
 
     # rules: the run log needs read on the entity (and on the record; app-wide: administrators only -
     # probed as ?entity=deal&record_id=<olga's record>, see QUERIES); a dry run needs update (or create)
@@ -363,6 +370,16 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("POST",   "/design/<app>/reports/<name>"):                       E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("POST",   "/design/<app>/reports/<name>/undo"):                  E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("POST",   "/design/<app>/reports/<name>/redo"):                  E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/design/<app>/dashboards"):                           E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/design/<app>/dashboards"):                           E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/design/<app>/dashboards/<name>"):                    E(ADMIN,  302, 403, 403, _,   _,   _,   302),
+    ("POST",   "/design/<app>/dashboards/<name>"):                    E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/dashboards/<name>/layout"):             E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/dashboards/<name>/widgets"):            E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/dashboards/<name>/widgets/<int:index>/delete"):
+                                                                      E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/dashboards/<name>/undo"):               E(ADMIN,  401, 403, 403, _,   _,   403, 401),
+    ("POST",   "/design/<app>/dashboards/<name>/redo"):               E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("GET",    "/design/<app>/publish"):                              E(ADMIN,  302, 403, 403, _,   _,   _,   302),
     ("POST",   "/design/<app>/publish"):                              E(ADMIN,  401, 403, 403, _,   _,   403, 401),
     ("POST",   "/design/<app>/sandbox"):                              E(ADMIN,  401, 403, 403, _,   _,   403, 401),
@@ -541,6 +558,7 @@ _EMPTY_DEPT = {"dept_id": lambda w: w.ids["empty_dept"]}  # one that deleting wo
 _CLOSE = {"name": lambda w: "close"}  # the deal workflow's transition
 _FLOW = {"name": lambda w: "deal_flow"}  # the deal workflow
 _REPORT = {"name": lambda w: "deal_totals"}  # the reader's report
+_BOARD = {"name": lambda w: "deal_board"}  # the reader's dashboard
 PARAM_OVERRIDES: dict[tuple[str, str], dict[str, Callable[[World], Any]]] = {
     ("GET", "/api/mappings/<app>/<name>/draft-from" + REC): {"name": lambda w: "copy_deal"},
     ("POST", "/api/data/<app>/<entity>" + REC + "/restore"): {"record_id": lambda w: w.ids["deleted"]},
@@ -555,6 +573,16 @@ PARAM_OVERRIDES: dict[tuple[str, str], dict[str, Callable[[World], Any]]] = {
     ("POST", "/design/<app>/reports/<name>/undo"): _REPORT,
     ("POST", "/design/<app>/reports/<name>/redo"): _REPORT,
     ("GET", "/a/<app>/reports/<name>/options/<param>"): _REPORT,
+    ("GET", "/a/<app>/reports/<name>/drill"): _REPORT,
+    ("GET", "/a/<app>/dashboards/<name>"): _BOARD,
+    ("GET", "/a/<app>/dashboards/<name>/options/<param>"): _BOARD,
+    ("GET", "/design/<app>/dashboards/<name>"): _BOARD,
+    ("POST", "/design/<app>/dashboards/<name>"): _BOARD,
+    ("POST", "/design/<app>/dashboards/<name>/layout"): _BOARD,
+    ("POST", "/design/<app>/dashboards/<name>/widgets"): _BOARD,
+    ("POST", "/design/<app>/dashboards/<name>/widgets/<int:index>/delete"): _BOARD,
+    ("POST", "/design/<app>/dashboards/<name>/undo"): _BOARD,
+    ("POST", "/design/<app>/dashboards/<name>/redo"): _BOARD,
     ("GET", "/design/<app>/workflow/<name>"): _FLOW,
     ("GET", "/design/<app>/workflow/<name>/panel"): _FLOW,
     ("POST", "/design/<app>/workflow/<name>/edit/<change>"): _FLOW,
