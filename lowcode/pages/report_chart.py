@@ -22,6 +22,8 @@ from lowcode.reports.result import ReportResult, ResultColumn, ResultRow
 
 MAX_POINTS = 200
 """Categories drawn at most (a longer result is cut; the table below shows every row)."""
+MAX_SERIES = 24
+"""Series drawn at most (one per measure, pivot value and value of the other row dimensions)."""
 DrillUrl = Callable[[dict[str, Any]], str | None]
 
 
@@ -107,11 +109,13 @@ def chart_model(
                 "text": _format(column, value, language),
                 "drill": drill(cell),
             }
-    model["categories"] = [dimension_text(x_col, k, language) for k in categories]
-    width = len(categories)
+    order = list(categories)
+    if report.row_dimensions and spec.x != report.row_dimensions[0].name:
+        order.sort(key=lambda k: (k is None, k))  # an inner dimension: its values in their own order
+    model["categories"] = [dimension_text(x_col, k, language) for k in order]
     model["series"] = [
-        {"name": s["name"], "points": [s["points"].get(i) for i in range(width)]} for s in series.values()
-    ][: 4 * len(spec.series) + 16]
+        {"name": s["name"], "points": [s["points"].get(categories[k]) for k in order]} for s in series.values()
+    ][:MAX_SERIES]
     model["truncated"] = result.truncated or len(rows) < len([r for r in result.rows if r.level == "row"])
     return model
 
