@@ -197,5 +197,5 @@ def _row(
     for c, link in zip(measures, drills, strict=True):
         value = row.values.get(c.key)
         text = format_number(value, c.style, language) if c.style is not None else _text(value)
-        cells.append({"text": text, "numeric": True, "drill": link if value not in (None, 0) else None})
+        cells.append({"text": text, "numeric": True, "drill": link if value is not None else None})
     return {"level": row.level, "cells": cells}

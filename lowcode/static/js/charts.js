@@ -88,7 +88,9 @@
     box.dataset.drawn = "1";
     var narrow = target.clientWidth < 520;
     var chart = echarts.init(target, null, { renderer: "canvas" });
-    chart.setOption(data.type === "pie" ? pieOption(data, narrow) : axisOption(data, narrow));
+    var option = data.type === "pie" ? pieOption(data, narrow) : axisOption(data, narrow);
+    option.animation = false; // drawn at once: a click or a screenshot meets the final chart
+    chart.setOption(option);
     chart.on("click", function (p) {
       var point = p.data && p.data.point;
       if (point && point.drill) window.location.assign(point.drill);
