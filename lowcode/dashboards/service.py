@@ -60,7 +60,11 @@ class DashboardService:
     def _app_admin(self, ctx: WriteContext, app: str) -> bool:
         info = ctx.snapshot.apps.get(app)
         entity = next(
-            (ctx.snapshot.entities[(app, n)] for n in (info.entities if info else ()) if (app, n) in ctx.snapshot.entities),
+            (
+                ctx.snapshot.entities[(app, n)]
+                for n in (info.entities if info else ())
+                if (app, n) in ctx.snapshot.entities
+            ),
             None,
         )
         return entity is not None and self.permissions.is_app_admin(ctx.actor, entity)

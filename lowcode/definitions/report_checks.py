@@ -16,7 +16,9 @@ from lowcode.reports.paths import document_shapes
 def report_errors(doc: Mapping[str, Any], docs: AppDocuments) -> dict[str, list[str]]:
     """Every problem of one report at ``report:<name>/<JSON path>``."""
     prefix = f"report:{doc['name']}"
-    charted = chart_errors(doc.get("chart"), doc.get("dimensions", []), doc.get("measures", []), doc.get("pivot"))
+    charted = chart_errors(
+        doc.get("chart"), doc.get("dimensions", []), doc.get("measures", []), doc.get("pivot")
+    )
     errors = {f"{prefix}/chart" + (f"/{path}" if path else ""): msgs for path, msgs in charted.items()}
     try:
         compile_report("", doc, *document_shapes(docs))

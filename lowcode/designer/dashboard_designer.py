@@ -104,7 +104,9 @@ def _edit(dc: DesignContext, name: str, body: dict, summary: str):
     try:
         dc.history.edit(KIND, name, posted_base(), body, summary)
     except DefinitionInvalid as exc:
-        problems = [(p.removeprefix(f"{KIND}:{name}/"), str(m)) for p, ms in sorted(exc.fields.items()) for m in ms]
+        problems = [
+            (p.removeprefix(f"{KIND}:{name}/"), str(m)) for p, ms in sorted(exc.fields.items()) for m in ms
+        ]
         return _page(dc, name, 422, problems=problems)
     dc.audit(KIND, name, summary)
     return None
@@ -166,7 +168,11 @@ def save_dashboard(app: str, name: str):
         try:
             dc.history.edit(KIND, name, posted_base(), body, "edited as JSON")
         except DefinitionInvalid as exc:
-            problems = [(p.removeprefix(f"{KIND}:{name}/"), str(m)) for p, ms in sorted(exc.fields.items()) for m in ms]
+            problems = [
+                (p.removeprefix(f"{KIND}:{name}/"), str(m))
+                for p, ms in sorted(exc.fields.items())
+                for m in ms
+            ]
             return _page(dc, name, 422, text=text, problems=problems)
         dc.audit(KIND, name, "edited as JSON")
     return redirect(url_for("designer.dashboard", app=app, name=name), 303)

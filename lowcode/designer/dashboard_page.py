@@ -33,7 +33,7 @@ CHART_LABELS = {
 
 def chart_choices() -> list[tuple[str, str]]:
     """The chart types a widget may choose: (name, label in the reader's language)."""
-    return [(name, str(CHART_LABELS.get(name, name))) for name in chart_types.keys()]
+    return [(name, str(CHART_LABELS.get(name, name))) for name in chart_types]
 
 
 def _label(value: Any, language: str, fallback: str) -> str:
@@ -118,7 +118,9 @@ def _width(raw: str) -> int:
     return width
 
 
-def laid_out(body: Mapping[str, Any], order: Sequence[str], widths: Sequence[str], charts: Sequence[str]) -> dict:
+def laid_out(
+    body: Mapping[str, Any], order: Sequence[str], widths: Sequence[str], charts: Sequence[str]
+) -> dict:
     """The draft with its widgets in the posted ``order`` (each the widget's index in the draft the page
     showed, every widget once), each with the posted width and chart type. :raises BadRequest:"""
     widgets = list(body.get("widgets") or [])
@@ -126,7 +128,11 @@ def laid_out(body: Mapping[str, Any], order: Sequence[str], widths: Sequence[str
         indexes = [int(i) for i in order]
     except ValueError:
         raise BadRequest("The widget order names widgets by their number") from None
-    if sorted(indexes) != list(range(len(widgets))) or len(widths) != len(indexes) or len(charts) != len(indexes):
+    if (
+        sorted(indexes) != list(range(len(widgets)))
+        or len(widths) != len(indexes)
+        or len(charts) != len(indexes)
+    ):
         raise BadRequest("The layout does not list every widget once: reload the designer")
     moved = []
     for i, width, kind in zip(indexes, widths, charts, strict=True):

@@ -19,7 +19,9 @@ from lowcode.reports.params import Param, params_from_query
 from lowcode.runtime.context import WriteContext
 
 
-def dashboard_links(ctx: WriteContext, service: DashboardService, app: str, language: str) -> list[dict[str, str]]:
+def dashboard_links(
+    ctx: WriteContext, service: DashboardService, app: str, language: str
+) -> list[dict[str, str]]:
     """The "Dashboards" menu: the app's dashboards the reader may open."""
     return [
         {
@@ -51,7 +53,9 @@ def dashboard_page_model(
     return model
 
 
-def _form(ctx: WriteContext, dashboard: CompiledDashboard, given, values, language: str) -> list[dict[str, Any]]:
+def _form(
+    ctx: WriteContext, dashboard: CompiledDashboard, given, values, language: str
+) -> list[dict[str, Any]]:
     def picker(p: Param) -> str:
         return url_for("pages.dashboard_options", app=dashboard.app, name=dashboard.name, param=p.name)
 
@@ -83,4 +87,3 @@ def _widget(run: WidgetRun, language: str) -> dict[str, Any]:
         model["chart"] = chart_model(run.result, report, spec, language, drill)
         model["chart"]["title"] = model["title"]
     return model
-

@@ -14,14 +14,14 @@ from flask_babel import gettext as _
 
 from lowcode.api.edge import services
 from lowcode.auth.design_access import design_scope
+from lowcode.dashboards.service import DashboardService
 from lowcode.errors import PermissionDenied
 from lowcode.fields.base import normalise_label, pick_label
 from lowcode.pages.access import allowed
+from lowcode.pages.dashboard_view import dashboard_links
 from lowcode.pages.maintained import may_offer_new, rule_created
 from lowcode.pages.queues import queue_entries
-from lowcode.pages.dashboard_view import dashboard_links
 from lowcode.pages.report_view import report_links
-from lowcode.dashboards.service import DashboardService
 from lowcode.reports.service import ReportService
 from lowcode.runtime.context import WriteContext
 from lowcode.runtime.queries import ListQuery

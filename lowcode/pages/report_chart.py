@@ -16,9 +16,9 @@ from lowcode.core.number_styles import format_number
 from lowcode.fields.base import normalise_label, pick_label
 from lowcode.reports.cells import cell_to_text
 from lowcode.reports.chart import ChartSpec
-from lowcode.reports.params import jsonable
 from lowcode.reports.model import CompiledReport
-from lowcode.reports.result import ReportResult, ResultColumn, ResultRow
+from lowcode.reports.params import jsonable
+from lowcode.reports.result import ReportResult, ResultColumn
 
 MAX_POINTS = 200
 """Categories drawn at most (a longer result is cut; the table below shows every row)."""
@@ -49,7 +49,9 @@ def drill_url(report: CompiledReport, values: dict[str, Any]) -> DrillUrl:
     args = param_args(values)
 
     def address(cell: dict[str, Any]) -> str:
-        return url_for("pages.report_drill", app=report.app, name=report.name, cell=cell_to_text(cell), **args)
+        return url_for(
+            "pages.report_drill", app=report.app, name=report.name, cell=cell_to_text(cell), **args
+        )
 
     return address
 
@@ -114,7 +116,8 @@ def chart_model(
         order.sort(key=lambda k: (k is None, k))  # an inner dimension: its values in their own order
     model["categories"] = [dimension_text(x_col, k, language) for k in order]
     model["series"] = [
-        {"name": s["name"], "points": [s["points"].get(categories[k]) for k in order]} for s in series.values()
+        {"name": s["name"], "points": [s["points"].get(categories[k]) for k in order]}
+        for s in series.values()
     ][:MAX_SERIES]
     model["truncated"] = result.truncated or len(rows) < len([r for r in result.rows if r.level == "row"])
     return model

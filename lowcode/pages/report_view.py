@@ -70,7 +70,9 @@ def _form(ctx: WriteContext, report: CompiledReport, given, values, language: st
     return param_inputs(ctx, report.app, report.params, given, values, language, picker)
 
 
-def param_inputs(ctx: WriteContext, app: str, params, given, values, language: str, picker) -> list[dict[str, Any]]:
+def param_inputs(
+    ctx: WriteContext, app: str, params, given, values, language: str, picker
+) -> list[dict[str, Any]]:
     """The parameter form's inputs (a report's or a dashboard's): each parameter's label, type and value as
     given or read (``values``; defaults filled), a link parameter's picker address (``picker(param)``) and the
     chosen record's title."""
@@ -134,10 +136,14 @@ def table_model(result: ReportResult, report: CompiledReport, language: str, dri
         groups.append({"label": _("Total"), "span": width})
     head = [{"label": label(c.label, language, c.key), "numeric": False} for c in dims]
     head += [{"label": names.get(c.measure, c.key), "numeric": True} for c in measures]
-    rows = [_row(r, dims, measures, language, _drills(result, report, r, measures, drill)) for r in result.rows]
+    rows = [
+        _row(r, dims, measures, language, _drills(result, report, r, measures, drill)) for r in result.rows
+    ]
     totals = None
     if result.totals:
-        totals = _row(result.totals, dims, measures, language, _drills(result, report, result.totals, measures, drill))
+        totals = _row(
+            result.totals, dims, measures, language, _drills(result, report, result.totals, measures, drill)
+        )
     return {
         "groups": groups,
         "dim_count": len(dims),

@@ -13,10 +13,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lowcode.auth.grants import attach_grants
+from lowcode.dashboards.model import CompiledDashboard, DashboardInvalid, compile_dashboard
 from lowcode.definitions.published import DEFINITIONS_COUNTER, all_published, read_counter
 from lowcode.errors import NotFound
 from lowcode.fields.base import normalise_label, pick_label
-from lowcode.dashboards.model import CompiledDashboard, DashboardInvalid, compile_dashboard
 from lowcode.mappings.compiled import CompiledMapping, MappingInvalid, compile_mapping
 from lowcode.reports.model import CompiledReport, ReportInvalid, compile_report
 from lowcode.reports.paths import compiled_shapes
@@ -165,7 +165,9 @@ def _compile_dashboards(snap: Snapshot, published: dict[tuple[str, str, str], di
         reports = {n: r.definition for (a, n), r in snap.reports.items() if a == app}
         entities = {n for (a, n) in snap.entities if a == app}
         try:
-            snap.dashboards[(app, name)] = compile_dashboard(app, body, reports, entities, version=snap.version)
+            snap.dashboards[(app, name)] = compile_dashboard(
+                app, body, reports, entities, version=snap.version
+            )
         except DashboardInvalid:
             continue
 

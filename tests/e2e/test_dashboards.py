@@ -59,7 +59,9 @@ def _charts_drawn(page, count: int) -> None:
     from playwright.sync_api import expect
 
     expect(page.locator("[data-chart] .chart-canvas canvas")).to_have_count(count)
-    widths = page.eval_on_selector_all("[data-chart] .chart-canvas canvas", "cs => cs.map(c => c.clientWidth)")
+    widths = page.eval_on_selector_all(
+        "[data-chart] .chart-canvas canvas", "cs => cs.map(c => c.clientWidth)"
+    )
     assert all(w > 100 for w in widths), widths
 
 
@@ -91,9 +93,11 @@ def test_charts_drill_down_and_layout(server, shots):
         # favicon request, answered 404, reaches the console only)
         page.on(
             "console",
-            lambda m: console.append(f"{m.type}: {m.text}")
-            if m.type in ("error", "warning") and not m.text.startswith("Failed to load resource")
-            else None,
+            lambda m: (
+                console.append(f"{m.type}: {m.text}")
+                if m.type in ("error", "warning") and not m.text.startswith("Failed to load resource")
+                else None
+            ),
         )
         page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
         page.on("response", lambda r: console.append(f"{r.status} {r.url}") if r.status >= 400 else None)
@@ -114,7 +118,9 @@ def test_charts_drill_down_and_layout(server, shots):
         # a table cell (the sales table widget): Beta's January revenue
         page.goto(f"{url}{BOARD}")
         with page.expect_navigation():
-            page.locator("[data-widget=sales] table.report-table tr[data-level=row]").nth(1).locator("a.drill").first.click()
+            page.locator("[data-widget=sales] table.report-table tr[data-level=row]").nth(1).locator(
+                "a.drill"
+            ).first.click()
         assert page.locator("table.list-table tbody tr:not(.list-footer)").count() == 1
         expect(page.locator(f"a[href='/a/shop/order/{ids['orders'][2]}']").first).to_be_visible()
         page.goto(f"{url}{BOARD}")
@@ -153,7 +159,9 @@ def test_charts_drill_down_and_layout(server, shots):
         _shot(page, shots / "designer_en_1366.png")
         with page.expect_navigation():
             cards.nth(2).locator(".drag-handle").drag_to(cards.nth(0).locator(".drag-handle"))
-        order = page.eval_on_selector_all(".dashboard-widgets .widget-item", "cs => cs.map(c => c.dataset.widget)")
+        order = page.eval_on_selector_all(
+            ".dashboard-widgets .widget-item", "cs => cs.map(c => c.dataset.widget)"
+        )
         assert order[0] == "by_status", order
         page.goto(f"{url}/design/shop/publish")
         with page.expect_navigation():
