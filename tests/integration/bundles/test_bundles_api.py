@@ -137,8 +137,8 @@ def test_bad_json_bodies_and_names_are_refused(app, api):
     bundle = {"app": {"name": "shop", "label": "S"}, "entities": []}
     assert api.post("/api/templates/import?name=Bad-Name", json=bundle).status_code == 422
     assert api.post("/api/templates/import?name=../x", json=bundle).status_code == 422
-    unknown = api.post("/api/templates/import", json={**bundle, "dashboards": []})
-    assert unknown.status_code == 422 and "$.dashboards" in unknown.get_json()["error"]["fields"]
+    unknown = api.post("/api/templates/import", json={**bundle, "gadgets": []})
+    assert unknown.status_code == 422 and "$.gadgets" in unknown.get_json()["error"]["fields"]
     assert definition_count(app) == 0
 
 

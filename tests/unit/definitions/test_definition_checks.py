@@ -219,7 +219,7 @@ def test_removing_a_field_reports_every_definition_that_still_uses_it():
 
 def test_a_kind_without_a_check_is_refused_not_passed():
     with pytest.raises(UnknownType):
-        app_errors_for({"dashboard": {"w": {"name": "w"}}})
+        app_errors_for({"gadget": {"w": {"name": "w"}}})
     empty: Registry = Registry("definition check")
     with pytest.raises(UnknownType):
         app_errors_for(_docs(), registry=empty)
