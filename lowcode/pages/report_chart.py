@@ -137,7 +137,7 @@ def _measure_columns(result: ReportResult, spec: ChartSpec, pivoted: bool) -> li
 def _series_name(result, report, column, split, rest, columns, measure_labels, language, many) -> str:
     """A series' name: the other row dimensions' values, the pivot value, the measure (when several)."""
     parts = [dimension_text(columns.get(n), v, language) for n, v in zip(rest, split, strict=True)]
-    if column.pivot_index is not None:
+    if isinstance(column.pivot_index, int):
         value = result.pivot_header[column.pivot_index]
         parts.append(dimension_text(columns.get(report.pivot), value, language))
     if not parts or many:

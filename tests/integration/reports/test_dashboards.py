@@ -131,6 +131,18 @@ def test_drilling_a_chart_point_opens_the_orders_behind_it(app, shop):
     assert all(f'/a/shop/order/{other}"' not in listing for other in shop["orders"] if other != acme_feb)
 
 
+def test_a_pie_over_a_pivot_draws_the_totals_across_pivot_values(app, api, shop):
+    pies = {"name": "pies", "widgets": [{"report": "product_pivot", "chart": {"type": "pie"}}]}
+    assert api.put("/api/definitions/shop/dashboard/pies", json=pies).status_code == 200
+    assert api.post("/api/definitions/shop/publish").status_code == 200
+    page = signed_in(app, "admin", ADMIN_PASSWORD).get("/a/shop/dashboards/pies").get_data(as_text=True)
+    (pie,) = charts(page)
+    # Apparel: 20.00 in January + 40.00 in February (top 1; Bags is "others", not drawn)
+    assert pie["categories"] == ["Apparel"] and pie["series"][0]["points"][0]["value"] == "60.00"
+    assert json.loads(re.search(r"cell=([^&]+)", pie["series"][0]["points"][0]["drill"]).group(1).replace("%22", '"')
+                      .replace("%7B", "{").replace("%7D", "}").replace("%3A", ":")) == {"category": "Apparel"}  # fmt: skip
+
+
 def test_publish_checks(app, api, shop):
     bad = {**OVERVIEW, "widgets": [
         {"report": "ghost"},
