@@ -119,7 +119,14 @@ def chart_model(
         {"name": s["name"], "points": [s["points"].get(categories[k]) for k in order]}
         for s in series.values()
     ][:MAX_SERIES]
-    model["truncated"] = result.truncated or len(rows) < len([r for r in result.rows if r.level == "row"])
+    every_row = [r for r in result.rows if r.level == "row"]
+    cut = (
+        len(series) > MAX_SERIES
+        or len(rows) < len(every_row)
+        or len(categories) < len({r.values.get(spec.x) for r in every_row})
+    )
+    model["truncated"] = result.truncated or cut
+    model["note"] = _("Only part of the result is drawn: the report's table shows all of it.")
     return model
 
 
