@@ -9,14 +9,14 @@ from flask import Blueprint, jsonify, request
 from lowcode.api.edge import services, unit_of_work
 from lowcode.fields.base import normalise_label
 from lowcode.reports.params import params_from_query
-from lowcode.reports.service import ReportService
+from lowcode.reports.cache import CachedReportService
 
 bp = Blueprint("api_reports", __name__, url_prefix="/api/reports")
 
 
-def report_service() -> ReportService:
-    """The report service over the app's permission service."""
-    return ReportService(services().permissions)
+def report_service() -> CachedReportService:
+    """The report service over the app's permission service and result cache."""
+    return CachedReportService(services().permissions, services().report_cache)
 
 
 @bp.get("/<app>")

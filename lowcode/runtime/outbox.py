@@ -1,5 +1,6 @@
 """The outbox: events written in the writing transaction, delivered by a worker only after commit (which
-rings :data:`lowcode.runtime.outbox_signal.OUTBOX_BELL`, so the worker's loop does not wait for its poll)."""
+rings :data:`lowcode.runtime.outbox_signal.OUTBOX_BELL`, so the worker's loop does not wait for its poll).
+Each event also moves its entity's change counter at COMMIT (:mod:`lowcode.runtime.change_counters`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from lowcode.core.jsonutil import to_jsonable
 from lowcode.core.models import OutboxEvent, utcnow
-from lowcode.runtime import row_buffer
+from lowcode.runtime import change_counters, row_buffer
 from lowcode.runtime.audit import encoded_insert
 from lowcode.runtime.context import WriteContext
 from lowcode.runtime.outbox_signal import ring_after_commit
@@ -24,6 +25,7 @@ def enqueue(
     """Append one event (``kind`` = created/updated/deleted/restored) to the current transaction (at the end
     of a rule run's collecting block, see :mod:`lowcode.runtime.row_buffer`)."""
     ring_after_commit(ctx.session)
+    change_counters.touch(ctx.session, app, entity)
     row_buffer.insert(
         ctx.session,
         _INSERT,
@@ -48,6 +50,7 @@ def enqueue_many(
         return
     now = utcnow()
     ring_after_commit(ctx.session)
+    change_counters.touch(ctx.session, app, entity)
     row_buffer.insert_many(
         ctx.session,
         _INSERT,
@@ -74,6 +77,7 @@ def enqueue_many_encoded(
         return
     now = utcnow()
     ring_after_commit(ctx.session)
+    change_counters.touch(ctx.session, app, entity)
     statement = encoded_insert(OutboxEvent.__table__, "payload", ctx.session.get_bind().dialect.name)
     ctx.session.execute(
         statement,
