@@ -13,14 +13,15 @@ committed data.
   counter in its own transaction, so the next read misses. (A write committed between the counters and the
   run's SELECTs makes the entry carry older counters than its data: it misses once more, never shows old
   figures.)
-- Results are copied in and out: a caller may change its copy.
+- Results are copied in and out (rows, their values and the lists; columns are frozen and labels, decimals,
+  dates are not changed in place): a caller may change its copy.
 
 Only published reports run through :meth:`CachedReportService.run` are cached (a designer's draft preview is
 not)."""
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 import hashlib
 import threading
 from collections import OrderedDict
@@ -33,7 +34,7 @@ import sqlalchemy as sa
 from lowcode.auth.access_version import ACCESS_COUNTER
 from lowcode.reports.model import CompiledReport
 from lowcode.reports.params import read_params
-from lowcode.reports.result import ReportResult
+from lowcode.reports.result import ReportResult, ResultRow
 from lowcode.reports.service import ReportService
 from lowcode.runtime.change_counters import counter_key, read_counters
 from lowcode.runtime.context import WriteContext
@@ -71,13 +72,13 @@ class ReportCache:
             self._entries.move_to_end(key)
             self.stats.hits += 1
             result = entry[1]
-        return copy.deepcopy(result)
+        return _copied(result)
 
     def put(self, key: str, counters: tuple[int, ...], result: ReportResult) -> None:
         """Keep a copy of ``result`` under ``key``, valid while the counters stay ``counters``."""
         if not self.size:
             return
-        kept = copy.deepcopy(result)
+        kept = _copied(result)
         with self._lock:
             self._entries[key] = (counters, kept)
             self._entries.move_to_end(key)
@@ -151,3 +152,20 @@ def _tables(statement: Any) -> set[str]:
         if isinstance(element, sa.Table):
             found.add(element.name)
     return found
+
+
+def _copied(result: ReportResult) -> ReportResult:
+    """A copy of ``result`` whose rows, values and lists the holder may change (the values themselves -
+    decimals, dates, text - and the frozen columns are shared)."""
+
+    def row(r: ResultRow | None) -> ResultRow | None:
+        return None if r is None else ResultRow(r.level, dict(r.values), dict(r.cell))
+
+    return dataclasses.replace(
+        result,
+        columns=list(result.columns),
+        rows=[row(r) for r in result.rows],
+        totals=row(result.totals),
+        pivot_header=list(result.pivot_header),
+        params=dict(result.params),
+    )
