@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from lowcode.auth.access_version import ACCESS_COUNTER
+from lowcode.reports.index_advice import SlowRuns
 from lowcode.reports.model import CompiledReport
 from lowcode.reports.params import read_params
 from lowcode.reports.result import ReportResult, ResultRow
@@ -41,6 +43,8 @@ from lowcode.runtime.context import WriteContext
 
 DEFAULT_SIZE = 256
 """Entries kept per process (``REPORT_CACHE_SIZE``)."""
+DEFAULT_SLOW_MS = 1000
+"""A run slower than this is noted for the index advisor (``REPORT_SLOW_MS``)."""
 
 
 @dataclass
@@ -54,8 +58,10 @@ class CacheStats:
 class ReportCache:
     """A thread-safe LRU of ``key -> (counters, result)``."""
 
-    def __init__(self, size: int = DEFAULT_SIZE):
+    def __init__(self, size: int = DEFAULT_SIZE, slow_ms: int = DEFAULT_SLOW_MS):
         self.size = max(0, size)
+        self.slow_runs = SlowRuns(slow_ms)
+        """The slow runs the cache's service computed (the index advisor's hint)."""
         self.stats = CacheStats()
         self._entries: OrderedDict[str, tuple[tuple[int, ...], ReportResult]] = OrderedDict()
         self._lock = threading.Lock()
@@ -119,7 +125,9 @@ class CachedReportService(ReportService):
         found = self.cache.get(probe.key, counters)
         if found is not None:
             return found
+        started = time.perf_counter()
         result = self.run_compiled(ctx, report, given)
+        self.cache.slow_runs.note(app, name, (time.perf_counter() - started) * 1000)
         self.cache.put(probe.key, counters, result)
         return result
 
