@@ -31,7 +31,7 @@ def advice_model(
     slowest = slow_runs.slowest(app, name)
     slow = preview_ms is not None and slow_runs.threshold_ms > 0 and preview_ms >= slow_runs.threshold_ms
     model: dict[str, Any] = {
-        "url": url_for("designer.report", app=app, name=name, advice=1, **request.args.to_dict()),
+        "url": url_for("designer.report", app=app, name=name, **{**request.args.to_dict(), "advice": 1}),
         "slowest_ms": None if slowest is None else round(slowest),
         "preview_ms": None if preview_ms is None else round(preview_ms),
         "shown": False,
