@@ -50,5 +50,7 @@ def build_services(settings: dict, rules: RuleHooks | None = None) -> Services:
         records=records,
         queries=QueryService(permissions),
         settings=settings,
-        report_cache=ReportCache(settings.get("REPORT_CACHE_SIZE", 256), settings.get("REPORT_SLOW_MS", 1000)),
+        report_cache=ReportCache(
+            settings.get("REPORT_CACHE_SIZE", 256), settings.get("REPORT_SLOW_MS", 1000)
+        ),
     )

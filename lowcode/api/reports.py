@@ -8,8 +8,8 @@ from flask import Blueprint, jsonify, request
 
 from lowcode.api.edge import services, unit_of_work
 from lowcode.fields.base import normalise_label
-from lowcode.reports.params import params_from_query
 from lowcode.reports.cache import CachedReportService
+from lowcode.reports.params import params_from_query
 
 bp = Blueprint("api_reports", __name__, url_prefix="/api/reports")
 

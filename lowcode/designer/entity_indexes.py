@@ -1,7 +1,7 @@
 """The entity designer's indexes: ``POST /design/<app>/entity/<name>/indexes`` declares one over the posted
 fields (``index_field``, in order; from the entity page or from a list view's or a report's advice, which comes
-back to the view with ``view`` or to the report's designer with ``report``), ``POST .../indexes/<position>/delete`` removes one. Draft steps like every field change;
-the publish's schema plan builds or drops the index."""
+back to the view with ``view`` or to the report's designer with ``report``), ``POST .../indexes/<position>/
+delete`` removes one. Draft steps like every field change; the publish's schema plan builds or drops the index."""
 
 from __future__ import annotations
 

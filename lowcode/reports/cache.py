@@ -140,9 +140,7 @@ class CachedReportService(ReportService):
         compiled = statement.compile(dialect=ctx.session.get_bind().dialect)
         hidden = []
         tables = _tables(statement)
-        entities = sorted(
-            (e.app, e.name) for e in ctx.snapshot.entities.values() if e.table.name in tables
-        )
+        entities = sorted((e.app, e.name) for e in ctx.snapshot.entities.values() if e.table.name in tables)
         for app, name in entities:
             entity = ctx.snapshot.entity(app, name)
             hidden.append((name, sorted(self.permissions.hidden_fields(ctx.actor, entity))))

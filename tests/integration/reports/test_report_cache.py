@@ -87,7 +87,9 @@ def test_a_write_committed_by_another_process_shows_at_once(app, shop):
         lines = [{k: v for k, v in line.items() if k in keep} for line in body["lines"]]
         lines[0]["amount"] = "25.00"
         response = admin.patch(
-            f"/api/data/shop/order/{order}", json={"lines": lines}, headers={"If-Match": f'"{body["version"]}"'}
+            f"/api/data/shop/order/{order}",
+            json={"lines": lines},
+            headers={"If-Match": f'"{body["version"]}"'},
         )
         assert response.status_code == 200, response.get_json()
     finally:

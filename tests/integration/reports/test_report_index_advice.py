@@ -26,7 +26,10 @@ PINNED = {
 @pytest.fixture
 def shop(app, api):
     ids = install(app, api)
-    assert api.put("/api/definitions/shop/report/confirmed_by_customer", json=PINNED).status_code in (200, 201)
+    assert api.put("/api/definitions/shop/report/confirmed_by_customer", json=PINNED).status_code in (
+        200,
+        201,
+    )
     assert api.post("/api/definitions/shop/report/confirmed_by_customer/publish", json={}).status_code == 200
     return ids
 
@@ -42,7 +45,9 @@ def _advice(app, name: str):
         snapshot = svc.snapshots.get(session)
         ctx = WriteContext(session, Actor(1, "admin", is_admin=True), snapshot)
         report = snapshot.report("shop", name)
-        query = ReportService(svc.permissions).query(ctx, report, read_params(report.params, {}, ctx.now.date()))
+        query = ReportService(svc.permissions).query(
+            ctx, report, read_params(report.params, {}, ctx.now.date())
+        )
         return advise(session, report, query), snapshot.entity("shop", "order").table.name
 
 
@@ -78,13 +83,19 @@ def test_an_administrator_applies_the_proposal_and_the_publish_builds_it(app, sh
     assert "report-advice-link" in page and "report-index-proposal" not in page  # a fast run: only on request
     page = browser.get(url + "?advice=1").get_data(as_text=True)
     assert "report-plan" in page
-    form = re.search(r'<form[^>]*report-index-proposal" data-entity="order" data-fields="status">(.*?)</form>', page, re.S)
+    form = re.search(
+        r'<form[^>]*report-index-proposal" data-entity="order" data-fields="status">(.*?)</form>', page, re.S
+    )
     assert form, page
     base = re.search(r'name="base" value="(\d+)"', form.group(1)).group(1)
     posted = browser.post(
-        "/design/shop/entity/order/indexes", {"base": base, "report": "confirmed_by_customer", "index_field": "status"}
+        "/design/shop/entity/order/indexes",
+        {"base": base, "report": "confirmed_by_customer", "index_field": "status"},
     )
-    assert posted.status_code == 303 and "/design/shop/reports/confirmed_by_customer?indexed=1" in posted.location
+    assert (
+        posted.status_code == 303
+        and "/design/shop/reports/confirmed_by_customer?indexed=1" in posted.location
+    )
     assert browser.post("/design/shop/publish", {}).status_code == 303
     advice, order_table = _advice(app, "confirmed_by_customer")
     assert advice.proposals == ()  # the table has it now
@@ -102,7 +113,9 @@ def test_a_slow_published_run_brings_the_advice_without_asking(app, shop):
     cache.slow_runs.threshold_ms = 0.001  # every run is "slow"
     assert as_user(app, "kim").get("/api/reports/shop/by_status").status_code == 200
     assert cache.slow_runs.slowest("shop", "by_status") is not None
-    page = signed_in(app, "admin", ADMIN_PASSWORD).get("/design/shop/reports/by_status").get_data(as_text=True)
+    page = (
+        signed_in(app, "admin", ADMIN_PASSWORD).get("/design/shop/reports/by_status").get_data(as_text=True)
+    )
     assert "report-plan" in page and 'data-entity="order" data-fields="status"' in page
 
 
