@@ -149,3 +149,19 @@ def test_bad_parameters_are_refused_before_the_cache(app, shop):
     assert len(shop["cache"]) == 0
     response = as_user(app, "vic").get(URL)  # no grant: refused before any lookup
     assert response.status_code == 403
+
+
+def test_the_report_page_answers_from_the_cache_in_each_language(app, shop):
+    """The cached result holds no language: the page in zh_CN after the page in English, from the same entry,
+    shows Chinese labels and the same figures."""
+    from tests.integration.pages.helpers import signed_in
+
+    cache = shop["cache"]
+    cache.clear()
+    english = signed_in(app, "ann", PASSWORD).get(f"/app/shop/reports/sales?{PERIOD}").get_data(as_text=True)
+    hits, misses = _counts(cache)
+    chinese = signed_in(app, "abe", PASSWORD, lang="zh_CN").get(f"/app/shop/reports/sales?{PERIOD}")
+    page = chinese.get_data(as_text=True)
+    assert _counts(cache) == (hits + 1, misses)
+    assert "Revenue" in english and "收入" in page and "Revenue" not in page
+    assert "93.33" in english and "93.33" in page
