@@ -337,7 +337,10 @@ def _typed(entity, name: str, value):
     cf = entity.fields.get(name)
     if cf is None or value is None:
         return value
-    return cf.ftype.marshmallow_field(cf.fdef).deserialize(to_jsonable(value))
+    mfield = entity.input_schema(partial=True).fields.get(name)  # built once per entity
+    if mfield is None:  # not an input field: its type's own converter
+        mfield = cf.ftype.marshmallow_field(cf.fdef)
+    return mfield.deserialize(to_jsonable(value))
 
 
 def _key_match(key: dict) -> dict:
