@@ -33,6 +33,7 @@ from lowcode.runtime import audit, outbox
 from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.context import WriteContext
 from lowcode.runtime.integrity import guard_constraints
+from lowcode.runtime.record_reads import note_written
 from lowcode.runtime.serialize import row_to_record
 
 
@@ -103,6 +104,7 @@ def apply_atomic(
             expected[row["id"]] = {**produced, **checks.planned(row, produced)}
     with guard_constraints(ctx, entity, {}):
         returned = ctx.session.execute(*_statement(ctx, t, plan, list(before), expected)).mappings().all()
+    note_written(ctx.session, t.name)
     changed_ids = {r["id"] for r in returned}
     # a row left alone for a division by zero or an overflow is an error, not a refusal by the guard
     plan.verify(ctx.session, t.c.id, [rid for rid in before if rid not in changed_ids], entity.name)
