@@ -29,7 +29,9 @@ def main() -> None:
     parser.add_argument("--sort", default="cumulative", help="pstats sort key (default cumulative)")
     args = parser.parse_args()
     orders = plan(args.orders + WARMUP, 5, 200, 2)
-    with databases("postgresql" if args.pg else "sqlite", Path(tempfile.mkdtemp(prefix="bench-prof-"))) as urls:
+    with databases(
+        "postgresql" if args.pg else "sqlite", Path(tempfile.mkdtemp(prefix="bench-prof-"))
+    ) as urls:
         side = setup_lowcode(urls[0], 200, 2, orders)
         side.client = side.app.test_client(use_cookies=False)
         for k in range(WARMUP):
