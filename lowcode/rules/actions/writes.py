@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from lowcode.core.jsonutil import to_jsonable
 from lowcode.definitions.names import ANY, field_shapes
 from lowcode.errors import TooManyRows, ValidationFailed
+from lowcode.fields.base import Doubt
 from lowcode.rules.actions.base import MESSAGE, RuleAction, RuleRun, evaluate, evaluate_values, values_schema
 from lowcode.rules.lockahead import UNKNOWN, LockTarget, known
 from lowcode.rules.messages import Source, bind_source, refusal, with_source
@@ -337,10 +338,17 @@ def _typed(entity, name: str, value):
     cf = entity.fields.get(name)
     if cf is None or value is None:
         return value
-    mfield = entity.input_schema(partial=True).fields.get(name)  # built once per entity
+    value = to_jsonable(value)
+    converter = entity.input_loader(partial=True).converters.get(name)  # built once per entity
+    if converter is not None:
+        try:  # the fast path takes only what the marshmallow field takes, to the same value
+            return converter[0](value)
+        except Doubt:
+            pass
+    mfield = entity.input_schema(partial=True).fields.get(name)
     if mfield is None:  # not an input field: its type's own converter
         mfield = cf.ftype.marshmallow_field(cf.fdef)
-    return mfield.deserialize(to_jsonable(value))
+    return mfield.deserialize(value)
 
 
 def _key_match(key: dict) -> dict:
