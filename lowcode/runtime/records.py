@@ -63,6 +63,7 @@ class RecordService(DeleteRestore):
         self._check_integrity(ctx, entity, new.event.after, new.children, None, sent=new.sent)
         with guard_constraints(ctx, entity, new.row):
             record_id = ctx.session.execute(entity.statements.insert, new.row).scalar_one()
+        note_written(ctx.session, entity.table.name)
         new.event.record_id = record_id
         child_diff = new.children.write(record_id)
         changes = {**audit.diff(None, new.event.after, list(new.event.after)), **child_diff}

@@ -195,6 +195,7 @@ class UpdateRecordsAction(RuleAction):
     """
 
     type = "update_records"
+    updates_matched = True
     starter_options = {"where": {"field": "id", "op": "is_empty"}, "set": {}}
     options_schema = {
         "type": "object",
@@ -243,6 +244,7 @@ class UpsertAction(RuleAction):
     (e.g. the stock balance of a product in a warehouse)."""
 
     type = "upsert"
+    updates_matched = True
     starter_options = {"key": {}, "set": {}}
     options_schema = {
         "type": "object",
