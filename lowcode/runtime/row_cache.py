@@ -11,6 +11,7 @@ table (:func:`lowcode.runtime.record_reads.note_written`) makes a lookup miss, a
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -74,15 +75,10 @@ def prefetched(
     if t.name in info or len(keys) < 2:  # an outer loop's rows, or one line: its own SELECT costs the same
         yield
         return
-    query = (
-        sa.select(t)
-        .where(t.c.deleted_at.is_(None), sa.tuple_(*(t.c[c] for c in columns)).in_(sorted(keys)))
-        .order_by(t.c.id)
-        .limit(MAX_ROWS + 1)
-    )
-    if ctx.session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    rows = [row_to_record(entity, r) for r in ctx.session.execute(query).mappings()]
+    query = _select(t, columns, ctx.session.get_bind().dialect.name == "postgresql")
+    rows = [
+        row_to_record(entity, r) for r in ctx.session.execute(query, {"_lc_keys": sorted(keys)}).mappings()
+    ]
     entry = None
     if len(rows) <= MAX_ROWS:
         entry = _Rows(columns, written_count(ctx.session, t.name), set(keys), {r["id"]: r for r in rows})
@@ -92,6 +88,23 @@ def prefetched(
     finally:
         if entry is not None and info.get(t.name) is entry:
             del info[t.name]
+
+
+_SELECTS: weakref.WeakKeyDictionary[sa.Table, dict[tuple, sa.Select]] = weakref.WeakKeyDictionary()
+
+
+def _select(t: sa.Table, columns: tuple[str, ...], lock: bool) -> sa.Select:
+    """``SELECT * ... WHERE deleted_at IS NULL AND (columns) IN :_lc_keys ORDER BY id LIMIT n [FOR UPDATE]``,
+    built once per table, columns and locking (SQLAlchemy then reuses its compiled form)."""
+    built = _SELECTS.get(t)
+    if built is None:
+        built = _SELECTS[t] = {}
+    query = built.get((columns, lock))
+    if query is None:
+        keys = sa.tuple_(*(t.c[c] for c in columns)).in_(sa.bindparam("_lc_keys", expanding=True))
+        query = sa.select(t).where(t.c.deleted_at.is_(None), keys).order_by(t.c.id).limit(MAX_ROWS + 1)
+        built[(columns, lock)] = query = query.with_for_update() if lock else query
+    return query
 
 
 def matching(
