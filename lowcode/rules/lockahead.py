@@ -117,23 +117,27 @@ def loop_rows(run: RuleRun, actions: list[Mapping[str, Any]], scopes: list[Mappi
     (:mod:`lowcode.runtime.row_cache`); the returned stack forgets them when the loop is done."""
     own = [a for a in actions if not a.get("when") and rule_actions.get(a["type"]).updates_matched]
     plan = LockPlan(run, run.event, MAX_DEPTH)  # the actions' own rows, not those of records they create
-    wanted: dict[str, tuple[tuple[str, ...], set[tuple]] | None] = {}
+    wanted: dict[str, tuple[tuple[str, ...], set[tuple]]] = {}
+    unsure: set[str] = set()  # entities with a condition that is not such an equality (or of other columns)
     for scope in scopes if own else ():
         for target in plan.targets(own, scope):
-            if wanted.get(target.entity, ()) is None:
+            if target.entity in unsure:
                 continue
             entity = run.ctx.snapshot.entity(run.rule.app, target.entity)
             found = equalities(entity.condition(dict(target.where), "where"), target.variables)
-            columns, keys = wanted.setdefault(target.entity, (found[0], set())) if found else ((), set())
-            if found is None or columns != found[0]:
-                wanted[target.entity] = None
+            if found is None or wanted.setdefault(target.entity, (found[0], set()))[0] != found[0]:
+                unsure.add(target.entity)
             else:
-                keys.add(found[1])
+                wanted[target.entity][1].add(found[1])
     stack = ExitStack()
-    for name, wanted_rows in wanted.items():
-        if wanted_rows is not None:
-            entity = run.ctx.snapshot.entity(run.rule.app, name)
-            stack.enter_context(prefetched(run.ctx, entity, *wanted_rows))
+    try:
+        for name, (columns, keys) in wanted.items():
+            if name not in unsure:
+                entity = run.ctx.snapshot.entity(run.rule.app, name)
+                stack.enter_context(prefetched(run.ctx, entity, columns, keys))
+    except BaseException:
+        stack.close()
+        raise
     return stack
 
 
