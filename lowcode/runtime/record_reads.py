@@ -9,6 +9,7 @@ before and after its after-rules (:func:`written_count`), so an after-rule that 
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import sqlalchemy as sa
@@ -43,16 +44,31 @@ def current_record(
     """The live (``deleted``: the soft-deleted) record ``record_id``, locked on PostgreSQL.
 
     :raises NotFound: when there is none."""
-    table = entity.table
-    query = sa.select(table).where(table.c.id == record_id)
-    query = query.where(table.c.deleted_at.is_not(None) if deleted else table.c.deleted_at.is_(None))
-    if ctx.session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = ctx.session.execute(query).mappings().first()
+    query = _current_row(entity.table, deleted, ctx.session.get_bind().dialect.name == "postgresql")
+    row = ctx.session.execute(query, {"_lc_id": record_id}).mappings().first()
     if row is None:
         state = "deleted " if deleted else ""
         raise NotFound(f"No {state}{entity.name} record with id {record_id}")
     return row_to_record(entity, row)
+
+
+_CURRENT: weakref.WeakKeyDictionary[sa.Table, dict[tuple[bool, bool], sa.Select]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _current_row(table: sa.Table, deleted: bool, lock: bool) -> sa.Select:
+    """``SELECT * WHERE id = :_lc_id AND deleted_at IS [NOT] NULL [FOR UPDATE]``, built once per table and
+    kind (SQLAlchemy then reuses its compiled form instead of keying a new statement per write)."""
+    built = _CURRENT.get(table)
+    if built is None:
+        built = _CURRENT[table] = {}
+    query = built.get((deleted, lock))
+    if query is None:
+        alive = table.c.deleted_at.is_not(None) if deleted else table.c.deleted_at.is_(None)
+        query = sa.select(table).where(table.c.id == sa.bindparam("_lc_id"), alive)
+        built[(deleted, lock)] = query = query.with_for_update() if lock else query
+    return query
 
 
 def stored_after_rules(
