@@ -5,7 +5,10 @@ transaction, in this fixed order (../shared/DESIGN.md): authorize, validate, ver
 form's conditional fields (``form_guard``), before-rules, write (child rows included), audit, outbox,
 after-rules. The caller commits. The audit entry and outbox event come before the after-rules so that what
 those rules change again in the same record follows in version order; create and update answer with the
-record as stored after the after-rules.
+record as stored after the after-rules (read again only when they wrote its table, see
+:mod:`lowcode.runtime.record_reads`). A write's platform rows - its before-rules' run log, its audit and
+outbox rows, its after-rules' rows - are collected and inserted together when it ends (one ``executemany``
+per table, in order: :mod:`lowcode.runtime.row_buffer`).
 """
 
 from __future__ import annotations
