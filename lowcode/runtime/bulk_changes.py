@@ -25,6 +25,7 @@ from lowcode.runtime import audit, outbox
 from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.context import WriteContext
 from lowcode.runtime.links import LinkCheck, forget_link_target
+from lowcode.runtime.record_reads import note_written
 from lowcode.runtime.serialize import row_to_record
 
 if TYPE_CHECKING:
@@ -67,6 +68,7 @@ def _guarded_updates(ctx: WriteContext, entity: CompiledEntity, params: list[dic
     sane = ctx.session.get_bind().dialect.supports_sane_multi_rowcount
     for group in groups.values():
         result = ctx.session.execute(entity.statements.guarded_update, group)
+        note_written(ctx.session, entity.table.name)
         if sane and result.rowcount != len(group):
             return False
     return True
