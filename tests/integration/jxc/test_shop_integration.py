@@ -190,3 +190,14 @@ def test_confirmed_orders_go_to_the_wms_in_its_shape(app, jxc, shop, stock):
         loop.dispatcher.close()
         server.shutdown()
         server.server_close()
+
+
+def test_the_openapi_document_describes_the_route_to_whoever_may_use_it(jxc, shop):
+    paths = shop.get("/api/openapi.json").get_json()["paths"]
+    body = paths[URL]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    single, batch = body["oneOf"]
+    assert single["required"] == ["idempotency_key", "data"] and single["additionalProperties"] is False
+    assert batch["properties"]["items"]["maxItems"] == 5000
+    assert "/api/integrations/jxc/wms_order/ingest" in paths  # a payload mapping into sales orders too
+    for clerk in (jxc.warehouse, jxc.finance):  # no grant on sales orders: no ingest path
+        assert not [p for p in clerk.get("/api/openapi.json").get_json()["paths"] if "/integrations/" in p]
