@@ -130,9 +130,18 @@ class HandLoader:
     def seed(self, customer_codes, warehouse_codes, skus, on_hand: Decimal) -> None:
         """Master data and a balance of ``on_hand`` for every product and warehouse (Core inserts)."""
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        system = {"version": 1, "created_at": now, "updated_at": now, "created_by": 1, "updated_by": 1, "owner": 1}
+        system = {
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+            "created_by": 1,
+            "updated_by": 1,
+            "owner": 1,
+        }
         with self.engine.begin() as conn:
-            conn.execute(customers.insert(), [{"code": c, "open_orders": Decimal(0), **system} for c in customer_codes])
+            conn.execute(
+                customers.insert(), [{"code": c, "open_orders": Decimal(0), **system} for c in customer_codes]
+            )
             conn.execute(warehouses.insert(), [{"code": c, **system} for c in warehouse_codes])
             conn.execute(products.insert(), [{"sku": s, **system} for s in skus])
             conn.execute(balances.insert(), [{"product": p + 1, "warehouse": w + 1, "on_hand": on_hand,
@@ -160,7 +169,9 @@ class HandLoader:
                     answers.append("rejected")
                     continue
                 savepoint.commit()
-                conn.execute(keys.update().where(keys.c.key == key).values(status="created", record_id=record_id))
+                conn.execute(
+                    keys.update().where(keys.c.key == key).values(status="created", record_id=record_id)
+                )
                 answers.append("accepted")
         return answers
 
@@ -171,10 +182,16 @@ class HandLoader:
             "warehouse": {p["fulfilment"]["warehouse_code"] for p in payloads},
             "product": {i["sku"] for p in payloads for i in p["items"]},
         }
-        tables = {"customer": (customers, "code"), "warehouse": (warehouses, "code"), "product": (products, "sku")}
+        tables = {
+            "customer": (customers, "code"),
+            "warehouse": (warehouses, "code"),
+            "product": (products, "sku"),
+        }
         out = {}
         for name, (table, by) in tables.items():
-            query = sa.select(table.c[by], table.c.id).where(table.c[by].in_(wanted[name]), table.c.deleted_at.is_(None))
+            query = sa.select(table.c[by], table.c.id).where(
+                table.c[by].in_(wanted[name]), table.c.deleted_at.is_(None)
+            )
             out[name] = dict(conn.execute(query).all())
         return out
 
@@ -185,7 +202,10 @@ class HandLoader:
             status = STATUS[payload["status"]]
             order_date = dt.datetime.strptime(payload["created_at"], "%Y-%m-%d %H:%M:%S").date()
             delivery_date = dt.datetime.strptime(payload["fulfilment"]["promised_date"], "%Y-%m-%d").date()
-            rows = [(ids["product"][i["sku"]], Decimal(i["quantity"]), Decimal(i["unit_price"])) for i in payload["items"]]
+            rows = [
+                (ids["product"][i["sku"]], Decimal(i["quantity"]), Decimal(i["unit_price"]))
+                for i in payload["items"]
+            ]
         except (KeyError, ValueError, TypeError) as exc:
             raise Rejected(str(exc)) from None
         if any(q <= 0 or p < 0 or q != q.quantize(Decimal("0.001")) or p != p.quantize(Decimal("0.01"))
@@ -207,10 +227,14 @@ class HandLoader:
                                                        if k not in ("created_at", "updated_at")}
                 | {"lines": [[None, jsonable(r)] for r in line_rows]})]  # fmt: skip
         if status == "confirmed":
-            version = conn.execute(CONFIRM, {"o_id": order_id, "o_version": 1, "o_status": status}).scalar_one()
+            version = conn.execute(
+                CONFIRM, {"o_id": order_id, "o_version": 1, "o_status": status}
+            ).scalar_one()
             log.append(("sales_order", order_id, version, "update", {"status": ["draft", status]}))
             for product, qty, _ in rows:
-                done = conn.execute(RESERVE, {"b_product": product, "b_warehouse": warehouse, "b_qty": qty, "now": now}).first()
+                done = conn.execute(
+                    RESERVE, {"b_product": product, "b_warehouse": warehouse, "b_qty": qty, "now": now}
+                ).first()
                 if done is None:
                     raise Rejected(f"insufficient stock of product {product}")
                 log.append(("stock_balance", done.id, done.version, "update",
@@ -224,7 +248,9 @@ class HandLoader:
             log.append(("customer", customer, cust.version, "update",
                         {"open_orders": [jsonable(cust.open_orders - total), jsonable(cust.open_orders)]}))  # fmt: skip
             version = conn.execute(OPEN_AMOUNT, {"o_id": order_id, "o_amount": total}).scalar_one()
-            log.append(("sales_order", order_id, version, "update", {"open_amount": ["0.00", jsonable(total)]}))
+            log.append(
+                ("sales_order", order_id, version, "update", {"open_amount": ["0.00", jsonable(total)]})
+            )
         self._write_log(conn, log, now)
         return order_id
 

@@ -71,8 +71,10 @@ def backlog(n: int) -> list[tuple[str, dict[str, Any]]]:
             "created_at": f"{day} {i % 24:02d}:{i % 60:02d}:00",
             "buyer": {"code": CUSTOMERS[i % len(CUSTOMERS)], "nick": f"buyer{i}"},
             "fulfilment": {"warehouse_code": WAREHOUSES[i % 2], "promised_date": day},
-            "items": [{"sku": SKUS[(i * 3 + j) % len(SKUS)], "quantity": 1 + j, "unit_price": f"{19 + j}.90"}
-                      for j in range(3)],  # fmt: skip
+            "items": [
+                {"sku": SKUS[(i * 3 + j) % len(SKUS)], "quantity": 1 + j, "unit_price": f"{19 + j}.90"}
+                for j in range(3)
+            ],  # fmt: skip
         }
         out.append((f"{payload['order_no']}:PAID", payload))
     return out
@@ -92,7 +94,9 @@ def setup_platform(url: str):
         for code in CUSTOMERS:
             create(ctx, "jxc", "customer", {"code": code, "name": f"Customer {code}"})
         wids = [create(ctx, "jxc", "warehouse", {"code": c, "name": c})["id"] for c in WAREHOUSES]
-        pids = [create(ctx, "jxc", "product", {"sku": s, "name": s, "sale_price": "19.90"})["id"] for s in SKUS]
+        pids = [
+            create(ctx, "jxc", "product", {"sku": s, "name": s, "sale_price": "19.90"})["id"] for s in SKUS
+        ]
         for p in pids:
             for w in wids:
                 create(ctx, "jxc", "stock_balance", {"product": p, "warehouse": w})
@@ -133,7 +137,9 @@ def run_service(app, items, profile: str | None) -> list[str]:
 def run_http(app, items, batch: int) -> list[str]:
     """``POST /api/integrations/jxc/shop_order/ingest`` with ``batch`` orders per request."""
     client = app.test_client(use_cookies=False)
-    token = client.post("/api/auth/login", json={"username": "shop_api", "password": PASSWORD}).get_json()["token"]
+    token = client.post("/api/auth/login", json={"username": "shop_api", "password": PASSWORD}).get_json()[
+        "token"
+    ]
     headers = {"Authorization": f"Bearer {token}"}
     answers: list[str] = []
     for start in range(0, len(items), batch):

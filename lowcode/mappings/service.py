@@ -122,7 +122,9 @@ class MappingService:
         record = self.records.create(ctx, mapping.app, mapping.target.name, data)
         if state is not None:  # created in the initial state, then moved on as a person would
             changed = {mapping.target.workflow.state_field: state}
-            self.records.update(ctx, mapping.app, mapping.target.name, record["id"], changed, record["version"])
+            self.records.update(
+                ctx, mapping.app, mapping.target.name, record["id"], changed, record["version"]
+            )
         return Outcome(item.index, CREATED, record["id"])
 
     @staticmethod

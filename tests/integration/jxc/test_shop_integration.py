@@ -72,12 +72,18 @@ def by_external_no(jxc, no: str) -> list[dict]:
 
 def test_paid_orders_are_created_confirmed_and_reserve_stock(jxc, shop, stock):
     sh, ts, jn = jxc.wh["WH-SH"], jxc.product["TS-WHT-M"], jxc.product["JN-BLU-32"]
-    answer = send(shop, shop_order("TB-1001"), shop_order("TB-1002", status="WAIT_PAY", lines=[("TS-WHT-M", 5)]))
+    answer = send(
+        shop, shop_order("TB-1001"), shop_order("TB-1002", status="WAIT_PAY", lines=[("TS-WHT-M", 5)])
+    )
     assert (answer["accepted"], answer["rejected"], answer["duplicate"]) == (2, 0, 0), answer
     paid = jxc.get("sales_order", answer["data"][0]["id"])
     assert (paid["external_no"], paid["status"], paid["customer"], paid["warehouse"]) == (
         "TB-1001", "confirmed", jxc.customer, sh)  # fmt: skip
-    assert (paid["order_date"], paid["delivery_date"], D(paid["total"])) == ("2026-11-12", "2026-11-15", D("149.50"))
+    assert (paid["order_date"], paid["delivery_date"], D(paid["total"])) == (
+        "2026-11-12",
+        "2026-11-15",
+        D("149.50"),
+    )
     assert [(line["product"], D(line["qty"])) for line in paid["lines"]] == [(ts, D(3)), (jn, D(2))]
     assert paid["salesperson"] == jxc.user_ids["shop_api"]
     waiting = jxc.get("sales_order", answer["data"][1]["id"])
@@ -140,7 +146,9 @@ def test_the_integrator_role_can_do_this_and_little_else(jxc, shop, stock):
     assert "credit_limit" not in customer and "phone" not in customer
     assert "purchase_cost" not in shop.get(jxc.url("product", jxc.product["TS-WHT-M"])).get_json()
     order = jxc.get("sales_order", send(shop, shop_order("TB-5001"))["data"][0]["id"])
-    cancel = shop.patch(jxc.url("sales_order", order["id"]), json={"status": "cancelled", "version": order["version"]})
+    cancel = shop.patch(
+        jxc.url("sales_order", order["id"]), json={"status": "cancelled", "version": order["version"]}
+    )
     assert cancel.status_code == 403  # it may confirm, not cancel
     assert shop.delete(jxc.url("sales_order", order["id"])).status_code == 403
     # a clerk without the sales-order grants may not ingest orders at all
@@ -181,7 +189,10 @@ def test_confirmed_orders_go_to_the_wms_in_its_shape(app, jxc, shop, stock):
             pass
         events = sorted(receiver.seen.values(), key=lambda e: e["version"])
         # the confirm of TB-6001 and the credit rule's open amount on it; nothing of the draft TB-6002
-        assert [(e["record"]["external_no"], e["version"]) for e in events] == [("TB-6001", 2), ("TB-6001", 3)]
+        assert [(e["record"]["external_no"], e["version"]) for e in events] == [
+            ("TB-6001", 2),
+            ("TB-6001", 3),
+        ]
         assert {e["mapping"] for e in events} == {"wms_order"}
         assert receiver.arrivals[0]["version"] == 2  # in commit order
         for event in events:
