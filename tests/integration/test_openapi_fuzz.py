@@ -28,11 +28,27 @@ EXAMPLES = int(os.environ.get("LOWCODE_FUZZ_EXAMPLES", "6"))
 FUZZ = settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
                 suppress_health_check=list(HealthCheck))  # fmt: skip
 RECORD_PATH = re.compile(r"^(/api/data/[^/]+/[^/]+)/\{id\}")
+INGEST_PATH = "/api/integrations/shop/order_in/ingest"
+ORDER_IN = {
+    "name": "order_in", "source": {"kind": "payload"}, "target": "order",
+    "fields": [{"field": "customer", "source": "buyer.name", "required": True},
+               {"field": "status", "source": "state", "values": {"map": {"NEW": "draft", "OK": "confirmed"}}}],
+    "children": [{"field": "lines", "source": "items[*]", "fields": [
+        {"field": "item", "source": "sku"}, {"field": "amount", "source": "price"}]}],
+}  # fmt: skip
+
+
+def install_with_mapping(app, api) -> None:
+    """The workflow app and a payload mapping into its orders (the ingest route is fuzzed too)."""
+    install_workflow_app(app, api)
+    assert api.put("/api/definitions/shop/mapping/order_in", json=ORDER_IN).status_code == 200
+    published = api.post("/api/definitions/shop/mapping/order_in/publish")
+    assert published.status_code == 200, published.get_json()
 
 
 @pytest.fixture
 def fuzz_schema(app, demo_api):
-    install_workflow_app(app, demo_api)
+    install_with_mapping(app, demo_api)
     return schemathesis.openapi.from_wsgi("/api/openapi.json", app, headers=demo_api.headers)
 
 
@@ -81,13 +97,14 @@ def _fuzz(schema, api) -> list[str]:
 
 def test_no_operation_answers_a_server_error(fuzz_schema, demo_api):
     assert len(list(fuzz_schema.get_all_operations())) > 40  # the demo, workflow and admin routes
+    assert INGEST_PATH in fuzz_schema.raw_schema["paths"]
     failures = _fuzz(fuzz_schema, demo_api)
     assert not failures, "\n\n".join(failures)
 
 
 def test_no_operation_answers_a_server_error_to_a_user_with_a_record_rule(app, api):
     """A clerk: a record rule (own orders only), some transitions, no other entity."""
-    install_workflow_app(app, api)
+    install_with_mapping(app, api)
     client = app.test_client()
     clerk = ApiClient(client, login(client, "cleo", PASSWORD))
     clerk.post(
@@ -95,5 +112,6 @@ def test_no_operation_answers_a_server_error_to_a_user_with_a_record_rule(app, a
     )
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app, headers=clerk.headers)
     assert "/api/data/shop/order/{id}/transitions/{name}" in schema.raw_schema["paths"]
+    assert INGEST_PATH in schema.raw_schema["paths"]
     failures = _fuzz(schema, clerk)
     assert not failures, "\n\n".join(failures)
