@@ -295,4 +295,3 @@ class Dispatcher:
     def _failed_values(self, outcome: Outcome, attempts: int) -> dict[str, Any]:
         wait = self.numbers.retry_wait(attempts)
         return backoff_values(outcome, attempts, self.numbers.max_attempts, wait)
-
