@@ -36,7 +36,8 @@ import sqlalchemy as sa
 
 from lowcode.auth.lifecycle import as_utc
 from lowcode.core.db import Database
-from lowcode.core.models import OutboxEvent, Sandbox, utcnow
+from lowcode.core.definition_models import Sandbox
+from lowcode.core.models import OutboxEvent, utcnow
 from lowcode.delivery_channels import DEFAULT_TIMEOUT, Channel, PendingEvent, builtin_channels
 from lowcode.integrations.channels.base import DeliveryFailed
 from lowcode.registry import Registry

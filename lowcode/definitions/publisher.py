@@ -15,7 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from lowcode.core.models import Definition, DefinitionVersion, utcnow
+from lowcode.core.definition_models import Definition, DefinitionVersion
+from lowcode.core.models import utcnow
 from lowcode.definitions.checks import app_errors_for
 from lowcode.definitions.published import DEFINITIONS_COUNTER, bump_counter, published_app_documents
 from lowcode.definitions.store import check_app_name, list_definitions, published_body, require_definition

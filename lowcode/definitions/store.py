@@ -11,7 +11,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from lowcode.core.models import Definition, DefinitionVersion, DraftStep, utcnow
+from lowcode.core.definition_models import Definition, DefinitionVersion, DraftStep
+from lowcode.core.models import utcnow
 from lowcode.definitions.published import (
     DEFINITIONS_COUNTER,
     all_published,

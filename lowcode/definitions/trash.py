@@ -13,7 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from lowcode.core.models import Definition, TrashedColumn, utcnow
+from lowcode.core.definition_models import Definition, TrashedColumn
+from lowcode.core.models import utcnow
 from lowcode.definitions import publisher, store
 from lowcode.definitions.tables import restorable_trash
 from lowcode.errors import BadRequest, NotFound, SchemaChangeRefused

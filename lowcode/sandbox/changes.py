@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lowcode.auth.design_access import sandbox_of
-from lowcode.core.models import Definition, DefinitionVersion, Sandbox
+from lowcode.core.definition_models import Definition, DefinitionVersion, Sandbox
 from lowcode.core.texts import Text
 from lowcode.definitions import publisher, store
 from lowcode.errors import LiveChanged, NotFound

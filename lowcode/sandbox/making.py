@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from lowcode.auth.design_access import sandbox_of
-from lowcode.core.models import Sandbox
+from lowcode.core.definition_models import Sandbox
 from lowcode.core.texts import Text
 from lowcode.definitions import publisher, store
 from lowcode.definitions.bundle_files import renamed_bundle
