@@ -43,21 +43,6 @@ class Published:
     plan: SchemaPlan | None = None
 
 
-def publish(
-    session: Session,
-    app: str,
-    kind: str,
-    name: str,
-    actor_name: str,
-    note: str = "",
-    options: PublishOptions = NO_OPTIONS,
-    *,
-    settings: Settings = None,
-) -> int:
-    """Publish the current draft as a new version; returns the version number (see :func:`publish_definition`)."""
-    return publish_definition(session, app, kind, name, actor_name, note, options, settings=settings).version
-
-
 def publish_definition(
     session: Session,
     app: str,

@@ -75,7 +75,9 @@ def create_app():
         if table:
             body = menu_with_table(body, table)
         store.save_draft(ctx.session, name, "app", name, body)
-        publisher.publish(ctx.session, name, "app", name, ctx.actor.username, "created in the designer")
+        publisher.publish_definition(
+            ctx.session, name, "app", name, ctx.actor.username, "created in the designer"
+        )
         if table:
             history = DraftHistory(ctx.session, name, ctx.actor.username)
             label = read_label(request.form, "table_label")

@@ -2,7 +2,7 @@
 
 ``/admin/roles`` lists the role definitions of each app; ``/admin/roles/<app>/<name>`` edits one as JSON:
 "Validate & save draft" (:func:`lowcode.definitions.store.save_draft`, every error shown with its JSON
-path), "Publish" (:func:`~lowcode.definitions.publisher.publish`, which also checks the role against the
+path), "Publish" (:func:`~lowcode.definitions.publisher.publish_definition`, which also checks the role against the
 app's entities), and "roll back to" an earlier version (:func:`~lowcode.definitions.publisher.rollback`).
 Publishing changes what the role's holders may do at once (every worker recompiles its snapshot).
 """
@@ -187,14 +187,14 @@ def _publish(app: str, name: str, rollback_to: int | None):
             store.get_definition(ctx.session, app, KIND, name)  # 404 for an unknown role
             try:
                 if rollback_to is None:
-                    number = publisher.publish(
+                    number = publisher.publish_definition(
                         ctx.session,
                         app,
                         KIND,
                         name,
                         ctx.actor.username,
                         settings=current_app.config["LOWCODE"],
-                    )
+                    ).version
                 else:
                     number = publisher.rollback(
                         ctx.session,
