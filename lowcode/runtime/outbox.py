@@ -4,6 +4,7 @@ Each event also moves its entity's change counter at COMMIT (:mod:`lowcode.runti
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from lowcode.core.jsonutil import to_jsonable
@@ -19,6 +20,21 @@ EVENT_SCHEMA_VERSION = 1
 _INSERT = OutboxEvent.__table__.insert()
 
 
+def _event_row(
+    app: str, entity: str, record_id: int | None, kind: str, created_at: dt.datetime, **payload: Any
+) -> dict[str, Any]:
+    """One outbox row's values; ``payload`` is ``payload=`` (JSON-safe) or ``payload_json=`` (encoded text)."""
+    return dict(
+        app=app,
+        entity=entity,
+        record_id=record_id,
+        kind=kind,
+        schema_version=EVENT_SCHEMA_VERSION,
+        created_at=created_at,
+        **payload,
+    )
+
+
 def enqueue(
     ctx: WriteContext, app: str, entity: str, record_id: int | None, kind: str, payload: dict[str, Any]
 ) -> None:
@@ -29,15 +45,7 @@ def enqueue(
     row_buffer.insert(
         ctx.session,
         _INSERT,
-        dict(
-            app=app,
-            entity=entity,
-            record_id=record_id,
-            kind=kind,
-            payload=to_jsonable(payload),
-            schema_version=EVENT_SCHEMA_VERSION,
-            created_at=utcnow(),
-        ),
+        _event_row(app, entity, record_id, kind, utcnow(), payload=to_jsonable(payload)),
     )
 
 
@@ -55,15 +63,7 @@ def enqueue_many(
         ctx.session,
         _INSERT,
         [
-            dict(
-                app=app,
-                entity=entity,
-                record_id=record_id,
-                kind=kind,
-                payload=payload,
-                schema_version=EVENT_SCHEMA_VERSION,
-                created_at=now,
-            )
+            _event_row(app, entity, record_id, kind, now, payload=payload)
             for record_id, kind, payload in events
         ],
     )
@@ -82,15 +82,7 @@ def enqueue_many_encoded(
     ctx.session.execute(
         statement,
         [
-            dict(
-                app=app,
-                entity=entity,
-                record_id=record_id,
-                kind=kind,
-                payload_json=text,
-                schema_version=EVENT_SCHEMA_VERSION,
-                created_at=now,
-            )
+            _event_row(app, entity, record_id, kind, now, payload_json=text)
             for record_id, kind, text in events
         ],
     )

@@ -44,6 +44,9 @@ def test_a_line_quantity_is_used_by_the_line_formula_the_parent_rollup_and_the_r
             "rule 'sales_order_reserve': upsert refuse_message",
         "rule:sales_order_reserve/actions/0/actions/1/set/ordered_qty": "rule 'sales_order_reserve': upsert set",
         "report:sales_by_customer_month/measures/1/field": "report 'sales_by_customer_month'",
+        # the shop's order lines and the WMS payload's lines map it
+        "mapping:shop_order/children/0/fields/1/field": "mapping 'shop_order'",
+        "mapping:wms_order/children/0/fields/1/field": "mapping 'wms_order'",
     }  # fmt: skip
     # the delivery line's qty is another field: its usages are not these
     assert ("rule", "sales_order_reserve") not in {(k, n) for k, n, _ in found(jxc, "delivery_line", "qty")}
