@@ -5,13 +5,12 @@ Screenshots go to $LOWCODE_TEST_ARTIFACTS/report_advice (default: a temporary di
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.live import CHROMIUM, live_server, require_browser
+from tests.e2e.live import CHROMIUM, live_server, require_browser, shots_folder, sign_in
 from tests.e2e.test_phone_width import FLAGS, WATCH_CSP, _csp_violations
 from tests.integration.reports.bundle import install
 from tests.integration.reports.test_report_index_advice import PINNED
@@ -31,9 +30,7 @@ def server(app, api):
 
 @pytest.fixture
 def shots(tmp_path) -> Path:
-    folder = Path(os.environ.get("LOWCODE_TEST_ARTIFACTS") or tmp_path) / "report_advice"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return shots_folder(tmp_path, "report_advice")
 
 
 def test_the_designer_reads_the_plan_and_adds_the_index(server, shots):
@@ -45,12 +42,9 @@ def test_the_designer_reads_the_plan_and_adds_the_index(server, shots):
         page.add_init_script(WATCH_CSP)
         console: list[str] = []
         page.on("console", lambda message: console.append(message.text))
-        url = f"{server}/design/shop/reports/confirmed_by_customer"
-        page.goto(f"{server}/login?next=/design/shop/reports/confirmed_by_customer")
-        page.fill("input[name=username]", "admin")
-        page.fill("input[name=password]", ADMIN_PASSWORD)
-        page.click("form[action='/login'] button[type=submit]")
-        page.wait_for_url(url)
+        path = "/design/shop/reports/confirmed_by_customer"
+        url = f"{server}{path}"
+        sign_in(page, server, "admin", ADMIN_PASSWORD, path)
         with page.expect_navigation():
             page.click("a.report-advice-link")
         proposal = page.locator("form.report-index-proposal[data-entity='order']")
