@@ -81,7 +81,9 @@ an environment variable or an override still wins, so a test can set a small lim
 
 ENVIRONMENTS = ("production", "development", "testing")
 RELAXED_ENVIRONMENTS = frozenset({"development", "testing"})  # plain-http cookies and short keys allowed
-BOOLEAN_SETTINGS = frozenset({"SECURE_COOKIES", "RATE_LIMIT_ENABLED", "JOBS_IN_PROCESS", "SQLITE_GROUP_COMMIT"})
+BOOLEAN_SETTINGS = frozenset(
+    {"SECURE_COOKIES", "RATE_LIMIT_ENABLED", "JOBS_IN_PROCESS", "SQLITE_GROUP_COMMIT"}
+)
 MIN_SECRET_KEY_BYTES = 32
 
 

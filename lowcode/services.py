@@ -36,7 +36,9 @@ def build_services(settings: dict, rules: RuleHooks | None = None) -> Services:
         int(settings["SQLITE_GROUP_COMMIT_MAX_MEMBERS"]),
         float(settings["SQLITE_GROUP_COMMIT_MAX_MS"]),
     )
-    db = Database(settings["DATABASE_URL"], settings["SQLITE_BUSY_TIMEOUT_MS"], pool=pool, group_commit=group_commit)
+    db = Database(
+        settings["DATABASE_URL"], settings["SQLITE_BUSY_TIMEOUT_MS"], pool=pool, group_commit=group_commit
+    )
     permissions = PermissionService()
     engine = (
         rules

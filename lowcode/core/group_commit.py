@@ -103,7 +103,9 @@ class GroupCommitter:
         group's COMMIT is durable (raises if the work failed, or if the group's COMMIT did)."""
         slot = QueueSlot(self.queue, self.timeout_s, tag=self)
         session = Session(
-            bind=self._connection(write_option), join_transaction_mode="create_savepoint", expire_on_commit=False
+            bind=self._connection(write_option),
+            join_transaction_mode="create_savepoint",
+            expire_on_commit=False,
         )
         hooks: list[Callable[[], None]] = []
         session.info[_HOOKS] = hooks
@@ -154,18 +156,20 @@ class GroupCommitter:
             self._end(group, slot, GroupLost(RuntimeError("SQLite ended the group's transaction")))
         else:
             group.members += ok
-            settings = self.settings
-            if group.members < settings.max_members and group.age_ms() < settings.max_ms:
-                if self.queue.hand_over(self):
-                    slot.held = False  # the next writer holds the queue and the group now
-                    if ok:
-                        group.done.wait()
-                        if group.error is not None:
-                            raise group.error
-                    return
+            if self._room_in(group) and self.queue.hand_over(self):
+                slot.held = False  # the next writer holds the queue and the group now
+                if ok:
+                    group.done.wait()
+                    if group.error is not None:
+                        raise group.error
+                return
             self._end(group, slot, None)
         if ok and group.error is not None:
             raise group.error
+
+    def _room_in(self, group: CommitGroup) -> bool:
+        """The group may take another member (fewer than ``max_members``, younger than ``max_ms``)."""
+        return group.members < self.settings.max_members and group.age_ms() < self.settings.max_ms
 
     def _end(self, group: CommitGroup, slot: QueueSlot, error: BaseException | None) -> None:
         """COMMIT the group (ROLLBACK when no member's work is left or it was lost), wake its members."""
