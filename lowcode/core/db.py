@@ -25,8 +25,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lowcode.core.budget import current_budget, install_budget, is_over_budget, spent_limit
 from lowcode.core.commit_clock import install_commit_clock
-from lowcode.core.group_commit import GROUP_OPTION, GroupCommitSettings, GroupCommitter
+from lowcode.core.group_commit import GROUP_OPTION, GroupCommitSettings, GroupCommitter, GroupLost
 from lowcode.core.jsonutil import dumps
+from lowcode.core.texts import Text
 from lowcode.core.write_queue import QueueSlot, WriteQueue, queue_for
 from lowcode.errors import QueryTooCostly, ServerBusy
 
@@ -75,7 +76,8 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A write transaction: commits on success, rolls back on any exception.
+        """A write transaction: commits on success, rolls back on any exception; returns once the commit
+        is durable. Under group commit a failed COMMIT of the group is :class:`ServerBusy` (nothing done).
 
         An exception may carry ``after_rollback``: callables taking a session, run in a fresh write
         transaction once the failed one is rolled back (e.g. logging why a rule refused the write).
@@ -83,6 +85,13 @@ class Database:
         try:
             with _costs_mapped(write=True), self._transaction() as session:
                 yield session
+        except GroupLost as exc:  # another write of its commit group failed the shared transaction
+            raise ServerBusy(
+                Text(
+                    "Another write committed together with this one failed, so nothing was done. Try again."
+                ),
+                retry_after=1,
+            ) from exc
         except Exception as exc:
             pending = getattr(exc, "after_rollback", None)
             if pending:

@@ -110,11 +110,19 @@ class GroupCommitter:
         hooks: list[Callable[[], None]] = []
         session.info[_HOOKS] = hooks
         token = _member.set(slot)
-        ok = False
+        ok, failure = False, None
         try:
             with session, session.begin():
-                yield session
+                try:
+                    yield session
+                except BaseException as exc:
+                    failure = exc
+                    raise
             ok = True
+        except Exception as exc:
+            if failure is None or exc is failure or self._in_transaction():
+                raise
+            raise failure from None  # SQLite ended the transaction (its savepoint is gone): the cause counts
         finally:
             _member.reset(token)
             if slot.held:
@@ -151,8 +159,7 @@ class GroupCommitter:
         if group is None:  # BEGIN IMMEDIATE itself failed
             slot.give_back()
             return
-        driver = self._conn.connection.driver_connection
-        if not driver.in_transaction:  # SQLite rolled the whole transaction back
+        if not self._in_transaction():  # SQLite rolled the whole transaction back
             self._end(group, slot, GroupLost(RuntimeError("SQLite ended the group's transaction")))
         else:
             group.members += ok
@@ -166,6 +173,10 @@ class GroupCommitter:
             self._end(group, slot, None)
         if ok and group.error is not None:
             raise group.error
+
+    def _in_transaction(self) -> bool:
+        """SQLite's transaction of the group is still open on the shared connection."""
+        return self._conn.connection.driver_connection.in_transaction
 
     def _room_in(self, group: CommitGroup) -> bool:
         """The group may take another member (fewer than ``max_members``, younger than ``max_ms``)."""
