@@ -42,7 +42,8 @@ log = logging.getLogger(__name__)
 GROUP_OPTION = "lowcode_group"
 """Execution option of the shared group connection (its ``begin`` is SQLAlchemy's only, not SQLite's)."""
 _HOOKS = "lowcode_after_durable_commit"
-_member: ContextVar[QueueSlot | None] = ContextVar("lowcode_group_member", default=None)
+_JOINED = "lowcode_joined_uncommitted_group"
+_member: ContextVar[tuple[QueueSlot, dict] | None] = ContextVar("lowcode_group_member", default=None)
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,12 @@ class CommitGroup:
     def age_ms(self) -> float:
         """Milliseconds since the group's ``BEGIN IMMEDIATE``."""
         return (time.monotonic() - self.started) * 1000
+
+
+def sees_others_uncommitted_work(session: Session) -> bool:
+    """``session`` is a group member that joined after other members' work (not yet committed): what it
+    reads may still vanish with the group, so process caches must not keep it (``SnapshotCache``)."""
+    return bool(session.info.get(_JOINED))
 
 
 def after_durable_commit(session: Session, hook: Callable[[], None]) -> None:
@@ -109,7 +116,7 @@ class GroupCommitter:
         )
         hooks: list[Callable[[], None]] = []
         session.info[_HOOKS] = hooks
-        token = _member.set(slot)
+        token = _member.set((slot, session.info))
         ok, failure = False, None
         try:
             with session, session.begin():
@@ -142,9 +149,10 @@ class GroupCommitter:
         """A member's first savepoint: wait for the queue, then join the open group or begin one."""
         if not conn.get_execution_options().get(GROUP_OPTION):
             return
-        slot = _member.get()
-        if slot is None or slot.held:
+        member = _member.get()
+        if member is None or member[0].held:
             return  # a savepoint nested in a member's work
+        slot, info = member
         try:
             slot.take()
         except sqlite3.OperationalError as exc:  # the turn did not come within the busy timeout
@@ -152,6 +160,7 @@ class GroupCommitter:
         if self._group is None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
             self._group = CommitGroup()
+        info[_JOINED] = self._group.members > 0
 
     def _finish(self, slot: QueueSlot, ok: bool) -> None:
         """The holder's work is done: pass the open group on to the next writer, or commit it."""

@@ -11,7 +11,12 @@ import sqlalchemy as sa
 
 from lowcode.core.budget import StatementBudget, is_over_budget, statement_budget
 from lowcode.core.db import Database
-from lowcode.core.group_commit import GroupCommitSettings, GroupLost, after_durable_commit
+from lowcode.core.group_commit import (
+    GroupCommitSettings,
+    GroupLost,
+    after_durable_commit,
+    sees_others_uncommitted_work,
+)
 from lowcode.errors import ServerBusy
 from lowcode.runtime.outbox_signal import OUTBOX_BELL, ring_after_commit
 from tests.dbs import backend
@@ -188,6 +193,7 @@ def test_nobody_sees_or_hears_of_a_member_before_the_groups_commit(tmp_path):
         seen["hook_rows"] = _rows(db)
 
     def body(session, name):
+        seen[f"{name}_sees_uncommitted"] = sees_others_uncommitted_work(session)
         if name == "first":
             after_durable_commit(session, hook)
             ring_after_commit(session)
@@ -221,6 +227,8 @@ def test_nobody_sees_or_hears_of_a_member_before_the_groups_commit(tmp_path):
         assert returned.is_set()
         assert seen["first_returned"] is False and seen["hook_ran"] is False and seen["bell_rang"] is False
         assert seen["reader_sees"] == []
+        # what the second member read may vanish with the group: caches must not keep it (SnapshotCache)
+        assert seen["first_sees_uncommitted"] is False and seen["second_sees_uncommitted"] is True
         assert seen["hook_commits"] == ["group"] and seen["hook_rows"] == ["first", "second"]
         assert OUTBOX_BELL.generation != bell_before
     finally:
