@@ -75,15 +75,16 @@ class Database:
             )
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
+    def write(self, alone: bool = False) -> Iterator[Session]:
         """A write transaction: commits on success, rolls back on any exception; returns once the commit
         is durable. Under group commit a failed COMMIT of the group is :class:`ServerBusy` (nothing done).
 
-        An exception may carry ``after_rollback``: callables taking a session, run in a fresh write
+        ``alone``: never in a commit group - for long units of work (a background job's chunk), so that no
+        other writer's COMMIT waits for them. An exception may carry ``after_rollback``: callables taking a session, run in a fresh write
         transaction once the failed one is rolled back (e.g. logging why a rule refused the write).
         """
         try:
-            with _costs_mapped(write=True), self._transaction() as session:
+            with _costs_mapped(write=True), self._transaction(alone) as session:
                 yield session
         except GroupLost as exc:  # another write of its commit group failed the shared transaction
             raise ServerBusy(
@@ -101,11 +102,11 @@ class Database:
             raise
 
     @contextmanager
-    def _transaction(self) -> Iterator[Session]:
-        """A member of the current commit group, or (group commit off, PostgreSQL, a nested write of the
-        thread holding the queue) a transaction of its own on a pooled connection."""
+    def _transaction(self, alone: bool = False) -> Iterator[Session]:
+        """A member of the current commit group, or (``alone``, group commit off, PostgreSQL, a nested write
+        of the thread holding the queue) a transaction of its own on a pooled connection."""
         committer = self.group_committer
-        if committer is not None and not self.write_queue.held_by_me():
+        if committer is not None and not alone and not self.write_queue.held_by_me():
             with committer.member(WRITE_OPTION) as session:
                 yield session
             return
