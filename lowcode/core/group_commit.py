@@ -195,7 +195,8 @@ class GroupCommitter:
         """COMMIT the group (ROLLBACK when no member's work is left or it was lost), wake its members."""
         try:
             if error is None:
-                try:
+                try:  # the COMMIT is no member's statement: no member's budget (progress handler) applies
+                    self._conn.connection.driver_connection.set_progress_handler(None, 1)
                     self._conn.exec_driver_sql("COMMIT" if group.members else "ROLLBACK")
                 except Exception as exc:  # noqa: BLE001 - every member must hear of it
                     error = GroupLost(exc)
