@@ -260,3 +260,35 @@ def test_a_statement_stopped_by_its_budget_fails_the_whole_group(tmp_path):
         assert _rows(db) == ["w2"]
     finally:
         db.dispose()
+
+
+def test_a_writer_alone_is_never_in_a_group(tmp_path):
+    """``write(alone=True)`` (a job's chunk) queued behind a member: the group commits first, then the lone
+    writer commits its own transaction; neither waits for the other's COMMIT."""
+    db, commits = _make(tmp_path)
+    holding, order = threading.Event(), []
+
+    def member():
+        with db.write() as s:
+            s.execute(sa.text("INSERT INTO gc (who) VALUES ('member')"))
+            holding.set()
+            _wait_until(lambda: db.write_queue.waiting() == 1)
+        order.append(("member", list(commits)))
+
+    def lone():
+        assert holding.wait(10)
+        with db.write(alone=True) as s:
+            s.execute(sa.text("INSERT INTO gc (who) VALUES ('alone')"))
+        order.append(("alone", list(commits)))
+
+    try:
+        threads = [threading.Thread(target=member), threading.Thread(target=lone)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        seen = dict(order)
+        assert seen["member"][0] == "group" and seen["alone"] == ["group", "plain"]  # the group committed first
+        assert _rows(db) == ["alone", "member"]
+    finally:
+        db.dispose()
