@@ -288,7 +288,10 @@ def test_a_writer_alone_is_never_in_a_group(tmp_path):
         for t in threads:
             t.join(30)
         seen = dict(order)
-        assert seen["member"][0] == "group" and seen["alone"] == ["group", "plain"]  # the group committed first
+        assert seen["member"][0] == "group" and seen["alone"] == [
+            "group",
+            "plain",
+        ]  # the group committed first
         assert _rows(db) == ["alone", "member"]
     finally:
         db.dispose()
