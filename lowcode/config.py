@@ -23,6 +23,9 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SECURE_COOKIES": None,  # None -> on (cookies only over HTTPS) unless ENV is development or testing
     "SQLITE_BUSY_TIMEOUT_MS": 30000,
+    "SQLITE_GROUP_COMMIT": True,  # queued writers of a process share one COMMIT/fsync (lowcode/core/group_commit.py)
+    "SQLITE_GROUP_COMMIT_MAX_MEMBERS": 32,  # a group commits once it has this many writers
+    "SQLITE_GROUP_COMMIT_MAX_MS": 20,  # ... or once its transaction is this old (ms)
     "WEBHOOK_SECRET": "",  # whsec_<base64 of 24-64 random bytes>: signs outgoing webhooks; empty: unsigned
     "WEBHOOK_TIMEOUT": 10,  # seconds
     "WEBHOOK_ALLOW": "",  # hosts/CIDRs webhooks may call although local or private (comma or space separated)
@@ -80,7 +83,9 @@ an environment variable or an override still wins, so a test can set a small lim
 
 ENVIRONMENTS = ("production", "development", "testing")
 RELAXED_ENVIRONMENTS = frozenset({"development", "testing"})  # plain-http cookies and short keys allowed
-BOOLEAN_SETTINGS = frozenset({"SECURE_COOKIES", "RATE_LIMIT_ENABLED", "JOBS_IN_PROCESS"})
+BOOLEAN_SETTINGS = frozenset(
+    {"SECURE_COOKIES", "RATE_LIMIT_ENABLED", "JOBS_IN_PROCESS", "SQLITE_GROUP_COMMIT"}
+)
 MIN_SECRET_KEY_BYTES = 32
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from lowcode.auth.permissions import PermissionService
 from lowcode.core.db import Database, PoolSettings
+from lowcode.core.group_commit import GroupCommitSettings
 from lowcode.reports.cache import ReportCache
 from lowcode.rules.engine import RuleEngine
 from lowcode.rules.hooks import RuleHooks
@@ -33,7 +34,14 @@ class Services:
 def build_services(settings: dict, rules: RuleHooks | None = None) -> Services:
     """Wire the services for a settings mapping (see :mod:`lowcode.config`)."""
     pool = PoolSettings(settings["DB_POOL_SIZE"], settings["DB_POOL_OVERFLOW"], settings["DB_POOL_TIMEOUT_S"])
-    db = Database(settings["DATABASE_URL"], settings["SQLITE_BUSY_TIMEOUT_MS"], pool=pool)
+    group_commit = GroupCommitSettings(
+        bool(settings["SQLITE_GROUP_COMMIT"]),
+        int(settings["SQLITE_GROUP_COMMIT_MAX_MEMBERS"]),
+        float(settings["SQLITE_GROUP_COMMIT_MAX_MS"]),
+    )
+    db = Database(
+        settings["DATABASE_URL"], settings["SQLITE_BUSY_TIMEOUT_MS"], pool=pool, group_commit=group_commit
+    )
     permissions = PermissionService()
     engine = (
         rules
