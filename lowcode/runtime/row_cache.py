@@ -96,6 +96,27 @@ def prefetched(
             del info[t.name]
 
 
+@contextmanager
+def known_rows(
+    ctx: WriteContext, entity: CompiledEntity, rows: list[dict[str, Any]], locked: bool
+) -> Iterator[None]:
+    """Rows just read by id order (a ``for_each_record`` loop's records, ``locked`` if read ``FOR UPDATE``)
+    serve the block's lookups by ``id`` while their table is not written; forgotten when the block ends."""
+    info = ctx.session.info.setdefault(KEY, {})
+    t = entity.table
+    if t.name in info or not rows or len(rows) > MAX_ROWS:
+        yield
+        return
+    keys = {(r["id"],) for r in rows}
+    entry = _Rows(("id",), locked, written_count(ctx.session, t.name), keys, {r["id"]: dict(r) for r in rows})
+    info[t.name] = entry
+    try:
+        yield
+    finally:
+        if info.get(t.name) is entry:
+            del info[t.name]
+
+
 _SELECTS: weakref.WeakKeyDictionary[sa.Table, dict[tuple, sa.Select]] = weakref.WeakKeyDictionary()
 
 

@@ -211,8 +211,11 @@ class ForEachRecordAction(RuleAction):
         name = options.get("as", "item")
         scopes = [with_source(scope, name, row, Source.of(options["entity"], row)) for row in rows]
         lock_ahead(run, options["actions"], scopes)
-        for row_scope in scopes:
-            run.engine.run_actions(run, options["actions"], row_scope)
+        target = run.ctx.snapshot.entity(run.rule.app, options["entity"])
+        locked = bool(options.get("lock")) and run.ctx.session.get_bind().dialect.name == "postgresql"
+        with row_cache.known_rows(run.ctx, target, rows, locked):  # its actions' lookups of them by id
+            for row_scope in scopes:
+                run.engine.run_actions(run, options["actions"], row_scope)
 
     def locks(self, plan, options, scope):
         if options.get("lock") and options.get("where"):
