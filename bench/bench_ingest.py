@@ -113,12 +113,15 @@ def shop_actor(app) -> Actor:
     return Actor(user_id=uid, username="shop_api", roles={"jxc": ("integrator",)})
 
 
-def run_service(app, items, profile: str | None) -> list[str]:
-    """The ingest service in chunks of CHUNK, one write transaction each."""
+def run_service(app, items, profile: str | None, statements: list[int] | None = None) -> list[str]:
+    """The ingest service in chunks of CHUNK, one write transaction each; ``statements`` (a list) gets one
+    entry per SQL statement sent."""
     svc = app.extensions["lowcode"]
     service = MappingService(svc.records, svc.queries, svc.permissions)
     actor = shop_actor(app)
     answers: list[str] = []
+    if statements is not None:
+        sa.event.listen(svc.db.engine, "before_cursor_execute", lambda *_: statements.append(1))
     profiler = cProfile.Profile() if profile else None
     if profiler:
         profiler.enable()
@@ -191,7 +194,8 @@ def run(kind: str, folder: Path, args) -> None:
         totals["hand-written"] = loader.totals()
         loader.db.dispose()
         app = setup_platform(svc_url)
-        answers, wall, cpu = timed(lambda: run_service(app, items, args.profile))
+        sent: list[int] | None = [] if args.statements else None
+        answers, wall, cpu = timed(lambda: run_service(app, items, args.profile, sent))
         rows.append(("lowcode ingest service, chunks of 200", answers, wall, cpu))
         totals["service"] = platform_totals(app)
         app.extensions["lowcode"].db.dispose()
@@ -210,6 +214,8 @@ def run(kind: str, folder: Path, args) -> None:
         accepted = sum(a == "accepted" for a in answers)
         print(f"| {name} | {len(answers)} | {accepted} | {wall:.1f} | {len(answers) / wall:.0f} | {cpu:.1f} "
               f"| {wall / base_wall:.1f}x | {cpu / base_cpu:.1f}x |")  # fmt: skip
+    if sent is not None:
+        print(f"\nSQL statements of the service run: {len(sent)}, {len(sent) / args.orders:.1f} per order")
     expected = (args.orders, Decimal(6 * args.orders))
     wrong = {k: v for k, v in totals.items() if (v[0], v[1]) != expected}
     print(f"\ncheck: every run confirmed {expected[0]} orders and reserved {expected[1]}" if not wrong
@@ -224,6 +230,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pg", action="store_true", help="also on PostgreSQL, if reachable")
     parser.add_argument("--pg-only", action="store_true", help="only on PostgreSQL")
     parser.add_argument("--profile", help="write a cProfile of the service run to this file")
+    parser.add_argument("--statements", action="store_true", help="count the service run's SQL statements")
     args = parser.parse_args(argv)
     print("# lowcode ingest benchmark: shop orders through the JXC shop_order mapping\n")
     for key, value in machine().items():

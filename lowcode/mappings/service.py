@@ -24,6 +24,7 @@ from lowcode.errors import LowcodeError, PermissionDenied
 from lowcode.mappings.compiled import ChildMapping, CompiledMapping
 from lowcode.mappings.engine import MAX_CHILD_ROWS, MappedItem, MappingError, NewLookup, map_rows
 from lowcode.mappings.lookups import SqlLookups
+from lowcode.runtime import row_buffer
 from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.context import WriteContext
 from lowcode.runtime.queries import ListQuery, QueryService
@@ -114,22 +115,21 @@ class MappingService:
     ) -> list[Outcome]:
         created: dict[tuple[str, str, Any], int] = {}
         outcomes = []
-        for item in mapped:
-            if not item.ok:
-                outcomes.append(Outcome(item.index, REJECTED, errors=item.errors))
-                continue
-            savepoint = ctx.session.begin_nested()
-            known = set(created)
-            try:
-                outcome = self._write(ctx, mapping, item, created)
-            except LowcodeError as exc:
-                savepoint.rollback()
-                for ident in set(created) - known:  # rolled back with the item: made again when needed
-                    del created[ident]
-                outcomes.append(Outcome(item.index, REJECTED, errors=_errors_of(exc)))
-            else:
-                savepoint.commit()
-                outcomes.append(outcome)
+        with row_buffer.collecting(ctx.session):  # the items' audit, outbox and rule rows written together
+            for item in mapped:
+                if not item.ok:
+                    outcomes.append(Outcome(item.index, REJECTED, errors=item.errors))
+                    continue
+                known = set(created)
+                try:
+                    with row_buffer.savepoint(ctx.session):  # a rejected item's rows go with it
+                        outcome = self._write(ctx, mapping, item, created)
+                except LowcodeError as exc:
+                    for ident in set(created) - known:  # rolled back with the item: made again when needed
+                        del created[ident]
+                    outcomes.append(Outcome(item.index, REJECTED, errors=_errors_of(exc)))
+                else:
+                    outcomes.append(outcome)
         return outcomes
 
     def create_batch_from_source(

@@ -113,32 +113,46 @@ def prefetch_links(run: RuleRun, actions: list[Mapping[str, Any]], scopes: list[
 
 def loop_rows(run: RuleRun, actions: list[Mapping[str, Any]], scopes: list[Mapping[str, Any]]) -> ExitStack:
     """Read in one statement per entity the rows the guarded updates and upserts of ``actions`` will match
-    when run once in each of ``scopes``, where their conditions are ``=`` on integer fields
+    when run once in each of ``scopes`` - and the records their ``for_each_record`` loops look up, unlocked,
+    where no update of the loop touches that entity - where their conditions are ``=`` on integer fields
     (:mod:`lowcode.runtime.row_cache`); the returned stack forgets them when the loop is done."""
-    own = [a for a in actions if not a.get("when") and rule_actions.get(a["type"]).updates_matched]
     plan = LockPlan(run, run.event, MAX_DEPTH)  # the actions' own rows, not those of records they create
-    wanted: dict[str, tuple[tuple[str, ...], set[tuple]]] = {}
-    unsure: set[str] = set()  # entities with a condition that is not such an equality (or of other columns)
-    for scope in scopes if own else ():
-        for target in plan.targets(own, scope):
-            if target.entity in unsure:
+    wanted: dict[tuple[str, bool], tuple[tuple[str, ...], set[tuple]]] = {}
+    unsure: set[tuple[str, bool]] = (
+        set()
+    )  # with a condition that is not such an equality (or of other columns)
+    for scope in scopes:
+        for updates, target in loop_targets(plan, actions, scope):
+            kind = (target.entity, updates)
+            if kind in unsure:
                 continue
             entity = run.ctx.snapshot.entity(run.rule.app, target.entity)
             found = equalities(entity.condition(dict(target.where), "where"), target.variables)
-            if found is None or wanted.setdefault(target.entity, (found[0], set()))[0] != found[0]:
-                unsure.add(target.entity)
+            if found is None or wanted.setdefault(kind, (found[0], set()))[0] != found[0]:
+                unsure.add(kind)
             else:
-                wanted[target.entity][1].add(found[1])
+                wanted[kind][1].add(found[1])
+    updated = {name for name, updates in wanted.keys() | unsure if updates}
     stack = ExitStack()
     try:
-        for name, (columns, keys) in wanted.items():
-            if name not in unsure:
+        for (name, updates), (columns, keys) in wanted.items():
+            if (name, updates) not in unsure and (updates or name not in updated):
                 entity = run.ctx.snapshot.entity(run.rule.app, name)
-                stack.enter_context(prefetched(run.ctx, entity, columns, keys))
+                stack.enter_context(prefetched(run.ctx, entity, columns, keys, lock=updates))
     except BaseException:
         stack.close()
         raise
     return stack
+
+
+def loop_targets(
+    plan: LockPlan, actions: Iterable[Mapping[str, Any]], scope: Mapping[str, Any]
+) -> Iterator[tuple[bool, LockTarget]]:
+    """The ``(updates, target)`` rows ``actions`` (those without ``when``) will read or update by their own
+    conditions in ``scope`` (:meth:`lowcode.rules.actions.base.RuleAction.loop_reads`)."""
+    for action in actions:
+        if not action.get("when"):
+            yield from rule_actions.get(action["type"]).loop_reads(plan, action, scope)
 
 
 def known(expression: Any, scope: Mapping[str, Any]) -> Any:

@@ -24,7 +24,7 @@ from lowcode.errors import (
 )
 from lowcode.fields.base import ComputeContext
 from lowcode.rules.hooks import NoRules, RuleHooks, WriteEvent
-from lowcode.runtime import audit, outbox, row_buffer
+from lowcode.runtime import audit, outbox, row_buffer, row_cache
 from lowcode.runtime.atomic import AtomicResult, AtomicUpdate, apply_atomic
 from lowcode.runtime.atomic_checks import AtomicRowChecks
 from lowcode.runtime.bulk import BulkOutcome, BulkWrites, ChangedRecord, NewRecord
@@ -67,6 +67,7 @@ class RecordService(DeleteRestore):
         with guard_constraints(ctx, entity, new.row):
             record_id = ctx.session.execute(entity.statements.insert, new.row).scalar_one()
         note_written(ctx.session, entity.table.name)
+        row_cache.inserted(ctx, entity, new.row)
         new.event.record_id = record_id
         child_diff = new.children.write(record_id)
         changes = {**audit.diff(None, new.event.after, list(new.event.after)), **child_diff}

@@ -35,6 +35,8 @@ MAX_ROWS = 500
 @dataclass
 class _Rows:
     columns: tuple[str, ...]
+    locked: bool
+    """Read ``FOR UPDATE`` (PostgreSQL): only such rows serve a lookup that must lock them."""
     mark: int
     """``written_count`` of the table when the rows were last known to be current."""
     keys: set[tuple] = field(default_factory=set)
@@ -66,27 +68,52 @@ def equalities(condition: Any, variables: Mapping[str, Any]) -> tuple | None:
 
 @contextmanager
 def prefetched(
-    ctx: WriteContext, entity: CompiledEntity, columns: tuple[str, ...], keys: set[tuple]
+    ctx: WriteContext, entity: CompiledEntity, columns: tuple[str, ...], keys: set[tuple], lock: bool = True
 ) -> Iterator[None]:
-    """Read the live rows of ``entity`` whose ``columns`` hold one of ``keys`` (locked on PostgreSQL) for
-    the block's guarded updates; forgotten when the block ends."""
+    """Read the live rows of ``entity`` whose ``columns`` hold one of ``keys`` (locked on PostgreSQL unless
+    ``lock`` is false: rows the block only reads) for the block's guarded updates and lookups; forgotten
+    when the block ends."""
     info = ctx.session.info.setdefault(KEY, {})
     t = entity.table
     if t.name in info or len(keys) < 2:  # an outer loop's rows, or one line: its own SELECT costs the same
         yield
         return
-    query = _select(t, columns, ctx.session.get_bind().dialect.name == "postgresql")
+    locked = lock and ctx.session.get_bind().dialect.name == "postgresql"
+    query = _select(t, columns, locked)
     rows = [
         row_to_record(entity, r) for r in ctx.session.execute(query, {"_lc_keys": sorted(keys)}).mappings()
     ]
     entry = None
     if len(rows) <= MAX_ROWS:
-        entry = _Rows(columns, written_count(ctx.session, t.name), set(keys), {r["id"]: r for r in rows})
+        entry = _Rows(
+            columns, locked, written_count(ctx.session, t.name), set(keys), {r["id"]: r for r in rows}
+        )
         info[t.name] = entry
     try:
         yield
     finally:
         if entry is not None and info.get(t.name) is entry:
+            del info[t.name]
+
+
+@contextmanager
+def known_rows(
+    ctx: WriteContext, entity: CompiledEntity, rows: list[dict[str, Any]], locked: bool
+) -> Iterator[None]:
+    """Rows just read by id order (a ``for_each_record`` loop's records, ``locked`` if read ``FOR UPDATE``)
+    serve the block's lookups by ``id`` while their table is not written; forgotten when the block ends."""
+    info = ctx.session.info.setdefault(KEY, {})
+    t = entity.table
+    if t.name in info or not rows or len(rows) > MAX_ROWS:
+        yield
+        return
+    keys = {(r["id"],) for r in rows}
+    entry = _Rows(("id",), locked, written_count(ctx.session, t.name), keys, {r["id"]: dict(r) for r in rows})
+    info[t.name] = entry
+    try:
+        yield
+    finally:
+        if info.get(t.name) is entry:
             del info[t.name]
 
 
@@ -108,14 +135,21 @@ def _select(t: sa.Table, columns: tuple[str, ...], lock: bool) -> sa.Select:
 
 
 def matching(
-    ctx: WriteContext, entity: CompiledEntity, condition: Any, variables: Mapping[str, Any], limit: int | None
+    ctx: WriteContext,
+    entity: CompiledEntity,
+    condition: Any,
+    variables: Mapping[str, Any],
+    limit: int | None,
+    lock: bool,
 ) -> list[dict[str, Any]] | None:
     """The live rows matching the parsed ``condition`` with ``variables`` in id order, at most ``limit``,
-    from the loop's rows; None when they are not known (not read, not an equality the loop read, or the
-    table was written since)."""
+    from the loop's rows; None when they are not known (not read, not an equality the loop read, the
+    table was written since, or ``lock`` asks for locked rows and they were read without a lock)."""
     info = ctx.session.info.get(KEY)
     entry = info.get(entity.table.name) if info else None
     if entry is None or written_count(ctx.session, entity.table.name) != entry.mark:
+        return None
+    if lock and not entry.locked:
         return None
     found = equalities(condition, variables)
     if found is None or found[0] != entry.columns or found[1] not in entry.keys:
@@ -142,3 +176,45 @@ def updated(ctx: WriteContext, entity: CompiledEntity, used: bool, rows: list[di
             return
         entry.rows[row["id"]] = dict(row)
     entry.mark = written_count(ctx.session, entity.table.name)
+
+
+def inserted(ctx: WriteContext, entity: CompiledEntity, row: Mapping[str, Any]) -> None:
+    """A record was just inserted (its INSERT noted as the table's only write since the loop's rows were
+    current): the rows stay current for every other key; the new row's key is read again when asked for."""
+    entry = _entry(ctx, entity)
+    if entry is None or written_count(ctx.session, entity.table.name) != entry.mark + 1:
+        return
+    entry.keys.discard(tuple(row.get(c) for c in entry.columns))
+    entry.mark += 1
+
+
+def learned(
+    ctx: WriteContext,
+    entity: CompiledEntity,
+    condition: Any,
+    variables: Mapping[str, Any],
+    rows: list[dict[str, Any]],
+    complete: bool,
+    lock: bool,
+) -> bool:
+    """The caller read ``rows`` (all of them: ``complete``) matching ``condition`` with SQL, the loop's rows
+    being current: when the condition is an equality on the loop's columns, keep them for the next lookups;
+    True when kept (the guarded update then puts its stored rows back, see :func:`updated`)."""
+    entry = _entry(ctx, entity)
+    if entry is None or not complete or (lock and not entry.locked):
+        return False
+    if written_count(ctx.session, entity.table.name) != entry.mark:
+        return False
+    found = equalities(condition, variables)
+    if found is None or found[0] != entry.columns or found[1] in entry.keys:
+        return False
+    if any(r["id"] in entry.rows for r in rows) or len(entry.rows) + len(rows) > MAX_ROWS:
+        return False
+    entry.keys.add(found[1])
+    entry.rows.update((r["id"], dict(r)) for r in rows)
+    return True
+
+
+def _entry(ctx: WriteContext, entity: CompiledEntity) -> _Rows | None:
+    info = ctx.session.info.get(KEY)
+    return info.get(entity.table.name) if info else None

@@ -61,7 +61,7 @@ def test_a_receipt_answers_without_a_re_read_and_its_upsert_savepoint_keeps_ever
     product = api.post("/api/data/shop/product", json={"sku": "NEW"}).get_json()["id"]
     receipt = {"product": product, "warehouse": warehouse, "kind": "receipt", "qty": "7"}
 
-    # the after-rule creates the balance in a savepoint (rows before it written first), then updates it
+    # the after-rule creates the balance in a savepoint (its rows collected with the others), then updates it
     response, sql = _statements(app, lambda: api.post("/api/data/shop/stock_ledger", json=receipt))
 
     assert response.status_code == 201, response.get_json()
