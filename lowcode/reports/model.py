@@ -11,6 +11,7 @@ from typing import Any
 from lowcode.conditions import Condition, parse_condition
 from lowcode.errors import ConditionInvalid, ExpressionSyntaxError, LowcodeError
 from lowcode.expressions import Expression, compile_expression
+from lowcode.reports.ages import Ages, ages_from_doc
 from lowcode.reports.params import Param, param_from_doc
 from lowcode.reports.paths import FieldPath, PathError, Shapes, resolve_path
 
@@ -45,6 +46,8 @@ class Dimension:
     label: Any
     path: FieldPath
     bucket: str | None
+    ages: Ages | None = None
+    """``bucket: age``: the bands of days before the as-of date (:mod:`lowcode.reports.ages`)."""
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,7 @@ def compile_report(
 
     parent = path("parent.id", "source") if source in shapes.child_entities else None
     params = _params(body, shapes, errors)
-    dims = _dimensions(body, path, errors)
+    dims = _dimensions(body, path, errors, {p.name for p in params if p.type == "date"})
     measures = _measures(body, path, errors)
     cond, filter_paths = _filter(body, params, path, errors)
     _check_names(dims, measures, body, errors)
@@ -173,18 +176,21 @@ def _params(body, shapes: Shapes, errors: _Errors) -> tuple[Param, ...]:
     return tuple(params)
 
 
-def _dimensions(body, path, errors: _Errors) -> list[Dimension]:
+def _dimensions(body, path, errors: _Errors, date_params: set[str]) -> list[Dimension]:
     dims = []
     for i, doc in enumerate(body.get("dimensions", [])):
         found = path(doc["field"], f"dimensions/{i}/field")
         if found is None:
             continue
+        ages, problems = ages_from_doc(doc, date_params)
+        for key, message in problems.items():
+            errors.add(f"dimensions/{i}/{key}", message)
         bucket = doc.get("bucket")
         if bucket and found.kind not in DATE_KINDS:
             errors.add(f"dimensions/{i}/bucket", f"'{doc['field']}' is not a date: it has no {bucket}s")
         elif found.kind is None:
             errors.add(f"dimensions/{i}/field", f"'{doc['field']}' cannot be grouped")
-        dims.append(Dimension(doc["name"], doc.get("label"), found, bucket))
+        dims.append(Dimension(doc["name"], doc.get("label"), found, bucket, ages))
     return dims
 
 

@@ -45,6 +45,9 @@ class ReportQuery:
     ):
         self.report = report
         self.dialect = dialect
+        self.as_of = {
+            d.ages.as_of: params.get(d.ages.as_of) or variables["today"] for d in report.dimensions if d.ages
+        }
         self.source = entity_of(report.source)
         table = self.source.table
         self.joins: dict[str, _Join] = {"": _Join(table, self.source)}
@@ -101,6 +104,8 @@ class ReportQuery:
     def dimension(self, dim: Dimension) -> Any:
         """A dimension's SQL (bucketed dates as text keys)."""
         column = self.column(dim.path)
+        if dim.ages is not None:
+            return dim.ages.sql(column, self.as_of[dim.ages.as_of], self.dialect)
         return buckets.get(dim.bucket).sql(column, self.dialect) if dim.bucket else column
 
     def measure(self, m: Measure) -> Any:
@@ -137,6 +142,7 @@ class ReportQuery:
         return stmt.limit(limit) if limit else stmt
 
     def _order(self, dims, exprs, plain) -> list[Any]:
+        exprs = [d.ages.sort_sql(e) if d.ages else e for d, e in zip(dims, exprs, strict=True)]
         by_name = {d.name: e for d, e in zip(dims, exprs, strict=True)}
         by_name.update({m.name: self.measure(m) for m in plain})
         keys = []
