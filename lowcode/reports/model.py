@@ -12,6 +12,8 @@ from lowcode.conditions import Condition, parse_condition
 from lowcode.errors import ConditionInvalid, ExpressionSyntaxError, LowcodeError
 from lowcode.expressions import Expression, compile_expression
 from lowcode.reports.ages import Ages, ages_from_doc
+from lowcode.reports.compare_spec import compare_body, compare_problems
+from lowcode.reports.highlights import highlights
 from lowcode.reports.params import Param, param_from_doc
 from lowcode.reports.paths import FieldPath, PathError, Shapes, resolve_path
 
@@ -61,6 +63,8 @@ class Measure:
     formula: Expression | None = None
     scale: int = 2
     suffix: str = ""
+    highlight: str | None = None
+    """A predicate of :mod:`lowcode.reports.highlights` marking cells (``nonzero``)."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,8 @@ class CompiledReport:
     definition: Mapping[str, Any] = field(default_factory=dict)
     parent_path: FieldPath | None = None
     """A child table's report: the path to the record holding each row (its rules and deletion apply)."""
+    compare: CompiledReport | None = None
+    """A second source matched on the dimensions (:mod:`lowcode.reports.compare`)."""
 
     @property
     def row_dimensions(self) -> tuple[Dimension, ...]:
@@ -133,9 +139,10 @@ def compile_report(
             return None
 
     parent = path("parent.id", "source") if source in shapes.child_entities else None
+    other = _compare(app, body, shapes, names, version, errors)
     params = _params(body, shapes, errors)
     dims = _dimensions(body, path, errors, {p.name for p in params if p.type == "date"})
-    measures = _measures(body, path, errors)
+    measures = _measures(body, path, errors, [m.name for m in other.measures] if other else [])
     cond, filter_paths = _filter(body, params, path, errors)
     _check_names(dims, measures, body, errors)
     _check_fan_out(dims, measures, filter_paths, errors)
@@ -160,7 +167,27 @@ def compile_report(
         body.get("subtotals", False),
         body,
         parent,
+        other,
     )
+
+
+def _compare(app: str, body, shapes: Shapes, names: list[str], version: int, errors: _Errors):
+    """The second source compiled as a report of its own (its problems under ``compare/``)."""
+    other_body = compare_body(body)
+    if other_body is None:
+        return None
+    try:
+        other = compile_report(app, other_body, shapes, names, version)
+    except ReportInvalid as exc:
+        for where, messages in exc.fields.items():
+            key = "compare/source" if where == "source" else f"compare/{where}"
+            for message in messages:
+                errors.add(key, message)
+        return None
+    problems = compare_problems(body, [d.name for d in other.dimensions], [m.name for m in other.measures])
+    for where, message in problems.items():
+        errors.add(where, message)
+    return other
 
 
 def _params(body, shapes: Shapes, errors: _Errors) -> tuple[Param, ...]:
@@ -194,16 +221,20 @@ def _dimensions(body, path, errors: _Errors, date_params: set[str]) -> list[Dime
     return dims
 
 
-def _measures(body, path, errors: _Errors) -> list[Measure]:
+def _measures(body, path, errors: _Errors, others: list[str]) -> list[Measure]:
+    """The measures (``others``: measure names of a second source, which formulas may use too)."""
     measures: list[Measure] = []
     for i, doc in enumerate(body.get("measures", [])):
+        highlight = doc.get("highlight")
+        if highlight is not None and highlight not in highlights:
+            errors.add(f"measures/{i}/highlight", f"unknown highlight '{highlight}' ({', '.join(highlights.keys())})")
         if "formula" in doc:
             try:
                 expr = compile_expression(doc["formula"])
             except ExpressionSyntaxError as exc:
                 errors.add(f"measures/{i}/formula", str(exc))
                 continue
-            known = {m.name for m in measures}
+            known = {m.name for m in measures} | set(others)
             for name in sorted(expr.names - known):
                 errors.add(f"measures/{i}/formula", f"'{name}' is not a measure defined before this one")
             measures.append(
@@ -215,6 +246,7 @@ def _measures(body, path, errors: _Errors) -> list[Measure]:
                     expr,
                     doc.get("scale", 2),
                     doc.get("suffix", ""),
+                    highlight,
                 )
             )
             continue
@@ -222,7 +254,7 @@ def _measures(body, path, errors: _Errors) -> list[Measure]:
         if text is None:
             if agg != "count":
                 errors.add(f"measures/{i}/field", f"'{agg}' needs a field")
-            measures.append(Measure(doc["name"], doc.get("label"), agg, None))
+            measures.append(Measure(doc["name"], doc.get("label"), agg, None, highlight=highlight))
             continue
         found = path(text, f"measures/{i}/field")
         if found is None:
@@ -232,7 +264,7 @@ def _measures(body, path, errors: _Errors) -> list[Measure]:
             errors.add(
                 f"measures/{i}/agg", f"'{agg}' does not apply to '{text}' ({found.kind or 'no value'})"
             )
-        measures.append(Measure(doc["name"], doc.get("label"), agg, found))
+        measures.append(Measure(doc["name"], doc.get("label"), agg, found, highlight=highlight))
     return measures
 
 
