@@ -86,6 +86,8 @@ def _form(ctx: WriteContext, report: CompiledReport, given, values, language: st
             entry["value"] = _text(value if value is not None else raw)
             entry["title"] = _link_title(ctx, report, p, value, language)
             entry["picker"] = url_for("pages.report_options", app=report.app, name=report.name, param=p.name)
+        elif p.type == "days_ago":  # the number of days as typed (the run reads it as a date)
+            entry["value"] = _text(raw if raw not in (None, "") else p.default)
         else:
             entry["value"] = _text(value if value is not None else raw)
         inputs.append(entry)

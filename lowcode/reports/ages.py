@@ -25,7 +25,9 @@ class Ages:
     def keys(self) -> list[str]:
         """The band keys in order: ``0-30``, ``31-60``, ..., ``90+``."""
         lows = [0] + [limit + 1 for limit in self.limits[:-1]]
-        return [f"{low}-{high}" for low, high in zip(lows, self.limits, strict=True)] + [f"{self.limits[-1]}+"]
+        return [f"{low}-{high}" for low, high in zip(lows, self.limits, strict=True)] + [
+            f"{self.limits[-1]}+"
+        ]
 
     def order(self, key: Any) -> int:
         """A key's place (unknown keys and None last)."""
@@ -47,13 +49,19 @@ class Ages:
         days = self.days(column, as_of, dialect)
         keys = [sa.literal_column(f"'{k}'", sa.String()) for k in self.keys]
         whens = [(column.is_(None), sa.null())]
-        whens += [(days <= sa.literal_column(str(limit)), key) for limit, key in zip(self.limits, keys)]
+        whens += [
+            (days <= sa.literal_column(str(limit)), key)
+            for limit, key in zip(self.limits, keys[:-1], strict=True)
+        ]
         return sa.case(*whens, else_=keys[-1])
 
     def sort_sql(self, key_sql: Any) -> Any:
         """An ORDER BY expression putting the bands of ``key_sql`` in order."""
         return sa.case(
-            *((key_sql == sa.literal_column(f"'{k}'"), sa.literal_column(str(i))) for i, k in enumerate(self.keys)),
+            *(
+                (key_sql == sa.literal_column(f"'{k}'"), sa.literal_column(str(i)))
+                for i, k in enumerate(self.keys)
+            ),
             else_=sa.literal_column(str(len(self.keys))),
         )
 
@@ -65,7 +73,7 @@ def ages_from_doc(doc: dict[str, Any], date_params: set[str]) -> tuple[Ages | No
         return None, problems
     problems = {}
     limits = tuple(doc.get("limits") or (30, 60, 90))
-    if any(b <= a for a, b in zip(limits, limits[1:])) or limits[0] < 1:
+    if any(b <= a for a, b in zip(limits, limits[1:], strict=False)) or limits[0] < 1:
         problems["limits"] = "the limits are whole days, each larger than the one before"
     as_of = doc.get("as_of", "")
     if as_of not in date_params:

@@ -11,7 +11,7 @@ order. Drill-down opens the first source's records.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any

@@ -3,7 +3,7 @@ as a report of its own, and what must hold between it and the report - checked a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 
@@ -22,12 +22,16 @@ def compare_body(body: Mapping[str, Any]) -> dict[str, Any] | None:
     }
 
 
-def compare_problems(body: Mapping[str, Any], other_dims: list[str], other_measures: list[str]) -> dict[str, str]:
+def compare_problems(
+    body: Mapping[str, Any], other_dims: list[str], other_measures: list[str]
+) -> dict[str, str]:
     """What does not fit between a report and its second source (by JSON path)."""
     problems: dict[str, str] = {}
     dims = [d["name"] for d in body.get("dimensions", [])]
     if other_dims != dims:
-        problems["compare/dimensions"] = f"the dimensions must be the report's, by name and order ({', '.join(dims)})"
+        problems["compare/dimensions"] = (
+            f"the dimensions must be the report's, by name and order ({', '.join(dims)})"
+        )
     own = {m["name"] for m in body.get("measures", [])}
     for i, name in enumerate(other_measures):
         if name in own:
@@ -38,3 +42,27 @@ def compare_problems(body: Mapping[str, Any], other_dims: list[str], other_measu
     if body.get("subtotals"):
         problems["subtotals"] = "a report with a second source ('compare') has no subtotals"
     return problems
+
+
+def compile_compare(
+    compile_report: Callable[..., Any], app: str, body, shapes, names, version: int, errors
+) -> Any:
+    """The second source compiled (by ``compile_report``) as a report of its own - its problems added to
+    ``errors`` under ``compare/`` - or None (no second source, or one that does not fit)."""
+    from lowcode.reports.model import ReportInvalid
+
+    other_body = compare_body(body)
+    if other_body is None:
+        return None
+    try:
+        other = compile_report(app, other_body, shapes, names, version)
+    except ReportInvalid as exc:
+        for where, messages in exc.fields.items():
+            key = "compare/source" if where == "source" else f"compare/{where}"
+            for message in messages:
+                errors.add(key, message)
+        return None
+    problems = compare_problems(body, [d.name for d in other.dimensions], [m.name for m in other.measures])
+    for where, message in problems.items():
+        errors.add(where, message)
+    return other

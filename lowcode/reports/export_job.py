@@ -43,7 +43,14 @@ class ReportExportJob(JobKind):
             with handle.chunk() as ctx:
                 if last:
                     audit_export(
-                        ctx.session, ctx.actor, report, run.params, total, fmt, params.get("ip", ""), handle.job.id
+                        ctx.session,
+                        ctx.actor,
+                        report,
+                        run.params,
+                        total,
+                        fmt,
+                        params.get("ip", ""),
+                        handle.job.id,
                     )
                 handle.checkpoint(ctx, stop, {"rows": stop}, total, (part, data) if data else None)
             part += 1 if data else 0

@@ -99,7 +99,9 @@ def export_table(report: CompiledReport, result: ReportResult, language: str, wo
     return table
 
 
-def _flagged(row: ResultRow, measures: list[ResultColumn], highlight: dict[str, Any], offset: int) -> set[int]:
+def _flagged(
+    row: ResultRow, measures: list[ResultColumn], highlight: dict[str, Any], offset: int
+) -> set[int]:
     from lowcode.reports.highlights import highlights
 
     out = set()

@@ -202,7 +202,9 @@ class _Run:
         main = self.fetch(rows_dims + with_pivot, inside, order=True, limit=MAX_ROWS + 1)
         truncated = len(main) > MAX_ROWS
         main = main[:MAX_ROWS]
-        header = assemble.pivot_values(main, pivot.ages.order if pivot and pivot.ages else None) if pivot else []
+        header = (
+            assemble.pivot_values(main, pivot.ages.order if pivot and pivot.ages else None) if pivot else []
+        )
         into: dict[tuple, ResultRow] = {}
         width = len(rows_dims)
         assemble.place(report, header, main, "row", width, True, into)
