@@ -1,5 +1,5 @@
 """Where a report uses a field (the designer's usages, renames and deletes): every step of its dimension,
-measure and filter paths (``customer.name`` uses ``customer`` of the source and ``name`` of the customer)."""
+measure, filtered-measure (``where``) and filter paths, and those of its second source (``compare``) (``customer.name`` uses ``customer`` of the source and ``name`` of the customer)."""
 
 from __future__ import annotations
 
@@ -37,6 +37,10 @@ def report_usages(name: str, doc: Mapping[str, Any], search: Search, prefix: str
                 _walk(search, f"{prefix}/{section}/{i}/field", source, item.get("field"), what)
     for path, leaf in condition_leaves(doc.get("filter"), f"{prefix}/filter"):
         _walk(search, f"{path}/field", source, leaf.get("field"), what)
+    for i, item in enumerate(doc.get("measures") or []):
+        if isinstance(item, Mapping):
+            for path, leaf in condition_leaves(item.get("where"), f"{prefix}/measures/{i}/where"):
+                _walk(search, f"{path}/field", source, leaf.get("field"), what)
     compare = doc.get("compare")
     if isinstance(compare, Mapping) and not prefix:
         report_usages(name, compare, search, "/compare")

@@ -62,8 +62,13 @@ def test_deliveries_against_revenue_vouchers_per_day(app, jxc):
         flagged = page.count("report-flag")
         assert flagged == 3 and diff in page  # two days and the total differ; 12-03 does not
     form = {"param.period.from": "2026-11-01", "param.period.to": "2026-12-31"}
-    xlsx = signed_in(app, "finance", PASSWORD, lang="en").post("/a/jxc/reports/business_finance_difference/export.xlsx", form)
+    xlsx = signed_in(app, "finance", PASSWORD, lang="en").post(
+        "/a/jxc/reports/business_finance_difference/export.xlsx", form
+    )
     assert xlsx.status_code == 200
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
     assert [c.value for c in sheet[2]] == ["2026-11-02", 1, 897, 997, -100]
-    assert sheet["E2"].fill.fgColor.rgb.endswith("FFF3CD") and sheet["E4"].fill.fgColor.rgb in (None, "00000000")
+    assert sheet["E2"].fill.fgColor.rgb.endswith("FFF3CD") and sheet["E4"].fill.fgColor.rgb in (
+        None,
+        "00000000",
+    )

@@ -66,4 +66,6 @@ def test_slow_movers_for_warehouse_and_finance_only(app, moved):
     assert "滞销商品" in page and "360.00" in page and 'value="2026-11-15"' in page
     export = browser.post("/a/jxc/reports/slow_movers/export.csv", {"param.days": "2026-11-15"})
     assert export.status_code == 200
-    assert export.data.decode("utf-8-sig").splitlines()[1] == "JN-BLU-32,牛仔裤 蓝 32,8.000,360.00,2026-11-03,0"
+    assert (
+        export.data.decode("utf-8-sig").splitlines()[1] == "JN-BLU-32,牛仔裤 蓝 32,8.000,360.00,2026-11-03,0"
+    )

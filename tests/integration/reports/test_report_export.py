@@ -29,7 +29,7 @@ def shop(app, api, monkeypatch):
     changed = shop_bundle.bundle()
     clerk = next(r for r in changed["roles"] if r["name"] == "clerk")
     clerk["grants"][0]["actions"].append("export")
-    changed["reports"][2]["label"] = "=HYPERLINK(\"http://evil\")"
+    changed["reports"][2]["label"] = '=HYPERLINK("http://evil")'
     monkeypatch.setattr(shop_bundle, "BUNDLE", changed)
     return install(app, api)
 
@@ -66,7 +66,10 @@ def test_admin_exports_csv_with_the_figures_to_the_cent_and_it_is_audited(app, s
     ]
     (event,) = events(app)
     assert event["username"] == "admin" and event["report"] == "sales" and event["rows"] == 7
-    assert event["format"] == "csv" and event["params"]["period"] == {"from": "2026-01-01", "to": "2026-02-28"}
+    assert event["format"] == "csv" and event["params"]["period"] == {
+        "from": "2026-01-01",
+        "to": "2026-02-28",
+    }
 
 
 def test_xlsx_keeps_numbers_exact_with_the_scale_and_chinese_labels(app, shop):
@@ -95,7 +98,7 @@ def test_a_pivoted_report_exports_pivoted_and_formula_text_is_neutralised(app, s
     body = {"customer": customer, "order_date": "2026-02-01", "status": "confirmed", "lines": [line]}
     assert api.post("/api/data/shop/order", json=body).status_code == 201
     browser = signed_in(app, "admin", ADMIN_PASSWORD)
-    assert ["'=cmd|' /C calc'!A0", "2026-02"] == csv_rows(export(browser, "sales", "csv").data)[1][:2]
+    assert csv_rows(export(browser, "sales", "csv").data)[1][:2] == ["'=cmd|' /C calc'!A0", "2026-02"]
     evil = load_workbook(io.BytesIO(export(browser, "sales", "xlsx").data)).active["A2"]
     assert evil.value == "'=cmd|' /C calc'!A0" and evil.data_type == "s"
     response = export(browser, "product_pivot", "csv", {})
@@ -123,7 +126,15 @@ def test_export_needs_the_export_grant_and_the_report(app, shop):
     assert kim.post(URL.format(name="sales", fmt="pdf"), FORM).status_code == 400
     mine = kim.post(URL.format(name="sales", fmt="csv"), FORM)
     assert mine.status_code == 200
-    assert csv_rows(mine.data)[-1] == ["Total", "", "30.00", "18.00", "4.000", "2", "40.00"]  # own orders only
+    assert csv_rows(mine.data)[-1] == [
+        "Total",
+        "",
+        "30.00",
+        "18.00",
+        "4.000",
+        "2",
+        "40.00",
+    ]  # own orders only
     bad = kim.post(URL.format(name="sales", fmt="csv"), {"param.period.from": "2026-13-01"})
     assert bad.status_code == 400
 
