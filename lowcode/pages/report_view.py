@@ -117,7 +117,7 @@ def table_model(result: ReportResult, report: CompiledReport, language: str) -> 
     """The result table formatted for ``language`` (also the designer's preview)."""
     dims = [c for c in result.columns if c.role == "dimension"]
     measures = [c for c in result.columns if c.role == "measure"]
-    names = {m.name: label(m.label, language, m.name) for m in report.measures}
+    names = {m.name: label(m.label, language, m.name) for m in report.shown_measures}
     groups = []
     if result.pivot is not None:
         width = len(report.measures)
@@ -126,7 +126,7 @@ def table_model(result: ReportResult, report: CompiledReport, language: str) -> 
         groups.append({"label": _("Total"), "span": width})
     head = [{"label": label(c.label, language, c.key), "numeric": False} for c in dims]
     head += [{"label": names.get(c.measure, c.key), "numeric": True} for c in measures]
-    marks = {m.name: highlights.get(m.highlight) for m in report.measures if m.highlight}
+    marks = {m.name: highlights.get(m.highlight) for m in report.shown_measures if m.highlight}
     rows = [_row(r, dims, measures, language, marks) for r in result.rows]
     totals = _row(result.totals, dims, measures, language, marks) if result.totals else None
     return {

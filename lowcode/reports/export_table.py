@@ -68,7 +68,7 @@ def export_table(report: CompiledReport, result: ReportResult, language: str, wo
     """Lay ``result`` (a run of ``report``) out as a sheet for ``language``."""
     dims = [c for c in result.columns if c.role == "dimension"]
     measures = [c for c in result.columns if c.role == "measure"]
-    names = {m.name: label(m.label, language, m.name) for m in report.measures}
+    names = {m.name: label(m.label, language, m.name) for m in report.shown_measures}
     header: list[list[HeaderCell]] = []
     if result.pivot is not None:
         width = len(report.measures)
@@ -81,7 +81,7 @@ def export_table(report: CompiledReport, result: ReportResult, language: str, wo
         + [HeaderCell(names.get(c.measure or "", c.key)) for c in measures]
     )
     body = list(result.rows) + ([result.totals] if result.totals else [])
-    highlight = {m.name: m.highlight for m in report.measures if getattr(m, "highlight", None)}
+    highlight = {m.name: m.highlight for m in report.shown_measures if m.highlight}
     table = ExportTable(
         label(report.label, language, report.name),
         header,

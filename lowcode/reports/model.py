@@ -110,6 +110,11 @@ class CompiledReport:
         return next((d for d in self.dimensions if d.name == self.pivot), None)
 
     @property
+    def shown_measures(self) -> tuple[Measure, ...]:
+        """The measures a result shows: the report's and its second source's."""
+        return self.measures + (self.compare.measures if self.compare is not None else ())
+
+    @property
     def paths(self) -> list[FieldPath]:
         """Every field path the report reads."""
         found = [d.path for d in self.dimensions] + [m.path for m in self.measures if m.path is not None]
