@@ -72,6 +72,7 @@ def report_export(app: str, name: str, fmt: str):
     if service.in_background(rows, services().settings):
         with unit_of_work(write=True, source="page") as ctx:
             params = {"report": name, "format": fmt, "given": given, "language": lang, "ip": ip}
+            params["owner_only"] = True  # nobody else - administrators neither - sees it (jobs.store)
             job_id = store.create_job(ctx.session, KIND, actor.username, app, params)
         return redirect_after_write(url_for("pages.report_export_job", app=app, name=name, job_id=job_id))
     content = write_table(run.table, fmt)

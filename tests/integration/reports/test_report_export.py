@@ -17,7 +17,7 @@ from lowcode.jobs.runner import JobRunner
 from tests.conftest import ADMIN_PASSWORD
 from tests.integration.pages.helpers import signed_in
 from tests.integration.reports import bundle as shop_bundle
-from tests.integration.reports.bundle import PASSWORD, install
+from tests.integration.reports.bundle import PASSWORD, as_user, install
 
 FORM = {"param.period.from": "2026-01-01", "param.period.to": "2026-02-28"}
 URL = "/a/shop/reports/{name}/export.{fmt}"
@@ -169,3 +169,8 @@ def test_a_large_export_runs_in_the_background_and_only_its_owner_downloads_it(a
     admin = signed_in(app, "admin", ADMIN_PASSWORD)
     for url in (job_url, job_url + "/status", job_url + "/download"):
         assert admin.get(url).status_code == 404  # not the owner
+    job_id = int(job_url.rsplit("/", 1)[1])
+    for url in (f"/api/jobs/{job_id}", f"/api/jobs/{job_id}/result"):
+        assert api.get(url).status_code == 404  # the generic job API: the owner's alone too
+    owner_api = as_user(app, "kim")
+    assert owner_api.get(f"/api/jobs/{job_id}/result").data == download.data
