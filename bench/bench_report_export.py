@@ -35,7 +35,9 @@ def run(backend: str, url: str, args) -> dict:
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-secret"})
     ensure_admin(app, "admin", PASSWORD)
     client = app.test_client(use_cookies=False)
-    token = client.post("/api/auth/login", json={"username": "admin", "password": PASSWORD}).get_json()["token"]
+    token = client.post("/api/auth/login", json={"username": "admin", "password": PASSWORD}).get_json()[
+        "token"
+    ]
     bundle = {**BUNDLE, "reports": [BY_DAY]}
     response = client.post("/api/templates/import", json=bundle, headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 201, response.get_json()
@@ -51,7 +53,9 @@ def run(backend: str, url: str, args) -> dict:
             report = exports.prepare(ctx, "br", "by_wh_day")
             times["run"].append(_timed(lambda c=ctx, r=report: exports.run(c, r, {}, "en")))
             for fmt in ("csv", "xlsx"):
-                times[fmt].append(_timed(lambda c=ctx, r=report, f=fmt: write_table(exports.run(c, r, {}, "en").table, f)))
+                times[fmt].append(
+                    _timed(lambda c=ctx, r=report, f=fmt: write_table(exports.run(c, r, {}, "en").table, f))
+                )
             rows = len(exports.run(ctx, report, {}, "en").table.rows)
     svc.db.dispose()
     ms = lambda xs: round(statistics.median(xs) * 1000, 1)  # noqa: E731
