@@ -20,7 +20,7 @@ from lowcode.pages.navigation import app_nav
 from lowcode.pages.report_view import label, table_model
 from lowcode.reports.export_files import mime_type, write_table
 from lowcode.reports.export_job import KIND
-from lowcode.reports.export_service import PRINT, ReportExportService, audit_export
+from lowcode.reports.export_service import PRINT, ReportExportService, audit_export, queue_export
 from lowcode.reports.params import jsonable, params_from_query
 from lowcode.reports.service import ReportService
 from lowcode.runtime.context import WriteContext
@@ -71,9 +71,7 @@ def report_export(app: str, name: str, fmt: str):
     rows = len(run.table.rows)
     if service.in_background(rows, services().settings):
         with unit_of_work(write=True, source="page") as ctx:
-            params = {"report": name, "format": fmt, "given": given, "language": lang, "ip": ip}
-            params["owner_only"] = True  # nobody else - administrators neither - sees it (jobs.store)
-            job_id = store.create_job(ctx.session, KIND, actor.username, app, params)
+            job_id = queue_export(ctx.session, actor, app, name, fmt, given, lang, ip)
         return redirect_after_write(url_for("pages.report_export_job", app=app, name=name, job_id=job_id))
     content = write_table(run.table, fmt)
     with services().db.write() as session:

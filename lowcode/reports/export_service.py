@@ -97,6 +97,26 @@ class ReportExportService:
         return rows > limit
 
 
+def queue_export(
+    session: Session,
+    actor: Any,
+    app: str,
+    name: str,
+    fmt: str,
+    given: Mapping[str, Any],
+    language: str,
+    ip: str,
+) -> int:
+    """Queue the background export of a large run (:mod:`lowcode.reports.export_job`); returns the job's id.
+    Its file is its owner's alone (``owner_only``: administrators do not see the job either)."""
+    from lowcode.jobs import store
+    from lowcode.reports.export_job import KIND
+
+    params = {"report": name, "format": fmt, "given": dict(given), "language": language, "ip": ip}
+    params["owner_only"] = True
+    return store.create_job(session, KIND, actor.username, app, params)
+
+
 def audit_export(
     session: Session,
     actor: Any,

@@ -174,3 +174,25 @@ def test_a_large_export_runs_in_the_background_and_only_its_owner_downloads_it(a
         assert api.get(url).status_code == 404  # the generic job API: the owner's alone too
     owner_api = as_user(app, "kim")
     assert owner_api.get(f"/api/jobs/{job_id}/result").data == download.data
+
+
+def test_the_api_exports_as_the_pages_do_and_queues_large_runs(app, shop, api):
+    kim = as_user(app, "kim")
+    query = "param.period.from=2026-01-01&param.period.to=2026-02-28"
+    response = kim.post(f"/api/reports/shop/sales/export.csv?{query}")
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    assert csv_rows(response.data)[-1] == ["Total", "", "30.00", "18.00", "4.000", "2", "40.00"]
+    nora = as_user(app, "nora")
+    assert nora.post(f"/api/reports/shop/sales/export.csv?{query}").status_code == 403
+    assert kim.post(f"/api/reports/shop/sales/export.pdf?{query}").status_code == 400
+    assert kim.post("/api/reports/shop/sales/export.csv?param.period.from=x").status_code == 400
+    app.extensions["lowcode"].settings["REPORT_EXPORT_BACKGROUND_ROWS"] = 2
+    queued = kim.post(f"/api/reports/shop/sales/export.xlsx?{query}")
+    assert queued.status_code == 202 and queued.get_json()["status"] == "queued"
+    job = queued.get_json()["id"]
+    assert JobRunner(app.extensions["lowcode"]).run_all() == [job]
+    assert kim.get(f"/api/jobs/{job}").get_json()["status"] == "done"
+    sheet = load_workbook(io.BytesIO(kim.get(f"/api/jobs/{job}/result").data)).active
+    assert [c.value for c in sheet[sheet.max_row]][:4] == ["Total", None, 30, 18]
+    assert api.get(f"/api/jobs/{job}/result").status_code == 404
+    assert [(e["username"], e["format"], e["rows"]) for e in events(app)] == [("kim", "csv", 5), ("kim", "xlsx", 5)]

@@ -299,6 +299,7 @@ EXPECTED: dict[tuple[str, str], E] = {
     # reports: the list and a run need a role of the app; a run needs a role granting the report
     ("GET",    "/api/reports/<app>"):                                 E(DATA,   401, 403, 200, _,   _,   _,   401),
     ("GET",    "/api/reports/<app>/<name>"):                          E(DATA,   401, 403, 200, _,   _,   _,   401),
+    ("POST",   "/api/reports/<app>/<name>/export.<fmt>"):             E(DATA,   401, 403, 403, _,   _,   403, 401),
 
     # notifications: one's own only; <notification_id> is olga's, so every prober gets 404 there
     ("GET",    "/api/notifications"):                                 E(SELF,   401, 200, 200, _,   _,   _,   401),
@@ -555,6 +556,7 @@ PARAM_OVERRIDES: dict[tuple[str, str], dict[str, Callable[[World], Any]]] = {
     ("GET", "/a/<app>/<entity>" + REC + "/transitions/<name>"): _CLOSE,
     ("POST", "/a/<app>/<entity>" + REC + "/transitions/<name>"): _CLOSE,
     ("GET", "/api/reports/<app>/<name>"): _REPORT,
+    ("POST", "/api/reports/<app>/<name>/export.<fmt>"): _REPORT,
     ("GET", "/app/<app>/reports/<name>"): _REPORT,
     ("GET", "/design/<app>/reports/<name>"): _REPORT,
     ("POST", "/design/<app>/reports/<name>"): _REPORT,
