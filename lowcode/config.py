@@ -63,6 +63,8 @@ DEFAULTS: dict[str, Any] = {
     "COSTLY_QUERY_SLOTS": 4,  # filtered/searched lists running at once per process (the rest wait)
     "COSTLY_QUERY_WAIT_MS": 10000,  # how long one waits for a slot before a 503 server_busy
     "COUNT_LIMIT": 10000,  # rows a list counts exactly; beyond, it answers "more than N" (0 = always exact)
+    "REPORT_CACHE_SIZE": 256,  # report results kept per process (0: no cache; docs/REPORTS.md)
+    "REPORT_SLOW_MS": 1000,  # a report run slower than this gets index advice in its designer (0: never)
     "DB_POOL_SIZE": 10,  # database connections kept per process
     "DB_POOL_OVERFLOW": 20,  # extra connections opened under load
     "DB_POOL_TIMEOUT_S": 10,  # seconds a request waits for a connection before a 503 server_busy

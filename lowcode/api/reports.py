@@ -10,17 +10,17 @@ from flask import Blueprint, Response, jsonify, request
 from lowcode.api.edge import services, unit_of_work
 from lowcode.fields.base import normalise_label
 from lowcode.jobs import store
+from lowcode.reports.cache import CachedReportService
 from lowcode.reports.export_files import mime_type, write_table
 from lowcode.reports.export_service import ReportExportService, audit_export, queue_export
 from lowcode.reports.params import params_from_query
-from lowcode.reports.service import ReportService
 
 bp = Blueprint("api_reports", __name__, url_prefix="/api/reports")
 
 
-def report_service() -> ReportService:
-    """The report service over the app's permission service."""
-    return ReportService(services().permissions)
+def report_service() -> CachedReportService:
+    """The report service over the app's permission service and result cache."""
+    return CachedReportService(services().permissions, services().report_cache)
 
 
 @bp.get("/<app>")

@@ -6,7 +6,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from lowcode.core.models import Counter, Definition, DefinitionVersion
+from lowcode.core.definition_models import Definition, DefinitionVersion
+from lowcode.core.models import Counter
 
 DEFINITIONS_COUNTER = "definitions"
 

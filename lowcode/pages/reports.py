@@ -14,11 +14,11 @@ from lowcode.pages.navigation import app_nav
 from lowcode.pages.picker import MAX_QUERY, options_page
 from lowcode.pages.report_export import export_model
 from lowcode.pages.report_view import report_links, report_page_model
-from lowcode.reports.service import ReportService
+from lowcode.reports.cache import CachedReportService
 
 
-def _service() -> ReportService:
-    return ReportService(services().permissions)
+def _service() -> CachedReportService:
+    return CachedReportService(services().permissions, services().report_cache)
 
 
 @bp.get("/app/<app>/reports")

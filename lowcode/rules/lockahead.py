@@ -13,6 +13,7 @@ where its action runs. SQLite write transactions hold the whole database: nothin
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ from lowcode.errors import LowcodeError
 from lowcode.rules.actions.base import RuleRun, evaluate, rule_actions
 from lowcode.rules.hooks import WriteEvent
 from lowcode.runtime.links import prefetch_live
+from lowcode.runtime.row_cache import equalities, prefetched
 
 UNKNOWN = object()
 """The value of an expression that cannot be evaluated before the loop."""
@@ -107,6 +109,36 @@ def prefetch_links(run: RuleRun, actions: list[Mapping[str, Any]], scopes: list[
         target = run.ctx.snapshot.entity(run.rule.app, name)
         if permissions.read_filter(run.ctx.actor, target, run.ctx.variables) is None:
             prefetch_live(run.ctx, target, ids)
+
+
+def loop_rows(run: RuleRun, actions: list[Mapping[str, Any]], scopes: list[Mapping[str, Any]]) -> ExitStack:
+    """Read in one statement per entity the rows the guarded updates and upserts of ``actions`` will match
+    when run once in each of ``scopes``, where their conditions are ``=`` on integer fields
+    (:mod:`lowcode.runtime.row_cache`); the returned stack forgets them when the loop is done."""
+    own = [a for a in actions if not a.get("when") and rule_actions.get(a["type"]).updates_matched]
+    plan = LockPlan(run, run.event, MAX_DEPTH)  # the actions' own rows, not those of records they create
+    wanted: dict[str, tuple[tuple[str, ...], set[tuple]]] = {}
+    unsure: set[str] = set()  # entities with a condition that is not such an equality (or of other columns)
+    for scope in scopes if own else ():
+        for target in plan.targets(own, scope):
+            if target.entity in unsure:
+                continue
+            entity = run.ctx.snapshot.entity(run.rule.app, target.entity)
+            found = equalities(entity.condition(dict(target.where), "where"), target.variables)
+            if found is None or wanted.setdefault(target.entity, (found[0], set()))[0] != found[0]:
+                unsure.add(target.entity)
+            else:
+                wanted[target.entity][1].add(found[1])
+    stack = ExitStack()
+    try:
+        for name, (columns, keys) in wanted.items():
+            if name not in unsure:
+                entity = run.ctx.snapshot.entity(run.rule.app, name)
+                stack.enter_context(prefetched(run.ctx, entity, columns, keys))
+    except BaseException:
+        stack.close()
+        raise
+    return stack
 
 
 def known(expression: Any, scope: Mapping[str, Any]) -> Any:

@@ -29,10 +29,11 @@ from lowcode.conditions.bound import bind_values, bound_clause
 from lowcode.core.types import ExactDecimal
 from lowcode.errors import ExpressionEvaluationError, TooManyRows, ValidationFailed
 from lowcode.expressions import compile_expression
-from lowcode.runtime import audit, outbox
+from lowcode.runtime import audit, outbox, row_cache
 from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.context import WriteContext
 from lowcode.runtime.integrity import guard_constraints
+from lowcode.runtime.record_reads import note_written
 from lowcode.runtime.serialize import row_to_record
 
 
@@ -88,8 +89,14 @@ def apply_atomic(
     t = entity.table
     dialect = ctx.session.get_bind().dialect.name
     plan = table_update_plan(dialect, t, update.set_exprs, update.guard, update.context)
-    select, params = _matching(entity, update, dialect)
-    before = {r["id"]: row_to_record(entity, r) for r in ctx.session.execute(select, params).mappings()}
+    condition = entity.condition(update.match, "where")
+    limit = None if update.max_rows is None else update.max_rows + 1
+    known = row_cache.matching(ctx, entity, condition, update.variables, limit)  # a loop read them already
+    from_loop = known is not None
+    if known is None:
+        select, params = _matching(entity, condition, update, dialect)
+        known = [row_to_record(entity, r) for r in ctx.session.execute(select, params).mappings()]
+    before = {r["id"]: r for r in known}
     if update.max_rows is not None and len(before) > update.max_rows:
         message = f"More than {update.max_rows} {entity.name} records match the update"
         raise TooManyRows(message, max_rows=update.max_rows)
@@ -103,6 +110,7 @@ def apply_atomic(
             expected[row["id"]] = {**produced, **checks.planned(row, produced)}
     with guard_constraints(ctx, entity, {}):
         returned = ctx.session.execute(*_statement(ctx, t, plan, list(before), expected)).mappings().all()
+    note_written(ctx.session, t.name)
     changed_ids = {r["id"] for r in returned}
     # a row left alone for a division by zero or an overflow is an error, not a refusal by the guard
     plan.verify(ctx.session, t.c.id, [rid for rid in before if rid not in changed_ids], entity.name)
@@ -133,16 +141,18 @@ def apply_atomic(
             {"id": after["id"], "version": after["version"], "changes": changes},
         )
     result.refused = [row for rid, row in before.items() if rid not in result.before]
+    row_cache.updated(ctx, entity, from_loop, result.updated)
     return result
 
 
-def _matching(entity: CompiledEntity, update: AtomicUpdate, dialect: str) -> tuple[sa.Select, dict[str, Any]]:
+def _matching(
+    entity: CompiledEntity, condition: Any, update: AtomicUpdate, dialect: str
+) -> tuple[sa.Select, dict[str, Any]]:
     """The SELECT of the live rows the update matches (locked on PostgreSQL), in id order, at most
     ``max_rows + 1``, and its parameters. Where the condition can be bound
     (:mod:`lowcode.conditions.bound`) the statement is built once per condition, shape and dialect and
     run with the values bound; otherwise it is compiled with the values inlined."""
     t = entity.table
-    condition = entity.condition(update.match, "where")
     columns = entity.__dict__.get("_columns")
     if columns is None:
         columns = entity.__dict__["_columns"] = {n: t.c[n] for n in entity.kinds}

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from lowcode.core.texts import Text
 from lowcode.errors import BadRequest, ValidationFailed
+from lowcode.fields.base import Doubt
 from lowcode.runtime.compiler import RESERVED_NAMES, CompiledEntity
 from lowcode.runtime.context import WriteContext
 
@@ -125,11 +126,13 @@ def check_unique(
     writer may read it under their record rules (``permissions.read_filter``)."""
     errors: dict[str, list[str]] = {}
     table = entity.table
-    where = permissions.read_filter(ctx.actor, entity, ctx.variables)
-    readable = sa.true() if where is None else sa.case((where, sa.true()), else_=sa.false())
+    readable: list[Any] = []  # the read filter, built when a value is looked up (most writes set none)
 
     def holder(*match: Any):
-        query = sa.select(table.c.id, table.c.deleted_at, readable.label("readable")).where(*match)
+        if not readable:
+            where = permissions.read_filter(ctx.actor, entity, ctx.variables)
+            readable.append(sa.true() if where is None else sa.case((where, sa.true()), else_=sa.false()))
+        query = sa.select(table.c.id, table.c.deleted_at, readable[0].label("readable")).where(*match)
         if record_id is not None:
             query = query.where(table.c.id != record_id)
         return ctx.session.execute(query.limit(1)).first()
@@ -163,10 +166,18 @@ def check_values(entity: CompiledEntity, values: dict[str, Any]) -> dict[str, li
     fields: the type, precision and range a client's input would be held to, and required fields."""
     errors: dict[str, list[str]] = {}
     schema_fields = entity.input_schema(partial=True).fields
+    converters = entity.input_loader(partial=True).converters
     for name, value in values.items():
         cf = entity.fields[name]
+        dumped = cf.ftype.dump(cf.fdef, value)
+        if dumped is not None and name in converters:
+            try:  # the fast path takes only what the schema field takes (runtime/fast_input.py)
+                converters[name][0](dumped)
+                continue
+            except Doubt:
+                pass
         try:
-            schema_fields[name].deserialize(cf.ftype.dump(cf.fdef, value))
+            schema_fields[name].deserialize(dumped)
         except ma.ValidationError as exc:
             messages = exc.messages
             errors[name] = list(messages) if isinstance(messages, list) else [str(messages)]

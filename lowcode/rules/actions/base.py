@@ -70,6 +70,8 @@ class RuleAction:
     from the app's definitions), so that the action is valid as soon as it is added."""
     phases: ClassVar[frozenset[str]] = frozenset({"before", "after", "schedule"})
     """Phases in which the action may be used."""
+    updates_matched: ClassVar[bool] = False
+    """Its :meth:`locks` are the rows it updates itself (a loop may read them for all lines at once)."""
 
     def check(self, options: Mapping[str, Any], entity_names: set[str]) -> list[str]:
         """Publish-time checks beyond the schema (e.g. the target entity exists). Returns messages."""

@@ -19,7 +19,7 @@ from lowcode.rules.actions.base import (
     expression_schema,
     values_schema,
 )
-from lowcode.rules.lockahead import LockTarget, lock_ahead, prefetch_links
+from lowcode.rules.lockahead import LockTarget, lock_ahead, loop_rows, prefetch_links
 from lowcode.rules.messages import SOURCES, Source, bind_source, refusal, with_source
 from lowcode.runtime.serialize import row_to_record
 
@@ -126,11 +126,12 @@ class ForEachChildAction(RuleAction):
         scopes = [_line_scope(options, scope, row) for row in rows or []]
         lock_ahead(run, options["actions"], scopes)
         prefetch_links(run, options["actions"], scopes)
-        for i, line_scope in enumerate(scopes):
-            try:
-                run.engine.run_actions(run, options["actions"], line_scope)
-            except RuleRefused as exc:
-                raise place_refusal(run, exc, f"{options['child']}.{i}") from None
+        with loop_rows(run, options["actions"], scopes):
+            for i, line_scope in enumerate(scopes):
+                try:
+                    run.engine.run_actions(run, options["actions"], line_scope)
+                except RuleRefused as exc:
+                    raise place_refusal(run, exc, f"{options['child']}.{i}") from None
 
     def locks(self, plan, options, scope):
         for row in plan.event.children.get(options["child"]) or []:

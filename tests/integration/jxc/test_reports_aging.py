@@ -85,3 +85,20 @@ def test_payables_aging_and_who_may_see_aging(app, aged):
         sales = signed_in(app, "sales", PASSWORD, lang=lang)
         assert title not in sales.get("/app/jxc/reports").get_data(as_text=True)
         assert sales.get("/app/jxc/reports/receivables_aging").status_code == 403
+
+
+def test_age_bands_move_with_the_as_of_date_even_without_a_filter_on_it(app, aged, api):
+    """The result cache keys a run by its grouping's SQL: the as-of date of the bands is in it."""
+    report = {"name": "aging_all", "source": "receivable", "params": [{"name": "as_of", "type": "date", "default": "today"}],
+              "dimensions": [{"name": "age", "field": "due_date", "bucket": "age", "as_of": "as_of"}],
+              "measures": [{"name": "balance", "agg": "sum", "field": "balance"}]}  # fmt: skip
+    saved = api.put("/api/definitions/jxc/report/aging_all", json=report)
+    assert saved.status_code in (200, 201), saved.get_json()
+    published = api.post("/api/definitions/jxc/report/aging_all/publish")
+    assert published.status_code in (200, 201), published.get_json()
+    late = api.get("/api/reports/jxc/aging_all?param.as_of=2027-01-15").get_json()
+    early = api.get("/api/reports/jxc/aging_all?param.as_of=2026-09-01").get_json()
+    assert [(r["values"]["age"], r["values"]["balance"]) for r in late["rows"]] == [
+        ("0-30", "89.70"), ("31-60", "59.80"), ("61-90", "149.50"), ("90+", "299.00")]  # fmt: skip
+    assert [(r["values"]["age"], r["values"]["balance"]) for r in early["rows"]] == [
+        ("0-30", "598.00")]  # due 08-31 is 1 day past; the others are not yet due  # fmt: skip

@@ -21,13 +21,14 @@ from tests.integration.pages.helpers import signed_in
 PERIOD = "param.period.from=2026-11-01&param.period.to=2026-12-31"
 
 
-def revenue_voucher(j, accounts: dict[str, int], day: str, amount: str, post: bool = True) -> None:
+def revenue_voucher(j, accounts: dict[str, int], day: str, amount: str, post: bool = True) -> int:
     body = {"voucher_date": day, "description": "manual revenue", "lines": [
         {"account": accounts["1122"], "debit": amount, "credit": "0"},
         {"account": accounts["6001"], "debit": "0", "credit": amount}]}  # fmt: skip
     voucher = j.create(j.finance, "voucher", body)
     if post:
         j.set_status(j.finance, "voucher", voucher["id"], "posted")
+    return voucher["id"]
 
 
 def test_deliveries_against_revenue_vouchers_per_day(app, jxc):
@@ -72,3 +73,8 @@ def test_deliveries_against_revenue_vouchers_per_day(app, jxc):
         None,
         "00000000",
     )
+    # a write to the second source makes a cached result stale: the next run sees it
+    revenue_voucher(j, codes, "2026-12-03", "10.00")
+    again = j.finance.get(f"/api/reports/jxc/business_finance_difference?{PERIOD}").get_json()
+    assert again["totals"]["values"]["difference"] == "-160.00"
+    assert again["rows"][2]["values"]["booked"] == "248.00"

@@ -195,4 +195,7 @@ def test_the_api_exports_as_the_pages_do_and_queues_large_runs(app, shop, api):
     sheet = load_workbook(io.BytesIO(kim.get(f"/api/jobs/{job}/result").data)).active
     assert [c.value for c in sheet[sheet.max_row]][:4] == ["Total", None, 30, 18]
     assert api.get(f"/api/jobs/{job}/result").status_code == 404
-    assert [(e["username"], e["format"], e["rows"]) for e in events(app)] == [("kim", "csv", 5), ("kim", "xlsx", 5)]
+    assert [(e["username"], e["format"], e["rows"]) for e in events(app)] == [
+        ("kim", "csv", 5),
+        ("kim", "xlsx", 5),
+    ]

@@ -46,6 +46,9 @@ def test_a_line_quantity_is_used_by_the_line_formula_the_parent_rollup_and_the_r
         "report:sales_by_customer_month/measures/1/field": "report 'sales_by_customer_month'",
         "report:sales_by_month/measures/2/field": "report 'sales_by_month'",
         "report:sales_by_product/measures/1/field": "report 'sales_by_product'",
+        # the shop's order lines and the WMS payload's lines map it
+        "mapping:shop_order/children/0/fields/1/field": "mapping 'shop_order'",
+        "mapping:wms_order/children/0/fields/1/field": "mapping 'wms_order'",
     }  # fmt: skip
     # the delivery line's qty is another field: its usages are not these
     assert ("rule", "sales_order_reserve") not in {(k, n) for k, n, _ in found(jxc, "delivery_line", "qty")}
