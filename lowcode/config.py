@@ -40,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "DELIVERY_WRITE_SECONDS": "0.02",  # outcomes wait at most this long for a round to write them
     "INTEGRATION_POLL_SECONDS": "0.05",  # idle loop's look for work (commits with outbox rows wake it sooner)
     "JOB_LEASE_SECONDS": "60",  # a background job's claim lasts this long unless a chunk renews it
+    "REPORT_EXPORT_BACKGROUND_ROWS": 1000,  # report exports of more rows run as background jobs
     "JOBS_IN_PROCESS": True,  # `lowcode serve` runs background jobs (imports) in a thread of its own
     "MQTT_URL": "mqtt://127.0.0.1:1883",
     "INTEGRATION_REDIS_URL": "redis://127.0.0.1:6379/0",

@@ -14,6 +14,7 @@ from lowcode.core.number_styles import format_number
 from lowcode.errors import BadRequest
 from lowcode.fields.base import normalise_label, pick_label
 from lowcode.pages.display import record_title
+from lowcode.reports.highlights import highlights
 from lowcode.reports.model import CompiledReport
 from lowcode.reports.params import Param, params_from_query
 from lowcode.reports.result import ReportResult, ResultColumn, ResultRow
@@ -85,6 +86,8 @@ def _form(ctx: WriteContext, report: CompiledReport, given, values, language: st
             entry["value"] = _text(value if value is not None else raw)
             entry["title"] = _link_title(ctx, report, p, value, language)
             entry["picker"] = url_for("pages.report_options", app=report.app, name=report.name, param=p.name)
+        elif p.type == "days_ago":  # the number of days as typed (the run reads it as a date)
+            entry["value"] = _text(raw if raw not in (None, "") else p.default)
         else:
             entry["value"] = _text(value if value is not None else raw)
         inputs.append(entry)
@@ -114,7 +117,7 @@ def table_model(result: ReportResult, report: CompiledReport, language: str) -> 
     """The result table formatted for ``language`` (also the designer's preview)."""
     dims = [c for c in result.columns if c.role == "dimension"]
     measures = [c for c in result.columns if c.role == "measure"]
-    names = {m.name: label(m.label, language, m.name) for m in report.measures}
+    names = {m.name: label(m.label, language, m.name) for m in report.shown_measures}
     groups = []
     if result.pivot is not None:
         width = len(report.measures)
@@ -123,8 +126,9 @@ def table_model(result: ReportResult, report: CompiledReport, language: str) -> 
         groups.append({"label": _("Total"), "span": width})
     head = [{"label": label(c.label, language, c.key), "numeric": False} for c in dims]
     head += [{"label": names.get(c.measure, c.key), "numeric": True} for c in measures]
-    rows = [_row(r, dims, measures, language) for r in result.rows]
-    totals = _row(result.totals, dims, measures, language) if result.totals else None
+    marks = {m.name: highlights.get(m.highlight) for m in report.shown_measures if m.highlight}
+    rows = [_row(r, dims, measures, language, marks) for r in result.rows]
+    totals = _row(result.totals, dims, measures, language, marks) if result.totals else None
     return {
         "groups": groups,
         "dim_count": len(dims),
@@ -150,7 +154,7 @@ def _pivot_label(report: CompiledReport, value: Any, language: str) -> str:
 
 
 def _row(
-    row: ResultRow, dims: list[ResultColumn], measures: list[ResultColumn], language: str
+    row: ResultRow, dims: list[ResultColumn], measures: list[ResultColumn], language: str, marks=None
 ) -> dict[str, Any]:
     cells = []
     for i, c in enumerate(dims):
@@ -171,5 +175,6 @@ def _row(
     for c in measures:
         value = row.values.get(c.key)
         text = format_number(value, c.style, language) if c.style is not None else _text(value)
-        cells.append({"text": text, "numeric": True})
+        mark = (marks or {}).get(c.measure or "")
+        cells.append({"text": text, "numeric": True, "flag": bool(mark and mark(value))})
     return {"level": row.level, "cells": cells}

@@ -136,16 +136,21 @@ class CachedReportService(ReportService):
 
         :raises BadRequest: a parameter that does not fit (as the run would)."""
         values = read_params(report.params, given, ctx.now.date())
-        statement = self.query(ctx, report, values).grouped(())
-        compiled = statement.compile(dialect=ctx.session.get_bind().dialect)
+        # the main grouping (its dimensions hold the as-of date of age bands, its HAVING the kept groups) of the
+        # report and of its second source, whose tables and SQL the result depends on as well
+        parts = [report] + ([report.compare] if report.compare is not None else [])
+        statements = [self.query(ctx, part, values).grouped(tuple(part.dimensions)) for part in parts]
+        dialect = ctx.session.get_bind().dialect
+        compiled_all = [s.compile(dialect=dialect) for s in statements]
         hidden = []
-        tables = _tables(statement)
+        tables = set().union(*(_tables(s) for s in statements))
         entities = sorted((e.app, e.name) for e in ctx.snapshot.entities.values() if e.table.name in tables)
         for app, name in entities:
             entity = ctx.snapshot.entity(app, name)
             hidden.append((name, sorted(self.permissions.hidden_fields(ctx.actor, entity))))
-        params = sorted((k, repr(v)) for k, v in compiled.params.items())
-        text = repr((report.app, report.name, report.version, str(compiled), params, hidden))
+        params = sorted((i, k, repr(v)) for i, c in enumerate(compiled_all) for k, v in c.params.items())
+        sql = [str(c) for c in compiled_all]
+        text = repr((report.app, report.name, report.version, sql, params, hidden))
         key = hashlib.sha256(text.encode()).hexdigest()
         counter_keys = (ACCESS_COUNTER, *(counter_key(app, name) for app, name in entities))
         return CacheProbe(key, counter_keys)

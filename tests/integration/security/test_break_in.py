@@ -264,6 +264,12 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("GET",    "/app/<app>/reports"):                                 E(DATA,   302, 403, 200, _,   _,   _,   302),
     ("GET",    "/app/<app>/reports/<name>"):                          E(DATA,   302, 403, 200, _,   _,   _,   302),
     ("GET",    "/app/<app>/reports/<name>/options/<param>"):          E(DATA,   302, 403, 404, _,   _,   _,   302),
+    # report exports and print view: the report's grant and the export grant on its source (the reader has none)
+    ("POST",   "/a/<app>/reports/<name>/export.<fmt>"):               E(DATA,   401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/a/<app>/reports/<name>/print"):                      E(DATA,   302, 403, 403, _,   _,   _,   302),
+    ("GET",    "/a/<app>/reports/<name>/exports/<int:job_id>"):       E(DATA,   302, 403, 403, _,   _,   _,   302),
+    ("GET",    "/a/<app>/reports/<name>/exports/<int:job_id>/status"): E(DATA,  302, 403, 403, _,   _,   _,   302),
+    ("GET",    "/a/<app>/reports/<name>/exports/<int:job_id>/download"): E(DATA, 302, 403, 403, _,  _,   _,   302),
 
     # rules: the run log needs read on the entity (and on the record; app-wide: administrators only -
     # probed as ?entity=deal&record_id=<olga's record>, see QUERIES); a dry run needs update (or create)
@@ -293,6 +299,7 @@ EXPECTED: dict[tuple[str, str], E] = {
     # reports: the list and a run need a role of the app; a run needs a role granting the report
     ("GET",    "/api/reports/<app>"):                                 E(DATA,   401, 403, 200, _,   _,   _,   401),
     ("GET",    "/api/reports/<app>/<name>"):                          E(DATA,   401, 403, 200, _,   _,   _,   401),
+    ("POST",   "/api/reports/<app>/<name>/export.<fmt>"):             E(DATA,   401, 403, 403, _,   _,   403, 401),
 
     # notifications: one's own only; <notification_id> is olga's, so every prober gets 404 there
     ("GET",    "/api/notifications"):                                 E(SELF,   401, 200, 200, _,   _,   _,   401),
@@ -549,12 +556,18 @@ PARAM_OVERRIDES: dict[tuple[str, str], dict[str, Callable[[World], Any]]] = {
     ("GET", "/a/<app>/<entity>" + REC + "/transitions/<name>"): _CLOSE,
     ("POST", "/a/<app>/<entity>" + REC + "/transitions/<name>"): _CLOSE,
     ("GET", "/api/reports/<app>/<name>"): _REPORT,
+    ("POST", "/api/reports/<app>/<name>/export.<fmt>"): _REPORT,
     ("GET", "/app/<app>/reports/<name>"): _REPORT,
     ("GET", "/design/<app>/reports/<name>"): _REPORT,
     ("POST", "/design/<app>/reports/<name>"): _REPORT,
     ("POST", "/design/<app>/reports/<name>/undo"): _REPORT,
     ("POST", "/design/<app>/reports/<name>/redo"): _REPORT,
     ("GET", "/app/<app>/reports/<name>/options/<param>"): _REPORT,
+    ("POST", "/a/<app>/reports/<name>/export.<fmt>"): _REPORT,
+    ("GET", "/a/<app>/reports/<name>/print"): _REPORT,
+    ("GET", "/a/<app>/reports/<name>/exports/<int:job_id>"): _REPORT,
+    ("GET", "/a/<app>/reports/<name>/exports/<int:job_id>/status"): _REPORT,
+    ("GET", "/a/<app>/reports/<name>/exports/<int:job_id>/download"): _REPORT,
     ("GET", "/design/<app>/workflow/<name>"): _FLOW,
     ("GET", "/design/<app>/workflow/<name>/panel"): _FLOW,
     ("POST", "/design/<app>/workflow/<name>/edit/<change>"): _FLOW,
