@@ -37,15 +37,15 @@ lint: $(BIN)/lowcode
 	$(BIN)/ruff check lowcode tests bench
 	$(BIN)/ruff format --check lowcode tests bench
 
-# The whole suite on SQLite; on PostgreSQL only the tests whose database is the selected backend
-# (tests/integration, tests/e2e): the unit tests never read LOWCODE_TEST_DB - the few that need a database
-# open an in-memory SQLite and their own PostgreSQL one in either run - so a second run would repeat the first
-# (docs/TESTING.md). worksteal: a worker that runs out of tests takes some from the other (long fuzz runs).
+# The whole suite on SQLite; on PostgreSQL only tests/integration: the unit tests never read LOWCODE_TEST_DB - the
+# few that need a database open an in-memory SQLite and their own PostgreSQL one in either run - and the browser
+# tests (tests/e2e) drive the same pages and services the integration tests run on PostgreSQL, so a second run of
+# either would repeat the first (docs/TESTING.md). worksteal: a worker that runs out of tests takes some from the other (long fuzz runs).
 test-sqlite: setup
 	LOWCODE_TEST_DB=sqlite $(BIN)/pytest -n $(JOBS) --dist worksteal
 
 test-postgres: setup
-	LOWCODE_TEST_DB=postgresql $(BIN)/pytest -n $(JOBS) --dist worksteal tests/integration tests/e2e
+	LOWCODE_TEST_DB=postgresql $(BIN)/pytest -n $(JOBS) --dist worksteal tests/integration
 
 test: setup lint test-sqlite test-postgres
 

@@ -360,8 +360,15 @@ def main(argv: list[str] | None = None) -> None:
         default="full",
         help="what-if: SQLite synchronous=NORMAL on both servers (needs --probe; default full)",
     )
+    parser.add_argument(
+        "--group-commit",
+        choices=("on", "off"),
+        default="on",
+        help="the platform's SQLITE_GROUP_COMMIT (default on, as shipped; the baseline never groups)",
+    )
     parser.add_argument("--json", help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
+    os.environ["LOWCODE_SQLITE_GROUP_COMMIT"] = "1" if args.group_commit == "on" else "0"
     if args.sync != "full" and not args.probe:
         parser.error("--sync needs --probe (plain lowcode serve always runs synchronous=FULL)")
     os.environ["BENCH_SQLITE_SYNC"] = args.sync
@@ -380,7 +387,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"- command: {cmd}")
     print(
         f"- clients: {args.clients}, seconds per phase: {args.seconds}, rounds: {args.rounds}, single: "
-        f"{args.single}, records: {args.records}, servers: werkzeug threaded (both)\n"
+        f"{args.single}, records: {args.records}, servers: werkzeug threaded (both), "
+        f"platform group commit: {args.group_commit}\n"
     )
     try:
         targets: dict[str, Target] = {}

@@ -1,4 +1,4 @@
-"""Reports as SQL (issue 16 items 1-2): a grouped report - sum of amount by warehouse and month over order
+"""Reports as SQL (issue 16 items 1-2, 4 and 7): a grouped report - sum of amount by warehouse and month over order
 lines (the warehouse reached through the line's order) - against the same GROUP BY written by hand, in the same
 run; and what totals + subtotals cost (further GROUP BYs with the same WHERE, the design's choice) next to
 one statement with ``GROUPING SETS`` on PostgreSQL.
@@ -9,14 +9,18 @@ inserted with Core ``executemany`` (set-up only: this measures reads). Timed, me
 
 - ``raw``: the hand-written SELECT (joins, deleted rows out, month bucket, SUM) on the same pool;
 - ``report``: ``ReportService.run`` as an administrator, no totals (one GROUP BY; the service's work included);
+- ``cold``: the same through the result cache (``CachedReportService``) emptied first: the cache key (the
+  run's SQL compiled), the change counters read, the run, the result copied in;
+- ``cached``: the same again, answered by the cache (authorization, key, one counter SELECT, a copy out);
 - ``totals``: the same with totals and subtotals (three GROUP BYs);
-- ``api``: ``GET /api/reports/...`` with totals and subtotals through Flask's test client (HTTP, JSON);
+- ``api``: ``GET /api/reports/...`` with totals and subtotals through Flask's test client (HTTP, JSON; the
+  app's result cache answers from the second round on - ``api_first`` is the first round, a miss);
 - ``sets`` (PostgreSQL only): rows, subtotals and total as one ``GROUPING SETS`` statement written by hand.
 
 Run from the project root::
 
-    .venv/bin/python -m bench.bench_reports --lines 200000
-    .venv/bin/python -m bench.bench_reports --lines 200000 --backend postgresql
+    .venv/bin/python -m bench.bench_reports                       # 1,000,000 lines, SQLite
+    .venv/bin/python -m bench.bench_reports --pg                  # the same on PostgreSQL
 
 Not part of the test run (pytest collects ``tests/`` only).
 """
@@ -135,6 +139,7 @@ def _timed(fn) -> float:
 
 def run(backend: str, url: str, args) -> dict:
     """Set up, fill, and time each way."""
+    from lowcode.reports.cache import CachedReportService, ReportCache
     from lowcode.reports.service import ReportService
     from lowcode.runtime.context import Actor, WriteContext
 
@@ -147,14 +152,18 @@ def run(backend: str, url: str, args) -> dict:
     ]
     headers = {"Authorization": f"Bearer {token}"}
     assert client.post("/api/templates/import", json=BUNDLE, headers=headers).status_code == 201
-    fill(app, args.lines)
+    fill_s = _timed(lambda: fill(app, args.lines))
     svc = app.extensions["lowcode"]
     dialect = svc.db.engine.dialect.name
     with svc.db.write() as session:
         session.execute(sa.text("ANALYZE"))
     service = ReportService(svc.permissions)
+    cache = ReportCache()
+    cached_service = CachedReportService(svc.permissions, cache)
     actor = Actor(user_id=1, username="admin", is_admin=True)
-    times: dict[str, list[float]] = {k: [] for k in ("raw", "report", "totals", "api", "sets")}
+    keys = ("raw", "report", "cold", "cached", "totals", "api", "sets")
+    times: dict[str, list[float]] = {k: [] for k in keys}
+    first_api = _timed(lambda: client.get("/api/reports/br/with_totals", headers=headers))
     for _ in range(args.repeat):
         with svc.db.read() as session:
             times["raw"].append(_timed(lambda: session.execute(_raw(app, dialect)).all()))
@@ -162,6 +171,9 @@ def run(backend: str, url: str, args) -> dict:
                 times["sets"].append(_timed(lambda: session.execute(_raw(app, dialect, sets=True)).all()))
             ctx = WriteContext(session, actor, svc.snapshots.get(session), source="bench")
             times["report"].append(_timed(lambda c=ctx: service.run(c, "br", "by_wh_month", {})))
+            cache.clear()
+            times["cold"].append(_timed(lambda c=ctx: cached_service.run(c, "br", "by_wh_month", {})))
+            times["cached"].append(_timed(lambda c=ctx: cached_service.run(c, "br", "by_wh_month", {})))
             times["totals"].append(_timed(lambda c=ctx: service.run(c, "br", "with_totals", {})))
         times["api"].append(_timed(lambda: client.get("/api/reports/br/with_totals", headers=headers)))
     with svc.db.read() as session:
@@ -176,7 +188,11 @@ def run(backend: str, url: str, args) -> dict:
     ms = lambda xs: round(statistics.median(xs) * 1000, 1) if xs else None  # noqa: E731
     out = {"backend": backend, "lines": args.lines, "groups": len(plain), "statements": result.statements}
     out.update({f"{k}_ms": ms(v) for k, v in times.items()})
+    out["api_first_ms"] = round(first_api * 1000, 1)
+    out["fill_s"] = round(fill_s, 1)
     out["report/raw"] = round(out["report_ms"] / out["raw_ms"], 2)
+    out["cold/raw"] = round(out["cold_ms"] / out["raw_ms"], 2)
+    out["cache_hits"] = cache.stats.hits
     return out
 
 
@@ -192,9 +208,10 @@ def _database(backend: str, stack: ExitStack) -> str:
 def main(argv: list[str] | None = None) -> None:
     """Parse the arguments; one line of figures per backend."""
     parser = argparse.ArgumentParser(description="a grouped report against the same GROUP BY by hand")
-    parser.add_argument("--lines", type=int, default=200_000, help="order lines (default 200,000)")
+    parser.add_argument("--lines", type=int, default=1_000_000, help="order lines (default 1,000,000)")
     parser.add_argument("--repeat", type=int, default=7, help="rounds; medians are printed (default 7)")
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="sqlite")
+    parser.add_argument("--pg", action="store_const", const="postgresql", dest="backend", help="PostgreSQL")
     args = parser.parse_args(argv)
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     for backend in backends:

@@ -9,8 +9,9 @@ from flask import Flask
 
 from lowcode.auth.users import create_user
 from lowcode.core.db import Database
+from lowcode.core.definition_models import Definition
 from lowcode.core.jsonutil import loads_exact
-from lowcode.core.models import Definition, RoleAssignment, User
+from lowcode.core.models import RoleAssignment, User
 from lowcode.definitions.templates import install_bundle, load_bundle
 from lowcode.migrations import migrate
 from lowcode.runtime.context import Actor, WriteContext

@@ -23,6 +23,9 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SECURE_COOKIES": None,  # None -> on (cookies only over HTTPS) unless ENV is development or testing
     "SQLITE_BUSY_TIMEOUT_MS": 30000,
+    "SQLITE_GROUP_COMMIT": True,  # queued writers of a process share one COMMIT/fsync (lowcode/core/group_commit.py)
+    "SQLITE_GROUP_COMMIT_MAX_MEMBERS": 32,  # a group commits once it has this many writers
+    "SQLITE_GROUP_COMMIT_MAX_MS": 20,  # ... or once its transaction is this old (ms)
     "WEBHOOK_SECRET": "",  # whsec_<base64 of 24-64 random bytes>: signs outgoing webhooks; empty: unsigned
     "WEBHOOK_TIMEOUT": 10,  # seconds
     "WEBHOOK_ALLOW": "",  # hosts/CIDRs webhooks may call although local or private (comma or space separated)
@@ -37,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "DELIVERY_WRITE_SECONDS": "0.02",  # outcomes wait at most this long for a round to write them
     "INTEGRATION_POLL_SECONDS": "0.05",  # idle loop's look for work (commits with outbox rows wake it sooner)
     "JOB_LEASE_SECONDS": "60",  # a background job's claim lasts this long unless a chunk renews it
+    "REPORT_EXPORT_BACKGROUND_ROWS": 1000,  # report exports of more rows run as background jobs
     "JOBS_IN_PROCESS": True,  # `lowcode serve` runs background jobs (imports) in a thread of its own
     "MQTT_URL": "mqtt://127.0.0.1:1883",
     "INTEGRATION_REDIS_URL": "redis://127.0.0.1:6379/0",
@@ -62,6 +66,8 @@ DEFAULTS: dict[str, Any] = {
     "COSTLY_QUERY_SLOTS": 4,  # filtered/searched lists running at once per process (the rest wait)
     "COSTLY_QUERY_WAIT_MS": 10000,  # how long one waits for a slot before a 503 server_busy
     "COUNT_LIMIT": 10000,  # rows a list counts exactly; beyond, it answers "more than N" (0 = always exact)
+    "REPORT_CACHE_SIZE": 256,  # report results kept per process (0: no cache; docs/REPORTS.md)
+    "REPORT_SLOW_MS": 1000,  # a report run slower than this gets index advice in its designer (0: never)
     "DB_POOL_SIZE": 10,  # database connections kept per process
     "DB_POOL_OVERFLOW": 20,  # extra connections opened under load
     "DB_POOL_TIMEOUT_S": 10,  # seconds a request waits for a connection before a 503 server_busy
@@ -78,7 +84,9 @@ an environment variable or an override still wins, so a test can set a small lim
 
 ENVIRONMENTS = ("production", "development", "testing")
 RELAXED_ENVIRONMENTS = frozenset({"development", "testing"})  # plain-http cookies and short keys allowed
-BOOLEAN_SETTINGS = frozenset({"SECURE_COOKIES", "RATE_LIMIT_ENABLED", "JOBS_IN_PROCESS"})
+BOOLEAN_SETTINGS = frozenset(
+    {"SECURE_COOKIES", "RATE_LIMIT_ENABLED", "JOBS_IN_PROCESS", "SQLITE_GROUP_COMMIT"}
+)
 MIN_SECRET_KEY_BYTES = 32
 
 

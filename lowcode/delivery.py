@@ -1,9 +1,8 @@
-"""Outbox delivery: the channels events are delivered through, and the dispatcher that claims and delivers.
+"""Outbox delivery: the dispatcher that claims due outbox events and delivers them.
 
 Every outbox row (:class:`lowcode.core.models.OutboxEvent`) is delivered by the channel registered under its
-``kind``: ``webhook`` makes an HTTP call; ``event`` (published events) and the record events
-(``created``/``updated``/``deleted``/``restored``) go to local channels that do nothing yet - realtime
-pages and brokers come later - and are simply marked delivered, so they never pile up as pending.
+``kind`` (:mod:`lowcode.delivery_channels`): ``webhook`` makes an HTTP call; ``event`` (published events)
+and the record events go to local channels, marked delivered at once, so they never pile up as pending.
 
 :func:`dispatch_pending` runs in three short transactions, never holding a lock during network I/O:
 
@@ -29,119 +28,29 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 import sqlalchemy as sa
 
 from lowcode.auth.lifecycle import as_utc
 from lowcode.core.db import Database
-from lowcode.core.jsonutil import dumps
-from lowcode.core.models import OutboxEvent, Sandbox, utcnow
+from lowcode.core.definition_models import Sandbox
+from lowcode.core.models import OutboxEvent, utcnow
+from lowcode.delivery_channels import DEFAULT_TIMEOUT, Channel, PendingEvent, builtin_channels
 from lowcode.integrations.channels.base import DeliveryFailed
-from lowcode.integrations.channels.http_post import post_signed
 from lowcode.registry import Registry
-from lowcode.webhook_signing import webhook_secret
-from lowcode.webhook_targets import Resolver, system_resolver
 
 MAX_ATTEMPTS = 12
 BACKOFF_BASE = dt.timedelta(seconds=10)
 BACKOFF_MAX = dt.timedelta(hours=1)
 LEASE = dt.timedelta(minutes=5)
 """How long a claimed event is reserved for the dispatcher delivering it."""
-DEFAULT_TIMEOUT = 10.0
 MAX_ERROR = 1000
 SANDBOX_HELD = "held: app '{app}' is a sandbox, its events are not delivered outside"
-RECORD_KINDS = ("created", "updated", "deleted", "restored")
 
 _T = OutboxEvent.__table__
-
-
-@dataclass(frozen=True)
-class PendingEvent:
-    """A claimed outbox event; ``attempts`` counts this attempt."""
-
-    id: int
-    kind: str
-    app: str
-    entity: str
-    record_id: int | None
-    payload: dict[str, Any]
-    attempts: int
-    created_at: dt.datetime | None = None
-
-    @property
-    def message_id(self) -> str:
-        """The ``webhook-id``: the outbox row and when it was written (ids alone repeat after a restore)."""
-        created = as_utc(self.created_at) if self.created_at else dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-        micros = (created - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)
-        return f"msg_{self.id}_{micros}"
-
-
-class Channel:
-    """Delivers the events of one or more outbox kinds."""
-
-    local: ClassVar[bool] = False
-    """Local channels do no I/O: they deliver inside the claiming transaction and are marked at once."""
-
-    def deliver(self, event: PendingEvent, settings: Mapping[str, Any]) -> None:
-        """Deliver one event. :raises DeliveryFailed: (any other exception counts as a failure too)"""
-        raise NotImplementedError
-
-    def deliver_in(self, session, event: PendingEvent, settings: Mapping[str, Any]) -> None:
-        """A local channel's delivery inside the claiming transaction (``session``); default: :meth:`deliver`."""
-        self.deliver(event, settings)
-
-
-class LocalChannel(Channel):
-    """Nothing to deliver to yet (realtime pages, brokers): the event is marked delivered."""
-
-    local = True
-
-    def deliver(self, event, settings):
-        return None
-
-
-class WebhookChannel(Channel):
-    """An HTTP call with the event's JSON body (decimals as strings) and the Standard Webhooks headers
-    ``webhook-id``, ``webhook-timestamp`` and - when a secret is configured (``WEBHOOK_SECRET`` setting or
-    ``LOWCODE_WEBHOOK_SECRET``) - ``webhook-signature: v1,<base64 HMAC-SHA256 of id.timestamp.body>``.
-    A 2xx answer is success. ``clock`` gives the attempt's Unix time. The host must not resolve to a local
-    or private address unless ``WEBHOOK_ALLOW`` allows it (:mod:`lowcode.webhook_targets`); the call goes
-    to the address that was checked (:func:`lowcode.integrations.channels.http_post.post_signed`)."""
-
-    def __init__(self, clock: Callable[[], float] = time.time, resolver: Resolver = system_resolver):
-        self.clock = clock
-        self.resolver = resolver
-
-    def deliver(self, event, settings):
-        message = event.payload
-        headers = {str(k): str(v) for k, v in (message.get("headers") or {}).items()}
-        headers["X-Lowcode-Delivery-Attempt"] = str(event.attempts)
-        post_signed(
-            str(message.get("url", "")),
-            dumps(message.get("body", {})).encode("utf-8"),
-            event.message_id,
-            str(int(self.clock())),
-            webhook_secret(settings),
-            headers,
-            settings,
-            self.resolver,
-            float(settings.get("WEBHOOK_TIMEOUT") or DEFAULT_TIMEOUT),
-            str(message.get("method") or "POST"),
-        )
-
-
-def builtin_channels(record_channel: Channel | None = None) -> Registry[Channel]:
-    """A registry holding the built-in channels, keyed by outbox kind; the record kinds go to
-    ``record_channel`` (the subscriptions' fan-out, :mod:`lowcode.integrations.fanout`) or nowhere."""
-    channels: Registry[Channel] = Registry("delivery channel")
-    channels.register("webhook", WebhookChannel())
-    channels.register("event", LocalChannel())  # published events: realtime pages and brokers come later
-    for kind in RECORD_KINDS:
-        channels.register(kind, record_channel or LocalChannel())
-    return channels
 
 
 CHANNELS = builtin_channels()
@@ -361,23 +270,24 @@ def _fail(session, event: PendingEvent, error: str, now: dt.datetime) -> str:
         retry_at = None
     else:
         retry_at = now + backoff(event.attempts)
-    session.execute(
-        sa.update(_T)
-        .where(_T.c.id == event.id, _T.c.delivered_at.is_(None))
-        .values(attempts=event.attempts, last_error=error, next_attempt_at=retry_at)
-    )
+    _record_failure(session, event.id, event.attempts, error, retry_at)
     return error
 
 
 def _hold(session, event: PendingEvent) -> str:
     """Keep a sandbox's outgoing event undelivered for good (given up at once, never attempted)."""
     error = SANDBOX_HELD.format(app=event.app)
+    _record_failure(session, event.id, MAX_ATTEMPTS, error, None)
+    return error
+
+
+def _record_failure(session, event_id: int, attempts: int, error: str, retry_at: dt.datetime | None) -> None:
+    """An undelivered event's attempts, last error and next attempt (None: never again)."""
     session.execute(
         sa.update(_T)
-        .where(_T.c.id == event.id, _T.c.delivered_at.is_(None))
-        .values(attempts=MAX_ATTEMPTS, last_error=error, next_attempt_at=None)
+        .where(_T.c.id == event_id, _T.c.delivered_at.is_(None))
+        .values(attempts=attempts, last_error=error, next_attempt_at=retry_at)
     )
-    return error
 
 
 def _describe(exc: Exception) -> str:

@@ -18,7 +18,7 @@ from flask import current_app, g, jsonify, request
 from lowcode.api.edge import services, unit_of_work
 from lowcode.api.errors import error_body, status_of
 from lowcode.api.record_json import record_renderer
-from lowcode.auth.security_log import log_event_now
+from lowcode.auth.security_log import log_denial_now
 from lowcode.core.texts import localize
 from lowcode.errors import BadRequest, BulkFailed, LowcodeError, PayloadTooLarge, PermissionDenied
 from lowcode.runtime.context import Actor
@@ -93,14 +93,5 @@ def _log_denials(actor: Actor | None, failures: list[tuple[int, LowcodeError]]) 
     denied = [(i, e) for i, e in failures if isinstance(e, PermissionDenied)]
     if not denied:
         return
-    log_event_now(
-        services().db,
-        "permission_denied",
-        username=actor.username if actor else "",
-        user_id=actor.user_id if actor else None,
-        ip=request.remote_addr or "",
-        method=request.method,
-        path=request.path,
-        reason=str(localize(denied[0][1].message)),
-        items=[i for i, _ in denied][:100],
-    )
+    reason = str(localize(denied[0][1].message))
+    log_denial_now(services().db, actor, reason, request, items=[i for i, _ in denied][:100])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from lowcode.api.bulk import bulk_write
@@ -39,6 +41,17 @@ def _limit() -> int:
     return int_arg(request.args, "limit", settings["PAGE_SIZE"], 1, settings["MAX_PAGE_SIZE"])
 
 
+def _list_query(compiled, condition, **paging: Any) -> ListQuery:
+    """The list's query from the request: ``condition``, the search ``q`` and ``sort``; ``paging``: the
+    list's limit, cursor, deleted and count arguments (none for an export)."""
+    return ListQuery(
+        condition=condition,
+        search=request.args.get("q", "")[:200],
+        sort=parse_sort(compiled, request.args.get("sort")),
+        **paging,
+    )
+
+
 @bp.get("/<app>/<entity>")
 @costly_query
 def list_records(app: str, entity: str):
@@ -46,10 +59,9 @@ def list_records(app: str, entity: str):
     condition = _filter_param()
     with unit_of_work(write=False) as ctx:
         compiled = ctx.snapshot.entity(app, entity)
-        query = ListQuery(
-            condition=condition,
-            search=request.args.get("q", "")[:200],
-            sort=parse_sort(compiled, request.args.get("sort")),
+        query = _list_query(
+            compiled,
+            condition,
             limit=_limit(),
             after=request.args.get("after") or None,
             deleted=request.args.get("deleted") == "1",
@@ -71,11 +83,7 @@ def export_records(app: str, entity: str):
     condition = _filter_param()
     with unit_of_work(write=False) as ctx:
         compiled = ctx.snapshot.entity(app, entity)
-        query = ListQuery(
-            condition=condition,
-            search=request.args.get("q", "")[:200],
-            sort=parse_sort(compiled, request.args.get("sort")),
-        )
+        query = _list_query(compiled, condition)
         rows: list[int] = []
         chunks = list(export_csv(ctx, services().queries, app, entity, query, rows))
         actor = ctx.actor

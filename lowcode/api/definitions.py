@@ -6,10 +6,11 @@ from flask import Blueprint, jsonify, request
 
 from lowcode.api.edge import json_body, services, unit_of_work
 from lowcode.core.jsonutil import to_jsonable
-from lowcode.definitions import store, trash
+from lowcode.definitions import publisher, store, trash
 from lowcode.definitions.app_names import require_free_app_name
 from lowcode.definitions.validate import validator_for
 from lowcode.errors import BadRequest
+from lowcode.runtime.schema_plan import PublishOptions
 
 bp = Blueprint("api_definitions", __name__, url_prefix="/api/definitions")
 
@@ -65,7 +66,7 @@ def put_definition(app: str, kind: str, name: str):
     return jsonify({"app": app, "kind": kind, "name": name, "draft": body})
 
 
-def _publish_request() -> tuple[store.PublishOptions, bool]:
+def _publish_request() -> tuple[PublishOptions, bool]:
     """Publish options from an optional JSON body (renames, consent, restore) and whether it is a dry run."""
     body = json_body() if request.get_data(cache=True) else {}
     if not isinstance(body, dict):
@@ -75,10 +76,10 @@ def _publish_request() -> tuple[store.PublishOptions, bool]:
         raise BadRequest(f"Unknown publish options: {', '.join(sorted(unknown))}")
     if not isinstance(body.get("dry_run", False), bool):
         raise BadRequest("'dry_run' must be true or false")
-    return store.PublishOptions.from_json(body), body.get("dry_run", False)
+    return PublishOptions.from_json(body), body.get("dry_run", False)
 
 
-def _published_json(app: str, outcome: store.Published, **extra) -> dict:
+def _published_json(app: str, outcome: publisher.Published, **extra) -> dict:
     plan = outcome.plan.as_json() if outcome.plan is not None else None
     return {
         "app": app,
@@ -102,11 +103,11 @@ def publish_definition(app: str, kind: str, name: str):
     with unit_of_work(write=not dry_run) as ctx:
         services().permissions.authorize_platform(ctx.actor, "publish definitions")
         if dry_run:
-            outcome = store.dry_run_publish(
+            outcome = publisher.dry_run_publish(
                 ctx.session, app, kind, name, options, settings=services().settings
             )
         else:
-            outcome = store.publish_definition(
+            outcome = publisher.publish_definition(
                 ctx.session,
                 app,
                 kind,
@@ -129,13 +130,13 @@ def publish_app_drafts(app: str):
     dry_run, per_entity = body.get("dry_run", False), body.get("entities", {})
     if not isinstance(dry_run, bool) or not isinstance(per_entity, dict):
         raise BadRequest("'dry_run' must be true or false and 'entities' an object")
-    options = {name: store.PublishOptions.from_json(_options_object(doc)) for name, doc in per_entity.items()}
+    options = {name: PublishOptions.from_json(_options_object(doc)) for name, doc in per_entity.items()}
     with unit_of_work(write=not dry_run) as ctx:
         services().permissions.authorize_platform(ctx.actor, "publish definitions")
         if dry_run:
-            outcomes = store.dry_run_drafts(ctx.session, app, options, settings=services().settings)
+            outcomes = publisher.dry_run_drafts(ctx.session, app, options, settings=services().settings)
         else:
-            outcomes = store.publish_drafts(
+            outcomes = publisher.publish_drafts(
                 ctx.session, app, ctx.actor.username, options=options, settings=services().settings
             )
     items = [_published_json(app, outcome) for outcome in outcomes]
@@ -178,7 +179,7 @@ def rollback_definition(app: str, kind: str, name: str, version: int):
         raise BadRequest("A rollback has no dry run; save the old version as a draft and dry-run its publish")
     with unit_of_work(write=True) as ctx:
         services().permissions.authorize_platform(ctx.actor, "publish definitions")
-        outcome = store.rollback(
+        outcome = publisher.rollback(
             ctx.session, app, kind, name, version, ctx.actor.username, options, settings=services().settings
         )
     return jsonify(_published_json(app, outcome, rolled_back_to=version))

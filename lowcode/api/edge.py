@@ -10,7 +10,7 @@ from typing import Any
 from flask import current_app, g, request, session
 from sqlalchemy.exc import IntegrityError
 
-from lowcode.auth.access_version import access_version
+from lowcode.auth.access_version import ACCESS_COUNTER, access_version
 from lowcode.auth.actors import actor_for_user, touch_assignments
 from lowcode.auth.security_log import log_event
 from lowcode.auth.sessions import sign_in_token_live
@@ -18,6 +18,7 @@ from lowcode.auth.users import touch_token, user_for_token
 from lowcode.core.jsonutil import loads_exact
 from lowcode.core.models import User, utcnow
 from lowcode.core.numbers import digits_to_int
+from lowcode.definitions.published import DEFINITIONS_COUNTER, counters_read_together
 from lowcode.errors import BadRequest, PermissionDenied, Unauthenticated
 from lowcode.runtime.context import Actor, WriteContext
 from lowcode.runtime.integrity import constraint_error
@@ -136,8 +137,11 @@ def unit_of_work(write: bool, source: str = "api") -> Iterator[WriteContext]:
     try:
         prepared = _actor_before_write(svc) if write else None
         with svc.db.write() if write else svc.db.read() as db_session:
-            actor = prepared.actor_in(db_session) if prepared else resolve_actor(db_session)
-            snapshot = svc.snapshots.get(db_session)
+            with counters_read_together(
+                db_session, (ACCESS_COUNTER, DEFINITIONS_COUNTER) if prepared else ()
+            ):
+                actor = prepared.actor_in(db_session) if prepared else resolve_actor(db_session)
+                snapshot = svc.snapshots.get(db_session)
             ctx = WriteContext(db_session, actor, snapshot, source=source, ip=request.remote_addr or "")
             g.lowcode_ctx = ctx
             yield ctx

@@ -137,20 +137,11 @@ def _audit_denial(app: Flask, error: e.PermissionDenied) -> None:
     """Every denial is a security event, written in its own transaction (the request rolled back)."""
     from flask import g
 
-    from lowcode.auth.security_log import log_event_now
+    from lowcode.auth.security_log import log_denial_now
 
     ctx = g.get("lowcode_ctx")
     actor = ctx.actor if ctx is not None else None
-    log_event_now(
-        app.extensions["lowcode"].db,
-        "permission_denied",
-        username=actor.username if actor else "",
-        user_id=actor.user_id if actor else None,
-        ip=request.remote_addr or "",
-        method=request.method,
-        path=request.path,
-        reason=error.message,
-    )
+    log_denial_now(app.extensions["lowcode"].db, actor, error.message, request)
 
 
 CONCURRENCY_SQLSTATES = {"40P01", "40001", "55P03"}  # deadlock, serialization failure, lock not available

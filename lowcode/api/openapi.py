@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, jsonify
 
 from lowcode.api.edge import resolve_actor, services
+from lowcode.api.openapi_ingest import ingest_paths
 from lowcode.api.openapi_paths import ERROR_SCHEMA, Allowed, auth_paths, entity_paths, entity_schema
 from lowcode.api.openapi_platform import admin_paths, create_from_paths, user_paths
 from lowcode.auth.permissions import PermissionService
@@ -95,14 +96,18 @@ def build_openapi(
     schemas: dict[str, Any] = {"Error": ERROR_SCHEMA}
     paths: dict[str, Any] = auth_paths(signed_in=actor is not None)
     if actor is not None and snapshot is not None:
+        writable: set[tuple[str, str]] = set()
         for (app, name), entity in sorted(snapshot.entities.items()):
             allowed = None if entity.is_child else allowed_for(permissions, actor, entity)
             if allowed is None:
                 continue
+            if allowed.actions & {"create", "update"}:
+                writable.add((app, name))
             schemas[f"{app}.{name}"] = entity_schema(entity, allowed)
             schemas.update(_child_schemas(snapshot, entity, allowed))
             paths.update(entity_paths(entity, allowed))
         _qualify_refs(schemas, snapshot)
+        paths.update(ingest_paths(snapshot, lambda e: (e.app, e.name) in writable))
         paths.update(user_paths())
         paths.update(create_from_paths(_offered(snapshot, actor, permissions)))
         paths.update(_report_paths(snapshot, actor, permissions))

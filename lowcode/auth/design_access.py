@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lowcode.auth.permissions import PermissionService
-from lowcode.core.models import Sandbox
+from lowcode.core.definition_models import Sandbox
 from lowcode.core.texts import Text
 from lowcode.errors import PermissionDenied
 from lowcode.runtime.context import WriteContext

@@ -60,6 +60,22 @@ def log_event_now(db: Database, kind: str, **fields: Any) -> None:
         log_event(session, kind, **fields)
 
 
+def log_denial_now(db: Database, actor: Any, reason: str, request: Any, **detail: Any) -> None:
+    """A refused request (``request``: the web request, for its address, method and path) as a
+    ``permission_denied`` event of ``actor`` (None: nobody signed in), in its own committed transaction."""
+    log_event_now(
+        db,
+        "permission_denied",
+        username=actor.username if actor else "",
+        user_id=actor.user_id if actor else None,
+        ip=request.remote_addr or "",
+        method=request.method,
+        path=request.path,
+        reason=reason,
+        **detail,
+    )
+
+
 def count_since(
     session: Session, kind: str, since: dt.datetime, *, username: str | None = None, ip: str | None = None
 ) -> int:

@@ -50,6 +50,8 @@ class StatementBudget:
         return (self.write_ms, self.write_steps) if write else (self.read_ms, self.read_steps)
 
 
+_TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT", "BEGIN")
+"""Statements the budget leaves alone (a few VM steps each)."""
 _CURRENT: ContextVar[StatementBudget | None] = ContextVar("lowcode_statement_budget", default=None)
 _TRIPPED = threading.local()  # what stopped this thread's last SQLite statement: "steps" or "time"
 
@@ -109,7 +111,9 @@ def _install_postgresql(engine: sa.Engine, write_option: str) -> None:
 
 def _install_sqlite(engine: sa.Engine, write_option: str) -> None:
     @event.listens_for(engine, "before_cursor_execute")
-    def _guard(conn, _cursor, _statement, _params, _context, _many):
+    def _guard(conn, _cursor, statement, _params, _context, _many):
+        if statement.startswith(_TRANSACTION_CONTROL):
+            return  # a savepoint's rollback after a stopped statement must not forget what stopped it
         dbapi_conn = conn.connection.driver_connection
         budget = _CURRENT.get()
         if budget is None:

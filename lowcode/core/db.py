@@ -3,7 +3,9 @@
 SQLite runs in WAL mode with ``synchronous=FULL`` and a busy timeout; write transactions start with
 ``BEGIN IMMEDIATE`` so two writers queue instead of failing half-way with "database is locked". Threads of
 one process queue first in the file's :class:`~lowcode.core.write_queue.WriteQueue` (arrival order), so
-they never sleep in SQLite's busy handler; other processes meet them at SQLite's lock.
+they never sleep in SQLite's busy handler; other processes meet them at SQLite's lock. With group commit
+(:mod:`lowcode.core.group_commit`, ``SQLITE_GROUP_COMMIT``) queued writers share one transaction and one
+COMMIT; each still returns only once its work is durable.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lowcode.core.budget import current_budget, install_budget, is_over_budget, spent_limit
 from lowcode.core.commit_clock import install_commit_clock
+from lowcode.core.group_commit import GROUP_OPTION, GroupCommitSettings, GroupCommitter, GroupLost
 from lowcode.core.jsonutil import dumps
+from lowcode.core.texts import Text
 from lowcode.core.write_queue import QueueSlot, WriteQueue, queue_for
 from lowcode.errors import QueryTooCostly, ServerBusy
 
@@ -44,7 +48,12 @@ class Database:
     """Owns the engine and hands out sessions whose transaction is the caller's unit of work."""
 
     def __init__(
-        self, url: str, busy_timeout_ms: int = 30000, echo: bool = False, pool: PoolSettings | None = None
+        self,
+        url: str,
+        busy_timeout_ms: int = 30000,
+        echo: bool = False,
+        pool: PoolSettings | None = None,
+        group_commit: GroupCommitSettings | None = None,
     ):
         self.url = url
         self.engine = _make_engine(url, busy_timeout_ms, echo, pool or PoolSettings())
@@ -58,24 +67,51 @@ class Database:
         )
         if self.dialect == "postgresql":
             install_commit_clock(self._writer)
+        group_commit = group_commit or GroupCommitSettings()
+        self.group_committer: GroupCommitter | None = None
+        if self.write_queue is not None and group_commit.enabled:
+            self.group_committer = GroupCommitter(
+                self.engine, self.write_queue, self._queue_timeout_s, group_commit
+            )
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
-        """A write transaction: commits on success, rolls back on any exception.
+    def write(self, alone: bool = False) -> Iterator[Session]:
+        """A write transaction: commits on success, rolls back on any exception; returns once the commit
+        is durable. Under group commit a failed COMMIT of the group is :class:`ServerBusy` (nothing done).
 
-        An exception may carry ``after_rollback``: callables taking a session, run in a fresh write
+        ``alone``: never in a commit group - for long units of work (a background job's chunk), so that no
+        other writer's COMMIT waits for them. An exception may carry ``after_rollback``: callables taking a session, run in a fresh write
         transaction once the failed one is rolled back (e.g. logging why a rule refused the write).
         """
         try:
-            with self._queued(), _costs_mapped(write=True), self._writer() as session, session.begin():
+            with _costs_mapped(write=True), self._transaction(alone) as session:
                 yield session
+        except GroupLost as exc:  # another write of its commit group failed the shared transaction
+            raise ServerBusy(
+                Text(
+                    "Another write committed together with this one failed, so nothing was done. Try again."
+                ),
+                retry_after=1,
+            ) from exc
         except Exception as exc:
             pending = getattr(exc, "after_rollback", None)
             if pending:
-                with self._queued(), self._writer() as session, session.begin():
+                with self._transaction() as session:
                     for record in pending:
                         record(session)
             raise
+
+    @contextmanager
+    def _transaction(self, alone: bool = False) -> Iterator[Session]:
+        """A member of the current commit group, or (``alone``, group commit off, PostgreSQL, a nested write
+        of the thread holding the queue) a transaction of its own on a pooled connection."""
+        committer = self.group_committer
+        if committer is not None and not alone and not self.write_queue.held_by_me():
+            with committer.member(WRITE_OPTION) as session:
+                yield session
+            return
+        with self._queued(), self._writer() as session, session.begin():
+            yield session
 
     def _queued(self):
         """The transaction's place in the write queue: taken at its BEGIN (``_on_begin``), given back when
@@ -94,7 +130,9 @@ class Database:
                 session.rollback()
 
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection (and group commit's shared one)."""
+        if self.group_committer is not None:
+            self.group_committer.close()
         self.engine.dispose()
 
 
@@ -181,7 +219,10 @@ def _configure_sqlite(engine: sa.Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        write = conn.get_execution_options().get(WRITE_OPTION, False)
+        options = conn.get_execution_options()
+        if options.get(GROUP_OPTION):
+            return  # group commit's connection: SQLite's transaction begins at a group's first savepoint
+        write = options.get(WRITE_OPTION, False)
         slot = _slot.get() if write else None
         if slot is not None:
             try:

@@ -19,6 +19,11 @@ _BRACKETS = re.compile(r"[\[\]{}]")
 
 def to_jsonable(value: Any) -> Any:
     """Convert one Python value to a JSON-safe value (Decimal -> str, date/datetime -> ISO 8601)."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:  # most values (a hot path)
+        return value
+    if kind is dict:
+        return {k: v if type(v) is str else to_jsonable(v) for k, v in value.items()}
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, dt.datetime):

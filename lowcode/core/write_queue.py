@@ -9,7 +9,10 @@ processes (gunicorn workers, ``lowcode worker``) still meet at SQLite's lock thr
 
 :class:`WriteQueue` is a fair lock (waiters are woken in arrival order, a releasing thread cannot barge in
 again); :func:`queue_for` gives the one queue of a database file; :class:`QueueSlot` is one write
-transaction's place in it, taken when the transaction begins and given back once it has ended.
+transaction's place in it, taken when the transaction begins and given back once it has ended. A waiter
+may carry a tag (:meth:`WriteQueue.acquire`): :meth:`WriteQueue.hand_over` passes the queue on only to a
+waiter with the holder's tag (group commit, :mod:`lowcode.core.group_commit`, hands its open transaction
+on that way).
 """
 
 from __future__ import annotations
@@ -25,11 +28,12 @@ class WriteQueue:
 
     def __init__(self) -> None:
         self._mutex = threading.Lock()
-        self._waiters: deque[tuple[int, threading.Lock]] = deque()
+        self._waiters: deque[tuple[int, threading.Lock, object]] = deque()
         self._owner: int | None = None  # the holder's thread id; set by release() when it hands over
 
-    def acquire(self, timeout: float) -> bool:
-        """Wait for our turn, at most ``timeout`` seconds; True once held."""
+    def acquire(self, timeout: float, tag: object = None) -> bool:
+        """Wait for our turn, at most ``timeout`` seconds; True once held. ``tag`` marks the waiter for
+        :meth:`hand_over`."""
         me = threading.get_ident()
         with self._mutex:
             if self._owner is None:
@@ -37,15 +41,15 @@ class WriteQueue:
                 return True
             turn = threading.Lock()
             turn.acquire()
-            waiter = (me, turn)
+            waiter = (me, turn, tag)
             self._waiters.append(waiter)
         if turn.acquire(timeout=timeout):
             return True  # release() made us the owner before waking us
         with self._mutex:
             try:
                 self._waiters.remove(waiter)
-            except ValueError:  # release() handed us the queue just as we gave up: pass it on
-                self._release_locked()
+            except ValueError:  # release() handed us the queue just as we gave up: it is ours after all
+                return True
             return False
 
     def release(self) -> None:
@@ -53,9 +57,17 @@ class WriteQueue:
         with self._mutex:
             self._release_locked()
 
+    def hand_over(self, tag: object) -> bool:
+        """Hand the queue to the longest waiter if it carries ``tag`` (True); else keep it (False)."""
+        with self._mutex:
+            if not self._waiters or self._waiters[0][2] is not tag:
+                return False
+            self._release_locked()
+            return True
+
     def _release_locked(self) -> None:
         if self._waiters:
-            self._owner, turn = self._waiters.popleft()
+            self._owner, turn, _tag = self._waiters.popleft()
             turn.release()
         else:
             self._owner = None
@@ -88,8 +100,8 @@ class QueueSlot:
     """One write transaction's place in a queue: :meth:`take` before ``BEGIN IMMEDIATE``, :meth:`give_back`
     after the COMMIT or ROLLBACK (whichever way the transaction ended)."""
 
-    def __init__(self, queue: WriteQueue, timeout_s: float):
-        self.queue, self.timeout_s, self.held = queue, timeout_s, False
+    def __init__(self, queue: WriteQueue, timeout_s: float, tag: object = None):
+        self.queue, self.timeout_s, self.tag, self.held = queue, timeout_s, tag, False
 
     def take(self) -> None:
         """Wait for our turn; a thread already holding the queue (a nested write) goes on to SQLite's own lock.
@@ -99,7 +111,7 @@ class QueueSlot:
         """
         if self.held or self.queue.held_by_me():
             return
-        if not self.queue.acquire(self.timeout_s):
+        if not self.queue.acquire(self.timeout_s, self.tag):
             raise sqlite3.OperationalError("database is locked")
         self.held = True
 

@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from lowcode.definitions import store
+from lowcode.definitions import publisher
 from lowcode.definitions.app_names import require_free_app_name
 from lowcode.definitions.bundle_check import require_valid_bundle
 from lowcode.definitions.bundle_files import checked_app_name, manifest_of, parse_bundle, renamed_bundle
@@ -57,7 +57,7 @@ def upgrade_app(
     consent: bool = False,
     dry_run: bool = False,
     force: bool = False,
-) -> tuple[Upgrade, list[store.Published]]:
+) -> tuple[Upgrade, list[publisher.Published]]:
     """Plan (``dry_run``: then everything a publish checks, rolled back) or apply the upgrade of ``app``; a
     bundle whose version is not newer than the installed one is refused unless ``force``.
 
@@ -74,7 +74,7 @@ def upgrade_app(
     savepoint = ctx.session.begin_nested()
     try:
         only = save_upgrade_drafts(ctx.session, upgrade)
-        planned = store.dry_run_drafts(
+        planned = publisher.dry_run_drafts(
             ctx.session, app, upgrade_options(upgrade, consent), settings=svc.settings, only=only
         )
     finally:
@@ -82,7 +82,9 @@ def upgrade_app(
     return upgrade, planned
 
 
-def plan_json(upgrade: Upgrade, published: list[store.Published], dry_run: bool = False) -> dict[str, Any]:
+def plan_json(
+    upgrade: Upgrade, published: list[publisher.Published], dry_run: bool = False
+) -> dict[str, Any]:
     """The plan (``dry_run``: ``published`` lists nothing, ``planned`` what would be) or outcome of an upgrade."""
     plans = {(p.kind, p.name): p.plan for p in published}
     return {

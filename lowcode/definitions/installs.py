@@ -10,8 +10,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from lowcode.core.definition_models import AppInstall, Definition
 from lowcode.core.jsonutil import dumps
-from lowcode.core.models import AppInstall, Definition, utcnow
+from lowcode.core.models import utcnow
 from lowcode.definitions.bundle_versions import default_export_version
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from lowcode.core.models import Definition, TrashedColumn
+from lowcode.core.definition_models import Definition, TrashedColumn
 from lowcode.errors import DefinitionInvalid
 from lowcode.runtime.compiler import table_name
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from lowcode.core.jsonutil import dumps, loads_exact
-from lowcode.definitions import store
+from lowcode.definitions import publisher, store
 from lowcode.definitions.bundle_check import require_valid_bundle
 from lowcode.definitions.bundle_files import MANIFEST, SECTIONS, bundle_documents, manifest_of
 from lowcode.definitions.installs import export_manifest, record_install
@@ -72,7 +72,7 @@ def install_bundle(
             if not isinstance(doc, dict) or "name" not in doc:
                 raise BadRequest(f"Every item of '{section}' must be a definition object with a name")
             store.save_draft(ctx.session, app, kind, doc["name"], doc)
-    published = store.publish_drafts(
+    published = publisher.publish_drafts(
         ctx.session, app, ctx.actor.username, note="template import", settings=settings
     )
     manifest = manifest_of(bundle)

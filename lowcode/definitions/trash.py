@@ -13,8 +13,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from lowcode.core.models import Definition, TrashedColumn, utcnow
-from lowcode.definitions import store
+from lowcode.core.definition_models import Definition, TrashedColumn
+from lowcode.core.models import utcnow
+from lowcode.definitions import publisher, store
 from lowcode.definitions.tables import restorable_trash
 from lowcode.errors import BadRequest, NotFound, SchemaChangeRefused
 from lowcode.runtime.schema_plan import PublishOptions
@@ -76,8 +77,8 @@ def restore(
     actor_name: str,
     as_key: str | None = None,
     *,
-    settings: store.Settings = None,
-) -> store.Published:
+    settings: publisher.Settings = None,
+) -> publisher.Published:
     """Bring a trashed column back as a field (its old definition, under ``as_key`` if given) and publish.
 
     :raises SchemaChangeRefused: when the entity already has a field of that key.
@@ -99,7 +100,7 @@ def restore(
     d.draft = copy.deepcopy(body)
     options = PublishOptions(restore={key: trash_id})
     note = f"restored '{key}' from the trash"
-    return store.publish_body(session, d, body, actor_name, note, options, settings=settings)
+    return publisher.publish_body(session, d, body, actor_name, note, options, settings=settings)
 
 
 def purge(session: Session, app: str, entity: str, trash_id: int, actor_name: str) -> dict[str, Any]:

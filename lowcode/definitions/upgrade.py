@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from lowcode.definitions import store
+from lowcode.definitions import publisher, store
 from lowcode.definitions.bundle_files import bundle_documents, manifest_of
 from lowcode.definitions.installs import installed, record_install
 from lowcode.definitions.merge import MISSING, Conflict, merge_documents
@@ -166,12 +166,12 @@ def apply_upgrade(
     username: str,
     consent: bool = False,
     settings: Mapping[str, Any] | None = None,
-) -> list[store.Published]:
+) -> list[publisher.Published]:
     """Save, publish (``consent``: to every lossy conversion the schema plan lists) and record the new base.
     Runs in the caller's transaction. :raises DefinitionInvalid: :raises SchemaChangeRefused:"""
     only = save_upgrade_drafts(session, upgrade)
     options = upgrade_options(upgrade, consent)
-    published = store.publish_drafts(
+    published = publisher.publish_drafts(
         session,
         upgrade.app,
         username,

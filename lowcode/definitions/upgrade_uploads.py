@@ -14,8 +14,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from lowcode.core.definition_models import UpgradeUpload
 from lowcode.core.jsonutil import dumps, loads_exact
-from lowcode.core.models import UpgradeUpload, utcnow
+from lowcode.core.models import utcnow
 from lowcode.core.texts import Text
 from lowcode.definitions.bundle_files import MAX_DEPTH
 from lowcode.errors import BadRequest

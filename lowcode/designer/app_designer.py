@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 
 from lowcode.api.edge import services, unit_of_work
 from lowcode.auth.design_access import sandbox_of
-from lowcode.definitions import store
+from lowcode.definitions import publisher, store
 from lowcode.definitions.app_names import require_free_app_name
 from lowcode.definitions.installs import installed
 from lowcode.designer.app_menu import menu_with_table
@@ -75,7 +75,9 @@ def create_app():
         if table:
             body = menu_with_table(body, table)
         store.save_draft(ctx.session, name, "app", name, body)
-        store.publish(ctx.session, name, "app", name, ctx.actor.username, "created in the designer")
+        publisher.publish_definition(
+            ctx.session, name, "app", name, ctx.actor.username, "created in the designer"
+        )
         if table:
             history = DraftHistory(ctx.session, name, ctx.actor.username)
             label = read_label(request.form, "table_label")

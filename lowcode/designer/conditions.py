@@ -20,21 +20,19 @@ parser itself, row by row, so every row shows its own problem.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from lowcode.conditions import MAX_DEPTH, MAX_LEAVES, OPERATORS
+from lowcode.conditions import OPERATORS
 from lowcode.definitions.checks import AppDocuments
-from lowcode.definitions.names import CONDITION_SCOPE, Shape, condition_problems
+from lowcode.definitions.names import CONDITION_SCOPE, Shape
+from lowcode.designer.condition_posts import MODES, Parsed, PostedCondition, as_group
 from lowcode.fields.base import normalise_label, pick_label
 from lowcode.pages.listing import OPERATOR_LABELS
 
-MODES = ("all", "any", "none")
-"""Group modes: every row holds, at least one holds, none holds (``{"not": {"any": [...]}}``)."""
 MODE_LABELS = {"all": _l("All of"), "any": _l("Any of"), "none": _l("None of")}
 OP_LABELS = {
     **OPERATOR_LABELS,
@@ -60,8 +58,6 @@ OP_ORDER = (
 """The order operators are offered in (those the registry has and this list lacks come last)."""
 INPUT_TYPES = {"date": "date", "datetime": "datetime-local"}
 """The HTML input type of a value by field kind (text otherwise, and for variables such as ``$today``)."""
-_INDEX = re.compile(r"^[0-9]{1,3}$")
-_WHOLE = re.compile(r"^[+-]?[0-9]{1,19}$")
 
 
 @dataclass(frozen=True)
@@ -105,14 +101,6 @@ class GroupNode:
     modes: list[tuple[str, str]]
     errors: list[str] = field(default_factory=list)
     is_group = True
-
-
-@dataclass
-class Parsed:
-    """A posted builder read back: the document (None for an empty root group) and the errors by prefix."""
-
-    doc: dict[str, Any] | None
-    errors: dict[str, list[str]]
 
 
 class ConditionBuilder:
@@ -160,7 +148,7 @@ class ConditionBuilder:
     def rows(self, doc: Any, prefix: str, errors: Mapping[str, list[str]] | None = None) -> GroupNode:
         """The root group of a document (a bare leaf or ``not`` becomes a group of one)."""
         errors = errors or {}
-        mode, items = _as_group(doc)
+        mode, items = as_group(doc)
         return self._group(prefix, mode, items, errors)
 
     def _group(self, prefix: str, mode: str, items: list, errors: Mapping) -> GroupNode:
@@ -170,7 +158,7 @@ class ConditionBuilder:
             if isinstance(item, Mapping) and ("field" in item or "op" in item):
                 nodes.append(self._leaf_row(sub, item, errors))
             else:
-                sub_mode, sub_items = _as_group(item)
+                sub_mode, sub_items = as_group(item)
                 nodes.append(self._group(sub, sub_mode, sub_items, errors))
         modes = [(m, str(MODE_LABELS[m])) for m in MODES]
         return GroupNode(prefix, mode, nodes, modes, list(errors.get(prefix, ())))
@@ -205,111 +193,16 @@ class ConditionBuilder:
         _shape_value(row, known, op)
         return row
 
-    # -- posted form -> document -----------------------------------------------------------------------
     def parse(self, form, prefix: str) -> Parsed:
         """The document the posted builder under ``prefix`` describes (after its add/remove buttons), and
-        the problems of each row by its prefix; the whole is then checked once more (depth, size)."""
-        errors: dict[str, list[str]] = {}
-        counter = [0]
-        doc = self._read_group(form, prefix, errors, 0, counter)
-        if not _as_group(doc)[1]:
-            return Parsed(None, errors)
-        if not errors:
-            for path, messages in condition_problems(doc, self.kinds, self.scope).items():
-                errors.setdefault(prefix, []).extend(f"{path}: {m}" if path else m for m in messages)
-        return Parsed(doc, errors)
-
-    def _read_group(self, form, prefix: str, errors: dict, depth: int, counter: list[int]) -> dict:
-        if depth >= MAX_DEPTH:
-            errors.setdefault(prefix, []).append(str(_l("Groups nest too deep")))
-            return {"all": []}
-        mode = form.get(f"c:{prefix}/mode", "all")
-        if mode not in MODES:
-            mode = "all"
-        items: list[dict] = []
-        for index in _indices(form, prefix):
-            sub = f"{prefix}/{index}"
-            if f"cdel:{sub}" in form:
-                continue
-            counter[0] += 1
-            if counter[0] > MAX_LEAVES:
-                errors.setdefault(prefix, []).append(str(_l("Too many conditions")))
-                break
-            if f"c:{sub}/mode" in form:
-                items.append(self._read_group(form, sub, errors, depth + 1, counter))
-            else:
-                items.append(self._read_row(form, sub, len(items), errors))
-        added = form.get(f"cadd:{prefix}")
-        if added in ("row", "group") and self.fields:
-            leaf = {"field": next(iter(self.fields)), "op": "is_not_empty"}
-            items.append(leaf if added == "row" else {"all": [leaf]})
-        return {"not": {"any": items}} if mode == "none" else {mode: items}
-
-    def _read_row(self, form, prefix: str, position: int, errors: dict) -> dict:
-        name, op = form.get(f"c:{prefix}/field", ""), form.get(f"c:{prefix}/op", "")
-        leaf: dict[str, Any] = {"field": name, "op": op}
-        known = self.fields.get(name)
-        arity = OPERATORS.get(op).arity if op in OPERATORS else "one"
-        kind = known.kind if known else "text"
-        if arity == "one":
-            leaf["value"] = _typed(form.get(f"c:{prefix}/value", ""), kind)
-        elif arity == "pair":
-            leaf["value"] = [_typed(form.get(f"c:{prefix}/value/{i}", ""), kind) for i in (0, 1)]
-        elif arity == "list":
-            raw = form.getlist(f"c:{prefix}/value")
-            lines = [line.strip() for text in raw for line in text.splitlines()]
-            leaf["value"] = [_typed(v, kind) for v in lines if v]
-        problems = condition_problems(leaf, self.kinds, self.scope)
-        if problems:
-            errors[prefix] = [m for messages in problems.values() for m in messages]
-        return leaf
-
-
-def _as_group(doc: Any) -> tuple[str, list]:
-    """A document as (mode, items): ``not any`` is a none group, another ``not`` a none group of one."""
-    if not isinstance(doc, Mapping) or not doc:
-        return "all", []
-    if "all" in doc or "any" in doc:
-        mode = "all" if "all" in doc else "any"
-        return mode, list(doc[mode]) if isinstance(doc[mode], list) else []
-    if "not" in doc:
-        inner = doc["not"]
-        if isinstance(inner, Mapping) and list(inner) == ["any"] and isinstance(inner["any"], list):
-            return "none", list(inner["any"])
-        return "none", [inner]
-    return "all", [doc]
-
-
-def _indices(form, prefix: str) -> list[int]:
-    """The item numbers posted directly under ``prefix`` (``c:<prefix>/<i>/...``), in order."""
-    head = f"c:{prefix}/"
-    found = set()
-    for key in form:
-        if key.startswith(head):
-            part = key[len(head) :].split("/", 1)[0]
-            if _INDEX.match(part):
-                found.add(int(part))
-    return sorted(found)
+        the problems of each row by its prefix (:class:`~lowcode.designer.condition_posts.PostedCondition`)."""
+        return PostedCondition(self.fields, self.scope).parse(form, prefix)
 
 
 def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return "" if value is None else str(value)
-
-
-def _typed(raw: str, kind: str) -> Any:
-    """A posted value as the document keeps it: whole numbers and booleans as JSON numbers and booleans,
-    the rest as text (decimals travel as strings); anything unreadable stays text for the parser to refuse."""
-    if raw.startswith("$"):
-        return raw
-    if kind == "integer" and _WHOLE.match(raw.strip()):
-        return int(raw.strip())
-    if kind == "boolean" and raw in ("true", "false"):
-        return raw == "true"
-    if kind in ("decimal", "date", "datetime"):
-        return raw.strip()
-    return raw
 
 
 def _shape_value(row: Row, known: ConditionField | None, op: str) -> None:

@@ -1,7 +1,7 @@
 """The entity designer's indexes: ``POST /design/<app>/entity/<name>/indexes`` declares one over the posted
-fields (``index_field``, in order; from the entity page or from a list view's advice, which comes back to the
-view with ``view``), ``POST .../indexes/<position>/delete`` removes one. Draft steps like every field change;
-the publish's schema plan builds or drops the index."""
+fields (``index_field``, in order; from the entity page or from a list view's or a report's advice, which comes
+back to the view with ``view`` or to the report's designer with ``report``), ``POST .../indexes/<position>/
+delete`` removes one. Draft steps like every field change; the publish's schema plan builds or drops the index."""
 
 from __future__ import annotations
 
@@ -15,7 +15,10 @@ from lowcode.errors import DefinitionInvalid, ValidationFailed
 
 
 def _back_to_view(app: str):
-    view = request.form.get("view", "")
+    """Back to the list view or report whose advice posted the index (``view`` / ``report``), if any."""
+    view, report = request.form.get("view", ""), request.form.get("report", "")
+    if report:
+        return lambda dc: redirect(url_for("designer.report", app=app, name=report, indexed=1), code=303)
     if not view:
         return None
     return lambda dc: redirect(url_for("designer.view", app=app, name=view, indexed=1), code=303)

@@ -1,7 +1,7 @@
 """The designer's edit history of a definition draft: every edit saved at once, undo and redo across
 reloads, and a conflict instead of an overwrite when two people edit the same draft.
 
-Each edit stores the whole draft after it as a :class:`~lowcode.core.models.DraftStep`; the draft itself
+Each edit stores the whole draft after it as a :class:`~lowcode.core.definition_models.DraftStep`; the draft itself
 stays in ``lc_definition`` (:func:`lowcode.definitions.store.save_draft`, which validates it), so the API,
 publish and rollback see what the designer made. A draft changed elsewhere (the API, a rollback, an import)
 becomes a step of its own the next time the designer reads it.
@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from lowcode.core.models import Definition, DraftStep
+from lowcode.core.definition_models import Definition, DraftStep
 from lowcode.core.texts import Text
 from lowcode.definitions import store
 from lowcode.errors import NotFound, VersionConflict

@@ -13,7 +13,7 @@ from flask import current_app, redirect, render_template, request, url_for
 
 from lowcode.auth.security_log import log_event
 from lowcode.core.numbers import digits_to_int
-from lowcode.definitions import store
+from lowcode.definitions import publisher, store
 from lowcode.definitions.tables import restorable_trash
 from lowcode.designer.blueprint import DesignContext, bp, design_work, scoped_design_work
 from lowcode.designer.follow import follow_fields
@@ -98,7 +98,7 @@ def render_plan(
     options = _options(dc, form)
     settings = current_app.config["LOWCODE"]
     try:
-        planned = store.dry_run_drafts(
+        planned = publisher.dry_run_drafts(
             dc.ctx.session, dc.workspace.app, options, settings=settings, only=_only(dc)
         )
     except (DefinitionInvalid, BadRequest, SchemaChangeRefused) as exc:
@@ -132,7 +132,7 @@ def publish(app: str):
         options = _options(dc, request.form)
         try:
             with dc.ctx.session.begin_nested():
-                published = store.publish_drafts(
+                published = publisher.publish_drafts(
                     dc.ctx.session,
                     app,
                     dc.ctx.actor.username,

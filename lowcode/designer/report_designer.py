@@ -7,6 +7,7 @@ is a later step."""
 from __future__ import annotations
 
 import re
+import time
 
 from flask import redirect, render_template, request, url_for
 
@@ -14,6 +15,7 @@ from lowcode.api.edge import services
 from lowcode.core.jsonutil import dumps, loads_exact
 from lowcode.core.texts import Text
 from lowcode.designer.blueprint import DesignContext, bp, design_work, posted_base
+from lowcode.designer.report_advice import advice_model
 from lowcode.designer.report_page import KIND, checked_report, problems_by_path, report_list, starter
 from lowcode.errors import BadRequest, DefinitionInvalid, LowcodeError
 from lowcode.pages.i18n import current_language
@@ -67,7 +69,7 @@ def create_report(app: str):
 def _page(dc: DesignContext, name: str, **extra):
     state = dc.history.state(KIND, name)
     problems: list[tuple[str, str]] = extra.pop("problems", None) or []
-    preview, preview_error = None, None
+    preview, preview_error, advice = None, None, None
     if not problems:
         try:
             compiled = checked_report(dc.ctx, dc.workspace.app, name, state.body)
@@ -75,10 +77,15 @@ def _page(dc: DesignContext, name: str, **extra):
             problems = problems_by_path(exc.fields, name)
         else:
             service = ReportService(services().permissions)
+            given, elapsed_ms = params_from_query(request.args), None
             try:
                 service.authorize_data(dc.ctx, compiled)
-                result = service.run_compiled(dc.ctx, compiled, params_from_query(request.args))
+                started = time.perf_counter()
+                result = service.run_compiled(dc.ctx, compiled, given)
+                elapsed_ms = (time.perf_counter() - started) * 1000
                 preview = table_model(result, compiled, current_language())
+                slow_runs = services().report_cache.slow_runs
+                advice = advice_model(dc, service, compiled, given, elapsed_ms, slow_runs)
             except LowcodeError as exc:
                 preview_error = str(exc)
     page = {
@@ -89,6 +96,7 @@ def _page(dc: DesignContext, name: str, **extra):
         "problems": problems,
         "preview": preview,
         "preview_error": preview_error,
+        "advice": advice,
         "published_url": url_for("pages.report_page", app=dc.workspace.app, name=name)
         if state.published_version
         else None,

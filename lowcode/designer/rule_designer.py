@@ -16,7 +16,8 @@ from flask_babel import gettext as _
 
 from lowcode.definitions.checks import AppDocuments
 from lowcode.designer.blueprint import DesignContext, bp, design_work, posted_base
-from lowcode.designer.conditions import ConditionBuilder, Parsed
+from lowcode.designer.condition_posts import Parsed
+from lowcode.designer.conditions import ConditionBuilder
 from lowcode.designer.rule_checks import expression_check, save_errors
 from lowcode.designer.rule_edits import (
     AT,

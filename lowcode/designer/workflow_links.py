@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from lowcode.core.models import DraftStep
+from lowcode.core.definition_models import DraftStep
 from lowcode.core.texts import Text
 from lowcode.designer.blueprint import DesignContext
 from lowcode.errors import VersionConflict

@@ -32,7 +32,12 @@ DECIMAL_CONTEXT = Context(
 
 def normalize(value: Any) -> Any:
     """Bring an input value into the language's domain: ints and floats become Decimal, tuples lists."""
-    if isinstance(value, bool) or value is None:
+    kind = type(value)
+    if kind is Decimal or kind is str or kind is dict or kind is bool or value is None:  # the usual values
+        return value
+    if kind is int:
+        return Decimal(value)
+    if isinstance(value, bool):
         return value
     if isinstance(value, int):
         return Decimal(value)

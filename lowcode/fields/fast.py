@@ -14,6 +14,7 @@ from lowcode.fields.base import Coerce, Doubt
 
 INT_LIMIT = 2**63 - 1
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_WHOLE = re.compile(r"-?[0-9]{1,18}")
 
 
 def text(max_length: int, pattern: str | None = None) -> Coerce:
@@ -31,12 +32,18 @@ def text(max_length: int, pattern: str | None = None) -> Coerce:
 
 
 def whole(low: Decimal | int | None, high: Decimal | int | None) -> Coerce:
-    """A JSON integer (not a bool) within 64 bits and within ``low``/``high`` where set."""
+    """A JSON integer (not a bool), or a string of at most 18 digits with an optional minus (a rule's
+    evaluated id, an import's cell), within 64 bits and within ``low``/``high`` where set."""
     lowest = -INT_LIMIT if low is None else max(-INT_LIMIT, low)
     highest = INT_LIMIT if high is None else min(INT_LIMIT, high)
 
     def fast(value: Any) -> int:
-        if type(value) is not int or not lowest <= value <= highest:
+        kind = type(value)
+        if kind is str and _WHOLE.fullmatch(value) is not None:
+            value = int(value)
+        elif kind is not int:
+            raise Doubt
+        if not lowest <= value <= highest:
             raise Doubt
         return value
 

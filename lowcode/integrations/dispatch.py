@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import random
 import secrets
 import threading
 from collections.abc import Callable, Mapping
@@ -34,51 +33,19 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from lowcode.auth.lifecycle import as_utc
 from lowcode.core.db import Database
-from lowcode.core.jsonutil import dumps
 from lowcode.core.models import Delivery, utcnow
 from lowcode.integrations.channels import builtin_outbound_channels
-from lowcode.integrations.channels.base import DeliveryFailed, Message
 from lowcode.integrations.claims import claim_query, due_query
+from lowcode.integrations.delivery_settings import DeliverySettings
 from lowcode.integrations.lanes import Lane, Outcome, backoff_values, write_outcomes
-from lowcode.integrations.subscriptions import published_channels
+from lowcode.integrations.sender import DeliverySender
 from lowcode.registry import Registry
 from lowcode.runtime.outbox_signal import OUTBOX_BELL, Bell
 
 log = logging.getLogger(__name__)
 _D = Delivery.__table__
 CLAIM_LOCK = 0x6C634476  # the PostgreSQL advisory lock of delivery claims ("lcDv")
-MAX_ERROR = 1000
-
-
-def backoff_with_jitter(
-    attempts: int, base: float, cap: float, rand: Callable[[], float] = random.random
-) -> float:
-    """Seconds to wait after the ``attempts``-th failure: ``base * 2**(attempts-1)`` capped at ``cap``,
-    then a random half of it added to the other half (never less than half the exponential step)."""
-    step = min(base * (2 ** max(attempts - 1, 0)), cap)
-    return step / 2 + rand() * step / 2
-
-
-class DeliverySettings:
-    """The dispatcher's numbers, read from the settings once."""
-
-    def __init__(self, settings: Mapping[str, Any]):
-        self.lease = dt.timedelta(seconds=float(settings.get("DELIVERY_LEASE_SECONDS") or 15))
-        self.max_attempts = int(settings.get("DELIVERY_MAX_ATTEMPTS") or 12)
-        self.backoff_base = float(settings.get("DELIVERY_BACKOFF_SECONDS") or 5)
-        self.backoff_cap = float(settings.get("DELIVERY_BACKOFF_MAX_SECONDS") or 3600)
-        self.workers = int(settings.get("DELIVERY_WORKERS") or 8)
-        self.batch = int(settings.get("DELIVERY_BATCH") or 50)
-        delay = settings.get("DELIVERY_WRITE_SECONDS")
-        self.write_delay = float(0.02 if delay is None else delay)
-        """How long noted outcomes may wait for a round that runs anyway (the next fan-out's) before one
-        runs for them alone: short, as a crash re-sends what was sent but not written."""
-        self.ahead = int(settings.get("DELIVERY_AHEAD") or 16)
-        """How many sent rows a lane may have whose outcome is not written yet when it sends another: a
-        killed worker re-sends at most this many plus the one in flight. Large enough that a lane does not
-        wait for slow commits (a loaded PostgreSQL: 1 gave p95 590 ms at 50 changes/s, 16 gave 113 ms)."""
 
 
 @dataclass
@@ -109,6 +76,7 @@ class Dispatcher:
         self.numbers = DeliverySettings(settings)
         self.channels = channels if channels is not None else builtin_outbound_channels()
         self.clock = clock
+        self.sender = DeliverySender(db, settings, self.channels, clock)
         self.token = secrets.token_hex(8)
         self.pool = ThreadPoolExecutor(self.numbers.workers, thread_name_prefix="lowcode-delivery")
         self._lock = threading.Lock()
@@ -278,8 +246,7 @@ class Dispatcher:
                 with self.db.write() as session:
                     self.write_round(session, round_)
         finally:
-            for channel in self.channels.all():
-                channel.close()
+            self.sender.close()
 
     # -- claiming -----------------------------------------------------------------------------------
     def _any_due(self, now: dt.datetime) -> bool:
@@ -308,7 +275,7 @@ class Dispatcher:
                         self._written.wait(0.1)
                     row = lane.queue.popleft()
                     hold = self._stopping.is_set()
-                error = None if hold else self._send(row)
+                error = None if hold else self.sender.send(row)
                 with self._lock:
                     now = self.clock()
                     self._note(lane, Outcome(row, error, now, released=hold))
@@ -325,35 +292,6 @@ class Dispatcher:
         self._outcomes.append(outcome)
         lane.noted += 1
 
-    def _send(self, row: Mapping[str, Any]) -> str | None:
-        payload = row["payload"] or {}
-        target = self._target(row)
-        if target is None:
-            return f"subscription '{row['subscription']}' is no longer published"
-        try:
-            channel = self.channels.get(str(target.get("kind", "")))
-            message = Message(row["message_id"], dumps(payload).encode("utf-8"), target, row["attempts"] + 1)
-            channel.send(message, self.settings)
-            return None
-        except DeliveryFailed as exc:
-            return str(exc)[:MAX_ERROR]
-        except Exception as exc:  # noqa: BLE001 - recorded on the delivery, retried later
-            return f"{type(exc).__name__}: {exc}"[:MAX_ERROR]
-
-    def _target(self, row: Mapping[str, Any]) -> Mapping[str, Any] | None:
-        """The subscription's channel as published now (read again every few seconds)."""
-        now = self.clock()
-        cached = getattr(self, "_targets", None)
-        if cached is None or cached[0] < now - dt.timedelta(seconds=5):
-            with self.db.read() as session:
-                cached = self._targets = (now, published_channels(session))
-        return cached[1].get((row["app"], row["subscription"]))
-
     def _failed_values(self, outcome: Outcome, attempts: int) -> dict[str, Any]:
-        wait = backoff_with_jitter(attempts, self.numbers.backoff_base, self.numbers.backoff_cap)
+        wait = self.numbers.retry_wait(attempts)
         return backoff_values(outcome, attempts, self.numbers.max_attempts, wait)
-
-
-def as_aware(value: dt.datetime | None) -> dt.datetime | None:
-    """A stored time as UTC-aware (SQLite gives naive ones back)."""
-    return as_utc(value) if value is not None else None

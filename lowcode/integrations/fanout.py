@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from lowcode.auth.lifecycle import as_utc
 from lowcode.core.jsonutil import to_jsonable
 from lowcode.core.models import Delivery, utcnow
-from lowcode.delivery import Channel, PendingEvent, builtin_channels
+from lowcode.delivery_channels import Channel, PendingEvent, builtin_channels
 from lowcode.errors import NotFound
 from lowcode.integrations.subscriptions import Subscription, subscriptions_for
 from lowcode.mappings.lookups import SqlLookups

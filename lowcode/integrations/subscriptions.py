@@ -102,7 +102,7 @@ def published_channels(session) -> dict[tuple[str, str], Mapping[str, Any]]:
     """Every published subscription's channel by (app, name), in one query."""
     import sqlalchemy as sa
 
-    from lowcode.core.models import Definition, DefinitionVersion
+    from lowcode.core.definition_models import Definition, DefinitionVersion
 
     query = (
         sa.select(Definition.app, Definition.name, DefinitionVersion.body)

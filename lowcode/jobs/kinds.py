@@ -30,9 +30,11 @@ class JobKind(ABC):
 
 
 def builtin_job_kinds() -> Registry[JobKind]:
-    """A registry holding the built-in job kinds (spreadsheet import)."""
+    """A registry holding the built-in job kinds (spreadsheet import, report export)."""
     from lowcode.imports.job import ImportJob
+    from lowcode.reports.export_job import ReportExportJob
 
     kinds: Registry[JobKind] = Registry("job kind")
     kinds.register(ImportJob.name, ImportJob())
+    kinds.register(ReportExportJob.name, ReportExportJob())
     return kinds

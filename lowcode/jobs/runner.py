@@ -64,8 +64,9 @@ class JobHandle:
 
     @contextmanager
     def chunk(self) -> Iterator[WriteContext]:
-        """One write transaction as the job's owner; the caller ends it with :meth:`checkpoint`."""
-        with self.services.db.write() as session:
+        """One write transaction as the job's owner; the caller ends it with :meth:`checkpoint`. It commits
+        alone (not in a commit group): no request's COMMIT waits for a chunk."""
+        with self.services.db.write(alone=True) as session:
             yield self._context(session)
 
     def _context(self, session) -> WriteContext:

@@ -236,9 +236,11 @@ def result_bytes(session: Session, job_id: int) -> bytes:
 
 
 def visible_job(session: Session, actor: Any, job_id: int) -> Job:
-    """A job the actor may see: their own, or any for administrators. :raises NotFound: otherwise."""
+    """A job the actor may see: their own, or any for administrators - except a job whose params say
+    ``owner_only`` (a report export: its file is its owner's alone). :raises NotFound: otherwise."""
     job = get_job(session, job_id)
-    if job.owner != actor.username and not actor.is_admin:
+    admin_may = actor.is_admin and not job.params.get("owner_only")
+    if job.owner != actor.username and not admin_may:
         raise NotFound(f"No job {job_id}")
     return job
 

@@ -105,11 +105,21 @@ def _reverse_entries(payload: dict[str, Any], entries, record: Mapping[str, Any]
         value = record[entry.field.name]
         if entry.lookup is not None:
             value = keys.get(entry.lookup.key, {}).get(value)
-        if entry.date_format and isinstance(value, (dt.date, dt.datetime)):
-            value = value.strftime(entry.date_format)
+        if entry.date_format:
+            value = _formatted_date(value, entry.date_format)
         if entry.values is not None:
             value = _inverse_code(entry.values, value)
         _put(payload, entry.path, to_jsonable(value))  # type: ignore[arg-type]
+
+
+def _formatted_date(value: Any, date_format: str) -> Any:
+    """A date or datetime - also as the ISO text of a record read as JSON (the outbox's) - in the format."""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value.strftime(date_format) if isinstance(value, (dt.date, dt.datetime)) else value
 
 
 def _inverse_code(values: Mapping[str, Any], value: Any) -> Any:

@@ -4,7 +4,9 @@ on: ``map_items`` (no writes), ``create_from_source`` (per-item outcomes, each i
 designer's ``preview`` of a draft or published mapping.
 
 Upserts: with an external ``key``, an item whose key names a live record updates it (the record's current
-version: the source is the newer truth), else it is created. Lookup records to create (``missing: create``)
+version: the source is the newer truth), else it is created. A new record whose source names a state its
+workflow reaches by a transition (a paid shop order: ``confirmed``) is created in the initial state and then
+moved there by an update, so the transition's grant, condition and rules apply as for a person's confirm. Lookup records to create (``missing: create``)
 are created once per batch through the record service before the items that need them.
 """
 
@@ -22,6 +24,7 @@ from lowcode.errors import LowcodeError, PermissionDenied
 from lowcode.mappings.compiled import ChildMapping, CompiledMapping
 from lowcode.mappings.engine import MAX_CHILD_ROWS, MappedItem, MappingError, NewLookup, map_rows
 from lowcode.mappings.lookups import SqlLookups
+from lowcode.runtime import row_buffer
 from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.context import WriteContext
 from lowcode.runtime.queries import ListQuery, QueryService
@@ -112,22 +115,21 @@ class MappingService:
     ) -> list[Outcome]:
         created: dict[tuple[str, str, Any], int] = {}
         outcomes = []
-        for item in mapped:
-            if not item.ok:
-                outcomes.append(Outcome(item.index, REJECTED, errors=item.errors))
-                continue
-            savepoint = ctx.session.begin_nested()
-            known = set(created)
-            try:
-                outcome = self._write(ctx, mapping, item, created)
-            except LowcodeError as exc:
-                savepoint.rollback()
-                for ident in set(created) - known:  # rolled back with the item: made again when needed
-                    del created[ident]
-                outcomes.append(Outcome(item.index, REJECTED, errors=_errors_of(exc)))
-            else:
-                savepoint.commit()
-                outcomes.append(outcome)
+        with row_buffer.collecting(ctx.session):  # the items' audit, outbox and rule rows written together
+            for item in mapped:
+                if not item.ok:
+                    outcomes.append(Outcome(item.index, REJECTED, errors=item.errors))
+                    continue
+                known = set(created)
+                try:
+                    with row_buffer.savepoint(ctx.session):  # a rejected item's rows go with it
+                        outcome = self._write(ctx, mapping, item, created)
+                except LowcodeError as exc:
+                    for ident in set(created) - known:  # rolled back with the item: made again when needed
+                        del created[ident]
+                    outcomes.append(Outcome(item.index, REJECTED, errors=_errors_of(exc)))
+                else:
+                    outcomes.append(outcome)
         return outcomes
 
     def create_batch_from_source(
@@ -185,7 +187,13 @@ class MappingService:
             record_id, version = existing
             self.records.update(ctx, mapping.app, mapping.target.name, record_id, data, version)
             return Outcome(item.index, UPDATED, record_id)
+        state = _state_by_transition(mapping.target, data)
         record = self.records.create(ctx, mapping.app, mapping.target.name, data)
+        if state is not None:  # created in the initial state, then moved on as a person would
+            changed = {mapping.target.workflow.state_field: state}
+            self.records.update(
+                ctx, mapping.app, mapping.target.name, record["id"], changed, record["version"]
+            )
         return Outcome(item.index, CREATED, record["id"])
 
     @staticmethod
@@ -199,6 +207,16 @@ class MappingService:
             )
         ).first()
         return (row[0], row[1]) if row is not None else None
+
+
+def _state_by_transition(entity: CompiledEntity, data: dict[str, Any]) -> Any:
+    """The state a new record's source names when it is not an initial state of the target's workflow: taken
+    out of ``data`` (the record is created in its initial state) and returned, to be reached by an update
+    (the workflow's transition, with its grants, conditions and rules). ``None`` when there is nothing to do."""
+    workflow = entity.workflow
+    if workflow is None or data.get(workflow.state_field) in (None, *workflow.initial):
+        return None
+    return data.pop(workflow.state_field)
 
 
 def _with_ids(data: Mapping[str, Any], created: Mapping[tuple[str, str, Any], int]) -> dict[str, Any]:

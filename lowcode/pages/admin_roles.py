@@ -2,8 +2,8 @@
 
 ``/admin/roles`` lists the role definitions of each app; ``/admin/roles/<app>/<name>`` edits one as JSON:
 "Validate & save draft" (:func:`lowcode.definitions.store.save_draft`, every error shown with its JSON
-path), "Publish" (:func:`~lowcode.definitions.store.publish`, which also checks the role against the
-app's entities), and "roll back to" an earlier version (:func:`~lowcode.definitions.store.rollback`).
+path), "Publish" (:func:`~lowcode.definitions.publisher.publish_definition`, which also checks the role against the
+app's entities), and "roll back to" an earlier version (:func:`~lowcode.definitions.publisher.rollback`).
 Publishing changes what the role's holders may do at once (every worker recompiles its snapshot).
 """
 
@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 
 from lowcode.auth.security_log import log_event
 from lowcode.core.jsonutil import dumps, loads_exact
-from lowcode.definitions import store
+from lowcode.definitions import publisher, store
 from lowcode.definitions.checks import app_errors_for
 from lowcode.errors import BadRequest, DefinitionInvalid, NotFound, SchemaChangeRefused
 from lowcode.pages.admin_common import admin_work, form_text, label_text
@@ -187,16 +187,16 @@ def _publish(app: str, name: str, rollback_to: int | None):
             store.get_definition(ctx.session, app, KIND, name)  # 404 for an unknown role
             try:
                 if rollback_to is None:
-                    number = store.publish(
+                    number = publisher.publish_definition(
                         ctx.session,
                         app,
                         KIND,
                         name,
                         ctx.actor.username,
                         settings=current_app.config["LOWCODE"],
-                    )
+                    ).version
                 else:
-                    number = store.rollback(
+                    number = publisher.rollback(
                         ctx.session,
                         app,
                         KIND,

@@ -15,6 +15,7 @@ from lowcode.errors import BadRequest
 from lowcode.pages.display import record_title
 from lowcode.pages.report_chart import chart_model, drill_url, label
 from lowcode.reports.chart import chart_spec
+from lowcode.reports.highlights import highlights
 from lowcode.reports.model import CompiledReport
 from lowcode.reports.params import Param, params_from_query
 from lowcode.reports.result import ReportResult, ResultColumn, ResultRow
@@ -97,6 +98,8 @@ def param_inputs(
             entry["value"] = _text(value if value is not None else raw)
             entry["title"] = _link_title(ctx, app, p, value, language)
             entry["picker"] = picker(p)
+        elif p.type == "days_ago":  # the number of days as typed (the run reads it as a date)
+            entry["value"] = _text(raw if raw not in (None, "") else p.default)
         else:
             entry["value"] = _text(value if value is not None else raw)
         inputs.append(entry)
@@ -127,7 +130,7 @@ def table_model(result: ReportResult, report: CompiledReport, language: str, dri
     measure cell the address of the records behind it (none for "others")."""
     dims = [c for c in result.columns if c.role == "dimension"]
     measures = [c for c in result.columns if c.role == "measure"]
-    names = {m.name: label(m.label, language, m.name) for m in report.measures}
+    names = {m.name: label(m.label, language, m.name) for m in report.shown_measures}
     groups = []
     if result.pivot is not None:
         width = len(report.measures)
@@ -136,14 +139,15 @@ def table_model(result: ReportResult, report: CompiledReport, language: str, dri
         groups.append({"label": _("Total"), "span": width})
     head = [{"label": label(c.label, language, c.key), "numeric": False} for c in dims]
     head += [{"label": names.get(c.measure, c.key), "numeric": True} for c in measures]
+    marks = {m.name: highlights.get(m.highlight) for m in report.shown_measures if m.highlight}
     rows = [
-        _row(r, dims, measures, language, _drills(result, report, r, measures, drill)) for r in result.rows
+        _row(r, dims, measures, language, _drills(result, report, r, measures, drill), marks)
+        for r in result.rows
     ]
     totals = None
     if result.totals:
-        totals = _row(
-            result.totals, dims, measures, language, _drills(result, report, result.totals, measures, drill)
-        )
+        drills = _drills(result, report, result.totals, measures, drill)
+        totals = _row(result.totals, dims, measures, language, drills, marks)
     return {
         "groups": groups,
         "dim_count": len(dims),
@@ -182,7 +186,12 @@ def _drills(result: ReportResult, report: CompiledReport, row: ResultRow, measur
 
 
 def _row(
-    row: ResultRow, dims: list[ResultColumn], measures: list[ResultColumn], language: str, drills: list[Any]
+    row: ResultRow,
+    dims: list[ResultColumn],
+    measures: list[ResultColumn],
+    language: str,
+    drills: list[Any],
+    marks=None,
 ) -> dict[str, Any]:
     cells = []
     for i, c in enumerate(dims):
@@ -203,5 +212,13 @@ def _row(
     for c, link in zip(measures, drills, strict=True):
         value = row.values.get(c.key)
         text = format_number(value, c.style, language) if c.style is not None else _text(value)
-        cells.append({"text": text, "numeric": True, "drill": link if value is not None else None})
+        mark = (marks or {}).get(c.measure or "")
+        cells.append(
+            {
+                "text": text,
+                "numeric": True,
+                "flag": bool(mark and mark(value)),
+                "drill": link if value is not None else None,
+            }
+        )
     return {"level": row.level, "cells": cells}

@@ -13,14 +13,15 @@ from lowcode.pages.blueprint import bp
 from lowcode.pages.i18n import current_language
 from lowcode.pages.navigation import app_nav
 from lowcode.pages.picker import MAX_QUERY, options_page
+from lowcode.pages.report_export import export_model
 from lowcode.pages.report_view import report_links, report_page_model
+from lowcode.reports.cache import CachedReportService
 from lowcode.reports.cells import read_cell
 from lowcode.reports.params import params_from_query
-from lowcode.reports.service import ReportService
 
 
-def _service() -> ReportService:
-    return ReportService(services().permissions)
+def _service() -> CachedReportService:
+    return CachedReportService(services().permissions, services().report_cache)
 
 
 @bp.get("/a/<app>/reports")
@@ -42,6 +43,7 @@ def report_page(app: str, name: str):
     lang = current_language()
     with unit_of_work(write=False, source="page") as ctx:
         model = report_page_model(ctx, _service(), app, name, request.args, lang)
+        model["export"] = export_model(ctx, app, name, request.args)
         nav = app_nav(ctx, app, lang)
     return render_template("pages/report.html", nav=nav, m=model), 400 if model["error"] else 200
 

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from lowcode.api.edge import services, unit_of_work
 from lowcode.api.params import MAX_ID
-from lowcode.auth.security_log import log_event_now
+from lowcode.auth.security_log import log_denial_now
 from lowcode.core.numbers import digits_to_int
 from lowcode.errors import (
     LowcodeError,
@@ -168,13 +168,4 @@ def _log_denial(error: PermissionDenied) -> None:
     """A refused record of a bulk transition is a denial like any other (a security event)."""
     ctx = g.get("lowcode_ctx")
     actor = ctx.actor if ctx is not None else None
-    log_event_now(
-        services().db,
-        "permission_denied",
-        username=actor.username if actor else "",
-        user_id=actor.user_id if actor else None,
-        ip=request.remote_addr or "",
-        method=request.method,
-        path=request.path,
-        reason=error.message,
-    )
+    log_denial_now(services().db, actor, error.message, request)

@@ -20,10 +20,10 @@ Fetched = list[tuple[tuple[Any, ...], dict[str, Any]]]
 """Rows of one grouped SELECT: (dimension values, {measure name: value})."""
 
 
-def pivot_values(main: Fetched) -> list[Any]:
-    """The pivot dimension's values in the rows (last dimension of each), sorted, empty last."""
+def pivot_values(main: Fetched, order: Callable[[Any], Any] | None = None) -> list[Any]:
+    """The pivot dimension's values in the rows (last dimension of each), sorted (by ``order``), empty last."""
     found = {dims[-1] for dims, _ in main}
-    ordered = sorted((v for v in found if v is not None), key=lambda v: (str(type(v)), v))
+    ordered = sorted((v for v in found if v is not None), key=order or (lambda v: (str(type(v)), v)))
     return (ordered + ([None] if None in found else []))[:MAX_PIVOT]
 
 

@@ -8,11 +8,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from lowcode.conditions import Condition, parse_condition
-from lowcode.errors import ConditionInvalid, ExpressionSyntaxError, LowcodeError
+from lowcode.conditions import Condition
+from lowcode.errors import ExpressionSyntaxError, LowcodeError
 from lowcode.expressions import Expression, compile_expression
+from lowcode.reports.ages import Ages, ages_from_doc
+from lowcode.reports.compare_spec import compile_compare
+from lowcode.reports.highlights import highlights
 from lowcode.reports.params import Param, param_from_doc
 from lowcode.reports.paths import FieldPath, PathError, Shapes, resolve_path
+from lowcode.reports.report_conditions import compile_condition, compile_having, having_problems
 
 NUMBER_KINDS = frozenset({"integer", "decimal"})
 ORDERED_KINDS = NUMBER_KINDS | {"date", "datetime", "text"}
@@ -28,7 +32,6 @@ AGGREGATES = {
 DUPLICATE_SAFE = frozenset({"count_distinct", "min", "max"})
 """Aggregates a join to child rows cannot inflate (each record counted once per child row)."""
 DATE_KINDS = frozenset({"date", "datetime"})
-FREE_VARIABLES = frozenset({"user", "now", "today"})
 
 
 class ReportInvalid(LowcodeError):
@@ -45,6 +48,8 @@ class Dimension:
     label: Any
     path: FieldPath
     bucket: str | None
+    ages: Ages | None = None
+    """``bucket: age``: the bands of days before the as-of date (:mod:`lowcode.reports.ages`)."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,12 @@ class Measure:
     formula: Expression | None = None
     scale: int = 2
     suffix: str = ""
+    highlight: str | None = None
+    """A predicate of :mod:`lowcode.reports.highlights` marking cells (``nonzero``)."""
+    where: Condition | None = None
+    """A filtered measure: only the rows meeting it are aggregated (``where_doc`` as written)."""
+    where_doc: Mapping[str, Any] | None = None
+    where_paths: Mapping[str, FieldPath] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -83,6 +94,10 @@ class CompiledReport:
     definition: Mapping[str, Any] = field(default_factory=dict)
     parent_path: FieldPath | None = None
     """A child table's report: the path to the record holding each row (its rules and deletion apply)."""
+    compare: CompiledReport | None = None
+    """A second source matched on the dimensions (:mod:`lowcode.reports.compare`)."""
+    having: Condition | None = None
+    """Groups kept by their plain measures (SQL ``HAVING``)."""
 
     @property
     def row_dimensions(self) -> tuple[Dimension, ...]:
@@ -95,9 +110,15 @@ class CompiledReport:
         return next((d for d in self.dimensions if d.name == self.pivot), None)
 
     @property
+    def shown_measures(self) -> tuple[Measure, ...]:
+        """The measures a result shows: the report's and its second source's."""
+        return self.measures + (self.compare.measures if self.compare is not None else ())
+
+    @property
     def paths(self) -> list[FieldPath]:
         """Every field path the report reads."""
         found = [d.path for d in self.dimensions] + [m.path for m in self.measures if m.path is not None]
+        found += [p for m in self.measures for p in m.where_paths.values()]
         return found + list(self.filter_paths.values())
 
     def param(self, name: str) -> Param | None:
@@ -130,12 +151,16 @@ def compile_report(
             return None
 
     parent = path("parent.id", "source") if source in shapes.child_entities else None
+    other = compile_compare(compile_report, app, body, shapes, names, version, errors)
     params = _params(body, shapes, errors)
-    dims = _dimensions(body, path, errors)
-    measures = _measures(body, path, errors)
+    dims = _dimensions(body, path, errors, {p.name for p in params if p.type == "date"})
+    measures = _measures(body, path, errors, [m.name for m in other.measures] if other else [], params)
     cond, filter_paths = _filter(body, params, path, errors)
     _check_names(dims, measures, body, errors)
     _check_fan_out(dims, measures, filter_paths, errors)
+    having = compile_having(body.get("having"), measures, params, errors)
+    for where, message in having_problems(body).items():
+        errors.add(where, message)
     if errors:
         raise ReportInvalid(f"report '{body['name']}' does not fit the app", fields=dict(errors))
     return CompiledReport(
@@ -157,6 +182,8 @@ def compile_report(
         body.get("subtotals", False),
         body,
         parent,
+        other,
+        having,
     )
 
 
@@ -173,31 +200,40 @@ def _params(body, shapes: Shapes, errors: _Errors) -> tuple[Param, ...]:
     return tuple(params)
 
 
-def _dimensions(body, path, errors: _Errors) -> list[Dimension]:
+def _dimensions(body, path, errors: _Errors, date_params: set[str]) -> list[Dimension]:
     dims = []
     for i, doc in enumerate(body.get("dimensions", [])):
         found = path(doc["field"], f"dimensions/{i}/field")
         if found is None:
             continue
+        ages, problems = ages_from_doc(doc, date_params)
+        for key, message in problems.items():
+            errors.add(f"dimensions/{i}/{key}", message)
         bucket = doc.get("bucket")
         if bucket and found.kind not in DATE_KINDS:
             errors.add(f"dimensions/{i}/bucket", f"'{doc['field']}' is not a date: it has no {bucket}s")
         elif found.kind is None:
             errors.add(f"dimensions/{i}/field", f"'{doc['field']}' cannot be grouped")
-        dims.append(Dimension(doc["name"], doc.get("label"), found, bucket))
+        dims.append(Dimension(doc["name"], doc.get("label"), found, bucket, ages))
     return dims
 
 
-def _measures(body, path, errors: _Errors) -> list[Measure]:
+def _measures(body, path, errors: _Errors, others: list[str], params) -> list[Measure]:
+    """The measures (``others``: measure names of a second source, which formulas may use too)."""
     measures: list[Measure] = []
     for i, doc in enumerate(body.get("measures", [])):
+        highlight = doc.get("highlight")
+        if highlight is not None and highlight not in highlights:
+            errors.add(
+                f"measures/{i}/highlight", f"unknown highlight '{highlight}' ({', '.join(highlights.keys())})"
+            )
         if "formula" in doc:
             try:
                 expr = compile_expression(doc["formula"])
             except ExpressionSyntaxError as exc:
                 errors.add(f"measures/{i}/formula", str(exc))
                 continue
-            known = {m.name for m in measures}
+            known = {m.name for m in measures} | set(others)
             for name in sorted(expr.names - known):
                 errors.add(f"measures/{i}/formula", f"'{name}' is not a measure defined before this one")
             measures.append(
@@ -209,14 +245,17 @@ def _measures(body, path, errors: _Errors) -> list[Measure]:
                     expr,
                     doc.get("scale", 2),
                     doc.get("suffix", ""),
+                    highlight,
                 )
             )
             continue
         agg, text = doc["agg"], doc.get("field")
+        where, where_paths = compile_condition(doc.get("where"), f"measures/{i}/where", params, path, errors)
+        filtered = dict(highlight=highlight, where=where, where_doc=doc.get("where"), where_paths=where_paths)
         if text is None:
             if agg != "count":
                 errors.add(f"measures/{i}/field", f"'{agg}' needs a field")
-            measures.append(Measure(doc["name"], doc.get("label"), agg, None))
+            measures.append(Measure(doc["name"], doc.get("label"), agg, None, **filtered))
             continue
         found = path(text, f"measures/{i}/field")
         if found is None:
@@ -226,56 +265,12 @@ def _measures(body, path, errors: _Errors) -> list[Measure]:
             errors.add(
                 f"measures/{i}/agg", f"'{agg}' does not apply to '{text}' ({found.kind or 'no value'})"
             )
-        measures.append(Measure(doc["name"], doc.get("label"), agg, found))
+        measures.append(Measure(doc["name"], doc.get("label"), agg, found, **filtered))
     return measures
 
 
 def _filter(body, params: tuple[Param, ...], path, errors: _Errors):
-    doc = body.get("filter")
-    if not doc:
-        return None, {}
-    paths: dict[str, FieldPath] = {}
-    for text in sorted(_leaf_fields(doc)):
-        found = path(text, "filter")
-        if found is not None:
-            paths[text] = found
-    kinds = {text: p.kind for text, p in paths.items()}
-    try:
-        cond = parse_condition(doc, kinds)
-    except ConditionInvalid as exc:
-        for where, messages in exc.fields.items():
-            for message in messages:
-                errors.add("filter" if where == "(root)" else f"filter/{where}", message)
-        return None, paths
-    declared = {p.name: p for p in params}
-    for var in cond.variables():
-        head, *rest = var.name.split(".")
-        where = f"filter/{var.path}"
-        if head == "param":
-            param = declared.get(rest[0]) if rest else None
-            if param is None:
-                errors.add(where, f"unknown parameter '${var.name}'")
-            elif param.type == "date_range" and rest[1:] not in (["from"], ["to"]):
-                errors.add(where, f"a date range is read as '$param.{param.name}.from' or '.to'")
-            elif param.type != "date_range" and rest[1:]:
-                errors.add(where, f"unknown parameter '${var.name}'")
-        elif head not in FREE_VARIABLES:
-            errors.add(where, f"unknown variable '${var.name}'")
-    return cond, paths
-
-
-def _leaf_fields(doc: Any) -> set[str]:
-    found: set[str] = set()
-    stack = [doc]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, Mapping):
-            if isinstance(node.get("field"), str):
-                found.add(node["field"])
-            stack.extend(v for k, v in node.items() if k in ("all", "any", "not"))
-        elif isinstance(node, list):
-            stack.extend(node)
-    return found
+    return compile_condition(body.get("filter"), "filter", params, path, errors)
 
 
 def _check_names(dims: list[Dimension], measures: list[Measure], body, errors: _Errors) -> None:
@@ -311,6 +306,7 @@ def _check_fan_out(dims, measures, filter_paths, errors: _Errors) -> None:
     """A join to child rows repeats each record once per row: sums and counts of the record's own fields would
     be inflated, so only duplicate-safe aggregates may read them."""
     paths = [d.path for d in dims] + [m.path for m in measures if m.path] + list(filter_paths.values())
+    paths += [p for m in measures for p in m.where_paths.values()]
     if not any(p.to_many for p in paths):
         return
     for i, m in enumerate(measures):

@@ -16,7 +16,8 @@ from lowcode.conditions.model import coerce
 from lowcode.errors import BadRequest
 from lowcode.registry import Registry
 
-TYPES = ("date", "date_range", "link", "choice", "text", "number")
+TYPES = ("date", "date_range", "link", "choice", "text", "number", "days_ago")
+MAX_DAYS = 36500
 MAX_TEXT = 200
 
 
@@ -86,6 +87,8 @@ class Param:
             return None
         if self.type == "date":
             return _date(raw, today)
+        if self.type == "days_ago":
+            return _days_ago(raw, today)
         if self.type == "link":
             value = coerce("integer", raw)
             if value <= 0:
@@ -107,6 +110,20 @@ def _date(raw: Any, today: dt.date) -> dt.date | None:
     if isinstance(raw, str) and raw in periods:
         return periods.get(raw)(today)[0]
     return coerce("date", raw)
+
+
+def _days_ago(raw: Any, today: dt.date) -> dt.date:
+    """A number of days N (the date N days before today), or a date as it is."""
+    text = str(raw).strip()
+    if text.isdigit():
+        days = int(text)
+        if days > MAX_DAYS:
+            raise ValueError(f"at most {MAX_DAYS} days")
+        return today - dt.timedelta(days=days)
+    try:
+        return coerce("date", raw)
+    except (ValueError, TypeError):
+        raise ValueError("expected a number of days (0 or more) or a date") from None
 
 
 def param_from_doc(doc: Mapping[str, Any]) -> Param:

@@ -45,6 +45,9 @@ class ReportQuery:
     ):
         self.report = report
         self.dialect = dialect
+        self.as_of = {
+            d.ages.as_of: params.get(d.ages.as_of) or variables["today"] for d in report.dimensions if d.ages
+        }
         self.source = entity_of(report.source)
         table = self.source.table
         self.joins: dict[str, _Join] = {"": _Join(table, self.source)}
@@ -55,6 +58,7 @@ class ReportQuery:
         for path in paths:
             self._join(path, entity_of, scope_of)
         self.to_many = any(p.to_many for p in report.paths)
+        self.params, self.variables = params, variables
         condition = self._filter(params, variables)
         if condition is not None:
             self.where.append(condition)
@@ -89,10 +93,13 @@ class ReportQuery:
         return self.joins[path.prefix].alias.c[path.field]
 
     def _filter(self, params: Mapping[str, Any], variables: Mapping[str, Any]) -> Any:
-        doc = without_unset(self.report.filter_doc, params) if self.report.filter_doc else None
+        return self.condition_sql(self.report.filter_doc, self.report.filter_paths, params, variables)
+
+    def condition_sql(self, doc: Any, paths: Mapping[str, FieldPath], params, variables) -> Any:
+        """A condition over field paths as SQL, without its leaves whose optional parameter is not given."""
+        doc = without_unset(doc, params) if doc else None
         if not doc:
             return None
-        paths = self.report.filter_paths
         cond = parse_condition(doc, {text: p.kind for text, p in paths.items()})
         columns = {text: self.column(p) for text, p in paths.items()}
         return cond.to_sql(columns, {**variables, "param": dict(params)})
@@ -101,14 +108,22 @@ class ReportQuery:
     def dimension(self, dim: Dimension) -> Any:
         """A dimension's SQL (bucketed dates as text keys)."""
         column = self.column(dim.path)
+        if dim.ages is not None:
+            return dim.ages.sql(column, self.as_of[dim.ages.as_of], self.dialect)
         return buckets.get(dim.bucket).sql(column, self.dialect) if dim.bucket else column
 
     def measure(self, m: Measure) -> Any:
-        """An aggregate's SQL; exact on both databases (sums of scaled integers on SQLite, exact AVG)."""
+        """An aggregate's SQL; exact on both databases (sums of scaled integers on SQLite, exact AVG); a
+        filtered measure aggregates ``CASE WHEN <where> THEN <value> END``."""
+        only = self.condition_sql(m.where_doc, m.where_paths, self.params, self.variables)
         if m.path is None:
             key = self.joins[""].alias.c.id
+            if only is not None:
+                return sa.func.count(sa.distinct(sa.case((only, key))))
             return sa.func.count(sa.distinct(key)) if self.to_many else sa.func.count()
         column = self.column(m.path)
+        if only is not None:
+            column = sa.case((only, column))
         if m.agg == "count":
             return sa.func.count(column)
         if m.agg == "count_distinct":
@@ -132,11 +147,19 @@ class ReportQuery:
             stmt = stmt.where(restrict)
         if exprs:
             stmt = stmt.group_by(*exprs)
+            if self.report.having is not None:
+                stmt = stmt.having(self._having(plain))
         if order:
             stmt = stmt.order_by(*self._order(dims, exprs, plain))
         return stmt.limit(limit) if limit else stmt
 
+    def _having(self, plain: list[Measure]) -> Any:
+        """``having`` over the plain measures' aggregates."""
+        columns = {m.name: self.measure(m) for m in plain}
+        return self.report.having.to_sql(columns, {**self.variables, "param": dict(self.params)})
+
     def _order(self, dims, exprs, plain) -> list[Any]:
+        exprs = [d.ages.sort_sql(e) if d.ages else e for d, e in zip(dims, exprs, strict=True)]
         by_name = {d.name: e for d, e in zip(dims, exprs, strict=True)}
         by_name.update({m.name: self.measure(m) for m in plain})
         keys = []

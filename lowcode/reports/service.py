@@ -13,6 +13,7 @@ from lowcode.core.number_styles import NumberStyle
 from lowcode.core.texts import Text
 from lowcode.errors import PermissionDenied
 from lowcode.reports import assemble
+from lowcode.reports.compare import run_compare
 from lowcode.reports.drill import Drill, drill_statement
 from lowcode.reports.drill import finish as finish_drill
 from lowcode.reports.model import CompiledReport, Dimension, Measure
@@ -71,9 +72,12 @@ class ReportService:
         self.authorize_data(ctx, report)
 
     def authorize_data(self, ctx: WriteContext, report: CompiledReport) -> None:
-        """The data half of :meth:`authorize` (a designer's preview of a draft needs no grant of the report).
+        """The data half of :meth:`authorize` (a designer's preview of a draft needs no grant of the report);
+        a second source (``compare``) is checked alike.
 
         :raises PermissionDenied:"""
+        if report.compare is not None:
+            self.authorize_data(ctx, report.compare)
         entities = {p.entity for p in report.paths} | {report.source}
         for name in sorted(entities):
             entity = ctx.snapshot.entity(report.app, name)
@@ -136,6 +140,10 @@ class ReportService:
     ) -> ReportResult:
         """Run a compiled report (published, or a draft for its designer) whose authorization the caller did."""
         values = read_params(report.params, given, ctx.now.date())
+        if report.compare is not None:
+            style_of = _Run(ctx, report, None, values)._style
+            query_of = lambda part: self.query(ctx, part, values)  # noqa: E731
+            return run_compare(ctx.session, report, values, query_of, style_of, _choices)
         query = self.query(ctx, report, values)
         return _Run(ctx, report, query, values).result()
 
@@ -194,7 +202,9 @@ class _Run:
         main = self.fetch(rows_dims + with_pivot, inside, order=True, limit=MAX_ROWS + 1)
         truncated = len(main) > MAX_ROWS
         main = main[:MAX_ROWS]
-        header = assemble.pivot_values(main) if pivot else []
+        header = (
+            assemble.pivot_values(main, pivot.ages.order if pivot and pivot.ages else None) if pivot else []
+        )
         into: dict[tuple, ResultRow] = {}
         width = len(rows_dims)
         assemble.place(report, header, main, "row", width, True, into)

@@ -13,6 +13,7 @@ where its action runs. SQLite write transactions hold the whole database: nothin
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ from lowcode.errors import LowcodeError
 from lowcode.rules.actions.base import RuleRun, evaluate, rule_actions
 from lowcode.rules.hooks import WriteEvent
 from lowcode.runtime.links import prefetch_live
+from lowcode.runtime.row_cache import equalities, prefetched
 
 UNKNOWN = object()
 """The value of an expression that cannot be evaluated before the loop."""
@@ -107,6 +109,50 @@ def prefetch_links(run: RuleRun, actions: list[Mapping[str, Any]], scopes: list[
         target = run.ctx.snapshot.entity(run.rule.app, name)
         if permissions.read_filter(run.ctx.actor, target, run.ctx.variables) is None:
             prefetch_live(run.ctx, target, ids)
+
+
+def loop_rows(run: RuleRun, actions: list[Mapping[str, Any]], scopes: list[Mapping[str, Any]]) -> ExitStack:
+    """Read in one statement per entity the rows the guarded updates and upserts of ``actions`` will match
+    when run once in each of ``scopes`` - and the records their ``for_each_record`` loops look up, unlocked,
+    where no update of the loop touches that entity - where their conditions are ``=`` on integer fields
+    (:mod:`lowcode.runtime.row_cache`); the returned stack forgets them when the loop is done."""
+    plan = LockPlan(run, run.event, MAX_DEPTH)  # the actions' own rows, not those of records they create
+    wanted: dict[tuple[str, bool], tuple[tuple[str, ...], set[tuple]]] = {}
+    unsure: set[tuple[str, bool]] = (
+        set()
+    )  # with a condition that is not such an equality (or of other columns)
+    for scope in scopes:
+        for updates, target in loop_targets(plan, actions, scope):
+            kind = (target.entity, updates)
+            if kind in unsure:
+                continue
+            entity = run.ctx.snapshot.entity(run.rule.app, target.entity)
+            found = equalities(entity.condition(dict(target.where), "where"), target.variables)
+            if found is None or wanted.setdefault(kind, (found[0], set()))[0] != found[0]:
+                unsure.add(kind)
+            else:
+                wanted[kind][1].add(found[1])
+    updated = {name for name, updates in wanted.keys() | unsure if updates}
+    stack = ExitStack()
+    try:
+        for (name, updates), (columns, keys) in wanted.items():
+            if (name, updates) not in unsure and (updates or name not in updated):
+                entity = run.ctx.snapshot.entity(run.rule.app, name)
+                stack.enter_context(prefetched(run.ctx, entity, columns, keys, lock=updates))
+    except BaseException:
+        stack.close()
+        raise
+    return stack
+
+
+def loop_targets(
+    plan: LockPlan, actions: Iterable[Mapping[str, Any]], scope: Mapping[str, Any]
+) -> Iterator[tuple[bool, LockTarget]]:
+    """The ``(updates, target)`` rows ``actions`` (those without ``when``) will read or update by their own
+    conditions in ``scope`` (:meth:`lowcode.rules.actions.base.RuleAction.loop_reads`)."""
+    for action in actions:
+        if not action.get("when"):
+            yield from rule_actions.get(action["type"]).loop_reads(plan, action, scope)
 
 
 def known(expression: Any, scope: Mapping[str, Any]) -> Any:

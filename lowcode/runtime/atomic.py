@@ -25,14 +25,15 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
-from lowcode.conditions.bound import bind_values, bound_clause
 from lowcode.core.types import ExactDecimal
 from lowcode.errors import ExpressionEvaluationError, TooManyRows, ValidationFailed
 from lowcode.expressions import compile_expression
-from lowcode.runtime import audit, outbox
+from lowcode.runtime import audit, outbox, row_cache
 from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.context import WriteContext
 from lowcode.runtime.integrity import guard_constraints
+from lowcode.runtime.matching import matching_select
+from lowcode.runtime.record_reads import note_written
 from lowcode.runtime.serialize import row_to_record
 
 
@@ -88,8 +89,17 @@ def apply_atomic(
     t = entity.table
     dialect = ctx.session.get_bind().dialect.name
     plan = table_update_plan(dialect, t, update.set_exprs, update.guard, update.context)
-    select, params = _matching(entity, update, dialect)
-    before = {r["id"]: row_to_record(entity, r) for r in ctx.session.execute(select, params).mappings()}
+    condition = entity.condition(update.match, "where")
+    limit = None if update.max_rows is None else update.max_rows + 1
+    lock = dialect == "postgresql"
+    known = row_cache.matching(ctx, entity, condition, update.variables, limit, lock)  # a loop read them
+    from_loop = known is not None
+    if known is None:
+        select, params = matching_select(entity, condition, update.variables, limit, lock)
+        known = [row_to_record(entity, r) for r in ctx.session.execute(select, params).mappings()]
+        complete = limit is None or len(known) < limit
+        from_loop = row_cache.learned(ctx, entity, condition, update.variables, known, complete, lock)
+    before = {r["id"]: r for r in known}
     if update.max_rows is not None and len(before) > update.max_rows:
         message = f"More than {update.max_rows} {entity.name} records match the update"
         raise TooManyRows(message, max_rows=update.max_rows)
@@ -103,6 +113,7 @@ def apply_atomic(
             expected[row["id"]] = {**produced, **checks.planned(row, produced)}
     with guard_constraints(ctx, entity, {}):
         returned = ctx.session.execute(*_statement(ctx, t, plan, list(before), expected)).mappings().all()
+    note_written(ctx.session, t.name)
     changed_ids = {r["id"] for r in returned}
     # a row left alone for a division by zero or an overflow is an error, not a refusal by the guard
     plan.verify(ctx.session, t.c.id, [rid for rid in before if rid not in changed_ids], entity.name)
@@ -133,46 +144,8 @@ def apply_atomic(
             {"id": after["id"], "version": after["version"], "changes": changes},
         )
     result.refused = [row for rid, row in before.items() if rid not in result.before]
+    row_cache.updated(ctx, entity, from_loop, result.updated)
     return result
-
-
-def _matching(entity: CompiledEntity, update: AtomicUpdate, dialect: str) -> tuple[sa.Select, dict[str, Any]]:
-    """The SELECT of the live rows the update matches (locked on PostgreSQL), in id order, at most
-    ``max_rows + 1``, and its parameters. Where the condition can be bound
-    (:mod:`lowcode.conditions.bound`) the statement is built once per condition, shape and dialect and
-    run with the values bound; otherwise it is compiled with the values inlined."""
-    t = entity.table
-    condition = entity.condition(update.match, "where")
-    columns = entity.__dict__.get("_columns")
-    if columns is None:
-        columns = entity.__dict__["_columns"] = {n: t.c[n] for n in entity.kinds}
-    bound = bind_values(condition.root, columns, update.variables)
-    limited = update.max_rows is not None
-    params: dict[str, Any] = {"_lc_limit": update.max_rows + 1} if limited else {}
-    if bound is None:
-        return _select(t, condition.to_sql(columns, update.variables), limited, dialect), params
-    shape, values = bound
-    key = (id(condition), shape, limited, dialect)
-    hit = _MATCHING.get(key)
-    if hit is None or hit[0] is not condition or hit[1] is not t:
-        hit = (condition, t, _select(t, bound_clause(condition.root, columns, shape), limited, dialect))
-        with _LOCK:  # the condition is held, so its id is not reused while the entry lives
-            _MATCHING[key] = hit
-            while len(_MATCHING) > 1024:
-                _MATCHING.popitem(last=False)
-    return hit[2], {**values, **params}
-
-
-def _select(t: sa.Table, where: Any, limited: bool, dialect: str) -> sa.Select:
-    select = sa.select(t).where(t.c.deleted_at.is_(None), where).order_by(t.c.id)
-    if limited:
-        select = select.limit(sa.bindparam("_lc_limit", type_=sa.Integer))
-    if dialect == "postgresql":
-        select = select.with_for_update()
-    return select
-
-
-_MATCHING: OrderedDict[tuple, tuple] = OrderedDict()
 
 
 def _statement(ctx: WriteContext, t: sa.Table, plan: Any, ids: list[int], expected: dict) -> tuple:

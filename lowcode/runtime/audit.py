@@ -69,15 +69,9 @@ def encoded_insert(table: sa.Table, column: str, dialect: str) -> sa.Insert:
     return table.insert().values({column: value})
 
 
-def record_changes_encoded(
-    ctx: WriteContext, app: str, entity: str, entries: list[tuple[int, int, str, str]]
-) -> None:
-    """Like :func:`record_changes` with each diff as JSON text (``jsonutil.dumps`` of it)."""
-    if not entries:
-        return
-    mark_changed(ctx.session)
-    statement = encoded_insert(AuditEntry.__table__, "diff", ctx.session.get_bind().dialect.name)
-    common = dict(
+def _common_columns(ctx: WriteContext, app: str, entity: str) -> dict[str, Any]:
+    """The columns every audit row of one write shares: where, who, from where, when."""
+    return dict(
         app=app,
         entity=entity,
         actor_id=ctx.actor.user_id,
@@ -88,6 +82,17 @@ def record_changes_encoded(
         unit=ctx.unit,
         at=utcnow(),
     )
+
+
+def record_changes_encoded(
+    ctx: WriteContext, app: str, entity: str, entries: list[tuple[int, int, str, str]]
+) -> None:
+    """Like :func:`record_changes` with each diff as JSON text (``jsonutil.dumps`` of it)."""
+    if not entries:
+        return
+    mark_changed(ctx.session)
+    statement = encoded_insert(AuditEntry.__table__, "diff", ctx.session.get_bind().dialect.name)
+    common = _common_columns(ctx, app, entity)
     ctx.session.execute(
         statement,
         [
@@ -112,21 +117,13 @@ def record_change(
     row_buffer.insert(
         ctx.session,
         _INSERT,
-        dict(
-            app=app,
-            entity=entity,
-            record_id=record_id,
-            version=version,
-            action=action,
-            actor_id=ctx.actor.user_id,
-            actor_name=ctx.actor.username,
-            source=ctx.source[:_SOURCE_LENGTH],
-            ip=ctx.ip,
-            diff=changes,
-            schema_version=AUDIT_SCHEMA_VERSION,
-            unit=ctx.unit,
-            at=utcnow(),
-        ),
+        {
+            **_common_columns(ctx, app, entity),
+            "record_id": record_id,
+            "version": version,
+            "action": action,
+            "diff": changes,
+        },
     )
 
 
@@ -137,17 +134,7 @@ def record_changes(
     if not entries:
         return
     mark_changed(ctx.session)
-    common = dict(
-        app=app,
-        entity=entity,
-        actor_id=ctx.actor.user_id,
-        actor_name=ctx.actor.username,
-        source=ctx.source[:_SOURCE_LENGTH],
-        ip=ctx.ip,
-        schema_version=AUDIT_SCHEMA_VERSION,
-        unit=ctx.unit,
-        at=utcnow(),
-    )
+    common = _common_columns(ctx, app, entity)
     row_buffer.insert_many(
         ctx.session,
         _INSERT,

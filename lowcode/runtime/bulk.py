@@ -45,6 +45,7 @@ from lowcode.runtime.bulk_changes import delete_chunk, update_chunk
 from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.context import WriteContext
 from lowcode.runtime.links import LinkCheck
+from lowcode.runtime.record_reads import note_written
 
 if TYPE_CHECKING:
     from lowcode.runtime.children import ChildRows
@@ -236,6 +237,7 @@ def _insert_rows(ctx: WriteContext, entity: CompiledEntity, rows: list[dict[str,
     ``executemany`` (SQLAlchemy sends ``INSERT ... RETURNING`` in parameter order there one row at a
     time); elsewhere ``INSERT ... RETURNING id`` in parameter order (the sequence gives the ids)."""
     statements = entity.statements
+    note_written(ctx.session, entity.table.name)
     if ctx.session.get_bind().dialect.name != "sqlite":
         return list(ctx.session.execute(statements.insert_many, rows).scalars().all())
     top = ctx.session.execute(statements.top_id).scalar() or 0

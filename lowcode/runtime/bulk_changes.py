@@ -25,6 +25,7 @@ from lowcode.runtime import audit, outbox
 from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.context import WriteContext
 from lowcode.runtime.links import LinkCheck, forget_link_target
+from lowcode.runtime.record_reads import note_written
 from lowcode.runtime.serialize import row_to_record
 
 if TYPE_CHECKING:
@@ -58,6 +59,28 @@ def _items(part: list[tuple[int, Any]], parse) -> list[tuple[int, int, int, Any]
     return out
 
 
+def _with_currents(
+    ctx: WriteContext, entity: CompiledEntity, part: list[tuple[int, Any]], parse
+) -> list[tuple[int, int, int, Any, dict[str, Any]]] | None:
+    """``(index, id, version, item, current row)`` of each item (:func:`_items`, then one SELECT); None when
+    an item is malformed, a record comes twice, or one is not there (deleted or never was)."""
+    items = _items(part, parse)
+    if items is None:
+        return None
+    currents = current_rows(ctx, entity, [record_id for _, record_id, _, _ in items])
+    if any(record_id not in currents for _, record_id, _, _ in items):
+        return None
+    return [
+        (index, record_id, version, item, currents[record_id]) for index, record_id, version, item in items
+    ]
+
+
+def _write_trail(ctx: WriteContext, entity: CompiledEntity, entries: list, events: list) -> None:
+    """The chunk's audit rows and outbox events (diffs and payloads as JSON text), one statement each."""
+    audit.record_changes_encoded(ctx, entity.app, entity.name, entries)
+    outbox.enqueue_many_encoded(ctx, entity.app, entity.name, events)
+
+
 def _guarded_updates(ctx: WriteContext, entity: CompiledEntity, params: list[dict[str, Any]]) -> bool:
     """One ``executemany`` of the guarded UPDATE per set of columns; False when a row was not at its
     version (someone wrote in between)."""
@@ -67,6 +90,7 @@ def _guarded_updates(ctx: WriteContext, entity: CompiledEntity, params: list[dic
     sane = ctx.session.get_bind().dialect.supports_sane_multi_rowcount
     for group in groups.values():
         result = ctx.session.execute(entity.statements.guarded_update, group)
+        note_written(ctx.session, entity.table.name)
         if sane and result.rowcount != len(group):
             return False
     return True
@@ -78,16 +102,12 @@ def update_chunk(
     """Update the chunk's items ``{id, version, ...changes}`` in batches (see the module's docstring)."""
     from lowcode.runtime.bulk import ITEM_ERRORS
 
-    items = _items(part, parse)
+    items = _with_currents(ctx, entity, part, parse)
     if items is None:
         return None
-    currents = current_rows(ctx, entity, [record_id for _, record_id, _, _ in items])
     links = LinkCheck(ctx, records.permissions)
     prepared = []
-    for index, record_id, version, item in items:
-        current = currents.get(record_id)
-        if current is None:
-            return None
+    for index, _record_id, version, item, current in items:
         changes = {k: v for k, v in item.items() if k not in ("id", "version")}
         try:
             records.permissions.authorize(ctx.actor, entity, "update", current)
@@ -118,8 +138,7 @@ def update_chunk(
                 (record_id, "updated", f'{{"id": {record_id}, "version": {version}, "changes": {text}}}')
             )
         out[index] = {**current, **event.after, **change.system}
-    audit.record_changes_encoded(ctx, entity.app, entity.name, entries)
-    outbox.enqueue_many_encoded(ctx, entity.app, entity.name, events)
+    _write_trail(ctx, entity, entries, events)
     return out
 
 
@@ -129,17 +148,13 @@ def delete_chunk(
     """Soft-delete the chunk's items ``{id, version}`` in one UPDATE (see the module's docstring)."""
     from lowcode.runtime.bulk import ITEM_ERRORS
 
-    items = _items(part, parse)
+    items = _with_currents(ctx, entity, part, parse)
     if items is None:
         return None
-    currents = current_rows(ctx, entity, [record_id for _, record_id, _, _ in items])
     permissions, actor = records.permissions, ctx.actor
     deleted = {"deleted_at": ctx.now, "updated_at": ctx.now, "updated_by": actor.user_id}
     params, out = [], {}
-    for index, record_id, version, _item in items:
-        current = currents.get(record_id)
-        if current is None:
-            return None
+    for index, record_id, version, _item, current in items:
         try:
             permissions.authorize(actor, entity, "delete", current)
             permissions.check_write(actor, entity, "delete", current, current)
@@ -159,6 +174,5 @@ def delete_chunk(
         forget_link_target(ctx.session, entity.table.name, record_id)
         entries.append((record_id, version, "delete", text))
         events.append((record_id, "deleted", f'{{"id": {record_id}, "version": {version}}}'))
-    audit.record_changes_encoded(ctx, entity.app, entity.name, entries)
-    outbox.enqueue_many_encoded(ctx, entity.app, entity.name, events)
+    _write_trail(ctx, entity, entries, events)
     return out

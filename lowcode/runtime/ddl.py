@@ -15,7 +15,8 @@ from alembic.migration import MigrationContext
 from alembic.operations import Operations
 from sqlalchemy.orm import Session
 
-from lowcode.core.models import TrashedColumn, utcnow
+from lowcode.core.definition_models import TrashedColumn
+from lowcode.core.models import utcnow
 from lowcode.errors import SchemaChangeRefused
 from lowcode.fields.conversion import FAILED
 from lowcode.runtime.compiler import CompiledEntity

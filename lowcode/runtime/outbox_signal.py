@@ -1,8 +1,9 @@
 """The outbox's doorbell: a transaction that wrote outbox rows rings it once it has committed, so the
 integration loop fans them out at once instead of at its next poll.
 
-- In this process: :data:`OUTBOX_BELL` (a :class:`Bell`) is rung from the session's ``after_commit`` event
-  (never before the commit: the loop must find the rows; a rolled-back transaction rings nothing).
+- In this process: :data:`OUTBOX_BELL` (a :class:`Bell`) is rung once the session's transaction is durably
+  committed (:func:`~lowcode.core.group_commit.after_durable_commit`: after the group's COMMIT under group
+  commit; never before: the loop must find the rows; a rolled-back transaction rings nothing).
 - Across processes on PostgreSQL: the transaction also runs ``pg_notify('lowcode_outbox', '')``, which the
   server delivers at COMMIT (never for a rolled-back one) to every ``LISTEN lowcode_outbox`` connection -
   :class:`PgListener` rings the bell of the ``lowcode worker`` process.
@@ -16,6 +17,8 @@ import threading
 
 import sqlalchemy as sa
 from sqlalchemy import event
+
+from lowcode.core.group_commit import after_durable_commit
 
 log = logging.getLogger(__name__)
 CHANNEL = "lowcode_outbox"
@@ -57,7 +60,7 @@ def ring_after_commit(session) -> None:
     if session.info.get(_RUNG):
         return
     session.info[_RUNG] = True
-    event.listen(session, "after_commit", _rang)
+    after_durable_commit(session, lambda: _rang(session))
     event.listen(session, "after_rollback", _forget)
     if session.get_bind().dialect.name == "postgresql":
         session.execute(sa.select(sa.func.pg_notify(CHANNEL, "")))

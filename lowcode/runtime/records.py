@@ -5,26 +5,26 @@ transaction, in this fixed order (../shared/DESIGN.md): authorize, validate, ver
 form's conditional fields (``form_guard``), before-rules, write (child rows included), audit, outbox,
 after-rules. The caller commits. The audit entry and outbox event come before the after-rules so that what
 those rules change again in the same record follows in version order; create and update answer with the
-record as stored after the after-rules.
+record as stored after the after-rules (read again only when they wrote its table, see
+:mod:`lowcode.runtime.record_reads`). A write's platform rows - its before-rules' run log, its audit and
+outbox rows, its after-rules' rows - are collected and inserted together when it ends (one ``executemany``
+per table, in order: :mod:`lowcode.runtime.row_buffer`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
-
 from lowcode.auth.permissions import PermissionService
 from lowcode.core.texts import Text
 from lowcode.errors import (
     BadRequest,
-    NotFound,
     RuleRefused,
     ValidationFailed,
 )
 from lowcode.fields.base import ComputeContext
 from lowcode.rules.hooks import NoRules, RuleHooks, WriteEvent
-from lowcode.runtime import audit, outbox
+from lowcode.runtime import audit, outbox, row_buffer, row_cache
 from lowcode.runtime.atomic import AtomicResult, AtomicUpdate, apply_atomic
 from lowcode.runtime.atomic_checks import AtomicRowChecks
 from lowcode.runtime.bulk import BulkOutcome, BulkWrites, ChangedRecord, NewRecord
@@ -34,16 +34,18 @@ from lowcode.runtime.context import WriteContext
 from lowcode.runtime.fetch import Fetcher
 from lowcode.runtime.form_guard import check_form
 from lowcode.runtime.integrity import guard_constraints
-from lowcode.runtime.links import LinkCheck, forget_link_target
-from lowcode.runtime.serialize import row_to_record
+from lowcode.runtime.links import LinkCheck
+from lowcode.runtime.record_deletes import DeleteRestore
+from lowcode.runtime.record_reads import current_record, note_written, stored_after_rules, written_count
 from lowcode.runtime.series import next_in_series
 from lowcode.runtime.validation import check_unique, parse_input
 from lowcode.runtime.versions import raise_conflict, require_version
 from lowcode.runtime.workflow import WorkflowGuard
 
 
-class RecordService:
-    """Creates, updates, soft-deletes and restores records of published entities."""
+class RecordService(DeleteRestore):
+    """Creates, updates, soft-deletes and restores records of published entities (delete and restore:
+    :mod:`lowcode.runtime.record_deletes`)."""
 
     def __init__(self, permissions: PermissionService, rules: RuleHooks | None = None, max_depth: int = 8):
         self.permissions = permissions
@@ -54,12 +56,18 @@ class RecordService:
     # -- public operations -------------------------------------------------------------------------
     def create(self, ctx: WriteContext, app: str, entity_name: str, data: Any) -> dict[str, Any]:
         """Insert a record (with its child rows); returns the stored record with id and version 1."""
+        with row_buffer.collecting(ctx.session):  # its audit, outbox and rule rows written together
+            return self._create(ctx, app, entity_name, data)
+
+    def _create(self, ctx: WriteContext, app: str, entity_name: str, data: Any) -> dict[str, Any]:
         entity = self._entity(ctx, app, entity_name)
         self.permissions.authorize(ctx.actor, entity, "create")
         new = self.prepare_create(ctx, entity, data)
         self._check_integrity(ctx, entity, new.event.after, new.children, None, sent=new.sent)
         with guard_constraints(ctx, entity, new.row):
             record_id = ctx.session.execute(entity.statements.insert, new.row).scalar_one()
+        note_written(ctx.session, entity.table.name)
+        row_cache.inserted(ctx, entity, new.row)
         new.event.record_id = record_id
         child_diff = new.children.write(record_id)
         changes = {**audit.diff(None, new.event.after, list(new.event.after)), **child_diff}
@@ -68,8 +76,9 @@ class RecordService:
             ctx, app, entity.name, record_id, "created", {"id": record_id, "version": 1, "changes": changes}
         )
         written = {"id": record_id, **new.row, "deleted_at": None, **new.children.current()}
+        mark = written_count(ctx.session, entity.table.name)
         if self.rules.after_write(ctx, entity, new.event):
-            return self._as_stored(ctx, entity, written)
+            return stored_after_rules(ctx, entity, written, mark)
         return written
 
     def prepare_create(
@@ -164,6 +173,10 @@ class RecordService:
         requested: str | None,
     ) -> dict[str, Any]:
         """An update (``requested``: the transition endpoint's transition), authorized by the caller."""
+        with row_buffer.collecting(ctx.session):  # its audit, outbox and rule rows written together
+            return self._change_rows(ctx, entity, current, data, expected_version, requested)
+
+    def _change_rows(self, ctx, entity, current, data, expected_version, requested) -> dict[str, Any]:
         app, record_id = entity.app, current["id"]
         change = self.prepare_update(ctx, entity, current, data, expected_version, requested)
         event, children, before, changed, system = (
@@ -193,8 +206,9 @@ class RecordService:
             },
         )
         written = {**current, **event.after, **system, **children.current()}
+        mark = written_count(ctx.session, entity.table.name)
         if self.rules.after_write(ctx, entity, event):
-            return self._as_stored(ctx, entity, written)
+            return stored_after_rules(ctx, entity, written, mark)
         return written
 
     def prepare_update(
@@ -243,16 +257,6 @@ class RecordService:
         changed = {k: v for k, v in event.after.items() if before.get(k) != v}
         system = {"version": current["version"] + 1, "updated_at": ctx.now, "updated_by": ctx.actor.user_id}
         return ChangedRecord(event, children, before, changed, system, _sent(data))
-
-    def delete(
-        self, ctx: WriteContext, app: str, entity_name: str, record_id: int, expected_version: int | None
-    ) -> dict[str, Any]:
-        """Soft-delete a record (it can be restored); child rows stay with it. Returns it as deleted."""
-        return self._set_deleted(ctx, app, entity_name, record_id, expected_version, deleting=True)
-
-    def restore(self, ctx: WriteContext, app: str, entity_name: str, record_id: int) -> dict[str, Any]:
-        """Undo a soft delete; returns the restored record."""
-        return self._set_deleted(ctx, app, entity_name, record_id, None, deleting=False)
 
     def update_where(
         self,
@@ -310,16 +314,7 @@ class RecordService:
     def _current(
         self, ctx: WriteContext, entity: CompiledEntity, record_id: int, deleted: bool = False
     ) -> dict[str, Any]:
-        table = entity.table
-        query = sa.select(table).where(table.c.id == record_id)
-        query = query.where(table.c.deleted_at.is_not(None) if deleted else table.c.deleted_at.is_(None))
-        if ctx.session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update()
-        row = ctx.session.execute(query).mappings().first()
-        if row is None:
-            state = "deleted " if deleted else ""
-            raise NotFound(f"No {state}{entity.name} record with id {record_id}")
-        return row_to_record(entity, row)
+        return current_record(ctx, entity, record_id, deleted)
 
     def _load(
         self,
@@ -389,62 +384,13 @@ class RecordService:
         if errors:
             raise ValidationFailed(Text("Some fields are not valid"), fields=errors)
 
-    def _as_stored(
-        self, ctx: WriteContext, entity: CompiledEntity, written: dict[str, Any]
-    ) -> dict[str, Any]:
-        """The record as the transaction now holds it: after-rules may have changed it again (a posting rule
-        totalling the document's cost), and the answer must carry that state and version."""
-        t = entity.table
-        row = ctx.session.execute(sa.select(t).where(t.c.id == written["id"])).mappings().one()
-        if row["version"] == written["version"]:
-            return written
-        return {**row_to_record(entity, row), **ChildRows(ctx, entity).fetch(written["id"])}
-
     def _guarded_update(self, ctx, entity, record_id: int, version: int, values: dict) -> None:
         params = {**values, "b_id": record_id, "b_version": version}
         with guard_constraints(ctx, entity, values):
             result = ctx.session.execute(entity.statements.guarded_update, params)
+        note_written(ctx.session, entity.table.name)
         if result.rowcount != 1:
             self._lost_race(ctx, entity, record_id, version)
-
-    def _set_deleted(self, ctx, app, entity_name, record_id, expected_version, deleting: bool):
-        entity = self._entity(ctx, app, entity_name)
-        current = self._current(ctx, entity, record_id, deleted=not deleting)
-        self.permissions.authorize(ctx.actor, entity, "delete", current)
-        self.permissions.check_write(ctx.actor, entity, "delete", current, current)
-        if deleting:
-            self.workflow.check_delete(ctx, entity, current)
-        if expected_version is not None:
-            self._conflict(ctx, entity, current, expected_version)
-        new_version = current["version"] + 1
-        values = {
-            "deleted_at": ctx.now if deleting else None,
-            "version": new_version,
-            "updated_at": ctx.now,
-            "updated_by": ctx.actor.user_id,
-        }
-        event = WriteEvent(
-            app, entity.name, "delete" if deleting else "restore", record_id, current, {**current, **values}
-        )
-        self.rules.before_write(ctx, entity, event)
-        self._guarded_update(ctx, entity, record_id, current["version"], values)
-        if deleting:
-            forget_link_target(ctx.session, entity.table.name, record_id)
-        action = "delete" if deleting else "restore"
-        audit.record_change(
-            ctx,
-            app,
-            entity.name,
-            record_id,
-            new_version,
-            action,
-            {"deleted_at": [None, ctx.now.isoformat()] if deleting else [str(current["deleted_at"]), None]},
-        )
-        outbox.enqueue(
-            ctx, app, entity.name, record_id, f"{action}d", {"id": record_id, "version": new_version}
-        )
-        self.rules.after_write(ctx, entity, event)
-        return {**current, **values}
 
 
 def _sent(data: Any) -> frozenset[str]:

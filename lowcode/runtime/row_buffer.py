@@ -10,8 +10,8 @@ What reads them inside the transaction first calls :func:`flush` (the 409 hint's
 record's history). A refusal (a :class:`~lowcode.errors.LowcodeError`) leaves the block with its rows
 written, as they would have been without collecting (a dry run reports them, the rollback removes them);
 any other error discards them (the transaction is failing). A savepoint that may be rolled back while the
-outer work carries on is taken with :func:`savepoint`: rows collected before it are written first, and
-those collected inside it are dropped when it rolls back.
+outer work carries on is taken with :func:`savepoint`: the rows collected inside it are dropped when it
+rolls back, the others kept (and written again where a flush inside it sent them).
 """
 
 from __future__ import annotations
@@ -110,14 +110,15 @@ def _flush_on_refusal(session: Session, buffer: _Buffer) -> None:
 
 @contextmanager
 def savepoint(session: Session) -> Iterator[None]:
-    """``session.begin_nested()`` for work that may be rolled back while the outer work carries on: the
-    rows collected before it are written first; those collected inside are dropped if it rolls back."""
-    flush(session)
+    """``session.begin_nested()`` for work that may be rolled back while the outer work carries on. The rows
+    collected inside stay collected with the others when it succeeds (no statement of its own); when it rolls
+    back the buffer goes back to the rows collected before it - those written inside it by a
+    :func:`flush` were rolled back with it, so they are written again later; its own are dropped."""
     buffer = _buffer(session)
+    before = list(buffer.rows)
     try:
         with session.begin_nested():
             yield
-            flush(session)
     except BaseException:
-        buffer.rows.clear()
+        buffer.rows = before
         raise

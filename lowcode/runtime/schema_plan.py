@@ -124,7 +124,7 @@ def plan_entity(
 ) -> SchemaPlan:
     """The plan that brings ``new.table`` in line with ``new`` (``old`` = the published version, if any).
 
-    ``trashed`` maps trash ids to restorable :class:`~lowcode.core.models.TrashedColumn` rows of this entity.
+    ``trashed`` maps trash ids to restorable :class:`~lowcode.core.definition_models.TrashedColumn` rows of this entity.
     :raises BadRequest: for renames or restores that do not fit the definitions.
     """
     plan = SchemaPlan(new.table.name, consent=options.consent)

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lowcode.auth.grants import attach_grants
+from lowcode.core.group_commit import sees_others_uncommitted_work
 from lowcode.dashboards.model import CompiledDashboard, DashboardInvalid, compile_dashboard
 from lowcode.definitions.published import DEFINITIONS_COUNTER, all_published, read_counter
 from lowcode.errors import NotFound
@@ -179,7 +180,8 @@ class SnapshotCache:
     began before a publish) gets a snapshot of that version for itself, but never puts it back over a newer
     one. Nor is a version cached that the session itself may have published and not committed (a counter
     higher than the one this session first saw): that transaction may still roll back, and the number would
-    then be given to other definitions by the next publish.
+    then be given to other definitions by the next publish. The same holds for a version another member of
+    the session's commit group published (:func:`~lowcode.core.group_commit.sees_others_uncommitted_work`).
     """
 
     def __init__(self) -> None:
@@ -199,7 +201,7 @@ class SnapshotCache:
                 return snap
             built = build_snapshot(session)
             newer = snap is None or built.version > snap.version
-            if newer and built.version <= first_seen:
+            if newer and built.version <= first_seen and not sees_others_uncommitted_work(session):
                 self._snapshot = built
             return built
 

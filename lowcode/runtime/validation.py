@@ -7,6 +7,7 @@ computed or system fields.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import marshmallow as ma
@@ -14,6 +15,7 @@ import sqlalchemy as sa
 
 from lowcode.core.texts import Text
 from lowcode.errors import BadRequest, ValidationFailed
+from lowcode.fields.base import Doubt
 from lowcode.runtime.compiler import RESERVED_NAMES, CompiledEntity
 from lowcode.runtime.context import WriteContext
 
@@ -125,11 +127,18 @@ def check_unique(
     writer may read it under their record rules (``permissions.read_filter``)."""
     errors: dict[str, list[str]] = {}
     table = entity.table
-    where = permissions.read_filter(ctx.actor, entity, ctx.variables)
-    readable = sa.true() if where is None else sa.case((where, sa.true()), else_=sa.false())
+    readable: list[Any] = []  # the read filter, built when a value is looked up (most writes set none)
 
-    def holder(*match: Any):
-        query = sa.select(table.c.id, table.c.deleted_at, readable.label("readable")).where(*match)
+    def holder(*names: str):
+        if not readable:
+            where = permissions.read_filter(ctx.actor, entity, ctx.variables)
+            readable.append(None if where is None else sa.case((where, sa.true()), else_=sa.false()))
+        if readable[0] is None:  # every record readable: one prebuilt statement per table and fields
+            params = {f"_lc_u{i}": values[n] for i, n in enumerate(names)}
+            query = _holder_select(table, names, record_id is not None)
+            return ctx.session.execute(query, {**params, "_lc_rid": record_id}).first()
+        match = [table.c[n] == values[n] for n in names]
+        query = sa.select(table.c.id, table.c.deleted_at, readable[0].label("readable")).where(*match)
         if record_id is not None:
             query = query.where(table.c.id != record_id)
         return ctx.session.execute(query.limit(1)).first()
@@ -137,7 +146,7 @@ def check_unique(
     for cf in entity.fields.values():
         if not cf.fdef.unique or values.get(cf.name) is None:
             continue
-        other = holder(table.c[cf.name] == values[cf.name])
+        other = holder(cf.name)
         if other is None:
             continue
         if not other.readable:
@@ -151,11 +160,31 @@ def check_unique(
     for group in entity.definition.get("unique_together", []):
         if any(values.get(n) is None for n in group):
             continue
-        if holder(*[table.c[n] == values[n] for n in group]) is not None:
+        if holder(*group) is not None:
             errors[group[0]] = [
                 f"Must be unique together with {', '.join(group[1:])}: another record has these values."
             ]
     return errors
+
+
+_HOLDERS: weakref.WeakKeyDictionary[sa.Table, dict[tuple, sa.Select]] = weakref.WeakKeyDictionary()
+
+
+def _holder_select(table: sa.Table, names: tuple[str, ...], other: bool) -> sa.Select:
+    """``SELECT id, deleted_at, true AS readable WHERE <names> = :_lc_u<i> [AND id != :_lc_rid] LIMIT 1``,
+    built once per table, fields and whether a record is left out (SQLAlchemy then reuses its compiled
+    form instead of keying a new statement per write)."""
+    built = _HOLDERS.get(table)
+    if built is None:
+        built = _HOLDERS[table] = {}
+    query = built.get((names, other))
+    if query is None:
+        match = [table.c[n] == sa.bindparam(f"_lc_u{i}", type_=table.c[n].type) for i, n in enumerate(names)]
+        query = sa.select(table.c.id, table.c.deleted_at, sa.true().label("readable")).where(*match)
+        if other:
+            query = query.where(table.c.id != sa.bindparam("_lc_rid"))
+        built[(names, other)] = query = query.limit(1)
+    return query
 
 
 def check_values(entity: CompiledEntity, values: dict[str, Any]) -> dict[str, list[str]]:
@@ -163,10 +192,18 @@ def check_values(entity: CompiledEntity, values: dict[str, Any]) -> dict[str, li
     fields: the type, precision and range a client's input would be held to, and required fields."""
     errors: dict[str, list[str]] = {}
     schema_fields = entity.input_schema(partial=True).fields
+    converters = entity.input_loader(partial=True).converters
     for name, value in values.items():
         cf = entity.fields[name]
+        dumped = cf.ftype.dump(cf.fdef, value)
+        if dumped is not None and name in converters:
+            try:  # the fast path takes only what the schema field takes (runtime/fast_input.py)
+                converters[name][0](dumped)
+                continue
+            except Doubt:
+                pass
         try:
-            schema_fields[name].deserialize(cf.ftype.dump(cf.fdef, value))
+            schema_fields[name].deserialize(dumped)
         except ma.ValidationError as exc:
             messages = exc.messages
             errors[name] = list(messages) if isinstance(messages, list) else [str(messages)]

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lowcode.auth.security_log import log_event
-from lowcode.core.models import Sandbox
+from lowcode.core.definition_models import Sandbox
 from lowcode.runtime.context import WriteContext
 
 

@@ -22,9 +22,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lowcode.auth.design_access import sandbox_of
-from lowcode.core.models import Definition, DefinitionVersion, Sandbox
+from lowcode.core.definition_models import Definition, DefinitionVersion, Sandbox
 from lowcode.core.texts import Text
-from lowcode.definitions import store
+from lowcode.definitions import publisher, store
 from lowcode.errors import LiveChanged, NotFound
 from lowcode.runtime.context import WriteContext
 from lowcode.runtime.schema_plan import PublishOptions
@@ -139,7 +139,7 @@ def publish_to_live(
     confirmed: bool = False,
     dry_run: bool = False,
     settings: Mapping[str, Any] | None = None,
-) -> tuple[ChangeSet, list[store.Published]]:
+) -> tuple[ChangeSet, list[publisher.Published]]:
     """Publish the sandbox's change set to its live app in one publish (``options`` per entity: renames,
     consent, restores); ``dry_run``: every check and each entity's schema plan, nothing changed.
 
@@ -166,11 +166,11 @@ def publish_to_live(
         for c in changes.changes:
             store.save_draft(session, changes.live_app, c.kind, c.name, c.sandbox)
         if dry_run:
-            return changes, store.dry_run_drafts(
+            return changes, publisher.dry_run_drafts(
                 session, changes.live_app, options or {}, settings=settings, only=only
             )
         note = f"published from sandbox {sandbox_app}"
-        published = store.publish_drafts(
+        published = publisher.publish_drafts(
             session, changes.live_app, ctx.actor.username, note, options, settings=settings, only=only
         )
     finally:

@@ -11,21 +11,23 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from lowcode.core.models import (
-    ApiToken,
+from lowcode.core.definition_models import (
     AppInstall,
-    AuditEntry,
-    Counter,
     Definition,
     DefinitionVersion,
     DraftStep,
+    Sandbox,
+    TrashedColumn,
+)
+from lowcode.core.models import (
+    ApiToken,
+    AuditEntry,
+    Counter,
     Notification,
     OutboxEvent,
     RoleAssignment,
     RuleRunEntry,
-    Sandbox,
     SavedView,
-    TrashedColumn,
 )
 from lowcode.definitions.published import DEFINITIONS_COUNTER, bump_counter
 from lowcode.runtime.compiler import table_name

@@ -15,9 +15,9 @@ from dataclasses import replace
 from typing import Any
 
 from lowcode.auth.design_access import sandbox_of
-from lowcode.core.models import Sandbox
+from lowcode.core.definition_models import Sandbox
 from lowcode.core.texts import Text
-from lowcode.definitions import store
+from lowcode.definitions import publisher, store
 from lowcode.definitions.bundle_files import renamed_bundle
 from lowcode.definitions.templates import SECTIONS, export_bundle
 from lowcode.errors import BadRequest, DefinitionInvalid
@@ -89,14 +89,14 @@ def make_sandbox(
     first = {
         (kind, doc["name"]) for section, kind in SECTIONS.items() if kind in FIRST for doc in bundle[section]
     }
-    published = store.publish_drafts(
+    published = publisher.publish_drafts(
         session, name, ctx.actor.username, note, settings=settings, only={("app", name), *first}
     )
     snapshot = snapshots.get(session)
     writer = replace(ctx, actor=Actor.system(note), snapshot=snapshot, source="sandbox")
     entities = {n: e for (a, n), e in snapshot.entities.items() if a == name}
     report = copy_sample(writer, records, name, sample, entities, mask_key)
-    published += store.publish_drafts(session, name, ctx.actor.username, note, settings=settings)
+    published += publisher.publish_drafts(session, name, ctx.actor.username, note, settings=settings)
     session.add(Sandbox(app=name, live_app=live_app, live_versions=versions, created_by=ctx.actor.username))
     session.flush()
     return {

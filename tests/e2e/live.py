@@ -4,6 +4,7 @@ built; skipped without Chromium or Playwright (a failure instead when LOWCODE_RE
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 import subprocess
 import sys
@@ -49,3 +50,19 @@ def live_server(app) -> Iterator[str]:
         yield f"http://127.0.0.1:{http.server_port}"
     finally:
         http.shutdown()
+
+
+def sign_in(page, server: str, username: str, password: str, next_path: str) -> None:
+    """Sign in through the login form and wait for the page it sends to, ``next_path`` (a path of the site)."""
+    page.goto(f"{server}/login?next={next_path}")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_url(f"{server}{next_path}")
+
+
+def shots_folder(tmp_path: Path, name: str) -> Path:
+    """Where a browser test keeps its screenshots: ``LOWCODE_TEST_ARTIFACTS/<name>`` (else under ``tmp_path``)."""
+    folder = Path(os.environ.get("LOWCODE_TEST_ARTIFACTS") or tmp_path) / name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -8,7 +8,6 @@ unless LOWCODE_REQUIRE_SERVICES=1). Screenshots go to $LOWCODE_TEST_ARTIFACTS/bu
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from lowcode.app import create_app
 from lowcode.definitions.bundle_files import bundle_zip, parse_bundle
 from tests.conftest import ADMIN_PASSWORD, ApiClient, login
 from tests.dbs import copy_of
-from tests.e2e.live import CHROMIUM, live_server, require_browser
+from tests.e2e.live import CHROMIUM, live_server, require_browser, shots_folder, sign_in
 from tests.e2e.test_phone_width import FLAGS, WATCH_CSP, _csp_violations
 
 DESKTOP = {"width": 1366, "height": 900}
@@ -39,9 +38,7 @@ def site(jxc_seed, tmp_path_factory):
 
 @pytest.fixture
 def shots(tmp_path) -> Path:
-    folder = Path(os.environ.get("LOWCODE_TEST_ARTIFACTS") or tmp_path) / "bundles"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return shots_folder(tmp_path, "bundles")
 
 
 def newer(exported: bytes) -> bytes:
@@ -73,11 +70,7 @@ def test_export_import_change_and_upgrade_keeping_the_local_change(site, shots, 
         page.add_init_script(WATCH_CSP)
         console: list[str] = []
         page.on("console", lambda message: console.append(message.text))
-        page.goto(f"{server}/login?next=/design/jxc")
-        page.fill("input[name=username]", "admin")
-        page.fill("input[name=password]", ADMIN_PASSWORD)
-        page.click("form[action='/login'] button[type=submit]")
-        page.wait_for_url(f"{server}/design/jxc")
+        sign_in(page, server, "admin", ADMIN_PASSWORD, "/design/jxc")
         page.screenshot(path=str(shots / "app_en_1366.png"), full_page=True)
 
         # export: the page's button downloads a zip of JSON files

@@ -9,14 +9,13 @@ Screenshots go to $LOWCODE_TEST_ARTIFACTS/designer (default: a temporary directo
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.live import CHROMIUM, live_server, require_browser
+from tests.e2e.live import CHROMIUM, live_server, require_browser, shots_folder, sign_in
 from tests.e2e.test_phone_width import FLAGS, WATCH_CSP, _csp_violations
 
 DESKTOP = {"width": 1366, "height": 900}
@@ -32,9 +31,7 @@ def server(app, api):
 
 @pytest.fixture
 def shots(tmp_path) -> Path:
-    folder = Path(os.environ.get("LOWCODE_TEST_ARTIFACTS") or tmp_path) / "designer"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return shots_folder(tmp_path, "designer")
 
 
 def _drag(page, source, target) -> None:
@@ -73,11 +70,7 @@ def test_build_publish_use_rename_restore_and_undo_in_the_browser(server, api, s
         page.add_init_script(WATCH_CSP)
         console: list[str] = []
         page.on("console", lambda message: console.append(message.text))
-        page.goto(f"{server}/login?next=/design")
-        page.fill("input[name=username]", "admin")
-        page.fill("input[name=password]", ADMIN_PASSWORD)
-        page.click("form[action='/login'] button[type=submit]")
-        page.wait_for_url(f"{server}/design")
+        sign_in(page, server, "admin", ADMIN_PASSWORD, "/design")
 
         # a new app and table
         page.fill("#app-name", "shop")

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from tests.e2e.live import CHROMIUM, live_server, require_browser
+from tests.e2e.live import CHROMIUM, live_server, require_browser, sign_in
 from tests.e2e.test_phone_width import FLAGS, PHONE, WATCH_CSP, _csp_violations
 from tests.integration.forms.bundle import install
 
@@ -32,11 +32,7 @@ def test_choosing_a_kind_shows_the_severity_field_and_the_ticket_saves(server, a
         page.add_init_script(WATCH_CSP)
         console: list[str] = []
         page.on("console", lambda message: console.append(message.text))
-        page.goto(f"{server}/login?next=/a/desk/ticket/new")
-        page.fill("input[name=username]", "admin")
-        page.fill("input[name=password]", "root-pass-2026")
-        page.click("form[action='/login'] button[type=submit]")
-        page.wait_for_url(f"{server}/a/desk/ticket/new")
+        sign_in(page, server, "admin", "root-pass-2026", "/a/desk/ticket/new")
         severity = page.locator("[data-field-wrapper=severity]")
         expect(severity).to_be_hidden()
         page.fill("input[name=title]", "Paper jam")

@@ -91,7 +91,7 @@ def test_upload_preview_run_and_download(served, browser, lang, width):
         _shot(page, shots, f"{lang}-{width}-2-preview", width)
         page.click("button.import-start")
         page.wait_for_selector("#import-status[data-status=done]", timeout=30_000)
-        assert "100 %" in page.inner_text(".progress-bar")
+        assert page.get_attribute("progress.import-progress", "value") == "100"
         _shot(page, shots, f"{lang}-{width}-3-done", width)
         with page.expect_download() as download:
             page.click("a.import-results")

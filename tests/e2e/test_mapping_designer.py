@@ -9,13 +9,12 @@ Screenshots go to $LOWCODE_TEST_ARTIFACTS/mapping_designer (default: a temporary
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.live import CHROMIUM, live_server, require_browser
+from tests.e2e.live import CHROMIUM, live_server, require_browser, shots_folder, sign_in
 from tests.e2e.test_phone_width import FLAGS, WATCH_CSP, _csp_violations
 from tests.integration.mappings.bundle import PAYLOAD, install
 
@@ -33,9 +32,7 @@ def server(app, api):
 
 @pytest.fixture
 def shots(tmp_path) -> Path:
-    folder = Path(os.environ.get("LOWCODE_TEST_ARTIFACTS") or tmp_path) / "mapping_designer"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return shots_folder(tmp_path, "mapping_designer")
 
 
 def _shot(page, path: Path) -> None:
@@ -55,11 +52,7 @@ def test_preview_a_payload_and_a_record_in_the_mapping_designer(server, shots):
         page.add_init_script(WATCH_CSP)
         console: list[str] = []
         page.on("console", lambda message: console.append(message.text))
-        page.goto(f"{server}/login?next=/design/shop")
-        page.fill("input[name=username]", "admin")
-        page.fill("input[name=password]", ADMIN_PASSWORD)
-        page.click("form[action='/login'] button[type=submit]")
-        page.wait_for_url(f"{server}/design/shop")
+        sign_in(page, server, "admin", ADMIN_PASSWORD, "/design/shop")
 
         with page.expect_navigation():
             page.click("a.design-mappings-link")

@@ -10,13 +10,12 @@ Screenshots go to $LOWCODE_TEST_ARTIFACTS/rule-designer (default: a temporary di
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.live import CHROMIUM, live_server, require_browser
+from tests.e2e.live import CHROMIUM, live_server, require_browser, shots_folder, sign_in
 from tests.e2e.test_phone_width import FLAGS, WATCH_CSP, _csp_violations
 
 RULE = "/design/demo/rule/discount_cap"
@@ -31,9 +30,7 @@ def server(app, demo_api):
 
 @pytest.fixture
 def shots(tmp_path) -> Path:
-    folder = Path(os.environ.get("LOWCODE_TEST_ARTIFACTS") or tmp_path) / "rule-designer"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return shots_folder(tmp_path, "rule-designer")
 
 
 def _open_order(api) -> dict:
@@ -57,11 +54,7 @@ def test_a_rule_built_dry_run_published_and_obeyed(server, demo_api, shots):
         page.add_init_script(WATCH_CSP)
         console: list[str] = []
         page.on("console", lambda message: console.append(message.text))
-        page.goto(f"{server}/login?next=/design/demo/rules")
-        page.fill("input[name=username]", "admin")
-        page.fill("input[name=password]", ADMIN_PASSWORD)
-        page.click("form[action='/login'] button[type=submit]")
-        page.wait_for_url(f"{server}/design/demo/rules")
+        sign_in(page, server, "admin", ADMIN_PASSWORD, "/design/demo/rules")
 
         # a new rule on orders, starting with a refusal
         page.fill("#rule-name", "discount_cap")
@@ -186,11 +179,7 @@ def test_an_update_chooses_its_records_with_the_condition_builder(server, demo_a
         page.add_init_script(WATCH_CSP)
         console: list[str] = []
         page.on("console", lambda message: console.append(message.text))
-        page.goto(f"{server}/login?next=/design/demo/rules")
-        page.fill("input[name=username]", "admin")
-        page.fill("input[name=password]", ADMIN_PASSWORD)
-        page.click("form[action='/login'] button[type=submit]")
-        page.wait_for_url(f"{server}/design/demo/rules")
+        sign_in(page, server, "admin", ADMIN_PASSWORD, "/design/demo/rules")
         page.fill("#rule-name", "credit_bump")
         page.fill("#rule-label-en", "Credit bump")
         page.fill("#rule-label-zh", "提高信用额度")

@@ -7,13 +7,12 @@ temporary directory)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.live import CHROMIUM, live_server, require_browser
+from tests.e2e.live import CHROMIUM, live_server, require_browser, shots_folder, sign_in
 from tests.e2e.test_phone_width import FLAGS, WATCH_CSP, _csp_violations
 from tests.integration.designer.test_sandbox import BUNDLE
 
@@ -34,9 +33,7 @@ def server(app, api):
 
 @pytest.fixture
 def shots(tmp_path) -> Path:
-    folder = Path(os.environ.get("LOWCODE_TEST_ARTIFACTS") or tmp_path) / "sandbox"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return shots_folder(tmp_path, "sandbox")
 
 
 def _field_order(page) -> list[str]:
@@ -60,11 +57,7 @@ def test_make_a_sandbox_change_a_form_publish_it_live(server, api, shots):
         page.add_init_script(WATCH_CSP)
         console: list[str] = []
         page.on("console", lambda message: console.append(message.text))
-        page.goto(f"{server}/login?next=/design/shop")
-        page.fill("input[name=username]", "admin")
-        page.fill("input[name=password]", ADMIN_PASSWORD)
-        page.click("form[action='/login'] button[type=submit]")
-        page.wait_for_url(f"{server}/design/shop")
+        sign_in(page, server, "admin", ADMIN_PASSWORD, "/design/shop")
         page.goto(f"{server}/a/shop/customer/new")
         assert _field_order(page) == ["name", "contact", "phone"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.live import CHROMIUM, live_server, require_browser
+from tests.e2e.live import CHROMIUM, live_server, require_browser, sign_in
 from tests.e2e.test_phone_width import FLAGS, WATCH_CSP, _csp_violations
 
 
@@ -45,11 +45,7 @@ def test_filter_columns_and_board_designed_in_the_browser(server, demo_api, tmp_
         page.add_init_script(WATCH_CSP)
         console: list[str] = []
         page.on("console", lambda message: console.append(message.text))
-        page.goto(f"{server}/login?next=/design/demo/view/order_list")
-        page.fill("input[name=username]", "admin")
-        page.fill("input[name=password]", ADMIN_PASSWORD)
-        page.click("form[action='/login'] button[type=submit]")
-        page.wait_for_url(url)
+        sign_in(page, server, "admin", ADMIN_PASSWORD, "/design/demo/view/order_list")
 
         page.click("button.cond-add-row")
         page.wait_for_url(f"{url}#filter")

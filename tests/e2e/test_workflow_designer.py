@@ -9,14 +9,13 @@ Screenshots go to $LOWCODE_TEST_ARTIFACTS/workflow_designer (default: a temporar
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.live import CHROMIUM, live_server, require_browser
+from tests.e2e.live import CHROMIUM, live_server, require_browser, shots_folder, sign_in
 from tests.e2e.test_phone_width import FLAGS, WATCH_CSP, _csp_violations
 from tests.integration.pages.helpers import add_role_users
 
@@ -57,17 +56,7 @@ def server(app, api):
 
 @pytest.fixture
 def shots(tmp_path) -> Path:
-    folder = Path(os.environ.get("LOWCODE_TEST_ARTIFACTS") or tmp_path) / "workflow_designer"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _sign_in(page, server: str, user: str, password: str, target: str) -> None:
-    page.goto(f"{server}/login?next={target}")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", password)
-    page.click("form[action='/login'] button[type=submit]")
-    page.wait_for_url(f"{server}{target}")
+    return shots_folder(tmp_path, "workflow_designer")
 
 
 def _open_panel(page, selector: str, panel: str) -> None:
@@ -100,7 +89,7 @@ def test_draw_publish_and_take_a_three_state_workflow(server, shots):
         page.add_init_script(WATCH_CSP)
         console: list[str] = []
         page.on("console", lambda message: console.append(message.text))
-        _sign_in(page, server, "admin", ADMIN_PASSWORD, "/design/desk")
+        sign_in(page, server, "admin", ADMIN_PASSWORD, "/design/desk")
 
         # a new workflow for the ticket, with a new state field made from its three states
         with page.expect_navigation():
@@ -175,7 +164,7 @@ def test_draw_publish_and_take_a_three_state_workflow(server, shots):
         agent = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
         dialogs: list[str] = []
         agent.on("dialog", lambda d: (dialogs.append(d.message), d.accept()))
-        _sign_in(agent, server, "ann", PASSWORD, "/a/desk/ticket/new")
+        sign_in(agent, server, "ann", PASSWORD, "/a/desk/ticket/new")
         agent.fill("input[name=title]", "Printer jammed")
         agent.click("form.record-form button[type=submit]")
         agent.wait_for_url(re.compile(r".*/a/desk/ticket/\d+$"))

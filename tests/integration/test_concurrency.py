@@ -76,7 +76,10 @@ def test_eight_threads_two_hundred_updates_lose_nothing(app, cc_api):
     assert outcomes[200] + outcomes[409] == 1600
     assert final["hits"] == outcomes[200]  # every accepted update counted exactly once
     assert final["version"] == 1 + outcomes[200]
-    assert outcomes[200] >= 200  # at least one writer progressed each round
+    # Writers keep progressing. Not "one per round of 8": under group commit a GET sees only committed
+    # versions, so a PATCH read before the open group's COMMIT conflicts with its uncommitted update (about
+    # 165 of 1600 succeed then, 210 without group commit).
+    assert outcomes[200] >= 100
     history = cc_api.get(f"{url}/history").get_json()["data"]
     assert len(history) == min(200, 1 + outcomes[200])  # history endpoint caps at 200 rows
 

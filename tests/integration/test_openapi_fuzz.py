@@ -28,11 +28,27 @@ EXAMPLES = int(os.environ.get("LOWCODE_FUZZ_EXAMPLES", "6"))
 FUZZ = settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
                 suppress_health_check=list(HealthCheck))  # fmt: skip
 RECORD_PATH = re.compile(r"^(/api/data/[^/]+/[^/]+)/\{id\}")
+INGEST_PATH = "/api/integrations/shop/order_in/ingest"
+ORDER_IN = {
+    "name": "order_in", "source": {"kind": "payload"}, "target": "order",
+    "fields": [{"field": "customer", "source": "buyer.name", "required": True},
+               {"field": "status", "source": "state", "values": {"map": {"NEW": "draft", "OK": "confirmed"}}}],
+    "children": [{"field": "lines", "source": "items[*]", "fields": [
+        {"field": "item", "source": "sku"}, {"field": "amount", "source": "price"}]}],
+}  # fmt: skip
+
+
+def install_with_mapping(app, api) -> None:
+    """The workflow app and a payload mapping into its orders (the ingest route is fuzzed too)."""
+    install_workflow_app(app, api)
+    assert api.put("/api/definitions/shop/mapping/order_in", json=ORDER_IN).status_code == 200
+    published = api.post("/api/definitions/shop/mapping/order_in/publish")
+    assert published.status_code == 200, published.get_json()
 
 
 @pytest.fixture
 def fuzz_schema(app, demo_api):
-    install_workflow_app(app, demo_api)
+    install_with_mapping(app, demo_api)
     return schemathesis.openapi.from_wsgi("/api/openapi.json", app, headers=demo_api.headers)
 
 
@@ -56,10 +72,15 @@ def _coverage_test(schema, operation, body):
         override=overrides.with_config_headers(schema.config, operation=operation)))  # fmt: skip
 
 
-def _fuzz(schema, api) -> list[str]:
-    """Run every operation of ``schema`` as ``api``'s caller; the server errors met, as curl commands."""
+def _operations(schema) -> list:
+    return [r.ok() for r in schema.get_all_operations() if r.ok().path not in ENDS_THE_TOKEN]
+
+
+def _fuzz(schema, api, part: int = 0, parts: int = 1) -> list[str]:
+    """Run every operation of ``schema`` (every ``parts``-th from ``part``: one share of them) as ``api``'s
+    caller; the server errors met, as curl commands."""
     failures: list[str] = []
-    operations = [r.ok() for r in schema.get_all_operations() if r.ok().path not in ENDS_THE_TOKEN]
+    operations = _operations(schema)[part::parts]
     sent = 0
 
     def send(case) -> None:
@@ -79,15 +100,22 @@ def _fuzz(schema, api) -> list[str]:
     return failures
 
 
-def test_no_operation_answers_a_server_error(fuzz_schema, demo_api):
-    assert len(list(fuzz_schema.get_all_operations())) > 40  # the demo, workflow and admin routes
-    failures = _fuzz(fuzz_schema, demo_api)
+ADMIN_PARTS = 4
+"""The administrator's operations are fuzzed in this many tests (each on its own database), so the test
+workers share the longest test of the suite instead of one of them running it alone at the end."""
+
+
+@pytest.mark.parametrize("part", range(ADMIN_PARTS))
+def test_no_operation_answers_a_server_error(fuzz_schema, demo_api, part):
+    assert len(_operations(fuzz_schema)) > 40  # the demo, workflow and admin routes
+    assert INGEST_PATH in fuzz_schema.raw_schema["paths"]
+    failures = _fuzz(fuzz_schema, demo_api, part, ADMIN_PARTS)
     assert not failures, "\n\n".join(failures)
 
 
 def test_no_operation_answers_a_server_error_to_a_user_with_a_record_rule(app, api):
     """A clerk: a record rule (own orders only), some transitions, no other entity."""
-    install_workflow_app(app, api)
+    install_with_mapping(app, api)
     client = app.test_client()
     clerk = ApiClient(client, login(client, "cleo", PASSWORD))
     clerk.post(
@@ -95,5 +123,6 @@ def test_no_operation_answers_a_server_error_to_a_user_with_a_record_rule(app, a
     )
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app, headers=clerk.headers)
     assert "/api/data/shop/order/{id}/transitions/{name}" in schema.raw_schema["paths"]
+    assert INGEST_PATH in schema.raw_schema["paths"]
     failures = _fuzz(schema, clerk)
     assert not failures, "\n\n".join(failures)

@@ -70,6 +70,8 @@ class RuleAction:
     from the app's definitions), so that the action is valid as soon as it is added."""
     phases: ClassVar[frozenset[str]] = frozenset({"before", "after", "schedule"})
     """Phases in which the action may be used."""
+    updates_matched: ClassVar[bool] = False
+    """Its :meth:`locks` are the rows it updates itself (:meth:`loop_reads` then names them)."""
 
     def check(self, options: Mapping[str, Any], entity_names: set[str]) -> list[str]:
         """Publish-time checks beyond the schema (e.g. the target entity exists). Returns messages."""
@@ -89,6 +91,14 @@ class RuleAction:
     def locks(self, plan: Any, options: Mapping[str, Any], scope: Mapping[str, Any]) -> Iterable[Any]:
         """The rows this action will lock when run in ``scope``, as ``LockTarget`` s, as far as they can be
         known before a loop runs (see :mod:`lowcode.rules.lockahead`; ``plan`` is its ``LockPlan``)."""
+        return ()
+
+    def loop_reads(self, plan: Any, options: Mapping[str, Any], scope: Mapping[str, Any]) -> Iterable[Any]:
+        """The rows this action will read or update by a condition of its own when run in ``scope``, as
+        ``(updates, LockTarget)`` pairs, as far as they can be known before a loop runs: the loop reads
+        them for all its lines at once (:func:`lowcode.rules.lockahead.loop_rows`)."""
+        if self.updates_matched:
+            return ((True, target) for target in self.locks(plan, options, scope))
         return ()
 
     def link_values(

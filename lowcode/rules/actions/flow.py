@@ -7,7 +7,6 @@ from typing import Any
 import marshmallow as ma
 import sqlalchemy as sa
 
-from lowcode.conditions import parse_condition
 from lowcode.core.jsonutil import to_jsonable
 from lowcode.definitions.names import ANY
 from lowcode.errors import RowBudgetExceeded, RuleRefused, ValidationFailed
@@ -19,8 +18,10 @@ from lowcode.rules.actions.base import (
     expression_schema,
     values_schema,
 )
-from lowcode.rules.lockahead import LockTarget, lock_ahead, prefetch_links
+from lowcode.rules.lockahead import LockTarget, lock_ahead, loop_rows, loop_targets, prefetch_links
 from lowcode.rules.messages import SOURCES, Source, bind_source, refusal, with_source
+from lowcode.runtime import row_cache
+from lowcode.runtime.matching import matching_select
 from lowcode.runtime.serialize import row_to_record
 
 NESTED = {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["type"]}}
@@ -126,11 +127,12 @@ class ForEachChildAction(RuleAction):
         scopes = [_line_scope(options, scope, row) for row in rows or []]
         lock_ahead(run, options["actions"], scopes)
         prefetch_links(run, options["actions"], scopes)
-        for i, line_scope in enumerate(scopes):
-            try:
-                run.engine.run_actions(run, options["actions"], line_scope)
-            except RuleRefused as exc:
-                raise place_refusal(run, exc, f"{options['child']}.{i}") from None
+        with loop_rows(run, options["actions"], scopes):
+            for i, line_scope in enumerate(scopes):
+                try:
+                    run.engine.run_actions(run, options["actions"], line_scope)
+                except RuleRefused as exc:
+                    raise place_refusal(run, exc, f"{options['child']}.{i}") from None
 
     def locks(self, plan, options, scope):
         for row in plan.event.children.get(options["child"]) or []:
@@ -209,8 +211,11 @@ class ForEachRecordAction(RuleAction):
         name = options.get("as", "item")
         scopes = [with_source(scope, name, row, Source.of(options["entity"], row)) for row in rows]
         lock_ahead(run, options["actions"], scopes)
-        for row_scope in scopes:
-            run.engine.run_actions(run, options["actions"], row_scope)
+        target = run.ctx.snapshot.entity(run.rule.app, options["entity"])
+        locked = bool(options.get("lock")) and run.ctx.session.get_bind().dialect.name == "postgresql"
+        with row_cache.known_rows(run.ctx, target, rows, locked):  # its actions' lookups of them by id
+            for row_scope in scopes:
+                run.engine.run_actions(run, options["actions"], row_scope)
 
     def locks(self, plan, options, scope):
         if options.get("lock") and options.get("where"):
@@ -220,21 +225,34 @@ class ForEachRecordAction(RuleAction):
         name = options.get("as", "item")
         yield from plan.targets(options["actions"], {k: v for k, v in scope.items() if k != name})
 
+    def loop_reads(self, plan, options, scope):
+        lock = options.get("lock") and plan.run.ctx.session.get_bind().dialect.name == "postgresql"
+        if options.get("where") and not lock:  # rows it must lock are left to its own SELECT
+            yield False, LockTarget(options["entity"], options["where"], plan.run.variables(scope))
+        name = options.get("as", "item")  # its rows are not known before the loop
+        yield from loop_targets(plan, options["actions"], {k: v for k, v in scope.items() if k != name})
+
 
 def matching_rows(run: RuleRun, options, scope) -> list[dict[str, Any]]:
     """The live records of ``options["entity"]`` matching ``where`` (by id, at most ``limit``, default 1000),
-    locked on PostgreSQL when ``lock`` is true; counted against the write's row budget."""
+    locked on PostgreSQL when ``lock`` is true; counted against the write's row budget. Taken from the rows
+    an enclosing loop read for all its lines (:mod:`lowcode.runtime.row_cache`) when it has them."""
     target = run.ctx.snapshot.entity(run.rule.app, options["entity"])
-    t = target.table
     # one row more than the write's row budget has left is enough to refuse it
     limit = min(options.get("limit", 1000), run.rows_left + 1)
-    query = sa.select(t).where(t.c.deleted_at.is_(None)).order_by(t.c.id).limit(limit)
+    lock = bool(options.get("lock")) and run.ctx.session.get_bind().dialect.name == "postgresql"
     if options.get("where"):
-        cond = parse_condition(options["where"], target.kinds, path="where")
-        query = query.where(cond.to_sql({n: t.c[n] for n in target.kinds}, run.variables(scope)))
-    if options.get("lock") and run.ctx.session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    rows = [row_to_record(target, r) for r in run.ctx.session.execute(query).mappings()]
+        condition = target.condition(options["where"], "where")
+        variables = run.variables(scope)
+        rows = row_cache.matching(run.ctx, target, condition, variables, limit, lock)
+        if rows is None:
+            query, params = matching_select(target, condition, variables, limit, lock)
+            rows = [row_to_record(target, r) for r in run.ctx.session.execute(query, params).mappings()]
+    else:
+        t = target.table
+        query = sa.select(t).where(t.c.deleted_at.is_(None)).order_by(t.c.id).limit(limit)
+        query = query.with_for_update() if lock else query
+        rows = [row_to_record(target, r) for r in run.ctx.session.execute(query).mappings()]
     run.count_rows(len(rows))
     return rows
 

@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from lowcode.core.jsonutil import to_jsonable
 from lowcode.definitions.names import ANY, field_shapes
 from lowcode.errors import TooManyRows, ValidationFailed
+from lowcode.fields.base import Doubt
 from lowcode.rules.actions.base import MESSAGE, RuleAction, RuleRun, evaluate, evaluate_values, values_schema
 from lowcode.rules.lockahead import UNKNOWN, LockTarget, known
 from lowcode.rules.messages import Source, bind_source, refusal, with_source
@@ -194,6 +195,7 @@ class UpdateRecordsAction(RuleAction):
     """
 
     type = "update_records"
+    updates_matched = True
     starter_options = {"where": {"field": "id", "op": "is_empty"}, "set": {}}
     options_schema = {
         "type": "object",
@@ -242,6 +244,7 @@ class UpsertAction(RuleAction):
     (e.g. the stock balance of a product in a warehouse)."""
 
     type = "upsert"
+    updates_matched = True
     starter_options = {"key": {}, "set": {}}
     options_schema = {
         "type": "object",
@@ -337,7 +340,17 @@ def _typed(entity, name: str, value):
     cf = entity.fields.get(name)
     if cf is None or value is None:
         return value
-    return cf.ftype.marshmallow_field(cf.fdef).deserialize(to_jsonable(value))
+    value = to_jsonable(value)
+    converter = entity.input_loader(partial=True).converters.get(name)  # built once per entity
+    if converter is not None:
+        try:  # the fast path takes only what the marshmallow field takes, to the same value
+            return converter[0](value)
+        except Doubt:
+            pass
+    mfield = entity.input_schema(partial=True).fields.get(name)
+    if mfield is None:  # not an input field: its type's own converter
+        mfield = cf.ftype.marshmallow_field(cf.fdef)
+    return mfield.deserialize(value)
 
 
 def _key_match(key: dict) -> dict:

@@ -11,7 +11,7 @@ import zipfile
 import pytest
 import sqlalchemy as sa
 
-from lowcode.core.models import AppInstall, Definition
+from lowcode.core.definition_models import AppInstall, Definition
 from lowcode.definitions.bundle_files import parse_bundle
 from tests.conftest import login
 from tests.integration.pages.helpers import add_role_users

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from lowcode.core.models import AppInstall
+from lowcode.core.definition_models import AppInstall
 from lowcode.definitions.bundle_files import parse_bundle
 from tests.conftest import ApiClient, login
 from tests.integration.bundles.test_bundles_api import changed_bundle, export_zip, import_zip

@@ -10,8 +10,9 @@ import re
 
 import sqlalchemy as sa
 
+from lowcode.core.definition_models import UpgradeUpload
 from lowcode.core.jsonutil import dumps
-from lowcode.core.models import UpgradeUpload, utcnow
+from lowcode.core.models import utcnow
 from lowcode.definitions.bundle_files import bundle_zip, parse_bundle
 from tests.integration.pages.helpers import add_role_users, signed_in, text
 

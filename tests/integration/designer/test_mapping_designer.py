@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from lowcode.core.models import Definition
+from lowcode.core.definition_models import Definition
 from tests.integration.mappings.bundle import PASSWORD, PAYLOAD, SHOP_ORDER, install
 from tests.integration.pages.helpers import csrf_of, signed_in, text
 

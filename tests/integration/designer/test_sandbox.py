@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from lowcode.core.models import Definition, DraftStep, OutboxEvent, Sandbox
+from lowcode.core.definition_models import Definition, DraftStep, Sandbox
+from lowcode.core.models import OutboxEvent
 from lowcode.delivery import dispatch_pending
 from tests.integration.pages.helpers import add_role_users, signed_in, text
 

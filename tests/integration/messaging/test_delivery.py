@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from lowcode import delivery
 from lowcode.auth.lifecycle import as_utc
 from lowcode.core.models import OutboxEvent, utcnow
+from lowcode.delivery_channels import WebhookChannel
 from lowcode.registry import Registry
 from lowcode.worker import JOBS, Scheduler
 from tests.dbs import backend
@@ -354,7 +355,7 @@ def test_the_call_goes_to_the_address_that_was_checked(app, hook):
         return next(answers)
 
     channels = Registry("delivery channel")
-    channels.register("webhook", delivery.WebhookChannel(resolver=resolver))
+    channels.register("webhook", WebhookChannel(resolver=resolver))
     port = hook.url.rsplit(":", 1)[1].split("/", 1)[0]
     db = app.extensions["lowcode"].db
     url = f"http://rebind.test:{port}/hook"

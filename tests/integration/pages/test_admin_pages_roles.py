@@ -10,7 +10,8 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from lowcode.core.models import ApiToken, Definition, RoleAssignment
+from lowcode.core.definition_models import Definition
+from lowcode.core.models import ApiToken, RoleAssignment
 from tests.conftest import ApiClient, login
 
 from .helpers import Browser, text

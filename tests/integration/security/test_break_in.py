@@ -271,6 +271,12 @@ EXPECTED: dict[tuple[str, str], E] = {
     ("GET",    "/a/<app>/dashboards"):                                E(DATA,   302, 403, 200, _,   _,   _,   302),
     ("GET",    "/a/<app>/dashboards/<name>"):                         E(DATA,   302, 403, 200, _,   _,   _,   302),
     ("GET",    "/a/<app>/dashboards/<name>/options/<param>"):         E(DATA,   302, 403, 404, _,   _,   _,   302),
+    # report exports and print view: the report's grant and the export grant on its source (the reader has none)
+    ("POST",   "/a/<app>/reports/<name>/export.<fmt>"):               E(DATA,   401, 403, 403, _,   _,   403, 401),
+    ("GET",    "/a/<app>/reports/<name>/print"):                      E(DATA,   302, 403, 403, _,   _,   _,   302),
+    ("GET",    "/a/<app>/reports/<name>/exports/<int:job_id>"):       E(DATA,   302, 403, 403, _,   _,   _,   302),
+    ("GET",    "/a/<app>/reports/<name>/exports/<int:job_id>/status"): E(DATA,  302, 403, 403, _,   _,   _,   302),
+    ("GET",    "/a/<app>/reports/<name>/exports/<int:job_id>/download"): E(DATA, 302, 403, 403, _,  _,   _,   302),
 
     # rules: the run log needs read on the entity (and on the record; app-wide: administrators only -
     # probed as ?entity=deal&record_id=<olga's record>, see QUERIES); a dry run needs update (or create)
@@ -300,6 +306,7 @@ EXPECTED: dict[tuple[str, str], E] = {
     # reports: the list and a run need a role of the app; a run needs a role granting the report
     ("GET",    "/api/reports/<app>"):                                 E(DATA,   401, 403, 200, _,   _,   _,   401),
     ("GET",    "/api/reports/<app>/<name>"):                          E(DATA,   401, 403, 200, _,   _,   _,   401),
+    ("POST",   "/api/reports/<app>/<name>/export.<fmt>"):             E(DATA,   401, 403, 403, _,   _,   403, 401),
 
     # notifications: one's own only; <notification_id> is olga's, so every prober gets 404 there
     ("GET",    "/api/notifications"):                                 E(SELF,   401, 200, 200, _,   _,   _,   401),
@@ -568,6 +575,7 @@ PARAM_OVERRIDES: dict[tuple[str, str], dict[str, Callable[[World], Any]]] = {
     ("POST", "/a/<app>/<entity>" + REC + "/transitions/<name>"): _CLOSE,
     ("GET", "/api/reports/<app>/<name>"): _REPORT,
     ("GET", "/a/<app>/reports/<name>"): _REPORT,
+    ("POST", "/api/reports/<app>/<name>/export.<fmt>"): _REPORT,
     ("GET", "/design/<app>/reports/<name>"): _REPORT,
     ("POST", "/design/<app>/reports/<name>"): _REPORT,
     ("POST", "/design/<app>/reports/<name>/undo"): _REPORT,
@@ -583,6 +591,11 @@ PARAM_OVERRIDES: dict[tuple[str, str], dict[str, Callable[[World], Any]]] = {
     ("POST", "/design/<app>/dashboards/<name>/widgets/<int:index>/delete"): _BOARD,
     ("POST", "/design/<app>/dashboards/<name>/undo"): _BOARD,
     ("POST", "/design/<app>/dashboards/<name>/redo"): _BOARD,
+    ("POST", "/a/<app>/reports/<name>/export.<fmt>"): _REPORT,
+    ("GET", "/a/<app>/reports/<name>/print"): _REPORT,
+    ("GET", "/a/<app>/reports/<name>/exports/<int:job_id>"): _REPORT,
+    ("GET", "/a/<app>/reports/<name>/exports/<int:job_id>/status"): _REPORT,
+    ("GET", "/a/<app>/reports/<name>/exports/<int:job_id>/download"): _REPORT,
     ("GET", "/design/<app>/workflow/<name>"): _FLOW,
     ("GET", "/design/<app>/workflow/<name>/panel"): _FLOW,
     ("POST", "/design/<app>/workflow/<name>/edit/<change>"): _FLOW,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lowcode.integrations.dispatch import backoff_with_jitter
+from lowcode.integrations.delivery_settings import backoff_with_jitter
 
 
 def test_the_wait_doubles_per_attempt_within_half_and_all_of_the_step():

@@ -44,6 +44,11 @@ def test_a_line_quantity_is_used_by_the_line_formula_the_parent_rollup_and_the_r
             "rule 'sales_order_reserve': upsert refuse_message",
         "rule:sales_order_reserve/actions/0/actions/1/set/ordered_qty": "rule 'sales_order_reserve': upsert set",
         "report:sales_by_customer_month/measures/1/field": "report 'sales_by_customer_month'",
+        "report:sales_by_month/measures/2/field": "report 'sales_by_month'",
+        "report:sales_by_product/measures/1/field": "report 'sales_by_product'",
+        # the shop's order lines and the WMS payload's lines map it
+        "mapping:shop_order/children/0/fields/1/field": "mapping 'shop_order'",
+        "mapping:wms_order/children/0/fields/1/field": "mapping 'wms_order'",
     }  # fmt: skip
     # the delivery line's qty is another field: its usages are not these
     assert ("rule", "sales_order_reserve") not in {(k, n) for k, n, _ in found(jxc, "delivery_line", "qty")}
@@ -262,3 +267,15 @@ def test_a_subscription_condition_is_a_usage():
     assert [(u.kind, u.name, u.path) for u in found if u.kind == "subscription"] == [
         ("subscription", "big", "/condition/field")
     ]
+
+
+def test_a_report_uses_the_fields_of_its_second_source_and_of_filtered_measures(jxc):
+    """The business-finance difference report's ``compare`` reads voucher lines; slow movers' ``where``."""
+    assert ("report", "business_finance_difference", "/compare/measures/0/field") in found(
+        jxc, "voucher_line", "credit"
+    )
+    assert ("report", "business_finance_difference", "/compare/filter/all/1/field") in found(
+        jxc, "account", "code"
+    )
+    assert ("report", "slow_movers", "/measures/2/where/field") in found(jxc, "stock_ledger", "doc_type")
+    assert ("report", "receivables_aging", "/dimensions/1/field") in found(jxc, "receivable", "due_date")

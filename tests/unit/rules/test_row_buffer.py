@@ -73,3 +73,17 @@ def test_a_rolled_back_savepoint_drops_only_its_own_rows(session):
             row_buffer.insert(session, INSERT, {"name": "kept"})
         row_buffer.insert(session, INSERT, {"name": "after"})
     assert names(session) == ["before", "kept", "after"]
+
+
+def test_a_savepoint_sends_no_rows_of_its_own_and_one_rolled_back_after_a_flush_keeps_the_outer_rows(session):
+    with row_buffer.collecting(session):
+        row_buffer.insert(session, INSERT, {"name": "before"})
+        with row_buffer.savepoint(session):
+            row_buffer.insert(session, INSERT, {"name": "kept"})
+        assert names(session) == []  # nothing written yet: no flush on the way in or out
+        with pytest.raises(RuleRefused), row_buffer.savepoint(session):
+            row_buffer.insert(session, INSERT, {"name": "inside"})
+            row_buffer.flush(session)  # e.g. a history read inside it: the outer rows go out in the savepoint
+            raise RuleRefused("no")
+        row_buffer.insert(session, INSERT, {"name": "after"})
+    assert names(session) == ["before", "kept", "after"]
