@@ -13,6 +13,8 @@ _SCHEMAS = {
     "link": {"type": "integer", "minimum": 1},
     "number": {"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$"},
     "text": {"type": "string", "maxLength": 200},
+    # a number of days before today, or a date as it is
+    "days_ago": {"type": "string", "pattern": "^([0-9]{1,6}|[0-9]{4}-[0-9]{2}-[0-9]{2})$"},
 }
 
 

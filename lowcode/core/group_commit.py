@@ -199,7 +199,8 @@ class GroupCommitter:
                     self._conn.connection.driver_connection.set_progress_handler(None, 1)
                     self._conn.exec_driver_sql("COMMIT" if group.members else "ROLLBACK")
                 except Exception as exc:  # noqa: BLE001 - every member must hear of it
-                    error = GroupLost(exc)
+                    # a lone writer's COMMIT failed on its own work: it hears the cause, as without a group
+                    error = exc if group.members == 1 else GroupLost(exc)
             if error is not None:
                 group.error = error
                 log.warning("group commit of %d writers failed: %s", group.members, error)
