@@ -4,17 +4,17 @@ link picker of a dashboard's link parameter."""
 
 from __future__ import annotations
 
-from flask import jsonify, render_template, request
+from flask import render_template, request
 
 from lowcode.api.edge import services, unit_of_work
 from lowcode.core.texts import Text
 from lowcode.dashboards.service import DashboardService
-from lowcode.errors import BadRequest, NotFound, PermissionDenied
+from lowcode.errors import PermissionDenied
 from lowcode.pages.blueprint import bp
 from lowcode.pages.dashboard_view import dashboard_links, dashboard_page_model
 from lowcode.pages.i18n import current_language
 from lowcode.pages.navigation import app_nav
-from lowcode.pages.picker import MAX_QUERY, options_page
+from lowcode.pages.picker import options_response, param_options, search_text
 
 
 def _service() -> DashboardService:
@@ -48,16 +48,9 @@ def dashboard_page(app: str, name: str):
 @bp.get("/a/<app>/dashboards/<name>/options/<param>")
 def dashboard_options(app: str, name: str, param: str):
     """The link picker's JSON for a dashboard's link parameter (the target's records the reader may read)."""
-    q = request.args.get("q", "").strip()
-    if len(q) > MAX_QUERY:
-        raise BadRequest(f"The search text is longer than {MAX_QUERY} characters")
+    q = search_text()
     with unit_of_work(write=False, source="page") as ctx:
         dashboard = _service().dashboard(ctx, app, name)
         declared = next((p for p in dashboard.params if p.name == param), None)
-        if declared is None or declared.type != "link":
-            raise NotFound(f"No link parameter '{param}'")
-        target = ctx.snapshot.entity(app, declared.entity)
-        body = options_page(ctx, target, q, request.args.get("after") or None, current_language())
-    response = jsonify(body)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+        body = param_options(ctx, app, param, declared, q)
+    return options_response(body)

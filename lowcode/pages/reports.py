@@ -4,15 +4,14 @@ link picker of a report's link parameter."""
 
 from __future__ import annotations
 
-from flask import jsonify, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 
 from lowcode.api.edge import services, unit_of_work
 from lowcode.core.jsonutil import dumps
-from lowcode.errors import BadRequest, NotFound
 from lowcode.pages.blueprint import bp
 from lowcode.pages.i18n import current_language
 from lowcode.pages.navigation import app_nav
-from lowcode.pages.picker import MAX_QUERY, options_page
+from lowcode.pages.picker import options_response, param_options, search_text
 from lowcode.pages.report_export import export_model
 from lowcode.pages.report_view import report_links, report_page_model
 from lowcode.reports.cache import CachedReportService
@@ -51,20 +50,12 @@ def report_page(app: str, name: str):
 @bp.get("/a/<app>/reports/<name>/options/<param>")
 def report_options(app: str, name: str, param: str):
     """The link picker's JSON for a report's link parameter (the target's records the reader may read)."""
-    q = request.args.get("q", "").strip()
-    if len(q) > MAX_QUERY:
-        raise BadRequest(f"The search text is longer than {MAX_QUERY} characters")
+    q = search_text()
     with unit_of_work(write=False, source="page") as ctx:
         report = ctx.snapshot.report(app, name)
         _service().authorize(ctx, report)
-        declared = report.param(param)
-        if declared is None or declared.type != "link":
-            raise NotFound(f"No link parameter '{param}'")
-        target = ctx.snapshot.entity(app, declared.entity)
-        body = options_page(ctx, target, q, request.args.get("after") or None, current_language())
-    response = jsonify(body)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+        body = param_options(ctx, app, param, report.param(param), q)
+    return options_response(body)
 
 
 @bp.get("/a/<app>/reports/<name>/drill")
