@@ -45,9 +45,10 @@ class DashboardRun:
 class DashboardService:
     """Opens published dashboards for a reader."""
 
-    def __init__(self, permissions: PermissionService):
+    def __init__(self, permissions: PermissionService, reports: ReportService):
         self.permissions = permissions
-        self.reports = ReportService(permissions)
+        self.reports = reports
+        """Runs the widgets' reports: pages pass the cached one, so a dashboard shares the report pages' cache."""
 
     def may_open(self, ctx: WriteContext, dashboard: CompiledDashboard) -> bool:
         """Administrators, the app's admin roles, and roles whose ``dashboards`` list names it."""
@@ -109,7 +110,7 @@ class DashboardService:
             key = (report.name, repr(sorted(jsonable(fed).items())))
             try:
                 if key not in done:
-                    done[key] = self.reports.run_compiled(ctx, report, fed)
+                    done[key] = self.reports.run(ctx, app, report.name, fed)
                 runs.append(WidgetRun(widget, report, done[key], None))
             except PermissionDenied:
                 left_out += 1

@@ -34,3 +34,14 @@ def formula_problems(
     except LowcodeError as exc:
         return [exc.message], []
     return problems, names
+
+
+def problems_by_path(fields: Mapping[str, Any], kind: str, name: str) -> list[tuple[str, str]]:
+    """A refusal's problems of one definition as (JSON path within it, message), the ``<kind>:<name>/``
+    prefix of the publish check's paths cut; a path may carry one message or a list."""
+    prefix = f"{kind}:{name}/"
+    out = []
+    for path, messages in sorted(fields.items()):
+        for message in messages if isinstance(messages, list) else [messages]:
+            out.append((path.removeprefix(prefix), str(message)))
+    return out

@@ -16,6 +16,7 @@ from lowcode.dashboards.model import DEFAULT_WIDTH
 from lowcode.definitions.checks import AppDocuments
 from lowcode.definitions.dashboard_checks import dashboard_errors
 from lowcode.designer.blueprint import DesignContext
+from lowcode.designer.checks import problems_by_path
 from lowcode.errors import BadRequest
 from lowcode.fields.base import normalise_label, pick_label
 from lowcode.reports.chart import chart_types
@@ -168,6 +169,4 @@ def without_widget(body: Mapping[str, Any], index: int) -> dict:
 
 def draft_problems(dc: DesignContext, name: str, body: Any) -> list[tuple[str, str]]:
     """What the publish of the app's drafts would refuse in this dashboard, by JSON path."""
-    prefix = f"{KIND}:{name}/"
-    errors = dashboard_errors(body, AppDocuments(dc.workspace.docs))
-    return [(p.removeprefix(prefix), str(m)) for p, messages in sorted(errors.items()) for m in messages]
+    return problems_by_path(dashboard_errors(body, AppDocuments(dc.workspace.docs)), KIND, name)

@@ -15,12 +15,12 @@ from lowcode.core.jsonutil import dumps, loads_exact
 from lowcode.core.numbers import int_from_text
 from lowcode.core.texts import Text
 from lowcode.designer.blueprint import DesignContext, bp, design_work, posted_base
+from lowcode.designer.checks import problems_by_path
 from lowcode.designer.mapping_page import (
     KIND,
     SOURCE_KINDS,
     entry_rows,
     mapping_list,
-    problems_by_path,
     starter,
 )
 from lowcode.errors import BadRequest, DefinitionInvalid, LowcodeError, NotFound, PermissionDenied
@@ -85,7 +85,7 @@ def _page(dc: DesignContext, name: str, **extra):
         try:
             checked_mapping(dc.ctx, dc.workspace.app, name, state.body)
         except DefinitionInvalid as exc:
-            problems = problems_by_path(exc.fields, name)
+            problems = problems_by_path(exc.fields, KIND, name)
     source = state.body.get("source") or {}
     record_source = source.get("kind") == "record"
     page = {
@@ -155,7 +155,7 @@ def save_mapping(app: str, name: str):
         try:
             dc.history.edit(KIND, name, posted_base(), body, "edited as JSON")
         except DefinitionInvalid as exc:
-            return _page(dc, name, text=text, problems=problems_by_path(exc.fields, name)), 422
+            return _page(dc, name, text=text, problems=problems_by_path(exc.fields, KIND, name)), 422
         dc.audit(KIND, name, "edited as JSON")
     return redirect(url_for("designer.mapping", app=app, name=name), 303)
 
@@ -200,7 +200,7 @@ def preview_mapping_page(app: str, name: str):
                 asked = {"rows": parsed} if isinstance(parsed, list) else {"payload": parsed}
             answer = preview(dc.ctx, mapping_service(), app, name, asked)
         except DefinitionInvalid as exc:
-            return _page(dc, name, problems=problems_by_path(exc.fields, name), sample=sample), 422
+            return _page(dc, name, problems=problems_by_path(exc.fields, KIND, name), sample=sample), 422
         except (LowcodeError, ValueError) as exc:
             if isinstance(exc, NotFound) and not record_text:
                 raise

@@ -98,13 +98,3 @@ def starter(name: str, target: str, source: str, source_entity: str | None) -> d
         "target": target,
         "fields": [],
     }
-
-
-def problems_by_path(fields: Mapping[str, Any], name: str) -> list[tuple[str, str]]:
-    """A refusal's problems as (JSON path within the mapping, message), the ``mapping:<name>/`` prefix cut."""
-    prefix = f"{KIND}:{name}/"
-    out = []
-    for path, messages in sorted(fields.items()):
-        for message in messages if isinstance(messages, list) else [messages]:
-            out.append((path.removeprefix(prefix), str(message)))
-    return out

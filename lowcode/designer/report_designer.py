@@ -15,8 +15,9 @@ from lowcode.api.edge import services
 from lowcode.core.jsonutil import dumps, loads_exact
 from lowcode.core.texts import Text
 from lowcode.designer.blueprint import DesignContext, bp, design_work, posted_base
+from lowcode.designer.checks import problems_by_path
 from lowcode.designer.report_advice import advice_model
-from lowcode.designer.report_page import KIND, checked_report, problems_by_path, report_list, starter
+from lowcode.designer.report_page import KIND, checked_report, report_list, starter
 from lowcode.errors import BadRequest, DefinitionInvalid, LowcodeError
 from lowcode.pages.i18n import current_language
 from lowcode.pages.report_view import table_model
@@ -74,7 +75,7 @@ def _page(dc: DesignContext, name: str, **extra):
         try:
             compiled = checked_report(dc.ctx, dc.workspace.app, name, state.body)
         except DefinitionInvalid as exc:
-            problems = problems_by_path(exc.fields, name)
+            problems = problems_by_path(exc.fields, KIND, name)
         else:
             service = ReportService(services().permissions)
             given, elapsed_ms = params_from_query(request.args), None
@@ -127,7 +128,7 @@ def save_report(app: str, name: str):
         try:
             dc.history.edit(KIND, name, posted_base(), body, "edited as JSON")
         except DefinitionInvalid as exc:
-            return _page(dc, name, text=text, problems=problems_by_path(exc.fields, name)), 422
+            return _page(dc, name, text=text, problems=problems_by_path(exc.fields, KIND, name)), 422
         dc.audit(KIND, name, "edited as JSON")
     return redirect(url_for("designer.report", app=app, name=name), 303)
 

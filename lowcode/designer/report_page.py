@@ -4,7 +4,6 @@ compiled for its preview. No Flask here: :mod:`lowcode.designer.report_designer`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from lowcode.definitions.checks import AppDocuments
@@ -59,13 +58,3 @@ def checked_report(ctx: WriteContext, app: str, name: str, body: Any) -> Compile
     if errors:
         raise DefinitionInvalid(f"The report '{name}' has problems", fields=errors)
     return compile_report(app, body, *compiled_shapes(ctx.snapshot.entities, app), version=0)
-
-
-def problems_by_path(fields: Mapping[str, Any], name: str) -> list[tuple[str, str]]:
-    """A refusal's problems as (JSON path within the report, message), the ``report:<name>/`` prefix cut."""
-    prefix = f"{KIND}:{name}/"
-    out = []
-    for path, messages in sorted(fields.items()):
-        for message in messages if isinstance(messages, list) else [messages]:
-            out.append((path.removeprefix(prefix), str(message)))
-    return out

@@ -4,21 +4,17 @@ link picker of a dashboard's link parameter."""
 
 from __future__ import annotations
 
-from flask import jsonify, render_template, request
+from flask import render_template, request
 
-from lowcode.api.edge import services, unit_of_work
+from lowcode.api.edge import unit_of_work
 from lowcode.core.texts import Text
-from lowcode.dashboards.service import DashboardService
-from lowcode.errors import BadRequest, NotFound, PermissionDenied
+from lowcode.errors import PermissionDenied
 from lowcode.pages.blueprint import bp
 from lowcode.pages.dashboard_view import dashboard_links, dashboard_page_model
 from lowcode.pages.i18n import current_language
 from lowcode.pages.navigation import app_nav
-from lowcode.pages.picker import MAX_QUERY, options_page
-
-
-def _service() -> DashboardService:
-    return DashboardService(services().permissions)
+from lowcode.pages.picker import options_response, param_options, search_text
+from lowcode.pages.report_services import dashboard_service
 
 
 @bp.get("/a/<app>/dashboards")
@@ -26,7 +22,7 @@ def dashboard_list(app: str):
     """The app's dashboards the reader may open (403 for a reader who may open none, administrators aside)."""
     lang = current_language()
     with unit_of_work(write=False, source="page") as ctx:
-        links = dashboard_links(ctx, _service(), app, lang)
+        links = dashboard_links(ctx, dashboard_service(), app, lang)
         if not links and not ctx.actor.is_admin:
             raise PermissionDenied(
                 Text("{user} may open no dashboard of the app '{app}'", user=ctx.actor.username, app=app)
@@ -40,7 +36,7 @@ def dashboard_page(app: str, name: str):
     """One dashboard: its parameter form and widgets."""
     lang = current_language()
     with unit_of_work(write=False, source="page") as ctx:
-        model = dashboard_page_model(ctx, _service(), app, name, request.args, lang)
+        model = dashboard_page_model(ctx, dashboard_service(), app, name, request.args, lang)
         nav = app_nav(ctx, app, lang)
     return render_template("pages/dashboard.html", nav=nav, m=model), 400 if model["error"] else 200
 
@@ -48,16 +44,9 @@ def dashboard_page(app: str, name: str):
 @bp.get("/a/<app>/dashboards/<name>/options/<param>")
 def dashboard_options(app: str, name: str, param: str):
     """The link picker's JSON for a dashboard's link parameter (the target's records the reader may read)."""
-    q = request.args.get("q", "").strip()
-    if len(q) > MAX_QUERY:
-        raise BadRequest(f"The search text is longer than {MAX_QUERY} characters")
+    q = search_text()
     with unit_of_work(write=False, source="page") as ctx:
-        dashboard = _service().dashboard(ctx, app, name)
+        dashboard = dashboard_service().dashboard(ctx, app, name)
         declared = next((p for p in dashboard.params if p.name == param), None)
-        if declared is None or declared.type != "link":
-            raise NotFound(f"No link parameter '{param}'")
-        target = ctx.snapshot.entity(app, declared.entity)
-        body = options_page(ctx, target, q, request.args.get("after") or None, current_language())
-    response = jsonify(body)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+        body = param_options(ctx, app, param, declared, q)
+    return options_response(body)

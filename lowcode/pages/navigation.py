@@ -14,13 +14,13 @@ from flask_babel import gettext as _
 
 from lowcode.api.edge import services
 from lowcode.auth.design_access import design_scope
-from lowcode.dashboards.service import DashboardService
 from lowcode.errors import PermissionDenied
 from lowcode.fields.base import normalise_label, pick_label
 from lowcode.pages.access import allowed
 from lowcode.pages.dashboard_view import dashboard_links
 from lowcode.pages.maintained import may_offer_new, rule_created
 from lowcode.pages.queues import queue_entries
+from lowcode.pages.report_services import dashboard_service
 from lowcode.pages.report_view import report_links
 from lowcode.reports.service import ReportService
 from lowcode.runtime.context import WriteContext
@@ -167,7 +167,7 @@ def app_nav(ctx: WriteContext, app: str, language: str) -> dict[str, Any]:
         "top": top_menu(groups),
         "design_url": url_for("designer.app", app=app) if _may_design(ctx, app) else None,
         "reports": _reports(ctx, app, language),
-        "dashboards": dashboard_links(ctx, DashboardService(services().permissions), app, language),
+        "dashboards": dashboard_links(ctx, dashboard_service(), app, language),
     }
 
 

@@ -83,12 +83,34 @@ def options_page(ctx: WriteContext, target: CompiledEntity, q: str, after: str |
     return {"items": items, "next": page.next_cursor}
 
 
-@bp.get("/a/<app>/<entity>/options/<field>")
-def link_options(app: str, entity: str, field: str):
-    """The link picker's JSON: options of the link field ``field`` matching ``q``, a page at a time."""
+def search_text() -> str:
+    """The request's picker search text (``q``); 400 when it is longer than :data:`MAX_QUERY`."""
     q = request.args.get("q", "").strip()
     if len(q) > MAX_QUERY:
         raise BadRequest(f"The search text is longer than {MAX_QUERY} characters")
+    return q
+
+
+def param_options(ctx: WriteContext, app: str, name: str, declared: Any, q: str) -> dict:
+    """The picker's page for a report's or dashboard's parameter ``name`` (``declared``; None: not declared):
+    the records of its entity the reader may read; 404 unless it is a link parameter."""
+    if declared is None or declared.type != "link":
+        raise NotFound(f"No link parameter '{name}'")
+    target = ctx.snapshot.entity(app, declared.entity)
+    return options_page(ctx, target, q, request.args.get("after") or None, current_language())
+
+
+def options_response(body: dict):
+    """The picker's JSON answer, never cached (it depends on the reader's permissions)."""
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/a/<app>/<entity>/options/<field>")
+def link_options(app: str, entity: str, field: str):
+    """The link picker's JSON: options of the link field ``field`` matching ``q``, a page at a time."""
+    q = search_text()
     after = request.args.get("after") or None
     with unit_of_work(write=False, source="page") as ctx:
         compiled = top_entity(ctx, app, entity)
@@ -96,6 +118,4 @@ def link_options(app: str, entity: str, field: str):
         _owner, cf = link_field(ctx, compiled, field)
         target = ctx.snapshot.entity(compiled.app, cf.fdef.options["entity"])
         body: dict[str, Any] = options_page(ctx, target, q, after, current_language())
-    response = jsonify(body)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return options_response(body)

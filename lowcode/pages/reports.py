@@ -4,24 +4,19 @@ link picker of a report's link parameter."""
 
 from __future__ import annotations
 
-from flask import jsonify, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 
-from lowcode.api.edge import services, unit_of_work
+from lowcode.api.edge import unit_of_work
 from lowcode.core.jsonutil import dumps
-from lowcode.errors import BadRequest, NotFound
 from lowcode.pages.blueprint import bp
 from lowcode.pages.i18n import current_language
 from lowcode.pages.navigation import app_nav
-from lowcode.pages.picker import MAX_QUERY, options_page
+from lowcode.pages.picker import options_response, param_options, search_text
 from lowcode.pages.report_export import export_model
+from lowcode.pages.report_services import report_service
 from lowcode.pages.report_view import report_links, report_page_model
-from lowcode.reports.cache import CachedReportService
 from lowcode.reports.cells import read_cell
 from lowcode.reports.params import params_from_query
-
-
-def _service() -> CachedReportService:
-    return CachedReportService(services().permissions, services().report_cache)
 
 
 @bp.get("/a/<app>/reports")
@@ -29,7 +24,7 @@ def report_list(app: str):
     """The app's reports the reader may run."""
     lang = current_language()
     with unit_of_work(write=False, source="page") as ctx:
-        service = _service()
+        service = report_service()
         links = report_links(ctx, service, app, lang)
         if not links:
             service.runnable(ctx, app, required=True)
@@ -42,7 +37,7 @@ def report_page(app: str, name: str):
     """One report: its parameter form and result."""
     lang = current_language()
     with unit_of_work(write=False, source="page") as ctx:
-        model = report_page_model(ctx, _service(), app, name, request.args, lang)
+        model = report_page_model(ctx, report_service(), app, name, request.args, lang)
         model["export"] = export_model(ctx, app, name, request.args)
         nav = app_nav(ctx, app, lang)
     return render_template("pages/report.html", nav=nav, m=model), 400 if model["error"] else 200
@@ -51,20 +46,12 @@ def report_page(app: str, name: str):
 @bp.get("/a/<app>/reports/<name>/options/<param>")
 def report_options(app: str, name: str, param: str):
     """The link picker's JSON for a report's link parameter (the target's records the reader may read)."""
-    q = request.args.get("q", "").strip()
-    if len(q) > MAX_QUERY:
-        raise BadRequest(f"The search text is longer than {MAX_QUERY} characters")
+    q = search_text()
     with unit_of_work(write=False, source="page") as ctx:
         report = ctx.snapshot.report(app, name)
-        _service().authorize(ctx, report)
-        declared = report.param(param)
-        if declared is None or declared.type != "link":
-            raise NotFound(f"No link parameter '{param}'")
-        target = ctx.snapshot.entity(app, declared.entity)
-        body = options_page(ctx, target, q, request.args.get("after") or None, current_language())
-    response = jsonify(body)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+        report_service().authorize(ctx, report)
+        body = param_options(ctx, app, param, report.param(param), q)
+    return options_response(body)
 
 
 @bp.get("/a/<app>/reports/<name>/drill")
@@ -74,6 +61,6 @@ def report_drill(app: str, name: str):
     with unit_of_work(write=False, source="page") as ctx:
         report = ctx.snapshot.report(app, name)
         cell = read_cell(report, request.args.get("cell", ""))
-        drill = _service().drill_condition(ctx, report, params_from_query(request.args), cell)
+        drill = report_service().drill_condition(ctx, report, params_from_query(request.args), cell)
     target = url_for("pages.list_view", app=app, entity=drill.entity, filter=dumps(drill.condition))
     return redirect(target, 303)

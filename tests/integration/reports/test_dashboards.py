@@ -222,3 +222,22 @@ def test_the_designer_lays_out_and_publishes(app, api, shop):
     shown = browser.get(PAGE).get_data(as_text=True)
     assert widgets(shown) == ["by_status", "sales", "product_pivot", "sales"]
     assert [c["type"] for c in charts(shown)] == ["line"]  # product_pivot: the report's own (its table)
+
+
+def test_a_dashboard_opened_again_answers_from_the_report_cache_until_a_write(app, shop, api):
+    cache = app.extensions["lowcode"].report_cache
+    browser = signed_in(app, "admin", ADMIN_PASSWORD)
+    first = browser.get(PAGE).get_data(as_text=True)
+    hits, misses = cache.stats.hits, cache.stats.misses
+    assert misses >= 3  # the three distinct runs of the four widgets were computed
+    again = browser.get(PAGE).get_data(as_text=True)
+    assert (cache.stats.hits - hits, cache.stats.misses - misses) == (3, 0)
+    assert charts(again) == charts(first)
+    # a write to the source moves its change counter: the next opening runs the reports again
+    order = api.get("/api/data/shop/order?limit=1").get_json()["data"][0]
+    response = api.patch(
+        f"/api/data/shop/order/{order['id']}", json={"version": order["version"], "status": "confirmed"}
+    )
+    assert response.status_code == 200, response.get_json()
+    browser.get(PAGE)
+    assert cache.stats.misses - misses >= 3
