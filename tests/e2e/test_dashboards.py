@@ -102,7 +102,7 @@ def test_charts_drill_down_and_layout(server, shots):
         page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
         page.on("response", lambda r: console.append(f"{r.status} {r.url}") if r.status >= 400 else None)
         _sign_in(page, url, "kim", PASSWORD)
-        page.click("li[data-menu-group=_dashboards] > a")
+        page.click("li[data-menu-group=_reports] > a")  # dashboards sit in the Reports dropdown
         with page.expect_navigation():
             page.click("a[data-dashboard=overview]")
         page.goto(f"{url}{BOARD}")
