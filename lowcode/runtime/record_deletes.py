@@ -14,8 +14,9 @@ from lowcode.runtime.links import forget_link_target
 
 
 class DeleteRestore:
-    """The delete and restore operations of the record service (which provides the steps they share:
-    ``_entity``, ``_current``, ``_conflict``, ``_guarded_update``, ``permissions``, ``workflow``, ``rules``)."""
+    """The delete and restore operations of the record service (the steps they share - ``_entity``,
+    ``_current``, ``_conflict``, ``_guarded_update`` - come from :class:`~lowcode.runtime.record_steps.RecordSteps`;
+    ``permissions``, ``workflow``, ``rules`` from the service)."""
 
     def delete(
         self, ctx: WriteContext, app: str, entity_name: str, record_id: int, expected_version: int | None

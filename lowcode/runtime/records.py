@@ -16,36 +16,24 @@ from __future__ import annotations
 from typing import Any
 
 from lowcode.auth.permissions import PermissionService
-from lowcode.core.texts import Text
-from lowcode.errors import (
-    BadRequest,
-    RuleRefused,
-    ValidationFailed,
-)
-from lowcode.fields.base import ComputeContext
 from lowcode.rules.hooks import NoRules, RuleHooks, WriteEvent
 from lowcode.runtime import audit, outbox, row_buffer, row_cache
-from lowcode.runtime.atomic import AtomicResult, AtomicUpdate, apply_atomic
-from lowcode.runtime.atomic_checks import AtomicRowChecks
 from lowcode.runtime.bulk import BulkOutcome, BulkWrites, ChangedRecord, NewRecord
-from lowcode.runtime.children import ChildRows, child_rows
 from lowcode.runtime.compiler import CompiledEntity
 from lowcode.runtime.context import WriteContext
-from lowcode.runtime.fetch import Fetcher
 from lowcode.runtime.form_guard import check_form
 from lowcode.runtime.integrity import guard_constraints
-from lowcode.runtime.links import LinkCheck
+from lowcode.runtime.record_atomic import AtomicWrites
 from lowcode.runtime.record_deletes import DeleteRestore
-from lowcode.runtime.record_reads import current_record, note_written, stored_after_rules, written_count
-from lowcode.runtime.series import next_in_series
-from lowcode.runtime.validation import check_unique, parse_input
-from lowcode.runtime.versions import raise_conflict, require_version
+from lowcode.runtime.record_reads import note_written, stored_after_rules, written_count
+from lowcode.runtime.record_steps import RecordSteps
 from lowcode.runtime.workflow import WorkflowGuard
 
 
-class RecordService(DeleteRestore):
+class RecordService(DeleteRestore, AtomicWrites, RecordSteps):
     """Creates, updates, soft-deletes and restores records of published entities (delete and restore:
-    :mod:`lowcode.runtime.record_deletes`)."""
+    :mod:`lowcode.runtime.record_deletes`; the guarded atomic update: :mod:`lowcode.runtime.record_atomic`;
+    the steps they share: :mod:`lowcode.runtime.record_steps`)."""
 
     def __init__(self, permissions: PermissionService, rules: RuleHooks | None = None, max_depth: int = 8):
         self.permissions = permissions
@@ -257,140 +245,6 @@ class RecordService(DeleteRestore):
         changed = {k: v for k, v in event.after.items() if before.get(k) != v}
         system = {"version": current["version"] + 1, "updated_at": ctx.now, "updated_by": ctx.actor.user_id}
         return ChangedRecord(event, children, before, changed, system, _sent(data))
-
-    def update_where(
-        self,
-        ctx: WriteContext,
-        app: str,
-        entity_name: str,
-        match: dict[str, Any],
-        variables: dict[str, Any],
-        set_exprs: dict[str, str],
-        context: dict[str, Any],
-        guard: str | None = None,
-        max_rows: int | None = None,
-    ) -> AtomicResult:
-        """Guarded atomic update of every record matching ``match`` (see :mod:`lowcode.runtime.atomic`):
-        the database computes the values; the steps of this path run on each real row around the UPDATE
-        (:mod:`lowcode.runtime.atomic_checks`); after-rules see each changed row like any other update.
-
-        :raises TooManyRows: more than ``max_rows`` records match (nothing changed)."""
-        entity = self._entity(ctx, app, entity_name)
-        self.permissions.authorize(ctx.actor, entity, "update")
-        checks = AtomicRowChecks(
-            ctx,
-            entity,
-            self.permissions,
-            lambda record, children: self._compute(ctx, entity, record, children, is_create=False),
-            frozenset(set_exprs),
-            self.workflow,
-        )
-        result = apply_atomic(
-            ctx, entity, AtomicUpdate(match, variables, set_exprs, context, guard, max_rows), checks
-        )
-        for after in result.updated:
-            before = result.before[after["id"]]
-            event = WriteEvent(
-                app,
-                entity.name,
-                "update",
-                after["id"],
-                before,
-                after,
-                transition=checks.taken.get(after["id"]),
-            )
-            self.rules.after_write(ctx, entity, event)
-        return result
-
-    # -- steps -------------------------------------------------------------------------------------
-    def _entity(self, ctx: WriteContext, app: str, name: str) -> CompiledEntity:
-        if ctx.depth > self.max_depth:
-            raise RuleRefused(f"Refused: cascade deeper than {self.max_depth} writes")
-        entity = ctx.snapshot.entity(app, name)
-        if entity.is_child:
-            raise BadRequest(f"'{name}' rows are written through their parent record")
-        return entity
-
-    def _current(
-        self, ctx: WriteContext, entity: CompiledEntity, record_id: int, deleted: bool = False
-    ) -> dict[str, Any]:
-        return current_record(ctx, entity, record_id, deleted)
-
-    def _load(
-        self,
-        ctx: WriteContext,
-        entity: CompiledEntity,
-        data: Any,
-        record_id: int | None,
-        hidden: frozenset[str] | None = None,
-    ):
-        """Validate the body and its child rows together; every message is reported at once."""
-        if hidden is None:
-            hidden = self.permissions.hidden_fields(ctx.actor, entity)
-        if entity.fetches:
-            data, _filled = Fetcher(ctx, self.permissions).fill(entity, data)
-        values, raw_children, errors = parse_input(ctx, entity, data, record_id is not None, hidden)
-        children = child_rows(ctx, entity)
-        guarded = children.guards(self.permissions, ctx.actor, raw_children)
-        try:
-            children.load(raw_children, children.fetch(record_id) if record_id is not None else {}, guarded)
-        except ValidationFailed as exc:
-            errors.update(exc.fields)
-        if errors:
-            raise ValidationFailed(Text("Some fields are not valid"), fields=errors)
-        return values, children
-
-    def _conflict(self, ctx: WriteContext, entity: CompiledEntity, current: dict, expected: int | None):
-        """Refuse a missing or stale version (see :mod:`lowcode.runtime.versions`)."""
-        require_version(ctx, entity, current, expected, self.permissions.hidden_fields(ctx.actor, entity))
-
-    def _lost_race(self, ctx: WriteContext, entity: CompiledEntity, record_id: int, version: int):
-        """A guarded update found another version: someone wrote in between."""
-        current = self._current(ctx, entity, record_id)
-        raise_conflict(ctx, entity, current, version, self.permissions.hidden_fields(ctx.actor, entity))
-
-    def _compute(
-        self, ctx: WriteContext, entity: CompiledEntity, record: dict, children: dict, is_create: bool
-    ) -> None:
-        if not entity.computed:
-            return
-        compute_ctx = ComputeContext(
-            ctx.session,
-            is_create,
-            ctx.now,
-            lambda key: next_in_series(ctx.session, f"{entity.app}.{entity.name}.{key}"),
-        )
-        for cf in entity.computed:
-            record[cf.name] = cf.ftype.compute(cf.fdef, {**record, **children}, children, compute_ctx)
-
-    def _check_integrity(
-        self,
-        ctx,
-        entity,
-        record,
-        children: ChildRows,
-        record_id,
-        before=None,
-        sent: frozenset[str] = frozenset(),
-    ) -> None:
-        """Link targets (those the writer ``sent``: records they may read) and unique values of the fields
-        this write sets or changes, and the links of its child rows (one query per target entity)."""
-        changed = {k: v for k, v in record.items() if before is None or before.get(k) != v}
-        links = LinkCheck(ctx, self.permissions)
-        links.add(entity, changed, sent=sent)
-        children.add_links(links)
-        errors = links.errors()
-        errors.update(check_unique(ctx, entity, changed, record_id, self.permissions))
-        if errors:
-            raise ValidationFailed(Text("Some fields are not valid"), fields=errors)
-
-    def _guarded_update(self, ctx, entity, record_id: int, version: int, values: dict) -> None:
-        params = {**values, "b_id": record_id, "b_version": version}
-        with guard_constraints(ctx, entity, values):
-            result = ctx.session.execute(entity.statements.guarded_update, params)
-        note_written(ctx.session, entity.table.name)
-        if result.rowcount != 1:
-            self._lost_race(ctx, entity, record_id, version)
 
 
 def _sent(data: Any) -> frozenset[str]:

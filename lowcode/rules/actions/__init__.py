@@ -15,8 +15,9 @@ def register_builtin_actions(registry: Registry[RuleAction] = rule_actions) -> R
         RefuseAction,
         SetFieldsAction,
     )
+    from lowcode.rules.actions.guarded_writes import UpdateRecordsAction, UpsertAction
     from lowcode.rules.actions.messaging import CallWebhookAction, NotifyAction, PublishEventAction
-    from lowcode.rules.actions.writes import CreateRecordAction, UpdateRecordsAction, UpsertAction
+    from lowcode.rules.actions.writes import CreateRecordAction
 
     for cls in (
         SetFieldsAction,

@@ -12,8 +12,8 @@ from lowcode.core import texts
 from lowcode.core.texts import Versions, localize
 from lowcode.rules.actions.base import message_texts, pick_message
 from lowcode.rules.actions.flow import RefuseAction
+from lowcode.rules.actions.guarded_writes import UpdateRecordsAction, UpsertAction
 from lowcode.rules.actions.messaging import NotifyAction
-from lowcode.rules.actions.writes import UpdateRecordsAction, UpsertAction
 
 MESSAGE = {"en": "Order {number} is {status}", "zh-CN": "订单 {number} 状态为 {status}"}
 
